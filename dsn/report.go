@@ -1,0 +1,94 @@
+package dsn
+
+import (
+	"net/textproto"
+	"time"
+)
+
+// Kind tells what sort of message a returned mail is.
+type Kind string
+
+const (
+	// KindDSN is a machine-readable delivery status notification
+	// (RFC 3464, RFC 6533 or RFC 1894 multipart/report).
+	KindDSN Kind = "dsn"
+	// KindBounce is a free-text bounce: a notice written for humans by an
+	// MTA that sends no delivery-status part (qmail, Exim, Exchange, …).
+	KindBounce Kind = "bounce"
+	// KindFeedback is an abuse / feedback loop report (RFC 5965 ARF).
+	KindFeedback Kind = "feedback"
+	// KindAutoReply is an automatic reply: vacation, out-of-office
+	// (RFC 3834 Auto-Submitted: auto-replied).
+	KindAutoReply Kind = "autoreply"
+	// KindNotBounce is a message that reports no delivery failure at all.
+	KindNotBounce Kind = "notbounce"
+)
+
+// Report is what one returned message says: its kind, who reported it, one
+// Recipient per failed (or, for feedback and success notices, concerned)
+// recipient, and what is known of the original message.
+type Report struct {
+	Kind Kind
+	// Vendor names the detector that recognised the message ("rfc3464",
+	// "qmail", "exim", "office365", …), for explanations and debugging.
+	Vendor string
+	// ReportingMTA is the Reporting-MTA field (RFC 3464 section 2.2.2) or the
+	// host named by a free-text notice, without its type prefix.
+	ReportingMTA string
+	// ArrivalDate is the Arrival-Date field (RFC 3464 section 2.2.5).
+	ArrivalDate time.Time
+	Recipients  []Recipient
+	Original    Original
+	// Subject, From and Date are those of the bounce itself.
+	Subject string
+	From    string
+	Date    time.Time
+	// To is the address the bounce was delivered to (used for VERP).
+	To string
+	// Truncated is set when a limit of Options stopped the parse early; the
+	// result holds what was read before the limit.
+	Truncated bool
+}
+
+// Recipient is one per-recipient block of a report (RFC 3464 section 2.3).
+type Recipient struct {
+	// FinalRecipient is the address the failure is about (Final-Recipient,
+	// RFC 3464 section 2.3.2), without its address-type prefix.
+	FinalRecipient string
+	// OriginalRecipient is the Original-Recipient field (section 2.3.1).
+	OriginalRecipient string
+	// Action is failed, delayed, delivered, relayed or expanded (2.3.3).
+	Action string
+	// Status is the enhanced status code, RFC 3463 class.subject.detail.
+	Status string
+	// ReplyCode is the three-digit SMTP reply code (RFC 5321 section 4.2).
+	ReplyCode string
+	// DiagnosticType and Diagnostic split the Diagnostic-Code field (2.3.6).
+	DiagnosticType string
+	Diagnostic     string
+	// RemoteMTA is the Remote-MTA field (2.3.5) or the host named in text.
+	RemoteMTA string
+	// LastAttempt is the Last-Attempt-Date field (2.3.7).
+	LastAttempt time.Time
+	// Command is the SMTP command that was answered with the error
+	// (MAIL, RCPT, DATA, …) when the notice says so.
+	Command string
+	// FeedbackType is the Feedback-Type of an RFC 5965 report (abuse, fraud, …).
+	FeedbackType string
+	// Fields holds every field of the per-recipient block as read, for vendor
+	// extensions (X-Postfix-*, X-Supplementary-Info, …).
+	Fields textproto.MIMEHeader
+}
+
+// Original is what the bounce tells of the message that could not be delivered.
+type Original struct {
+	MessageID string
+	From      string
+	To        string
+	Subject   string
+	Date      string
+	ListID    string
+	// Header holds the other header fields of the returned original, for
+	// callers that tag their mail (X-Campaign-ID, X-Mailer-RecptId, …).
+	Header textproto.MIMEHeader
+}
