@@ -1,0 +1,319 @@
+package dsn
+
+import (
+	"bufio"
+	"net/textproto"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-message"
+	"github.com/emersion/go-message/mail"
+	netmail "net/mail"
+)
+
+// readTopHeader fills what the bounce's own header tells.
+func (p *parser) readTopHeader() {
+	h := p.top
+	p.rep.Subject = headerText(h, "Subject")
+	p.rep.From = headerAddr(h, "From")
+	p.rep.To = headerAddr(h, "To")
+	if d, err := netmail.ParseDate(h.Get("Date")); err == nil {
+		p.rep.Date = d.UTC()
+	}
+}
+
+// headerText decodes RFC 2047 encoded words, falling back to the raw value.
+func headerText(h message.Header, key string) string {
+	if v, err := h.Text(key); err == nil {
+		return v
+	}
+	return h.Get(key)
+}
+
+// headerAddr returns the first address of an address field, tolerating
+// syntax net/mail refuses.
+func headerAddr(h message.Header, key string) string {
+	v := h.Get(key)
+	if v == "" {
+		return ""
+	}
+	mh := mail.Header{Header: h}
+	if as, err := mh.AddressList(key); err == nil && len(as) > 0 {
+		return as[0].Address
+	}
+	return firstAddr(v)
+}
+
+// headerAddrs returns every address of an address field.
+func headerAddrs(h message.Header, key string) []string {
+	var out []string
+	for _, v := range h.Values(key) {
+		for _, hit := range findAddrs(v) {
+			out = append(out, hit.addr)
+		}
+	}
+	return out
+}
+
+// finish decides the kind of message and fills the Report.
+func (p *parser) finish() {
+	rep := p.rep
+	notice := string(p.notice)
+	if strings.TrimSpace(notice) == "" {
+		notice = string(p.html)
+	}
+	body, inline := splitOriginal(notice)
+	if !p.origSeen && inline != "" {
+		p.origHdr, _ = readHeaderString(inline)
+	}
+	p.fillOriginal()
+	if rep.ReportingMTA == "" {
+		rep.ReportingMTA = p.reportingMTAFromText(body)
+	}
+
+	switch {
+	case p.arfSeen:
+		rep.Kind = KindFeedback
+		rep.Vendor = "arf"
+		p.feedbackRecipients()
+	case p.dsnSeen && len(p.recipHdrs) > 0:
+		rep.Kind = KindDSN
+		rep.Vendor = "rfc3464"
+		p.dsnRecipients(body)
+	case p.sesNotification(body):
+	case p.hotmailComplaint():
+	case p.unsubscribeRequest():
+	default:
+		bounce := p.looksLikeBounce(body)
+		if !bounce && p.looksLikeAutoReply() {
+			rep.Kind = KindAutoReply
+			rep.Vendor = "rfc3834"
+			if a := rep.From; a != "" {
+				rep.Recipients = append(rep.Recipients, Recipient{FinalRecipient: a, Action: "autoreply"})
+			}
+			return
+		}
+		if !bounce && !p.dsnSeen {
+			rep.Kind = KindNotBounce
+			return
+		}
+		rep.Kind = KindBounce
+		rep.Vendor = "text"
+		if p.dsnSeen {
+			rep.Kind = KindDSN
+			rep.Vendor = "rfc3464"
+		}
+		p.textRecipients(body)
+	}
+	if len(rep.Recipients) == 0 && (rep.Kind == KindBounce || rep.Kind == KindDSN) {
+		if a := p.verpRecipient(); a != "" {
+			r := Recipient{FinalRecipient: a, Action: "failed"}
+			p.fillFromText(&r, body, body)
+			rep.Recipients = append(rep.Recipients, r)
+		}
+	}
+}
+
+// fillOriginal copies what is known of the returned original.
+func (p *parser) fillOriginal() {
+	h := p.origHdr
+	if h.Len() == 0 {
+		return
+	}
+	o := &p.rep.Original
+	o.MessageID = strings.Trim(strings.TrimSpace(h.Get("Message-Id")), "<>")
+	o.From = headerAddr(h, "From")
+	o.To = headerAddr(h, "To")
+	o.Subject = headerText(h, "Subject")
+	o.Date = h.Get("Date")
+	o.ListID = h.Get("List-Id")
+	o.Header = textproto.MIMEHeader{}
+	fs := h.Fields()
+	for fs.Next() {
+		k := fs.Key()
+		switch k {
+		case "Received", "Dkim-Signature", "Arc-Seal", "Arc-Message-Signature", "Arc-Authentication-Results",
+			"X-Google-Dkim-Signature", "Authentication-Results", "Received-Spf":
+			continue
+		}
+		if len(o.Header) < 200 {
+			o.Header[k] = append(o.Header[k], fs.Value())
+		}
+	}
+}
+
+func readHeaderString(s string) (message.Header, error) {
+	e, err := message.Read(bufio.NewReader(strings.NewReader(s)))
+	if e == nil {
+		return message.Header{}, err
+	}
+	return e.Header, err
+}
+
+// dsnRecipients builds the recipients of an RFC 3464 report.
+func (p *parser) dsnRecipients(body string) {
+	rep := p.rep
+	if p.perMsg != nil {
+		_, rep.ReportingMTA = typedValue(p.perMsg.Get("Reporting-Mta"))
+		if d, err := netmail.ParseDate(p.perMsg.Get("Arrival-Date")); err == nil {
+			rep.ArrivalDate = d.UTC()
+		}
+	}
+	seen := map[string]int{}
+	for _, f := range p.recipHdrs {
+		var r Recipient
+		r.Fields = f
+		_, r.FinalRecipient = typedValue(f.Get("Final-Recipient"))
+		_, r.OriginalRecipient = typedValue(f.Get("Original-Recipient"))
+		r.FinalRecipient = cleanAddr(r.FinalRecipient)
+		r.OriginalRecipient = cleanAddr(r.OriginalRecipient)
+		if r.FinalRecipient == "" {
+			r.FinalRecipient = cleanAddr(f.Get("X-Actual-Recipient"))
+		}
+		if r.FinalRecipient == "" {
+			r.FinalRecipient = r.OriginalRecipient
+		}
+		if r.FinalRecipient == "" {
+			continue
+		}
+		r.Action = strings.ToLower(firstWord(f.Get("Action")))
+		r.Status = findStatus(f.Get("Status"))
+		r.DiagnosticType, r.Diagnostic = typedValue(strings.Join(f["Diagnostic-Code"], " "))
+		r.Diagnostic = collapseSpace(r.Diagnostic)
+		_, r.RemoteMTA = typedValue(f.Get("Remote-Mta"))
+		if d, err := netmail.ParseDate(f.Get("Last-Attempt-Date")); err == nil {
+			r.LastAttempt = d.UTC()
+		}
+		block := recipientBlock(body, r.FinalRecipient)
+		p.fillFromText(&r, block, body)
+		key := strings.ToLower(r.FinalRecipient)
+		if i, ok := seen[key]; ok {
+			// QUIRK: the same recipient twice (a relay's and the final
+			// MTA's view): keep the one that says more.
+			if len(r.Diagnostic) > len(rep.Recipients[i].Diagnostic) {
+				rep.Recipients[i] = r
+			}
+			continue
+		}
+		seen[key] = len(rep.Recipients)
+		rep.Recipients = append(rep.Recipients, r)
+	}
+}
+
+// fillFromText completes r from the notice text: the diagnostic when the
+// report has none, codes found only in text, and the SMTP command.
+func (p *parser) fillFromText(r *Recipient, block, body string) {
+	if r.Diagnostic == "" {
+		r.Diagnostic = diagnosticFrom(block)
+		if r.Diagnostic == "" && len(p.rep.Recipients) == 0 {
+			r.Diagnostic = diagnosticFrom(body)
+		}
+	}
+	if r.Status == "" || strings.HasSuffix(r.Status, ".0.0") {
+		if s := findStatus(r.Diagnostic); s != "" && (r.Status == "" || s[0] == r.Status[0]) {
+			r.Status = s
+		} else if r.Status == "" {
+			r.Status = findStatus(block)
+		}
+	}
+	if r.ReplyCode == "" {
+		r.ReplyCode = findReplyCode(r.Diagnostic)
+		if r.ReplyCode == "" {
+			r.ReplyCode = findReplyCode(block)
+		}
+	}
+	if r.Command == "" {
+		r.Command = findCommand(block)
+		if r.Command == "" {
+			r.Command = findCommand(r.Diagnostic)
+		}
+	}
+	if r.RemoteMTA == "" {
+		r.RemoteMTA = findRemoteHost(block)
+	}
+	if r.Action == "" {
+		r.Action = "failed"
+		if strings.HasPrefix(r.Status, "4") && delayedText(block) {
+			r.Action = "delayed"
+		}
+	}
+}
+
+func firstWord(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexAny(s, " \t;("); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// cleanAddr strips brackets, quotes and comments around an address field
+// value.
+// QUIRK: "Final-Recipient: rfc822; <user@example.com>" and values with a
+// trailing comment (testdata/dsn-angle-brackets.eml).
+func cleanAddr(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return ""
+	}
+	if h := findAddrs(s); len(h) > 0 {
+		return h[0].addr
+	}
+	s = strings.Trim(s, "<>\"' ")
+	if strings.Contains(s, "@") && !strings.ContainsAny(s, " \t") {
+		return s
+	}
+	return ""
+}
+
+func collapseSpace(s string) string {
+	if !strings.ContainsAny(s, "\n\t\r") && !strings.Contains(s, "  ") {
+		return strings.TrimSpace(s)
+	}
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// verpRecipient decodes a VERP address (bounce+user=example.com@lists…)
+// that the bounce was delivered to.
+func (p *parser) verpRecipient() string {
+	cands := []string{p.rep.To}
+	cands = append(cands, headerAddrs(p.top, "Delivered-To")...)
+	cands = append(cands, headerAddrs(p.top, "X-Original-To")...)
+	cands = append(cands, headerAddrs(p.top, "Envelope-To")...)
+	for _, c := range cands {
+		if a := decodeVERP(c); a != "" {
+			return a
+		}
+	}
+	return ""
+}
+
+// decodeVERP returns the recipient encoded in a VERP address, or "".
+func decodeVERP(a string) string {
+	at := strings.LastIndexByte(a, '@')
+	if at < 0 {
+		return ""
+	}
+	local := a[:at]
+	i := strings.IndexAny(local, "+-")
+	if i < 0 {
+		return ""
+	}
+	enc := local[i+1:]
+	eq := strings.LastIndexByte(enc, '=')
+	if eq <= 0 || eq == len(enc)-1 {
+		return ""
+	}
+	addr := enc[:eq] + "@" + enc[eq+1:]
+	if !validLocal(enc[:eq]) || !validDomain(enc[eq+1:]) {
+		return ""
+	}
+	return addr
+}
+
+func parseTime(s string) time.Time {
+	if d, err := netmail.ParseDate(s); err == nil {
+		return d.UTC()
+	}
+	return time.Time{}
+}

@@ -1,0 +1,135 @@
+package dsn
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"net/textproto"
+	"strings"
+
+	"github.com/emersion/go-message"
+)
+
+// maxFieldLine caps one field line of a delivery-status or feedback part.
+const maxFieldLine = 64 << 10
+
+// readFieldBlocks reads the blank-line separated blocks of "Name: value"
+// fields of a delivery-status part (RFC 3464 section 2.1) and calls fn for
+// each. Continuation lines are joined.
+//
+// QUIRK: blocks without the blank line between them are split where a
+// second Final-Recipient or Original-Recipient field starts
+// (testdata/dsn-missing-blank-lines.eml).
+func readFieldBlocks(r io.Reader, fn func(textproto.MIMEHeader) bool) {
+	lr := &lineReader{br: bufio.NewReaderSize(r, 4096), maxLine: maxFieldLine}
+	cur := textproto.MIMEHeader{}
+	lastKey := ""
+	flush := func() bool {
+		if len(cur) == 0 {
+			return true
+		}
+		ok := fn(cur)
+		cur = textproto.MIMEHeader{}
+		lastKey = ""
+		return ok
+	}
+	for {
+		line, ok := lr.next()
+		if !ok {
+			flush()
+			return
+		}
+		if len(bytes.TrimSpace(line)) == 0 {
+			if !flush() {
+				return
+			}
+			continue
+		}
+		if (line[0] == ' ' || line[0] == '\t') && lastKey != "" {
+			vs := cur[lastKey]
+			vs[len(vs)-1] += " " + string(bytes.TrimSpace(line))
+			continue
+		}
+		i := bytes.IndexByte(line, ':')
+		if i <= 0 || bytes.ContainsAny(line[:i], " \t") {
+			continue
+		}
+		key := textproto.CanonicalMIMEHeaderKey(string(line[:i]))
+		val := string(bytes.TrimSpace(line[i+1:]))
+		if (key == "Final-Recipient" && cur.Get("Final-Recipient") != "") ||
+			(key == "Original-Recipient" && (cur.Get("Original-Recipient") != "" || cur.Get("Final-Recipient") != "")) {
+			if !flush() {
+				return
+			}
+		}
+		cur[key] = append(cur[key], val)
+		lastKey = key
+	}
+}
+
+// deliveryStatus reads a message/delivery-status part (RFC 3464 section 2),
+// its RFC 6533 global form, or the RFC 1894 form.
+func (p *parser) deliveryStatus(h message.Header, body io.Reader) error {
+	p.dsnSeen = true
+	r := p.decode(h, body)
+	first := true
+	readFieldBlocks(r, func(f textproto.MIMEHeader) bool {
+		isRcpt := f.Get("Final-Recipient") != "" || f.Get("Original-Recipient") != "" ||
+			f.Get("X-Actual-Recipient") != ""
+		if first && !isRcpt {
+			first = false
+			p.perMsg = f
+			return true
+		}
+		first = false
+		if !isRcpt {
+			// QUIRK: per-message fields repeated after the first block, or a
+			// block holding only Action/Status for the previous recipient.
+			if n := len(p.recipHdrs); n > 0 {
+				prev := p.recipHdrs[n-1]
+				for k, v := range f {
+					if prev.Get(k) == "" {
+						prev[k] = v
+					}
+				}
+			} else if p.perMsg == nil {
+				p.perMsg = f
+			}
+			return true
+		}
+		if len(p.recipHdrs) >= p.opts.MaxRecipients {
+			p.addErr(fmt.Errorf("%w: more than %d recipients", ErrLimit, p.opts.MaxRecipients))
+			return false
+		}
+		p.recipHdrs = append(p.recipHdrs, f)
+		return true
+	})
+	return nil
+}
+
+// feedbackReport reads a message/feedback-report part (RFC 5965 section 3).
+func (p *parser) feedbackReport(h message.Header, body io.Reader) error {
+	p.arfSeen = true
+	r := p.decode(h, body)
+	readFieldBlocks(r, func(f textproto.MIMEHeader) bool {
+		if p.feedback == nil {
+			p.feedback = f
+		} else {
+			for k, v := range f {
+				p.feedback[k] = append(p.feedback[k], v...)
+			}
+		}
+		return true
+	})
+	return nil
+}
+
+// typedValue splits "type; value" (RFC 3464 address-type and
+// diagnostic-type), tolerating a missing type.
+func typedValue(v string) (typ, val string) {
+	if i := strings.IndexByte(v, ';'); i >= 0 && i < 20 && !strings.ContainsAny(v[:i], " <@") {
+		return strings.TrimSpace(v[:i]), strings.TrimSpace(v[i+1:])
+	}
+	return "", strings.TrimSpace(v)
+}

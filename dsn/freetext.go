@@ -1,0 +1,292 @@
+package dsn
+
+import (
+	"strings"
+)
+
+// excludedLocals are local parts that are never a failed recipient: they
+// are the systems that write bounces.
+var excludedLocals = map[string]bool{
+	"postmaster": true, "mailer-daemon": true, "mailer_daemon": true, "mailerdaemon": true,
+	"mail-daemon": true, "maildaemon": true, "mdaemon": true, "noreply": true, "no-reply": true,
+	"double-bounce": true, "nobody": true, "bounce": false,
+}
+
+// excluded returns the addresses that are not failed recipients whatever
+// the text says: the bounce's author and addressee, and the original's
+// sender.
+func (p *parser) excluded() map[string]bool {
+	ex := map[string]bool{}
+	add := func(a string) {
+		if a != "" {
+			ex[strings.ToLower(a)] = true
+		}
+	}
+	add(p.rep.From)
+	add(p.rep.To)
+	for _, k := range []string{"Return-Path", "Sender", "Reply-To"} {
+		for _, a := range headerAddrs(p.top, k) {
+			add(a)
+		}
+	}
+	if p.origHdr.Len() > 0 {
+		for _, k := range []string{"From", "Return-Path", "Sender", "Reply-To", "Errors-To"} {
+			for _, a := range headerAddrs(p.origHdr, k) {
+				add(a)
+			}
+		}
+		add(p.rep.Original.MessageID)
+	}
+	return ex
+}
+
+func excludedAddr(a string, ex map[string]bool) bool {
+	la := strings.ToLower(a)
+	if ex[la] {
+		return true
+	}
+	at := strings.LastIndexByte(la, '@')
+	return excludedLocals[la[:at]]
+}
+
+// senderWords before an address make it someone other than a recipient.
+var senderWords = []string{"from", "sender", "contact", "mailto", "return-path", "reply-to", "envelope-from",
+	"originator", "by", "sent", "postmaster", "id", "message-id", "msgid", "email", "e-mail", "write"}
+
+// recipientWords before an address make it a recipient.
+var recipientWords = []string{"to", "recipient", "recipients", "rcpt", "address", "addresses", "for", "user",
+	"mailbox", "addressee", "destinataire", "empfänger", "an", "destination", "failed", "deliver",
+	"delivery", "delivering", "account", "宛先", "수신자", "받는사람", "destinatario", "получатель"}
+
+// lastWord returns the lower-cased last word of s, without punctuation.
+func lastWord(s string) string {
+	s = strings.TrimRight(s, " \t<\"'([:=,")
+	i := strings.LastIndexAny(s, " \t\"'(<[,")
+	return strings.ToLower(strings.TrimRight(s[i+1:], ":"))
+}
+
+// isAnchorLine reports whether the line names h as a recipient: alone on
+// its line (qmail "<user@example.com>:", Exim's indented list), or after a
+// word such as "to" or "recipient", or before "...", "on", ":".
+func isAnchorLine(line string, h addrHit) bool {
+	before := strings.TrimSpace(line[:h.start])
+	after := strings.TrimSpace(line[min(len(line), h.end):])
+	before = strings.TrimRight(before, "<\"'( ")
+	after = strings.TrimLeft(after, ">\"') ")
+	lw := lastWord(before)
+	for _, w := range senderWords {
+		if lw == w {
+			return false
+		}
+	}
+	if before == "" || strings.HasSuffix(before, ":") && len(before) < 40 {
+		return true
+	}
+	for _, w := range recipientWords {
+		if lw == w {
+			return true
+		}
+	}
+	if strings.HasPrefix(after, "...") || strings.HasPrefix(after, ":") || strings.HasPrefix(after, "on ") ||
+		strings.HasPrefix(after, "(") || strings.HasPrefix(after, "-") || strings.HasPrefix(after, "のメールアドレス") {
+		return true
+	}
+	return false
+}
+
+// textRecipients finds the failed recipients of a free-text bounce.
+func (p *parser) textRecipients(body string) {
+	ex := p.excluded()
+	type cand struct {
+		addr     string
+		anchored bool
+	}
+	var cands []cand
+	index := map[string]int{}
+	for _, v := range p.top.Values("X-Failed-Recipients") {
+		for _, h := range findAddrs(v) {
+			la := strings.ToLower(h.addr)
+			if _, ok := index[la]; !ok && !excludedAddr(h.addr, ex) {
+				index[la] = len(cands)
+				cands = append(cands, cand{h.addr, true})
+			}
+		}
+	}
+	anyAnchored := len(cands) > 0
+	off := 0
+	for off < len(body) {
+		end := strings.IndexByte(body[off:], '\n')
+		if end < 0 {
+			end = len(body)
+		} else {
+			end += off
+		}
+		line := body[off:end]
+		off = end + 1
+		if strings.IndexByte(line, '@') < 0 || isQuotedHeader(line) {
+			continue
+		}
+		for _, h := range findAddrs(line) {
+			if excludedAddr(h.addr, ex) || inURL(line, h) {
+				continue
+			}
+			anch := isAnchorLine(line, h)
+			la := strings.ToLower(h.addr)
+			if i, ok := index[la]; ok {
+				if anch {
+					cands[i].anchored = true
+					anyAnchored = true
+				}
+				continue
+			}
+			if !anch && beforeWordIsSender(line, h) {
+				continue
+			}
+			index[la] = len(cands)
+			cands = append(cands, cand{h.addr, anch})
+			if anch {
+				anyAnchored = true
+			}
+		}
+	}
+	for _, c := range cands {
+		if anyAnchored && !c.anchored {
+			continue
+		}
+		if len(p.rep.Recipients) >= p.opts.MaxRecipients {
+			break
+		}
+		r := Recipient{FinalRecipient: c.addr}
+		block := recipientBlock(body, c.addr)
+		p.fillFromText(&r, block, body)
+		p.rep.Recipients = append(p.rep.Recipients, r)
+	}
+}
+
+func beforeWordIsSender(line string, h addrHit) bool {
+	lw := lastWord(strings.TrimSpace(line[:h.start]))
+	for _, w := range senderWords {
+		if lw == w {
+			return true
+		}
+	}
+	return false
+}
+
+// isQuotedHeader reports whether a notice line is a header field of a
+// quoted message (From:, Reply-To:, Message-ID: …), not a statement about
+// a recipient.
+func isQuotedHeader(line string) bool {
+	l := strings.ToLower(strings.TrimSpace(line))
+	for _, k := range []string{"from:", "reply-to:", "sender:", "return-path:", "message-id:", "in-reply-to:",
+		"references:", "received:", "errors-to:", "list-", "x-", "dkim", "authentication-results:", "arc-"} {
+		if strings.HasPrefix(l, k) {
+			return true
+		}
+	}
+	return false
+}
+
+func inURL(line string, h addrHit) bool {
+	if h.start > 0 {
+		c := line[h.start-1]
+		if c == '/' || c == '=' || c == '?' || c == '&' {
+			return true
+		}
+	}
+	pre := strings.ToLower(line[max(0, h.start-7):h.start])
+	return strings.HasSuffix(pre, "mailto:")
+}
+
+// bounceSubjects are lower-case subject fragments of bounces.
+var bounceSubjects = []string{
+	"undeliver", "undelivered", "delivery status notification", "delivery failure", "failure notice",
+	"returned mail", "mail delivery failed", "delivery failed", "delivery problem", "non-delivery",
+	"nondeliverable", "not delivered", "could not be delivered", "mail system error", "delivery notification",
+	"returned to sender", "warning: could not send", "delivery has failed", "rejected", "mail failure",
+	"delivery report", "unable to deliver", "failed delivery", "delivery error", "bounce",
+	"message not delivered", "undelivered mail", "error sending", "mail error", "delivery fail",
+	"message delivery", "unzustellbar", "non remis", "non recapitabile", "no entregado", "não entregue",
+	"не доставлено", "недоставленное", "returned", "failure", "failed",
+	"配信エラー", "未達", "エラー", "送信できません", "반송", "전송 실패", "전달 실패", "退信", "退回", "系统退信",
+}
+
+// bounceBody are lower-case phrases that only bounces contain.
+var bounceBody = []string{
+	"could not be delivered", "couldn't be delivered", "was not delivered", "wasn't able to deliver",
+	"delivery has failed", "permanent error", "permanent fatal error", "delivery to the following recipient",
+	"undeliverable", "mail delivery failed", "failed permanently", "the following address", "not be delivered",
+	"unable to deliver", "delivery failed", "user unknown", "no such user", "does not exist",
+	"mailbox unavailable", "mailbox full", "over quota", "rejected", "remote host said",
+	"error delivering", "host unknown", "message could not", "returned mail", "failed to deliver",
+	"delivery attempts", "retry time", "giving up", "was undeliverable", "delivery problem",
+	"配信できません", "届きませんでした", "送信できませんでした", "宛先不明", "전송되지 못", "전달되지", "반송",
+	"无法投递", "退信", "nicht zugestellt", "unzustellbar", "n'a pas pu être remis", "no se pudo entregar",
+	"non è stato possibile", "não foi possível entregar", "не может быть доставлено", "не доставлено",
+}
+
+// looksLikeBounce decides whether a message with no report part is a
+// bounce: its author is a mail system, or subject or body say so.
+func (p *parser) looksLikeBounce(body string) bool {
+	if p.top.Get("X-Failed-Recipients") != "" {
+		return true
+	}
+	from := strings.ToLower(p.rep.From)
+	fromDaemon := false
+	if at := strings.IndexByte(from, '@'); at > 0 {
+		l := from[:at]
+		fromDaemon = excludedLocals[l] || strings.Contains(l, "mailer-daemon") || strings.Contains(l, "postmaster")
+	} else if strings.Contains(strings.ToLower(p.top.Get("From")), "mailer-daemon") {
+		fromDaemon = true
+	}
+	subj := strings.ToLower(p.rep.Subject)
+	subjBounce := containsAny(subj, bounceSubjects)
+	lb := strings.ToLower(body[:min(len(body), 8192)])
+	bodyBounce := containsAny(lb, bounceBody)
+	switch {
+	case fromDaemon && (subjBounce || bodyBounce):
+		return true
+	case subjBounce && bodyBounce:
+		return true
+	case fromDaemon && findStatus(lb) != "":
+		return true
+	}
+	return false
+}
+
+func containsAny(s string, list []string) bool {
+	for _, k := range list {
+		if strings.Contains(s, k) {
+			return true
+		}
+	}
+	return false
+}
+
+var autoReplySubjects = []string{
+	"auto:", "automatic reply", "auto reply", "auto-reply", "autoreply", "auto response", "autoresponse",
+	"auto-response", "out of office", "out of the office", "away from", "on vacation", "vacation",
+	"abwesenheit", "automatische antwort", "réponse automatique", "absence", "respuesta automática",
+	"fuera de la oficina", "risposta automatica", "fuori ufficio", "resposta automática", "ausência",
+	"автоответ", "автоматический ответ", "自動応答", "自動返信", "不在", "自动回复", "自動回覆", "부재중", "자동 응답", "자동응답",
+	"away until", "i am away", "i'm away", "out-of-office",
+}
+
+// looksLikeAutoReply recognises RFC 3834 auto-replies and the vacation
+// notices of systems that do not label them.
+func (p *parser) looksLikeAutoReply() bool {
+	h := p.top
+	as := strings.ToLower(h.Get("Auto-Submitted"))
+	if strings.HasPrefix(as, "auto-replied") {
+		return true
+	}
+	if h.Get("X-Autoreply") != "" || h.Get("X-Autorespond") != "" || h.Get("X-Autoresponder") != "" ||
+		strings.EqualFold(h.Get("X-Auto-Response-Suppress"), "All") && containsAny(strings.ToLower(p.rep.Subject), autoReplySubjects) {
+		return true
+	}
+	prec := strings.ToLower(h.Get("Precedence"))
+	if prec == "auto_reply" || prec == "auto-reply" {
+		return true
+	}
+	return containsAny(strings.ToLower(p.rep.Subject), autoReplySubjects)
+}

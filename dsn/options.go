@@ -1,0 +1,55 @@
+package dsn
+
+// Default limits. Each is used when the matching Options field is zero.
+const (
+	// DefaultMaxBytes caps the bytes read from one message. Past it the parse
+	// stops and the Report is marked Truncated.
+	DefaultMaxBytes = 64 << 20
+	// DefaultMaxHeaderBytes caps the bytes of one header section.
+	DefaultMaxHeaderBytes = 256 << 10
+	// DefaultMaxParts caps the MIME parts visited in one message.
+	DefaultMaxParts = 500
+	// DefaultMaxDepth caps MIME nesting depth.
+	DefaultMaxDepth = 16
+	// DefaultMaxRecipients caps the recipients kept from one report.
+	DefaultMaxRecipients = 10000
+	// DefaultMaxTextBytes caps the bytes of human-readable text kept for
+	// analysis (the notice of a free-text bounce).
+	DefaultMaxTextBytes = 512 << 10
+)
+
+// Options tunes Parse. The zero value, and a nil *Options, mean the defaults.
+type Options struct {
+	MaxBytes       int64 // bytes read per message (DefaultMaxBytes)
+	MaxHeaderBytes int   // bytes per header section (DefaultMaxHeaderBytes)
+	MaxParts       int   // MIME parts per message (DefaultMaxParts)
+	MaxDepth       int   // MIME nesting depth (DefaultMaxDepth)
+	MaxRecipients  int   // recipients per report (DefaultMaxRecipients)
+	MaxTextBytes   int   // notice text kept for analysis (DefaultMaxTextBytes)
+}
+
+func (o *Options) withDefaults() Options {
+	var v Options
+	if o != nil {
+		v = *o
+	}
+	if v.MaxBytes <= 0 {
+		v.MaxBytes = DefaultMaxBytes
+	}
+	if v.MaxHeaderBytes <= 0 {
+		v.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	if v.MaxParts <= 0 {
+		v.MaxParts = DefaultMaxParts
+	}
+	if v.MaxDepth <= 0 {
+		v.MaxDepth = DefaultMaxDepth
+	}
+	if v.MaxRecipients <= 0 {
+		v.MaxRecipients = DefaultMaxRecipients
+	}
+	if v.MaxTextBytes <= 0 {
+		v.MaxTextBytes = DefaultMaxTextBytes
+	}
+	return v
+}

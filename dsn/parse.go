@@ -1,0 +1,160 @@
+package dsn
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	nettextproto "net/textproto"
+
+	"github.com/emersion/go-message"
+	_ "github.com/emersion/go-message/charset" // legacy charsets via golang.org/x/text
+	"github.com/emersion/go-message/textproto"
+)
+
+// Sentinel errors. Errors returned by Parse wrap one of them.
+var (
+	// ErrMalformed means the message could not be read as a message at all.
+	ErrMalformed = errors.New("dsn: malformed message")
+	// ErrLimit means a limit of Options was reached; the Report holds what
+	// was read before it.
+	ErrLimit = errors.New("dsn: limit reached")
+	// ErrCharset means a part used a charset or transfer encoding that could
+	// not be decoded; its raw bytes were used. The Report is complete
+	// otherwise.
+	ErrCharset = errors.New("dsn: unknown charset or encoding")
+)
+
+// errStop ends the walk early once everything needed has been read.
+var errStop = errors.New("stop")
+
+// Parse reads one message from r and returns what it reports.
+//
+// Parse never reads more than Options.MaxBytes from r and keeps at most
+// Options.MaxTextBytes of text in memory: the body of a returned original is
+// skipped, not stored. When a limit is reached, or a part is broken, Parse
+// returns the partial Report together with an error wrapping ErrLimit,
+// ErrMalformed or ErrCharset; the Report is never nil.
+func Parse(r io.Reader, opts *Options) (rep *Report, err error) {
+	o := opts.withDefaults()
+	p := &parser{opts: o, rep: &Report{Kind: KindNotBounce}}
+	defer func() {
+		// Every byte is hostile: a bug on some odd input must cost one
+		// message, not the batch.
+		if v := recover(); v != nil {
+			err = fmt.Errorf("%w: internal error: %v", ErrMalformed, v)
+			rep = p.rep
+		}
+	}()
+	p.src = &countingReader{r: io.LimitReader(r, o.MaxBytes)}
+	lim := &limitReader{r: newLineEndReader(p.src), n: int64(o.MaxHeaderBytes)}
+	br := bufio.NewReaderSize(lim, 16<<10)
+	skipMboxFromLine(br)
+	h, herr := textproto.ReadHeader(br)
+	if lim.n <= 0 {
+		p.addErr(fmt.Errorf("%w: header larger than %d bytes", ErrLimit, o.MaxHeaderBytes))
+	}
+	lim.n = 1 << 62
+	if herr != nil && h.Len() == 0 {
+		return p.rep, fmt.Errorf("%w: %v", ErrMalformed, herr)
+	}
+	p.top = message.Header{Header: h}
+	p.readTopHeader()
+	werr := p.walk(p.top, br, 0)
+	if werr != nil && werr != errStop {
+		p.addErr(werr)
+	}
+	if p.src.n >= o.MaxBytes {
+		p.rep.Truncated = true
+		p.addErr(fmt.Errorf("%w: message larger than %d bytes", ErrLimit, o.MaxBytes))
+	}
+	p.finish()
+	return p.rep, p.err
+}
+
+type parser struct {
+	opts Options
+	rep  *Report
+	src  *countingReader
+	top  message.Header
+	err  error
+
+	parts int
+
+	notice     []byte // human-readable text (UTF-8, LF)
+	html       []byte // text/html, used when there is no plain text
+	noticeFull bool
+
+	dsnSeen   bool // a delivery-status part was read
+	arfSeen   bool // a feedback-report part was read
+	origSeen  bool // the original's header was read from a part
+	perMsg    nettextproto.MIMEHeader
+	recipHdrs []nettextproto.MIMEHeader
+	feedback  nettextproto.MIMEHeader
+	origHdr   message.Header
+}
+
+func (p *parser) addErr(err error) {
+	if err == nil {
+		return
+	}
+	if p.err == nil {
+		p.err = err
+	}
+	if errors.Is(err, ErrLimit) {
+		p.rep.Truncated = true
+	}
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	c.n += int64(n)
+	return n, err
+}
+
+// skipMboxFromLine drops an mbox "From " separator line at the very start.
+func skipMboxFromLine(br *bufio.Reader) {
+	if b, _ := br.Peek(5); string(b) == "From " {
+		for {
+			_, err := br.ReadSlice('\n')
+			if err != bufio.ErrBufferFull {
+				return
+			}
+		}
+	}
+}
+
+// limitReader returns EOF once n bytes have been read; n can be raised
+// again after a header has been read (go-message does the same).
+type limitReader struct {
+	r io.Reader
+	n int64
+}
+
+func (l *limitReader) Read(b []byte) (int, error) {
+	if l.n <= 0 {
+		return 0, io.EOF
+	}
+	if int64(len(b)) > l.n {
+		b = b[:l.n]
+	}
+	n, err := l.r.Read(b)
+	l.n -= int64(n)
+	return n, err
+}
+
+// readHeaderFrom reads a header section of at most MaxHeaderBytes from r,
+// which is not used again.
+func (p *parser) readHeaderFrom(r io.Reader) (message.Header, error) {
+	lim := &limitReader{r: r, n: int64(p.opts.MaxHeaderBytes)}
+	h, err := textproto.ReadHeader(bufio.NewReaderSize(lim, 4096))
+	if lim.n <= 0 {
+		p.addErr(fmt.Errorf("%w: header larger than %d bytes", ErrLimit, p.opts.MaxHeaderBytes))
+	}
+	return message.Header{Header: h}, err
+}

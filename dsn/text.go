@@ -1,0 +1,256 @@
+package dsn
+
+import (
+	"strings"
+)
+
+// originalMarkers start the copy of the returned message inside a
+// free-text bounce (lower case, matched at the start of a trimmed line).
+var originalMarkers = []string{
+	"--- below this line is a copy of the message",                // qmail
+	"------ this is a copy of the message",                        // Exim
+	"------ this is a copy of your message",                       // Exim
+	"------ this is a copy of the body of the message",            // Exim
+	"message headers follow",                                      // DragonFly
+	"----- original message -----",                                // Gmail
+	"----- original message follows -----",                        // Sendmail V5
+	"----- unsent message follows -----",                          // Sendmail
+	"----- message header follows -----",                          // Sendmail
+	"----- the header of the original message is following",       // various
+	"--- the header of the original message is following",         // various
+	"------ original message header",                              // various
+	"original message header:",                                    //
+	"--- original message follows",                                //
+	"original message follows",                                    //
+	"------- returned message --------",                           //
+	"--------returned mail follows--------",                       // IMail
+	"original message headers:",                                   //
+	"----- original message headers -----",                        //
+	"------ a copy of the original message",                       //
+	"-------- original message --------",                          //
+	"--- original message header ---",                             //
+	"------=_original",                                            //
+	"the original message headers were:",                          //
+	"original-message headers:",                                   //
+	"--- original message ---",                                    //
+	"-----original message-----",                                  //
+	"header of the original message",                              //
+	"--- message headers ---",                                     //
+	"original message:",                                           //
+	"the original message was:",                                   //
+	"for reference, here is the header of your original message", //
+	"a copy of the original message",                              //
+	"-- the original message --",                                  //
+	"[原文]",                                                        //
+	"元のメッセージ",                                                     //
+	"------ 원본 메시지",                                                 //
+}
+
+// splitOriginal cuts a notice into the notice proper and the inline copy
+// of the returned original (its header first), when there is one.
+func splitOriginal(s string) (notice, original string) {
+	lower := strings.ToLower(s)
+	best := -1
+	for _, m := range originalMarkers {
+		i := strings.Index(lower, m)
+		if i >= 0 && (best < 0 || i < best) {
+			best = i
+		}
+	}
+	if best >= 0 {
+		rest := s[best:]
+		if nl := strings.IndexByte(rest, '\n'); nl >= 0 {
+			rest = rest[nl+1:]
+		} else {
+			rest = ""
+		}
+		return s[:lineStart(s, best)], strings.TrimLeft(rest, " \t\n")
+	}
+	// Without a marker, a block of header lines after a blank line starts
+	// the original.
+	if i := headerBlockStart(s); i >= 0 {
+		return s[:i], s[i:]
+	}
+	return s, ""
+}
+
+func lineStart(s string, i int) int {
+	for i > 0 && s[i-1] != '\n' {
+		i--
+	}
+	return i
+}
+
+var origHeaderNames = []string{
+	"return-path:", "received:", "from:", "to:", "subject:", "date:", "message-id:", "mime-version:",
+	"content-type:", "dkim-signature:", "x-mailer:", "reply-to:", "delivered-to:", "sender:",
+}
+
+func isHeaderLine(l string) bool {
+	if len(l) < 4 {
+		return false
+	}
+	lower := strings.ToLower(l[:min(len(l), 20)])
+	for _, n := range origHeaderNames {
+		if strings.HasPrefix(lower, n) {
+			return true
+		}
+	}
+	return false
+}
+
+// headerBlockStart finds, after a blank line, three consecutive lines that
+// look like message header fields.
+func headerBlockStart(s string) int {
+	off := 0
+	prevBlank := true
+	for off < len(s) {
+		end := strings.IndexByte(s[off:], '\n')
+		if end < 0 {
+			end = len(s)
+		} else {
+			end += off
+		}
+		line := s[off:end]
+		if prevBlank && off > 0 && isHeaderLine(line) {
+			n := 0
+			o2 := off
+			for o2 < len(s) && n < 3 {
+				e2 := strings.IndexByte(s[o2:], '\n')
+				if e2 < 0 {
+					e2 = len(s)
+				} else {
+					e2 += o2
+				}
+				l := s[o2:e2]
+				if isHeaderLine(l) {
+					n++
+				} else if !(len(l) > 0 && (l[0] == ' ' || l[0] == '\t')) && !strings.Contains(l[:min(len(l), 40)], ": ") {
+					break
+				}
+				o2 = e2 + 1
+			}
+			if n >= 3 {
+				return off
+			}
+		}
+		prevBlank = strings.TrimSpace(line) == ""
+		off = end + 1
+	}
+	return -1
+}
+
+// diagnosticFrom turns a block of notice text into a one-line diagnostic.
+func diagnosticFrom(block string) string {
+	d := collapseSpace(block)
+	if len(d) > 2000 {
+		d = d[:2000]
+	}
+	return d
+}
+
+// recipientBlock returns the lines of the notice about addr: from the first
+// line that names it, to the next blank-line separated paragraph that names
+// another address, at most 30 lines.
+func recipientBlock(body, addr string) string {
+	lower := strings.ToLower(body)
+	i := strings.Index(lower, strings.ToLower(addr))
+	if i < 0 {
+		return ""
+	}
+	st := lineStart(body, i)
+	lines := strings.SplitAfter(body[st:], "\n")
+	var b strings.Builder
+	for n, l := range lines {
+		if n >= 30 {
+			break
+		}
+		if n > 0 {
+			// Stop at a line naming another address as a recipient.
+			if hs := findAddrs(l); len(hs) > 0 && !strings.EqualFold(hs[0].addr, addr) && isAnchorLine(l, hs[0]) {
+				break
+			}
+		}
+		b.WriteString(l)
+	}
+	return b.String()
+}
+
+var commandPhrases = []struct{ phrase, cmd string }{
+	{"rcpt to", "RCPT"},
+	{"mail from", "MAIL"},
+	{"final data", "DATA"},
+	{"end of data", "DATA"},
+	{"after data", "DATA"},
+	{"data command", "DATA"},
+	{">>> data", "DATA"},
+	{"message content", "DATA"},
+	{"in reply to data", "DATA"},
+	{"helo", "HELO"},
+	{"ehlo", "EHLO"},
+	{"starttls", "STARTTLS"},
+}
+
+// findCommand names the SMTP command the error answered, when the text
+// says it ("in reply to RCPT TO command", "did not like our final DATA").
+func findCommand(s string) string {
+	lower := strings.ToLower(s)
+	for _, c := range commandPhrases {
+		if strings.Contains(lower, c.phrase) {
+			return c.cmd
+		}
+	}
+	return ""
+}
+
+// findRemoteHost returns the host in "host mx.example.com[192.0.2.1] said"
+// or "Remote host said" style text.
+func findRemoteHost(s string) string {
+	lower := strings.ToLower(s)
+	for _, k := range []string{"host ", "by ", "mx "} {
+		off := 0
+		for {
+			i := strings.Index(lower[off:], k)
+			if i < 0 {
+				break
+			}
+			i += off + len(k)
+			off = i
+			j := i
+			for j < len(s) && (isDomainByte(s[j]) && s[j] < 0x80) {
+				j++
+			}
+			h := strings.TrimRight(s[i:j], ".")
+			if strings.Count(h, ".") >= 1 && validDomain(h) && j < len(s) && (s[j] == '[' || s[j] == ' ' || s[j] == '.' || s[j] == ':') {
+				return strings.ToLower(h)
+			}
+		}
+	}
+	return ""
+}
+
+func delayedText(s string) bool {
+	l := strings.ToLower(s)
+	return strings.Contains(l, "will continue") || strings.Contains(l, "still trying") ||
+		strings.Contains(l, "delayed") || strings.Contains(l, "not yet been delivered") ||
+		strings.Contains(l, "will be retried") || strings.Contains(l, "will retry")
+}
+
+// reportingMTAFromText finds the reporting host named by a notice
+// ("This is the mail system at host mx.example.com.").
+func (p *parser) reportingMTAFromText(body string) string {
+	lower := strings.ToLower(body[:min(len(body), 600)])
+	for _, k := range []string{"mail system at host ", "qmail-send program at ", "this is the ", "at host "} {
+		if i := strings.Index(lower, k); i >= 0 {
+			i += len(k)
+			j := i
+			for j < len(body) && isDomainByte(body[j]) && body[j] < 0x80 {
+				j++
+			}
+			if h := strings.TrimRight(body[i:j], "."); validDomain(h) {
+				return strings.ToLower(h)
+			}
+		}
+	}
+	return ""
+}

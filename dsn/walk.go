@@ -1,0 +1,209 @@
+package dsn
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/emersion/go-message"
+	"github.com/emersion/go-message/textproto"
+)
+
+// walk visits one MIME entity: h is its header, body its raw (still
+// transfer-encoded) body.
+func (p *parser) walk(h message.Header, body io.Reader, depth int) error {
+	if depth > p.opts.MaxDepth {
+		p.addErr(fmt.Errorf("%w: MIME nesting deeper than %d", ErrLimit, p.opts.MaxDepth))
+		return nil
+	}
+	mt, params, _ := h.ContentType()
+	if mt == "" {
+		mt = "text/plain"
+	}
+	if strings.HasPrefix(mt, "multipart/") {
+		boundary := params["boundary"]
+		if boundary == "" {
+			// QUIRK: a multipart without a boundary is read as text.
+			return p.text(h, body, "text/plain")
+		}
+		return p.multipart(boundary, body, depth)
+	}
+	switch mt {
+	case "message/delivery-status", "message/global-delivery-status",
+		"text/delivery-status", "message/x-delivery-status", "text/x-delivery-status":
+		return p.deliveryStatus(h, body)
+	case "message/feedback-report", "text/feedback-report":
+		return p.feedbackReport(h, body)
+	case "message/rfc822", "message/global", "message/rfc822-headers",
+		"text/rfc822-headers", "text/rfc822-header", "message/rfc822-header",
+		"message/global-headers", "message/partial", "text/rfc822":
+		return p.original(h, body)
+	case "text/plain", "text/html", "text/enriched", "text/x-aol":
+		return p.text(h, body, mt)
+	}
+	return nil
+}
+
+func (p *parser) multipart(boundary string, body io.Reader, depth int) error {
+	mr := textproto.NewMultipartReader(body, boundary)
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			if p.parts == 0 {
+				// QUIRK: boundary never found: read the body as text.
+				return nil
+			}
+			return fmt.Errorf("%w: %v", ErrMalformed, err)
+		}
+		p.parts++
+		if p.parts > p.opts.MaxParts {
+			p.addErr(fmt.Errorf("%w: more than %d MIME parts", ErrLimit, p.opts.MaxParts))
+			return errStop
+		}
+		if err := p.walk(message.Header{Header: part.Header}, part, depth+1); err != nil {
+			if err == errStop {
+				return err
+			}
+			p.addErr(err)
+		}
+	}
+}
+
+// decode undoes the transfer encoding and, for text, the charset.
+func (p *parser) decode(h message.Header, body io.Reader) io.Reader {
+	e, err := message.New(h, body)
+	if err != nil {
+		p.addErr(fmt.Errorf("%w: %v", ErrCharset, err))
+		if e == nil {
+			return body
+		}
+	}
+	return e.Body
+}
+
+// text keeps human-readable text, up to MaxTextBytes in all.
+func (p *parser) text(h message.Header, body io.Reader, mt string) error {
+	if p.origSeen && (p.dsnSeen || p.arfSeen) {
+		return nil
+	}
+	if disp, _, _ := h.ContentDisposition(); disp == "attachment" && len(p.notice) > 0 {
+		return nil
+	}
+	room := p.opts.MaxTextBytes - len(p.notice) - len(p.html)
+	if room <= 0 {
+		p.noticeFull = true
+		return nil
+	}
+	r := p.decode(h, body)
+	buf := make([]byte, 0, min(room, 4096))
+	b, err := readUpTo(r, buf, room)
+	if len(b) >= room {
+		p.noticeFull = true
+	}
+	if !hasCharset(h) {
+		b = fixCharset(b, p.charsetHint())
+	}
+	b = bytes.ToValidUTF8(b, []byte("\uFFFD"))
+	b = bytes.ReplaceAll(b, []byte{0}, nil)
+	if mt == "text/html" {
+		p.html = append(p.html, stripHTML(b)...)
+		p.html = append(p.html, '\n')
+	} else {
+		p.notice = append(p.notice, b...)
+		p.notice = append(p.notice, '\n')
+	}
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	return nil
+}
+
+func hasCharset(h message.Header) bool {
+	_, params, _ := h.ContentType()
+	return params["charset"] != ""
+}
+
+// readUpTo appends at most max bytes of r to buf.
+func readUpTo(r io.Reader, buf []byte, max int) ([]byte, error) {
+	for len(buf) < max {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		end := min(cap(buf), max)
+		n, err := r.Read(buf[len(buf):end])
+		buf = buf[:len(buf)+n]
+		if err != nil {
+			if err == io.EOF {
+				return buf, nil
+			}
+			return buf, err
+		}
+	}
+	return buf, nil
+}
+
+// original reads the header of the returned message and skips its body.
+func (p *parser) original(h message.Header, body io.Reader) error {
+	if p.origSeen {
+		return nil
+	}
+	r := p.decode(h, body)
+	oh, err := p.readHeaderFrom(r)
+	if oh.Len() > 0 {
+		p.origSeen = true
+		p.origHdr = oh
+	}
+	if err != nil && oh.Len() == 0 && !errors.Is(err, io.EOF) {
+		return nil
+	}
+	if p.dsnSeen || p.arfSeen {
+		// Everything after the original is the original's body.
+		return errStop
+	}
+	return nil
+}
+
+// lineReader reads logical lines (no terminator) of at most maxLine bytes;
+// the rest of a longer line is dropped.
+type lineReader struct {
+	br      *bufio.Reader
+	maxLine int
+}
+
+func (l *lineReader) next() ([]byte, bool) {
+	var line []byte
+	for {
+		frag, err := l.br.ReadSlice('\n')
+		if len(line)+len(frag) <= l.maxLine {
+			line = append(line, frag...)
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err != nil && len(line) == 0 {
+			return nil, false
+		}
+		return bytes.TrimRight(line, "\r\n"), true
+	}
+}
+
+// charsetHint returns the charset of the first RFC 2047 encoded word in the
+// bounce's Subject or From, for text that declares none.
+func (p *parser) charsetHint() string {
+	for _, k := range []string{"Subject", "From"} {
+		v := p.top.Get(k)
+		if i := strings.Index(v, "=?"); i >= 0 {
+			rest := v[i+2:]
+			if j := strings.IndexByte(rest, '?'); j > 0 {
+				return rest[:j]
+			}
+		}
+	}
+	return ""
+}
