@@ -104,6 +104,10 @@ type sesRecipient struct {
 // QUIRK: the JSON arrives folded or broken by line wrapping, so each array
 // of recipients is decoded on its own (testdata/ses-json-bounce.eml).
 func (p *parser) sesNotification(body string) bool {
+	if strings.Contains(body, `\"notificationType\"`) || strings.Contains(body, `\"eventType\"`) {
+		// QUIRK: the notification wrapped in an SNS envelope, escaped.
+		body = strings.ReplaceAll(strings.ReplaceAll(body, `\"`, `"`), `\\`, `\`)
+	}
 	i := strings.Index(body, `"notificationType"`)
 	if i < 0 {
 		i = strings.Index(body, `"eventType"`)

@@ -71,6 +71,9 @@ func (p *parser) finish() {
 		rep.ReportingMTA = p.reportingMTAFromText(body)
 	}
 
+	if !p.dsnSeen && !p.arfSeen {
+		p.inlineDSN(body)
+	}
 	switch {
 	case p.arfSeen:
 		rep.Kind = KindFeedback
@@ -80,6 +83,11 @@ func (p *parser) finish() {
 		rep.Kind = KindDSN
 		rep.Vendor = "rfc3464"
 		p.dsnRecipients(body)
+		if len(rep.Recipients) == 0 {
+			// QUIRK: a report whose recipient fields hold no address
+			// (testdata/dsn-source-route.eml): read the text instead.
+			p.textRecipients(body)
+		}
 	case p.sesNotification(body):
 	case p.hotmailComplaint():
 	case p.unsubscribeRequest():
@@ -259,10 +267,6 @@ func cleanAddr(s string) string {
 	if h := findAddrs(s); len(h) > 0 {
 		return h[0].addr
 	}
-	s = strings.Trim(s, "<>\"' ")
-	if strings.Contains(s, "@") && !strings.ContainsAny(s, " \t") {
-		return s
-	}
 	return ""
 }
 
@@ -316,4 +320,19 @@ func parseTime(s string) time.Time {
 		return d.UTC()
 	}
 	return time.Time{}
+}
+
+// inlineDSN reads RFC 3464 fields written into the text of a notice
+// instead of a delivery-status part.
+// QUIRK: testdata/dsn-fields-in-text.eml (Amazon WorkMail and others).
+func (p *parser) inlineDSN(body string) {
+	lower := strings.ToLower(body)
+	i := strings.Index(lower, "\nfinal-recipient:")
+	if i < 0 {
+		return
+	}
+	if j := strings.Index(lower, "\nreporting-mta:"); j >= 0 && j < i {
+		i = j
+	}
+	p.deliveryStatusText(body[i+1:])
 }

@@ -58,7 +58,8 @@ func readFieldBlocks(r io.Reader, fn func(textproto.MIMEHeader) bool) {
 		key := textproto.CanonicalMIMEHeaderKey(string(line[:i]))
 		val := string(bytes.TrimSpace(line[i+1:]))
 		if (key == "Final-Recipient" && cur.Get("Final-Recipient") != "") ||
-			(key == "Original-Recipient" && (cur.Get("Original-Recipient") != "" || cur.Get("Final-Recipient") != "")) {
+			(key == "Original-Recipient" && (cur.Get("Original-Recipient") != "" ||
+				cur.Get("Final-Recipient") != "" && cur.Get("Action") != "")) {
 			if !flush() {
 				return
 			}
@@ -71,8 +72,16 @@ func readFieldBlocks(r io.Reader, fn func(textproto.MIMEHeader) bool) {
 // deliveryStatus reads a message/delivery-status part (RFC 3464 section 2),
 // its RFC 6533 global form, or the RFC 1894 form.
 func (p *parser) deliveryStatus(h message.Header, body io.Reader) error {
+	p.readDeliveryStatus(p.decode(h, body))
+	return nil
+}
+
+func (p *parser) deliveryStatusText(s string) {
+	p.readDeliveryStatus(strings.NewReader(s))
+}
+
+func (p *parser) readDeliveryStatus(r io.Reader) {
 	p.dsnSeen = true
-	r := p.decode(h, body)
 	first := true
 	readFieldBlocks(r, func(f textproto.MIMEHeader) bool {
 		isRcpt := f.Get("Final-Recipient") != "" || f.Get("Original-Recipient") != "" ||
@@ -105,7 +114,6 @@ func (p *parser) deliveryStatus(h message.Header, body io.Reader) error {
 		p.recipHdrs = append(p.recipHdrs, f)
 		return true
 	})
-	return nil
 }
 
 // feedbackReport reads a message/feedback-report part (RFC 5965 section 3).

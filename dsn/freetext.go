@@ -40,6 +40,21 @@ func (p *parser) excluded() map[string]bool {
 	return ex
 }
 
+// originalRecipients returns the lower-cased To and Cc addresses of the
+// returned original.
+func (p *parser) originalRecipients() map[string]bool {
+	m := map[string]bool{}
+	if p.origHdr.Len() == 0 {
+		return m
+	}
+	for _, k := range []string{"To", "Cc"} {
+		for _, a := range headerAddrs(p.origHdr, k) {
+			m[strings.ToLower(a)] = true
+		}
+	}
+	return m
+}
+
 func excludedAddr(a string, ex map[string]bool) bool {
 	la := strings.ToLower(a)
 	if ex[la] {
@@ -97,22 +112,20 @@ func isAnchorLine(line string, h addrHit) bool {
 // textRecipients finds the failed recipients of a free-text bounce.
 func (p *parser) textRecipients(body string) {
 	ex := p.excluded()
+	origTo := p.originalRecipients()
+	// An address the original was sent to can be its own sender or a
+	// postmaster: sending to oneself or to postmaster@ fails like any other.
+	// QUIRK: testdata/exim-sent-to-self.eml.
+	isExcluded := func(a string) bool {
+		return excludedAddr(a, ex) && !origTo[strings.ToLower(a)]
+	}
 	type cand struct {
 		addr     string
 		anchored bool
 	}
 	var cands []cand
 	index := map[string]int{}
-	for _, v := range p.top.Values("X-Failed-Recipients") {
-		for _, h := range findAddrs(v) {
-			la := strings.ToLower(h.addr)
-			if _, ok := index[la]; !ok && !excludedAddr(h.addr, ex) {
-				index[la] = len(cands)
-				cands = append(cands, cand{h.addr, true})
-			}
-		}
-	}
-	anyAnchored := len(cands) > 0
+	anyAnchored := false
 	off := 0
 	for off < len(body) {
 		end := strings.IndexByte(body[off:], '\n')
@@ -126,11 +139,12 @@ func (p *parser) textRecipients(body string) {
 		if strings.IndexByte(line, '@') < 0 || isQuotedHeader(line) {
 			continue
 		}
+		quotedTo := isQuotedTo(line)
 		for _, h := range findAddrs(line) {
-			if excludedAddr(h.addr, ex) || inURL(line, h) {
+			if isExcluded(h.addr) || inURL(line, h) {
 				continue
 			}
-			anch := isAnchorLine(line, h)
+			anch := !quotedTo && isAnchorLine(line, h)
 			la := strings.ToLower(h.addr)
 			if i, ok := index[la]; ok {
 				if anch {
@@ -145,6 +159,24 @@ func (p *parser) textRecipients(body string) {
 			index[la] = len(cands)
 			cands = append(cands, cand{h.addr, anch})
 			if anch {
+				anyAnchored = true
+			}
+		}
+	}
+	if !anyAnchored {
+		// X-Failed-Recipients (Exim, Gmail) when the text names no one.
+		for _, v := range p.top.Values("X-Failed-Recipients") {
+			for _, h := range findAddrs(v) {
+				la := strings.ToLower(h.addr)
+				if isExcluded(h.addr) {
+					continue
+				}
+				if i, ok := index[la]; ok {
+					cands[i].anchored = true
+				} else {
+					index[la] = len(cands)
+					cands = append(cands, cand{h.addr, true})
+				}
 				anyAnchored = true
 			}
 		}
@@ -198,6 +230,10 @@ func inURL(line string, h addrHit) bool {
 	return strings.HasSuffix(pre, "mailto:")
 }
 
+// daemonNames in a From field name a mail system.
+var daemonNames = []string{"mailer-daemon", "mailer daemon", "mail delivery", "postmaster", "mail administrator",
+	"mail system", "mailadmin", "system administrator", "delivery subsystem", "mdaemon", "mail-daemon"}
+
 // bounceSubjects are lower-case subject fragments of bounces.
 var bounceSubjects = []string{
 	"undeliver", "undelivered", "delivery status notification", "delivery failure", "failure notice",
@@ -220,6 +256,8 @@ var bounceBody = []string{
 	"mailbox unavailable", "mailbox full", "over quota", "rejected", "remote host said",
 	"error delivering", "host unknown", "message could not", "returned mail", "failed to deliver",
 	"delivery attempts", "retry time", "giving up", "was undeliverable", "delivery problem",
+	"error has occurred while attempting to deliver", "did not reach", "envelope expired", "could not deliver",
+	"unable to be delivered", "message was not sent", "delivery to the following", "not reach the following",
 	"配信できません", "届きませんでした", "送信できませんでした", "宛先不明", "전송되지 못", "전달되지", "반송",
 	"无法投递", "退信", "nicht zugestellt", "unzustellbar", "n'a pas pu être remis", "no se pudo entregar",
 	"non è stato possibile", "não foi possível entregar", "не может быть доставлено", "не доставлено",
@@ -236,8 +274,9 @@ func (p *parser) looksLikeBounce(body string) bool {
 	if at := strings.IndexByte(from, '@'); at > 0 {
 		l := from[:at]
 		fromDaemon = excludedLocals[l] || strings.Contains(l, "mailer-daemon") || strings.Contains(l, "postmaster")
-	} else if strings.Contains(strings.ToLower(p.top.Get("From")), "mailer-daemon") {
-		fromDaemon = true
+	}
+	if !fromDaemon {
+		fromDaemon = containsAny(strings.ToLower(p.top.Get("From")), daemonNames)
 	}
 	subj := strings.ToLower(p.rep.Subject)
 	subjBounce := containsAny(subj, bounceSubjects)
@@ -289,4 +328,12 @@ func (p *parser) looksLikeAutoReply() bool {
 		return true
 	}
 	return containsAny(strings.ToLower(p.rep.Subject), autoReplySubjects)
+}
+
+// isQuotedTo reports whether a notice line quotes the original's To or Cc
+// field ("  To:      user@example.net" in Exchange notices): it names a
+// recipient of the message, not necessarily the one that failed.
+func isQuotedTo(line string) bool {
+	l := strings.ToLower(strings.TrimSpace(line))
+	return strings.HasPrefix(l, "to:") || strings.HasPrefix(l, "cc:")
 }

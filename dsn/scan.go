@@ -138,7 +138,12 @@ func findAddrs(s string) []addrHit {
 		// QUIRK: quoted local parts ("john smith"@example.com) are rare in
 		// bounces; they are not recognised.
 		local := strings.Trim(s[st:at], ".'`")
-		domain := strings.TrimRight(s[at+1:en], ".-")
+		domain := trimGlued(s[at+1 : en])
+		// QUIRK: CJK text glued to an address ("user@example.jp您好",
+		// "宛先user@example.jp"): ASCII addresses don't take it in.
+		if k := lastNonASCII(local); k >= 0 && k < len(local)-1 && isASCII(local[k+1:]) && isASCII(domain) {
+			local = local[k+1:]
+		}
 		// Drop a leading "mailto:"-like prefix glued to the local part.
 		if k := strings.LastIndexAny(local, "=/"); k >= 0 && strings.Contains(local[:k], "mailto") {
 			local = local[k+1:]
@@ -283,4 +288,36 @@ func replyContext(before string) bool {
 		}
 	}
 	return false
+}
+
+// trimGlued trims the trailing dots and hyphens of a domain, and text glued
+// to an ASCII top-level domain.
+func trimGlued(d string) string {
+	if dot := strings.LastIndexByte(d, '.'); dot >= 0 && dot+1 < len(d) && d[dot+1] < 0x80 {
+		for i := dot + 1; i < len(d); i++ {
+			if d[i] >= 0x80 {
+				d = d[:i]
+				break
+			}
+		}
+	}
+	return strings.TrimRight(d, ".-")
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+func lastNonASCII(s string) int {
+	for i := len(s) - 1; i >= 0; i-- {
+		if s[i] >= 0x80 {
+			return i
+		}
+	}
+	return -1
 }

@@ -7,43 +7,44 @@ import (
 // originalMarkers start the copy of the returned message inside a
 // free-text bounce (lower case, matched at the start of a trimmed line).
 var originalMarkers = []string{
-	"--- below this line is a copy of the message",                // qmail
-	"------ this is a copy of the message",                        // Exim
-	"------ this is a copy of your message",                       // Exim
-	"------ this is a copy of the body of the message",            // Exim
-	"message headers follow",                                      // DragonFly
-	"----- original message -----",                                // Gmail
-	"----- original message follows -----",                        // Sendmail V5
-	"----- unsent message follows -----",                          // Sendmail
-	"----- message header follows -----",                          // Sendmail
-	"----- the header of the original message is following",       // various
-	"--- the header of the original message is following",         // various
-	"------ original message header",                              // various
-	"original message header:",                                    //
-	"--- original message follows",                                //
-	"original message follows",                                    //
-	"------- returned message --------",                           //
-	"--------returned mail follows--------",                       // IMail
-	"original message headers:",                                   //
-	"----- original message headers -----",                        //
-	"------ a copy of the original message",                       //
-	"-------- original message --------",                          //
-	"--- original message header ---",                             //
-	"------=_original",                                            //
-	"the original message headers were:",                          //
-	"original-message headers:",                                   //
-	"--- original message ---",                                    //
-	"-----original message-----",                                  //
-	"header of the original message",                              //
-	"--- message headers ---",                                     //
-	"original message:",                                           //
-	"the original message was:",                                   //
+	"--- below this line is a copy of the message",               // qmail
+	"------ this is a copy of the message",                       // Exim
+	"------ this is a copy of your message",                      // Exim
+	"------ this is a copy of the body of the message",           // Exim
+	"message headers follow",                                     // DragonFly
+	"----- original message -----",                               // Gmail
+	"----- original message follows -----",                       // Sendmail V5
+	"----- unsent message follows -----",                         // Sendmail
+	"----- message header follows -----",                         // Sendmail
+	"----- the header of the original message is following",      // various
+	"--- the header of the original message is following",        // various
+	"------ original message header",                             // various
+	"original message header:",                                   //
+	"--- original message follows",                               //
+	"original message follows",                                   //
+	"------- returned message --------",                          //
+	"--------returned mail follows--------",                      // IMail
+	"original message headers:",                                  //
+	"----- original message headers -----",                       //
+	"------ a copy of the original message",                      //
+	"-------- original message --------",                         //
+	"--- original message header ---",                            //
+	"------=_original",                                           //
+	"the original message headers were:",                         //
+	"original-message headers:",                                  //
+	"--- original message ---",                                   //
+	"-----original message-----",                                 //
+	"header of the original message",                             //
+	"--- message headers ---",                                    //
+	"original message:",                                          //
+	"the original message was:",                                  //
 	"for reference, here is the header of your original message", //
-	"a copy of the original message",                              //
-	"-- the original message --",                                  //
-	"[原文]",                                                        //
-	"元のメッセージ",                                                     //
-	"------ 원본 메시지",                                                 //
+	"a copy of the original message",                             //
+	"below is a copy of the original message",                    // OpenSMTPD
+	"-- the original message --",                                 //
+	"[原文]",                                                       //
+	"元のメッセージ",                                                    //
+	"------ 원본 메시지",                                              //
 }
 
 // splitOriginal cuts a notice into the notice proper and the inline copy

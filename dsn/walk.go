@@ -29,7 +29,7 @@ func (p *parser) walk(h message.Header, body io.Reader, depth int) error {
 			// QUIRK: a multipart without a boundary is read as text.
 			return p.text(h, body, "text/plain")
 		}
-		return p.multipart(boundary, body, depth)
+		return p.multipart(h, boundary, body, depth)
 	}
 	switch mt {
 	case "message/delivery-status", "message/global-delivery-status",
@@ -47,20 +47,32 @@ func (p *parser) walk(h message.Header, body io.Reader, depth int) error {
 	return nil
 }
 
-func (p *parser) multipart(boundary string, body io.Reader, depth int) error {
-	mr := textproto.NewMultipartReader(body, boundary)
+func (p *parser) multipart(h message.Header, boundary string, body io.Reader, depth int) error {
+	// Keep the first bytes: when the boundary is never found, they are read
+	// as text.
+	cr := &captureReader{r: body, max: p.opts.MaxTextBytes}
+	mr := textproto.NewMultipartReader(cr, boundary)
+	n := 0
 	for {
 		part, err := mr.NextPart()
-		if err == io.EOF {
+		if err == io.EOF && n > 0 {
 			return nil
 		}
 		if err != nil {
-			if p.parts == 0 {
-				// QUIRK: boundary never found: read the body as text.
-				return nil
+			if n == 0 {
+				// QUIRK: the boundary is never found (a wrong boundary
+				// parameter, testdata/multipart-wrong-boundary.eml): read
+				// the body as text.
+				th := message.Header{}
+				th.Set("Content-Type", "text/plain")
+				if _, params, _ := h.ContentType(); params["charset"] != "" {
+					th.SetContentType("text/plain", map[string]string{"charset": params["charset"]})
+				}
+				return p.text(th, bytes.NewReader(cr.buf), "text/plain")
 			}
 			return fmt.Errorf("%w: %v", ErrMalformed, err)
 		}
+		n++
 		p.parts++
 		if p.parts > p.opts.MaxParts {
 			p.addErr(fmt.Errorf("%w: more than %d MIME parts", ErrLimit, p.opts.MaxParts))
@@ -206,4 +218,19 @@ func (p *parser) charsetHint() string {
 		}
 	}
 	return ""
+}
+
+// captureReader keeps a copy of the first max bytes read through it.
+type captureReader struct {
+	r   io.Reader
+	buf []byte
+	max int
+}
+
+func (c *captureReader) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	if room := c.max - len(c.buf); room > 0 && n > 0 {
+		c.buf = append(c.buf, b[:min(n, room)]...)
+	}
+	return n, err
 }
