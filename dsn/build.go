@@ -114,7 +114,11 @@ func (p *parser) finish() {
 		p.textRecipients(body)
 	}
 	if len(rep.Recipients) == 0 && (rep.Kind == KindBounce || rep.Kind == KindDSN) {
-		if a := p.verpRecipient(); a != "" {
+		a := p.verpRecipient()
+		if a == "" {
+			a = p.soleOriginalRecipient()
+		}
+		if a != "" {
 			r := Recipient{FinalRecipient: a, Action: "failed"}
 			p.fillFromText(&r, body, body)
 			rep.Recipients = append(rep.Recipients, r)
@@ -335,4 +339,23 @@ func (p *parser) inlineDSN(body string) {
 		i = j
 	}
 	p.deliveryStatusText(body[i+1:])
+}
+
+// soleOriginalRecipient returns the one address the returned original was
+// sent to, when it names exactly one in To and none in Cc: a bounce of a
+// message to one recipient is about that recipient.
+// QUIRK: testdata/sendmail-v5-no-recipient.eml names no one in its text.
+func (p *parser) soleOriginalRecipient() string {
+	if p.origHdr.Len() == 0 || len(headerAddrs(p.origHdr, "Cc")) > 0 {
+		return ""
+	}
+	to := headerAddrs(p.origHdr, "To")
+	if len(to) != 1 {
+		return ""
+	}
+	ex := p.excluded()
+	if excludedAddr(to[0], ex) {
+		return ""
+	}
+	return to[0]
 }

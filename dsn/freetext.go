@@ -103,7 +103,7 @@ func isAnchorLine(line string, h addrHit) bool {
 		}
 	}
 	if strings.HasPrefix(after, "...") || strings.HasPrefix(after, ":") || strings.HasPrefix(after, "on ") ||
-		strings.HasPrefix(after, "(") || strings.HasPrefix(after, "-") || strings.HasPrefix(after, "のメールアドレス") {
+		strings.HasPrefix(after, "(") || strings.HasPrefix(after, "-") || strings.HasPrefix(after, "[") || strings.HasPrefix(after, "のメールアドレス") {
 		return true
 	}
 	return false
@@ -231,7 +231,7 @@ func inURL(line string, h addrHit) bool {
 }
 
 // daemonNames in a From field name a mail system.
-var daemonNames = []string{"mailer-daemon", "mailer daemon", "mail delivery", "postmaster", "mail administrator",
+var daemonNames = []string{"mailer-daemon", "post_master", "mailer daemon", "mail delivery", "postmaster", "mail administrator",
 	"mail system", "mailadmin", "system administrator", "delivery subsystem", "mdaemon", "mail-daemon"}
 
 // bounceSubjects are lower-case subject fragments of bounces.

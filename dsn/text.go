@@ -131,7 +131,7 @@ func headerBlockStart(s string) int {
 				}
 				o2 = e2 + 1
 			}
-			if n >= 3 {
+			if n >= 3 && strongHeaderIn(s[off:o2]) {
 				return off
 			}
 		}
@@ -254,4 +254,18 @@ func (p *parser) reportingMTAFromText(body string) string {
 		}
 	}
 	return ""
+}
+
+// strongHeaderIn reports whether a block of header lines has a field that
+// only a real message header has: a notice's summary of the original
+// ("To:", "Subject:", "Date:") is not one.
+func strongHeaderIn(block string) bool {
+	l := strings.ToLower(block)
+	for _, k := range []string{"\nreceived:", "\nreturn-path:", "\nmessage-id:", "\nmime-version:",
+		"\ndkim-signature:", "\ncontent-type:", "\nx-mailer:", "\ndelivered-to:", "\nfrom:"} {
+		if strings.HasPrefix(l, k[1:]) || strings.Contains(l, k) {
+			return true
+		}
+	}
+	return false
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/emersion/go-message"
+	"github.com/emersion/go-message/charset"
 	"github.com/emersion/go-message/textproto"
 )
 
@@ -19,7 +20,7 @@ func (p *parser) walk(h message.Header, body io.Reader, depth int) error {
 		p.addErr(fmt.Errorf("%w: MIME nesting deeper than %d", ErrLimit, p.opts.MaxDepth))
 		return nil
 	}
-	mt, params, _ := h.ContentType()
+	mt, params := contentType(h)
 	if mt == "" {
 		mt = "text/plain"
 	}
@@ -40,7 +41,7 @@ func (p *parser) walk(h message.Header, body io.Reader, depth int) error {
 	case "message/rfc822", "message/global", "message/rfc822-headers",
 		"text/rfc822-headers", "text/rfc822-header", "message/rfc822-header",
 		"message/global-headers", "message/partial", "text/rfc822":
-		return p.original(h, body)
+		return p.original(h, body, depth)
 	case "text/plain", "text/html", "text/enriched", "text/x-aol":
 		return p.text(h, body, mt)
 	}
@@ -65,7 +66,7 @@ func (p *parser) multipart(h message.Header, boundary string, body io.Reader, de
 				// the body as text.
 				th := message.Header{}
 				th.Set("Content-Type", "text/plain")
-				if _, params, _ := h.ContentType(); params["charset"] != "" {
+				if _, params := contentType(h); params["charset"] != "" {
 					th.SetContentType("text/plain", map[string]string{"charset": params["charset"]})
 				}
 				return p.text(th, bytes.NewReader(cr.buf), "text/plain")
@@ -118,8 +119,19 @@ func (p *parser) text(h message.Header, body io.Reader, mt string) error {
 	if len(b) >= room {
 		p.noticeFull = true
 	}
-	if !hasCharset(h) {
+	_, params := contentType(h)
+	switch cs := strings.ToLower(params["charset"]); {
+	case cs == "" || cs == "us-ascii":
 		b = fixCharset(b, p.charsetHint())
+	default:
+		if _, _, err := h.ContentType(); err != nil {
+			// go-message could not read the charset: convert here.
+			if cr, err := charset.Reader(cs, bytes.NewReader(b)); err == nil {
+				if d, err := io.ReadAll(cr); err == nil {
+					b = d
+				}
+			}
+		}
 	}
 	b = bytes.ToValidUTF8(b, []byte("\uFFFD"))
 	b = bytes.ReplaceAll(b, []byte{0}, nil)
@@ -136,10 +148,6 @@ func (p *parser) text(h message.Header, body io.Reader, mt string) error {
 	return nil
 }
 
-func hasCharset(h message.Header) bool {
-	_, params, _ := h.ContentType()
-	return params["charset"] != ""
-}
 
 // readUpTo appends at most max bytes of r to buf.
 func readUpTo(r io.Reader, buf []byte, max int) ([]byte, error) {
@@ -161,12 +169,23 @@ func readUpTo(r io.Reader, buf []byte, max int) ([]byte, error) {
 }
 
 // original reads the header of the returned message and skips its body.
-func (p *parser) original(h message.Header, body io.Reader) error {
+func (p *parser) original(h message.Header, body io.Reader, depth int) error {
 	if p.origSeen {
 		return nil
 	}
-	r := p.decode(h, body)
-	oh, err := p.readHeaderFrom(r)
+	lim := &limitReader{r: p.decode(h, body), n: int64(p.opts.MaxHeaderBytes)}
+	br := bufio.NewReaderSize(lim, 4096)
+	th, err := textproto.ReadHeader(br)
+	if lim.n <= 0 {
+		p.addErr(fmt.Errorf("%w: header larger than %d bytes", ErrLimit, p.opts.MaxHeaderBytes))
+	}
+	oh := message.Header{Header: th}
+	if mt, _ := contentType(oh); mt == "multipart/report" && !p.dsnSeen && !p.arfSeen {
+		// QUIRK: the report itself arrives attached to a notice
+		// (testdata/report-in-rfc822.eml): read it as the message.
+		lim.n = 1 << 62
+		return p.walk(oh, br, depth+1)
+	}
 	if oh.Len() > 0 {
 		p.origSeen = true
 		p.origHdr = oh
@@ -233,4 +252,40 @@ func (c *captureReader) Read(b []byte) (int, error) {
 		c.buf = append(c.buf, b[:min(n, room)]...)
 	}
 	return n, err
+}
+
+// contentType parses Content-Type leniently: a missing semicolon or a
+// broken parameter still gives the media type and the charset.
+// QUIRK: "Content-Type: text/plain\n   charset=..." (testdata/x1-no-semicolon.eml).
+func contentType(h message.Header) (string, map[string]string) {
+	mt, params, err := h.ContentType()
+	if err == nil {
+		return mt, params
+	}
+	raw := h.Get("Content-Type")
+	mt = strings.ToLower(strings.TrimSpace(raw))
+	if i := strings.IndexAny(mt, "; \t"); i >= 0 {
+		mt = mt[:i]
+	}
+	if params == nil {
+		params = map[string]string{}
+	}
+	for _, k := range []string{"charset", "boundary"} {
+		if _, ok := params[k]; ok {
+			continue
+		}
+		lr := strings.ToLower(raw)
+		if i := strings.Index(lr, k+"="); i >= 0 {
+			v := raw[i+len(k)+1:]
+			if strings.HasPrefix(v, `"`) {
+				if j := strings.IndexByte(v[1:], '"'); j >= 0 {
+					v = v[1 : j+1]
+				}
+			} else if j := strings.IndexAny(v, "; \t"); j >= 0 {
+				v = v[:j]
+			}
+			params[k] = v
+		}
+	}
+	return mt, params
 }
