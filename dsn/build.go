@@ -115,7 +115,7 @@ func (p *parser) finish() {
 	}
 	if len(rep.Recipients) == 0 && (rep.Kind == KindBounce || rep.Kind == KindDSN) {
 		a := p.verpRecipient()
-		if a == "" {
+		if a == "" && !p.excludedAnchor {
 			a = p.soleOriginalRecipient()
 		}
 		if a != "" {

@@ -111,6 +111,10 @@ func isAnchorLine(line string, h addrHit) bool {
 
 // textRecipients finds the failed recipients of a free-text bounce.
 func (p *parser) textRecipients(body string) {
+	if p.listNotice {
+		p.listRecipient(body)
+		return
+	}
 	ex := p.excluded()
 	origTo := p.originalRecipients()
 	// An address the original was sent to can be its own sender or a
@@ -126,6 +130,8 @@ func (p *parser) textRecipients(body string) {
 	var cands []cand
 	index := map[string]int{}
 	anyAnchored := false
+	var selfListed []string // excluded addresses listed as failed
+	prevLine := ""
 	off := 0
 	for off < len(body) {
 		end := strings.IndexByte(body[off:], '\n')
@@ -136,12 +142,24 @@ func (p *parser) textRecipients(body string) {
 		}
 		line := body[off:end]
 		off = end + 1
+		prev := prevLine
+		if strings.TrimSpace(line) != "" {
+			prevLine = line
+		}
 		if strings.IndexByte(line, '@') < 0 || isQuotedHeader(line) {
 			continue
 		}
 		quotedTo := isQuotedTo(line)
 		for _, h := range findAddrs(line) {
-			if isExcluded(h.addr) || inURL(line, h) {
+			if inURL(line, h) {
+				continue
+			}
+			if isExcluded(h.addr) {
+				if aloneOnLine(line, h) && introducesFailures(prev) && !excludedLocals[localPart(h.addr)] &&
+					!strings.EqualFold(h.addr, p.rep.From) {
+					selfListed = append(selfListed, h.addr)
+				}
+				p.excludedAnchor = true
 				continue
 			}
 			anch := !quotedTo && isAnchorLine(line, h)
@@ -162,6 +180,18 @@ func (p *parser) textRecipients(body string) {
 				anyAnchored = true
 			}
 		}
+	}
+	if !anyAnchored && len(selfListed) > 0 {
+		// The sender's own address, listed alone under "The following
+		// address(es) failed:": a message sent to oneself bounced.
+		// QUIRK: testdata/exim-sent-to-self.eml.
+		for _, a := range selfListed {
+			if _, ok := index[strings.ToLower(a)]; !ok {
+				index[strings.ToLower(a)] = len(cands)
+				cands = append(cands, cand{a, true})
+			}
+		}
+		anyAnchored = true
 	}
 	if !anyAnchored {
 		// X-Failed-Recipients (Exim, Gmail) when the text names no one.
@@ -269,6 +299,10 @@ func (p *parser) looksLikeBounce(body string) bool {
 	if p.top.Get("X-Failed-Recipients") != "" {
 		return true
 	}
+	if p.listManagerNotice(body) {
+		p.listNotice = true
+		return true
+	}
 	from := strings.ToLower(p.rep.From)
 	fromDaemon := false
 	if at := strings.IndexByte(from, '@'); at > 0 {
@@ -336,4 +370,63 @@ func (p *parser) looksLikeAutoReply() bool {
 func isQuotedTo(line string) bool {
 	l := strings.ToLower(strings.TrimSpace(line))
 	return strings.HasPrefix(l, "to:") || strings.HasPrefix(l, "cc:")
+}
+
+// listManagerRefusals are what mailing-list managers (fml, Mailman,
+// Majordomo, Sympa, ezmlm) say when a list refuses a message.
+var listManagerRefusals = []string{
+	"not a member", "are not member", "non-member", "nonmember", "members only", "only members",
+	"subscribers only", "only subscribers", "loop alert", "duplicated message-id", "post rejected",
+	"posting rejected", "not allowed to post", "not authorized to post", "restricted to members",
+}
+
+// listManagerNotice recognises a mailing list's refusal of a message sent
+// to it: the list address is the recipient that refused.
+// QUIRK: testdata/fml-not-member.eml.
+func (p *parser) listManagerNotice(body string) bool {
+	h := p.top
+	if h.Get("X-Mlserver") == "" && h.Get("X-Mailman-Version") == "" && h.Get("X-Ml-Name") == "" &&
+		h.Get("List-Id") == "" && h.Get("X-Sympa-Version") == "" && h.Get("Mailing-List") == "" {
+		return false
+	}
+	text := strings.ToLower(p.rep.Subject + "\n" + body[:min(len(body), 4096)])
+	return containsAny(text, listManagerRefusals)
+}
+
+// listRecipient finds the list address in a list manager's notice: the
+// first address named after "list" or "in" ("You are not a member of this
+// mailing list <list@example.org>", "Duplicated Message-ID in <…>").
+func (p *parser) listRecipient(body string) {
+	for _, line := range strings.Split(body, "\n") {
+		for _, h := range findAddrs(line) {
+			switch lastWord(strings.TrimSpace(line[:h.start])) {
+			case "list", "in", "ml":
+				r := Recipient{FinalRecipient: h.addr}
+				p.fillFromText(&r, line, body)
+				p.rep.Recipients = append(p.rep.Recipients, r)
+				return
+			}
+		}
+	}
+}
+
+func localPart(a string) string {
+	if at := strings.LastIndexByte(a, '@'); at >= 0 {
+		return strings.ToLower(a[:at])
+	}
+	return strings.ToLower(a)
+}
+
+// aloneOnLine reports whether h is the only thing on its line but for
+// brackets and a colon.
+func aloneOnLine(line string, h addrHit) bool {
+	return strings.Trim(line[:h.start], " \t<\"") == "" && strings.Trim(line[h.end:], " \t>\":") == ""
+}
+
+// introducesFailures reports whether a line announces a list of failed
+// recipients ("The following address(es) failed:").
+func introducesFailures(line string) bool {
+	l := strings.ToLower(line)
+	return strings.Contains(l, "failed:") || strings.Contains(l, "following recipient") ||
+		strings.Contains(l, "following address") || strings.Contains(l, "fatal errors")
 }

@@ -85,13 +85,17 @@ type parser struct {
 	html       []byte // text/html, used when there is no plain text
 	noticeFull bool
 
-	dsnSeen   bool // a delivery-status part was read
-	arfSeen   bool // a feedback-report part was read
-	origSeen  bool // the original's header was read from a part
-	perMsg    nettextproto.MIMEHeader
-	recipHdrs []nettextproto.MIMEHeader
-	feedback  nettextproto.MIMEHeader
-	origHdr   message.Header
+	listNotice bool // a mailing-list manager's refusal
+	// excludedAnchor: the text named an excluded address (the sender) as
+	// a recipient; guessing from the original's To would then be wrong.
+	excludedAnchor bool
+	dsnSeen        bool // a delivery-status part was read
+	arfSeen        bool // a feedback-report part was read
+	origSeen       bool // the original's header was read from a part
+	perMsg         nettextproto.MIMEHeader
+	recipHdrs      []nettextproto.MIMEHeader
+	feedback       nettextproto.MIMEHeader
+	origHdr        message.Header
 }
 
 func (p *parser) addErr(err error) {

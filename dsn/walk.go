@@ -148,7 +148,6 @@ func (p *parser) text(h message.Header, body io.Reader, mt string) error {
 	return nil
 }
 
-
 // readUpTo appends at most max bytes of r to buf.
 func readUpTo(r io.Reader, buf []byte, max int) ([]byte, error) {
 	for len(buf) < max {
