@@ -17,9 +17,7 @@ func (p *parser) readTopHeader() {
 	p.rep.Subject = headerText(h, "Subject")
 	p.rep.From = headerAddr(h, "From")
 	p.rep.To = headerAddr(h, "To")
-	if d, err := netmail.ParseDate(h.Get("Date")); err == nil {
-		p.rep.Date = d.UTC()
-	}
+	p.rep.Date = parseTime(h.Get("Date"))
 }
 
 // headerText decodes RFC 2047 encoded words, falling back to the raw value.
@@ -167,9 +165,7 @@ func (p *parser) dsnRecipients(body string) {
 	rep := p.rep
 	if p.perMsg != nil {
 		_, rep.ReportingMTA = typedValue(p.perMsg.Get("Reporting-Mta"))
-		if d, err := netmail.ParseDate(p.perMsg.Get("Arrival-Date")); err == nil {
-			rep.ArrivalDate = d.UTC()
-		}
+		rep.ArrivalDate = parseTime(p.perMsg.Get("Arrival-Date"))
 	}
 	seen := map[string]int{}
 	for _, f := range p.recipHdrs {
@@ -193,9 +189,7 @@ func (p *parser) dsnRecipients(body string) {
 		r.DiagnosticType, r.Diagnostic = typedValue(strings.Join(f["Diagnostic-Code"], " "))
 		r.Diagnostic = collapseSpace(r.Diagnostic)
 		_, r.RemoteMTA = typedValue(f.Get("Remote-Mta"))
-		if d, err := netmail.ParseDate(f.Get("Last-Attempt-Date")); err == nil {
-			r.LastAttempt = d.UTC()
-		}
+		r.LastAttempt = parseTime(f.Get("Last-Attempt-Date"))
 		block := recipientBlock(body, r.FinalRecipient)
 		p.fillFromText(&r, block, body)
 		key := strings.ToLower(r.FinalRecipient)
@@ -320,7 +314,10 @@ func decodeVERP(a string) string {
 }
 
 func parseTime(s string) time.Time {
-	if d, err := netmail.ParseDate(s); err == nil {
+	if s == "" {
+		return time.Time{}
+	}
+	if d, err := netmail.ParseDate(strings.TrimSpace(s)); err == nil {
 		return d.UTC()
 	}
 	return time.Time{}

@@ -1,7 +1,6 @@
 package dsn
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"io"
@@ -22,7 +21,9 @@ const maxFieldLine = 64 << 10
 // second Final-Recipient or Original-Recipient field starts
 // (testdata/dsn-missing-blank-lines.eml).
 func readFieldBlocks(r io.Reader, fn func(textproto.MIMEHeader) bool) {
-	lr := &lineReader{br: bufio.NewReaderSize(r, 4096), maxLine: maxFieldLine}
+	br := getReader(r, 4096)
+	defer putReader(br)
+	lr := &lineReader{br: br, maxLine: maxFieldLine}
 	cur := textproto.MIMEHeader{}
 	lastKey := ""
 	flush := func() bool {

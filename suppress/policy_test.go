@@ -1,0 +1,264 @@
+package suppress
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bouncer-dev/bouncer/classify"
+)
+
+// day returns midnight UTC of 2026-01-01 plus n days and h hours.
+func day(n, h int) time.Time {
+	return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, n).Add(time.Duration(h) * time.Hour)
+}
+
+func ev(addr string, r classify.Reason, date time.Time) Event {
+	return Event{Address: addr, Category: r.Category(), Reason: r, Date: date}
+}
+
+// addrs returns "address:category" for each entry.
+func addrs(es []Entry) string {
+	var s []string
+	for _, e := range es {
+		s = append(s, e.Address+":"+string(e.Category))
+	}
+	return strings.Join(s, " ")
+}
+
+func TestDecide(t *testing.T) {
+	const a = "a@example.com"
+	soft := classify.ReasonMailboxFull
+	tests := []struct {
+		name       string
+		events     []Event
+		policy     *Policy
+		query      *Query
+		suppressed string
+		report     string
+	}{
+		{
+			name:       "hard suppresses at once",
+			events:     []Event{ev(a, classify.ReasonUserUnknown, day(0, 0))},
+			suppressed: a + ":hard",
+		},
+		{
+			name:       "complaint suppresses at once",
+			events:     []Event{ev(a, classify.ReasonFeedback, day(0, 0))},
+			suppressed: a + ":complaint",
+		},
+		{
+			name:       "hard does not age out",
+			events:     []Event{ev(a, classify.ReasonUserUnknown, day(0, 0)), ev("b@example.com", soft, day(400, 0))},
+			suppressed: a + ":hard",
+		},
+		{
+			name:   "policy reported not suppressed",
+			events: []Event{ev(a, classify.ReasonBlocked, day(0, 0))},
+			report: a + ":policy",
+		},
+		{
+			name:       "policy suppressed when asked",
+			events:     []Event{ev(a, classify.ReasonBlocked, day(0, 0))},
+			policy:     &Policy{SuppressPolicy: true},
+			suppressed: a + ":policy",
+			report:     a + ":policy",
+		},
+		{
+			name: "none ignored",
+			events: []Event{
+				ev(a, classify.ReasonVacation, day(0, 0)),
+				ev(a, classify.ReasonDelivered, day(1, 0)),
+				ev(a, classify.ReasonNotBounce, day(2, 0)),
+			},
+		},
+		{
+			name:   "two soft days not enough",
+			events: []Event{ev(a, soft, day(0, 0)), ev(a, soft, day(1, 0))},
+		},
+		{
+			name:       "three soft days suppress",
+			events:     []Event{ev(a, soft, day(0, 0)), ev(a, soft, day(1, 0)), ev(a, soft, day(2, 0))},
+			suppressed: a + ":soft",
+		},
+		{
+			name:   "three soft on one day count as one day",
+			events: []Event{ev(a, soft, day(0, 1)), ev(a, soft, day(0, 5)), ev(a, soft, day(0, 23))},
+		},
+		{
+			name:   "five soft on two days not enough",
+			events: []Event{ev(a, soft, day(0, 1)), ev(a, soft, day(0, 2)), ev(a, soft, day(0, 3)), ev(a, soft, day(1, 1)), ev(a, soft, day(1, 2))},
+		},
+		{
+			name:   "days are UTC calendar days, not 24 hours",
+			events: []Event{ev(a, soft, day(0, 23)), ev(a, soft, day(1, 1)), ev(a, soft, day(1, 23))},
+		},
+		{
+			name:       "days are UTC calendar days: midnight crossings count",
+			events:     []Event{ev(a, soft, day(0, 23)), ev(a, soft, day(1, 1)), ev(a, soft, day(2, 0))},
+			suppressed: a + ":soft",
+		},
+		{
+			name:       "within window",
+			events:     []Event{ev(a, soft, day(0, 1)), ev(a, soft, day(15, 0)), ev(a, soft, day(29, 23))},
+			suppressed: a + ":soft",
+		},
+		{
+			name:   "oldest aged out of the window",
+			events: []Event{ev(a, soft, day(0, 0)), ev(a, soft, day(15, 0)), ev(a, soft, day(30, 0))},
+		},
+		{
+			name: "ages out by Now",
+			events: []Event{
+				ev(a, soft, day(0, 0)), ev(a, soft, day(1, 0)), ev(a, soft, day(2, 0)),
+				ev("b@example.com", classify.ReasonUserUnknown, day(40, 0)),
+			},
+			suppressed: "b@example.com:hard",
+		},
+		{
+			name:       "explicit Now before ageing",
+			events:     []Event{ev(a, soft, day(0, 0)), ev(a, soft, day(1, 0)), ev(a, soft, day(2, 0))},
+			policy:     &Policy{Now: day(10, 0)},
+			suppressed: a + ":soft",
+		},
+		{
+			name:   "explicit Now after ageing",
+			events: []Event{ev(a, soft, day(0, 0)), ev(a, soft, day(1, 0)), ev(a, soft, day(2, 0))},
+			policy: &Policy{Now: day(31, 0)},
+		},
+		{
+			name:   "events after Now left out",
+			events: []Event{ev(a, classify.ReasonUserUnknown, day(5, 0))},
+			policy: &Policy{Now: day(4, 0)},
+		},
+		{
+			name:       "threshold one",
+			events:     []Event{ev(a, soft, day(0, 0))},
+			policy:     &Policy{SoftThreshold: 1, SoftDistinctDays: 1},
+			suppressed: a + ":soft",
+		},
+		{
+			name:   "threshold five with three days",
+			events: []Event{ev(a, soft, day(0, 0)), ev(a, soft, day(1, 0)), ev(a, soft, day(2, 0)), ev(a, soft, day(2, 1))},
+			policy: &Policy{SoftThreshold: 5},
+		},
+		{
+			name:       "short window",
+			events:     []Event{ev(a, soft, day(0, 0)), ev(a, soft, day(1, 0)), ev(a, soft, day(2, 0))},
+			policy:     &Policy{SoftWindow: 3 * 24 * time.Hour},
+			suppressed: a + ":soft",
+		},
+		{
+			name:   "short window ages out",
+			events: []Event{ev(a, soft, day(0, 0)), ev(a, soft, day(1, 0)), ev(a, soft, day(2, 1))},
+			policy: &Policy{SoftWindow: 48 * time.Hour},
+		},
+		{
+			name:       "complaint wins over hard",
+			events:     []Event{ev(a, classify.ReasonUserUnknown, day(1, 0)), ev(a, classify.ReasonFeedback, day(0, 0))},
+			suppressed: a + ":complaint",
+		},
+		{
+			name:       "hard and policy: suppressed hard, reported policy",
+			events:     []Event{ev(a, classify.ReasonUserUnknown, day(1, 0)), ev(a, classify.ReasonBlocked, day(0, 0))},
+			suppressed: a + ":hard",
+			report:     a + ":policy",
+		},
+		{
+			name: "sorted by address",
+			events: []Event{
+				ev("c@example.com", classify.ReasonUserUnknown, day(0, 0)),
+				ev("a@example.com", classify.ReasonFeedback, day(0, 0)),
+				ev("b@example.com", classify.ReasonHostUnknown, day(0, 0)),
+			},
+			suppressed: "a@example.com:complaint b@example.com:hard c@example.com:hard",
+		},
+		{
+			name: "query since",
+			events: []Event{
+				ev("a@example.com", classify.ReasonUserUnknown, day(0, 0)),
+				ev("b@example.com", classify.ReasonUserUnknown, day(5, 0)),
+			},
+			query:      &Query{Since: day(3, 0)},
+			suppressed: "b@example.com:hard",
+		},
+		{
+			name: "query categories",
+			events: []Event{
+				ev("a@example.com", classify.ReasonUserUnknown, day(0, 0)),
+				ev("b@example.com", classify.ReasonFeedback, day(0, 0)),
+				ev("c@example.com", classify.ReasonBlocked, day(0, 0)),
+			},
+			query:      &Query{Categories: []classify.Category{classify.CategoryComplaint}},
+			suppressed: "b@example.com:complaint",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := Decide(tt.events, tt.policy, tt.query)
+			if got := addrs(l.Suppressed); got != tt.suppressed {
+				t.Errorf("Decide().Suppressed = %q, want %q", got, tt.suppressed)
+			}
+			if got := addrs(l.Policy); got != tt.report {
+				t.Errorf("Decide().Policy = %q, want %q", got, tt.report)
+			}
+		})
+	}
+}
+
+func TestDecideEntry(t *testing.T) {
+	const a = "a@example.com"
+	events := []Event{
+		{Address: a, Category: classify.CategorySoft, Reason: classify.ReasonMailboxFull, Status: "4.2.2", Date: day(0, 0)},
+		{Address: a, Category: classify.CategorySoft, Reason: classify.ReasonSystemFull, Status: "4.3.1", Date: day(2, 0)},
+		{Address: a, Category: classify.CategorySoft, Reason: classify.ReasonMailboxFull, Status: "5.2.2", ReplyCode: "552", Diagnostic: "full", Date: day(3, 0)},
+		{Address: a, Category: classify.CategoryNone, Reason: classify.ReasonVacation, Date: day(4, 0)},
+	}
+	want := Entry{
+		Address: a, Category: classify.CategorySoft, Reason: classify.ReasonMailboxFull,
+		Status: "5.2.2", ReplyCode: "552", Diagnostic: "full",
+		Bounces: 3, FirstBounce: day(0, 0), LastBounce: day(3, 0),
+	}
+	l := Decide(events, nil, nil)
+	if len(l.Suppressed) != 1 || !reflect.DeepEqual(l.Suppressed[0], want) {
+		t.Errorf("Decide() = %+v, want [%+v]", l.Suppressed, want)
+	}
+	if !l.Now.Equal(day(4, 0)) {
+		t.Errorf("Decide().Now = %v, want the latest event's date %v", l.Now, day(4, 0))
+	}
+}
+
+// TestDecideOrderIndependent checks that the order of the events, and ties
+// on the date, do not change the result.
+func TestDecideOrderIndependent(t *testing.T) {
+	const a = "a@example.com"
+	events := []Event{
+		{Address: a, Category: classify.CategoryHard, Reason: classify.ReasonUserUnknown, Status: "5.1.1", Date: day(1, 0)},
+		{Address: a, Category: classify.CategoryHard, Reason: classify.ReasonSuspend, Status: "5.2.1", Date: day(1, 0)},
+		{Address: "b@example.com", Category: classify.CategoryPolicy, Reason: classify.ReasonBlocked, Date: day(0, 0)},
+	}
+	want := Decide(events, nil, nil)
+	for i := 0; i < len(events); i++ {
+		rot := append(append([]Event(nil), events[i:]...), events[:i]...)
+		rev := make([]Event, len(rot))
+		for j := range rot {
+			rev[len(rot)-1-j] = rot[j]
+		}
+		for _, evs := range [][]Event{rot, rev} {
+			if got := Decide(evs, nil, nil); !reflect.DeepEqual(got, want) {
+				t.Errorf("Decide(%v) = %+v, want %+v", evs, got, want)
+			}
+		}
+	}
+}
+
+func TestNewlySuppressed(t *testing.T) {
+	before := []Entry{{Address: "a@example.com"}}
+	after := []Entry{{Address: "a@example.com"}, {Address: "b@example.com"}}
+	got := NewlySuppressed(before, after)
+	if fmt.Sprint(got) != fmt.Sprint([]Entry{{Address: "b@example.com"}}) {
+		t.Errorf("NewlySuppressed() = %v, want b@example.com only", got)
+	}
+}

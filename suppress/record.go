@@ -1,0 +1,329 @@
+package suppress
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/bouncer-dev/bouncer/classify"
+)
+
+// Outcome is what processing made of a message.
+type Outcome string
+
+const (
+	// OutcomeBounce: a report with at least one failure (hard, soft,
+	// policy or complaint) event.
+	OutcomeBounce Outcome = "bounce"
+	// OutcomeNotBounce: read, but reports no failure (an auto-reply, a
+	// delivery notice, an ordinary message).
+	OutcomeNotBounce Outcome = "notbounce"
+	// OutcomeUnrecognized: the parser could not read it as a report.
+	OutcomeUnrecognized Outcome = "unrecognized"
+)
+
+func (o Outcome) valid() bool {
+	switch o {
+	case OutcomeBounce, OutcomeNotBounce, OutcomeUnrecognized:
+		return true
+	}
+	return false
+}
+
+// Limits on stored text, in bytes. Longer values are cut (at a UTF-8
+// boundary) before they are stored: every byte of a bounce is untrusted.
+const (
+	MaxStoredDiagnostic = 4096 // Event.Diagnostic
+	MaxStoredField      = 998  // every other text field (RFC 5322 line length)
+)
+
+// Message is one processed message of the mailbox with the events read from
+// it.
+type Message struct {
+	// Mailbox, UIDValidity and UID name the message on the IMAP server
+	// (RFC 9051 section 2.3.1.1). UID 0 means "no UID" (a maildir or a
+	// file); such messages are known by Hash alone.
+	Mailbox     string
+	UIDValidity uint32
+	UID         uint32
+	// Hash is the SHA-256 of the raw message, lower-case hex (see Hash).
+	// Required: it is what makes Record idempotent.
+	Hash string
+	// MessageID is the bounce's own Message-ID.
+	MessageID string
+	// Outcome is what processing made of it; empty means OutcomeBounce when
+	// an event has a failure category and OutcomeNotBounce otherwise.
+	Outcome Outcome
+	// Source says where the message came from ("imap", "maildir:/path").
+	Source string
+	// Date is the message's own date (Date header, else the IMAP
+	// INTERNALDATE); it stands in for an Event whose Date is zero.
+	Date time.Time
+	// Events are the recipients the report is about.
+	Events []Event
+}
+
+// Event is one bounce of one address.
+type Event struct {
+	Address    string            // normalised by Record (NormalizeAddress)
+	Category   classify.Category // empty: Reason.Category()
+	Reason     classify.Reason
+	Status     string // enhanced status code (RFC 3463), "5.1.1"
+	ReplyCode  string // SMTP reply code (RFC 5321), "550"
+	Diagnostic string // what the remote server said
+	// Date is when the bounce happened, from the report itself (Arrival-Date,
+	// Last-Attempt-Date, the Date header); never the time of processing.
+	Date time.Time
+	// MessageID is the Message-ID of the original message that bounced.
+	MessageID string
+	// Source names what read the event (the dsn detector, "arf", …).
+	Source string
+}
+
+// Result says what Record did.
+type Result struct {
+	// Already is true when the message (by Hash, or by mailbox, UIDVALIDITY
+	// and UID) had been recorded before; nothing was written.
+	Already bool
+	// Outcome is the outcome stored for the message: the earlier one when
+	// Already is true.
+	Outcome Outcome
+	// Events is the number of events recorded for the message.
+	Events int
+	// Skipped holds one error per event that was not recorded (a bad
+	// address wraps ErrBadAddress, anything else ErrBadEvent). A duplicate
+	// of an address already in the same message is dropped silently.
+	Skipped []error
+}
+
+// Hash returns the content hash Record expects: SHA-256 of raw, lower-case
+// hex.
+func Hash(raw []byte) string {
+	s := sha256.Sum256(raw)
+	return hex.EncodeToString(s[:])
+}
+
+// HashReader is Hash for a stream.
+func HashReader(r io.Reader) (string, error) {
+	h := sha256.New()
+	if _, err := io.Copy(h, r); err != nil {
+		return "", fmt.Errorf("suppress: hash: %w", err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// testHookEvent, when set by a test, runs after each event insert inside the
+// transaction; an error from it aborts the transaction.
+var testHookEvent func(i int) error
+
+// Record stores m and its events in one transaction: either the message is
+// marked processed together with all its (valid) events, or nothing is
+// written. Recording a message already recorded (same Hash, or same
+// mailbox, UIDVALIDITY and UID) writes nothing and returns Already with the
+// stored outcome, so a run resumed after a crash counts nothing twice.
+//
+// A bad event does not fail the message: it is skipped and reported in
+// Result.Skipped. Record fails only for a bad Message (ErrBadMessage) or a
+// database error, and then nothing is written.
+func (db *DB) Record(ctx context.Context, m *Message) (Result, error) {
+	if m == nil {
+		return Result{}, fmt.Errorf("%w: nil message", ErrBadMessage)
+	}
+	if !isSHA256Hex(m.Hash) {
+		return Result{}, fmt.Errorf("%w: hash %q is not a SHA-256 hex digest", ErrBadMessage, m.Hash)
+	}
+	if m.Outcome != "" && !m.Outcome.valid() {
+		return Result{}, fmt.Errorf("%w: unknown outcome %q", ErrBadMessage, m.Outcome)
+	}
+
+	events, skipped := prepareEvents(m)
+	outcome := m.Outcome
+	if outcome == "" {
+		outcome = OutcomeNotBounce
+		for _, e := range events {
+			if e.Category != classify.CategoryNone {
+				outcome = OutcomeBounce
+				break
+			}
+		}
+	}
+
+	tx, err := db.sql.BeginTx(ctx, nil) // BEGIN IMMEDIATE (DSN _txlock)
+	if err != nil {
+		return Result{}, db.wrapErr("record", err)
+	}
+	defer tx.Rollback() // no-op after Commit
+
+	var stored string
+	err = tx.QueryRowContext(ctx, lookupQuery, m.Hash, m.Mailbox, int64(m.UIDValidity), int64(m.UID)).Scan(&stored)
+	switch {
+	case err == nil:
+		return Result{Already: true, Outcome: Outcome(stored)}, nil
+	case !errors.Is(err, sql.ErrNoRows):
+		return Result{}, db.wrapErr("record", err)
+	}
+
+	res, err := tx.ExecContext(ctx,
+		`INSERT INTO messages (hash, mailbox, uidvalidity, uid, message_id, outcome, source, events)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		m.Hash, clean(m.Mailbox, MaxStoredField), int64(m.UIDValidity), int64(m.UID),
+		clean(m.MessageID, MaxStoredField), string(outcome), clean(m.Source, MaxStoredField), len(events))
+	if err != nil {
+		return Result{}, db.wrapErr("record", err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return Result{}, db.wrapErr("record", err)
+	}
+	stmt, err := tx.PrepareContext(ctx,
+		`INSERT INTO events (message, address, category, reason, status, reply_code, diagnostic, date, original_message_id, source)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return Result{}, db.wrapErr("record", err)
+	}
+	defer stmt.Close()
+	for i, e := range events {
+		if _, err := stmt.ExecContext(ctx, id, e.Address, string(e.Category), string(e.Reason),
+			e.Status, e.ReplyCode, e.Diagnostic, e.Date.Unix(), e.MessageID, e.Source); err != nil {
+			return Result{}, db.wrapErr("record", err)
+		}
+		if testHookEvent != nil {
+			if err := testHookEvent(i); err != nil {
+				return Result{}, db.wrapErr("record", err)
+			}
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return Result{}, db.wrapErr("record", err)
+	}
+	return Result{Outcome: outcome, Events: len(events), Skipped: skipped}, nil
+}
+
+// lookupQuery finds a recorded message by hash or by IMAP identity.
+const lookupQuery = `SELECT outcome FROM messages
+	WHERE hash = ? OR (uid != 0 AND mailbox = ? AND uidvalidity = ? AND uid = ?)
+	ORDER BY id LIMIT 1`
+
+// Lookup reports whether a message with m's Hash, or with its Mailbox,
+// UIDValidity and UID (when UID is not 0), was recorded, and its stored
+// outcome. It lets a caller skip parsing what Record would ignore anyway;
+// Record itself checks again inside its transaction.
+func (db *DB) Lookup(ctx context.Context, m *Message) (Outcome, bool, error) {
+	if m == nil {
+		return "", false, fmt.Errorf("%w: nil message", ErrBadMessage)
+	}
+	var stored string
+	err := db.sql.QueryRowContext(ctx, lookupQuery, m.Hash, m.Mailbox, int64(m.UIDValidity), int64(m.UID)).Scan(&stored)
+	switch {
+	case err == nil:
+		return Outcome(stored), true, nil
+	case errors.Is(err, sql.ErrNoRows):
+		return "", false, nil
+	}
+	return "", false, db.wrapErr("lookup", err)
+}
+
+// prepareEvents normalises and checks the events of m, returning the ones to
+// store and an error for each one skipped.
+func prepareEvents(m *Message) ([]Event, []error) {
+	var (
+		out     []Event
+		skipped []error
+		seen    = make(map[string]bool)
+	)
+	for i, e := range m.Events {
+		addr, err := NormalizeAddress(e.Address)
+		if err != nil {
+			skipped = append(skipped, fmt.Errorf("event %d: %w", i, err))
+			continue
+		}
+		if e.Category == "" {
+			e.Category = e.Reason.Category()
+		}
+		if !validCategory(e.Category) {
+			skipped = append(skipped, fmt.Errorf("%w: event %d (%s): unknown category %q", ErrBadEvent, i, addr, e.Category))
+			continue
+		}
+		if e.Date.IsZero() {
+			e.Date = m.Date
+		}
+		if e.Date.IsZero() {
+			skipped = append(skipped, fmt.Errorf("%w: event %d (%s): no date in the report or the message", ErrBadEvent, i, addr))
+			continue
+		}
+		if seen[addr] {
+			continue
+		}
+		seen[addr] = true
+		e.Address = addr
+		e.Reason = classify.Reason(clean(string(e.Reason), MaxStoredField))
+		e.Status = clean(e.Status, MaxStoredField)
+		e.ReplyCode = clean(e.ReplyCode, MaxStoredField)
+		e.Diagnostic = clean(e.Diagnostic, MaxStoredDiagnostic)
+		e.MessageID = clean(e.MessageID, MaxStoredField)
+		e.Source = clean(e.Source, MaxStoredField)
+		e.Date = e.Date.UTC().Truncate(time.Second)
+		out = append(out, e)
+	}
+	return out, skipped
+}
+
+func validCategory(c classify.Category) bool {
+	switch c {
+	case classify.CategoryHard, classify.CategorySoft, classify.CategoryPolicy,
+		classify.CategoryComplaint, classify.CategoryNone:
+		return true
+	}
+	return false
+}
+
+func isSHA256Hex(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// clean makes s valid UTF-8 and cuts it to at most max bytes at a rune
+// boundary.
+func clean(s string, max int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	return truncate(s, max)
+}
+
+// truncate cuts s to at most max bytes without splitting a rune.
+func truncate(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	s = s[:max]
+	for len(s) > 0 {
+		r, size := utf8.DecodeLastRuneInString(s)
+		if r != utf8.RuneError || size > 1 {
+			break
+		}
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// wrapErr turns a database error into a package error.
+func (db *DB) wrapErr(op string, err error) error {
+	if errors.Is(err, sql.ErrConnDone) || strings.Contains(err.Error(), "sql: database is closed") {
+		return fmt.Errorf("%w: %s: %v", ErrClosed, op, err)
+	}
+	return fmt.Errorf("suppress: %s: %w", op, err)
+}
