@@ -94,6 +94,9 @@ func isAnchorLine(line string, h addrHit) bool {
 			return false
 		}
 	}
+	if helpLine(line) && !(before == "" && (after == "" || after == ":")) {
+		return false
+	}
 	if before == "" || strings.HasSuffix(before, ":") && len(before) < 40 {
 		return true
 	}
@@ -225,7 +228,22 @@ func (p *parser) textRecipients(body string) {
 	}
 }
 
+// helpLine reports whether a line points the reader to someone for help
+// ("contact postmaster@…", "write to help@…"): the addresses on it are not
+// recipients.
+func helpLine(line string) bool {
+	l := strings.ToLower(line)
+	return containsAny(l, helpPhrases)
+}
+
+var helpPhrases = []string{"contact", "write to", "send mail to", "send an email to", "e-mail to", "email to",
+	"reply to", "for help", "for assistance", "for further assistance", "helpdesk", "help desk", "questions",
+	"forward", "report this", "please send", "mail to:", "お問い合わせ", "문의"}
+
 func beforeWordIsSender(line string, h addrHit) bool {
+	if helpLine(line) {
+		return true
+	}
 	lw := lastWord(strings.TrimSpace(line[:h.start]))
 	for _, w := range senderWords {
 		if lw == w {

@@ -272,6 +272,9 @@ func findReplyCode(s string) string {
 // replyContext reports whether the text before a three-digit number makes
 // it a reply code.
 func replyContext(before string) bool {
+	if n := len(before); n > 0 && (before[n-1] == '(' || before[n-1] == '[' || before[n-1] == '<') {
+		return true
+	}
 	j := len(before)
 	for j > 0 && (before[j-1] == ' ' || before[j-1] == '\t' || before[j-1] == '(' || before[j-1] == '[' ||
 		before[j-1] == '<' || before[j-1] == '>' || before[j-1] == '#' || before[j-1] == '\'' || before[j-1] == '"' ||

@@ -198,7 +198,6 @@ var commandPhrases = []struct{ phrase, cmd string }{
 	{"after data", "DATA"},
 	{"data command", "DATA"},
 	{">>> data", "DATA"},
-	{"message content", "DATA"},
 	{"in reply to data", "DATA"},
 	{"helo", "HELO"},
 	{"ehlo", "EHLO"},
@@ -206,15 +205,35 @@ var commandPhrases = []struct{ phrase, cmd string }{
 }
 
 // findCommand names the SMTP command the error answered, when the text
-// says it ("in reply to RCPT TO command", "did not like our final DATA").
+// says it ("in reply to RCPT TO command", "did not like our final DATA"):
+// the phrase that comes first, as a whole word.
 func findCommand(s string) string {
 	lower := strings.ToLower(s)
+	best, cmd := len(lower)+1, ""
 	for _, c := range commandPhrases {
-		if strings.Contains(lower, c.phrase) {
-			return c.cmd
+		off := 0
+		for off < len(lower) {
+			i := strings.Index(lower[off:], c.phrase)
+			if i < 0 {
+				break
+			}
+			i += off
+			off = i + 1
+			end := i + len(c.phrase)
+			if i > 0 && isWordByte(lower[i-1]) || end < len(lower) && (isWordByte(lower[end]) || lower[end] == '=') {
+				continue
+			}
+			if i < best {
+				best, cmd = i, c.cmd
+			}
+			break
 		}
 	}
-	return ""
+	return cmd
+}
+
+func isWordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-'
 }
 
 // findRemoteHost returns the host in "host mx.example.com[192.0.2.1] said"

@@ -71,6 +71,11 @@ func (p *parser) multipart(h message.Header, boundary string, body io.Reader, de
 				}
 				return p.text(th, bytes.NewReader(cr.buf), "text/plain")
 			}
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || strings.HasSuffix(err.Error(), "EOF") {
+				// QUIRK: no closing boundary (multipart-wrong-boundary.eml,
+				// x1-no-semicolon.eml): what was read stands.
+				return nil
+			}
 			return fmt.Errorf("%w: %v", ErrMalformed, err)
 		}
 		n++
@@ -88,16 +93,9 @@ func (p *parser) multipart(h message.Header, boundary string, body io.Reader, de
 	}
 }
 
-// decode undoes the transfer encoding and, for text, the charset.
+// decode undoes the transfer encoding of a part that is not text.
 func (p *parser) decode(h message.Header, body io.Reader) io.Reader {
-	e, err := message.New(h, body)
-	if err != nil {
-		p.addErr(fmt.Errorf("%w: %v", ErrCharset, err))
-		if e == nil {
-			return body
-		}
-	}
-	return e.Body
+	return transferDecoder(h.Get("Content-Transfer-Encoding"), body)
 }
 
 // text keeps human-readable text, up to MaxTextBytes in all.
@@ -119,20 +117,7 @@ func (p *parser) text(h message.Header, body io.Reader, mt string) error {
 	if len(b) >= room {
 		p.noticeFull = true
 	}
-	_, params := contentType(h)
-	switch cs := strings.ToLower(params["charset"]); {
-	case cs == "" || cs == "us-ascii":
-		b = fixCharset(b, p.charsetHint())
-	default:
-		if _, _, err := h.ContentType(); err != nil {
-			// go-message could not read the charset: convert here.
-			if cr, err := charset.Reader(cs, bytes.NewReader(b)); err == nil {
-				if d, err := io.ReadAll(cr); err == nil {
-					b = d
-				}
-			}
-		}
-	}
+	b = p.toUTF8(b, h)
 	b = bytes.ToValidUTF8(b, []byte("\uFFFD"))
 	b = bytes.ReplaceAll(b, []byte{0}, nil)
 	if mt == "text/html" {
@@ -142,10 +127,35 @@ func (p *parser) text(h message.Header, body io.Reader, mt string) error {
 		p.notice = append(p.notice, b...)
 		p.notice = append(p.notice, '\n')
 	}
-	if err != nil && !errors.Is(err, io.EOF) {
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
 		return fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	return nil
+}
+
+// toUTF8 converts text from its declared charset; text that declares none
+// (or US-ASCII, which Japanese mail often mislabels) is sniffed.
+func (p *parser) toUTF8(b []byte, h message.Header) []byte {
+	_, params := contentType(h)
+	cs := strings.ToLower(strings.Trim(params["charset"], `"' `))
+	switch {
+	case cs == "" || cs == "us-ascii" || cs == "ascii":
+		return fixCharset(b, p.charsetHint())
+	case cs == "utf-8" || cs == "utf8":
+		return b
+	case isUTF7(cs):
+		return decodeUTF7(b)
+	}
+	cr, err := charset.Reader(cs, bytes.NewReader(b))
+	if err != nil {
+		p.addErr(fmt.Errorf("%w: %v", ErrCharset, err))
+		return fixCharset(b, "")
+	}
+	d, err := io.ReadAll(cr)
+	if err != nil && len(d) == 0 {
+		return b
+	}
+	return d
 }
 
 // readUpTo appends at most max bytes of r to buf.

@@ -1,0 +1,98 @@
+package dsn
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in ../testdata")
+
+// golden is the part of a Report that the golden files pin down.
+type golden struct {
+	Kind         Kind
+	Vendor       string
+	ReportingMTA string `json:",omitempty"`
+	Truncated    bool   `json:",omitempty"`
+	Error        string `json:",omitempty"`
+	Original     struct {
+		MessageID, From, To, Subject, ListID string `json:",omitempty"`
+	}
+	Recipients []goldenRecipient
+}
+
+type goldenRecipient struct {
+	FinalRecipient    string
+	OriginalRecipient string `json:",omitempty"`
+	Action            string `json:",omitempty"`
+	Status            string `json:",omitempty"`
+	ReplyCode         string `json:",omitempty"`
+	DiagnosticType    string `json:",omitempty"`
+	Diagnostic        string `json:",omitempty"`
+	RemoteMTA         string `json:",omitempty"`
+	Command           string `json:",omitempty"`
+	FeedbackType      string `json:",omitempty"`
+}
+
+func toGolden(rep *Report, err error) golden {
+	var g golden
+	g.Kind, g.Vendor, g.ReportingMTA, g.Truncated = rep.Kind, rep.Vendor, rep.ReportingMTA, rep.Truncated
+	if err != nil {
+		g.Error = err.Error()
+	}
+	o := rep.Original
+	g.Original.MessageID, g.Original.From, g.Original.To, g.Original.Subject, g.Original.ListID =
+		o.MessageID, o.From, o.To, o.Subject, o.ListID
+	g.Recipients = []goldenRecipient{}
+	for _, r := range rep.Recipients {
+		g.Recipients = append(g.Recipients, goldenRecipient{
+			FinalRecipient: r.FinalRecipient, OriginalRecipient: r.OriginalRecipient, Action: r.Action,
+			Status: r.Status, ReplyCode: r.ReplyCode, DiagnosticType: r.DiagnosticType,
+			Diagnostic: r.Diagnostic, RemoteMTA: r.RemoteMTA, Command: r.Command, FeedbackType: r.FeedbackType,
+		})
+	}
+	return g
+}
+
+// TestGolden parses every sample in ../testdata and compares the result
+// with NAME.dsn.json beside it. Run with -update to rewrite them.
+func TestGolden(t *testing.T) {
+	files, err := filepath.Glob("../testdata/*.eml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no samples in ../testdata: %v", err)
+	}
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".eml")
+		t.Run(name, func(t *testing.T) {
+			fh, err := os.Open(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer fh.Close()
+			rep, perr := Parse(fh, nil)
+			got, err := json.MarshalIndent(toGolden(rep, perr), "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, '\n')
+			gf := strings.TrimSuffix(f, ".eml") + ".dsn.json"
+			if *update {
+				if err := os.WriteFile(gf, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(gf)
+			if err != nil {
+				t.Fatalf("%v (run go test ./dsn -update to create it)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("Parse(%s) differs from %s:\ngot:\n%s\nwant:\n%s", f, gf, got, want)
+			}
+		})
+	}
+}
