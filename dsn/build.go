@@ -327,7 +327,7 @@ func parseTime(s string) time.Time {
 // instead of a delivery-status part.
 // QUIRK: testdata/dsn-fields-in-text.eml (Amazon WorkMail and others).
 func (p *parser) inlineDSN(body string) {
-	lower := strings.ToLower(body)
+	lower := asciiLower(body)
 	i := strings.Index(lower, "\nfinal-recipient:")
 	if i < 0 {
 		return

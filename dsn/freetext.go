@@ -332,7 +332,7 @@ func (p *parser) looksLikeBounce(body string) bool {
 	}
 	subj := strings.ToLower(p.rep.Subject)
 	subjBounce := containsAny(subj, bounceSubjects)
-	lb := strings.ToLower(body[:min(len(body), 8192)])
+	lb := asciiLower(body[:min(len(body), 8192)])
 	bodyBounce := containsAny(lb, bounceBody)
 	switch {
 	case fromDaemon && (subjBounce || bodyBounce):
@@ -407,7 +407,7 @@ func (p *parser) listManagerNotice(body string) bool {
 		h.Get("List-Id") == "" && h.Get("X-Sympa-Version") == "" && h.Get("Mailing-List") == "" {
 		return false
 	}
-	text := strings.ToLower(p.rep.Subject + "\n" + body[:min(len(body), 4096)])
+	text := asciiLower(p.rep.Subject + "\n" + body[:min(len(body), 4096)])
 	return containsAny(text, listManagerRefusals)
 }
 

@@ -4,7 +4,7 @@ package dsn
 const (
 	// DefaultMaxBytes caps the bytes read from one message. Past it the parse
 	// stops and the Report is marked Truncated.
-	DefaultMaxBytes = 64 << 20
+	DefaultMaxBytes = 512 << 20
 	// DefaultMaxHeaderBytes caps the bytes of one header section.
 	DefaultMaxHeaderBytes = 256 << 10
 	// DefaultMaxParts caps the MIME parts visited in one message.

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync"
 	nettextproto "net/textproto"
+	"sync"
 
 	"github.com/emersion/go-message"
 	_ "github.com/emersion/go-message/charset" // legacy charsets via golang.org/x/text
@@ -37,16 +37,31 @@ var errStop = errors.New("stop")
 // returns the partial Report together with an error wrapping ErrLimit,
 // ErrMalformed or ErrCharset; the Report is never nil.
 func Parse(r io.Reader, opts *Options) (rep *Report, err error) {
-	o := opts.withDefaults()
-	p := &parser{opts: o, rep: &Report{Kind: KindNotBounce}}
+	var p *parser
 	defer func() {
 		// Every byte is hostile: a bug on some odd input must cost one
 		// message, not the batch.
 		if v := recover(); v != nil {
 			err = fmt.Errorf("%w: internal error: %v", ErrMalformed, v)
-			rep = p.rep
+			rep = &Report{Kind: KindNotBounce}
+			if p != nil && p.rep != nil {
+				rep = p.rep
+			}
 		}
 	}()
+	return parse(r, opts, &p)
+}
+
+// parseNoRecover is Parse without its recover, so that fuzzing sees panics.
+func parseNoRecover(r io.Reader, opts *Options) (*Report, error) {
+	var p *parser
+	return parse(r, opts, &p)
+}
+
+func parse(r io.Reader, opts *Options, pp **parser) (*Report, error) {
+	o := opts.withDefaults()
+	p := &parser{opts: o, rep: &Report{Kind: KindNotBounce}}
+	*pp = p
 	p.src = &countingReader{r: io.LimitReader(r, o.MaxBytes)}
 	lim := &limitReader{r: newLineEndReader(p.src), n: int64(o.MaxHeaderBytes)}
 	br := getReader(lim, 16<<10)
@@ -57,6 +72,9 @@ func Parse(r io.Reader, opts *Options) (rep *Report, err error) {
 		p.addErr(fmt.Errorf("%w: header larger than %d bytes", ErrLimit, o.MaxHeaderBytes))
 	}
 	lim.n = 1 << 62
+	if p.err != nil && h.Len() == 0 {
+		return p.rep, p.err
+	}
 	if herr != nil && h.Len() == 0 {
 		return p.rep, fmt.Errorf("%w: %v", ErrMalformed, herr)
 	}
@@ -69,6 +87,9 @@ func Parse(r io.Reader, opts *Options) (rep *Report, err error) {
 	if p.src.n >= o.MaxBytes {
 		p.rep.Truncated = true
 		p.addErr(fmt.Errorf("%w: message larger than %d bytes", ErrLimit, o.MaxBytes))
+	}
+	if p.src.n == 0 {
+		return p.rep, fmt.Errorf("%w: empty message", ErrMalformed)
 	}
 	p.finish()
 	return p.rep, p.err

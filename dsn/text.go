@@ -167,8 +167,8 @@ func diagnosticFrom(block string) string {
 // line that names it, to the next blank-line separated paragraph that names
 // another address, at most 30 lines.
 func recipientBlock(body, addr string) string {
-	lower := strings.ToLower(body)
-	i := strings.Index(lower, strings.ToLower(addr))
+	lower := asciiLower(body)
+	i := strings.Index(lower, asciiLower(addr))
 	if i < 0 {
 		return ""
 	}
@@ -208,7 +208,7 @@ var commandPhrases = []struct{ phrase, cmd string }{
 // says it ("in reply to RCPT TO command", "did not like our final DATA"):
 // the phrase that comes first, as a whole word.
 func findCommand(s string) string {
-	lower := strings.ToLower(s)
+	lower := asciiLower(s)
 	best, cmd := len(lower)+1, ""
 	for _, c := range commandPhrases {
 		off := 0
@@ -239,7 +239,7 @@ func isWordByte(c byte) bool {
 // findRemoteHost returns the host in "host mx.example.com[192.0.2.1] said"
 // or "Remote host said" style text.
 func findRemoteHost(s string) string {
-	lower := strings.ToLower(s)
+	lower := asciiLower(s)
 	for _, k := range []string{"host ", "by ", "mx "} {
 		off := 0
 		for {
@@ -263,7 +263,7 @@ func findRemoteHost(s string) string {
 }
 
 func delayedText(s string) bool {
-	l := strings.ToLower(s)
+	l := asciiLower(s)
 	return strings.Contains(l, "will continue") || strings.Contains(l, "still trying") ||
 		strings.Contains(l, "delayed") || strings.Contains(l, "not yet been delivered") ||
 		strings.Contains(l, "will be retried") || strings.Contains(l, "will retry")
@@ -272,7 +272,7 @@ func delayedText(s string) bool {
 // reportingMTAFromText finds the reporting host named by a notice
 // ("This is the mail system at host mx.example.com.").
 func (p *parser) reportingMTAFromText(body string) string {
-	lower := strings.ToLower(body[:min(len(body), 600)])
+	lower := asciiLower(body[:min(len(body), 600)])
 	for _, k := range []string{"mail system at host ", "qmail-send program at ", "this is the ", "at host "} {
 		if i := strings.Index(lower, k); i >= 0 {
 			i += len(k)
@@ -292,7 +292,7 @@ func (p *parser) reportingMTAFromText(body string) string {
 // only a real message header has: a notice's summary of the original
 // ("To:", "Subject:", "Date:") is not one.
 func strongHeaderIn(block string) bool {
-	l := strings.ToLower(block)
+	l := asciiLower(block)
 	for _, k := range []string{"\nreceived:", "\nreturn-path:", "\nmessage-id:", "\nmime-version:",
 		"\ndkim-signature:", "\ncontent-type:", "\nx-mailer:", "\ndelivered-to:", "\nfrom:"} {
 		if strings.HasPrefix(l, k[1:]) || strings.Contains(l, k) {

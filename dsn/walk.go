@@ -288,7 +288,7 @@ func contentType(h message.Header) (string, map[string]string) {
 		if _, ok := params[k]; ok {
 			continue
 		}
-		lr := strings.ToLower(raw)
+		lr := asciiLower(raw)
 		if i := strings.Index(lr, k+"="); i >= 0 {
 			v := raw[i+len(k)+1:]
 			if strings.HasPrefix(v, `"`) {

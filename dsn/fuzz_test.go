@@ -1,0 +1,30 @@
+package dsn
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// FuzzParse checks that no input makes Parse panic or return a nil Report,
+// and that a parse never reports more recipients than the limit.
+func FuzzParse(f *testing.F) {
+	files, _ := filepath.Glob("../testdata/*.eml")
+	for _, name := range files {
+		if b, err := os.ReadFile(name); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Add([]byte(dsnMessage("Final-Recipient: rfc822; a@example.com\nAction: failed\nStatus: 5.1.1\n")))
+	opts := &Options{MaxRecipients: 50, MaxParts: 50, MaxDepth: 8}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		rep, _ := parseNoRecover(bytes.NewReader(b), opts)
+		if rep == nil {
+			t.Fatal("Parse returned a nil Report")
+		}
+		if len(rep.Recipients) > opts.MaxRecipients {
+			t.Fatalf("Parse kept %d recipients, limit %d", len(rep.Recipients), opts.MaxRecipients)
+		}
+	})
+}

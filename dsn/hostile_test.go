@@ -1,0 +1,176 @@
+package dsn
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// dsnMessage builds a multipart/report with the given recipient blocks.
+func dsnMessage(blocks string) string {
+	return "From: MAILER-DAEMON@mx.example.net\nTo: news@sender.example.org\n" +
+		"Subject: Undelivered Mail Returned to Sender\nMIME-Version: 1.0\n" +
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n" +
+		"--B\nContent-Type: text/plain\n\nThe mail system\n\n" +
+		"--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.net\n\n" +
+		blocks + "\n--B\nContent-Type: text/rfc822-headers\n\nFrom: news@sender.example.org\n" +
+		"To: a@example.com\nMessage-ID: <m1@sender.example.org>\n\n--B--\n"
+}
+
+func TestHostile(t *testing.T) {
+	valid := dsnMessage("Final-Recipient: rfc822; a@example.com\nAction: failed\nStatus: 5.1.1\n")
+	deep := strings.Repeat("Content-Type: multipart/mixed; boundary=\"x\"\n\n--x\n", 5000) + "\nhello\n"
+	tests := []struct {
+		name     string
+		msg      string
+		wantRcpt string // first recipient expected, "" for none
+		wantErr  error  // nil: no error expected; else errors.Is target
+	}{
+		{"empty", "", "", ErrMalformed},
+		{"only-garbage", "\x00\x01\x02\xff\xfe", "", nil},
+		{"truncated-mid-header", valid[:40], "", nil},
+		{"truncated-mid-report", valid[:strings.Index(valid, "Status: 5.1.1")+10], "a@example.com", nil},
+		{"truncated-mid-field", valid[:strings.Index(valid, "; a@example.com")], "", nil},
+		{"nul-bytes", strings.ReplaceAll(valid, "The mail system", "The\x00mail\x00system"), "a@example.com", nil},
+		// The report fields end up in the text part, where they are still read.
+		{"broken-boundary", strings.ReplaceAll(valid, "--B\nContent-Type: message/delivery-status", "--Q\nContent-Type: message/delivery-status"), "a@example.com", nil},
+		{"unknown-charset", strings.Replace(valid, "Content-Type: text/plain", "Content-Type: text/plain; charset=x-klingon", 1), "a@example.com", ErrCharset},
+		{"megabyte-header-line", "X-Junk: " + strings.Repeat("a", 1<<20) + "\n" + valid, "", ErrLimit},
+		{"megabyte-field-line", dsnMessage("Final-Recipient: rfc822; a@example.com\nX-Junk: " + strings.Repeat("b", 1<<20) + "\nAction: failed\nStatus: 5.1.1\n"), "a@example.com", nil},
+		{"deep-nesting", "Subject: deep\n" + deep, "", ErrLimit},
+		// No usable address in the report: the original's only recipient.
+		{"bad-address", dsnMessage("Final-Recipient: rfc822; <not an address>\nAction: failed\nStatus: 5.1.1\n"), "a@example.com", nil},
+		{"bad-address-two-recipients", strings.Replace(dsnMessage("Final-Recipient: rfc822; <not an address>\nAction: failed\n"), "To: a@example.com", "To: a@example.com, b@example.com", 1), "", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep, err := Parse(strings.NewReader(tt.msg), nil)
+			if rep == nil {
+				t.Fatalf("Parse returned a nil Report (err %v)", err)
+			}
+			if tt.wantErr == nil && err != nil && !errors.Is(err, ErrMalformed) {
+				t.Errorf("Parse() error = %v, want none", err)
+			}
+			if tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
+				t.Errorf("Parse() error = %v, want %v", err, tt.wantErr)
+			}
+			got := ""
+			if len(rep.Recipients) > 0 {
+				got = rep.Recipients[0].FinalRecipient
+			}
+			if got != tt.wantRcpt {
+				t.Errorf("Parse() first recipient = %q, want %q", got, tt.wantRcpt)
+			}
+		})
+	}
+}
+
+func TestManyRecipients(t *testing.T) {
+	var b strings.Builder
+	for i := range 200000 {
+		fmt.Fprintf(&b, "Final-Recipient: rfc822; user%d@example.com\nAction: failed\nStatus: 5.1.1\n\n", i)
+	}
+	msg := dsnMessage(b.String())
+	rep, err := Parse(strings.NewReader(msg), nil)
+	if !errors.Is(err, ErrLimit) || !rep.Truncated {
+		t.Errorf("Parse(200000 recipients) error = %v, Truncated = %v; want ErrLimit, true", err, rep.Truncated)
+	}
+	if len(rep.Recipients) != DefaultMaxRecipients {
+		t.Errorf("Parse(200000 recipients) kept %d recipients, want %d", len(rep.Recipients), DefaultMaxRecipients)
+	}
+	rep, err = Parse(strings.NewReader(msg), &Options{MaxRecipients: 300000})
+	if err != nil || len(rep.Recipients) != 200000 {
+		t.Errorf("Parse(200000 recipients, MaxRecipients 300000) = %d recipients, %v; want 200000, nil", len(rep.Recipients), err)
+	}
+}
+
+// hugeReader yields a report whose returned original carries size bytes of
+// base64 attachment, generated as it is read.
+func hugeReader(size int64, attachmentFirst bool) io.Reader {
+	head := "From: MAILER-DAEMON@mx.example.net\nTo: news@sender.example.org\nSubject: Undelivered Mail\n" +
+		"MIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n"
+	notice := "--B\nContent-Type: text/plain\n\nThe mail system\n\n"
+	status := "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.net\n\n" +
+		"Final-Recipient: rfc822; big@example.com\nAction: failed\nStatus: 5.2.2\n\n"
+	orig := "--B\nContent-Type: message/rfc822\n\nFrom: news@sender.example.org\nTo: big@example.com\n" +
+		"MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"I\"\n\n--I\nContent-Type: application/octet-stream\n" +
+		"Content-Transfer-Encoding: base64\n\n"
+	line := strings.Repeat("QUJD", 19) + "\n"
+	body := io.LimitReader(&repeatReader{s: line}, size)
+	tail := strings.NewReader("\n--I--\n\n--B--\n")
+	if attachmentFirst {
+		att := "--B\nContent-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n\n"
+		return io.MultiReader(strings.NewReader(head+notice+att), body, strings.NewReader("\n"+status+orig+"\n--I--\n"), tail)
+	}
+	return io.MultiReader(strings.NewReader(head+notice+status+orig), body, tail)
+}
+
+type repeatReader struct {
+	s   string
+	off int
+}
+
+func (r *repeatReader) Read(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		c := copy(p[n:], r.s[r.off:])
+		n += c
+		r.off = (r.off + c) % len(r.s)
+	}
+	return n, nil
+}
+
+func TestHugeAttachmentStreams(t *testing.T) {
+	if testing.Short() {
+		t.Skip("reads 300 MB")
+	}
+	for _, first := range []bool{false, true} {
+		t.Run(fmt.Sprintf("attachmentFirst=%v", first), func(t *testing.T) {
+			runtime.GC()
+			var before runtime.MemStats
+			runtime.ReadMemStats(&before)
+			rep, err := Parse(hugeReader(300<<20, first), nil)
+			var after runtime.MemStats
+			runtime.ReadMemStats(&after)
+			if err != nil {
+				t.Errorf("Parse(300 MB) error = %v", err)
+			}
+			if len(rep.Recipients) != 1 || rep.Recipients[0].FinalRecipient != "big@example.com" {
+				t.Errorf("Parse(300 MB) recipients = %+v, want big@example.com", rep.Recipients)
+			}
+			// Total allocation, not just the live heap: nothing may buffer
+			// the attachment even briefly.
+			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 100<<20 {
+				t.Errorf("Parse(300 MB) allocated %d MiB, want under 100 MiB", alloc>>20)
+			}
+		})
+	}
+}
+
+func TestLineEndingsAgree(t *testing.T) {
+	raw, err := os.ReadFile("../testdata/synthetic-dsn-lenient.eml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lf := bytes.ReplaceAll(raw, []byte("\r\n"), []byte("\n"))
+	variants := map[string][]byte{
+		"LF":   lf,
+		"CRLF": bytes.ReplaceAll(lf, []byte("\n"), []byte("\r\n")),
+		"CR":   bytes.ReplaceAll(lf, []byte("\n"), []byte("\r")),
+	}
+	want, _ := Parse(bytes.NewReader(lf), nil)
+	for name, b := range variants {
+		got, err := Parse(bytes.NewReader(b), nil)
+		if err != nil {
+			t.Errorf("%s: Parse error %v", name, err)
+		}
+		if fmt.Sprint(toGolden(got, nil)) != fmt.Sprint(toGolden(want, nil)) {
+			t.Errorf("%s: Parse = %+v, want %+v", name, toGolden(got, nil), toGolden(want, nil))
+		}
+	}
+}
