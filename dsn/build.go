@@ -190,7 +190,7 @@ func (p *parser) dsnRecipients(body string) {
 		r.Diagnostic = collapseSpace(r.Diagnostic)
 		_, r.RemoteMTA = typedValue(f.Get("Remote-Mta"))
 		r.LastAttempt = parseTime(f.Get("Last-Attempt-Date"))
-		block := recipientBlock(body, r.FinalRecipient)
+		block := recipientBlock(body, p.lowerBody(body), r.FinalRecipient)
 		p.fillFromText(&r, block, body)
 		key := strings.ToLower(r.FinalRecipient)
 		if i, ok := seen[key]; ok {
@@ -313,9 +313,22 @@ func decodeVERP(a string) string {
 	return addr
 }
 
+// parseTime reads an RFC 5322 date; the common form is tried first, since
+// net/mail's failed attempts at other layouts cost more than the parse.
 func parseTime(s string) time.Time {
+	s = strings.TrimSpace(s)
 	if s == "" {
 		return time.Time{}
+	}
+	fast := s
+	if i := strings.IndexByte(fast, '('); i > 0 {
+		fast = strings.TrimSpace(fast[:i])
+	}
+	if i := strings.IndexByte(fast, ','); i >= 0 && i < 5 {
+		fast = strings.TrimSpace(fast[i+1:])
+	}
+	if t, err := time.Parse("2 Jan 2006 15:04:05 -0700", fast); err == nil {
+		return t.UTC()
 	}
 	if d, err := netmail.ParseDate(strings.TrimSpace(s)); err == nil {
 		return d.UTC()
@@ -355,4 +368,13 @@ func (p *parser) soleOriginalRecipient() string {
 		return ""
 	}
 	return to[0]
+}
+
+// lowerBody returns asciiLower(body), computed once per message.
+func (p *parser) lowerBody(body string) string {
+	if p.lower == nil || p.lowerOf != len(body) {
+		l := asciiLower(body)
+		p.lower, p.lowerOf = &l, len(body)
+	}
+	return *p.lower
 }

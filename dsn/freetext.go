@@ -222,7 +222,7 @@ func (p *parser) textRecipients(body string) {
 			break
 		}
 		r := Recipient{FinalRecipient: c.addr}
-		block := recipientBlock(body, c.addr)
+		block := recipientBlock(body, p.lowerBody(body), c.addr)
 		p.fillFromText(&r, block, body)
 		p.rep.Recipients = append(p.rep.Recipients, r)
 	}

@@ -112,13 +112,16 @@ type parser struct {
 	// excludedAnchor: the text named an excluded address (the sender) as
 	// a recipient; guessing from the original's To would then be wrong.
 	excludedAnchor bool
-	dsnSeen        bool // a delivery-status part was read
-	arfSeen        bool // a feedback-report part was read
-	origSeen       bool // the original's header was read from a part
-	perMsg         nettextproto.MIMEHeader
-	recipHdrs      []nettextproto.MIMEHeader
-	feedback       nettextproto.MIMEHeader
-	origHdr        message.Header
+	lower          *string // asciiLower of the notice body, see lowerBody
+	lowerOf        int
+
+	dsnSeen   bool // a delivery-status part was read
+	arfSeen   bool // a feedback-report part was read
+	origSeen  bool // the original's header was read from a part
+	perMsg    nettextproto.MIMEHeader
+	recipHdrs []nettextproto.MIMEHeader
+	feedback  nettextproto.MIMEHeader
+	origHdr   message.Header
 }
 
 func (p *parser) addErr(err error) {

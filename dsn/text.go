@@ -166,8 +166,7 @@ func diagnosticFrom(block string) string {
 // recipientBlock returns the lines of the notice about addr: from the first
 // line that names it, to the next blank-line separated paragraph that names
 // another address, at most 30 lines.
-func recipientBlock(body, addr string) string {
-	lower := asciiLower(body)
+func recipientBlock(body, lower, addr string) string {
 	i := strings.Index(lower, asciiLower(addr))
 	if i < 0 {
 		return ""

@@ -18,7 +18,7 @@ import (
 func transferDecoder(cte string, r io.Reader) io.Reader {
 	switch strings.ToLower(strings.TrimSpace(cte)) {
 	case "quoted-printable":
-		return &qpReader{br: bufio.NewReaderSize(r, 4096)}
+		return &qpReader{br: bufio.NewReaderSize(r, 1024)}
 	case "base64":
 		return base64.NewDecoder(base64.StdEncoding, &base64Filter{r: r})
 	}

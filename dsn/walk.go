@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/emersion/go-message"
 	"github.com/emersion/go-message/charset"
@@ -78,6 +79,9 @@ func (p *parser) multipart(h message.Header, boundary string, body io.Reader, de
 			}
 			return fmt.Errorf("%w: %v", ErrMalformed, err)
 		}
+		if n == 0 {
+			cr.buf, cr.max = nil, 0 // the boundary was found
+		}
 		n++
 		p.parts++
 		if p.parts > p.opts.MaxParts {
@@ -118,8 +122,12 @@ func (p *parser) text(h message.Header, body io.Reader, mt string) error {
 		p.noticeFull = true
 	}
 	b = p.toUTF8(b, h)
-	b = bytes.ToValidUTF8(b, []byte("\uFFFD"))
-	b = bytes.ReplaceAll(b, []byte{0}, nil)
+	if !utf8.Valid(b) {
+		b = bytes.ToValidUTF8(b, []byte("\uFFFD"))
+	}
+	if bytes.IndexByte(b, 0) >= 0 {
+		b = bytes.ReplaceAll(b, []byte{0}, nil)
+	}
 	if mt == "text/html" {
 		p.html = append(p.html, stripHTML(b)...)
 		p.html = append(p.html, '\n')
