@@ -172,6 +172,24 @@ func recipientBlock(body, lower, addr string) string {
 		return ""
 	}
 	st := lineStart(body, i)
+	// When the address stands alone on its line, the reason may come just
+	// before it, in the same paragraph ("User not listed in public Name &
+	// Address Book\nuser@example.com", Domino): take up to three such lines.
+	if h := findAddrs(body[st:min(len(body), st+strings.IndexByte(body[st:]+"\n", '\n'))]); len(h) > 0 {
+		line := body[st : st+strings.IndexByte(body[st:]+"\n", '\n')]
+		if aloneOnLine(line, h[0]) {
+			for k := 0; k < 3 && st > 0; k++ {
+				prev := lineStart(body, st-1)
+				pl := body[prev : st-1]
+				tp := strings.TrimSpace(pl)
+				if tp == "" || strings.IndexByte(pl, '@') >= 0 || strings.HasSuffix(tp, ":") ||
+					strings.ContainsAny(tp[:1], "-=*#") || introducesFailures(pl) {
+					break
+				}
+				st = prev
+			}
+		}
+	}
 	lines := strings.SplitAfter(body[st:], "\n")
 	var b strings.Builder
 	for n, l := range lines {
