@@ -60,6 +60,11 @@ func (p *parser) finish() {
 	if strings.TrimSpace(notice) == "" {
 		notice = string(p.html)
 	}
+	if isForward(rep.Subject) {
+		// QUIRK: a bounce forwarded by a person ("Fwd: Returned mail"),
+		// quoted with "> " (testdata/forwarded-bounce.eml).
+		notice = skipForwardHeader(unquote(notice))
+	}
 	body, inline := splitOriginal(notice)
 	if !p.origSeen && inline != "" {
 		p.origHdr, _ = readHeaderString(inline)
@@ -377,4 +382,49 @@ func (p *parser) lowerBody(body string) string {
 		p.lower, p.lowerOf = &l, len(body)
 	}
 	return *p.lower
+}
+
+func isForward(subject string) bool {
+	s := asciiLower(strings.TrimSpace(subject))
+	return strings.HasPrefix(s, "fwd:") || strings.HasPrefix(s, "fw:") || strings.HasPrefix(s, "tr:") ||
+		strings.HasPrefix(s, "wg:") || strings.HasPrefix(s, "rv:")
+}
+
+// unquote removes the "> " quoting of a forwarded message's lines.
+func unquote(s string) string {
+	if !strings.Contains(s, "\n>") {
+		return s
+	}
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		for strings.HasPrefix(l, ">") {
+			l = strings.TrimPrefix(strings.TrimPrefix(l, ">"), " ")
+		}
+		lines[i] = l
+	}
+	return strings.Join(lines, "\n")
+}
+
+var forwardMarkers = []string{"begin forwarded message", "forwarded message", "-----original message-----",
+	"original message follows"}
+
+// skipForwardHeader drops what comes before the forwarded message and its
+// header block (From, Date, To, Subject of the forwarded bounce).
+func skipForwardHeader(s string) string {
+	l := asciiLower(s)
+	for _, m := range forwardMarkers {
+		i := strings.Index(l, m)
+		if i < 0 {
+			continue
+		}
+		rest := s[i:]
+		if nl := strings.IndexByte(rest, '\n'); nl >= 0 {
+			rest = strings.TrimLeft(rest[nl+1:], " \t\n")
+		}
+		if end := strings.Index(rest, "\n\n"); end >= 0 && isHeaderLine(rest) {
+			rest = rest[end+2:]
+		}
+		return rest
+	}
+	return s
 }

@@ -330,6 +330,16 @@ func (p *parser) looksLikeBounce(body string) bool {
 	if !fromDaemon {
 		fromDaemon = containsAny(strings.ToLower(p.top.Get("From")), daemonNames)
 	}
+	if !fromDaemon && isForward(p.rep.Subject) {
+		// A forwarded bounce: its own From line names the daemon.
+		if i := strings.Index(asciiLower(body), "from:"); i >= 0 {
+			line := body[i:]
+			if j := strings.IndexByte(line, '\n'); j >= 0 {
+				line = line[:j]
+			}
+			fromDaemon = containsAny(strings.ToLower(line), daemonNames)
+		}
+	}
 	subj := strings.ToLower(p.rep.Subject)
 	subjBounce := containsAny(subj, bounceSubjects)
 	lb := asciiLower(body[:min(len(body), 8192)])
@@ -337,7 +347,10 @@ func (p *parser) looksLikeBounce(body string) bool {
 	switch {
 	case fromDaemon && (subjBounce || bodyBounce):
 		return true
-	case subjBounce && bodyBounce:
+	case subjBounce && bodyBounce && (p.nullSender() || findStatus(lb) != "" || findReplyCode(lb) != "") &&
+		!strings.HasPrefix(subj, "re:") && !strings.HasPrefix(subj, "fwd:") && !strings.HasPrefix(subj, "fw:"):
+		// Not from a daemon: only with a machine's marks (a null
+		// envelope sender, or SMTP codes), and never a human's reply.
 		return true
 	case fromDaemon && findStatus(lb) != "":
 		return true
@@ -447,4 +460,15 @@ func introducesFailures(line string) bool {
 	l := strings.ToLower(line)
 	return strings.Contains(l, "failed:") || strings.Contains(l, "following recipient") ||
 		strings.Contains(l, "following address") || strings.Contains(l, "fatal errors")
+}
+
+// nullSender reports whether the bounce came with the null envelope sender
+// (Return-Path: <>), as RFC 5321 section 4.5.5 requires of notifications.
+func (p *parser) nullSender() bool {
+	for _, v := range p.top.Values("Return-Path") {
+		if strings.TrimSpace(v) == "<>" {
+			return true
+		}
+	}
+	return false
 }
