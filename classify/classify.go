@@ -1,27 +1,73 @@
 package classify
 
-import "github.com/bouncer-dev/bouncer/dsn"
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/bouncer-dev/bouncer/dsn"
+)
 
 // Input is what the classifier looks at for one recipient of one report.
+// Every field may be empty; the more are filled, the better the judgement.
 type Input struct {
-	Kind         dsn.Kind
-	Status       string // enhanced status code, "5.1.1"
-	ReplyCode    string // "550"
-	Diagnostic   string // what the remote server said
-	Action       string // failed, delayed, delivered, …
-	RemoteMTA    string
-	Command      string // SMTP command answered with the error, when known
+	Kind dsn.Kind
+	// Status is the enhanced status code, "5.1.1" (RFC 3463). A comment
+	// after the code, as some MTAs write it ("5.2.1 (mailbox disabled)"),
+	// is read as words.
+	Status string
+	// ReplyCode is the basic SMTP reply code, "550" (RFC 5321 section 4.2).
+	ReplyCode string
+	// Diagnostic is what the remote server said: the Diagnostic-Code text
+	// of a DSN, or the error lines of a free-text bounce. When Status or
+	// ReplyCode is empty, the codes at the start of the text fill them.
+	Diagnostic string
+	// DiagnosticType is the type of the Diagnostic-Code field ("smtp",
+	// "x-unix", "x-postfix"; RFC 3464 section 2.3.6). "x-unix" says a
+	// local program answered, not a remote server.
+	DiagnosticType string
+	Action         string // failed, delayed, delivered, relayed, expanded
+	RemoteMTA      string
+	// Command is the SMTP command answered with the error (MAIL, RCPT,
+	// DATA, …) when known. When empty, the diagnostic's own words ("in
+	// reply to RCPT TO command", ">>> DATA") are used.
+	Command      string
 	FeedbackType string // RFC 5965 Feedback-Type for KindFeedback
 	Vendor       string // dsn.Report.Vendor: the detector that read the message
 }
 
+// Rule families named in Evidence.Rule.
+const (
+	RuleUser   = "user"   // a rule of the user's rules file
+	RuleKind   = "kind"   // the kind of message (feedback, auto-reply, …)
+	RulePhrase = "phrase" // words of the diagnostic
+	RuleStatus = "status" // the enhanced status code (RFC 3463)
+	RuleReply  = "reply"  // the basic reply code (RFC 5321)
+	RuleAction = "action" // the Action field (RFC 3464)
+	RuleNone   = "none"   // nothing decided: onhold or undefined
+)
+
 // Evidence says what decided a Result.
 type Evidence struct {
-	// Rule names the rule family ("phrase", "status", "reply", "action",
-	// "kind", "user").
+	// Rule names the rule family: one of the Rule* constants.
 	Rule string
 	// Match is the phrase, code or value that matched.
 	Match string
+	// Note says how other evidence changed the reading, when it did
+	// ("user unknown after DATA reads as filtered").
+	Note string
+}
+
+// String renders e for explanations: `phrase "user unknown"`.
+func (e Evidence) String() string {
+	s := e.Rule
+	if e.Match != "" {
+		s += fmt.Sprintf(" %q", e.Match)
+	}
+	if e.Note != "" {
+		s += " (" + e.Note + ")"
+	}
+	return s
 }
 
 // Result is the judgement on one report record.
@@ -31,23 +77,114 @@ type Result struct {
 	Evidence Evidence
 }
 
-// Classify judges in with the built-in rules.
-// TEMPORARY: a plain status-code mapping until the classify issue lands.
-func Classify(in Input) Result {
-	var r Reason
-	switch {
-	case in.Kind == dsn.KindFeedback:
-		r = ReasonFeedback
-	case in.Kind == dsn.KindAutoReply:
-		r = ReasonVacation
-	case in.Kind == dsn.KindNotBounce:
-		r = ReasonNotBounce
-	case len(in.Status) > 0 && in.Status[0] == '2':
-		r = ReasonDelivered
-	case len(in.Status) >= 5 && in.Status[2:5] == "1.1":
-		r = ReasonUserUnknown
-	default:
-		r = ReasonUndefined
+// DefaultMaxTextBytes is the default of Options.MaxTextBytes.
+const DefaultMaxTextBytes = 16 << 10
+
+// Options configures a Classifier. The zero value, and a nil pointer, mean
+// the built-in rules alone and the default limits.
+type Options struct {
+	// Rules are the user's own rules, tried in order before the built-in
+	// ones; the first that matches decides. See ParseRules.
+	Rules []Rule
+	// MaxTextBytes caps the bytes of Diagnostic that are read
+	// (DefaultMaxTextBytes, 16 KiB): the words that decide stand at the
+	// start, and a bounce is untrusted input.
+	MaxTextBytes int
+}
+
+// Classifier judges report records with the built-in rules and, before
+// them, the user's rules. It is safe for concurrent use.
+type Classifier struct {
+	user     *userRules
+	maxBytes int
+}
+
+// New returns a Classifier for opts. It fails, with an error wrapping
+// ErrBadRule, when a rule has an invalid reason or pattern.
+func New(opts *Options) (*Classifier, error) {
+	c := &Classifier{maxBytes: DefaultMaxTextBytes}
+	if opts != nil && opts.MaxTextBytes > 0 {
+		c.maxBytes = opts.MaxTextBytes
 	}
-	return Result{Reason: r, Category: r.Category(), Evidence: Evidence{Rule: "status", Match: in.Status}}
+	if opts == nil || len(opts.Rules) == 0 {
+		return c, nil
+	}
+	u, err := compileRules(opts.Rules)
+	if err != nil {
+		return nil, err
+	}
+	c.user = u
+	return c, nil
+}
+
+var defaultClassifier = &Classifier{maxBytes: DefaultMaxTextBytes}
+
+// Classify judges in with the built-in rules alone.
+func Classify(in Input) Result {
+	return defaultClassifier.Classify(in)
+}
+
+// Classify judges in: first by the kind of message, then by the user's
+// rules, then by the built-in rules in the order the package doc gives.
+func (c *Classifier) Classify(in Input) Result {
+	if r, ok := byKind(in); ok {
+		return r
+	}
+	if c == nil {
+		c = defaultClassifier
+	}
+	max := c.maxBytes
+	if max <= 0 {
+		max = DefaultMaxTextBytes
+	}
+	if len(in.Diagnostic) > max {
+		in.Diagnostic = truncate(in.Diagnostic, max)
+	}
+	text := normalize(in.Diagnostic, statusComment(in.Status))
+	if c.user != nil {
+		if r, ok := c.user.match(text); ok {
+			return r
+		}
+	}
+	return builtin(in, text)
+}
+
+func result(r Reason, rule, match, note string) Result {
+	return Result{Reason: r, Category: r.Category(), Evidence: Evidence{Rule: rule, Match: match, Note: note}}
+}
+
+// byKind decides the reports that are not failures (RFC 3464 Action
+// delivered, relayed, expanded; a 2.x.x status), auto-replies (RFC 3834)
+// and feedback reports (RFC 5965): their category is never decided by words.
+func byKind(in Input) (Result, bool) {
+	switch in.Kind {
+	case dsn.KindFeedback:
+		return result(ReasonFeedback, RuleKind, string(in.Kind), in.FeedbackType), true
+	case dsn.KindAutoReply:
+		return result(ReasonVacation, RuleKind, string(in.Kind), ""), true
+	case dsn.KindNotBounce:
+		return result(ReasonNotBounce, RuleKind, string(in.Kind), ""), true
+	}
+	switch a := strings.ToLower(strings.TrimSpace(in.Action)); a {
+	case "delivered", "relayed", "expanded":
+		return result(ReasonDelivered, RuleAction, a, ""), true
+	}
+	if st := statusCode(in.Status); strings.HasPrefix(st, "2.") && !failed(in.Action) {
+		return result(ReasonDelivered, RuleStatus, st, ""), true
+	}
+	return Result{}, false
+}
+
+// failed reports whether the Action field reports a failure or a delay.
+func failed(action string) bool {
+	a := strings.ToLower(strings.TrimSpace(action))
+	return a == "failed" || a == "delayed" || a == "expired"
+}
+
+// truncate cuts s to at most n bytes without splitting a UTF-8 sequence.
+func truncate(s string, n int) string {
+	for n > 0 && n < len(s) && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }

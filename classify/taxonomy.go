@@ -114,11 +114,19 @@ func (r Reason) Valid() bool {
 	return ok
 }
 
-// Reasons returns every reason of the taxonomy.
+// allReasons lists the reasons in the order of the taxonomy's table.
+var allReasons = []Reason{
+	ReasonUserUnknown, ReasonHostUnknown, ReasonHasMoved, ReasonNotAccept, ReasonSuspend,
+	ReasonMailboxFull, ReasonExceedLimit, ReasonMesgTooBig, ReasonSystemFull, ReasonSystemError,
+	ReasonNetworkError, ReasonExpired, ReasonTooManyConn, ReasonSpeeding, ReasonMailerError,
+	ReasonSyntaxError, ReasonOnHold, ReasonUndefined,
+	ReasonBlocked, ReasonSpamDetected, ReasonVirusDetected, ReasonPolicyViolation, ReasonRejected,
+	ReasonFiltered, ReasonRequirePTR, ReasonAuthFailure, ReasonBadReputation, ReasonNotCompliantRFC,
+	ReasonContentError, ReasonSecurityError, ReasonFailedSTARTTLS, ReasonNoRelaying,
+	ReasonFeedback, ReasonVacation, ReasonDelivered, ReasonNotBounce,
+}
+
+// Reasons returns every reason of the taxonomy, in the order of its table.
 func Reasons() []Reason {
-	rs := make([]Reason, 0, len(categories))
-	for r := range categories {
-		rs = append(rs, r)
-	}
-	return rs
+	return append([]Reason(nil), allReasons...)
 }

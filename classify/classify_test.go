@@ -1,0 +1,301 @@
+package classify
+
+import (
+	"bufio"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/bouncer-dev/bouncer/dsn"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/golden.out")
+
+// TestRuleFamilies holds one row per rule family and per way one piece of
+// evidence qualifies another.
+func TestRuleFamilies(t *testing.T) {
+	tests := []struct {
+		name     string
+		in       Input
+		want     Reason
+		wantRule string
+	}{
+		{"kind feedback", Input{Kind: dsn.KindFeedback, FeedbackType: "abuse", Diagnostic: "user unknown"}, ReasonFeedback, RuleKind},
+		{"kind autoreply", Input{Kind: dsn.KindAutoReply, Diagnostic: "mailbox full"}, ReasonVacation, RuleKind},
+		{"kind notbounce", Input{Kind: dsn.KindNotBounce}, ReasonNotBounce, RuleKind},
+		{"action delivered", Input{Kind: dsn.KindDSN, Action: "Delivered", Status: "2.0.0"}, ReasonDelivered, RuleAction},
+		{"action relayed", Input{Kind: dsn.KindDSN, Action: "relayed"}, ReasonDelivered, RuleAction},
+		{"status 2.x.x", Input{Kind: dsn.KindDSN, Status: "2.1.5"}, ReasonDelivered, RuleStatus},
+		{"status 2.x.x on a failed record is ignored", Input{Kind: dsn.KindDSN, Status: "2.1.5", Action: "failed",
+			Diagnostic: "Out: 250 2.1.5 Ok In: DATA Out: 451 4.3.0 Error: queue file write error"}, ReasonSystemError, RuleStatus},
+		{"phrase beats status", Input{Kind: dsn.KindDSN, Status: "5.1.1", Diagnostic: "552 5.1.1 mailbox full"}, ReasonMailboxFull, RulePhrase},
+		{"longer phrase hides the one inside it", Input{Diagnostic: "421 our system has detected an unusual rate of unsolicited mail originating from your ip address"}, ReasonBadReputation, RulePhrase},
+		{"phrase with parts", Input{Diagnostic: "550 user kijitora does not exist here"}, ReasonUserUnknown, RulePhrase},
+		{"word boundary: spamhaus is no spam", Input{Diagnostic: "554 listed at spamhaus"}, ReasonBlocked, RulePhrase},
+		{"multi-line reply joined", Input{Diagnostic: "550-5.7.1 messages with multiple 550-5.7.1 addresses in from: header are not accepted"}, ReasonNotCompliantRFC, RulePhrase},
+		{"provider wording", Input{Command: "DATA", Diagnostic: "554 delivery error: dd This user doesn't have a yahoo.com account"}, ReasonUserUnknown, RulePhrase},
+		{"orange code", Input{Diagnostic: "550 5.2.0 Mail rejete. Mail rejected. OFR_506 [506]"}, ReasonSpamDetected, RulePhrase},
+		{"user unknown after DATA is filtered", Input{Command: "DATA", Diagnostic: "550 <a@example.jp>: User unknown"}, ReasonFiltered, RulePhrase},
+		{"user unknown after DATA with 5.1.1 stays", Input{Command: "DATA", Status: "5.1.1", Diagnostic: "550 5.1.1 User unknown"}, ReasonUserUnknown, RulePhrase},
+		{"command from the text", Input{Diagnostic: "host mx said: 550 User unknown (in reply to end of DATA command)"}, ReasonFiltered, RulePhrase},
+		{"user unknown at MAIL is the sender", Input{Command: "MAIL", Diagnostic: "553 5.1.8 unknown user"}, ReasonRejected, RulePhrase},
+		{"refused at MAIL", Input{Diagnostic: "550 5.7.1 Access denied (in reply to MAIL FROM command)"}, ReasonRejected, RulePhrase},
+		{"unspecific refusal", Input{Diagnostic: "550 Access denied"}, ReasonBlocked, RulePhrase},
+		{"unspecific refusal, code decides", Input{Status: "5.7.26", Diagnostic: "550 5.7.26 access denied"}, ReasonAuthFailure, RuleStatus},
+		{"rejected before MAIL", Input{Command: "EHLO", Diagnostic: "501 5.0.0 Invalid domain name"}, ReasonBlocked, RulePhrase},
+		{"host unknown under 4xx", Input{Status: "4.4.3", Diagnostic: "host not found, try again"}, ReasonNetworkError, RulePhrase},
+		{"host unknown", Input{Status: "5.1.2", Diagnostic: "550 Host unknown"}, ReasonHostUnknown, RulePhrase},
+		{"delayed network trouble", Input{Action: "delayed", Status: "4.4.1", Diagnostic: "connection refused"}, ReasonExpired, RulePhrase},
+		{"status", Input{Kind: dsn.KindDSN, Status: "5.2.2", Diagnostic: "552 sorry"}, ReasonMailboxFull, RuleStatus},
+		{"status comment", Input{Kind: dsn.KindDSN, Status: "5.2.1 (mailbox disabled, not accepting messages)", Diagnostic: "550 5.2.1 nope"}, ReasonSuspend, RulePhrase},
+		{"status from the text", Input{Kind: dsn.KindBounce, Diagnostic: "Remote host said: 550 5.1.2 nope"}, ReasonHostUnknown, RuleStatus},
+		{"qmail status in parentheses", Input{Kind: dsn.KindBounce, Diagnostic: "Sorry, nope. (#5.1.1)"}, ReasonUserUnknown, RuleStatus},
+		{"specific code from the text beats 5.0.0", Input{Kind: dsn.KindDSN, Status: "5.0.0", Diagnostic: "550 5.1.1 nope"}, ReasonUserUnknown, RuleStatus},
+		{"x.0.0 falls to the reply code", Input{Kind: dsn.KindDSN, Status: "5.0.0", ReplyCode: "552", Diagnostic: "552 nope"}, ReasonMailboxFull, RuleReply},
+		{"microsoft status", Input{Kind: dsn.KindDSN, Status: "5.7.606", Diagnostic: "550 5.7.606 nope"}, ReasonBlocked, RuleStatus},
+		{"512 5.1.2", Input{Kind: dsn.KindDSN, Status: "5.1.2", ReplyCode: "512", Diagnostic: "512 5.1.2 nope"}, ReasonNetworkError, RuleReply},
+		{"reply code", Input{ReplyCode: "503", Diagnostic: "503 nope"}, ReasonSyntaxError, RuleReply},
+		{"refused at MAIL without words", Input{Command: "MAIL", Diagnostic: "553 5.1.0 nope"}, ReasonRejected, RuleAction},
+		{"action delayed", Input{Kind: dsn.KindDSN, Action: "delayed", Status: "4.0.0"}, ReasonExpired, RuleAction},
+		{"connection refused before MAIL", Input{Command: "CONNECT", Diagnostic: "554 nope"}, ReasonBlocked, RuleAction},
+		{"x-unix mailer", Input{Kind: dsn.KindDSN, DiagnosticType: "X-Unix", Status: "5.3.0", Diagnostic: "255"}, ReasonMailerError, RulePhrase},
+		{"generic words decide nothing", Input{Kind: dsn.KindBounce, Diagnostic: "Delivery failed: the message was undeliverable. This is a permanent error."}, ReasonOnHold, RuleNone},
+		{"vacation words in a bounce", Input{Kind: dsn.KindBounce, Diagnostic: "I am out of the office until Monday."}, ReasonVacation, RulePhrase},
+		{"nothing", Input{Kind: dsn.KindBounce}, ReasonUndefined, RuleNone},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Classify(tt.in)
+			if got.Reason != tt.want || got.Evidence.Rule != tt.wantRule || got.Category != tt.want.Category() {
+				t.Errorf("Classify(%+v) = %s/%s by %s, want %s/%s by %s", tt.in, got.Reason, got.Category, got.Evidence, tt.want, tt.want.Category(), tt.wantRule)
+			}
+		})
+	}
+}
+
+// TestLanguages holds the common phrases of unknown user, full mailbox,
+// blocked sender, spam, over quota and disabled account in each language.
+func TestLanguages(t *testing.T) {
+	type row struct{ user, full, blocked, spam, quota, disabled string }
+	langs := map[string]row{
+		"English":    {"550 5.1.1 User unknown", "552 Mailbox full", "554 Client host blocked using zen.spamhaus.org", "550 Message rejected as spam", "452 User over quota", "550 Account disabled"},
+		"Korean":     {"존재하지 않는 사용자입니다", "받는 사람의 메일함이 가득 찼습니다", "발송 IP가 차단되었습니다", "스팸으로 분류되어 거부되었습니다", "메일함 용량을 초과하였습니다", "휴면 계정입니다"},
+		"Japanese":   {"宛先のユーザが存在しません", "メールボックスがいっぱいです", "ブラックリストに登録されています", "迷惑メールと判断されました", "容量制限を超えました", "このアカウントは利用停止されています"},
+		"Chinese":    {"收件人不存在", "邮箱已满", "您的IP在黑名单中", "被识别为垃圾邮件", "超出配额", "账户已停用"},
+		"German":     {"Empfänger unbekannt", "Postfach ist voll", "Ihre IP steht auf der Sperrliste", "Nachricht als Spam eingestuft", "Speicherkontingent überschritten", "Konto deaktiviert"},
+		"French":     {"Destinataire inconnu", "Boîte aux lettres pleine", "Votre adresse IP est sur liste noire", "Message considéré comme spam", "Quota dépassé", "Compte désactivé"},
+		"Spanish":    {"Usuario desconocido", "Buzón lleno", "Su IP está en lista negra", "Mensaje considerado spam", "Cuota excedida", "Cuenta desactivada"},
+		"Portuguese": {"Usuário desconhecido", "Caixa postal cheia", "IP na lista negra", "Mensagem considerada spam", "Cota excedida", "Conta desativada"},
+		"Italian":    {"Utente sconosciuto", "Casella piena", "IP in lista nera", "Messaggio considerato spam", "Quota superata", "Account disabilitato"},
+		"Russian":    {"Пользователь не найден", "Почтовый ящик переполнен", "Ваш IP в черном списке", "Письмо похоже на спам", "Превышена квота", "Учетная запись отключена"},
+	}
+	for lang, r := range langs {
+		for _, c := range []struct {
+			what, text string
+			want       Reason
+		}{
+			{"unknown user", r.user, ReasonUserUnknown},
+			{"full mailbox", r.full, ReasonMailboxFull},
+			{"blocked sender", r.blocked, ReasonBlocked},
+			{"spam", r.spam, ReasonSpamDetected},
+			{"over quota", r.quota, ReasonMailboxFull},
+			{"disabled account", r.disabled, ReasonSuspend},
+		} {
+			t.Run(lang+"/"+c.what, func(t *testing.T) {
+				got := Classify(Input{Kind: dsn.KindBounce, Diagnostic: c.text})
+				if got.Reason != c.want {
+					t.Errorf("Classify(%q) = %s (%s), want %s", c.text, got.Reason, got.Evidence, c.want)
+				}
+			})
+		}
+	}
+}
+
+func TestParseRules(t *testing.T) {
+	src := `# local provider wordings
+mailbox has been retired     suspend
+
+/quota (is )?exhausted/      MailboxFull
+no mailbox (#5.1.1) here      userunknown
+`
+	rules, err := ParseRules(strings.NewReader(src))
+	if err != nil {
+		t.Fatalf("ParseRules: %v", err)
+	}
+	want := []Rule{
+		{Phrase: "mailbox has been retired", Reason: ReasonSuspend, Line: 2},
+		{Regexp: "quota (is )?exhausted", Reason: ReasonMailboxFull, Line: 4},
+		{Phrase: "no mailbox (#5.1.1) here", Reason: ReasonUserUnknown, Line: 5},
+	}
+	if fmt.Sprint(rules) != fmt.Sprint(want) {
+		t.Errorf("ParseRules = %v, want %v", rules, want)
+	}
+
+	for _, tt := range []struct{ name, src, line string }{
+		{"unknown reason", "ok userunknown\nsome phrase nosuchreason\n", "line 2"},
+		{"no reason", "\n\nlonely\n", "line 3"},
+		{"bad regexp", "/a(b/ blocked\n", "line 1"},
+		{"empty phrase", "// blocked\n", "line 1"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseRules(strings.NewReader(tt.src))
+			if !errors.Is(err, ErrBadRule) || !strings.Contains(err.Error(), tt.line) || !strings.HasPrefix(err.Error(), "classify: ") && !strings.Contains(err.Error(), "classify: bad rule") {
+				t.Errorf("ParseRules(%q) error = %v, want ErrBadRule at %s", tt.src, err, tt.line)
+			}
+		})
+	}
+}
+
+func TestClassifierRules(t *testing.T) {
+	rules, err := ParseRules(strings.NewReader("mailbox has been retired suspend\n/quota (is )?exhausted/ mailboxfull\nuser unknown filtered\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(&Options{Rules: rules})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		diag string
+		want Reason
+		rule string
+	}{
+		{"550 The Mailbox  has been RETIRED", ReasonSuspend, RuleUser},
+		{"452 quota is exhausted", ReasonMailboxFull, RuleUser},
+		{"550 5.1.1 user unknown", ReasonFiltered, RuleUser}, // the user's rule comes first
+		{"550 5.1.1 no such user", ReasonUserUnknown, RulePhrase},
+	} {
+		got := c.Classify(Input{Kind: dsn.KindDSN, Diagnostic: tt.diag})
+		if got.Reason != tt.want || got.Evidence.Rule != tt.rule {
+			t.Errorf("Classify(%q) = %s by %s, want %s by %s", tt.diag, got.Reason, got.Evidence, tt.want, tt.rule)
+		}
+	}
+	if _, err := New(&Options{Rules: []Rule{{Phrase: "x", Reason: "bogus"}}}); !errors.Is(err, ErrBadRule) {
+		t.Errorf("New with a bad reason: error = %v, want ErrBadRule", err)
+	}
+	for _, opts := range []*Options{nil, {}} {
+		c, err := New(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.Classify(Input{Diagnostic: "550 user unknown"}); got.Reason != ReasonUserUnknown {
+			t.Errorf("New(%v).Classify = %s, want userunknown", opts, got.Reason)
+		}
+	}
+}
+
+func TestMaxTextBytes(t *testing.T) {
+	c, err := New(&Options{MaxTextBytes: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := Input{Kind: dsn.KindBounce, Diagnostic: "550 sorry, no luck. " + strings.Repeat("é", 10) + " user unknown"}
+	if got := c.Classify(in); got.Reason != ReasonOnHold {
+		t.Errorf("Classify past MaxTextBytes = %s (%s), want onhold", got.Reason, got.Evidence)
+	}
+	if got := Classify(in); got.Reason != ReasonUserUnknown {
+		t.Errorf("Classify = %s, want userunknown", got.Reason)
+	}
+}
+
+func TestEvidenceString(t *testing.T) {
+	for _, tt := range []struct {
+		e    Evidence
+		want string
+	}{
+		{Evidence{Rule: RulePhrase, Match: "user unknown"}, `phrase "user unknown"`},
+		{Evidence{Rule: RuleStatus, Match: "5.1.1"}, `status "5.1.1"`},
+		{Evidence{Rule: RuleNone}, `none`},
+		{Evidence{Rule: RulePhrase, Match: "unknown user", Note: "n"}, `phrase "unknown user" (n)`},
+	} {
+		if got := tt.e.String(); got != tt.want {
+			t.Errorf("%#v.String() = %s, want %s", tt.e, got, tt.want)
+		}
+	}
+}
+
+func TestTaxonomy(t *testing.T) {
+	if n := len(Reasons()); n != 36 || len(categories) != 36 {
+		t.Errorf("Reasons() has %d reasons, categories %d, want 36", n, len(categories))
+	}
+	for _, r := range Reasons() {
+		if !r.Valid() {
+			t.Errorf("Reasons() holds %q, which has no category", r)
+		}
+	}
+	for _, r := range reasonOrder {
+		if !strings.HasPrefix(string(r), "~") && !r.Valid() {
+			t.Errorf("reasonOrder holds %q, not a reason", r)
+		}
+	}
+	for r := range phraseTable {
+		if _, ok := rankOf[r]; !ok {
+			t.Errorf("phraseTable reason %q is not in reasonOrder", r)
+		}
+	}
+	for r, ps := range phraseTable {
+		for _, p := range ps {
+			if p != normalize(p) && !strings.ContainsAny(p, "*|!") {
+				t.Errorf("phrase %q (%s) is not normalized: %q", p, r, normalize(p))
+			}
+		}
+	}
+}
+
+// TestGolden classifies testdata/golden.tsv and compares the results, with
+// their evidence, to testdata/golden.out.
+func TestGolden(t *testing.T) {
+	f, err := os.Open("testdata/golden.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out strings.Builder
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		fs := strings.SplitN(line, "\t", 6)
+		if len(fs) != 6 {
+			t.Fatalf("golden.tsv: bad line %q", line)
+		}
+		for i := range fs {
+			if fs[i] == "-" {
+				fs[i] = ""
+			}
+		}
+		in := Input{Kind: dsn.Kind(fs[0]), Status: fs[1], ReplyCode: fs[2], Action: fs[3], Command: fs[4],
+			Diagnostic: strings.ReplaceAll(fs[5], `\n`, "\n")}
+		r := Classify(in)
+		fmt.Fprintf(&out, "%s\t%s\t%s\n", r.Reason, r.Category, r.Evidence)
+	}
+	if *update {
+		if err := os.WriteFile("testdata/golden.out", []byte(out.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile("testdata/golden.out")
+	if err != nil {
+		t.Fatalf("%v (run go test -run TestGolden -update)", err)
+	}
+	got := strings.Split(out.String(), "\n")
+	wl := strings.Split(string(want), "\n")
+	for i := 0; i < len(got) || i < len(wl); i++ {
+		var g, w string
+		if i < len(got) {
+			g = got[i]
+		}
+		if i < len(wl) {
+			w = wl[i]
+		}
+		if g != w {
+			t.Errorf("golden record %d = %q, want %q", i+1, g, w)
+		}
+	}
+}

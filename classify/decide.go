@@ -1,0 +1,394 @@
+package classify
+
+import (
+	"strings"
+)
+
+// builtin applies the built-in rules to in, whose diagnostic (with the
+// status comment) is already normalized as text.
+func builtin(in Input, text string) Result {
+	if dt := strings.ToLower(strings.TrimSpace(in.DiagnosticType)); dt == "x-unix" {
+		// A local program answered ("X-Unix; 255"): its words follow.
+		text = normalize("x-unix; " + text)
+	}
+	ev := builtins.collect(text)
+
+	st := statusCode(in.Status)
+	if st != "" && st[0] == '2' {
+		st = "" // success on a record that failed (byKind took the others)
+	}
+	rc := strings.TrimSpace(in.ReplyCode)
+	if st == "" || strings.HasSuffix(st, ".0.0") || rc == "" {
+		r, s := codesIn(in.Diagnostic)
+		if rc == "" {
+			rc = r
+		}
+		// A DSN often says only "5.0.0" where the server's own reply
+		// was more precise: the server's code counts.
+		if s != "" && (st == "" || strings.HasSuffix(st, ".0.0") && s[0] == st[0]) {
+			st = s
+		}
+	}
+	temporary := st != "" && st[0] == '4' || st == "" && rc != "" && rc[0] == '4'
+	cmd := command(in.Command, &ev, text)
+
+	// 1. Words: first a provider's own wording, which no other evidence
+	// qualifies, then the common phrases.
+	if ev.strong != 0 {
+		p := &builtins.phrases[ev.strong-1]
+		return result(p.reason, RulePhrase, cut(text[ev.strongSpan[0]:ev.strongSpan[1]]), "decisive wording")
+	}
+	if ev.has(sigOrange) {
+		if r, code := orangeCode(text[ev.span[rankOf[sigOrange]][0]:]); r != "" {
+			return result(r, RulePhrase, code, "Orange error code")
+		}
+	}
+	if r, ok := pickPhrase(&ev); ok {
+		if r == sigRefused {
+			// A weak phrase says more than an unspecific refusal.
+			if w, ok := pickWeak(&ev); ok {
+				r = w
+			}
+		}
+		words := ev.words(text, r)
+		sr := statusReason(st)
+		switch {
+		case cmd == "MAIL" && (r == ReasonUserUnknown || r == ReasonHostUnknown || r == ReasonFiltered || r == sigRefused):
+			return result(ReasonRejected, RulePhrase, words, "refused in reply to MAIL: the sender")
+		case cmd == "HELO" && (r == ReasonHostUnknown || r == sigRefused || r == ReasonRejected || r == ReasonSyntaxError || r == ReasonExpired):
+			return result(ReasonBlocked, RulePhrase, words, "refused before MAIL: the sending host")
+		case r == ReasonUserUnknown && sr != ReasonUserUnknown && cmd != "RCPT" && (cmd == "DATA" || sr == ReasonFiltered || sr == ReasonSuspend || sr == ReasonSecurityError || sr == ReasonSystemError):
+			return result(ReasonFiltered, RulePhrase, words, "the address was accepted, the message refused: filtered")
+		case r == ReasonHostUnknown && temporary:
+			return result(ReasonNetworkError, RulePhrase, words, "temporary: a lookup failure, not a missing host")
+		case transient(r) && delayed(in.Action):
+			return result(ReasonExpired, RulePhrase, words, "given up after retrying")
+		case r != sigRefused:
+			return result(r, RulePhrase, words, "")
+		}
+		// An unspecific refusal: the codes may say more.
+		if sr != "" {
+			return result(sr, RuleStatus, st, "")
+		}
+		if rr := replyReason(rc); rr != "" && rr != ReasonSyntaxError {
+			return result(rr, RuleReply, rc, "")
+		}
+		return result(ReasonBlocked, RulePhrase, words, "unspecific refusal of the sending host")
+	}
+	if cmd == "MAIL" && (st == "" || st[0] == '5') && (rc == "" || rc[0] == '5') {
+		return result(ReasonRejected, RuleAction, "MAIL", "refused in reply to MAIL: the sender")
+	}
+
+	// 2. The enhanced status code.
+	if r := statusReason(st); r != "" {
+		if r == ReasonHostUnknown && rc == "512" {
+			// QUIRK: 512 is no RFC 5321 code; the Korean providers of
+			// ../shared/seed/smtp-reply-codes-ko.txt send "512 5.1.2" when
+			// the destination system does not answer.
+			return result(ReasonNetworkError, RuleReply, rc+" "+st, "512: the destination system did not answer")
+		}
+		if transient(r) && delayed(in.Action) {
+			return result(ReasonExpired, RuleAction, strings.ToLower(in.Action), "delayed: "+st)
+		}
+		return result(r, RuleStatus, st, "")
+	}
+	// 3. The reply code. A success code does not undo a record that says
+	// it failed.
+	if r := replyReason(rc); r != "" && !(rc[0] < '4' && failed(in.Action)) {
+		return result(r, RuleReply, rc, "")
+	}
+	// 4. The command and the action.
+	if cmd == "HELO" || cmd == "EHLO" || cmd == "CONNECT" {
+		return result(ReasonBlocked, RuleAction, cmd, "refused before MAIL: the sending host")
+	}
+	if delayed(in.Action) {
+		return result(ReasonExpired, RuleAction, strings.ToLower(strings.TrimSpace(in.Action)), "")
+	}
+	if ev.has(ReasonVacation) && st == "" && rc == "" {
+		return result(ReasonVacation, RulePhrase, ev.words(text, ReasonVacation), "")
+	}
+	if st != "" || rc != "" || text != "" {
+		return result(ReasonOnHold, RuleNone, st, "a failure whose reason the words and codes do not tell")
+	}
+	return result(ReasonUndefined, RuleNone, "", "")
+}
+
+// orangeCode reads the error code of Orange (France Télécom, Wanadoo,
+// La Poste) replies: "OFR005_505 [505]", "LPN007_416", "OFR_416". s starts at
+// "ofr" or "lpn". The last three digits name the condition.
+func orangeCode(s string) (Reason, string) {
+	i := 3
+	for i < len(s) && isDigit(s[i]) {
+		i++
+	}
+	if i+4 > len(s) || s[i] != '_' || !isDigit(s[i+1]) || !isDigit(s[i+2]) || !isDigit(s[i+3]) {
+		return "", ""
+	}
+	code := s[i+1 : i+4]
+	switch {
+	case code[0] == '1', code == "510":
+		return ReasonBlocked, s[:i+4]
+	case code == "416" || code == "418":
+		return ReasonUserUnknown, s[:i+4]
+	case code == "417":
+		return ReasonMailboxFull, s[:i+4]
+	case code == "420":
+		return ReasonSuspend, s[:i+4]
+	case code == "505":
+		return ReasonSystemError, s[:i+4]
+	case code == "506":
+		return ReasonSpamDetected, s[:i+4]
+	case code == "514":
+		return ReasonMesgTooBig, s[:i+4]
+	}
+	return "", ""
+}
+
+// transient reports whether r is trouble on the way that a sending server
+// retries until it gives up: when it has given up, the reason is expired.
+func transient(r Reason) bool {
+	switch r {
+	case ReasonNetworkError, ReasonSystemError, ReasonSystemFull, ReasonExpired:
+		return true
+	}
+	return false
+}
+
+// delayed reports whether the Action field says the message is still (or
+// was too long) on its way (RFC 3464 section 2.3.3).
+func delayed(action string) bool {
+	a := strings.ToLower(strings.TrimSpace(action))
+	return a == "delayed" || a == "expired"
+}
+
+// pickPhrase returns the first reason of reasonOrder whose phrases matched.
+// Vacation words and the pseudo reasons that only qualify other evidence do
+// not decide here; sigRefused is returned for the caller to weigh.
+func pickPhrase(ev *evidence) (Reason, bool) {
+	for rk, r := range reasonOrder {
+		if ev.best[rk] == 0 {
+			continue
+		}
+		switch r {
+		case ReasonVacation, sigBoilerplate, sigOrange, sigRCPT, sigDATA, sigMAIL, sigHELO:
+			continue
+		}
+		return r, true
+	}
+	return pickWeak(ev)
+}
+
+// pickWeak returns the first reason of reasonOrder with a weak phrase, and
+// moves that phrase where evidence.words reads it.
+func pickWeak(ev *evidence) (Reason, bool) {
+	for rk, r := range reasonOrder {
+		if ev.weak[rk] != 0 {
+			ev.best[rk], ev.span[rk] = ev.weak[rk], ev.weakSpan[rk]
+			return r, true
+		}
+	}
+	return "", false
+}
+
+// command returns the SMTP command the error answered: the last one the
+// diagnostic names, which stands next to the error, or else the one given.
+func command(given string, ev *evidence, text string) string {
+	best, at := "", int32(-1)
+	for _, s := range []struct {
+		sig Reason
+		cmd string
+	}{{sigRCPT, "RCPT"}, {sigDATA, "DATA"}, {sigMAIL, "MAIL"}, {sigHELO, "HELO"}} {
+		if ev.has(s.sig) {
+			if e := ev.span[rankOf[s.sig]][1]; e > at {
+				best, at = s.cmd, e
+			}
+		}
+	}
+	if best != "" {
+		return best
+	}
+	if c := strings.ToUpper(strings.TrimSpace(given)); c != "" {
+		switch {
+		case strings.HasPrefix(c, "RCPT"):
+			return "RCPT"
+		case strings.HasPrefix(c, "MAIL"):
+			return "MAIL"
+		case c == "BDAT" || strings.HasPrefix(c, "DATA"):
+			return "DATA"
+		case c == "EHLO" || c == "HELO" || c == "LHLO" || c == "CONNECT" || c == "CONN" || c == "STARTTLS":
+			return "HELO"
+		}
+		return c
+	}
+	return ""
+}
+
+// statusReason reads an enhanced status code (RFC 3463 section 3). The
+// codes that say only the class ("5.0.0") or an undefined protocol status
+// ("5.5.0", which Sendmail writes for any reply without its own code)
+// return "": they decide nothing.
+func statusReason(st string) Reason {
+	if len(st) < 5 {
+		return ""
+	}
+	class, rest := st[0], st[2:]
+	temp := class == '4'
+	i := strings.IndexByte(rest, '.')
+	if i < 0 {
+		return ""
+	}
+	subject, detail := rest[:i], rest[i+1:]
+	switch subject {
+	case "1": // addressing status
+		switch detail {
+		case "1", "3", "4":
+			return ReasonUserUnknown
+		case "2":
+			if temp {
+				return ReasonNetworkError
+			}
+			return ReasonHostUnknown
+		case "6":
+			return ReasonHasMoved
+		case "7", "8":
+			return ReasonRejected
+		case "10":
+			return ReasonNotAccept
+		}
+	case "2": // mailbox status
+		switch detail {
+		case "0":
+			return ReasonFiltered
+		case "1":
+			return ReasonSuspend
+		case "2":
+			return ReasonMailboxFull
+		case "3":
+			return ReasonExceedLimit
+		case "4":
+			return ReasonSystemError
+		}
+	case "3": // mail system status
+		switch detail {
+		case "0", "3", "5":
+			return ReasonSystemError
+		case "1":
+			return ReasonSystemFull
+		case "2":
+			if temp {
+				return ReasonSystemError
+			}
+			return ReasonNotAccept
+		case "4":
+			return ReasonMesgTooBig
+		}
+	case "4": // network and routing status
+		switch detail {
+		case "0", "2", "6":
+			return ReasonNetworkError
+		case "1":
+			if temp {
+				return ReasonExpired
+			}
+			return ReasonNetworkError
+		case "3":
+			return ReasonSystemError
+		case "4":
+			if temp {
+				return ReasonNetworkError
+			}
+			return ReasonHostUnknown
+		case "5":
+			return ReasonSystemFull
+		case "7":
+			return ReasonExpired
+		}
+	case "5": // mail delivery protocol status
+		switch detail {
+		case "0":
+			return ""
+		case "3":
+			return ReasonTooManyConn
+		case "6":
+			return ReasonSecurityError
+		}
+		return ReasonSyntaxError
+	case "6": // message content or media status
+		return ReasonContentError
+	case "7": // security or policy status
+		return securityStatus(temp, detail)
+	}
+	return ""
+}
+
+// securityStatus reads the details of X.7.Z codes: those of RFC 3463 and
+// the IANA registry (RFC 5248), and Microsoft's three-digit details.
+func securityStatus(temp bool, detail string) Reason {
+	switch detail {
+	case "0", "1":
+		if temp {
+			return ReasonBlocked
+		}
+		return ReasonSecurityError
+	case "10", "11", "30":
+		return ReasonFailedSTARTTLS
+	case "13":
+		return ReasonSuspend
+	case "16":
+		return ReasonMesgTooBig
+	case "17", "18":
+		return ReasonHasMoved
+	case "20", "21", "22", "23", "24", "26", "29":
+		return ReasonAuthFailure
+	case "25":
+		return ReasonRequirePTR
+	case "27":
+		return ReasonRejected
+	case "28":
+		return ReasonSpeeding
+	}
+	if len(detail) == 3 {
+		// Microsoft 365 (Exchange Online) codes.
+		switch {
+		case detail == "509" || detail == "515":
+			return ReasonAuthFailure
+		case detail >= "650" && detail <= "699":
+			return ReasonBadReputation
+		case detail >= "500" && detail <= "799":
+			return ReasonBlocked
+		}
+	}
+	return ReasonSecurityError
+}
+
+// replyReason reads a basic reply code (RFC 5321 section 4.2.3) when no
+// enhanced status code told anything. Codes whose meaning is broad (550
+// "mailbox unavailable", 553, 554 "transaction failed") return "".
+func replyReason(rc string) Reason {
+	if len(rc) != 3 {
+		return ""
+	}
+	switch rc {
+	case "421", "451":
+		return ReasonSystemError
+	case "452":
+		return ReasonSystemFull
+	case "454", "530", "534", "535", "538":
+		return ReasonSecurityError
+	case "455", "500", "501", "502", "503", "504", "555":
+		return ReasonSyntaxError
+	case "521", "556":
+		return ReasonNotAccept
+	case "551":
+		return ReasonHasMoved
+	case "552":
+		return ReasonMailboxFull
+	}
+	switch rc[0] {
+	case '2':
+		return ReasonDelivered
+	case '3':
+		return ReasonNotBounce
+	}
+	return ""
+}

@@ -1,0 +1,60 @@
+// Package classify decides, for each recipient of a delivery report, the
+// reason it bounced and the category a mailing list acts on
+// (../shared/docs/taxonomy.md): 36 reasons (ReasonUserUnknown,
+// ReasonMailboxFull, …) in five categories (CategoryHard, CategorySoft,
+// CategoryPolicy, CategoryComplaint, CategoryNone). Every Result carries the
+// Evidence that decided it, for `bouncer parse --explain`.
+//
+// # Precedence
+//
+// Classify weighs the evidence of an Input in this order; the first step
+// that decides wins:
+//
+//  1. The kind of message. A feedback report (RFC 5965) is feedback
+//     (complaint); an auto-reply (RFC 3834) is vacation; a message that
+//     reports nothing is notbounce; Action delivered, relayed or expanded
+//     (RFC 3464 section 2.3.3), or a 2.X.X status on a record that does not
+//     say it failed, is delivered. Their category is always none (feedback:
+//     complaint), whatever the words.
+//  2. The user's rules (Options.Rules, see ParseRules), in file order.
+//  3. The words of the diagnostic, in any language: a provider's own
+//     wording first (Orange error codes, Yahoo's "dd" replies, …), then
+//     the phrase table, where overlapping phrases yield to the longer one
+//     and the reasons rank as reasonOrder says (a full mailbox before an
+//     unknown user before a blocked host …). Generic words ("delivery
+//     failed", "undeliverable") are not in the table: they decide nothing.
+//     The SMTP command qualifies the words, following sisimai's
+//     conventions: an unknown user reported after DATA (the address was
+//     accepted, the message refused) is filtered; an unknown address or an
+//     unspecific refusal in reply to MAIL concerns the sender: rejected;
+//     a host-unknown message under a temporary code is a networkerror.
+//  4. The enhanced status code (RFC 3463 class.subject.detail, with the
+//     IANA registry of RFC 5248 and Microsoft's X.7.5xx-7xx codes). X.0.0
+//     and X.5.0 say nothing and fall through.
+//  5. The basic reply code (RFC 5321 section 4.2.3), when its meaning is
+//     specific (421, 451, 452, 5yz syntax errors, 551, 552, 556, …).
+//  6. The command (a refusal before MAIL blocks the sending host) and the
+//     action (delayed: expired).
+//  7. Otherwise onhold when a code or a text says the delivery failed, and
+//     undefined when nothing at all is known.
+//
+// Status and ReplyCode may be empty: the first failure codes written in the
+// diagnostic ("Remote host said: 550 5.1.1 …", "(#5.1.1)") take their place.
+//
+// # Matching
+//
+// The diagnostic is lower-cased and its white space folded once (see
+// normalize); then one Aho-Corasick automaton, built at package
+// initialisation over every phrase, finds all phrases in a single pass.
+// No regular expression runs on a message unless the user's rules hold one.
+//
+// # Divergences
+//
+// Where ../shared/seed/smtp-reply-codes-ko.txt explains what a Korean
+// provider meant by a line, that explanation wins over the literal code:
+// "512 5.1.2 Bad destination system address" is a networkerror (the
+// destination system did not answer), not a missing host; "<addr>...
+// Insufficient disk space" is the recipient's full mailbox. The standard
+// texts of RFC 5321 replies ("Requested mail action aborted: exceeded storage
+// allocation") only restate their code and decide nothing themselves.
+package classify

@@ -1,0 +1,30 @@
+package classify
+
+import (
+	"testing"
+
+	"github.com/bouncer-dev/bouncer/dsn"
+)
+
+// FuzzClassify checks that no input makes Classify panic and that every
+// result is a reason of the taxonomy with its own category.
+func FuzzClassify(f *testing.F) {
+	for _, r := range seedRows {
+		f.Add(r.line, "", "", "", "")
+	}
+	f.Add("550-5.7.1 multi 550-5.7.1 line", "5.7.1", "550", "DATA", "failed")
+	f.Add("ofr_", "4.", "5", "MAIL", "delayed")
+	f.Add("lpn007_4", "5.1.", "", "", "")
+	f.Add("\xff\xfe user unknown", "5.0.0 (comment)", "550", "", "")
+	f.Fuzz(func(t *testing.T, diag, status, reply, command, action string) {
+		for _, k := range []dsn.Kind{dsn.KindDSN, dsn.KindBounce} {
+			r := Classify(Input{Kind: k, Diagnostic: diag, Status: status, ReplyCode: reply, Command: command, Action: action})
+			if !r.Reason.Valid() {
+				t.Fatalf("Classify(%q, %q, %q) = invalid reason %q", diag, status, reply, r.Reason)
+			}
+			if r.Category != r.Reason.Category() {
+				t.Fatalf("Classify: category %s for reason %s", r.Category, r.Reason)
+			}
+		}
+	})
+}

@@ -1,0 +1,210 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/bouncer-dev/bouncer/classify"
+	"github.com/bouncer-dev/bouncer/suppress"
+)
+
+// exportEnv maps the flags of bouncer export to their environment
+// variable fallbacks.
+var exportEnv = map[string]string{
+	"state":   "BOUNCER_STATE",
+	"out":     "BOUNCER_OUT",
+	"out-dir": "BOUNCER_OUT_DIR",
+	"format":  "BOUNCER_FORMAT",
+}
+
+// exportFlags are the flags of bouncer export.
+type exportFlags struct {
+	fs         *flag.FlagSet
+	state      string
+	out        string
+	outDir     string
+	format     string
+	since      string
+	categories string
+	policy     policyFlags
+}
+
+func newExportFlags(s *streams) *exportFlags {
+	f := &exportFlags{fs: flag.NewFlagSet("export", flag.ContinueOnError)}
+	fs := f.fs
+	fs.SetOutput(s.stderr)
+	fs.StringVar(&f.state, "state", "bouncer.db", "state `FILE` written by bouncer run")
+	fs.StringVar(&f.out, "out", "", "write the list to `FILE` (default: standard output)")
+	fs.StringVar(&f.outDir, "out-dir", "", "write one list per category into `DIR`: hard.csv, soft.csv, policy.csv, complaint.csv")
+	fs.StringVar(&f.format, "format", string(suppress.FormatGeneric), "list `format`: "+formatNames())
+	fs.StringVar(&f.since, "since", "", "keep addresses whose last bounce is on or after `DATE` (2006-01-02, RFC 3339, or a duration back from now: 30d)")
+	fs.StringVar(&f.categories, "category", "", "keep these `categories` only, comma-separated: hard,soft,policy,complaint")
+	f.policy.register(fs)
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprint(w, `usage: bouncer export [--state FILE] [--format F] [--since DATE] [--category LIST] [--out FILE | --out-dir DIR]
+
+Write the suppression list from the state alone, without fetching mail. The
+list is sorted and dated from the bounces: the same state gives the same
+bytes. --category policy adds the addresses that had policy blocks (the
+report of what the sender should fix) even though they are not suppressed.
+
+Environment: BOUNCER_STATE, BOUNCER_OUT, BOUNCER_OUT_DIR and BOUNCER_FORMAT
+stand in for flags that are not given.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	return f
+}
+
+// exportCommand is bouncer export.
+func exportCommand(s *streams, args []string) int {
+	f := newExportFlags(s)
+	if err := f.fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(s.stderr, "bouncer export: "+format+"\n", a...)
+		return exitUsage
+	}
+	if err := applyEnv(f.fs, exportEnv); err != nil {
+		return fail("%v", err)
+	}
+	if f.fs.NArg() > 0 {
+		return fail("unexpected argument %q; see bouncer help export", f.fs.Arg(0))
+	}
+	format, err := suppress.ParseFormat(f.format)
+	if err != nil {
+		return fail("unknown --format %q: want one of %s", f.format, formatNames())
+	}
+	pol, err := f.policy.policy()
+	if err != nil {
+		return fail("%v", err)
+	}
+	var q suppress.Query
+	if f.since != "" {
+		if q.Since, err = parseSince(f.since, time.Now()); err != nil {
+			return fail("%v", err)
+		}
+	}
+	if q.Categories, err = parseCategories(f.categories); err != nil {
+		return fail("%v", err)
+	}
+	if f.out != "" && f.outDir != "" {
+		return fail("give --out or --out-dir, not both")
+	}
+	if _, err := os.Stat(f.state); err != nil {
+		// Open would create an empty state: a typo must not pass unnoticed.
+		fmt.Fprintf(s.stderr, "bouncer export: no state %s: %v\n", f.state, innerError(err))
+		return exitError
+	}
+
+	ctx := context.Background()
+	db, err := suppress.Open(ctx, f.state, nil)
+	if err != nil {
+		fmt.Fprintf(s.stderr, "bouncer export: state %s: %v\n", f.state, oneLine(err))
+		return exitError
+	}
+	defer db.Close()
+	lists, err := db.Lists(ctx, pol, &q)
+	if err != nil {
+		fmt.Fprintf(s.stderr, "bouncer export: state %s: %v\n", f.state, oneLine(err))
+		return exitError
+	}
+
+	if f.outDir != "" {
+		paths, err := suppress.WriteDir(f.outDir, format, lists)
+		if err != nil {
+			fmt.Fprintf(s.stderr, "bouncer export: %v\n", oneLine(err))
+			return exitError
+		}
+		for _, p := range paths {
+			fmt.Fprintf(s.stderr, "wrote %s\n", p)
+		}
+		return exitOK
+	}
+	entries := exportEntries(lists, q.Categories)
+	if f.out != "" {
+		err = suppress.WriteFile(f.out, format, entries)
+	} else {
+		err = suppress.WriteCSV(s.stdout, format, entries)
+	}
+	if err != nil {
+		fmt.Fprintf(s.stderr, "bouncer export: %v\n", oneLine(err))
+		return exitError
+	}
+	return exitOK
+}
+
+// exportEntries returns the combined list: the suppressed addresses, plus,
+// when the policy category is asked for, the addresses of the policy report
+// that are not suppressed.
+func exportEntries(l suppress.Lists, cats []classify.Category) []suppress.Entry {
+	entries := l.Suppressed
+	if !containsCategory(cats, classify.CategoryPolicy) {
+		return entries
+	}
+	listed := make(map[string]bool, len(entries))
+	for _, e := range entries {
+		listed[e.Address] = true
+	}
+	for _, e := range l.Policy {
+		if !listed[e.Address] {
+			entries = append(entries, e)
+		}
+	}
+	return entries // WriteCSV sorts by address
+}
+
+func containsCategory(cats []classify.Category, c classify.Category) bool {
+	for _, x := range cats {
+		if x == c {
+			return true
+		}
+	}
+	return false
+}
+
+// parseSince parses --since: a date (UTC midnight), an RFC 3339 time, or a
+// duration back from now ("30d").
+func parseSince(s string, now time.Time) (time.Time, error) {
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	if d, err := parseDuration(s); err == nil && d > 0 {
+		return now.Add(-d), nil
+	}
+	return time.Time{}, fmt.Errorf("bad --since %q: want a date (2006-01-02), an RFC 3339 time or a duration (30d)", s)
+}
+
+// parseCategories parses --category: failure categories, comma-separated.
+func parseCategories(s string) ([]classify.Category, error) {
+	var cats []classify.Category
+	for _, name := range strings.Split(s, ",") {
+		name = strings.ToLower(strings.TrimSpace(name))
+		if name == "" {
+			continue
+		}
+		c := classify.Category(name)
+		if !isFailure(c) {
+			return nil, fmt.Errorf("unknown --category %q: want hard, soft, policy or complaint", name)
+		}
+		if !containsCategory(cats, c) {
+			cats = append(cats, c)
+		}
+	}
+	return cats, nil
+}

@@ -1,0 +1,297 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// demoFiles returns the demo samples by file name.
+func demoFiles(t *testing.T) map[string][]byte {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("demodata", "*.eml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no demo samples: %v", err)
+	}
+	out := make(map[string][]byte)
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[filepath.Base(f)] = b
+	}
+	return out
+}
+
+// newMaildir creates a Maildir at dir with msgs in new/ and returns dir.
+func newMaildir(t *testing.T, dir string, msgs map[string][]byte) string {
+	t.Helper()
+	for _, sub := range []string{"new", "cur", "tmp"} {
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, b := range msgs {
+		if err := os.WriteFile(filepath.Join(dir, "new", name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// listDir returns the names of the files in dir, sorted; none when it is
+// missing.
+func listDir(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	slices.Sort(names)
+	return names
+}
+
+// Addresses of the demo samples that the tests rely on: obvious cases the
+// parser must keep getting right.
+const (
+	complaintAddr   = "redacted@example.net"       // arf-01.eml
+	userUnknownAddr = "userunknown@libsisimai.net" // lhost-qmail-16.eml: 550 5.1.1 User unknown
+	autoReplyAddr   = "nekonyaan@example.org"      // rfc3834-02.eml
+	notBounceAddr   = "shironeko@example.com"      // is-not-bounce-01.eml (its From)
+	deliveredAddr   = "success@simulator.amazonses.com"
+	policyAddr      = "kijitora@neko.example.com" // lhost-amazonses-15.eml: blocked by an RBL
+)
+
+func TestRunMaildir(t *testing.T) {
+	msgs := demoFiles(t)
+	notBounces := []string{"is-not-bounce-01.eml", "lhost-amazonses-12.eml", "rfc3834-02.eml"}
+
+	t.Run("move", func(t *testing.T) {
+		dir := t.TempDir()
+		md := newMaildir(t, filepath.Join(dir, "Maildir"), msgs)
+		list := filepath.Join(dir, "list.csv")
+		args := []string{"run", "--maildir", md, "--state", filepath.Join(dir, "s.db"), "--out", list}
+		code, stdout, stderr := runBouncer(t, args...)
+		if code != exitOK {
+			t.Fatalf("run = %d\n%s%s", code, stdout, stderr)
+		}
+		if got := listDir(t, filepath.Join(md, "new")); len(got) != 0 {
+			t.Errorf("new/ still holds %q", got)
+		}
+		unrec := listDir(t, filepath.Join(md, ".bounces-unrecognized", "new"))
+		if !slices.Equal(unrec, notBounces) {
+			t.Errorf(".bounces-unrecognized/new = %q, want %q", unrec, notBounces)
+		}
+		proc := listDir(t, filepath.Join(md, ".bounces-processed", "new"))
+		if len(proc)+len(unrec) != len(msgs) {
+			t.Errorf("%d processed + %d unrecognized, want %d messages in all", len(proc), len(unrec), len(msgs))
+		}
+		if _, err := os.Stat(filepath.Join(md, ".bounces-processed", "maildirfolder")); err != nil {
+			t.Errorf("no Maildir++ marker: %v", err)
+		}
+		l := readList(t, list)
+		for _, a := range []string{complaintAddr, userUnknownAddr} {
+			if _, ok := l[a]; !ok {
+				t.Errorf("%s missing from the list", a)
+			}
+		}
+		for _, a := range []string{autoReplyAddr, notBounceAddr, deliveredAddr, policyAddr} {
+			if _, ok := l[a]; ok {
+				t.Errorf("%s is on the list", a)
+			}
+		}
+		first, _ := os.ReadFile(list)
+
+		// Nothing left to read: the list stays byte for byte.
+		code, stdout, stderr = runBouncer(t, args...)
+		if code != exitOK || !strings.Contains(stdout, "messages: 0 read") {
+			t.Fatalf("second run = %d\n%s%s", code, stdout, stderr)
+		}
+		second, _ := os.ReadFile(list)
+		if string(first) != string(second) {
+			t.Errorf("second run changed the list")
+		}
+	})
+
+	t.Run("none", func(t *testing.T) {
+		dir := t.TempDir()
+		md := newMaildir(t, filepath.Join(dir, "Maildir"), msgs)
+		list := filepath.Join(dir, "list.csv")
+		args := []string{"run", "--maildir", md, "--after", "none", "--state", filepath.Join(dir, "s.db"), "--out", list}
+		for i := 0; i < 2; i++ {
+			code, stdout, stderr := runBouncer(t, args...)
+			if code != exitOK {
+				t.Fatalf("run %d = %d\n%s%s", i+1, code, stdout, stderr)
+			}
+			if got := listDir(t, filepath.Join(md, "new")); len(got) != len(msgs) {
+				t.Errorf("run %d: new/ holds %d files, want all %d left in place", i+1, len(got), len(msgs))
+			}
+			if i == 1 && !strings.Contains(stdout, "already recorded") {
+				t.Errorf("second run did not recognise the recorded messages:\n%s", stdout)
+			}
+		}
+		if got := listDir(t, filepath.Join(md, ".bounces-processed")); len(got) != 0 {
+			t.Errorf("--after none created .bounces-processed: %q", got)
+		}
+	})
+
+	t.Run("seen", func(t *testing.T) {
+		dir := t.TempDir()
+		md := newMaildir(t, filepath.Join(dir, "Maildir"), msgs)
+		code, stdout, stderr := runBouncer(t, "run", "--maildir", md, "--after", "seen", "--state", filepath.Join(dir, "s.db"))
+		if code != exitOK {
+			t.Fatalf("run = %d\n%s%s", code, stdout, stderr)
+		}
+		cur := listDir(t, filepath.Join(md, "cur"))
+		if !slices.Contains(cur, "arf-01.eml:2,S") {
+			t.Errorf("cur/ = %q, want arf-01.eml:2,S among them", cur)
+		}
+		if got := listDir(t, filepath.Join(md, ".bounces-unrecognized", "new")); !slices.Equal(got, notBounces) {
+			t.Errorf(".bounces-unrecognized/new = %q, want %q", got, notBounces)
+		}
+	})
+
+	t.Run("delete", func(t *testing.T) {
+		dir := t.TempDir()
+		md := newMaildir(t, filepath.Join(dir, "Maildir"), msgs)
+		code, stdout, stderr := runBouncer(t, "run", "--maildir", md, "--after", "delete", "--state", filepath.Join(dir, "s.db"))
+		if code != exitOK {
+			t.Fatalf("run = %d\n%s%s", code, stdout, stderr)
+		}
+		if got := listDir(t, filepath.Join(md, "new")); len(got) != 0 {
+			t.Errorf("new/ = %q", got)
+		}
+		// What is not a bounce is never deleted.
+		if got := listDir(t, filepath.Join(md, ".bounces-unrecognized", "new")); !slices.Equal(got, notBounces) {
+			t.Errorf(".bounces-unrecognized/new = %q, want %q", got, notBounces)
+		}
+	})
+
+	t.Run("unreadable", func(t *testing.T) {
+		// Messages that cannot be read as reports, or whose failure cannot
+		// be recorded (no date anywhere), go to humans even with delete.
+		dir := t.TempDir()
+		md := newMaildir(t, filepath.Join(dir, "Maildir"), map[string][]byte{
+			"empty.eml":   {},
+			"binary.eml":  bytes.Repeat([]byte{0, 0xff, 0x13, '\r'}, 500),
+			"undated.eml": []byte("Subject: Returned\r\nContent-Type: multipart/report; boundary=zz\r\n\r\n--zz\r\nContent-Type: message/delivery-status\r\n\r\nFinal-Recipient: rfc822; gone@example.net\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n--zz--\r\n"),
+		})
+		code, stdout, stderr := runBouncer(t, "run", "--maildir", md, "--after", "delete", "--state", filepath.Join(dir, "s.db"))
+		if code != exitOK {
+			t.Fatalf("run = %d\n%s%s", code, stdout, stderr)
+		}
+		want := []string{"binary.eml", "empty.eml", "undated.eml"}
+		if got := listDir(t, filepath.Join(md, ".bounces-unrecognized", "new")); !slices.Equal(got, want) {
+			t.Errorf(".bounces-unrecognized/new = %q, want %q\n%s", got, want, stdout)
+		}
+	})
+
+	t.Run("not a maildir", func(t *testing.T) {
+		dir := t.TempDir()
+		code, _, stderr := runBouncer(t, "run", "--maildir", dir, "--state", filepath.Join(dir, "s.db"))
+		if code != exitError || !strings.Contains(stderr, "not a Maildir") {
+			t.Errorf("run = %d, stderr %q", code, stderr)
+		}
+	})
+}
+
+func TestWithSeenFlag(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"123.abc.host", "123.abc.host:2,S"},
+		{"123.abc.host:2,", "123.abc.host:2,S"},
+		{"123.abc.host:2,RF", "123.abc.host:2,FRS"},
+		{"123.abc.host:2,FS", "123.abc.host:2,FS"},
+	} {
+		if got := withSeenFlag(tc.in); got != tc.want {
+			t.Errorf("withSeenFlag(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestRunRules(t *testing.T) {
+	dir := t.TempDir()
+	md := newMaildir(t, filepath.Join(dir, "Maildir"), demoFiles(t))
+	rules := writeFile(t, filepath.Join(dir, "rules.txt"), "# treat this block list as a dead address\nclient host rejected   userunknown\n")
+	list := filepath.Join(dir, "list.csv")
+	code, stdout, stderr := runBouncer(t, "run", "--maildir", md, "--rules", rules, "--state", filepath.Join(dir, "s.db"), "--out", list)
+	if code != exitOK {
+		t.Fatalf("run = %d\n%s%s", code, stdout, stderr)
+	}
+	if got := readList(t, list)[policyAddr]; got != "hard" {
+		t.Errorf("with the rule, %s is %q on the list, want hard", policyAddr, got)
+	}
+
+	bad := writeFile(t, filepath.Join(dir, "bad.txt"), "some phrase   nosuchreason\n")
+	code, _, stderr = runBouncer(t, "run", "--maildir", md, "--rules", bad, "--state", filepath.Join(dir, "s.db"))
+	if code != exitUsage || !strings.Contains(stderr, "bad.txt") {
+		t.Errorf("bad rules: run = %d, stderr %q", code, stderr)
+	}
+}
+
+// TestRunWatchMaildir runs bouncer run --watch on a Maildir as a separate
+// process: new mail is processed and the list rewritten until SIGTERM.
+func TestRunWatchMaildir(t *testing.T) {
+	bin := bouncerBinary(t)
+	dir := t.TempDir()
+	msgs := demoFiles(t)
+	late := msgs["lhost-qmail-16.eml"]
+	delete(msgs, "lhost-qmail-16.eml")
+	md := newMaildir(t, filepath.Join(dir, "Maildir"), msgs)
+	list := filepath.Join(dir, "list.csv")
+	cmd := exec.Command(bin, "run", "--maildir", md, "--watch", "--poll", "50ms", "--state", filepath.Join(dir, "s.db"), "--out", list)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := false
+	defer func() {
+		if !done {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	}()
+	waitListed(t, list, complaintAddr, 20*time.Second)
+	if err := os.WriteFile(filepath.Join(md, "new", "late.eml"), late, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	waitListed(t, list, userUnknownAddr, 20*time.Second)
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	done = true
+	if err != nil {
+		t.Errorf("--watch ended with %v after SIGTERM\nstdout:\n%s\nstderr:\n%s", err, &stdout, &stderr)
+	}
+	if !strings.Contains(stdout.String(), "messages: "+strconv.Itoa(len(msgs)+1)+" read") {
+		t.Errorf("summary:\n%s", &stdout)
+	}
+}
+
+// waitListed waits until the list at path holds addr.
+func waitListed(t *testing.T, path, addr string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		if b, err := os.ReadFile(path); err == nil && bytes.Contains(b, []byte("\n"+addr+",")) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not on %s after %v", addr, path, timeout)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -1,0 +1,114 @@
+// Command bouncer processes the bounce@ mailbox of a mailing list: it reads
+// returned messages (over IMAP, or from files, folders, Maildirs and mbox
+// files), finds out which recipients failed and why, keeps a suppression
+// history and writes suppression lists.
+//
+// Usage:
+//
+//	bouncer COMMAND [flags] [args]
+//
+// Run "bouncer help" for the list of commands and "bouncer help COMMAND" for
+// the flags of one.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+)
+
+// Exit statuses.
+const (
+	exitOK    = 0 // done
+	exitError = 1 // done, but an input could not be read or the output failed
+	exitUsage = 2 // bad command line
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// streams are the standard streams of a command.
+type streams struct {
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// command is one subcommand of bouncer.
+type command struct {
+	name    string
+	summary string
+	// flags returns the flag set of the command, for its usage text.
+	flags func(*streams) *flag.FlagSet
+	run   func(s *streams, args []string) int
+}
+
+// commands lists the subcommands, in the order "bouncer help" shows them.
+// To add one, add an entry here and its function in a file of its own.
+var commands = []command{
+	{name: "parse", summary: "parse returned messages and print one record per recipient",
+		flags: func(s *streams) *flag.FlagSet { return newParseFlags(s).fs }, run: parseCommand},
+	{name: "run", summary: "fetch the bounce mailbox over IMAP and update the suppression history",
+		flags: func(s *streams) *flag.FlagSet { return newRunFlags(s).fs }, run: runCommand},
+	{name: "export", summary: "write the suppression list as CSV",
+		flags: func(s *streams) *flag.FlagSet { return newExportFlags(s).fs }, run: exportCommand},
+	{name: "demo", summary: "run the whole pipeline on sample bounces, no setup needed",
+		flags: func(s *streams) *flag.FlagSet { return newDemoFlags(s).fs }, run: demoCommand},
+}
+
+// run runs bouncer with args (without the program name) and returns the exit
+// status.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	s := &streams{stdin: stdin, stdout: stdout, stderr: stderr}
+	if len(args) == 0 {
+		usage(stderr)
+		return exitUsage
+	}
+	name := args[0]
+	switch name {
+	case "help", "-h", "-help", "--help":
+		return help(s, args[1:])
+	}
+	for _, c := range commands {
+		if c.name == name {
+			return c.run(s, args[1:])
+		}
+	}
+	fmt.Fprintf(stderr, "bouncer: unknown command %q\n", name)
+	usage(stderr)
+	return exitUsage
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, "usage: bouncer COMMAND [flags] [args]\n\ncommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, "  help     show this text, or the flags of a command: bouncer help COMMAND\n")
+}
+
+// help prints the usage text, or that of the command named in args.
+func help(s *streams, args []string) int {
+	if len(args) == 0 {
+		usage(s.stdout)
+		return exitOK
+	}
+	for _, c := range commands {
+		if c.name != args[0] {
+			continue
+		}
+		if c.flags == nil {
+			fmt.Fprintf(s.stdout, "bouncer %s: %s\n", c.name, c.summary)
+			return exitOK
+		}
+		fs := c.flags(s)
+		fs.SetOutput(s.stdout)
+		fs.Usage()
+		return exitOK
+	}
+	fmt.Fprintf(s.stderr, "bouncer help: unknown command %q\n", args[0])
+	usage(s.stderr)
+	return exitUsage
+}

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"runtime"
+)
+
+// parseFlags are the flags of bouncer parse.
+type parseFlags struct {
+	fs      *flag.FlagSet
+	format  string
+	explain bool
+	rules   string
+	workers int
+}
+
+func newParseFlags(s *streams) *parseFlags {
+	f := &parseFlags{fs: flag.NewFlagSet("parse", flag.ContinueOnError)}
+	fs := f.fs
+	fs.SetOutput(s.stderr)
+	fs.StringVar(&f.format, "format", string(formatJSONL), "output `format`: jsonl (JSON Lines) or csv")
+	fs.BoolVar(&f.explain, "explain", false, "add the evidence of each classification (field evidence)")
+	fs.StringVar(&f.rules, "rules", "", "classification rules `FILE` to apply before the built-in rules")
+	fs.IntVar(&f.workers, "workers", runtime.GOMAXPROCS(0), "messages parsed in parallel")
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprint(w, `usage: bouncer parse [--format jsonl|csv] [--explain] [--rules FILE] [--workers N] PATH...
+
+Parse returned messages and print one record per recipient, in the order of
+the inputs. A message that is not a bounce, or that cannot be read, still
+gets one record (no recipient, category none, and error when it failed).
+
+PATH is a message file; a folder, searched recursively (a folder of
+messages, or a Maildir and its cur, new and tmp); an mbox file (source
+"PATH#N" for its N-th message); or - for standard input (a message or an
+mbox). Names starting with "." are skipped in folders.
+
+Fields: source, recipient, category, reason, status, reply_code, action,
+diagnostic, remote_mta, reporting_mta, kind, original_message_id, sender,
+date, error (and evidence with --explain).
+
+Exit status: 0 when every path could be read, 1 when one could not (the
+others are still processed), 2 for a bad command line.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	return f
+}
+
+// parseCommand is bouncer parse.
+func parseCommand(s *streams, args []string) int {
+	f := newParseFlags(s)
+	if err := f.fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	paths := f.fs.Args()
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(s.stderr, "bouncer parse: "+format+"\n", a...)
+		return exitUsage
+	}
+	switch {
+	case len(paths) == 0:
+		return fail("no PATH given (use - for standard input); see bouncer help parse")
+	case format(f.format) != formatJSONL && format(f.format) != formatCSV:
+		return fail("unknown --format %q: want jsonl or csv", f.format)
+	case f.workers < 1:
+		return fail("--workers must be at least 1")
+	case countOf(paths, "-") > 1:
+		return fail("standard input (-) can be read only once")
+	}
+	p := &pipeline{
+		workers: f.workers,
+		format:  format(f.format),
+		explain: f.explain,
+		stdin:   s.stdin,
+		stderr:  s.stderr,
+	}
+	if f.rules != "" {
+		c, err := loadClassifier(f.rules)
+		if err != nil {
+			return fail("%v", err)
+		}
+		p.classify = c
+	}
+	allRead, err := p.run(paths, s.stdout)
+	if err != nil {
+		fmt.Fprintf(s.stderr, "bouncer parse: write output: %v\n", err)
+		return exitError
+	}
+	if !allRead {
+		return exitError
+	}
+	return exitOK
+}
+
+func countOf(list []string, s string) int {
+	n := 0
+	for _, v := range list {
+		if v == s {
+			n++
+		}
+	}
+	return n
+}

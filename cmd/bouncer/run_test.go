@@ -1,0 +1,612 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/bouncer-dev/bouncer/classify"
+	"github.com/bouncer-dev/bouncer/dsn"
+	"github.com/bouncer-dev/bouncer/imapfetch"
+	"github.com/bouncer-dev/bouncer/internal/dovecottest"
+	"github.com/bouncer-dev/bouncer/suppress"
+)
+
+// The bouncer binary, built once for the tests that run it as a separate
+// process (SIGKILL, a concurrent run).
+var (
+	binOnce sync.Once
+	binDir  string
+	binPath string
+	binErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// bouncerBinary builds the command into a temporary folder, once.
+func bouncerBinary(t *testing.T) string {
+	t.Helper()
+	binOnce.Do(func() {
+		binDir, binErr = os.MkdirTemp("", "bouncer-test-bin-")
+		if binErr != nil {
+			return
+		}
+		binPath = filepath.Join(binDir, "bouncer")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			binErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binPath
+}
+
+// runBouncer runs the command in-process and returns its exit status,
+// standard output and standard error.
+func runBouncer(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(args, strings.NewReader(""), &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+// sample is one message of a test mailbox.
+type sample struct {
+	name string
+	data []byte
+}
+
+// runSamples returns the messages of testdata/run and the synthetic bounces
+// made from seed rejection lines.
+func runSamples(t *testing.T) []sample {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("testdata", "run", "*.eml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no samples in testdata/run: %v", err)
+	}
+	var out []sample
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, sample{filepath.Base(f), b})
+	}
+	for i, s := range seedLines {
+		out = append(out, sample{fmt.Sprintf("seed-%02d.eml", i), seedDSN(i, s.addr, s.status, s.line)})
+	}
+	return out
+}
+
+// seedLines are rejection lines of the kind the project's seed list
+// collects (../shared/seed), each turned into an RFC 3464 report by seedDSN.
+var seedLines = []struct{ addr, status, line string }{
+	{"seed-nosuchuser@example.net", "5.1.1", "550 5.1.1 No such user <seed-nosuchuser@example.net>"},
+	{"seed-unknown@example.net", "5.1.1", "550 User unknown"},
+	{"seed-chkuser@example.net", "5.1.1", "511 sorry, no mailbox here by that name (#5.1.1 - chkuser)"},
+	{"seed-invalid@example.co.kr", "5.1.1", "550 Invalid recipient"},
+	{"seed-quota@example.net", "4.2.2", "452 4.4.5 MailBox or MessageQuota exceed for <seed-quota@example.net>"},
+	{"seed-rbl@example.net", "5.7.1", "550 Denied by policy: Sender is listed on DNS-based RBL"},
+	{"seed-spammer@example.net", "5.7.1", "553 sorry, your envelope sender is enlisted as spammer."},
+	{"seed-virus@example.net", "5.7.1", "550 5.5.0 VIRUS detected from your mail. Cure & Try again."},
+}
+
+// seedDSN returns an RFC 3464 delivery status notification for addr.
+func seedDSN(i int, addr, status, line string) []byte {
+	date := time.Date(2026, 3, 1+i, 10, 30, 0, 0, time.UTC).Format(time.RFC1123Z)
+	return []byte(fmt.Sprintf(`From: Mail Delivery System <MAILER-DAEMON@mx.example.net>
+To: list-bounces@example.org
+Subject: Undelivered Mail Returned to Sender
+Date: %[1]s
+Message-ID: <seed-%[2]d@mx.example.net>
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="seed%[2]d"
+
+--seed%[2]d
+Content-Type: text/plain; charset=us-ascii
+
+Your message could not be delivered to <%[3]s>.
+The mail server said: %[5]s
+
+--seed%[2]d
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.example.net
+Arrival-Date: %[1]s
+
+Final-Recipient: rfc822; %[3]s
+Action: failed
+Status: %[4]s
+Diagnostic-Code: smtp; %[5]s
+
+--seed%[2]d
+Content-Type: text/rfc822-headers
+
+From: News <list@example.org>
+To: %[3]s
+Subject: Our newsletter
+Message-ID: <news-%[2]d@example.org>
+
+--seed%[2]d--
+`, date, i, addr, status, line))
+}
+
+// expectation is what the list must hold for a set of messages, from
+// parsing and classifying them in-process the way bouncer run does.
+type expectation struct {
+	listed   []string // hard-bounced or complained: must be on the list
+	unlisted []string // only policy blocks, auto-replies, notices: must not
+}
+
+func expect(t *testing.T, samples []sample) expectation {
+	t.Helper()
+	cats := make(map[string]map[classify.Category]bool)
+	for _, s := range samples {
+		rep, err := dsn.Parse(bytes.NewReader(s.data), nil)
+		if err != nil && !errors.Is(err, dsn.ErrCharset) && !errors.Is(err, dsn.ErrLimit) {
+			continue // recorded as unrecognized, without events
+		}
+		msgDate := rep.Date
+		if msgDate.IsZero() {
+			msgDate = rep.ArrivalDate
+		}
+		for _, r := range recordsFor(s.name, rep, err, nil) {
+			addr, aerr := suppress.NormalizeAddress(r.Recipient)
+			if r.Recipient == "" || aerr != nil || (r.Date.IsZero() && msgDate.IsZero()) {
+				continue
+			}
+			if cats[addr] == nil {
+				cats[addr] = make(map[classify.Category]bool)
+			}
+			cats[addr][r.Category] = true
+		}
+	}
+	var e expectation
+	for addr, c := range cats {
+		switch {
+		case c[classify.CategoryHard] || c[classify.CategoryComplaint]:
+			e.listed = append(e.listed, addr)
+		case !c[classify.CategorySoft]:
+			e.unlisted = append(e.unlisted, addr)
+		}
+	}
+	slices.Sort(e.listed)
+	slices.Sort(e.unlisted)
+	return e
+}
+
+// readList returns the addresses of a list in the generic format.
+func readList(t *testing.T, path string) map[string]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	if len(rows) == 0 || rows[0][0] != "email" {
+		t.Fatalf("%s: no header: %q", path, rows)
+	}
+	out := make(map[string]string)
+	for _, r := range rows[1:] {
+		out[r[0]] = r[1]
+	}
+	return out
+}
+
+// checkList checks the list at path against e.
+func checkList(t *testing.T, path string, e expectation) {
+	t.Helper()
+	list := readList(t, path)
+	for _, a := range e.listed {
+		if _, ok := list[a]; !ok {
+			t.Errorf("%s: hard-bounced or complained address %s is missing", path, a)
+		}
+	}
+	for _, a := range e.unlisted {
+		if c, ok := list[a]; ok {
+			t.Errorf("%s: %s is listed (%s) but had only policy blocks or non-failures", path, a, c)
+		}
+	}
+}
+
+// writeFile writes content to path and returns path.
+func writeFile(t *testing.T, path, content string) string {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// freePort returns a loopback address nothing listens on.
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// TestRunDovecot runs bouncer against a real Dovecot over TLS holding real
+// bounces, synthetic ones from seed rejection lines, auto-replies and
+// messages that are not bounces.
+func TestRunDovecot(t *testing.T) {
+	srv := dovecottest.Start(t)
+	samples := runSamples(t)
+	for _, s := range samples {
+		srv.Append(t, "INBOX", s.data)
+		srv.Append(t, "kill", s.data)
+	}
+	want := expect(t, samples)
+	if len(want.listed) < 10 || len(want.unlisted) == 0 {
+		t.Fatalf("the samples give too weak a test: %d addresses to list, %d not to", len(want.listed), len(want.unlisted))
+	}
+	dir := t.TempDir()
+	imapArgs := func(mailbox string) []string {
+		return []string{"--imap", srv.URL(mailbox), "--password-file", srv.PasswordFile, "--ca-file", srv.CACertFile}
+	}
+	cleanState := filepath.Join(dir, "clean.db")
+	cleanList := filepath.Join(dir, "clean.csv")
+
+	t.Run("clean", func(t *testing.T) {
+		args := append([]string{"run"}, imapArgs("INBOX")...)
+		args = append(args, "--state", cleanState, "--out", cleanList, "--out-dir", filepath.Join(dir, "lists"))
+		code, stdout, stderr := runBouncer(t, args...)
+		if code != exitOK {
+			t.Fatalf("run = %d, want 0\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+		}
+		t.Logf("expect %d addresses listed, %d not; the run said:\n%s", len(want.listed), len(want.unlisted), stdout)
+		if !strings.Contains(stdout, fmt.Sprintf("messages: %d read", len(samples))) {
+			t.Errorf("summary does not count %d messages:\n%s", len(samples), stdout)
+		}
+		checkList(t, cleanList, want)
+		for _, name := range []string{"hard.csv", "soft.csv", "policy.csv", "complaint.csv"} {
+			if _, err := os.Stat(filepath.Join(dir, "lists", name)); err != nil {
+				t.Errorf("--out-dir: %v", err)
+			}
+		}
+		// Every message is kept: moved out of INBOX, none lost.
+		inbox, _ := srv.MailboxStatus(t, "INBOX")
+		processed, _ := srv.MailboxStatus(t, "bounces-processed")
+		unrecognized, _ := srv.MailboxStatus(t, "bounces-unrecognized")
+		if inbox != 0 || processed+unrecognized != len(samples) || processed == 0 || unrecognized == 0 {
+			t.Errorf("after the run: INBOX %d, bounces-processed %d, bounces-unrecognized %d; want 0, and %d in all, some in each",
+				inbox, processed, unrecognized, len(samples))
+		}
+
+		// A second run finds nothing new and writes the same bytes.
+		first, err := os.ReadFile(cleanList)
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, stdout, stderr = runBouncer(t, args...)
+		if code != exitOK {
+			t.Fatalf("second run = %d\n%s%s", code, stdout, stderr)
+		}
+		if !strings.Contains(stdout, "messages: 0 read") {
+			t.Errorf("second run read messages again:\n%s", stdout)
+		}
+		second, err := os.ReadFile(cleanList)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(first, second) {
+			t.Errorf("second run changed the list:\n%s\nthen\n%s", first, second)
+		}
+	})
+
+	t.Run("killed and resumed", func(t *testing.T) {
+		clean, err := os.ReadFile(cleanList)
+		if err != nil {
+			t.Skip("needs the clean run's list")
+		}
+		state := filepath.Join(dir, "kill.db")
+		list := filepath.Join(dir, "kill.csv")
+		args := append([]string{"run"}, imapArgs("kill")...)
+		args = append(args, "--state", state, "--out", list,
+			"--processed-folder", "kill-processed", "--unrecognized-folder", "kill-unrecognized")
+
+		// First kill: in the middle of the first batch (imapfetch's
+		// DefaultBatchSize, 100), nothing moved yet. A second run on the
+		// same state meanwhile exits at once.
+		killAt(t, args, state, 15, func() {
+			start := time.Now()
+			code, stdout, stderr := runBouncer(t, args...)
+			if code != exitError || !strings.Contains(stderr, "already running") {
+				t.Errorf("concurrent run = %d, stderr %q; want 1 and a message that another run is active\n%s", code, stderr, stdout)
+			}
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("concurrent run took %v to give up", d)
+			}
+		})
+		// Second kill: in the second batch, once the first was moved.
+		if len(samples) > 105 {
+			killAt(t, args, state, 105, nil)
+			if n, _ := srv.MailboxStatus(t, "kill"); n == 0 || n == len(samples) {
+				t.Errorf("second kill: %d messages left in the mailbox; want the first batch moved and some left", n)
+			}
+		}
+
+		code, stdout, stderr := runBouncer(t, args...)
+		if code != exitOK {
+			t.Fatalf("resumed run = %d\n%s%s", code, stdout, stderr)
+		}
+		got, err := os.ReadFile(list)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, clean) {
+			t.Errorf("the list of the killed and resumed run differs from an uninterrupted run's:\n%s\nwant\n%s", got, clean)
+		}
+		inbox, _ := srv.MailboxStatus(t, "kill")
+		processed, _ := srv.MailboxStatus(t, "kill-processed")
+		unrecognized, _ := srv.MailboxStatus(t, "kill-unrecognized")
+		if inbox != 0 || processed+unrecognized != len(samples) {
+			t.Errorf("after the resumed run: kill %d, kill-processed %d, kill-unrecognized %d; want 0 and %d in all",
+				inbox, processed, unrecognized, len(samples))
+		}
+	})
+
+	t.Run("watch", func(t *testing.T) {
+		first, err := os.ReadFile(filepath.Join("testdata", "run", "arf-01.eml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv.Append(t, "watch", first)
+		list := filepath.Join(dir, "watch.csv")
+		args := append([]string{"run", "--watch"}, imapArgs("watch")...)
+		args = append(args, "--state", filepath.Join(dir, "watch.db"), "--out", list,
+			"--processed-folder", "watch-processed", "--unrecognized-folder", "watch-unrecognized")
+		cmd := exec.Command(bouncerBinary(t), args...)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := false
+		defer func() {
+			if !done {
+				cmd.Process.Kill()
+				cmd.Wait()
+			}
+		}()
+		waitListed(t, list, "redacted@example.net", 20*time.Second)
+		// New mail arrives while the run waits in IDLE.
+		start := time.Now()
+		srv.Append(t, "watch", seedDSN(0, seedLines[0].addr, seedLines[0].status, seedLines[0].line))
+		waitListed(t, list, seedLines[0].addr, 40*time.Second)
+		t.Logf("new mail processed %v after its delivery", time.Since(start))
+		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		err = cmd.Wait()
+		done = true
+		if err != nil {
+			t.Errorf("--watch ended with %v after SIGTERM\nstdout:\n%s\nstderr:\n%s", err, &stdout, &stderr)
+		}
+		if n, _ := srv.MailboxStatus(t, "watch-processed"); n != 2 {
+			t.Errorf("watch-processed holds %d messages, want 2", n)
+		}
+	})
+
+	t.Run("bad password", func(t *testing.T) {
+		pw := writeFile(t, filepath.Join(dir, "wrong"), "not-the-password")
+		code, stdout, stderr := runBouncer(t, "run", "--imap", srv.URL("INBOX"), "--password-file", pw,
+			"--ca-file", srv.CACertFile, "--state", filepath.Join(dir, "bad.db"))
+		checkOneLineError(t, code, stdout, stderr, "bouncer: imap: login failed for bounce@127.0.0.1: ")
+	})
+}
+
+// killAt runs bouncer with args as a separate process, slowed down, and
+// kills it with SIGKILL once the state holds n messages. during, if set,
+// runs before the kill.
+func killAt(t *testing.T, args []string, state string, n int, during func()) {
+	t.Helper()
+	cmd := exec.Command(bouncerBinary(t), args...)
+	cmd.Env = append(os.Environ(), slowEnv+"=20ms")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	defer func() {
+		cmd.Process.Kill()
+		<-exited
+	}()
+	recorded := waitRecorded(t, state, n, 30*time.Second)
+	if during != nil {
+		during()
+	}
+	select {
+	case err := <-exited:
+		exited <- err
+		t.Fatalf("the run ended (%v) before it was killed, after %d messages:\n%s", err, recorded, &out)
+	default:
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("killed after %d messages recorded", recorded)
+}
+
+// waitRecorded waits until the state at path has at least n messages and
+// returns how many it has.
+func waitRecorded(t *testing.T, path string, n int, timeout time.Duration) int {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	// The run locks the state once it has opened (and created) it.
+	for {
+		if _, err := os.Stat(path + ".lock"); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the run did not take the state lock")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	ctx := context.Background()
+	db, err := suppress.Open(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for {
+		c, err := db.Counts(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Messages >= n {
+			return c.Messages
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the run recorded only %d messages in %v", c.Messages, timeout)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// checkOneLineError checks a run that failed with one line on stderr
+// starting with prefix.
+func checkOneLineError(t *testing.T, code int, stdout, stderr, prefix string) {
+	t.Helper()
+	if code != exitError {
+		t.Errorf("exit status %d, want %d", code, exitError)
+	}
+	// The summary goes to stdout; stderr holds the error alone.
+	lines := strings.Split(strings.TrimRight(stderr, "\n"), "\n")
+	if len(lines) != 1 || !strings.HasPrefix(lines[0], prefix) {
+		t.Errorf("stderr = %q, want one line starting with %q", stderr, prefix)
+	}
+	if strings.Contains(stderr, "goroutine ") || strings.Contains(stderr, "panic") {
+		t.Errorf("stderr has a stack trace: %s", stderr)
+	}
+}
+
+func TestRunUnreachable(t *testing.T) {
+	dir := t.TempDir()
+	pw := writeFile(t, filepath.Join(dir, "pw"), "secret")
+	addr := freePort(t)
+	start := time.Now()
+	code, stdout, stderr := runBouncer(t, "run", "--imap", "imaps://bounce@"+addr+"/INBOX", "--password-file", pw,
+		"--retries", "0", "--state", filepath.Join(dir, "s.db"))
+	checkOneLineError(t, code, stdout, stderr, "bouncer: imap: cannot reach "+addr+": ")
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("took %v", d)
+	}
+}
+
+func TestRunUsage(t *testing.T) {
+	dir := t.TempDir()
+	pw := writeFile(t, filepath.Join(dir, "pw"), "secret")
+	t.Setenv(passwordEnv, "")
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no mailbox", []string{}, "no mailbox"},
+		{"both", []string{"--imap", "imaps://u@h/INBOX", "--maildir", dir}, "not both"},
+		{"no password", []string{"--imap", "imaps://u@h/INBOX"}, "no password"},
+		{"password in URL", []string{"--imap", "imaps://u:p@h/INBOX", "--password-file", pw}, "bad --imap URL"},
+		{"format", []string{"--maildir", dir, "--format", "xls"}, "unknown --format"},
+		{"after", []string{"--maildir", dir, "--after", "archive"}, "unknown --after"},
+		{"window", []string{"--maildir", dir, "--soft-window", "soon"}, "bad --soft-window"},
+		{"plaintext with imaps", []string{"--imap", "imaps://u@h/INBOX", "--password-file", pw, "--insecure-plaintext"}, "imap:// URLs only"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := runBouncer(t, append([]string{"run"}, tc.args...)...)
+			if code != exitUsage || !strings.Contains(stderr, tc.want) {
+				t.Errorf("run %q = %d, stderr %q; want %d and %q", tc.args, code, stderr, exitUsage, tc.want)
+			}
+		})
+	}
+}
+
+func TestRunEnvFallback(t *testing.T) {
+	dir := t.TempDir()
+	md := newMaildir(t, filepath.Join(dir, "Maildir"), demoFiles(t))
+	t.Setenv("BOUNCER_MAILDIR", md)
+	t.Setenv("BOUNCER_STATE", filepath.Join(dir, "env.db"))
+	t.Setenv("BOUNCER_OUT", filepath.Join(dir, "env.csv"))
+	t.Setenv("BOUNCER_FORMAT", "plain")
+	code, stdout, stderr := runBouncer(t, "run")
+	if code != exitOK {
+		t.Fatalf("run = %d\n%s%s", code, stdout, stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "env.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "redacted@example.net\n") || strings.Contains(string(b), ",") {
+		t.Errorf("list from $BOUNCER_* is not the plain list of the samples:\n%s", b)
+	}
+}
+
+func TestParseDuration(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want time.Duration
+	}{
+		{"30d", 30 * 24 * time.Hour},
+		{"2w", 14 * 24 * time.Hour},
+		{"720h", 720 * time.Hour},
+		{"1.5d", 36 * time.Hour},
+	} {
+		got, err := parseDuration(tc.in)
+		if err != nil || got != tc.want {
+			t.Errorf("parseDuration(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
+		}
+	}
+	if _, err := parseDuration("soon"); err == nil {
+		t.Error(`parseDuration("soon") succeeded`)
+	}
+}
+
+func TestDescribeError(t *testing.T) {
+	cfg := &runConfig{imapURL: "imaps://bounce@127.0.0.1:993/INBOX"}
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{fmt.Errorf("%w: 127.0.0.1:993 as \"bounce\" with PLAIN: NO [AUTHENTICATIONFAILED] Authentication failed.", imapfetch.ErrAuth),
+			`bouncer: imap: login failed for bounce@127.0.0.1: 127.0.0.1:993 as "bounce" with PLAIN: NO [AUTHENTICATIONFAILED] Authentication failed.`},
+		{fmt.Errorf("%w: dial tcp 127.0.0.1:993: connect: connection refused", imapfetch.ErrConnection),
+			"bouncer: imap: cannot reach 127.0.0.1:993: dial tcp 127.0.0.1:993: connect: connection refused"},
+		{fmt.Errorf("%w \"INBOX\": NO no such\nmailbox", imapfetch.ErrMailbox),
+			`bouncer: imap: cannot open mailbox "INBOX": NO no such mailbox`},
+		{errors.New("suppress: disk full"), "bouncer: suppress: disk full"},
+	} {
+		if got := describeError(tc.err, cfg); got != tc.want {
+			t.Errorf("describeError(%q) = %q, want %q", tc.err, got, tc.want)
+		}
+	}
+}

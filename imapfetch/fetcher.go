@@ -1,0 +1,455 @@
+package imapfetch
+
+import (
+	"cmp"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+)
+
+// Fetcher pulls one mailbox. It owns the connection and reconnects after
+// faults. Its methods must not be called concurrently; cancel the context
+// to stop a running Fetch or Watch.
+type Fetcher struct {
+	url       *URL
+	opts      Options
+	tlsConfig *tls.Config
+	sess      *session // nil when disconnected
+
+	// pending holds messages committed by the Handler and not yet acted on,
+	// kept across reconnections so that they are acted on without being
+	// handed to the Handler again.
+	pending pending
+
+	noIdle bool // tests: behave as if the server lacked IDLE
+}
+
+// pending is the work of a batch between the Handler's commits and the
+// actions on the server.
+type pending struct {
+	uidValidity  uint32
+	cursor       uint32 // every listed UID <= cursor was committed (or vanished)
+	processed    imap.UIDSet
+	unrecognized imap.UIDSet
+	failed       imap.UIDSet
+}
+
+func (p *pending) reset(uidValidity, cursor uint32) {
+	*p = pending{uidValidity: uidValidity, cursor: cursor}
+}
+
+// Dial parses rawURL (see ParseURL), connects, authenticates and selects
+// the mailbox, retrying connection faults as the options say. The
+// returned Fetcher reconnects by itself later on. Close it when done.
+func Dial(ctx context.Context, rawURL string, opts *Options) (*Fetcher, error) {
+	u, err := ParseURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if u.Security == SecurityTLS && o.InsecurePlaintext {
+		o.InsecurePlaintext = false
+	}
+	cfg, err := o.tlsConfig(u.Host)
+	if err != nil {
+		return nil, err
+	}
+	f := &Fetcher{url: u, opts: o, tlsConfig: cfg}
+	var st Stats
+	if err := f.retry(ctx, &st, func(*session, func()) error { return nil }); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// URL returns the parsed mailbox URL.
+func (f *Fetcher) URL() *URL { return f.url }
+
+// Close logs out and closes the connection. Messages committed but not
+// yet acted on (after a fault) are left in place: the next run hands them
+// to the Handler again and acts on them.
+func (f *Fetcher) Close() error {
+	if f.sess == nil {
+		return nil
+	}
+	s := f.sess
+	f.sess = nil
+	s.arm()
+	err := s.c.Logout().Wait()
+	s.close()
+	if err != nil {
+		return s.wrap("LOGOUT", err)
+	}
+	return nil
+}
+
+// Fetch makes one pass over the mailbox: it hands every message above the
+// State's last UID to h, in UID order and in batches, and acts on each
+// batch once h has committed it. It reconnects and resumes after faults.
+// The Stats are valid even when an error is returned.
+func (f *Fetcher) Fetch(ctx context.Context, state State, h Handler) (Stats, error) {
+	var st Stats
+	err := f.retry(ctx, &st, func(s *session, progress func()) error {
+		return f.pass(ctx, s, state, h, &st, progress)
+	})
+	return st, err
+}
+
+// Watch processes the mailbox as mail arrives until ctx is canceled, then
+// returns nil. It makes a pass, waits in IDLE (RFC 2177) for new mail, or
+// polls every Options.PollInterval when the server lacks IDLE, and makes a
+// pass again. Faults are retried as in Fetch; Watch returns an error only
+// when retries are exhausted or the error is permanent.
+func (f *Fetcher) Watch(ctx context.Context, state State, h Handler) error {
+	var st Stats
+	err := f.retry(ctx, &st, func(s *session, progress func()) error {
+		for {
+			// Drain the signal first: mail arriving during the pass signals
+			// again and is picked up by the next pass.
+			select {
+			case <-s.newMail:
+			default:
+			}
+			if err := f.pass(ctx, s, state, h, &st, progress); err != nil {
+				return err
+			}
+			progress()
+			if err := f.wait(ctx, s); err != nil {
+				return err
+			}
+		}
+	})
+	if ctx.Err() != nil && (err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		return nil
+	}
+	return err
+}
+
+// wait returns when new mail may be there: IDLE saw EXISTS, or IdleTimeout
+// or PollInterval passed.
+func (f *Fetcher) wait(ctx context.Context, s *session) error {
+	if s.caps.Has(imap.CapIdle) && !f.noIdle {
+		s.arm()
+		idle, err := s.c.Idle()
+		s.disarm()
+		if err != nil {
+			return s.wrap("IDLE", err)
+		}
+		timer := time.NewTimer(f.opts.IdleTimeout)
+		defer timer.Stop()
+		select {
+		case <-s.newMail:
+		case <-timer.C:
+		case <-ctx.Done():
+		case <-s.c.Closed():
+		}
+		s.arm()
+		defer s.disarm()
+		err = idle.Close()
+		if err == nil {
+			err = idle.Wait()
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return s.wrap("IDLE", err)
+	}
+	timer := time.NewTimer(f.opts.PollInterval)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	s.arm()
+	defer s.disarm()
+	return s.wrap("NOOP", s.c.Noop().Wait())
+}
+
+// retry runs fn on a connected session, reconnecting with backoff after
+// retryable errors. fn calls progress after committed work; the count of
+// consecutive failures then starts again.
+func (f *Fetcher) retry(ctx context.Context, st *Stats, fn func(s *session, progress func()) error) error {
+	failures := 0
+	progress := func() { failures = 0 }
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		err := f.connected(ctx)
+		if err == nil {
+			s := f.sess
+			stop := context.AfterFunc(ctx, s.close)
+			err = fn(s, progress)
+			stop()
+			if err == nil {
+				return nil
+			}
+			if ctx.Err() != nil {
+				f.drop()
+				return ctx.Err()
+			}
+			f.drop()
+		}
+		if permanent(err) {
+			return err
+		}
+		failures++
+		if failures > f.opts.MaxRetries {
+			if f.opts.MaxRetries == 0 {
+				return err
+			}
+			return fmt.Errorf("%w (gave up after %d attempts)", err, failures)
+		}
+		delay := f.opts.Backoff << (failures - 1)
+		if delay > f.opts.MaxBackoff || delay <= 0 {
+			delay = f.opts.MaxBackoff
+		}
+		f.opts.Logger.Warn("imapfetch: retrying", "addr", f.url.Addr(), "mailbox", f.url.Mailbox, "attempt", failures, "delay", delay, "err", err)
+		timer := time.NewTimer(delay)
+		select {
+		case <-timer.C:
+		case <-ctx.Done():
+			timer.Stop()
+			return ctx.Err()
+		}
+		st.Reconnects++
+	}
+}
+
+// connected makes sure f.sess is a live session.
+func (f *Fetcher) connected(ctx context.Context) error {
+	if f.sess != nil {
+		select {
+		case <-f.sess.c.Closed():
+			f.drop()
+		default:
+			return nil
+		}
+	}
+	s, err := dial(ctx, f.url, &f.opts, f.tlsConfig)
+	if err != nil {
+		return err
+	}
+	f.sess = s
+	return nil
+}
+
+func (f *Fetcher) drop() {
+	if f.sess != nil {
+		f.sess.close()
+		f.sess = nil
+	}
+}
+
+// pass fetches and acts on every message above the State's last UID.
+func (f *Fetcher) pass(ctx context.Context, s *session, state State, h Handler, st *Stats, progress func()) error {
+	mailbox := f.url.Mailbox
+	if !s.fresh {
+		// Select again: UIDVALIDITY may have changed since, and the
+		// server's view of the mailbox is refreshed.
+		if err := s.selectMailbox(mailbox); err != nil {
+			return err
+		}
+	}
+	s.fresh = false
+	savedValidity, last, err := state.Load(ctx, mailbox)
+	if err != nil {
+		return fmt.Errorf("%w: load %q: %v", ErrState, mailbox, err)
+	}
+	if savedValidity != s.uidValidity {
+		if savedValidity != 0 {
+			// RFC 3501 section 2.3.1.1: the old UIDs mean nothing now.
+			f.opts.Logger.Warn("imapfetch: UIDVALIDITY changed, starting over", "mailbox", mailbox, "old", savedValidity, "new", s.uidValidity)
+			st.Resets++
+		}
+		last = 0
+		if err := state.Save(ctx, mailbox, s.uidValidity, 0); err != nil {
+			return fmt.Errorf("%w: save %q: %v", ErrState, mailbox, err)
+		}
+	}
+	if f.pending.uidValidity == s.uidValidity && f.pending.cursor > last {
+		// A batch interrupted by a fault: act on what was committed.
+		if err := f.settle(ctx, s, state); err != nil {
+			return err
+		}
+		last = f.pending.cursor
+		progress()
+	}
+	f.pending.reset(s.uidValidity, last)
+
+	uids, err := f.list(s, last)
+	if err != nil {
+		return err
+	}
+	for len(uids) > 0 {
+		n := min(len(uids), f.opts.BatchSize)
+		batch := uids[:n]
+		uids = uids[n:]
+		err := f.fetchBatch(ctx, s, batch, h, st)
+		if err != nil && !errors.Is(err, ErrHandler) {
+			return err // connection trouble: pending is settled after reconnecting
+		}
+		if serr := f.settle(ctx, s, state); serr != nil {
+			return serr
+		}
+		if err != nil {
+			return err
+		}
+		progress()
+	}
+	return nil
+}
+
+// listed is a message found by list.
+type listed struct {
+	uid  imap.UID
+	size int64
+}
+
+// list returns the UIDs above last with their sizes, in UID order.
+func (f *Fetcher) list(s *session, last uint32) ([]listed, error) {
+	if last == ^uint32(0) {
+		return nil, nil
+	}
+	s.arm()
+	defer s.disarm()
+	// "UID FETCH N:*" also matches the highest UID when it is below N
+	// (RFC 3501 section 6.4.8): filter below.
+	cmd := s.c.Fetch(imap.UIDSet{{Start: imap.UID(last + 1), Stop: 0}}, &imap.FetchOptions{UID: true, RFC822Size: true})
+	var out []listed
+	for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
+		buf, err := msg.Collect() // UID and size only: no body
+		if err != nil {
+			cmd.Close()
+			return nil, s.wrap("UID FETCH (list)", err)
+		}
+		s.arm()
+		if uint32(buf.UID) > last {
+			out = append(out, listed{uid: buf.UID, size: buf.RFC822Size})
+		}
+	}
+	if err := cmd.Close(); err != nil {
+		return nil, s.wrap("UID FETCH (list)", err)
+	}
+	slices.SortFunc(out, func(a, b listed) int { return cmp.Compare(a.uid, b.uid) })
+	out = slices.CompactFunc(out, func(a, b listed) bool { return a.uid == b.uid })
+	return out, nil
+}
+
+// fetchBatch streams the bodies of batch to h and records the outcomes in
+// f.pending. It returns an ErrHandler error when h failed and there is no
+// FailedMailbox, after reading the rest of the batch.
+func (f *Fetcher) fetchBatch(ctx context.Context, s *session, batch []listed, h Handler, st *Stats) error {
+	sizes := make(map[imap.UID]int64, len(batch))
+	var set imap.UIDSet
+	for _, m := range batch {
+		sizes[m.uid] = m.size
+		set.AddNum(m.uid)
+	}
+	section := &imap.FetchItemBodySection{Peek: true}
+	max := f.opts.MaxMessageBytes
+	if max > 0 {
+		section.Partial = &imap.SectionPartial{Offset: 0, Size: max}
+	}
+
+	s.arm()
+	defer s.disarm()
+	cmd := s.c.Fetch(set, &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{section}})
+	defer cmd.Close()
+	var handlerErr error
+	for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
+		var uid imap.UID
+		for item := msg.Next(); item != nil; item = msg.Next() {
+			switch item := item.(type) {
+			case imapclient.FetchItemDataUID:
+				uid = item.UID
+			case imapclient.FetchItemDataBodySection:
+				size, ok := sizes[uid]
+				if !ok || handlerErr != nil || item.Literal == nil {
+					continue // not ours, or draining after a failure
+				}
+				m := &Message{
+					Mailbox:     f.url.Mailbox,
+					UIDValidity: s.uidValidity,
+					UID:         uint32(uid),
+					Size:        size,
+					Truncated:   max > 0 && size > max,
+				}
+				outcome, complete, err := f.handle(ctx, s, m, item.Literal, h, st)
+				if !complete {
+					// With no bytes left, go-imap's reader goroutine stops by
+					// itself: wait for it, since the deferred cmd.Close reads
+					// the short literal again, which would race with it.
+					s.disarm()
+					select {
+					case <-s.c.Closed():
+					case <-time.After(s.timeout):
+					}
+					return fmt.Errorf("%w: connection lost in the middle of UID %d", ErrConnection, uid)
+				}
+				if err != nil {
+					if f.opts.FailedMailbox == "" {
+						handlerErr = fmt.Errorf("%w: UID %d of %q (left in place): %v", ErrHandler, uid, f.url.Mailbox, err)
+						continue
+					}
+					f.opts.Logger.Warn("imapfetch: handler failed, moving message", "mailbox", f.url.Mailbox, "uid", uid, "to", f.opts.FailedMailbox, "err", err)
+					f.pending.failed.AddNum(uid)
+					st.Failed++
+				} else if outcome == OutcomeProcessed {
+					f.pending.processed.AddNum(uid)
+					st.Processed++
+				} else {
+					f.pending.unrecognized.AddNum(uid)
+					st.Unrecognized++
+				}
+				f.pending.cursor = uint32(uid)
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if err := cmd.Close(); err != nil {
+		return s.wrap("UID FETCH", err)
+	}
+	if handlerErr != nil {
+		return handlerErr
+	}
+	// UIDs listed but not returned were expunged meanwhile.
+	f.pending.cursor = uint32(batch[len(batch)-1].uid)
+	return nil
+}
+
+// handle hands one message to h. complete is false when the literal came
+// short (the connection dropped); the outcome must then be ignored.
+func (f *Fetcher) handle(ctx context.Context, s *session, m *Message, lit imap.LiteralReader, h Handler, st *Stats) (Outcome, bool, error) {
+	body := &countingReader{r: lit, size: lit.Size()}
+	m.Body = body
+	s.disarm() // the Handler's time is its own
+	outcome, err := h(ctx, m)
+	s.arm()
+	// Read what the Handler left, to check the literal arrived whole.
+	if _, cerr := io.Copy(io.Discard, body); cerr != nil || !body.complete() {
+		return 0, false, nil
+	}
+	st.Fetched++
+	st.Bytes += body.n
+	if m.Truncated {
+		st.Truncated++
+	}
+	if err == nil && outcome != OutcomeProcessed && outcome != OutcomeUnrecognized {
+		err = fmt.Errorf("handler returned no valid outcome (%v)", outcome)
+	}
+	return outcome, true, err
+}

@@ -1,0 +1,97 @@
+package imapfetch
+
+import (
+	"context"
+	"fmt"
+	"io"
+)
+
+// Message is one message handed to a Handler.
+type Message struct {
+	Mailbox     string
+	UIDValidity uint32
+	UID         uint32
+	// Size is the full size of the message on the server (RFC822.SIZE).
+	Size int64
+	// Body streams the raw message (RFC 5322), at most
+	// Options.MaxMessageBytes of it. It is valid only during the Handler
+	// call. A read error other than io.EOF (io.ErrUnexpectedEOF when the
+	// connection dropped mid-message) means the message is incomplete: the
+	// Handler must not commit it.
+	Body io.Reader
+	// Truncated is set when Body holds only the first
+	// Options.MaxMessageBytes bytes of a larger message.
+	Truncated bool
+}
+
+// Outcome is what a Handler did with a message it committed.
+type Outcome int
+
+const (
+	// OutcomeProcessed: the message was a bounce and its result is
+	// committed; Options.Action applies.
+	OutcomeProcessed Outcome = iota + 1
+	// OutcomeUnrecognized: committed as not a bounce; the message goes to
+	// Options.UnrecognizedMailbox for humans.
+	OutcomeUnrecognized
+)
+
+func (o Outcome) String() string {
+	switch o {
+	case OutcomeProcessed:
+		return "processed"
+	case OutcomeUnrecognized:
+		return "unrecognized"
+	}
+	return fmt.Sprintf("Outcome(%d)", int(o))
+}
+
+// Handler consumes one message. It commits its result to its own store
+// before it returns; only then does the Fetcher act on the message on the
+// server. It must be idempotent (keyed by content hash or Message-ID, not
+// by UID): after a crash or a dropped connection between its commit and
+// the action, or after a UIDVALIDITY change, the same message is handed to
+// it again.
+//
+// Returning an error means nothing was committed: the message is not
+// acted on (see Options.FailedMailbox). The Handler is called from the
+// goroutine that called Fetch or Watch, one message at a time.
+type Handler func(ctx context.Context, m *Message) (Outcome, error)
+
+// Stats counts what a Fetch (or Watch) did.
+type Stats struct {
+	Fetched      int   // messages handed to the Handler whose body arrived complete
+	Processed    int   // OutcomeProcessed
+	Unrecognized int   // OutcomeUnrecognized
+	Failed       int   // Handler errors moved to Options.FailedMailbox
+	Truncated    int   // messages cut at Options.MaxMessageBytes
+	Bytes        int64 // body bytes read from the server
+	Reconnects   int   // reconnections after a fault
+	Resets       int   // UIDVALIDITY changes seen
+}
+
+// countingReader counts the bytes of a literal and turns a short read
+// into io.ErrUnexpectedEOF: go-imap reports a connection cut mid-literal
+// as a clean EOF. Its error is sticky: after a short read, reading
+// go-imap's literal again would race with its decoder goroutine.
+type countingReader struct {
+	r    io.Reader
+	n    int64
+	size int64
+	err  error
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	if c.err != nil {
+		return 0, c.err
+	}
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	if err == io.EOF && c.n < c.size {
+		err = io.ErrUnexpectedEOF
+	}
+	c.err = err
+	return n, err
+}
+
+func (c *countingReader) complete() bool { return c.n == c.size }

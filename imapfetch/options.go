@@ -1,0 +1,248 @@
+package imapfetch
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+)
+
+// Mechanism is a SASL mechanism (or LOGIN) used to authenticate.
+type Mechanism string
+
+const (
+	// MechanismAuto uses PLAIN when the server advertises AUTH=PLAIN,
+	// LOGIN otherwise.
+	MechanismAuto Mechanism = ""
+	// MechanismLogin is the IMAP LOGIN command (RFC 3501 section 6.2.3).
+	MechanismLogin Mechanism = "LOGIN"
+	// MechanismPlain is AUTHENTICATE PLAIN (RFC 4616).
+	MechanismPlain Mechanism = "PLAIN"
+	// MechanismXOAuth2 is Google's and Microsoft's XOAUTH2 with an OAuth2
+	// bearer token as the secret.
+	MechanismXOAuth2 Mechanism = "XOAUTH2"
+	// MechanismOAuthBearer is OAUTHBEARER (RFC 7628) with an OAuth2 bearer
+	// token as the secret.
+	MechanismOAuthBearer Mechanism = "OAUTHBEARER"
+)
+
+// Action is what happens to a message on the server once the Handler has
+// committed it.
+type Action string
+
+const (
+	// ActionNone leaves the message untouched (read-only mode; only the
+	// State remembers it was seen).
+	ActionNone Action = ""
+	// ActionMove moves the message to Options.ProcessedMailbox, created
+	// when missing.
+	ActionMove Action = "move"
+	// ActionFlag adds \Seen and Options.Keyword.
+	ActionFlag Action = "flag"
+	// ActionDelete flags the message \Deleted and expunges exactly it
+	// (see the package doc for servers without UIDPLUS).
+	ActionDelete Action = "delete"
+)
+
+// Defaults of the Options fields.
+const (
+	DefaultKeyword         = "$BouncerProcessed"
+	DefaultBatchSize       = 100
+	DefaultMaxMessageBytes = 10 << 20
+	DefaultMaxRetries      = 5
+	DefaultBackoff         = time.Second
+	DefaultMaxBackoff      = time.Minute
+	DefaultDialTimeout     = 30 * time.Second
+	DefaultCommandTimeout  = 2 * time.Minute
+	DefaultIdleTimeout     = 10 * time.Minute
+	DefaultPollInterval    = time.Minute
+)
+
+// Options configures a Fetcher. The zero value means the defaults, and a
+// nil *Options is the same as a zero one.
+type Options struct {
+	// Mechanism to authenticate with. Default MechanismAuto.
+	Mechanism Mechanism
+	// SecretFile names a file holding the password (LOGIN, PLAIN) or the
+	// OAuth2 access token (XOAUTH2, OAUTHBEARER); one trailing newline is
+	// ignored. SecretEnv names an environment variable holding it instead.
+	// Exactly one of the two must be set. The secret is read again on every
+	// connection, so an external refresher can rotate a token.
+	SecretFile string
+	SecretEnv  string
+
+	// CAFile is a PEM file of extra CA certificates to trust besides the
+	// system's, for a private CA. Certificates are always verified.
+	CAFile string
+	// InsecurePlaintext allows imap:// URLs to talk without STARTTLS, in
+	// the clear, password included. For tests and loopback servers only.
+	// It has no effect on imaps:// URLs.
+	InsecurePlaintext bool
+
+	// Action applies to messages the Handler returned OutcomeProcessed for.
+	// Default ActionNone.
+	Action Action
+	// ProcessedMailbox is the destination of ActionMove; required with it.
+	ProcessedMailbox string
+	// Keyword is the keyword ActionFlag sets besides \Seen. Default
+	// DefaultKeyword.
+	Keyword string
+	// UnrecognizedMailbox receives messages the Handler returned
+	// OutcomeUnrecognized for (created when missing), e.g.
+	// "bounces-unrecognized". Empty: they are left in place, untouched.
+	UnrecognizedMailbox string
+	// FailedMailbox receives messages for which the Handler returned an
+	// error, and the pass goes on. Empty: such a message is left in place,
+	// the pass stops and returns an error wrapping ErrHandler, and the
+	// next pass retries it. Such messages are never deleted.
+	FailedMailbox string
+
+	// BatchSize is the number of messages fetched, then acted on, per UID
+	// FETCH command. Default DefaultBatchSize (100).
+	BatchSize int
+	// MaxMessageBytes caps the bytes fetched per message: a larger message
+	// is fetched partially (BODY.PEEK[]<0.N>) and Message.Truncated is set.
+	// Default DefaultMaxMessageBytes (10 MiB); negative: no cap.
+	MaxMessageBytes int64
+
+	// MaxRetries is the number of reconnections after consecutive
+	// failures (connection dropped, timeout, server NO/BYE) before giving
+	// up. The count starts again after progress. Default DefaultMaxRetries
+	// (5); negative: no retry.
+	MaxRetries int
+	// Backoff is the wait before the first retry; it doubles each time up
+	// to MaxBackoff. Defaults DefaultBackoff (1 s) and DefaultMaxBackoff
+	// (1 min).
+	Backoff    time.Duration
+	MaxBackoff time.Duration
+	// DialTimeout bounds the TCP and TLS connection. Default
+	// DefaultDialTimeout (30 s).
+	DialTimeout time.Duration
+	// CommandTimeout bounds each IMAP command, and for FETCH the wait for
+	// each next message; the time the Handler spends is not counted.
+	// Default DefaultCommandTimeout (2 min).
+	CommandTimeout time.Duration
+
+	// IdleTimeout is how long Watch stays in one IDLE before it ends it,
+	// checks for mail and idles again (RFC 2177 asks for less than 29 min).
+	// Default DefaultIdleTimeout (10 min).
+	IdleTimeout time.Duration
+	// PollInterval is how often Watch polls (NOOP, then a pass) when the
+	// server lacks IDLE. Default DefaultPollInterval (1 min).
+	PollInterval time.Duration
+
+	// Logger receives reconnections, UIDVALIDITY changes and skipped
+	// expunges. Default: discard.
+	Logger *slog.Logger
+}
+
+// withDefaults returns a copy of o with defaults filled in, after
+// checking it.
+func (o *Options) withDefaults() (Options, error) {
+	var v Options
+	if o != nil {
+		v = *o
+	}
+	switch v.Mechanism {
+	case MechanismAuto, MechanismLogin, MechanismPlain, MechanismXOAuth2, MechanismOAuthBearer:
+	default:
+		return v, fmt.Errorf("%w: unknown mechanism %q", ErrOptions, v.Mechanism)
+	}
+	if (v.SecretFile == "") == (v.SecretEnv == "") {
+		return v, fmt.Errorf("%w: set exactly one of SecretFile and SecretEnv", ErrOptions)
+	}
+	switch v.Action {
+	case ActionNone, ActionFlag, ActionDelete:
+	case ActionMove:
+		if v.ProcessedMailbox == "" {
+			return v, fmt.Errorf("%w: ActionMove needs ProcessedMailbox", ErrOptions)
+		}
+	default:
+		return v, fmt.Errorf("%w: unknown action %q", ErrOptions, v.Action)
+	}
+	if v.Keyword == "" {
+		v.Keyword = DefaultKeyword
+	}
+	if strings.ContainsAny(v.Keyword, " ()[]{%*\"\\") {
+		return v, fmt.Errorf("%w: keyword %q is not an IMAP atom", ErrOptions, v.Keyword)
+	}
+	if v.BatchSize <= 0 {
+		v.BatchSize = DefaultBatchSize
+	}
+	if v.MaxMessageBytes == 0 {
+		v.MaxMessageBytes = DefaultMaxMessageBytes
+	}
+	if v.MaxRetries == 0 {
+		v.MaxRetries = DefaultMaxRetries
+	}
+	if v.MaxRetries < 0 {
+		v.MaxRetries = 0
+	}
+	if v.Backoff <= 0 {
+		v.Backoff = DefaultBackoff
+	}
+	if v.MaxBackoff <= 0 {
+		v.MaxBackoff = DefaultMaxBackoff
+	}
+	if v.DialTimeout <= 0 {
+		v.DialTimeout = DefaultDialTimeout
+	}
+	if v.CommandTimeout <= 0 {
+		v.CommandTimeout = DefaultCommandTimeout
+	}
+	if v.IdleTimeout <= 0 {
+		v.IdleTimeout = DefaultIdleTimeout
+	}
+	if v.PollInterval <= 0 {
+		v.PollInterval = DefaultPollInterval
+	}
+	if v.Logger == nil {
+		v.Logger = slog.New(slog.DiscardHandler)
+	}
+	return v, nil
+}
+
+// secret reads the password or token, afresh.
+func (o *Options) secret() (string, error) {
+	if o.SecretFile != "" {
+		b, err := os.ReadFile(o.SecretFile)
+		if err != nil {
+			return "", fmt.Errorf("%w: %v", ErrSecret, err)
+		}
+		s := strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
+		if s == "" {
+			return "", fmt.Errorf("%w: %s is empty", ErrSecret, o.SecretFile)
+		}
+		return s, nil
+	}
+	s := os.Getenv(o.SecretEnv)
+	if s == "" {
+		return "", fmt.Errorf("%w: environment variable %s is unset or empty", ErrSecret, o.SecretEnv)
+	}
+	return s, nil
+}
+
+// tlsConfig returns the TLS configuration for host: system roots plus
+// CAFile.
+func (o *Options) tlsConfig(host string) (*tls.Config, error) {
+	cfg := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
+	if o.CAFile == "" {
+		return cfg, nil
+	}
+	pem, err := os.ReadFile(o.CAFile)
+	if err != nil {
+		return nil, fmt.Errorf("%w: CA file: %v", ErrOptions, err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%w: CA file %s holds no PEM certificate", ErrOptions, o.CAFile)
+	}
+	cfg.RootCAs = pool
+	return cfg, nil
+}

@@ -1,0 +1,242 @@
+package imapfetch
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+	"github.com/emersion/go-sasl"
+)
+
+// session is one authenticated connection with the mailbox selected.
+type session struct {
+	c           *imapclient.Client
+	caps        imap.CapSet
+	uidValidity uint32
+	newMail     chan struct{} // signalled on unilateral EXISTS
+	timeout     time.Duration
+	timer       *time.Timer
+	timedOut    atomic.Bool
+	log         *slog.Logger
+	fresh       bool // selected and not used by a pass yet
+}
+
+// arm starts (or restarts) the command watchdog: when it fires the
+// connection is closed, which fails the blocked command.
+func (s *session) arm() { s.timer.Reset(s.timeout) }
+
+// disarm stops the watchdog.
+func (s *session) disarm() { s.timer.Stop() }
+
+func (s *session) close() {
+	s.timer.Stop()
+	s.c.Close()
+}
+
+// wrap classifies an error of a command on this session.
+func (s *session) wrap(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if s.timedOut.Load() {
+		return fmt.Errorf("%w: %s: no answer within %v", ErrTimeout, what, s.timeout)
+	}
+	var imapErr *imap.Error
+	if errors.As(err, &imapErr) {
+		return fmt.Errorf("%w: %s: %v", ErrServer, what, err)
+	}
+	return fmt.Errorf("%w: %s: %v", ErrConnection, what, err)
+}
+
+// dial connects, authenticates and selects the mailbox. On any error the
+// connection is closed.
+func dial(ctx context.Context, u *URL, o *Options, tlsConfig *tls.Config) (*session, error) {
+	secret, err := o.secret()
+	if err != nil {
+		return nil, err
+	}
+	conn, err := dialConn(ctx, u, o, tlsConfig)
+	if err != nil {
+		return nil, err
+	}
+
+	s := &session{newMail: make(chan struct{}, 1), timeout: o.CommandTimeout, log: o.Logger}
+	s.timer = time.AfterFunc(time.Hour, func() {
+		s.timedOut.Store(true)
+		conn.Close()
+	})
+	s.arm()
+	copts := &imapclient.Options{
+		TLSConfig: tlsConfig,
+		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
+			Mailbox: func(d *imapclient.UnilateralDataMailbox) {
+				if d.NumMessages != nil {
+					select {
+					case s.newMail <- struct{}{}:
+					default:
+					}
+				}
+			},
+		},
+	}
+	if u.Security == SecuritySTARTTLS && !o.InsecurePlaintext {
+		s.c, err = imapclient.NewStartTLS(conn, copts)
+		if err != nil {
+			s.timer.Stop()
+			conn.Close()
+			var imapErr *imap.Error
+			if errors.As(err, &imapErr) {
+				return nil, fmt.Errorf("%w: %s answered %v", ErrTLSRequired, u.Addr(), err)
+			}
+			if cerr := certificateError(u, err); cerr != nil {
+				return nil, cerr
+			}
+			return nil, s.wrap("STARTTLS", err)
+		}
+	} else {
+		s.c = imapclient.New(conn, copts)
+	}
+	stop := context.AfterFunc(ctx, func() { s.c.Close() })
+	defer stop()
+
+	if err := s.c.WaitGreeting(); err != nil {
+		s.close()
+		return nil, s.wrap("greeting", err)
+	}
+	if s.c.State() == imap.ConnStateNotAuthenticated {
+		if err := s.authenticate(u, o, secret); err != nil {
+			// A failed SASL exchange can leave the connection waiting:
+			// never reuse it.
+			s.close()
+			return nil, err
+		}
+	}
+	s.arm()
+	if s.caps = s.c.Caps(); s.caps == nil {
+		s.close()
+		return nil, s.wrap("CAPABILITY", errors.New("no capabilities"))
+	}
+	if err := s.selectMailbox(u.Mailbox); err != nil {
+		s.close()
+		return nil, err
+	}
+	if ctx.Err() != nil {
+		s.close()
+		return nil, ctx.Err()
+	}
+	return s, nil
+}
+
+// selectMailbox (re-)selects mailbox and records its UIDVALIDITY.
+func (s *session) selectMailbox(mailbox string) error {
+	s.arm()
+	defer s.disarm()
+	data, err := s.c.Select(mailbox, nil).Wait()
+	if err != nil {
+		var imapErr *imap.Error
+		if errors.As(err, &imapErr) && !s.timedOut.Load() {
+			return fmt.Errorf("%w %q: %v", ErrMailbox, mailbox, err)
+		}
+		return s.wrap("SELECT", err)
+	}
+	s.uidValidity = data.UIDValidity
+	s.fresh = true
+	return nil
+}
+
+// dialConn opens the TCP connection, with TLS for imaps://.
+func dialConn(ctx context.Context, u *URL, o *Options, tlsConfig *tls.Config) (net.Conn, error) {
+	nd := &net.Dialer{Timeout: o.DialTimeout}
+	var (
+		conn net.Conn
+		err  error
+	)
+	if u.Security == SecurityTLS {
+		cfg := tlsConfig.Clone()
+		cfg.NextProtos = []string{"imap"}
+		conn, err = (&tls.Dialer{NetDialer: nd, Config: cfg}).DialContext(ctx, "tcp", u.Addr())
+	} else {
+		conn, err = nd.DialContext(ctx, "tcp", u.Addr())
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if cerr := certificateError(u, err); cerr != nil {
+			return nil, cerr
+		}
+		return nil, fmt.Errorf("%w: %v", ErrConnection, err)
+	}
+	return conn, nil
+}
+
+// certificateError returns an ErrCertificate error when err is a failed
+// certificate verification, nil otherwise.
+func certificateError(u *URL, err error) error {
+	var (
+		verr *tls.CertificateVerificationError
+		uerr x509.UnknownAuthorityError
+		herr x509.HostnameError
+		cerr x509.CertificateInvalidError
+	)
+	if errors.As(err, &verr) || errors.As(err, &uerr) || errors.As(err, &herr) || errors.As(err, &cerr) {
+		return fmt.Errorf("%w: %s: %v (for a private CA, set the CA file)", ErrCertificate, u.Addr(), err)
+	}
+	return nil
+}
+
+// authenticate logs in with the configured mechanism.
+func (s *session) authenticate(u *URL, o *Options, secret string) error {
+	mech := o.Mechanism
+	if mech == MechanismAuto {
+		mech = MechanismLogin
+		if slices.Contains(s.c.Caps().AuthMechanisms(), string(MechanismPlain)) {
+			mech = MechanismPlain
+		}
+	}
+	if mech == MechanismLogin && s.c.Caps().Has(imap.CapLoginDisabled) {
+		return fmt.Errorf("%w: %s as %q: server disables LOGIN (LOGINDISABLED)", ErrAuth, u.Addr(), u.User)
+	}
+	var (
+		err    error
+		failed func() error
+	)
+	switch mech {
+	case MechanismLogin:
+		err = s.c.Login(u.User, secret).Wait()
+	case MechanismPlain:
+		err = s.c.Authenticate(sasl.NewPlainClient("", u.User, secret))
+	case MechanismXOAuth2:
+		c := &xoauth2Client{user: u.User, token: secret}
+		failed = func() error { return c.failed }
+		err = s.c.Authenticate(c)
+	case MechanismOAuthBearer:
+		c := &oauthBearerClient{user: u.User, token: secret, host: u.Host, port: u.Port}
+		failed = func() error { return c.failed }
+		err = s.c.Authenticate(c)
+	}
+	if err == nil {
+		return nil
+	}
+	if s.timedOut.Load() {
+		return s.wrap(string(mech)+" login", err)
+	}
+	if failed != nil && failed() != nil {
+		err = fmt.Errorf("%w (%v)", err, failed())
+	}
+	var imapErr *imap.Error
+	if !errors.As(err, &imapErr) {
+		// Not an answer from the server: the connection failed.
+		return fmt.Errorf("%w: %s: during %s login: %v", ErrConnection, u.Addr(), mech, err)
+	}
+	return fmt.Errorf("%w: %s as %q with %s: %v", ErrAuth, u.Addr(), u.User, mech, err)
+}

@@ -1,0 +1,113 @@
+package imapfetch
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// Security is how a connection is protected.
+type Security string
+
+const (
+	// SecurityTLS is implicit TLS from the first byte (imaps://, port 993).
+	SecurityTLS Security = "tls"
+	// SecuritySTARTTLS is a plaintext connection upgraded with STARTTLS
+	// before authentication (imap://, port 143; RFC 3501 section 6.2.1).
+	SecuritySTARTTLS Security = "starttls"
+)
+
+// Default ports.
+const (
+	DefaultPortTLS      = 993
+	DefaultPortSTARTTLS = 143
+)
+
+// URL is a parsed mailbox URL: imaps://USER@HOST[:PORT]/MAILBOX or
+// imap://USER@HOST[:PORT]/MAILBOX.
+type URL struct {
+	Security Security
+	User     string // percent-decoded; may contain "@"
+	Host     string // host name or IP literal, without brackets
+	Port     int
+	Mailbox  string // percent-decoded; "INBOX" when the path is empty
+}
+
+// Addr returns HOST:PORT.
+func (u *URL) Addr() string {
+	return net.JoinHostPort(u.Host, strconv.Itoa(u.Port))
+}
+
+// String returns the URL in the form ParseURL accepts. It holds no secret.
+func (u *URL) String() string {
+	scheme := "imaps"
+	if u.Security == SecuritySTARTTLS {
+		scheme = "imap"
+	}
+	v := url.URL{Scheme: scheme, User: url.User(u.User), Host: u.Addr(), Path: "/" + u.Mailbox}
+	return v.String()
+}
+
+// ParseURL parses an IMAP URL. The user name is required, a password in
+// the URL is refused (it would show in process lists and logs; see
+// Options.SecretFile), and the mailbox defaults to INBOX.
+func ParseURL(raw string) (*URL, error) {
+	v, err := url.Parse(raw)
+	if err != nil {
+		// Not the url.Error itself: it repeats the input, password included.
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
+		return nil, fmt.Errorf("%w: %v", ErrURL, err)
+	}
+	u := &URL{}
+	switch strings.ToLower(v.Scheme) {
+	case "imaps":
+		u.Security, u.Port = SecurityTLS, DefaultPortTLS
+	case "imap":
+		u.Security, u.Port = SecuritySTARTTLS, DefaultPortSTARTTLS
+	default:
+		return nil, fmt.Errorf("%w %q: scheme must be imaps:// or imap://", ErrURL, redact(v))
+	}
+	if v.Opaque != "" {
+		return nil, fmt.Errorf("%w %q: want imaps://USER@HOST/MAILBOX", ErrURL, redact(v))
+	}
+	if v.User == nil || v.User.Username() == "" {
+		return nil, fmt.Errorf("%w %q: missing user name (imaps://USER@HOST/MAILBOX)", ErrURL, redact(v))
+	}
+	if _, ok := v.User.Password(); ok {
+		return nil, fmt.Errorf("%w %q: a password in the URL is not allowed; use a secret file or environment variable", ErrURL, redact(v))
+	}
+	u.User = v.User.Username()
+	if strings.Contains(strings.ToUpper(u.User), ";AUTH=") {
+		return nil, fmt.Errorf("%w %q: ;AUTH= is not supported; choose the mechanism in the options", ErrURL, redact(v))
+	}
+	u.Host = v.Hostname()
+	if u.Host == "" {
+		return nil, fmt.Errorf("%w %q: missing host", ErrURL, redact(v))
+	}
+	if p := v.Port(); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("%w %q: bad port %q", ErrURL, redact(v), p)
+		}
+		u.Port = n
+	}
+	if v.RawQuery != "" || v.ForceQuery || v.Fragment != "" {
+		return nil, fmt.Errorf("%w %q: query and fragment are not supported", ErrURL, redact(v))
+	}
+	u.Mailbox = strings.TrimPrefix(v.Path, "/")
+	if u.Mailbox == "" {
+		u.Mailbox = "INBOX"
+	}
+	return u, nil
+}
+
+// redact drops a password from v for error messages.
+func redact(v *url.URL) string {
+	return v.Redacted()
+}

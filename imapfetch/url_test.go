@@ -1,0 +1,107 @@
+package imapfetch
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestParseURL(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want URL // zero Security: an error is expected
+	}{
+		{"imaps default port", "imaps://bounce@mail.example.com/INBOX", URL{SecurityTLS, "bounce", "mail.example.com", 993, "INBOX"}},
+		{"imap STARTTLS default port", "imap://bounce@mail.example.com/INBOX", URL{SecuritySTARTTLS, "bounce", "mail.example.com", 143, "INBOX"}},
+		{"explicit port", "imaps://bounce@127.0.0.1:10993/INBOX", URL{SecurityTLS, "bounce", "127.0.0.1", 10993, "INBOX"}},
+		{"IPv6 literal", "imaps://bounce@[::1]:993/INBOX", URL{SecurityTLS, "bounce", "::1", 993, "INBOX"}},
+		{"empty path is INBOX", "imaps://bounce@mail.example.com", URL{SecurityTLS, "bounce", "mail.example.com", 993, "INBOX"}},
+		{"slash path is INBOX", "imaps://bounce@mail.example.com/", URL{SecurityTLS, "bounce", "mail.example.com", 993, "INBOX"}},
+		{"escaped @ in user", "imaps://bounce%40example.com@imap.gmail.com/INBOX", URL{SecurityTLS, "bounce@example.com", "imap.gmail.com", 993, "INBOX"}},
+		{"nested, escaped mailbox", "imaps://u@h/Bounces/To%20Check", URL{SecurityTLS, "u", "h", 993, "Bounces/To Check"}},
+		{"scheme is case-insensitive", "IMAPS://u@h/INBOX", URL{SecurityTLS, "u", "h", 993, "INBOX"}},
+		{"no user", "imaps://mail.example.com/INBOX", URL{}},
+		{"password in URL", "imaps://bounce:s3cr3t-pw@mail.example.com/INBOX", URL{}},
+		{"RFC 5092 ;AUTH=", "imaps://bounce;AUTH=XOAUTH2@mail.example.com/INBOX", URL{}},
+		{"wrong scheme", "pop3://bounce@mail.example.com/", URL{}},
+		{"no scheme", "bounce@mail.example.com/INBOX", URL{}},
+		{"no host", "imaps://bounce@/INBOX", URL{}},
+		{"port zero", "imaps://bounce@h:0/INBOX", URL{}},
+		{"port too large", "imaps://bounce@h:70000/INBOX", URL{}},
+		{"query", "imaps://bounce@h/INBOX?UNSEEN", URL{}},
+		{"fragment", "imaps://bounce@h/INBOX#x", URL{}},
+		{"garbage", "imaps://bou nce@h:x/", URL{}},
+		{"unparsable with password", "imaps://bounce:s3cr3t-pw@h:x/", URL{}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ParseURL(tc.in)
+			if tc.want.Security == "" {
+				if !errors.Is(err, ErrURL) {
+					t.Errorf("ParseURL(%q) = %+v, %v; want ErrURL", tc.in, got, err)
+				}
+				if err != nil && containsSecret(err.Error()) {
+					t.Errorf("ParseURL(%q) error %q shows the password", tc.in, err)
+				}
+				return
+			}
+			if err != nil || *got != tc.want {
+				t.Errorf("ParseURL(%q) = %+v, %v; want %+v", tc.in, got, err, tc.want)
+			}
+		})
+	}
+}
+
+func containsSecret(s string) bool {
+	return strings.Contains(s, "s3cr3t-pw")
+}
+
+func TestURLString(t *testing.T) {
+	u, err := ParseURL("imaps://bounce%40example.com@mail.example.com/Bounces/To%20Check")
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := ParseURL(u.String())
+	if err != nil || *back != *u {
+		t.Errorf("ParseURL(%q) = %+v, %v; want %+v", u.String(), back, err, u)
+	}
+}
+
+func TestOptionsValidation(t *testing.T) {
+	tests := []struct {
+		name    string
+		opts    *Options
+		wantErr error
+	}{
+		{"nil options lack a secret", nil, ErrOptions},
+		{"secret file", &Options{SecretFile: "/x"}, nil},
+		{"both secret sources", &Options{SecretFile: "/x", SecretEnv: "X"}, ErrOptions},
+		{"move without mailbox", &Options{SecretEnv: "X", Action: ActionMove}, ErrOptions},
+		{"move", &Options{SecretEnv: "X", Action: ActionMove, ProcessedMailbox: "done"}, nil},
+		{"unknown action", &Options{SecretEnv: "X", Action: "archive"}, ErrOptions},
+		{"unknown mechanism", &Options{SecretEnv: "X", Mechanism: "CRAM-MD5"}, ErrOptions},
+		{"keyword with space", &Options{SecretEnv: "X", Action: ActionFlag, Keyword: "$a b"}, ErrOptions},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := tc.opts.withDefaults()
+			if !errors.Is(err, tc.wantErr) {
+				t.Errorf("withDefaults() = %v, want %v", err, tc.wantErr)
+			}
+		})
+	}
+
+	o, err := (&Options{SecretEnv: "X"}).withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.BatchSize != DefaultBatchSize || o.MaxMessageBytes != DefaultMaxMessageBytes || o.MaxRetries != DefaultMaxRetries ||
+		o.Keyword != DefaultKeyword || o.CommandTimeout != DefaultCommandTimeout || o.Logger == nil {
+		t.Errorf("defaults not applied: %+v", o)
+	}
+	o, _ = (&Options{SecretEnv: "X", MaxRetries: -1, MaxMessageBytes: -1}).withDefaults()
+	if o.MaxRetries != 0 || o.MaxMessageBytes != -1 {
+		t.Errorf("negative MaxRetries/MaxMessageBytes: got %d, %d; want 0 retries, no cap", o.MaxRetries, o.MaxMessageBytes)
+	}
+}
