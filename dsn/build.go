@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/emersion/go-message"
-	"github.com/emersion/go-message/mail"
 	netmail "net/mail"
 )
 
@@ -28,16 +27,22 @@ func headerText(h message.Header, key string) string {
 	return h.Get(key)
 }
 
-// headerAddr returns the first address of an address field, tolerating
-// syntax net/mail refuses.
+// headerAddr returns the first address of an address field: the one in
+// angle brackets when there is one (a display name may itself look like an
+// address), else the first address-like word. It tolerates the syntax
+// net/mail refuses, and is much cheaper.
 func headerAddr(h message.Header, key string) string {
 	v := h.Get(key)
 	if v == "" {
 		return ""
 	}
-	mh := mail.Header{Header: h}
-	if as, err := mh.AddressList(key); err == nil && len(as) > 0 {
-		return as[0].Address
+	if i := strings.IndexByte(v, '<'); i >= 0 {
+		rest := v[i+1:]
+		if j := strings.IndexByte(rest, '>'); j >= 0 {
+			if a := firstAddr(rest[:j]); a != "" {
+				return a
+			}
+		}
 	}
 	return firstAddr(v)
 }
