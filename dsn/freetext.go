@@ -332,7 +332,7 @@ func (p *parser) looksLikeBounce(body string) bool {
 	}
 	if !fromDaemon && isForward(p.rep.Subject) {
 		// A forwarded bounce: its own From line names the daemon.
-		if i := strings.Index(asciiLower(body), "from:"); i >= 0 {
+		if i := strings.Index(p.lowerBody(body), "from:"); i >= 0 {
 			line := body[i:]
 			if j := strings.IndexByte(line, '\n'); j >= 0 {
 				line = line[:j]
@@ -342,7 +342,8 @@ func (p *parser) looksLikeBounce(body string) bool {
 	}
 	subj := strings.ToLower(p.rep.Subject)
 	subjBounce := containsAny(subj, bounceSubjects)
-	lb := asciiLower(body[:min(len(body), 8192)])
+	lb := p.lowerBody(body)
+	lb = lb[:min(len(lb), 8192)]
 	bodyBounce := containsAny(lb, bounceBody)
 	switch {
 	case fromDaemon && (subjBounce || bodyBounce):
@@ -420,8 +421,8 @@ func (p *parser) listManagerNotice(body string) bool {
 		h.Get("List-Id") == "" && h.Get("X-Sympa-Version") == "" && h.Get("Mailing-List") == "" {
 		return false
 	}
-	text := asciiLower(p.rep.Subject + "\n" + body[:min(len(body), 4096)])
-	return containsAny(text, listManagerRefusals)
+	lb := p.lowerBody(body)
+	return containsAny(asciiLower(p.rep.Subject), listManagerRefusals) || containsAny(lb[:min(len(lb), 4096)], listManagerRefusals)
 }
 
 // listRecipient finds the list address in a list manager's notice: the

@@ -116,8 +116,16 @@ func (p *parser) text(h message.Header, body io.Reader, mt string) error {
 		return nil
 	}
 	r := p.decode(h, body)
-	buf := make([]byte, 0, min(room, 4096))
-	b, err := readUpTo(r, buf, room)
+	var dst *[]byte
+	if mt == "text/html" {
+		dst = &p.html
+	} else {
+		dst = &p.notice
+	}
+	start := len(*dst)
+	all, err := readUpTo(r, *dst, start+room)
+	*dst = all[:start]
+	b := all[start:]
 	if len(b) >= room {
 		p.noticeFull = true
 	}
@@ -129,12 +137,11 @@ func (p *parser) text(h message.Header, body io.Reader, mt string) error {
 		b = bytes.ReplaceAll(b, []byte{0}, nil)
 	}
 	if mt == "text/html" {
-		p.html = append(p.html, stripHTML(b)...)
-		p.html = append(p.html, '\n')
-	} else {
-		p.notice = append(p.notice, b...)
-		p.notice = append(p.notice, '\n')
+		b = stripHTML(b)
 	}
+	// b may share memory with *dst past start; copy is safe either way.
+	*dst = append(*dst, b...)
+	*dst = append(*dst, '\n')
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
 		return fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
