@@ -59,8 +59,7 @@ func readFieldBlocks(r io.Reader, fn func(textproto.MIMEHeader) bool) {
 		key := textproto.CanonicalMIMEHeaderKey(string(line[:i]))
 		val := string(bytes.TrimSpace(line[i+1:]))
 		if (key == "Final-Recipient" && cur.Get("Final-Recipient") != "") ||
-			(key == "Original-Recipient" && (cur.Get("Original-Recipient") != "" ||
-				cur.Get("Final-Recipient") != "" && cur.Get("Action") != "")) {
+			(key == "Original-Recipient" && cur.Get("Original-Recipient") != "") {
 			if !flush() {
 				return
 			}
