@@ -221,7 +221,11 @@ func (p *parser) dsnRecipients(body string) {
 func (p *parser) fillFromText(r *Recipient, block, body string) {
 	if r.Diagnostic == "" {
 		r.Diagnostic = diagnosticFrom(block)
-		if r.Diagnostic == "" && len(p.rep.Recipients) == 0 {
+		if len(strings.Trim(strings.ReplaceAll(r.Diagnostic, r.FinalRecipient, ""), " <>:;,.()[]\"'")) < 8 {
+			// The lines about this recipient name it and nothing else: the
+			// reason is in the notice around it ("The user(s) account is
+			// disabled.", "Could not be delivered because of 550 5.1.1
+			// User unknown. The following recipients were affected:").
 			r.Diagnostic = diagnosticFrom(body)
 		}
 	}
