@@ -105,7 +105,8 @@ type sesRecipient struct {
 // of recipients is decoded on its own (testdata/ses-json-bounce.eml).
 func (p *parser) sesNotification(body string) bool {
 	if strings.Contains(body, `\"notificationType\"`) || strings.Contains(body, `\"eventType\"`) {
-		// QUIRK: the notification wrapped in an SNS envelope, escaped.
+		// QUIRK: the notification wrapped in an SNS envelope, escaped
+		// (testdata/ses-sns-envelope.eml).
 		body = strings.ReplaceAll(strings.ReplaceAll(body, `\"`, `"`), `\\`, `\`)
 	}
 	i := strings.Index(body, `"notificationType"`)

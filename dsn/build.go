@@ -205,7 +205,8 @@ func (p *parser) dsnRecipients(body string) {
 		key := strings.ToLower(r.FinalRecipient)
 		if i, ok := seen[key]; ok {
 			// QUIRK: the same recipient twice (a relay's and the final
-			// MTA's view): keep the one that says more.
+			// MTA's view): keep the one that says more
+			// (testdata/synthetic-dsn-duplicate-recipient.eml).
 			if len(r.Diagnostic) > len(rep.Recipients[i].Diagnostic) {
 				rep.Recipients[i] = r
 			}
@@ -270,7 +271,7 @@ func firstWord(s string) string {
 // cleanAddr strips brackets, quotes and comments around an address field
 // value.
 // QUIRK: "Final-Recipient: rfc822; <user@example.com>" and values with a
-// trailing comment (testdata/dsn-angle-brackets.eml).
+// trailing comment (testdata/synthetic-dsn-lenient.eml).
 func cleanAddr(s string) string {
 	s = strings.TrimSpace(s)
 	if s == "" {

@@ -19,7 +19,7 @@ const maxFieldLine = 64 << 10
 //
 // QUIRK: blocks without the blank line between them are split where a
 // second Final-Recipient or Original-Recipient field starts
-// (testdata/dsn-missing-blank-lines.eml).
+// (testdata/synthetic-dsn-lenient.eml).
 func readFieldBlocks(r io.Reader, fn func(textproto.MIMEHeader) bool) {
 	br := getReader(r, 4096)
 	defer putReader(br)
@@ -94,7 +94,8 @@ func (p *parser) readDeliveryStatus(r io.Reader) {
 		first = false
 		if !isRcpt {
 			// QUIRK: per-message fields repeated after the first block, or a
-			// block holding only Action/Status for the previous recipient.
+			// block holding only Action/Status for the previous recipient
+			// (testdata/synthetic-dsn-split-blocks.eml).
 			if n := len(p.recipHdrs); n > 0 {
 				prev := p.recipHdrs[n-1]
 				for k, v := range f {

@@ -17,7 +17,7 @@ import (
 // the message's encoded words). Valid UTF-8 is kept as it is.
 //
 // QUIRK: Japanese carriers send ISO-2022-JP without a charset parameter
-// (testdata/ja-iso2022jp-undeclared.eml).
+// (testdata/synthetic-ja-iso2022jp-undeclared.eml).
 func fixCharset(b []byte, hint string) []byte {
 	if bytes.Contains(b, []byte("\x1b$B")) || bytes.Contains(b, []byte("\x1b$@")) {
 		if d, _, err := transform.Bytes(japanese.ISO2022JP.NewDecoder(), b); err == nil {
@@ -135,12 +135,13 @@ func findAddrs(s string) []addrHit {
 		for en < len(s) && isDomainByte(s[en]) {
 			en++
 		}
-		// QUIRK: quoted local parts ("john smith"@example.com) are rare in
-		// bounces; they are not recognised.
+		// Limitation: quoted local parts ("john smith"@example.com) are
+		// rare in bounces; they are not recognised.
 		local := strings.Trim(s[st:at], ".'`")
 		domain := trimGlued(s[at+1 : en])
 		// QUIRK: CJK text glued to an address ("user@example.jp您好",
-		// "宛先user@example.jp"): ASCII addresses don't take it in.
+		// "宛先user@example.jp"): ASCII addresses don't take it in
+		// (testdata/lhost-googlegroups-13.eml).
 		if k := lastNonASCII(local); k >= 0 && k < len(local)-1 && isASCII(local[k+1:]) && isASCII(domain) {
 			local = local[k+1:]
 		}

@@ -28,7 +28,8 @@ func (p *parser) walk(h message.Header, body io.Reader, depth int) error {
 	if strings.HasPrefix(mt, "multipart/") {
 		boundary := params["boundary"]
 		if boundary == "" {
-			// QUIRK: a multipart without a boundary is read as text.
+			// QUIRK: a multipart without a boundary is read as text
+			// (testdata/synthetic-multipart-no-boundary.eml).
 			return p.text(h, body, "text/plain")
 		}
 		return p.multipart(h, boundary, body, depth)
