@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
@@ -96,4 +98,58 @@ func reportRate(b *testing.B, msgs int, cpu time.Duration) {
 	if cpu > 0 {
 		b.ReportMetric(float64(cpu.Microseconds())/float64(msgs), "cpu-µs/msg")
 	}
+}
+
+// benchRecords are typical records: a DSN recipient and a record without one.
+var benchRecords = []Record{
+	{Source: "/var/mail/bounces/cur/1732780800.M1P2.mx:2,S", Recipient: "nobody@example.net",
+		Category: "hard", Reason: "userunknown", Status: "5.1.1", ReplyCode: "550", Action: "failed",
+		Diagnostic: "550 5.1.1 <nobody@example.net>: Recipient address rejected: User unknown in virtual mailbox table",
+		RemoteMTA:  "mx.example.net", ReportingMTA: "mx.example.org", Kind: dsn.KindDSN,
+		OriginalMessageID: "news-42@lists.example.com", Sender: "news@lists.example.com",
+		Date: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)},
+	{Source: "/var/mail/bounces/cur/1732780801.M1P3.mx:2,S", Category: "none", Reason: "notbounce", Kind: dsn.KindNotBounce},
+}
+
+// BenchmarkEncodeJSON compares the append-based encoder with encoding/json
+// on the same records.
+func BenchmarkEncodeJSON(b *testing.B) {
+	b.Run("append", func(b *testing.B) {
+		enc, _ := newEncoder(formatJSONL, false)
+		var out []byte
+		for b.Loop() {
+			out = enc.encode(out[:0], benchRecords)
+		}
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		type jsonRecord struct {
+			Source            string `json:"source"`
+			Recipient         string `json:"recipient"`
+			Category          string `json:"category"`
+			Reason            string `json:"reason"`
+			Status            string `json:"status"`
+			ReplyCode         string `json:"reply_code"`
+			Action            string `json:"action"`
+			Diagnostic        string `json:"diagnostic"`
+			RemoteMTA         string `json:"remote_mta"`
+			ReportingMTA      string `json:"reporting_mta"`
+			Kind              string `json:"kind"`
+			OriginalMessageID string `json:"original_message_id"`
+			Sender            string `json:"sender"`
+			Date              string `json:"date"`
+			Error             string `json:"error"`
+		}
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		for b.Loop() {
+			buf.Reset()
+			for i := range benchRecords {
+				r := &benchRecords[i]
+				var v [len(fieldNames) + 1]string
+				r.values(&v, false)
+				enc.Encode(jsonRecord{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14]})
+			}
+		}
+	})
 }

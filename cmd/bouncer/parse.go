@@ -54,13 +54,13 @@ Flags:
 // parseCommand is bouncer parse.
 func parseCommand(s *streams, args []string) int {
 	f := newParseFlags(s)
-	if err := f.fs.Parse(args); err != nil {
+	paths, err := parseInterspersed(f.fs, args)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
 		}
 		return exitUsage
 	}
-	paths := f.fs.Args()
 	fail := func(format string, a ...any) int {
 		fmt.Fprintf(s.stderr, "bouncer parse: "+format+"\n", a...)
 		return exitUsage
@@ -98,6 +98,27 @@ func parseCommand(s *streams, args []string) int {
 		return exitError
 	}
 	return exitOK
+}
+
+// parseInterspersed parses args with fs, allowing flags after the
+// arguments ("bouncer parse DIR --format csv"), and returns the arguments.
+// Everything after "--" is an argument.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		left := fs.Args()
+		if len(left) == 0 {
+			return rest, nil
+		}
+		if k := len(args) - len(left); k > 0 && args[k-1] == "--" {
+			return append(rest, left...), nil
+		}
+		rest = append(rest, left[0])
+		args = left[1:]
+	}
 }
 
 func countOf(list []string, s string) int {

@@ -601,6 +601,17 @@ func TestParseCommand(t *testing.T) {
 			}
 		}
 	})
+	t.Run("rules", func(t *testing.T) {
+		var stdout, stderr bytes.Buffer
+		code := run([]string{"parse", "--rules", "testdata/site.rules", "--explain", "testdata/parse/dsn-user-unknown.eml"}, nil, &stdout, &stderr)
+		if code != exitOK {
+			t.Fatalf("exit status %d, stderr %q", code, stderr.String())
+		}
+		recs := decodeJSONL(t, stdout.String())
+		if len(recs) != 1 || recs[0]["reason"] != "suspend" || !strings.HasPrefix(recs[0]["evidence"], "user") {
+			t.Errorf("records = %v, want reason suspend by a user rule", recs)
+		}
+	})
 	t.Run("csv explain", func(t *testing.T) {
 		var stdout, stderr bytes.Buffer
 		code := run([]string{"parse", "-format", "csv", "--explain", "testdata/parse"}, nil, &stdout, &stderr)
@@ -634,6 +645,9 @@ func TestCommandLine(t *testing.T) {
 		{args: []string{"parse", "--workers", "0", "x"}, code: exitUsage, errOut: "--workers"},
 		{args: []string{"parse", "--bogus", "x"}, code: exitUsage, errOut: "bogus"},
 		{args: []string{"parse", "-", "-"}, code: exitUsage, errOut: "only once"},
+		{args: []string{"parse", "-", "--format", "csv"}, code: exitOK, out: "source,recipient,"},
+		{args: []string{"parse", "--", "--format"}, code: exitError, out: `"source":"--format"`, errOut: "cannot read --format"},
+		{args: []string{"parse", "--rules", "testdata/parse/nope.rules", "-"}, code: exitUsage, errOut: "rules"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			var stdout, stderr bytes.Buffer

@@ -197,8 +197,8 @@ func (p *pipeline) process(j *job, enc encoder, recs []Record) []Record {
 	return recs
 }
 
-// safeParse calls parse (nil: dsn.Parse), with a panic turned into an error so that one
-// message cannot stop the batch.
+// safeParse calls parse (nil: dsn.Parse) and turns a panic into an error,
+// so that one message cannot stop the batch.
 func safeParse(parse func(io.Reader, *dsn.Options) (*dsn.Report, error), r io.Reader, opts *dsn.Options) (rep *dsn.Report, err error) {
 	defer func() {
 		if v := recover(); v != nil {

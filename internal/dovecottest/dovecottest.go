@@ -365,8 +365,9 @@ func (s *Server) Kick(tb testing.TB) {
 	}
 }
 
-// exitNoUser is doveadm's exit status when kick found no session (EX_NOUSER).
-const exitNoUser = 67 + 1
+// exitNoUser is doveadm kick's exit status when the user has no session
+// ("no users kicked").
+const exitNoUser = 68
 
 // SetUIDValidity changes the UIDVALIDITY of mailbox, as a server restore
 // or migration would.

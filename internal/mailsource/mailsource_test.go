@@ -67,6 +67,11 @@ func TestMbox(t *testing.T) {
 			want: []string{"Subject: one\r\n\r\nFrom x\r\n", "Subject: two\r\n\r\nbody\r\n"},
 		},
 		{
+			name: "bare CR line ends",
+			in:   "From a Sat Nov 28 10:00:00 2026\rSubject: one\r\r>From x\r\rFrom b Sat Nov 28 10:00:00 2026\rSubject: two\r\rbody\r",
+			want: []string{"Subject: one\n\nFrom x\n", "Subject: two\n\nbody\n"},
+		},
+		{
 			name: "several empty lines before a separator",
 			in:   "From a Sat Nov 28 10:00:00 2026\nS: 1\n\n\n\nFrom b Sat Nov 28 10:00:00 2026\nS: 2\n",
 			want: []string{"S: 1\n\n\n", "S: 2\n"},
@@ -299,4 +304,3 @@ func boolString(failed bool) string {
 	}
 	return "ok"
 }
-

@@ -35,8 +35,9 @@ func IsMbox(head []byte) bool {
 // this also reads them, at the price of the rare body line that really
 // started with ">From ").
 //
-// Divergences: Content-Length headers (mboxcl) are ignored, and only LF and
-// CRLF line ends are recognised.
+// Divergences: Content-Length headers (mboxcl) are ignored. A file whose
+// first line ends with a bare CR is read as if every CR were LF, so its
+// messages are given with LF line ends.
 type Mbox struct {
 	br  *bufio.Reader
 	cur *mboxMessage
@@ -53,7 +54,41 @@ type Mbox struct {
 // NewMbox returns an Mbox reading from r, which starts with the first
 // separator line.
 func NewMbox(r io.Reader) *Mbox {
-	return &Mbox{br: bufio.NewReaderSize(r, mboxBufSize)}
+	br := bufio.NewReaderSize(r, mboxBufSize)
+	if bareCR(br) {
+		// QUIRK: a file with bare-CR line ends (the Mac OS 9 convention;
+		// ../shared/corpus/line-endings/cr/lhost-ezweb-01.eml) would be
+		// one line. Read it with LF line ends.
+		br = bufio.NewReaderSize(crToLF{br}, mboxBufSize)
+	}
+	return &Mbox{br: br}
+}
+
+// bareCR reports whether the first line of br ends with a bare CR. It reads
+// no further than needed to tell, so that a stream is not held up.
+func bareCR(br *bufio.Reader) bool {
+	for n := 1; ; {
+		_, err := br.Peek(n)
+		head, _ := br.Peek(br.Buffered()) // all that has been read
+		i := bytes.IndexAny(head, "\r\n")
+		if i >= 0 && i+1 < len(head) || err != nil || len(head) >= mboxBufSize {
+			return i >= 0 && head[i] == '\r' && (i+1 == len(head) || head[i+1] != '\n')
+		}
+		n = len(head) + 1
+	}
+}
+
+// crToLF turns every CR into LF.
+type crToLF struct{ r io.Reader }
+
+func (c crToLF) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	for i, b := range p[:n] {
+		if b == '\r' {
+			p[i] = '\n'
+		}
+	}
+	return n, err
 }
 
 // Next skips what is left of the current message and returns a reader for
