@@ -20,17 +20,21 @@ type Input struct {
 	ReplyCode string
 	// Diagnostic is what the remote server said: the Diagnostic-Code text
 	// of a DSN, or the error lines of a free-text bounce. When Status or
-	// ReplyCode is empty, the codes at the start of the text fill them.
+	// ReplyCode is empty (or the status says only "5.0.0"), the first
+	// failure codes written in the text take their place.
 	Diagnostic string
 	// DiagnosticType is the type of the Diagnostic-Code field ("smtp",
 	// "x-unix", "x-postfix"; RFC 3464 section 2.3.6). "x-unix" says a
 	// local program answered, not a remote server.
 	DiagnosticType string
 	Action         string // failed, delayed, delivered, relayed, expanded
-	RemoteMTA      string
+	// RemoteMTA and Vendor are kept for explanations and for rules that
+	// need them; the built-in rules read the words and codes alone.
+	RemoteMTA string
 	// Command is the SMTP command answered with the error (MAIL, RCPT,
-	// DATA, …) when known. When empty, the diagnostic's own words ("in
-	// reply to RCPT TO command", ">>> DATA") are used.
+	// DATA, …) when known. When the diagnostic names one itself ("in reply
+	// to RCPT TO command", ">>> DATA"), that one counts: it stands next to
+	// the error.
 	Command      string
 	FeedbackType string // RFC 5965 Feedback-Type for KindFeedback
 	Vendor       string // dsn.Report.Vendor: the detector that read the message
@@ -38,13 +42,14 @@ type Input struct {
 
 // Rule families named in Evidence.Rule.
 const (
-	RuleUser   = "user"   // a rule of the user's rules file
-	RuleKind   = "kind"   // the kind of message (feedback, auto-reply, …)
-	RulePhrase = "phrase" // words of the diagnostic
-	RuleStatus = "status" // the enhanced status code (RFC 3463)
-	RuleReply  = "reply"  // the basic reply code (RFC 5321)
-	RuleAction = "action" // the Action field (RFC 3464)
-	RuleNone   = "none"   // nothing decided: onhold or undefined
+	RuleUser    = "user"    // a rule of the user's rules file
+	RuleKind    = "kind"    // the kind of message (feedback, auto-reply, …)
+	RulePhrase  = "phrase"  // words of the diagnostic
+	RuleStatus  = "status"  // the enhanced status code (RFC 3463)
+	RuleReply   = "reply"   // the basic reply code (RFC 5321)
+	RuleCommand = "command" // the SMTP command that was refused
+	RuleAction  = "action"  // the Action field (RFC 3464)
+	RuleNone    = "none"    // nothing decided: onhold or undefined
 )
 
 // Evidence says what decided a Result.
@@ -54,7 +59,7 @@ type Evidence struct {
 	// Match is the phrase, code or value that matched.
 	Match string
 	// Note says how other evidence changed the reading, when it did
-	// ("user unknown after DATA reads as filtered").
+	// ("refused in reply to MAIL: the sender").
 	Note string
 }
 
@@ -133,12 +138,12 @@ func (c *Classifier) Classify(in Input) Result {
 	if c == nil {
 		c = defaultClassifier
 	}
-	max := c.maxBytes
-	if max <= 0 {
-		max = DefaultMaxTextBytes
+	limit := c.maxBytes
+	if limit <= 0 {
+		limit = DefaultMaxTextBytes
 	}
-	if len(in.Diagnostic) > max {
-		in.Diagnostic = truncate(in.Diagnostic, max)
+	if len(in.Diagnostic) > limit {
+		in.Diagnostic = truncate(in.Diagnostic, limit)
 	}
 	text := normalize(in.Diagnostic, statusComment(in.Status))
 	if c.user != nil {

@@ -33,6 +33,8 @@ func TestRuleFamilies(t *testing.T) {
 			Diagnostic: "Out: 250 2.1.5 Ok In: DATA Out: 451 4.3.0 Error: queue file write error"}, ReasonSystemError, RuleStatus},
 		{"phrase beats status", Input{Kind: dsn.KindDSN, Status: "5.1.1", Diagnostic: "552 5.1.1 mailbox full"}, ReasonMailboxFull, RulePhrase},
 		{"longer phrase hides the one inside it", Input{Diagnostic: "421 our system has detected an unusual rate of unsolicited mail originating from your ip address"}, ReasonBadReputation, RulePhrase},
+		{"full-width ASCII", Input{Diagnostic: "５５０ ＵＳＥＲ　ＵＮＫＮＯＷＮ"}, ReasonUserUnknown, RulePhrase},
+		{"phrase with parts, second place", Input{Diagnostic: "user account for mail: the recipient is fine, but user kijitora does not exist"}, ReasonUserUnknown, RulePhrase},
 		{"phrase with parts", Input{Diagnostic: "550 user kijitora does not exist here"}, ReasonUserUnknown, RulePhrase},
 		{"word boundary: spamhaus is no spam", Input{Diagnostic: "554 listed at spamhaus"}, ReasonBlocked, RulePhrase},
 		{"multi-line reply joined", Input{Diagnostic: "550-5.7.1 messages with multiple 550-5.7.1 addresses in from: header are not accepted"}, ReasonNotCompliantRFC, RulePhrase},
@@ -58,11 +60,12 @@ func TestRuleFamilies(t *testing.T) {
 		{"microsoft status", Input{Kind: dsn.KindDSN, Status: "5.7.606", Diagnostic: "550 5.7.606 nope"}, ReasonBlocked, RuleStatus},
 		{"512 5.1.2", Input{Kind: dsn.KindDSN, Status: "5.1.2", ReplyCode: "512", Diagnostic: "512 5.1.2 nope"}, ReasonNetworkError, RuleReply},
 		{"reply code", Input{ReplyCode: "503", Diagnostic: "503 nope"}, ReasonSyntaxError, RuleReply},
-		{"refused at MAIL without words", Input{Command: "MAIL", Diagnostic: "553 5.1.0 nope"}, ReasonRejected, RuleAction},
+		{"refused at MAIL without words", Input{Command: "MAIL", Diagnostic: "553 5.1.0 nope"}, ReasonRejected, RuleCommand},
 		{"action delayed", Input{Kind: dsn.KindDSN, Action: "delayed", Status: "4.0.0"}, ReasonExpired, RuleAction},
-		{"connection refused before MAIL", Input{Command: "CONNECT", Diagnostic: "554 nope"}, ReasonBlocked, RuleAction},
+		{"connection refused before MAIL", Input{Command: "CONNECT", Diagnostic: "554 nope"}, ReasonBlocked, RuleCommand},
 		{"x-unix mailer", Input{Kind: dsn.KindDSN, DiagnosticType: "X-Unix", Status: "5.3.0", Diagnostic: "255"}, ReasonMailerError, RulePhrase},
-		{"generic words decide nothing", Input{Kind: dsn.KindBounce, Diagnostic: "Delivery failed: the message was undeliverable. This is a permanent error."}, ReasonOnHold, RuleNone},
+		{"generic words decide nothing", Input{Kind: dsn.KindBounce, Diagnostic: "Delivery failed: the message was undeliverable. This is a permanent error."}, ReasonUndefined, RuleNone},
+		{"a code alone is onhold", Input{Kind: dsn.KindBounce, Diagnostic: "Delivery failed: 550 undeliverable."}, ReasonOnHold, RuleNone},
 		{"vacation words in a bounce", Input{Kind: dsn.KindBounce, Diagnostic: "I am out of the office until Monday."}, ReasonVacation, RulePhrase},
 		{"nothing", Input{Kind: dsn.KindBounce}, ReasonUndefined, RuleNone},
 	}
@@ -142,7 +145,7 @@ no mailbox (#5.1.1) here      userunknown
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := ParseRules(strings.NewReader(tt.src))
-			if !errors.Is(err, ErrBadRule) || !strings.Contains(err.Error(), tt.line) || !strings.HasPrefix(err.Error(), "classify: ") && !strings.Contains(err.Error(), "classify: bad rule") {
+			if !errors.Is(err, ErrBadRule) || !strings.Contains(err.Error(), tt.line+":") || !strings.HasPrefix(err.Error(), "classify: ") {
 				t.Errorf("ParseRules(%q) error = %v, want ErrBadRule at %s", tt.src, err, tt.line)
 			}
 		})

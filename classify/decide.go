@@ -52,19 +52,8 @@ func builtin(in Input, text string) Result {
 		}
 		words := ev.words(text, r)
 		sr := statusReason(st)
-		switch {
-		case cmd == "MAIL" && (r == ReasonUserUnknown || r == ReasonHostUnknown || r == ReasonFiltered || r == sigRefused):
-			return result(ReasonRejected, RulePhrase, words, "refused in reply to MAIL: the sender")
-		case cmd == "HELO" && (r == ReasonHostUnknown || r == sigRefused || r == ReasonRejected || r == ReasonSyntaxError || r == ReasonExpired):
-			return result(ReasonBlocked, RulePhrase, words, "refused before MAIL: the sending host")
-		case r == ReasonUserUnknown && sr != ReasonUserUnknown && cmd != "RCPT" && (cmd == "DATA" || sr == ReasonFiltered || sr == ReasonSuspend || sr == ReasonSecurityError || sr == ReasonSystemError):
-			return result(ReasonFiltered, RulePhrase, words, "the address was accepted, the message refused: filtered")
-		case r == ReasonHostUnknown && temporary:
-			return result(ReasonNetworkError, RulePhrase, words, "temporary: a lookup failure, not a missing host")
-		case transient(r) && delayed(in.Action):
-			return result(ReasonExpired, RulePhrase, words, "given up after retrying")
-		case r != sigRefused:
-			return result(r, RulePhrase, words, "")
+		if q, note := qualify(r, cmd, sr, temporary, in.Action); q != sigRefused {
+			return result(q, RulePhrase, words, note)
 		}
 		// An unspecific refusal: the codes may say more.
 		if sr != "" {
@@ -76,7 +65,7 @@ func builtin(in Input, text string) Result {
 		return result(ReasonBlocked, RulePhrase, words, "unspecific refusal of the sending host")
 	}
 	if cmd == "MAIL" && (st == "" || st[0] == '5') && (rc == "" || rc[0] == '5') {
-		return result(ReasonRejected, RuleAction, "MAIL", "refused in reply to MAIL: the sender")
+		return result(ReasonRejected, RuleCommand, "MAIL", "refused in reply to MAIL: the sender")
 	}
 
 	// 2. The enhanced status code.
@@ -98,8 +87,8 @@ func builtin(in Input, text string) Result {
 		return result(r, RuleReply, rc, "")
 	}
 	// 4. The command and the action.
-	if cmd == "HELO" || cmd == "EHLO" || cmd == "CONNECT" {
-		return result(ReasonBlocked, RuleAction, cmd, "refused before MAIL: the sending host")
+	if cmd == "HELO" {
+		return result(ReasonBlocked, RuleCommand, cmd, "refused before MAIL: the sending host")
 	}
 	if delayed(in.Action) {
 		return result(ReasonExpired, RuleAction, strings.ToLower(strings.TrimSpace(in.Action)), "")
@@ -107,10 +96,42 @@ func builtin(in Input, text string) Result {
 	if ev.has(ReasonVacation) && st == "" && rc == "" {
 		return result(ReasonVacation, RulePhrase, ev.words(text, ReasonVacation), "")
 	}
-	if st != "" || rc != "" || text != "" {
-		return result(ReasonOnHold, RuleNone, st, "a failure whose reason the words and codes do not tell")
+	if st != "" || rc != "" {
+		code := st
+		if code == "" {
+			code = rc
+		}
+		return result(ReasonOnHold, RuleNone, code, "a failure code whose reason nothing tells")
 	}
-	return result(ReasonUndefined, RuleNone, "", "")
+	return result(ReasonUndefined, RuleNone, "", "nothing tells why")
+}
+
+// qualify reads the reason r of the words in the light of the other
+// evidence: the SMTP command cmd, the reason sr of the status code, whether
+// the codes are temporary, and the Action field. It returns r itself when
+// nothing changes it (sigRefused stays for the caller to weigh), and a note
+// saying why when something does.
+func qualify(r Reason, cmd string, sr Reason, temporary bool, action string) (Reason, string) {
+	switch {
+	case cmd == "MAIL" && (r == ReasonUserUnknown || r == ReasonHostUnknown || r == ReasonFiltered || r == sigRefused):
+		// An unknown address or a refusal in reply to MAIL FROM is
+		// about the sender.
+		return ReasonRejected, "refused in reply to MAIL: the sender"
+	case cmd == "HELO" && (r == ReasonHostUnknown || r == ReasonRejected || r == ReasonSyntaxError ||
+		r == ReasonExpired || r == sigRefused):
+		return ReasonBlocked, "refused before MAIL: the sending host"
+	case r == ReasonUserUnknown && sr != ReasonUserUnknown && cmd != "RCPT" &&
+		(cmd == "DATA" || sr == ReasonFiltered || sr == ReasonSuspend || sr == ReasonSecurityError || sr == ReasonSystemError):
+		// The address was accepted at RCPT (or the status says the
+		// mailbox exists, or a policy refused): the recipient's side
+		// refused the message. Sisimai's convention: filtered.
+		return ReasonFiltered, "the address was accepted, the message refused: filtered"
+	case r == ReasonHostUnknown && temporary:
+		return ReasonNetworkError, "temporary: a lookup failure, not a missing host"
+	case transient(r) && delayed(action):
+		return ReasonExpired, "given up after retrying"
+	}
+	return r, ""
 }
 
 // orangeCode reads the error code of Orange (France Télécom, Wanadoo,

@@ -17,26 +17,34 @@
 //     say it failed, is delivered. Their category is always none (feedback:
 //     complaint), whatever the words.
 //  2. The user's rules (Options.Rules, see ParseRules), in file order.
-//  3. The words of the diagnostic, in any language: a provider's own
-//     wording first (Orange error codes, Yahoo's "dd" replies, …), then
-//     the phrase table, where overlapping phrases yield to the longer one
-//     and the reasons rank as reasonOrder says (a full mailbox before an
-//     unknown user before a blocked host …). Generic words ("delivery
-//     failed", "undeliverable") are not in the table: they decide nothing.
-//     The SMTP command qualifies the words, following sisimai's
-//     conventions: an unknown user reported after DATA (the address was
-//     accepted, the message refused) is filtered; an unknown address or an
-//     unspecific refusal in reply to MAIL concerns the sender: rejected;
-//     a host-unknown message under a temporary code is a networkerror.
-//  4. The enhanced status code (RFC 3463 class.subject.detail, with the
+//  3. The words of the diagnostic, in any language (the text is UTF-8 by
+//     the time it gets here). Decisive wordings first (a provider's own:
+//     Orange error codes, Yahoo's "dd" replies, Gmail's rate message; and
+//     "sender address rejected", which no other word overrides), then the
+//     phrase table, where overlapping phrases yield to the longer one and
+//     the reasons rank as reasonOrder says (a full mailbox before an
+//     unknown user before a blocked host …), then the weak phrases (a lone
+//     "spam", "dmarc"). Generic words ("delivery failed", "undeliverable")
+//     are not in the table: they decide nothing. The SMTP command
+//     qualifies the words, following sisimai's conventions: an unknown user
+//     reported after DATA (the address was accepted, the message refused),
+//     or under a status saying the mailbox exists (X.2.X) or a policy
+//     refused (X.7.X), is filtered, unless the command was RCPT; an
+//     unknown address or an unspecific refusal in reply to MAIL concerns
+//     the sender: rejected; a host-unknown message under a temporary code
+//     is a networkerror; network or system trouble on a delayed record is
+//     expired. An unspecific refusal ("access denied") defers to the codes
+//     and otherwise blocks the sending host.
+//  4. A refusal in reply to MAIL without telling words: rejected. Then
+//     the enhanced status code (RFC 3463 class.subject.detail, with the
 //     IANA registry of RFC 5248 and Microsoft's X.7.5xx-7xx codes). X.0.0
 //     and X.5.0 say nothing and fall through.
 //  5. The basic reply code (RFC 5321 section 4.2.3), when its meaning is
 //     specific (421, 451, 452, 5yz syntax errors, 551, 552, 556, …).
 //  6. The command (a refusal before MAIL blocks the sending host) and the
 //     action (delayed: expired).
-//  7. Otherwise onhold when a code or a text says the delivery failed, and
-//     undefined when nothing at all is known.
+//  7. Otherwise onhold when a failure code is known but nothing tells its
+//     reason, and undefined when not even a code is known.
 //
 // Status and ReplyCode may be empty: the first failure codes written in the
 // diagnostic ("Remote host said: 550 5.1.1 …", "(#5.1.1)") take their place.

@@ -164,17 +164,14 @@ func (set *phraseSet) find(text string, buf []hit) []hit {
 	})
 	for _, h := range multi {
 		p := &set.phrases[h.phrase]
-		pos, ok := h.end, true
-		for _, pt := range p.parts[1:] {
-			i := strings.Index(text[pos:], pt.s)
-			if i < 0 || i > maxGap || !boundaryOK(text, pos+i, pos+i+len(pt.s), pt) {
-				ok = false
+		// Try the first few places of the first part: the later parts
+		// must follow one of them closely.
+		for try := 0; try < 4 && h.start >= 0; try++ {
+			if end, ok := p.rest(text, h.end); ok {
+				hits = append(hits, hit{h.phrase, h.start, end})
 				break
 			}
-			pos += i + len(pt.s)
-		}
-		if ok {
-			hits = append(hits, hit{h.phrase, h.start, pos})
+			h.start, h.end = nextPart(text, h.end, p.parts[0])
 		}
 	}
 	// Where one phrase lies inside a longer one, the longer one speaks.
@@ -194,6 +191,36 @@ func (set *phraseSet) find(text string, buf []hit) []hit {
 		}
 	}
 	return kept
+}
+
+// rest finds the parts of p after the first, in order, starting at pos,
+// each within maxGap bytes of the one before; it returns the end of the
+// last.
+func (p *phrase) rest(text string, pos int) (int, bool) {
+	for _, pt := range p.parts[1:] {
+		i := strings.Index(text[pos:], pt.s)
+		if i < 0 || i > maxGap || !boundaryOK(text, pos+i, pos+i+len(pt.s), pt) {
+			return 0, false
+		}
+		pos += i + len(pt.s)
+	}
+	return pos, true
+}
+
+// nextPart returns the next place of pt in text at or after from, or -1.
+func nextPart(text string, from int, pt part) (start, end int) {
+	for from <= len(text) {
+		i := strings.Index(text[from:], pt.s)
+		if i < 0 {
+			break
+		}
+		start, end = from+i, from+i+len(pt.s)
+		if boundaryOK(text, start, end, pt) {
+			return start, end
+		}
+		from = start + 1
+	}
+	return -1, -1
 }
 
 // evidence is what the phrase pass found: for each rank of reasonOrder,
@@ -259,7 +286,8 @@ func cut(w string) string {
 }
 
 // normalize lower-cases s and the extra strings, folds every run of white
-// space into one space, turns typographic apostrophes into ASCII ones, and
+// space into one space, turns typographic apostrophes and full-width ASCII
+// into ASCII, and
 // drops the "550-5.7.1 " prefixes of multi-line SMTP replies that are
 // joined into one line, so that phrases match across the line breaks.
 func normalize(s string, extra ...string) string {
@@ -304,6 +332,16 @@ func normalize(s string, extra ...string) string {
 					b = append(b, ' ')
 					space = true
 				}
+				continue
+			}
+			if r >= '\uff01' && r <= '\uff5e' {
+				// Full-width ASCII, as Japanese notices write it.
+				r -= 0xfee0
+				if r >= 'A' && r <= 'Z' {
+					r += 'a' - 'A'
+				}
+				b = append(b, byte(r))
+				space = false
 				continue
 			}
 			b = utf8.AppendRune(b, unicode.ToLower(r))

@@ -5,8 +5,9 @@ package classify
 // (see normalize), so they are written in lower case with single spaces.
 //
 // Marks extend a phrase:
-//   - "!" at the start marks a provider's own wording: it beats every other
-//     phrase and is not qualified by the SMTP command.
+//   - "!" at the start marks a decisive wording (a provider's own, or one
+//     that no other word overrides, as "sender address rejected"): it
+//     beats every other phrase and is not qualified by the SMTP command.
 //   - "?" at the start marks a weak phrase, a single broad word ("spam",
 //     "dmarc") or a short phrase that appears in many messages: it decides
 //     only when no ordinary phrase matched.
@@ -17,9 +18,9 @@ package classify
 //     "|spam|" matches "spam" but not "spamhaus".
 //
 // When two matched phrases overlap and one lies inside the other, only the
-// longer one counts: "unusual rate of unsolicited mail" (blocked) hides
-// "unsolicited mail" (spamdetected) inside it. Among what is left, the
-// reason that comes first in reasonOrder wins.
+// longer one counts: "registered as spammer" (blocked) hides "spammer"
+// (spamdetected) inside it; only phrases of one part hide others. Among
+// what is left, the reason that comes first in reasonOrder wins.
 //
 // The wordings come from the reason lists of the sisimai project (whose
 // vocabulary the taxonomy shares), from the documented replies of the big
@@ -346,6 +347,11 @@ var phraseTable = map[Reason][]string{
 		"this spectator does not exist",
 		"user not active",
 		"bad recipient",
+		"주소가 올바르지 않",
+		"exrecipnotfound",
+		"has a recent history of bouncing as an invalid address",
+		"アドレスが見つかりません",
+		"user does not have a*account",
 	},
 	ReasonFiltered: {
 		"because the recipient is only accepting mail from specific email addresses",
@@ -379,6 +385,7 @@ var phraseTable = map[Reason][]string{
 		// au (KDDI) refuses at DATA with an empty address,
 		"550 : user unknown",
 		"550: : user unknown",
+		"수신을 거부",
 	},
 	ReasonMailboxFull: {
 		"account disabled temporarly for exceeding receiving limits",
@@ -698,6 +705,12 @@ var phraseTable = map[Reason][]string{
 		"host *not found",
 		"553 *does not exist",
 		"host unreachable",
+		"domain not exist",
+		"we weren't able to find the recipient domain",
+		"all relevant mx records point to non-existent hosts",
+		"couldn't find any host named",
+		"host name not found",
+		"no route found to domain",
 	},
 	ReasonNotAccept: {
 		"does not accept mail",
@@ -742,6 +755,7 @@ var phraseTable = map[Reason][]string{
 		"no relaying",
 		"relay not allowed",
 		"list of allowed rcpt hosts",
+		"relaying disallowed",
 	},
 	ReasonRejected: {
 		"access denied (in reply to mail from command)",
@@ -823,6 +837,9 @@ var phraseTable = map[Reason][]string{
 		"!your envelope sender",
 		"!invalid dns mx or a/aaaa resource record", // GMX, Web.de
 		"email address is not verified",
+		"bad outbound sender",
+		"sender not in allowed-senders list",
+		"unresolvable rfc.5321 from domain",
 	},
 	ReasonBlocked: {
 		"said: 550 blocked",
@@ -937,6 +954,13 @@ var phraseTable = map[Reason][]string{
 		"your ip address is listed in the rbl",
 		"helo command rejected",
 		"go away",
+		"black listed",
+		"ip not in whitelist",
+		"helo/ehlo argument is invalid",
+		"does not accept email over ipv6",
+		"client blocked from sending from unregistered domains",
+		"does not relay dynamically-assigned ip ranges",
+		"unfortunately, messages from",
 	},
 	ReasonSpamDetected: {
 		"|ube|",
@@ -1060,6 +1084,8 @@ var phraseTable = map[Reason][]string{
 		"your message has triggered a spam block",
 		"your message may contain the spam contents",
 		"your message failed several antispam checks",
+		"suspected spam",
+		"inappropriate words or content",
 	},
 	ReasonVirusDetected: {
 		"?|virus|",
@@ -1101,6 +1127,8 @@ var phraseTable = map[Reason][]string{
 		"please try again slower",
 		"throttled",
 		"throttling",
+		"ratelimit",
+		"per hour message receive limit",
 	},
 	ReasonTooManyConn: {
 		"all available ips are at maximum connection limit",
@@ -1126,6 +1154,7 @@ var phraseTable = map[Reason][]string{
 		"connection refused due to max number of connections",
 		"exceeds the allowed number of connections",
 		"connection rejected by policy",
+		"domain policies allow a limited number of recipients",
 	},
 	ReasonRequirePTR: {
 		"access denied. ip name lookup failed",
@@ -1223,6 +1252,7 @@ var phraseTable = map[Reason][]string{
 		"?invalid header",
 		"bare lf",
 		"bare linefeed",
+		"must be rfc 5322",
 	},
 	ReasonContentError: {
 		"headers too large",
@@ -1319,6 +1349,10 @@ var phraseTable = map[Reason][]string{
 		"verification failure",
 		"you are not authorized to send mail, authentication is required",
 		"you don't authenticate",
+		"client was not authenticated",
+		"sender was not authenticated",
+		"username and password not accepted",
+		"application-specific password required",
 	},
 	ReasonSystemFull: {
 		"insufficient disk space",
@@ -1385,6 +1419,10 @@ var phraseTable = map[Reason][]string{
 		"mail system configuration error",
 		"temporary error",
 		"timeout waiting for input",
+		"service is currently unavailable",
+		"temporary system problem",
+		"mail server temporarily rejected message",
+		"it isn't in my control/locals file",
 	},
 	ReasonNetworkError: {
 		"bad connection",
@@ -1432,6 +1470,10 @@ var phraseTable = map[Reason][]string{
 		"?ネットワーク",
 		"?网络",
 		"unroutable",
+		"host lookup did not complete",
+		"too many \"received\" headers",
+		"suspected mail loop",
+		"message is looping",
 	},
 	ReasonExpired: {
 		"delivery attempts will continue to be",
@@ -1468,6 +1510,8 @@ var phraseTable = map[Reason][]string{
 		"timed out",
 		"could not find a gateway for",
 		"will be retried for",
+		"cannot send message for",
+		"could not send message for past",
 	},
 	ReasonMailerError: {
 		"x-unix;",
@@ -1574,6 +1618,7 @@ var phraseTable = map[Reason][]string{
 		"after dot",
 		"after data:",
 		"after data command",
+		"failed on data command",
 	},
 	sigMAIL: {
 		"in reply to mail from command",
@@ -1598,5 +1643,7 @@ var phraseTable = map[Reason][]string{
 		"in reply to initial greeting",
 		"after initial connection",
 		"in reply to connect",
+		"helo command rejected:",
+		"but greeting failed",
 	},
 }

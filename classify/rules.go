@@ -78,7 +78,7 @@ func ParseRules(r io.Reader) ([]Rule, error) {
 			rule.Phrase = pat
 		}
 		if err := rule.check(); err != nil {
-			return nil, fmt.Errorf("line %d: %w", n, err)
+			return nil, fmt.Errorf("%w: line %d: %v", ErrBadRule, n, err)
 		}
 		rules = append(rules, rule)
 	}
@@ -88,21 +88,23 @@ func ParseRules(r io.Reader) ([]Rule, error) {
 	return rules, nil
 }
 
+// check says what is wrong with r, if anything; the callers wrap it with
+// ErrBadRule and the place of the rule.
 func (r Rule) check() error {
 	if !r.Reason.Valid() {
-		return fmt.Errorf("%w: unknown reason %q", ErrBadRule, r.Reason)
+		return fmt.Errorf("unknown reason %q", r.Reason)
 	}
 	switch {
 	case r.Phrase != "":
 		if normalize(r.Phrase) == "" {
-			return fmt.Errorf("%w: empty phrase", ErrBadRule)
+			return errors.New("empty phrase")
 		}
 	case r.Regexp != "":
 		if _, err := regexp.Compile(r.Regexp); err != nil {
-			return fmt.Errorf("%w: %v", ErrBadRule, err)
+			return err
 		}
 	default:
-		return fmt.Errorf("%w: empty pattern", ErrBadRule)
+		return errors.New("empty pattern")
 	}
 	return nil
 }
@@ -122,9 +124,9 @@ func compileRules(rules []Rule) (*userRules, error) {
 	for i, r := range rules {
 		if err := r.check(); err != nil {
 			if r.Line > 0 {
-				return nil, fmt.Errorf("line %d: %w", r.Line, err)
+				return nil, fmt.Errorf("%w: line %d: %v", ErrBadRule, r.Line, err)
 			}
-			return nil, fmt.Errorf("rule %d: %w", i+1, err)
+			return nil, fmt.Errorf("%w: rule %d: %v", ErrBadRule, i+1, err)
 		}
 		if r.Phrase != "" {
 			ps = append(ps, phrase{reason: r.Reason, rank: i, parts: []part{{s: normalize(r.Phrase)}}})

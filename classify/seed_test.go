@@ -236,13 +236,23 @@ func TestSeed(t *testing.T) {
 			check("dsn", in)
 
 			// 3. A qmail-style plain-text bounce: the codes only in the text.
-			check("qmail", Input{Kind: dsn.KindBounce, Vendor: "qmail",
-				Diagnostic: "<user@example.net>:\n192.0.2.25 said:\nRemote host said: " + row.line + "\n"})
+			check("qmail", Input{Kind: dsn.KindBounce, Vendor: "qmail", Diagnostic: qmailNotice(row.line)})
 
 			// 4. A notice in Korean, encoded in EUC-KR, decoded back.
 			check("euc-kr", Input{Kind: dsn.KindBounce, Diagnostic: decodeEUCKR(t, koreanNotice(t, row.line))})
 		})
 	}
+}
+
+// qmailNotice returns the text of a qmail-send bounce around line, as the
+// parser hands it over when it keeps the whole notice.
+func qmailNotice(line string) string {
+	return "Hi. This is the qmail-send program at mx.example.org.\n" +
+		"I'm afraid I wasn't able to deliver your message to the following addresses.\n" +
+		"This is a permanent error; I've given up. Sorry it didn't work out.\n\n" +
+		"<user@example.net>:\n" +
+		"Remote host said: " + line + "\n\n" +
+		"--- Below this line is a copy of the message.\n"
 }
 
 // koreanNotice returns the EUC-KR body of a notice written in Korean
