@@ -38,6 +38,7 @@ func (f *Fetcher) settle(ctx context.Context, s *session, state State) error {
 	if err := state.Save(ctx, f.url.Mailbox, p.uidValidity, p.cursor); err != nil {
 		return fmt.Errorf("%w: save %q: %v", ErrState, f.url.Mailbox, err)
 	}
+	p.unsaved = false
 	return nil
 }
 
@@ -51,7 +52,7 @@ func (f *Fetcher) act(s *session, action Action, mailbox string, uids imap.UIDSe
 		var imapErr *imap.Error
 		if errors.As(err, &imapErr) && (imapErr.Code == imap.ResponseCodeTryCreate || imapErr.Code == imap.ResponseCodeNonExistent) {
 			// RFC 3501 section 6.4.7: create the destination and retry.
-			// QUIRK: some servers say NONEXISTENT instead of TRYCREATE.
+			// Some servers answer NONEXISTENT instead of TRYCREATE.
 			if cerr := s.c.Create(mailbox, nil).Wait(); cerr != nil && !alreadyExists(cerr) {
 				return s.wrap(fmt.Sprintf("CREATE %q", mailbox), cerr)
 			}

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // cutProxy forwards to target. On its first connection it closes both
@@ -127,7 +128,7 @@ func TestConnectionDroppedMidMessage(t *testing.T) {
 						return 0, err
 					}
 					// Commit by Message-ID (first header line here).
-					id := string(head[bytes.IndexByte(head, '<'):bytes.IndexByte(head, '>')+1])
+					id := string(head[bytes.IndexByte(head, '<') : bytes.IndexByte(head, '>')+1])
 					rec.mu.Lock()
 					rec.committed[id]++
 					rec.mu.Unlock()
@@ -215,5 +216,64 @@ func TestContextCanceled(t *testing.T) {
 	})
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("Fetch() = %+v, %v; want context.Canceled", st, err)
+	}
+}
+
+// A server that greets and then never answers trips CommandTimeout.
+func TestCommandTimeout(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				conn.Write([]byte("* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] silent server\r\n"))
+				io.Copy(io.Discard, conn)
+			}()
+		}
+	}()
+	opts := testOptions(t, testPassword)
+	opts.CommandTimeout = 100 * time.Millisecond
+	opts.MaxRetries = -1
+	_, err = Dial(context.Background(), "imap://bounce@"+ln.Addr().String()+"/INBOX", opts)
+	if !errors.Is(err, ErrTimeout) {
+		t.Errorf("Dial() = %v, want ErrTimeout", err)
+	}
+}
+
+// A refused action is retried, then reported; the messages stay, and the
+// Handler is not called again for them.
+func TestActionRefused(t *testing.T) {
+	srv := startMem(t, capsRev2)
+	srv.append(t, "INBOX", testMessage(0, 0), testMessage(2, 0))
+	opts := testOptions(t, testPassword)
+	opts.Action = ActionMove
+	opts.ProcessedMailbox = "INBOX" // the server refuses to move into the source
+	opts.MaxRetries = 1
+	f := dialTest(t, srv.url("INBOX"), opts)
+	rec := newRecorder()
+	state := &MemState{}
+	st, err := f.Fetch(context.Background(), state, rec.handle)
+	if !errors.Is(err, ErrServer) || !strings.HasSuffix(err.Error(), "(gave up after 2 attempts)") {
+		t.Errorf("Fetch() = %v, want ErrServer after 2 attempts", err)
+	}
+	if st.Reconnects != 1 {
+		t.Errorf("Reconnects = %d, want 1", st.Reconnects)
+	}
+	if len(rec.committed) != 2 || rec.committed["<m0@test>"] != 1 || rec.committed["<m2@test>"] != 1 {
+		t.Errorf("commits = %v, want m0 and m2 once each", rec.committed)
+	}
+	if srv.count(t, "INBOX") != 2 {
+		t.Errorf("INBOX holds %d, want both messages", srv.count(t, "INBOX"))
+	}
+	if _, last, _ := state.Load(context.Background(), "INBOX"); last != 0 {
+		t.Errorf("last UID = %d, want 0: nothing was acted on", last)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
 )
 
 func TestFetchMoves(t *testing.T) {
@@ -312,5 +313,64 @@ func TestWatch(t *testing.T) {
 				t.Errorf("done holds %d messages, want 2", got)
 			}
 		})
+	}
+}
+
+// A pass that ended cleanly must not leak into the next one: a fresh
+// State means everything is fetched again.
+func TestFetchFreshStateRefetches(t *testing.T) {
+	srv := startMem(t, capsRev2)
+	srv.append(t, "INBOX", testMessage(0, 0), testMessage(2, 0))
+	f := dialTest(t, srv.url("INBOX"), testOptions(t, testPassword))
+	for i := 0; i < 2; i++ {
+		st, err := f.Fetch(context.Background(), &MemState{}, newRecorder().handle)
+		if err != nil || st.Fetched != 2 {
+			t.Errorf("Fetch() #%d with a fresh State = %+v, %v; want 2 fetched", i+1, st, err)
+		}
+	}
+}
+
+// A message expunged by someone else between the listing and its fetch is
+// gone: the pass goes on past it.
+func TestFetchMessageExpungedMeanwhile(t *testing.T) {
+	srv := startMem(t, capsRev2)
+	srv.append(t, "INBOX", testMessage(0, 0), testMessage(2, 0), testMessage(4, 0))
+	other, err := imapclient.DialInsecure(srv.addr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if err := other.Login(testUser, testPassword).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+
+	opts := testOptions(t, testPassword)
+	opts.BatchSize = 1
+	f := dialTest(t, srv.url("INBOX"), opts)
+	rec := newRecorder()
+	rec.hook = func(n int) {
+		if n == 1 {
+			uid2 := imap.UIDSetNum(2)
+			if err := other.Store(uid2, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Flags: []imap.Flag{imap.FlagDeleted}}, nil).Close(); err != nil {
+				t.Error(err)
+			}
+			if err := other.UIDExpunge(uid2).Close(); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	state := &MemState{}
+	st, err := f.Fetch(context.Background(), state, rec.handle)
+	if err != nil || st.Fetched != 2 {
+		t.Fatalf("Fetch() = %+v, %v; want 2 fetched", st, err)
+	}
+	if rec.committed["<m2@test>"] != 0 || rec.committed["<m4@test>"] != 1 {
+		t.Errorf("commits = %v, want m0 and m4", rec.committed)
+	}
+	if _, last, _ := state.Load(context.Background(), "INBOX"); last != 3 {
+		t.Errorf("last UID = %d, want 3", last)
 	}
 }

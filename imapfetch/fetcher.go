@@ -36,6 +36,7 @@ type Fetcher struct {
 type pending struct {
 	uidValidity  uint32
 	cursor       uint32 // every listed UID <= cursor was committed (or vanished)
+	unsaved      bool   // cursor moved since the State was saved
 	processed    imap.UIDSet
 	unrecognized imap.UIDSet
 	failed       imap.UIDSet
@@ -106,7 +107,8 @@ func (f *Fetcher) Fetch(ctx context.Context, state State, h Handler) (Stats, err
 }
 
 // Watch processes the mailbox as mail arrives until ctx is canceled, then
-// returns nil. It makes a pass, waits in IDLE (RFC 2177) for new mail, or
+// returns nil. It logs running totals to Options.Logger after each pass
+// that did something. It makes a pass, waits in IDLE (RFC 2177) for new mail, or
 // polls every Options.PollInterval when the server lacks IDLE, and makes a
 // pass again. Faults are retried as in Fetch; Watch returns an error only
 // when retries are exhausted or the error is permanent.
@@ -120,10 +122,15 @@ func (f *Fetcher) Watch(ctx context.Context, state State, h Handler) error {
 			case <-s.newMail:
 			default:
 			}
+			before := st
 			if err := f.pass(ctx, s, state, h, &st, progress); err != nil {
 				return err
 			}
 			progress()
+			if st != before {
+				f.opts.Logger.Info("imapfetch: pass done", "mailbox", f.url.Mailbox, "fetched", st.Fetched, "processed", st.Processed,
+					"unrecognized", st.Unrecognized, "failed", st.Failed, "reconnects", st.Reconnects)
+			}
 			if err := f.wait(ctx, s); err != nil {
 				return err
 			}
@@ -198,6 +205,9 @@ func (f *Fetcher) retry(ctx context.Context, st *Stats, fn func(s *session, prog
 			if ctx.Err() != nil {
 				f.drop()
 				return ctx.Err()
+			}
+			if errors.Is(err, ErrHandler) || errors.Is(err, ErrState) {
+				return err // not the connection's fault: keep it
 			}
 			f.drop()
 		}
@@ -278,7 +288,7 @@ func (f *Fetcher) pass(ctx context.Context, s *session, state State, h Handler, 
 			return fmt.Errorf("%w: save %q: %v", ErrState, mailbox, err)
 		}
 	}
-	if f.pending.uidValidity == s.uidValidity && f.pending.cursor > last {
+	if f.pending.unsaved && f.pending.uidValidity == s.uidValidity && f.pending.cursor > last {
 		// A batch interrupted by a fault: act on what was committed.
 		if err := f.settle(ctx, s, state); err != nil {
 			return err
@@ -379,6 +389,7 @@ func (f *Fetcher) fetchBatch(ctx context.Context, s *session, batch []listed, h 
 				if !ok || handlerErr != nil || item.Literal == nil {
 					continue // not ours, or draining after a failure
 				}
+				delete(sizes, uid)
 				m := &Message{
 					Mailbox:     f.url.Mailbox,
 					UIDValidity: s.uidValidity,
@@ -414,6 +425,7 @@ func (f *Fetcher) fetchBatch(ctx context.Context, s *session, batch []listed, h 
 					st.Unrecognized++
 				}
 				f.pending.cursor = uint32(uid)
+				f.pending.unsaved = true
 				if err := ctx.Err(); err != nil {
 					return err
 				}
@@ -426,8 +438,40 @@ func (f *Fetcher) fetchBatch(ctx context.Context, s *session, batch []listed, h 
 	if handlerErr != nil {
 		return handlerErr
 	}
-	// UIDs listed but not returned were expunged meanwhile.
+	if len(sizes) > 0 {
+		// Listed but not returned: expunged meanwhile, unless the server
+		// still has them, which must not be skipped.
+		if err := f.checkGone(s, sizes); err != nil {
+			return err
+		}
+	}
 	f.pending.cursor = uint32(batch[len(batch)-1].uid)
+	f.pending.unsaved = true
+	return nil
+}
+
+// checkGone returns an error when a message of missing still exists.
+func (f *Fetcher) checkGone(s *session, missing map[imap.UID]int64) error {
+	var set imap.UIDSet
+	for uid := range missing {
+		set.AddNum(uid)
+	}
+	s.arm()
+	defer s.disarm()
+	cmd := s.c.Fetch(set, &imap.FetchOptions{UID: true})
+	var still imap.UID
+	for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
+		buf, err := msg.Collect()
+		if err == nil && set.Contains(buf.UID) {
+			still = buf.UID
+		}
+	}
+	if err := cmd.Close(); err != nil {
+		return s.wrap("UID FETCH (check)", err)
+	}
+	if still != 0 {
+		return fmt.Errorf("%w: UID FETCH returned no body for UID %d of %q", ErrServer, still, f.url.Mailbox)
+	}
 	return nil
 }
 
