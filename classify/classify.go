@@ -38,6 +38,10 @@ type Input struct {
 	Command      string
 	FeedbackType string // RFC 5965 Feedback-Type for KindFeedback
 	Vendor       string // dsn.Report.Vendor: the detector that read the message
+	// Notice is the text of the whole notice (dsn.Report.Notice). It is
+	// read only when Diagnostic and the codes tell nothing: the reason of
+	// a free-text bounce may be written away from the recipient's address.
+	Notice string
 }
 
 // Rule families named in Evidence.Rule.
@@ -131,7 +135,13 @@ func Classify(in Input) Result {
 
 // Classify judges in: first by the kind of message, then by the user's
 // rules, then by the built-in rules in the order the package doc gives.
-func (c *Classifier) Classify(in Input) Result {
+func (c *Classifier) Classify(in Input) (res Result) {
+	defer func() {
+		// A bug on some odd input must cost one record, not the batch.
+		if v := recover(); v != nil {
+			res = result(ReasonUndefined, RuleNone, "", fmt.Sprintf("internal error: %v", v))
+		}
+	}()
 	if r, ok := byKind(in); ok {
 		return r
 	}
@@ -151,7 +161,17 @@ func (c *Classifier) Classify(in Input) Result {
 			return r
 		}
 	}
-	return builtin(in, text)
+	r := builtin(in, text)
+	if (r.Reason == ReasonUndefined || r.Reason == ReasonOnHold) && in.Notice != "" && in.Notice != in.Diagnostic {
+		// Nothing about this recipient tells why: the notice may.
+		n := in
+		n.Diagnostic, n.Notice = truncate(in.Notice, limit), ""
+		if nr := c.Classify(n); nr.Reason != ReasonUndefined && nr.Reason != ReasonOnHold {
+			nr.Evidence.Note = strings.TrimPrefix(nr.Evidence.Note+"; in the notice's text", "; ")
+			return nr
+		}
+	}
+	return r
 }
 
 func result(r Reason, rule, match, note string) Result {
@@ -188,6 +208,9 @@ func failed(action string) bool {
 
 // truncate cuts s to at most n bytes without splitting a UTF-8 sequence.
 func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
 	for n > 0 && n < len(s) && !utf8.RuneStart(s[n]) {
 		n--
 	}

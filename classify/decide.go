@@ -93,6 +93,11 @@ func builtin(in Input, text string) Result {
 	if delayed(in.Action) {
 		return result(ReasonExpired, RuleAction, strings.ToLower(strings.TrimSpace(in.Action)), "")
 	}
+	if in.Vendor == "googlegroups" {
+		// Google Groups refuses a post from a non-member, or to a group
+		// that does not exist, in the reader's language only.
+		return result(ReasonRejected, RuleKind, "googlegroups", "a Google group refused the message")
+	}
 	if ev.has(ReasonVacation) && st == "" && rc == "" {
 		return result(ReasonVacation, RulePhrase, ev.words(text, ReasonVacation), "")
 	}
@@ -128,8 +133,10 @@ func qualify(r Reason, cmd string, sr Reason, temporary bool, action string) (Re
 		return ReasonFiltered, "the address was accepted, the message refused: filtered"
 	case r == ReasonHostUnknown && temporary:
 		return ReasonNetworkError, "temporary: a lookup failure, not a missing host"
-	case transient(r) && delayed(action):
-		return ReasonExpired, "given up after retrying"
+	case transient(r) && delayed(action) && sr == ReasonExpired:
+		// Still retrying, and the status says the host never answered:
+		// the words name the symptom, the code the outcome.
+		return ReasonExpired, "delayed, and the status says no answer"
 	}
 	return r, ""
 }

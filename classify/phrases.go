@@ -98,6 +98,8 @@ var phraseTable = map[Reason][]string{
 		"> not found",
 		"account does not exist",
 		"address does not exist",
+		"please check if address is correct", // Trend Micro InterScan
+		"no valid recipients",
 		"address is not in my local list",
 		"address not found",
 		"address unknown",
@@ -787,7 +789,6 @@ var phraseTable = map[Reason][]string{
 		"unknown sender",
 		"sender domain*does not exist",
 		"domain of sender address*does not exist",
-		"due to unexpected volume or user complaints",
 		"sender address is not valid",
 		"absender abgelehnt",
 		"expéditeur refusé",
@@ -842,6 +843,7 @@ var phraseTable = map[Reason][]string{
 		"unresolvable rfc.5321 from domain",
 	},
 	ReasonBlocked: {
+		"to clarify.) (bl)", // "A problem occurred. (Ask your postmaster …) (BL)": a blocklist
 		"said: 550 blocked",
 		"(rbl)",
 		"access denied, banned sending ip",
@@ -1233,6 +1235,7 @@ var phraseTable = map[Reason][]string{
 		"reputation of the sending",
 		"because of its reputation",
 		"!unusual rate of unsolicited mail originating from your ip", // Gmail
+		"!due to unexpected volume or user complaints",                // Yahoo [TSS04]
 	},
 	ReasonNotCompliantRFC: {
 		"this message is not rfc 5322 compliant",
@@ -1372,6 +1375,8 @@ var phraseTable = map[Reason][]string{
 		"磁盘空间不足",
 	},
 	ReasonSystemError: {
+		"!unable to contact ldap server", // qmail-ldap: the cause, whatever the queue did after
+		"duplicated message-id",          // fml: a loop
 		"can't create output",
 		"could not load drd for domain",
 		"?internal error",
@@ -1450,7 +1455,6 @@ var phraseTable = map[Reason][]string{
 		"socket error",
 		"i/o timeout",
 		"io timeout",
-		"bad destination system address",
 		"unsupported mail destination",
 		"forwarded more than the maximum allowed times",
 		"mail forwarding loop",

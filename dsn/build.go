@@ -121,6 +121,15 @@ func (p *parser) finish() {
 		}
 		p.textRecipients(body)
 	}
+	if p.googleGroups(body) {
+		rep.Vendor = "googlegroups"
+	}
+	if rep.Kind == KindBounce || rep.Kind == KindDSN {
+		// The reason may stand anywhere in the notice ("Could not be
+		// delivered because of 550 5.1.1 User unknown. The following
+		// recipients were affected:"): keep it for the classifier.
+		rep.Notice = diagnosticFrom(body)
+	}
 	if len(rep.Recipients) == 0 && (rep.Kind == KindBounce || rep.Kind == KindDSN) {
 		a := p.verpRecipient()
 		if a == "" && !p.excludedAnchor {
@@ -198,6 +207,13 @@ func (p *parser) dsnRecipients(body string) {
 		r.Status = findStatus(f.Get("Status"))
 		r.DiagnosticType, r.Diagnostic = typedValue(strings.Join(f["Diagnostic-Code"], " "))
 		r.Diagnostic = collapseSpace(r.Diagnostic)
+		if r.Diagnostic == "" {
+			// "Status: 4.0.0 (cat.example.net: host name lookup failure)":
+			// the comment is the only reason given.
+			if c := statusComment(f.Get("Status")); c != "" {
+				r.Diagnostic = c
+			}
+		}
 		_, r.RemoteMTA = typedValue(f.Get("Remote-Mta"))
 		r.LastAttempt = parseTime(f.Get("Last-Attempt-Date"))
 		block := recipientBlock(body, p.lowerBody(body), r.FinalRecipient)
@@ -437,4 +453,32 @@ func skipForwardHeader(s string) string {
 		return rest
 	}
 	return s
+}
+
+// statusComment returns the text after the code of a Status field value.
+func statusComment(v string) string {
+	v = strings.TrimSpace(v)
+	code := findStatus(v)
+	if code == "" {
+		return ""
+	}
+	i := strings.Index(v, code)
+	rest := strings.TrimSpace(v[i+len(code):])
+	rest = strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(rest, "("), ")"))
+	return rest
+}
+
+// googleGroups reports whether the bounce is Google Groups refusing a post:
+// its recipients are groups, and the notice, written in the reader's
+// language, links to the group's help.
+func (p *parser) googleGroups(body string) bool {
+	if len(p.rep.Recipients) == 0 {
+		return false
+	}
+	for _, r := range p.rep.Recipients {
+		if !strings.HasSuffix(asciiLower(r.FinalRecipient), "@googlegroups.com") {
+			return false
+		}
+	}
+	return strings.Contains(p.lowerBody(body), "groups.google.com") || strings.Contains(p.lowerBody(body), "googlegroups.com")
 }

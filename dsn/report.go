@@ -45,6 +45,10 @@ type Report struct {
 	Date    time.Time
 	// To is the address the bounce was delivered to (used for VERP).
 	To string
+	// Notice is the human-readable text of a bounce, on one line and at
+	// most 2,000 bytes, without the returned original: where a recipient's
+	// Diagnostic says nothing, the reason may be written there.
+	Notice string
 	// Truncated is set when a limit of Options stopped the parse early; the
 	// result holds what was read before the limit.
 	Truncated bool

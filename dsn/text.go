@@ -196,6 +196,9 @@ func recipientBlock(body, lower, addr string) string {
 		if n >= 30 {
 			break
 		}
+		if n > 0 && isDSNFieldLine(l) && !strings.Contains(asciiLower(l), asciiLower(addr)) {
+			break // the next recipient block of report fields in the text
+		}
 		if n > 0 {
 			// Stop at a line naming another address as a recipient.
 			if hs := findAddrs(l); len(hs) > 0 && !strings.EqualFold(hs[0].addr, addr) && isAnchorLine(l, hs[0]) {
@@ -219,6 +222,14 @@ var commandPhrases = []struct{ phrase, cmd string }{
 	{"helo", "HELO"},
 	{"ehlo", "EHLO"},
 	{"starttls", "STARTTLS"},
+	// Gmail names the SMTP state it was in: "… Header error (state 18)."
+	{"(state 9)", "HELO"},
+	{"(state 12)", "MAIL"},
+	{"(state 13)", "MAIL"},
+	{"(state 14)", "RCPT"},
+	{"(state 15)", "RCPT"},
+	{"(state 17)", "DATA"},
+	{"(state 18)", "DATA"},
 }
 
 // findCommand names the SMTP command the error answered, when the text
@@ -317,4 +328,11 @@ func strongHeaderIn(block string) bool {
 		}
 	}
 	return false
+}
+
+// isDSNFieldLine reports whether a line starts a per-recipient block of
+// RFC 3464 fields written as text.
+func isDSNFieldLine(l string) bool {
+	l = asciiLower(strings.TrimSpace(l))
+	return strings.HasPrefix(l, "final-recipient:") || strings.HasPrefix(l, "original-recipient:")
 }

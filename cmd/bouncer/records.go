@@ -118,6 +118,7 @@ func appendRecords(dst []Record, source string, rep *dsn.Report, err error, c cl
 			Command:        r.Command,
 			FeedbackType:   r.FeedbackType,
 			Vendor:         rep.Vendor,
+			Notice:         rep.Notice,
 		})
 		rec := base
 		rec.Recipient = r.FinalRecipient
