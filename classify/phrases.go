@@ -1235,7 +1235,7 @@ var phraseTable = map[Reason][]string{
 		"reputation of the sending",
 		"because of its reputation",
 		"!unusual rate of unsolicited mail originating from your ip", // Gmail
-		"!due to unexpected volume or user complaints",                // Yahoo [TSS04]
+		"!due to unexpected volume or user complaints",               // Yahoo [TSS04]
 	},
 	ReasonNotCompliantRFC: {
 		"this message is not rfc 5322 compliant",
