@@ -131,6 +131,11 @@ func qualify(r Reason, cmd string, sr Reason, temporary bool, action string) (Re
 		// mailbox exists, or a policy refused): the recipient's side
 		// refused the message. Sisimai's convention: filtered.
 		return ReasonFiltered, "the address was accepted, the message refused: filtered"
+	case r == ReasonExceedLimit && sr == ReasonMesgTooBig, r == ReasonMesgTooBig && sr == ReasonExceedLimit:
+		// "Message size exceeds fixed maximum message size" says only that
+		// it was too big; the status says whose limit: the mailbox's
+		// (X.2.3) or the system's (X.3.4).
+		return sr, "the status says whose size limit"
 	case r == ReasonHostUnknown && temporary:
 		return ReasonNetworkError, "temporary: a lookup failure, not a missing host"
 	case transient(r) && delayed(action) && sr == ReasonExpired:
