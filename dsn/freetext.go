@@ -292,7 +292,7 @@ var bounceSubjects = []string{
 	"message not delivered", "undelivered mail", "error sending", "mail error", "delivery fail",
 	"message delivery", "unzustellbar", "non remis", "non recapitabile", "no entregado", "não entregue",
 	"не доставлено", "недоставленное", "returned", "failure", "failed",
-	"配信エラー", "未達", "エラー", "送信できません", "반송", "전송 실패", "전달 실패", "退信", "退回", "系统退信",
+	"配信エラー", "未達", "エラー", "送信できません", "반송", "전송 실패", "전달 실패", "발송 실패", "退信", "退回", "系统退信",
 }
 
 // bounceBody are lower-case phrases that only bounces contain.
@@ -306,8 +306,9 @@ var bounceBody = []string{
 	"delivery attempts", "retry time", "giving up", "was undeliverable", "delivery problem",
 	"error has occurred while attempting to deliver", "did not reach", "envelope expired", "could not deliver",
 	"unable to be delivered", "message was not sent", "delivery to the following", "not reach the following",
-	"配信できません", "届きませんでした", "送信できませんでした", "宛先不明", "전송되지 못", "전달되지", "반송",
-	"无法投递", "退信", "nicht zugestellt", "unzustellbar", "n'a pas pu être remis", "no se pudo entregar",
+	"配信できません", "届きませんでした", "送信できませんでした", "宛先不明", "配信に失敗", "送信に失敗",
+	"전송되지 못", "전달되지", "반송", "발송되지", "발송 실패", "전송 실패", "전달 실패", "존재하지 않",
+	"无法投递", "退信", "发送失败", "投递失败", "无法送达", "nicht zugestellt", "unzustellbar", "n'a pas pu être remis", "no se pudo entregar",
 	"non è stato possibile", "não foi possível entregar", "не может быть доставлено", "не доставлено",
 }
 
@@ -345,7 +346,14 @@ func (p *parser) looksLikeBounce(body string) bool {
 	lb := p.lowerBody(body)
 	lb = lb[:min(len(lb), 8192)]
 	bodyBounce := containsAny(lb, bounceBody)
+	rawFrom := strings.ToLower(p.top.Get("From"))
+	mailerDaemon := strings.Contains(rawFrom, "mailer-daemon") || strings.Contains(rawFrom, "mailer_daemon") ||
+		strings.Contains(rawFrom, "mail delivery")
 	switch {
+	case mailerDaemon:
+		// Only mail systems write as MAILER-DAEMON (RFC 5321 section
+		// 4.5.5 bounces); whatever the language of the notice.
+		return true
 	case fromDaemon && (subjBounce || bodyBounce):
 		return true
 	case subjBounce && bodyBounce && (p.nullSender() || findStatus(lb) != "" || findReplyCode(lb) != "") &&
