@@ -1,0 +1,53 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/bouncer-dev/bouncer/dsn"
+)
+
+var updateGolden = flag.Bool("update", false, "rewrite ../../testdata/*.golden.jsonl")
+
+// TestGoldenParse runs every sample in ../../testdata through the parse
+// pipeline (dsn.Parse, then classify) and compares the records, with their
+// evidence, to NAME.golden.jsonl beside it: the reason and category a
+// sample gets are pinned down, and a change shows as a diff. Run
+// go test ./cmd/bouncer -run TestGoldenParse -update to rewrite them.
+func TestGoldenParse(t *testing.T) {
+	files, err := filepath.Glob("../../testdata/*.eml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no samples in ../../testdata: %v", err)
+	}
+	enc := jsonEncoder{explain: true}
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".eml")
+		t.Run(name, func(t *testing.T) {
+			fh, err := os.Open(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer fh.Close()
+			rep, perr := dsn.Parse(fh, nil)
+			got := enc.encode(nil, recordsFor(name+".eml", rep, perr, nil))
+			gf := strings.TrimSuffix(f, ".eml") + ".golden.jsonl"
+			if *updateGolden {
+				if err := os.WriteFile(gf, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(gf)
+			if err != nil {
+				t.Fatalf("%v (run go test ./cmd/bouncer -run TestGoldenParse -update)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("parse %s:\ngot:  %s\nwant: %s", name, got, want)
+			}
+		})
+	}
+}
