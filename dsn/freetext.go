@@ -97,6 +97,15 @@ func isAnchorLine(line string, h addrHit) bool {
 	if helpLine(line) && !(before == "" && (after == "" || after == ":")) {
 		return false
 	}
+	if replyCodeBefore(before) {
+		// After a reply code, an address is a recipient only in
+		// Sendmail's own status lines ("554 <user@example.com>...
+		// Remote protocol error") and when the line is not about the
+		// sender; inside a quoted reply ("REPLY:(250 <x@y>... Sender
+		// ok)", "553 5.1.8 <x@y>... Domain of sender address does not
+		// exist") it may name anyone.
+		return sendmailStatusLine(before) && !strings.Contains(asciiLower(line), "sender")
+	}
 	if before == "" || strings.HasSuffix(before, ":") && len(before) < 40 {
 		return true
 	}
@@ -476,6 +485,31 @@ func introducesFailures(line string) bool {
 func (p *parser) nullSender() bool {
 	for _, v := range p.top.Values("Return-Path") {
 		if strings.TrimSpace(v) == "<>" {
+			return true
+		}
+	}
+	return false
+}
+
+// sendmailStatusLine reports whether the text before an address is only a
+// reply code and an optional enhanced status code ("554", "550 5.1.1"), as
+// Sendmail begins its per-recipient status lines.
+func sendmailStatusLine(before string) bool {
+	f := strings.Fields(before)
+	if len(f) == 0 || len(f) > 2 || len(f[0]) != 3 || !isDigit(f[0][0]) || !isDigit(f[0][1]) || !isDigit(f[0][2]) {
+		return false
+	}
+	return len(f) == 1 || findStatus(f[1]) == f[1]
+}
+
+// replyCodeBefore reports whether the text before an address ends with a
+// server's reply: a three-digit code among its last three words ("452
+// 4.4.5 <x@y>", "550 RCPT <x@y>").
+func replyCodeBefore(before string) bool {
+	f := strings.FieldsFunc(before, func(r rune) bool { return r == ' ' || r == '\t' || r == ':' || r == '(' || r == '[' })
+	for i := len(f) - 1; i >= 0 && i >= len(f)-3; i-- {
+		w := f[i]
+		if len(w) == 3 && (w[0] == '2' || w[0] == '4' || w[0] == '5') && isDigit(w[1]) && isDigit(w[2]) {
 			return true
 		}
 	}

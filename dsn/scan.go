@@ -263,7 +263,7 @@ func findReplyCode(s string) string {
 		if s[i+1] > '5' {
 			continue
 		}
-		if replyContext(s[:i]) {
+		if replyContext(s[:i], c) {
 			return s[i : i+3]
 		}
 	}
@@ -272,7 +272,7 @@ func findReplyCode(s string) string {
 
 // replyContext reports whether the text before a three-digit number makes
 // it a reply code.
-func replyContext(before string) bool {
+func replyContext(before string, class byte) bool {
 	if n := len(before); n > 0 && (before[n-1] == '(' || before[n-1] == '[' || before[n-1] == '<') {
 		return true
 	}
@@ -283,6 +283,10 @@ func replyContext(before string) bool {
 		j--
 	}
 	if j == 0 || before[j-1] == '\n' {
+		return true
+	}
+	if class != '2' && strings.ContainsRune(before[j:], ':') {
+		// "Reason: 550 …", in any language before the colon.
 		return true
 	}
 	w := strings.ToLower(before[max(0, j-12):j])
