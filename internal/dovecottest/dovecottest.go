@@ -59,7 +59,7 @@ type Server struct {
 	seq     atomic.Uint64
 }
 
-// Available reports whether dovecot and doveadm are on PATH.
+// Available reports whether dovecot, doveadm and openssl are on PATH.
 func Available() bool {
 	for _, name := range []string{"dovecot", "doveadm", "openssl"} {
 		if _, err := exec.LookPath(name); err != nil {
