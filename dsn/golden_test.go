@@ -96,3 +96,41 @@ func TestGolden(t *testing.T) {
 		})
 	}
 }
+
+// TestQuirksNameSamples checks the promise of the package doc: every
+// QUIRK comment names the sample in ../testdata that needs it, and the
+// sample exists.
+func TestQuirksNameSamples(t *testing.T) {
+	files, _ := filepath.Glob("*.go")
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(string(b), "\n")
+		for i, l := range lines {
+			if !strings.Contains(l, "QUIRK:") {
+				continue
+			}
+			// The comment runs on until a line that is not a comment.
+			var c strings.Builder
+			for j := i; j < len(lines) && strings.HasPrefix(strings.TrimSpace(lines[j]), "//"); j++ {
+				c.WriteString(lines[j])
+			}
+			text := c.String()
+			k := strings.Index(text, ".eml")
+			if k < 0 {
+				t.Errorf("%s:%d: QUIRK names no sample", f, i+1)
+				continue
+			}
+			start := strings.LastIndexAny(text[:k], " (/\t") + 1
+			name := text[start : k+4]
+			if _, err := os.Stat(filepath.Join("../testdata", name)); err != nil {
+				t.Errorf("%s:%d: QUIRK names %s, which is not in ../testdata", f, i+1, name)
+			}
+		}
+	}
+}

@@ -14,7 +14,8 @@ import (
 // base64 with junk between its characters, still decode.
 //
 // QUIRK: Japanese notices put raw ISO-2022-JP escapes in quoted-printable
-// bodies, which mime/quotedprintable refuses.
+// bodies, which mime/quotedprintable refuses
+// (testdata/synthetic-ja-qp-raw-iso2022jp.eml).
 func transferDecoder(cte string, r io.Reader) io.Reader {
 	switch strings.ToLower(strings.TrimSpace(cte)) {
 	case "quoted-printable":
