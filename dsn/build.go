@@ -254,16 +254,10 @@ func (p *parser) fillFromText(r *Recipient, block, body string) {
 		}
 	}
 	if r.ReplyCode == "" {
-		r.ReplyCode = findReplyCode(r.Diagnostic)
-		if r.ReplyCode == "" {
-			r.ReplyCode = findReplyCode(block)
-		}
+		r.ReplyCode = firstFound(findReplyCode, r.Diagnostic, block)
 	}
 	if r.Command == "" {
-		r.Command = findCommand(block)
-		if r.Command == "" {
-			r.Command = findCommand(r.Diagnostic)
-		}
+		r.Command = firstFound(findCommand, block, r.Diagnostic)
 	}
 	if r.RemoteMTA == "" {
 		r.RemoteMTA = findRemoteHost(block)
@@ -274,6 +268,17 @@ func (p *parser) fillFromText(r *Recipient, block, body string) {
 			r.Action = "delayed"
 		}
 	}
+}
+
+// firstFound returns what find finds in the first text where it finds
+// something.
+func firstFound(find func(string) string, texts ...string) string {
+	for _, t := range texts {
+		if v := find(t); v != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 func firstWord(s string) string {

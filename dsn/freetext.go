@@ -144,16 +144,9 @@ func (p *parser) textRecipients(body string) {
 	anyAnchored := false
 	var selfListed []string // excluded addresses listed as failed
 	prevLine := ""
-	off := 0
-	for off < len(body) {
-		end := strings.IndexByte(body[off:], '\n')
-		if end < 0 {
-			end = len(body)
-		} else {
-			end += off
-		}
-		line := body[off:end]
-		off = end + 1
+	for off := 0; off < len(body); {
+		var line string
+		line, off = nextLine(body, off)
 		prev := prevLine
 		if strings.TrimSpace(line) != "" {
 			prevLine = line

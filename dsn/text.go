@@ -39,19 +39,13 @@ var originalMarkers = []string{
 // splitOriginal cuts a notice into the notice proper and the inline copy
 // of the returned original (its header first), when there is one.
 func splitOriginal(s string) (notice, original string) {
-	off := 0
-	for off < len(s) {
-		end := strings.IndexByte(s[off:], '\n')
-		if end < 0 {
-			end = len(s)
-		} else {
-			end += off
-		}
-		line := strings.TrimLeft(s[off:end], " \t-=*[<")
+	for off := 0; off < len(s); {
+		raw, next := nextLine(s, off)
+		line := strings.TrimLeft(raw, " \t-=*[<")
 		if len(line) >= 2 && len(line) < 200 && isMarkerLine(line) {
-			return s[:off], strings.TrimLeft(s[min(end+1, len(s)):], " \t\n")
+			return s[:off], strings.TrimLeft(s[next:], " \t\n")
 		}
-		off = end + 1
+		off = next
 	}
 	// Without a marker, a block of header lines after a blank line starts
 	// the original.
@@ -116,40 +110,27 @@ func isHeaderLine(l string) bool {
 // headerBlockStart finds, after a blank line, three consecutive lines that
 // look like message header fields.
 func headerBlockStart(s string) int {
-	off := 0
 	prevBlank := true
-	for off < len(s) {
-		end := strings.IndexByte(s[off:], '\n')
-		if end < 0 {
-			end = len(s)
-		} else {
-			end += off
-		}
-		line := s[off:end]
+	for off := 0; off < len(s); {
+		line, next := nextLine(s, off)
 		if prevBlank && off > 0 && isHeaderLine(line) {
 			n := 0
 			o2 := off
 			for o2 < len(s) && n < 3 {
-				e2 := strings.IndexByte(s[o2:], '\n')
-				if e2 < 0 {
-					e2 = len(s)
-				} else {
-					e2 += o2
-				}
-				l := s[o2:e2]
+				l, n2 := nextLine(s, o2)
 				if isHeaderLine(l) {
 					n++
 				} else if !(len(l) > 0 && (l[0] == ' ' || l[0] == '\t')) && !strings.Contains(l[:min(len(l), 40)], ": ") {
 					break
 				}
-				o2 = e2 + 1
+				o2 = n2
 			}
 			if n >= 3 && strongHeaderIn(s[off:o2]) {
 				return off
 			}
 		}
 		prevBlank = strings.TrimSpace(line) == ""
-		off = end + 1
+		off = next
 	}
 	return -1
 }
@@ -335,4 +316,14 @@ func strongHeaderIn(block string) bool {
 func isDSNFieldLine(l string) bool {
 	l = asciiLower(strings.TrimSpace(l))
 	return strings.HasPrefix(l, "final-recipient:") || strings.HasPrefix(l, "original-recipient:")
+}
+
+// nextLine returns the line of s that starts at off, without its newline,
+// and the offset of the next line.
+func nextLine(s string, off int) (line string, next int) {
+	end := strings.IndexByte(s[off:], '\n')
+	if end < 0 {
+		return s[off:], len(s)
+	}
+	return s[off : off+end], off + end + 1
 }

@@ -106,20 +106,20 @@ func WriteCSV(w io.Writer, f Format, entries []Entry) error {
 	case FormatGeneric:
 		header = []string{"email", "category", "reason", "status", "reply_code", "diagnostic", "bounces", "first_bounce", "last_bounce"}
 		row = func(e Entry) []string {
-			return []string{e.Address, safe(string(e.Category)), safe(string(e.Reason)), safe(e.Status),
-				safe(e.ReplyCode), safe(oneLine(e.Diagnostic)), strconv.Itoa(e.Bounces),
+			return []string{e.Address, DefuseFormula(string(e.Category)), DefuseFormula(string(e.Reason)), DefuseFormula(e.Status),
+				DefuseFormula(e.ReplyCode), DefuseFormula(oneLine(e.Diagnostic)), strconv.Itoa(e.Bounces),
 				rfc3339(e.FirstBounce), rfc3339(e.LastBounce)}
 		}
 	case FormatListmonk:
 		header = []string{"email", "name", "attributes"}
 		row = func(e Entry) []string {
-			return []string{e.Address, safe(localPart(e.Address)), listmonkAttributes(e)}
+			return []string{e.Address, DefuseFormula(localPart(e.Address)), listmonkAttributes(e)}
 		}
 	case FormatMailchimp:
 		header = []string{"Email Address", "Reason", "Category", "Status", "Diagnostic", "Last Bounce"}
 		row = func(e Entry) []string {
-			return []string{e.Address, safe(string(e.Reason)), safe(string(e.Category)), safe(e.Status),
-				safe(oneLine(e.Diagnostic)), rfc3339(e.LastBounce)}
+			return []string{e.Address, DefuseFormula(string(e.Reason)), DefuseFormula(string(e.Category)), DefuseFormula(e.Status),
+				DefuseFormula(oneLine(e.Diagnostic)), rfc3339(e.LastBounce)}
 		}
 	case FormatMautic:
 		header = []string{"email", "doNotEmail"}
@@ -188,10 +188,11 @@ func localPart(addr string) string {
 	return addr
 }
 
-// safe neutralises a cell against spreadsheet formula injection (OWASP
-// "CSV Injection"): a leading "=", "+", "-", "@", tab or carriage return gets
-// a "'" before it, which spreadsheets take as "this is text".
-func safe(s string) string {
+// DefuseFormula neutralises a CSV cell against spreadsheet formula
+// injection (OWASP "CSV Injection"): a leading "=", "+", "-", "@", tab or
+// carriage return gets a "'" before it, which spreadsheets take as "this is
+// text".
+func DefuseFormula(s string) string {
 	if s == "" {
 		return s
 	}

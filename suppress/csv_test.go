@@ -139,8 +139,8 @@ func TestWriteCSVFormulaInjection(t *testing.T) {
 		{"", ""},
 	}
 	for _, tt := range tests {
-		if got := safe(tt.in); got != tt.want {
-			t.Errorf("safe(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := DefuseFormula(tt.in); got != tt.want {
+			t.Errorf("DefuseFormula(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/bouncer-dev/bouncer/classify"
+	"github.com/bouncer-dev/bouncer/suppress"
 )
 
 // Output field names, in order. The evidence field follows them with
@@ -227,7 +228,7 @@ func (e *csvEncoder) encode(dst []byte, recs []Record) []byte {
 				s = strings.ToValidUTF8(s, "\uFFFD")
 			}
 			if remoteField[j] {
-				s = defuseFormula(s)
+				s = suppress.DefuseFormula(s)
 			}
 			e.row = append(e.row, s)
 		}
@@ -237,17 +238,4 @@ func (e *csvEncoder) encode(dst []byte, recs []Record) []byte {
 	dst = append(dst, e.buf.Bytes()...)
 	e.buf.Reset()
 	return dst
-}
-
-// defuseFormula prefixes "'" to a cell that a spreadsheet would run as a
-// formula (OWASP CSV injection: =, +, -, @, tab, carriage return).
-func defuseFormula(s string) string {
-	if s == "" {
-		return s
-	}
-	switch s[0] {
-	case '=', '+', '-', '@', '\t', '\r':
-		return "'" + s
-	}
-	return s
 }
