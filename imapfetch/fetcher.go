@@ -323,8 +323,9 @@ func (f *Fetcher) pass(ctx context.Context, s *session, state State, h Handler, 
 
 // listed is a message found by list.
 type listed struct {
-	uid  imap.UID
-	size int64
+	uid      imap.UID
+	size     int64
+	internal time.Time // INTERNALDATE: when the server received it
 }
 
 // list returns the UIDs above last with their sizes, in UID order.
@@ -336,7 +337,7 @@ func (f *Fetcher) list(s *session, last uint32) ([]listed, error) {
 	defer s.disarm()
 	// "UID FETCH N:*" also matches the highest UID when it is below N
 	// (RFC 3501 section 6.4.8): filter below.
-	cmd := s.c.Fetch(imap.UIDSet{{Start: imap.UID(last + 1), Stop: 0}}, &imap.FetchOptions{UID: true, RFC822Size: true})
+	cmd := s.c.Fetch(imap.UIDSet{{Start: imap.UID(last + 1), Stop: 0}}, &imap.FetchOptions{UID: true, RFC822Size: true, InternalDate: true})
 	var out []listed
 	for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
 		buf, err := msg.Collect() // UID and size only: no body
@@ -346,7 +347,7 @@ func (f *Fetcher) list(s *session, last uint32) ([]listed, error) {
 		}
 		s.arm()
 		if uint32(buf.UID) > last {
-			out = append(out, listed{uid: buf.UID, size: buf.RFC822Size})
+			out = append(out, listed{uid: buf.UID, size: buf.RFC822Size, internal: buf.InternalDate})
 		}
 	}
 	if err := cmd.Close(); err != nil {
@@ -362,9 +363,11 @@ func (f *Fetcher) list(s *session, last uint32) ([]listed, error) {
 // FailedMailbox, after reading the rest of the batch.
 func (f *Fetcher) fetchBatch(ctx context.Context, s *session, batch []listed, h Handler, st *Stats) error {
 	sizes := make(map[imap.UID]int64, len(batch))
+	received := make(map[imap.UID]time.Time, len(batch))
 	var set imap.UIDSet
 	for _, m := range batch {
 		sizes[m.uid] = m.size
+		received[m.uid] = m.internal
 		set.AddNum(m.uid)
 	}
 	section := &imap.FetchItemBodySection{Peek: true}
@@ -395,6 +398,7 @@ func (f *Fetcher) fetchBatch(ctx context.Context, s *session, batch []listed, h 
 					UIDValidity: s.uidValidity,
 					UID:         uint32(uid),
 					Size:        size,
+					Received:    received[uid],
 					Truncated:   max > 0 && size > max,
 				}
 				outcome, complete, err := f.handle(ctx, s, m, item.Literal, h, st)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"time"
 )
 
 // Message is one message handed to a Handler.
@@ -13,6 +14,9 @@ type Message struct {
 	UID         uint32
 	// Size is the full size of the message on the server (RFC822.SIZE).
 	Size int64
+	// Received is the message's INTERNALDATE (RFC 3501 section 2.3.3):
+	// when the server received it. Zero when the server gave none.
+	Received time.Time
 	// Body streams the raw message (RFC 5322), at most
 	// Options.MaxMessageBytes of it. It is valid only during the Handler
 	// call. A read error other than io.EOF (io.ErrUnexpectedEOF when the

@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"embed"
 	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
+	bouncer "github.com/bouncer-dev/bouncer"
 	"io"
 	"io/fs"
 	"log"
@@ -29,10 +29,9 @@ import (
 	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
 )
 
-// demoSamples are the messages of the demo mailbox (see demodata/README.md).
-//
-//go:embed demodata
-var demoSamples embed.FS
+// demoSamples are the messages of the demo mailbox: the samples in the
+// repository's testdata folder (see testdata/README.md).
+var demoSamples = bouncer.Samples
 
 // demoUser is the login of the demo mailbox.
 const demoUser = "bounce"
@@ -185,7 +184,10 @@ func startDemoServer(dir string) (*demoServer, error) {
 		return nil, err
 	}
 	for _, msg := range samples {
-		if _, err := d.user.Append("INBOX", bytes.NewReader(msg), &imap.AppendOptions{}); err != nil {
+		// As a mail server stores them: CRLF line endings (RFC 5322
+		// section 2.1), and a fixed arrival time so that demos agree.
+		opts := &imap.AppendOptions{Time: demoReceived}
+		if _, err := d.user.Append("INBOX", bytes.NewReader(crlf(msg)), opts); err != nil {
 			return nil, fmt.Errorf("load the samples: %w", err)
 		}
 	}
@@ -224,7 +226,7 @@ func (d *demoServer) close() {
 
 // loadDemoSamples returns the embedded sample messages, in name order.
 func loadDemoSamples() ([][]byte, error) {
-	entries, err := fs.ReadDir(demoSamples, "demodata")
+	entries, err := fs.ReadDir(demoSamples, "testdata")
 	if err != nil {
 		return nil, err
 	}
@@ -237,11 +239,28 @@ func loadDemoSamples() ([][]byte, error) {
 	slices.Sort(names)
 	var out [][]byte
 	for _, n := range names {
-		b, err := demoSamples.ReadFile(path.Join("demodata", n))
+		b, err := demoSamples.ReadFile(path.Join("testdata", n))
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, b)
 	}
 	return out, nil
+}
+
+// demoReceived is the arrival time of the demo's messages: the INTERNALDATE
+// that dates a sample without a Date field.
+var demoReceived = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// crlf rewrites LF and bare CR line endings as CRLF, and drops the mbox
+// "From " line some samples start with, as a delivery agent would.
+func crlf(b []byte) []byte {
+	if bytes.HasPrefix(b, []byte("From ")) {
+		if i := bytes.IndexAny(b, "\r\n"); i >= 0 {
+			b = bytes.TrimLeft(b[i:], "\r\n")
+		}
+	}
+	b = bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n"))
+	b = bytes.ReplaceAll(b, []byte("\r"), []byte("\n"))
+	return bytes.ReplaceAll(b, []byte("\n"), []byte("\r\n"))
 }

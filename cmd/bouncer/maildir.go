@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -74,7 +75,7 @@ func (p *processor) maildirPass(ctx context.Context, dir string, cfg *runConfig)
 			if err != nil {
 				return fmt.Errorf("maildir: %w", err)
 			}
-			outcome, err := p.process(ctx, f, "", 0, 0)
+			outcome, err := p.process(ctx, f, "", 0, 0, maildirReceived(e))
 			f.Close()
 			if err != nil {
 				return fmt.Errorf("maildir: %s: %w", path, err)
@@ -146,4 +147,20 @@ func withSeenFlag(name string) string {
 	b := []byte(flags + "S")
 	slices.Sort(b)
 	return base + ":2," + string(b)
+}
+
+// maildirReceived returns when a Maildir message was delivered: the time at
+// the start of its file name ("1700000000.M1P2.host", the Maildir
+// convention), else the file's modification time.
+func maildirReceived(e fs.DirEntry) time.Time {
+	name := e.Name()
+	if i := strings.IndexByte(name, '.'); i > 0 {
+		if sec, err := strconv.ParseInt(name[:i], 10, 64); err == nil && sec > 0 {
+			return time.Unix(sec, 0).UTC()
+		}
+	}
+	if fi, err := e.Info(); err == nil {
+		return fi.ModTime().UTC()
+	}
+	return time.Time{}
 }

@@ -572,7 +572,7 @@ func (p *processor) runIMAP(ctx context.Context, cfg *runConfig) error {
 		state.afterSave = p.flushPass
 	}
 	h := func(ctx context.Context, m *imapfetch.Message) (imapfetch.Outcome, error) {
-		out, err := p.process(ctx, m.Body, key, m.UIDValidity, m.UID)
+		out, err := p.process(ctx, m.Body, key, m.UIDValidity, m.UID, m.Received)
 		if err != nil {
 			return 0, err
 		}
@@ -647,7 +647,7 @@ const headKeep = 64 << 10
 // it with its events in one transaction. It returns the outcome stored. An
 // error means nothing was recorded: the message could not be read whole, or
 // the state failed.
-func (p *processor) process(ctx context.Context, body io.Reader, mailbox string, uidValidity, uid uint32) (suppress.Outcome, error) {
+func (p *processor) process(ctx context.Context, body io.Reader, mailbox string, uidValidity, uid uint32, received time.Time) (suppress.Outcome, error) {
 	h := sha256.New()
 	head := &capWriter{max: headKeep}
 	tr := &trackReader{r: body}
@@ -675,6 +675,11 @@ func (p *processor) process(ctx context.Context, body io.Reader, mailbox string,
 		if m.Date.IsZero() {
 			m.Date = rep.ArrivalDate
 		}
+	}
+	if m.Date.IsZero() {
+		// A bounce with no Date: when the mailbox received it, which is
+		// as much the bounce's own as its header (never the clock).
+		m.Date = received
 	}
 	failure, unusable := false, false
 	if rep != nil && !malformed {
