@@ -13,6 +13,7 @@ import (
 // readTopHeader fills what the bounce's own header tells.
 func (p *parser) readTopHeader() {
 	h := p.top
+	p.rep.MessageID = strings.Trim(strings.TrimSpace(h.Get("Message-Id")), "<>")
 	p.rep.Subject = headerText(h, "Subject")
 	p.rep.From = headerAddr(h, "From")
 	p.rep.To = headerAddr(h, "To")

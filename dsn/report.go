@@ -39,10 +39,11 @@ type Report struct {
 	ArrivalDate time.Time
 	Recipients  []Recipient
 	Original    Original
-	// Subject, From and Date are those of the bounce itself.
-	Subject string
-	From    string
-	Date    time.Time
+	// MessageID, Subject, From and Date are those of the bounce itself.
+	MessageID string
+	Subject   string
+	From      string
+	Date      time.Time
 	// To is the address the bounce was delivered to (used for VERP).
 	To string
 	// Notice is the human-readable text of a bounce, on one line and at

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -10,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/mail"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -639,19 +637,14 @@ type runStats struct {
 	events       map[classify.Category]int
 }
 
-// headKeep is how much of the start of a message is kept to read the
-// bounce's own Message-ID.
-const headKeep = 64 << 10
-
 // process reads one message from body, parses and classifies it, and records
 // it with its events in one transaction. It returns the outcome stored. An
 // error means nothing was recorded: the message could not be read whole, or
 // the state failed.
 func (p *processor) process(ctx context.Context, body io.Reader, mailbox string, uidValidity, uid uint32, received time.Time) (suppress.Outcome, error) {
 	h := sha256.New()
-	head := &capWriter{max: headKeep}
 	tr := &trackReader{r: body}
-	tee := io.TeeReader(tr, io.MultiWriter(h, head))
+	tee := io.TeeReader(tr, h)
 	rep, perr := safeParse(nil, tee, p.dsnOpts)
 	// The hash covers the whole message, whatever the parser read.
 	if _, err := io.Copy(io.Discard, tee); err != nil && tr.err == nil {
@@ -666,11 +659,11 @@ func (p *processor) process(ctx context.Context, body io.Reader, mailbox string,
 		UIDValidity: uidValidity,
 		UID:         uid,
 		Hash:        hex.EncodeToString(h.Sum(nil)),
-		MessageID:   messageID(head.buf.Bytes()),
 		Source:      p.source,
 	}
 	malformed := perr != nil && !errors.Is(perr, dsn.ErrCharset) && !errors.Is(perr, dsn.ErrLimit)
 	if rep != nil {
+		m.MessageID = rep.MessageID
 		m.Date = rep.Date
 		if m.Date.IsZero() {
 			m.Date = rep.ArrivalDate
@@ -801,29 +794,6 @@ func (p *processor) flushPass(ctx context.Context) {
 	if dirty && p.afterPass != nil {
 		p.afterPass(ctx)
 	}
-}
-
-// messageID returns the Message-ID of the message whose start is head, or
-// "" when its header cannot be read.
-func messageID(head []byte) string {
-	msg, err := mail.ReadMessage(bytes.NewReader(head))
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(msg.Header.Get("Message-Id"))
-}
-
-// capWriter keeps the first max bytes written to it and drops the rest.
-type capWriter struct {
-	buf bytes.Buffer
-	max int
-}
-
-func (w *capWriter) Write(p []byte) (int, error) {
-	if room := w.max - w.buf.Len(); room > 0 {
-		w.buf.Write(p[:min(room, len(p))])
-	}
-	return len(p), nil
 }
 
 // summary prints what the run did.
