@@ -159,6 +159,8 @@ func orangeCode(s string) (Reason, string) {
 	}
 	code := s[i+1 : i+4]
 	switch {
+	case code == "104":
+		return ReasonTooManyConn, s[:i+4] // "Too many connections, slow down"
 	case code[0] == '1', code == "510":
 		return ReasonBlocked, s[:i+4]
 	case code == "416" || code == "418":

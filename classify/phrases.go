@@ -83,6 +83,7 @@ var reasonOrder = []Reason{
 	ReasonNetworkError,
 	ReasonMailerError,
 	ReasonSyntaxError,
+	ReasonOnHold,
 	sigRefused,
 	ReasonVacation,
 	sigBoilerplate,
@@ -357,6 +358,12 @@ var phraseTable = map[Reason][]string{
 	},
 	ReasonFiltered: {
 		"because the recipient is only accepting mail from specific email addresses",
+		"refused by recipient's settings", // au (KDDI), docomo: the subscriber's own reception settings
+		"!envelope blocked - user entry",  // Mimecast: on the recipient's personal block list
+		"by the recipient's settings",
+		"recipient's reception settings",
+		"受信拒否設定",
+		"受信拒否",
 		"bounced address",
 		"due to extended inactivity new mail is not currently being accepted for this mailbox",
 		"has restricted sms e-mail",
@@ -391,6 +398,7 @@ var phraseTable = map[Reason][]string{
 	},
 	ReasonMailboxFull: {
 		"account disabled temporarly for exceeding receiving limits",
+		"mailbox size limit", // "exceeded mailbox size limit" (NetEase, Coremail)
 		"account is exceeding their quota",
 		"account is over quota",
 		"account is temporarily over quota",
@@ -461,6 +469,12 @@ var phraseTable = map[Reason][]string{
 		// Spanish
 		"buzón lleno",
 		"buzon lleno",
+		"buzón*lleno",
+		"buzon*lleno",
+		"cuota excedida",
+		"excede la cuota",
+		"excedido la cuota",
+		"supera la cuota",
 		"buzón está lleno",
 		"buzon esta lleno",
 		"cuota excedida",
@@ -1546,6 +1560,16 @@ var phraseTable = map[Reason][]string{
 		"parameter not implemented",
 		"invalid command",
 		"line too long",
+	},
+	// Greylisting: the receiver defers a first attempt on purpose; the
+	// outcome is not decided yet.
+	ReasonOnHold: {
+		"greylist",
+		"graylist",
+		"grey-list",
+		"gray-list",
+		"grey listed",
+		"gray listed",
 	},
 	ReasonVacation: {
 		"i am away",

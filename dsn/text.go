@@ -164,7 +164,10 @@ func recipientBlock(body, lower, addr string) string {
 				pl := body[prev : st-1]
 				tp := strings.TrimSpace(pl)
 				if tp == "" || strings.IndexByte(pl, '@') >= 0 || strings.HasSuffix(tp, ":") ||
-					strings.ContainsAny(tp[:1], "-=*#") || introducesFailures(pl) {
+					strings.ContainsAny(tp[:1], "-=*#") || introducesFailures(pl) ||
+					indent(pl) > indent(line) {
+					// A more indented line above belongs to the recipient
+					// before (Exim: "  a@x\n    retry timeout exceeded\n  b@y").
 					break
 				}
 				st = prev
@@ -326,4 +329,9 @@ func nextLine(s string, off int) (line string, next int) {
 		return s[off:], len(s)
 	}
 	return s[off : off+end], off + end + 1
+}
+
+// indent returns the width of the leading white space of a line.
+func indent(l string) int {
+	return len(l) - len(strings.TrimLeft(l, " \t"))
 }
