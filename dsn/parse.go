@@ -104,9 +104,8 @@ type parser struct {
 
 	parts int
 
-	notice     []byte // human-readable text (UTF-8, LF)
-	html       []byte // text/html, used when there is no plain text
-	noticeFull bool
+	notice []byte // human-readable text (UTF-8, LF)
+	html   []byte // text/html, used when there is no plain text
 
 	listNotice bool // a mailing-list manager's refusal
 	// excludedAnchor: the text named an excluded address (the sender) as
@@ -176,19 +175,6 @@ func (l *limitReader) Read(b []byte) (int, error) {
 	n, err := l.r.Read(b)
 	l.n -= int64(n)
 	return n, err
-}
-
-// readHeaderFrom reads a header section of at most MaxHeaderBytes from r,
-// which is not used again.
-func (p *parser) readHeaderFrom(r io.Reader) (message.Header, error) {
-	lim := &limitReader{r: r, n: int64(p.opts.MaxHeaderBytes)}
-	br := getReader(lim, 4096)
-	defer putReader(br)
-	h, err := textproto.ReadHeader(br)
-	if lim.n <= 0 {
-		p.addErr(fmt.Errorf("%w: header larger than %d bytes", ErrLimit, p.opts.MaxHeaderBytes))
-	}
-	return message.Header{Header: h}, err
 }
 
 // Pools of bufio.Readers: a batch parses many small messages, and their

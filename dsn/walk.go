@@ -113,7 +113,6 @@ func (p *parser) text(h message.Header, body io.Reader, mt string) error {
 	}
 	room := p.opts.MaxTextBytes - len(p.notice) - len(p.html)
 	if room <= 0 {
-		p.noticeFull = true
 		return nil
 	}
 	r := p.decode(h, body)
@@ -127,9 +126,6 @@ func (p *parser) text(h message.Header, body io.Reader, mt string) error {
 	all, err := readUpTo(r, *dst, start+room)
 	*dst = all[:start]
 	b := all[start:]
-	if len(b) >= room {
-		p.noticeFull = true
-	}
 	b = p.toUTF8(b, h)
 	if !utf8.Valid(b) {
 		b = bytes.ToValidUTF8(b, []byte("\uFFFD"))
