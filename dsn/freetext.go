@@ -4,8 +4,14 @@ import (
 	"strings"
 )
 
+// daemonLocals are the local parts that mail systems write bounces from.
+var daemonLocals = map[string]bool{
+	"postmaster": true, "mailer-daemon": true, "mailer_daemon": true, "mailerdaemon": true,
+	"mail-daemon": true, "maildaemon": true, "mdaemon": true, "double-bounce": true,
+}
+
 // excludedLocals are local parts that are never a failed recipient: they
-// are the systems that write bounces.
+// are the systems that write bounces, and the no-reply senders.
 var excludedLocals = map[string]bool{
 	"postmaster": true, "mailer-daemon": true, "mailer_daemon": true, "mailerdaemon": true,
 	"mail-daemon": true, "maildaemon": true, "mdaemon": true, "noreply": true, "no-reply": true,
@@ -106,7 +112,7 @@ func isAnchorLine(line string, h addrHit) bool {
 		// exist") it may name anyone.
 		return sendmailStatusLine(before) && !strings.Contains(asciiLower(line), "sender")
 	}
-	if before == "" || strings.HasSuffix(before, ":") && len(before) < 40 {
+	if before == "" {
 		return true
 	}
 	for _, w := range recipientWords {
@@ -328,7 +334,13 @@ func (p *parser) looksLikeBounce(body string) bool {
 	fromDaemon := false
 	if at := strings.IndexByte(from, '@'); at > 0 {
 		l := from[:at]
-		fromDaemon = excludedLocals[l] || strings.Contains(l, "mailer-daemon") || strings.Contains(l, "postmaster")
+		fromDaemon = daemonLocals[l] || strings.Contains(l, "mailer-daemon") || strings.Contains(l, "postmaster")
+		if (l == "no-reply" || l == "noreply") && (p.nullSender() || p.top.Get("Return-Path") == "") {
+			// QUIRK: au (KDDI) notices come from no-reply@…, with the
+			// null sender of a bounce (testdata/lhost-kddi-01.eml);
+			// newsletters and spam from no-reply@ carry a return path.
+			fromDaemon = true
+		}
 	}
 	if !fromDaemon {
 		fromDaemon = containsAny(strings.ToLower(p.top.Get("From")), daemonNames)
@@ -358,7 +370,8 @@ func (p *parser) looksLikeBounce(body string) bool {
 		return true
 	case fromDaemon && (subjBounce || bodyBounce):
 		return true
-	case subjBounce && bodyBounce && (p.nullSender() || findStatus(lb) != "" || findReplyCode(lb) != "") &&
+	case subjBounce && bodyBounce &&
+		(p.nullSender() || p.top.Get("Return-Path") == "" && (findStatus(lb) != "" || findReplyCode(lb) != "")) &&
 		!strings.HasPrefix(subj, "re:") && !strings.HasPrefix(subj, "fwd:") && !strings.HasPrefix(subj, "fw:"):
 		// Not from a daemon: only with a machine's marks (a null
 		// envelope sender, or SMTP codes), and never a human's reply.

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"unicode"
+
 	"golang.org/x/text/encoding/japanese"
 	"golang.org/x/text/encoding/korean"
 	"golang.org/x/text/encoding/simplifiedchinese"
@@ -143,6 +145,13 @@ func findAddrs(s string) []addrHit {
 		// "宛先user@example.jp"): ASCII addresses don't take it in
 		// (testdata/lhost-googlegroups-13.eml).
 		if k := lastNonASCII(local); k >= 0 && k < len(local)-1 && isASCII(local[k+1:]) && isASCII(domain) {
+			if r, _ := utf8.DecodeLastRuneInString(local[:k+1]); !unicode.Is(unicode.Latin, r) && !unicode.Is(unicode.Cyrillic, r) && !unicode.Is(unicode.Greek, r) {
+				local = local[k+1:]
+			}
+		}
+		// A URL's path or query is not part of an address
+		// ("https://example.com/confirm?id=user@example.org").
+		if k := strings.LastIndexAny(local, "/?&#"); k >= 0 && !strings.HasPrefix(local, "=?") {
 			local = local[k+1:]
 		}
 		// Drop a leading "mailto:"-like prefix glued to the local part.
