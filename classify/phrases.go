@@ -398,7 +398,7 @@ var phraseTable = map[Reason][]string{
 	},
 	ReasonMailboxFull: {
 		"account disabled temporarly for exceeding receiving limits",
-		"mailbox size limit", // "exceeded mailbox size limit" (NetEase, Coremail)
+		"?mailbox size limit", // "exceeded mailbox size limit" (NetEase, Coremail); a 5.2.3 says message size
 		"account is exceeding their quota",
 		"account is over quota",
 		"account is temporarily over quota",
@@ -1104,6 +1104,8 @@ var phraseTable = map[Reason][]string{
 		"inappropriate words or content",
 	},
 	ReasonVirusDetected: {
+		"- infected:", // amavis: "554 5.7.0 Reject, id=… - INFECTED: Eicar-Signature"
+		"|infected:",
 		"?|virus|",
 		"virus detected",
 		"virus found",
@@ -1127,6 +1129,10 @@ var phraseTable = map[Reason][]string{
 		"your message was infected with a virus",
 	},
 	ReasonSpeeding: {
+		"due to rate limit",
+		"rate limited",
+		"rate-limited",
+		"rate limiting",
 		"receiving mail at a rate that prevents additional messages",
 		"has sent to too many recipients",
 		"sending quota exceeded",
@@ -1389,6 +1395,11 @@ var phraseTable = map[Reason][]string{
 		"磁盘空间不足",
 	},
 	ReasonSystemError: {
+		// A loop the receiving system made (taxonomy: systemerror); a
+		// routing loop on the way (hop counts) is a networkerror below.
+		"mail forwarding loop",
+		"?mail loop", // also in "this could indicate a mail loop" after a routing loop
+		"loops back to myself",
 		"!unable to contact ldap server", // qmail-ldap: the cause, whatever the queue did after
 		"duplicated message-id",          // fml: a loop
 		"can't create output",
@@ -1444,6 +1455,11 @@ var phraseTable = map[Reason][]string{
 		"it isn't in my control/locals file",
 	},
 	ReasonNetworkError: {
+		// Routing loops on the way (RFC 3463 X.4.6 "routing loop detected").
+		"forwarded more than the maximum allowed times",
+		"routing loop",
+		"maximum hop count",
+		"too many hops",
 		"bad connection",
 		"could not connect and send the mail to",
 		"dns records for the destination computer could not be found",
@@ -1459,8 +1475,6 @@ var phraseTable = map[Reason][]string{
 		"network error",
 		"network is unreachable",
 		"no route to host",
-		"too many hops",
-		"traversed too many hops",
 		"unable to resolve route",
 		"unrouteable",
 		"connection reset",
@@ -1470,13 +1484,6 @@ var phraseTable = map[Reason][]string{
 		"i/o timeout",
 		"io timeout",
 		"unsupported mail destination",
-		"forwarded more than the maximum allowed times",
-		"mail forwarding loop",
-		"routing loop",
-		"mail loop",
-		"loops back to myself",
-		"maximum hop count",
-		"message probably in a routing loop",
 		"could not connect",
 		"couldn't connect",
 		"unable to establish",
@@ -1504,6 +1511,8 @@ var phraseTable = map[Reason][]string{
 		"message has been in the queue too long",
 		"message timed out",
 		"retry time not reached for any host after a long failure period",
+		"after a long failure period",
+		"could not be delivered for*days", // Sendmail gave up: "Message could not be delivered for 5 days"
 		"retry timeout exceeded",
 		"all hosts have been failing",
 		"server did not respond",

@@ -79,6 +79,11 @@ var recipientWords = []string{"to", "recipient", "recipients", "rcpt", "address"
 	"mailbox", "addressee", "destinataire", "empfänger", "an", "destination", "failed", "deliver",
 	"delivery", "delivering", "account", "宛先", "수신자", "받는사람", "destinatario", "получатель"}
 
+// recipientLabels are labels of several words that name the recipient
+// ("받는 사람: user@example.com").
+var recipientLabels = []string{"받는 사람", "받는 분", "받는분", "failed recipient", "original recipient",
+	"final recipient", "destinatário", "收件人", "受信者", "宛て先"}
+
 // lastWord returns the lower-cased last word of s, without punctuation.
 func lastWord(s string) string {
 	s = strings.TrimRight(s, " \t<\"'([:=,")
@@ -98,6 +103,12 @@ func isAnchorLine(line string, h addrHit) bool {
 	for _, w := range senderWords {
 		if lw == w {
 			return false
+		}
+	}
+	lb := strings.ToLower(strings.TrimRight(before, " \t:"))
+	for _, w := range recipientLabels {
+		if strings.HasSuffix(lb, w) {
+			return true
 		}
 	}
 	if helpLine(line) && !(before == "" && (after == "" || after == ":")) {
