@@ -136,6 +136,10 @@ func qualify(r Reason, cmd string, sr Reason, temporary bool, action string) (Re
 		// it was too big; the status says whose limit: the mailbox's
 		// (X.2.3) or the system's (X.3.4).
 		return sr, "the status says whose size limit"
+	case r == ReasonMailboxFull && sr == ReasonExceedLimit:
+		// "larger than the recipient's mailbox size limit" with X.2.3:
+		// the message, not the mailbox, is too big for it.
+		return sr, "the status says the message exceeds the mailbox's limit"
 	case r == ReasonHostUnknown && temporary:
 		return ReasonNetworkError, "temporary: a lookup failure, not a missing host"
 	case transient(r) && delayed(action) && sr == ReasonExpired:
