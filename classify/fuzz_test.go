@@ -1,6 +1,7 @@
 package classify
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/bouncer-dev/bouncer/dsn"
@@ -26,5 +27,30 @@ func FuzzClassify(f *testing.F) {
 				t.Fatalf("Classify: category %s for reason %s", r.Category, r.Reason)
 			}
 		}
+	})
+}
+
+// FuzzParseRules checks that no rules file makes ParseRules or New panic,
+// and that every rule it accepts compiles and names a reason of the
+// taxonomy.
+func FuzzParseRules(f *testing.F) {
+	f.Add("mailbox has been retired suspend\n/quota (is )?exhausted/ mailboxfull\n# comment\n")
+	f.Add("/[/ blocked\n")
+	f.Add("no mailbox (#5.1.1) here userunknown")
+	f.Fuzz(func(t *testing.T, text string) {
+		rules, err := ParseRules(strings.NewReader(text))
+		if err != nil {
+			return
+		}
+		for _, r := range rules {
+			if !r.Reason.Valid() {
+				t.Fatalf("ParseRules(%q) accepted reason %q", text, r.Reason)
+			}
+		}
+		c, err := New(&Options{Rules: rules})
+		if err != nil {
+			t.Fatalf("New(rules of %q): %v", text, err)
+		}
+		c.Classify(Input{Kind: dsn.KindDSN, Diagnostic: text})
 	})
 }
