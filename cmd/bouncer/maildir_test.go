@@ -188,14 +188,21 @@ func TestRunMaildir(t *testing.T) {
 			"empty.eml":   {},
 			"binary.eml":  bytes.Repeat([]byte{0, 0xff, 0x13, '\r'}, 500),
 			"undated.eml": []byte("Subject: Returned\r\nContent-Type: multipart/report; boundary=zz\r\n\r\n--zz\r\nContent-Type: message/delivery-status\r\n\r\nFinal-Recipient: rfc822; gone@example.net\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n--zz--\r\n"),
+			// The report is whole; the part after it has a broken header.
+			"broken-tail.eml": []byte("Subject: Returned\r\nDate: Tue, 3 Mar 2026 08:00:00 +0000\r\nContent-Type: multipart/report; boundary=zz\r\n\r\n--zz\r\nContent-Type: message/delivery-status\r\n\r\nFinal-Recipient: rfc822; lost@example.net\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n--zz\r\nContent-Type: text/rfc822-headers\r\nthis line is no header field\r\n\r\nFrom: a@example.org\r\n--zz--\r\n"),
 		})
 		code, stdout, stderr := runBouncer(t, "run", "--maildir", md, "--after", "delete", "--state", filepath.Join(dir, "s.db"))
 		if code != exitOK {
 			t.Fatalf("run = %d\n%s%s", code, stdout, stderr)
 		}
 		// A bounce without a Date is dated by its delivery into the
-		// Maildir, and processed.
+		// Maildir, and processed; so is a report whose last part is broken.
 		want := []string{"binary.eml", "empty.eml"}
+		for _, a := range []string{"gone@example.net (hard", "lost@example.net (hard"} {
+			if !strings.Contains(stdout, a) {
+				t.Errorf("run suppressed no %s):\n%s", a, stdout)
+			}
+		}
 		if got := listDir(t, filepath.Join(md, ".bounces-unrecognized", "new")); !slices.Equal(got, want) {
 			t.Errorf(".bounces-unrecognized/new = %q, want %q\n%s", got, want, stdout)
 		}

@@ -675,7 +675,7 @@ func (p *processor) process(ctx context.Context, body io.Reader, mailbox string,
 		m.Date = received
 	}
 	failure, unusable := false, false
-	if rep != nil && !malformed {
+	if rep != nil {
 		for _, r := range recordsFor("", rep, perr, p.classify) {
 			if r.Recipient == "" {
 				continue
@@ -704,10 +704,13 @@ func (p *processor) process(ctx context.Context, body io.Reader, mailbox string,
 		}
 	}
 	switch {
-	case malformed:
-		m.Outcome = suppress.OutcomeUnrecognized
 	case failure:
+		// Even when part of the message was unreadable (a broken header
+		// in the returned original, say), what it reports stands.
 		m.Outcome = suppress.OutcomeBounce
+	case malformed:
+		m.Events = nil
+		m.Outcome = suppress.OutcomeUnrecognized
 	case unusable:
 		// A failure that cannot be recorded: a human should see it.
 		m.Outcome = suppress.OutcomeUnrecognized
