@@ -62,6 +62,9 @@ func parse(r io.Reader, opts *Options, pp **parser) (*Report, error) {
 	o := opts.withDefaults()
 	p := &parser{opts: o, rep: &Report{Kind: KindNotBounce}}
 	*pp = p
+	// The text buffers go back to a pool: finish copies what it keeps.
+	p.notice = getText()
+	defer func() { putText(p.notice); p.notice = nil }()
 	p.src = &countingReader{r: io.LimitReader(r, o.MaxBytes)}
 	lim := &limitReader{r: newLineEndReader(p.src), n: int64(o.MaxHeaderBytes)}
 	br := getReader(lim, 16<<10)
@@ -193,5 +196,16 @@ func putReader(br *bufio.Reader) {
 	br.Reset(nil)
 	if pool, ok := readerPools[br.Size()]; ok {
 		pool.Put(br)
+	}
+}
+
+// textPool recycles the buffers that collect a message's text.
+var textPool = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); return &b }}
+
+func getText() []byte { return (*textPool.Get().(*[]byte))[:0] }
+
+func putText(b []byte) {
+	if cap(b) <= 1<<20 {
+		textPool.Put(&b)
 	}
 }
