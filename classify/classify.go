@@ -162,11 +162,11 @@ func (c *Classifier) Classify(in Input) (res Result) {
 		}
 	}
 	r := builtin(in, text)
-	if (r.Reason == ReasonUndefined || r.Reason == ReasonOnHold) && in.Notice != "" && in.Notice != in.Diagnostic {
+	if r.Evidence.Rule == RuleNone && in.Notice != "" && in.Notice != in.Diagnostic {
 		// Nothing about this recipient tells why: the notice may.
 		n := in
 		n.Diagnostic, n.Notice = truncate(in.Notice, limit), ""
-		if nr := c.Classify(n); nr.Reason != ReasonUndefined && nr.Reason != ReasonOnHold {
+		if nr := c.Classify(n); nr.Evidence.Rule != RuleNone {
 			nr.Evidence.Note = strings.TrimPrefix(nr.Evidence.Note+"; in the notice's text", "; ")
 			return nr
 		}

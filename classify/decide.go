@@ -118,9 +118,10 @@ func builtin(in Input, text string) Result {
 // saying why when something does.
 func qualify(r Reason, cmd string, sr Reason, temporary bool, action string) (Reason, string) {
 	switch {
-	case cmd == "MAIL" && (r == ReasonUserUnknown || r == ReasonHostUnknown || r == ReasonFiltered || r == sigRefused):
-		// An unknown address or a refusal in reply to MAIL FROM is
-		// about the sender.
+	case cmd == "MAIL" && (r.Category() == CategoryHard || r == ReasonFiltered || r == sigRefused):
+		// An unknown or disabled address, or a refusal, in reply to
+		// MAIL FROM is about the sender ("550 5.2.1 <news@…>: mailbox
+		// disabled for sending too much spam").
 		return ReasonRejected, "refused in reply to MAIL: the sender"
 	case cmd == "HELO" && (r == ReasonHostUnknown || r == ReasonRejected || r == ReasonSyntaxError ||
 		r == ReasonExpired || r == sigRefused):

@@ -123,6 +123,12 @@ func isAnchorLine(line string, h addrHit) bool {
 		// exist") it may name anyone.
 		return sendmailStatusLine(before) && !strings.Contains(asciiLower(line), "sender")
 	}
+	if strings.HasPrefix(strings.TrimLeft(line[min(len(line), h.end):], ">\"' "), ")") && !strings.Contains(line[:h.start], "(") {
+		// The end of a parenthesis opened on the line before ("(reply
+		// address\nreplies@example.com) could not be delivered"): a
+		// sentence wrapped, not a list of recipients.
+		return false
+	}
 	if before == "" {
 		return true
 	}

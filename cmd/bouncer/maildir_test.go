@@ -208,6 +208,30 @@ func TestRunMaildir(t *testing.T) {
 		}
 	})
 
+	t.Run("forward", func(t *testing.T) {
+		// The subscriber's address forwards to one that no longer exists:
+		// the report names both, and the list must hold the subscriber's.
+		dir := t.TempDir()
+		md := newMaildir(t, filepath.Join(dir, "Maildir"), map[string][]byte{
+			"fwd.eml": []byte("Subject: Undelivered Mail Returned to Sender\r\nDate: Tue, 3 Mar 2026 08:00:00 +0000\r\n" +
+				"Content-Type: multipart/report; boundary=zz\r\n\r\n--zz\r\nContent-Type: message/delivery-status\r\n\r\n" +
+				"Reporting-MTA: dns; mx.example.org\r\n\r\nFinal-Recipient: rfc822; dave.smith@forward.example.net\r\n" +
+				"Original-Recipient: rfc822; dave@example.org\r\nAction: failed\r\nStatus: 5.1.1\r\n" +
+				"Diagnostic-Code: smtp; 550 5.1.1 User unknown in virtual mailbox table\r\n\r\n--zz--\r\n"),
+		})
+		list := filepath.Join(dir, "list.csv")
+		code, stdout, stderr := runBouncer(t, "run", "--maildir", md, "--state", filepath.Join(dir, "s.db"), "--out", list)
+		if code != exitOK {
+			t.Fatalf("run = %d\n%s%s", code, stdout, stderr)
+		}
+		l := readList(t, list)
+		for _, a := range []string{"dave@example.org", "dave.smith@forward.example.net"} {
+			if l[a] != "hard" {
+				t.Errorf("list: %s = %q, want hard\n%s", a, l[a], stdout)
+			}
+		}
+	})
+
 	t.Run("not a maildir", func(t *testing.T) {
 		dir := t.TempDir()
 		code, _, stderr := runBouncer(t, "run", "--maildir", dir, "--state", filepath.Join(dir, "s.db"))

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/bouncer-dev/bouncer/classify"
@@ -15,8 +16,12 @@ import (
 type Record struct {
 	// Source is the file path, "path#N" for the N-th message (1-based) of an
 	// mbox, "-" or "-#N" for standard input.
-	Source            string
-	Recipient         string
+	Source    string
+	Recipient string
+	// OriginalRecipient is the Original-Recipient of a report when it
+	// differs from Recipient: the address the sender used, before a
+	// forward (RFC 3464 section 2.3.1). It is not printed.
+	OriginalRecipient string
 	Category          classify.Category
 	Reason            classify.Reason
 	Status            string
@@ -124,6 +129,9 @@ func appendRecords(dst []Record, source string, rep *dsn.Report, err error, c cl
 		rec.Recipient = r.FinalRecipient
 		if rec.Recipient == "" {
 			rec.Recipient = r.OriginalRecipient
+		}
+		if !strings.EqualFold(r.OriginalRecipient, rec.Recipient) {
+			rec.OriginalRecipient = r.OriginalRecipient
 		}
 		rec.Category = res.Category
 		rec.Reason = res.Reason

@@ -680,7 +680,7 @@ func (p *processor) process(ctx context.Context, body io.Reader, mailbox string,
 			if r.Recipient == "" {
 				continue
 			}
-			m.Events = append(m.Events, suppress.Event{
+			ev := suppress.Event{
 				Address:    r.Recipient,
 				Category:   r.Category,
 				Reason:     r.Reason,
@@ -690,7 +690,15 @@ func (p *processor) process(ctx context.Context, body io.Reader, mailbox string,
 				Date:       r.Date,
 				MessageID:  r.OriginalMessageID,
 				Source:     rep.Vendor,
-			})
+			}
+			m.Events = append(m.Events, ev)
+			if r.OriginalRecipient != "" {
+				// A forward failed: the address on the list is the one the
+				// message was sent to, which the report gives as
+				// Original-Recipient; it shares the fate of the forward.
+				ev.Address = r.OriginalRecipient
+				m.Events = append(m.Events, ev)
+			}
 			if !isFailure(r.Category) {
 				continue
 			}
