@@ -910,7 +910,7 @@ var phraseTable = map[Reason][]string{
 	},
 	ReasonBlocked: {
 		"!will not accept delivery of this message", // AOL: "521 5.2.1 : AOL will not accept delivery of this message."
-		"to clarify.) (bl)", // "A problem occurred. (Ask your postmaster …) (BL)": a blocklist
+		"to clarify.) (bl)",                         // "A problem occurred. (Ask your postmaster …) (BL)": a blocklist
 		"said: 550 blocked",
 		"(rbl)",
 		"access denied, banned sending ip",
