@@ -168,6 +168,7 @@ var phraseTable = map[Reason][]string{
 		"recipient's email address is invalid",
 		"requested action not taken: mailbox unavailable",
 		"!resolver.adr.recipientnotfound", // Exchange's own resolver: never a filter
+		"!is unavailable: user not found", // Mail.ru, even after DATA: "Local mailbox x is unavailable: user not found"
 		"resolver.adr.recipnotfound",
 		"sorry, badrcptto",
 		"sorry, user unknown",
