@@ -2,6 +2,7 @@ package dsn
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 )
 
@@ -42,6 +43,10 @@ func (p *parser) feedbackRecipients() {
 		if seen[strings.ToLower(a)] {
 			continue
 		}
+		if len(p.rep.Recipients) >= p.opts.MaxRecipients {
+			p.addErr(fmt.Errorf("%w: more than %d recipients", ErrLimit, p.opts.MaxRecipients))
+			break
+		}
 		seen[strings.ToLower(a)] = true
 		p.rep.Recipients = append(p.rep.Recipients, Recipient{
 			FinalRecipient: a, Action: "failed", FeedbackType: ft, Fields: f,
@@ -68,7 +73,7 @@ func (p *parser) hotmailComplaint() bool {
 	}
 	p.rep.Kind = KindFeedback
 	p.rep.Vendor = "jmrp"
-	for _, a := range addrs {
+	for _, a := range addrs[:min(len(addrs), p.opts.MaxRecipients)] {
 		p.rep.Recipients = append(p.rep.Recipients, Recipient{FinalRecipient: a, Action: "failed", FeedbackType: "abuse"})
 	}
 	return true
@@ -147,7 +152,7 @@ func (p *parser) sesNotification(body string) bool {
 		return false
 	}
 	p.rep.Vendor = "amazonses"
-	for _, r := range rs {
+	for _, r := range rs[:min(len(rs), p.opts.MaxRecipients)] {
 		a := cleanAddr(r.EmailAddress)
 		if a == "" {
 			continue

@@ -129,7 +129,7 @@ func (p *parser) finish() {
 		// The reason may stand anywhere in the notice ("Could not be
 		// delivered because of 550 5.1.1 User unknown. The following
 		// recipients were affected:"): keep it for the classifier.
-		rep.Notice = diagnosticFrom(body)
+		rep.Notice = p.bodyDiagnostic(body)
 	}
 	if len(rep.Recipients) == 0 && (rep.Kind == KindBounce || rep.Kind == KindDSN) {
 		a := p.verpRecipient()
@@ -244,7 +244,7 @@ func (p *parser) fillFromText(r *Recipient, block, body string) {
 			// reason is in the notice around it ("The user(s) account is
 			// disabled.", "Could not be delivered because of 550 5.1.1
 			// User unknown. The following recipients were affected:").
-			r.Diagnostic = diagnosticFrom(body)
+			r.Diagnostic = p.bodyDiagnostic(body)
 		}
 	}
 	if r.Status == "" || strings.HasSuffix(r.Status, ".0.0") {
@@ -409,11 +409,20 @@ func (p *parser) soleOriginalRecipient() string {
 
 // lowerBody returns asciiLower(body), computed once per message.
 func (p *parser) lowerBody(body string) string {
-	if p.lower == nil || p.lowerOf != len(body) {
+	if p.lower == nil || p.lowerOf != body {
 		l := asciiLower(body)
-		p.lower, p.lowerOf = &l, len(body)
+		p.lower, p.lowerOf = &l, body
 	}
 	return *p.lower
+}
+
+// bodyDiagnostic returns diagnosticFrom(body), computed once per message.
+func (p *parser) bodyDiagnostic(body string) string {
+	if p.bodyDiag == nil || p.bodyDiagOf != body {
+		d := diagnosticFrom(body)
+		p.bodyDiag, p.bodyDiagOf = &d, body
+	}
+	return *p.bodyDiag
 }
 
 func isForward(subject string) bool {

@@ -10,8 +10,13 @@ import (
 	"github.com/emersion/go-message"
 )
 
-// maxFieldLine caps one field line of a delivery-status or feedback part.
-const maxFieldLine = 64 << 10
+// Limits of one block of report fields: the bytes of a field's value,
+// continuation lines included, and the fields of one block. The rest is
+// dropped.
+const (
+	maxFieldLine   = 64 << 10
+	maxBlockFields = 200
+)
 
 // readFieldBlocks reads the blank-line separated blocks of "Name: value"
 // fields of a delivery-status part (RFC 3464 section 2.1) and calls fn for
@@ -26,13 +31,24 @@ func readFieldBlocks(r io.Reader, fn func(textproto.MIMEHeader) bool) {
 	lr := &lineReader{br: br, maxLine: maxFieldLine}
 	cur := textproto.MIMEHeader{}
 	lastKey := ""
+	fields := 0
+	var cont strings.Builder // continuation lines of the last field
+	endField := func() {
+		if lastKey != "" && cont.Len() > 0 {
+			vs := cur[lastKey]
+			vs[len(vs)-1] += cont.String()
+		}
+		cont.Reset()
+	}
 	flush := func() bool {
+		endField()
 		if len(cur) == 0 {
 			return true
 		}
 		ok := fn(cur)
 		cur = textproto.MIMEHeader{}
 		lastKey = ""
+		fields = 0
 		return ok
 	}
 	for {
@@ -48,14 +64,19 @@ func readFieldBlocks(r io.Reader, fn func(textproto.MIMEHeader) bool) {
 			continue
 		}
 		if (line[0] == ' ' || line[0] == '\t') && lastKey != "" {
-			vs := cur[lastKey]
-			vs[len(vs)-1] += " " + string(bytes.TrimSpace(line))
+			// Joined once the field ends: appending to the value each
+			// time would cost the square of the number of lines.
+			if t := bytes.TrimSpace(line); cont.Len()+len(t) < maxFieldLine {
+				cont.WriteByte(' ')
+				cont.Write(t)
+			}
 			continue
 		}
 		i := bytes.IndexByte(line, ':')
 		if i <= 0 || bytes.ContainsAny(line[:i], " \t") {
 			continue
 		}
+		endField()
 		key := textproto.CanonicalMIMEHeaderKey(string(line[:i]))
 		val := string(bytes.TrimSpace(line[i+1:]))
 		if (key == "Final-Recipient" && cur.Get("Final-Recipient") != "") ||
@@ -63,6 +84,10 @@ func readFieldBlocks(r io.Reader, fn func(textproto.MIMEHeader) bool) {
 			if !flush() {
 				return
 			}
+		}
+		if fields++; fields > maxBlockFields {
+			lastKey = ""
+			continue
 		}
 		cur[key] = append(cur[key], val)
 		lastKey = key
@@ -121,6 +146,7 @@ func (p *parser) readDeliveryStatus(r io.Reader) {
 func (p *parser) feedbackReport(h message.Header, body io.Reader) error {
 	p.arfSeen = true
 	r := p.decode(h, body)
+	blocks := 0
 	readFieldBlocks(r, func(f textproto.MIMEHeader) bool {
 		if p.feedback == nil {
 			p.feedback = f
@@ -129,7 +155,10 @@ func (p *parser) feedbackReport(h message.Header, body io.Reader) error {
 				p.feedback[k] = append(p.feedback[k], v...)
 			}
 		}
-		return true
+		// One block is the rule (RFC 5965 section 3); a few more are
+		// tolerated, not thousands.
+		blocks++
+		return blocks < p.opts.MaxRecipients
 	})
 	return nil
 }

@@ -161,6 +161,7 @@ func (p *parser) textRecipients(body string) {
 	type cand struct {
 		addr     string
 		anchored bool
+		at       int // start of the line that named it first, -1 unknown
 	}
 	var cands []cand
 	index := map[string]int{}
@@ -169,6 +170,7 @@ func (p *parser) textRecipients(body string) {
 	prevLine := ""
 	for off := 0; off < len(body); {
 		var line string
+		at := off
 		line, off = nextLine(body, off)
 		prev := prevLine
 		if strings.TrimSpace(line) != "" {
@@ -203,7 +205,7 @@ func (p *parser) textRecipients(body string) {
 				continue
 			}
 			index[la] = len(cands)
-			cands = append(cands, cand{h.addr, anch})
+			cands = append(cands, cand{h.addr, anch, at})
 			if anch {
 				anyAnchored = true
 			}
@@ -216,7 +218,7 @@ func (p *parser) textRecipients(body string) {
 		for _, a := range selfListed {
 			if _, ok := index[strings.ToLower(a)]; !ok {
 				index[strings.ToLower(a)] = len(cands)
-				cands = append(cands, cand{a, true})
+				cands = append(cands, cand{a, true, -1})
 			}
 		}
 		anyAnchored = true
@@ -233,7 +235,7 @@ func (p *parser) textRecipients(body string) {
 					cands[i].anchored = true
 				} else {
 					index[la] = len(cands)
-					cands = append(cands, cand{h.addr, true})
+					cands = append(cands, cand{h.addr, true, -1})
 				}
 				anyAnchored = true
 			}
@@ -247,7 +249,12 @@ func (p *parser) textRecipients(body string) {
 			break
 		}
 		r := Recipient{FinalRecipient: c.addr}
-		block := recipientBlock(body, p.lowerBody(body), c.addr)
+		var block string
+		if c.at >= 0 {
+			block = recipientBlockAt(body, c.at, c.addr)
+		} else {
+			block = recipientBlock(body, p.lowerBody(body), c.addr)
+		}
 		p.fillFromText(&r, block, body)
 		p.rep.Recipients = append(p.rep.Recipients, r)
 	}

@@ -174,3 +174,67 @@ func TestLineEndingsAgree(t *testing.T) {
 		}
 	}
 }
+
+// errAfterReader returns its data, then err instead of EOF.
+type errAfterReader struct {
+	r   io.Reader
+	err error
+}
+
+func (e *errAfterReader) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err == io.EOF {
+		return n, e.err
+	}
+	return n, err
+}
+
+func TestRegressions(t *testing.T) {
+	t.Run("continuation-lines-are-joined-once", func(t *testing.T) {
+		// 50,000 continuation lines: joining each to the value would copy
+		// gigabytes.
+		long := "Diagnostic-Code: smtp; 550 5.1.1 user unknown\n" + strings.Repeat("  more text on a folded line\n", 50000)
+		rep, _ := Parse(strings.NewReader(dsnMessage("Final-Recipient: rfc822; a@example.com\nAction: failed\nStatus: 5.1.1\n"+long)), nil)
+		if len(rep.Recipients) != 1 || !strings.HasPrefix(rep.Recipients[0].Diagnostic, "550 5.1.1 user unknown more text") {
+			t.Errorf("Parse(folded field) = %+v", rep.Recipients)
+		}
+	})
+	t.Run("feedback-report-recipients-are-capped", func(t *testing.T) {
+		var b strings.Builder
+		b.WriteString("From: fbl@example.net\nContent-Type: multipart/report; report-type=feedback-report; boundary=F\n\n--F\nContent-Type: message/feedback-report\n\nFeedback-Type: abuse\n")
+		for i := range 30 {
+			fmt.Fprintf(&b, "Original-Rcpt-To: user%d@example.com\n", i)
+		}
+		b.WriteString("--F--\n")
+		rep, err := Parse(strings.NewReader(b.String()), &Options{MaxRecipients: 10})
+		if len(rep.Recipients) != 10 || !errors.Is(err, ErrLimit) {
+			t.Errorf("Parse(30 complained recipients, MaxRecipients 10) = %d recipients, %v; want 10, ErrLimit", len(rep.Recipients), err)
+		}
+	})
+	t.Run("small-header-limit-is-no-false-alarm", func(t *testing.T) {
+		msg := dsnMessage("Final-Recipient: rfc822; a@example.com\nAction: failed\nStatus: 5.1.1\n")
+		rep, err := Parse(strings.NewReader(msg), &Options{MaxHeaderBytes: 1000})
+		if err != nil || rep.Truncated {
+			t.Errorf("Parse(300-byte header, MaxHeaderBytes 1000) error = %v, Truncated = %v; want nil, false", err, rep.Truncated)
+		}
+	})
+	t.Run("a-failing-reader-is-an-error", func(t *testing.T) {
+		msg := dsnMessage("Final-Recipient: rfc822; a@example.com\nAction: failed\nStatus: 5.1.1\n")
+		r := &errAfterReader{r: strings.NewReader(msg[:len(msg)/2]), err: io.ErrUnexpectedEOF}
+		_, err := Parse(r, nil)
+		if !errors.Is(err, ErrRead) || !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Errorf("Parse(connection cut) error = %v, want ErrRead wrapping io.ErrUnexpectedEOF", err)
+		}
+	})
+	t.Run("many-recipients-in-free-text", func(t *testing.T) {
+		var b strings.Builder
+		b.WriteString("From: MAILER-DAEMON@mx.example.net\nSubject: failure notice\n\nThe following address(es) failed:\n\n")
+		for i := range 5000 {
+			fmt.Fprintf(&b, "  user%d@example.com\n    550 5.1.1 user unknown\n", i)
+		}
+		rep, _ := Parse(strings.NewReader(b.String()), nil)
+		if len(rep.Recipients) != 5000 {
+			t.Errorf("Parse(5,000 free-text recipients) = %d recipients", len(rep.Recipients))
+		}
+	})
+}

@@ -20,6 +20,9 @@ var (
 	// ErrLimit means a limit of Options was reached; the Report holds what
 	// was read before it.
 	ErrLimit = errors.New("dsn: limit reached")
+	// ErrRead means the message could not be read to its end (the reader
+	// failed); the Report holds what was read, which may be incomplete.
+	ErrRead = errors.New("dsn: read error")
 	// ErrCharset means a part used a charset or transfer encoding that could
 	// not be decoded; its raw bytes were used. The Report is complete
 	// otherwise.
@@ -71,7 +74,7 @@ func parse(r io.Reader, opts *Options, pp **parser) (*Report, error) {
 	defer putReader(br)
 	skipMboxFromLine(br)
 	h, herr := textproto.ReadHeader(br)
-	if lim.n <= 0 {
+	if lim.n <= 0 && herr != nil {
 		p.addErr(fmt.Errorf("%w: header larger than %d bytes", ErrLimit, o.MaxHeaderBytes))
 	}
 	lim.n = 1 << 62
@@ -90,6 +93,10 @@ func parse(r io.Reader, opts *Options, pp **parser) (*Report, error) {
 	if p.src.n >= o.MaxBytes {
 		p.rep.Truncated = true
 		p.addErr(fmt.Errorf("%w: message larger than %d bytes", ErrLimit, o.MaxBytes))
+	}
+	if p.src.err != nil {
+		p.finish()
+		return p.rep, fmt.Errorf("%w: %w", ErrRead, p.src.err)
 	}
 	if p.src.n == 0 {
 		return p.rep, fmt.Errorf("%w: empty message", ErrMalformed)
@@ -115,7 +122,9 @@ type parser struct {
 	// a recipient; guessing from the original's To would then be wrong.
 	excludedAnchor bool
 	lower          *string // asciiLower of the notice body, see lowerBody
-	lowerOf        int
+	lowerOf        string
+	bodyDiag       *string // diagnosticFrom of the notice body, see bodyDiagnostic
+	bodyDiagOf     string
 
 	dsnSeen   bool // a delivery-status part was read
 	arfSeen   bool // a feedback-report part was read
@@ -138,14 +147,21 @@ func (p *parser) addErr(err error) {
 	}
 }
 
+// countingReader counts the bytes read, and remembers the first read
+// error other than EOF: the parser reads leniently, so a source that fails
+// (a connection dropped mid-message) must not pass for a short message.
 type countingReader struct {
-	r io.Reader
-	n int64
+	r   io.Reader
+	n   int64
+	err error
 }
 
 func (c *countingReader) Read(b []byte) (int, error) {
 	n, err := c.r.Read(b)
 	c.n += int64(n)
+	if err != nil && err != io.EOF && c.err == nil {
+		c.err = err
+	}
 	return n, err
 }
 

@@ -2,6 +2,7 @@ package dsn
 
 import (
 	"strings"
+	"unicode/utf8"
 )
 
 // originalMarkers start the copy of the returned message inside a
@@ -135,11 +136,25 @@ func headerBlockStart(s string) int {
 	return -1
 }
 
-// diagnosticFrom turns a block of notice text into a one-line diagnostic.
+// MaxDiagnosticBytes caps a diagnostic taken from a notice's text.
+const MaxDiagnosticBytes = 2000
+
+// maxBlockLines caps the lines of a notice read for one recipient.
+const maxBlockLines = 30
+
+// diagnosticFrom turns a block of notice text into a one-line diagnostic
+// of at most MaxDiagnosticBytes, cut between characters.
 func diagnosticFrom(block string) string {
+	if len(block) > 4*MaxDiagnosticBytes {
+		block = block[:4*MaxDiagnosticBytes]
+	}
 	d := collapseSpace(block)
-	if len(d) > 2000 {
-		d = d[:2000]
+	if len(d) > MaxDiagnosticBytes {
+		n := MaxDiagnosticBytes
+		for n > 0 && !utf8.RuneStart(d[n]) {
+			n--
+		}
+		d = d[:n]
 	}
 	return d
 }
@@ -152,12 +167,17 @@ func recipientBlock(body, lower, addr string) string {
 	if i < 0 {
 		return ""
 	}
-	st := lineStart(body, i)
+	return recipientBlockAt(body, lineStart(body, i), addr)
+}
+
+// recipientBlockAt is recipientBlock for the line of body that starts at
+// st, where the address was found.
+func recipientBlockAt(body string, st int, addr string) string {
 	// When the address stands alone on its line, the reason may come just
 	// before it, in the same paragraph ("User not listed in public Name &
 	// Address Book\nuser@example.com", Domino): take up to three such lines.
-	if h := findAddrs(body[st:min(len(body), st+strings.IndexByte(body[st:]+"\n", '\n'))]); len(h) > 0 {
-		line := body[st : st+strings.IndexByte(body[st:]+"\n", '\n')]
+	line, _ := nextLine(body, st)
+	if h := findAddrs(line); len(h) > 0 {
 		if aloneOnLine(line, h[0]) {
 			for k := 0; k < 3 && st > 0; k++ {
 				prev := lineStart(body, st-1)
@@ -174,12 +194,11 @@ func recipientBlock(body, lower, addr string) string {
 			}
 		}
 	}
-	lines := strings.SplitAfter(body[st:], "\n")
 	var b strings.Builder
-	for n, l := range lines {
-		if n >= 30 {
-			break
-		}
+	for n, off := 0, st; n < maxBlockLines && off < len(body); n++ {
+		var l string
+		l, off = nextLine(body, off)
+		l += "\n"
 		if n > 0 && isDSNFieldLine(l) && !strings.Contains(asciiLower(l), asciiLower(addr)) {
 			break // the next recipient block of report fields in the text
 		}

@@ -73,6 +73,8 @@ func (p *parser) multipart(h message.Header, boundary string, body io.Reader, de
 				}
 				return p.text(th, bytes.NewReader(cr.buf), "text/plain")
 			}
+			// go-message flattens the EOF into its error text
+			// ("multipart: NextPart: EOF"), hence the suffix test.
 			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || strings.HasSuffix(err.Error(), "EOF") {
 				// QUIRK: no closing boundary (multipart-wrong-boundary.eml,
 				// x1-no-semicolon.eml): what was read stands.
@@ -198,7 +200,7 @@ func (p *parser) original(h message.Header, body io.Reader, depth int) error {
 	br := getReader(lim, 4096)
 	defer putReader(br)
 	th, err := textproto.ReadHeader(br)
-	if lim.n <= 0 {
+	if lim.n <= 0 && err != nil {
 		p.addErr(fmt.Errorf("%w: header larger than %d bytes", ErrLimit, p.opts.MaxHeaderBytes))
 	}
 	oh := message.Header{Header: th}
