@@ -55,12 +55,18 @@ func (p *processor) runMaildir(ctx context.Context, cfg *runConfig) error {
 
 // maildirPass processes the files in new/ and cur/, in name order.
 func (p *processor) maildirPass(ctx context.Context, dir string, cfg *runConfig) error {
-	for _, sub := range []string{"new", "cur"} {
+	// List both folders first: acting on a message in new/ may move it
+	// into cur/, where this pass must not meet it again.
+	var lists [2][]fs.DirEntry
+	for i, sub := range []string{"new", "cur"} {
 		entries, err := os.ReadDir(filepath.Join(dir, sub))
 		if err != nil {
 			return fmt.Errorf("maildir: %w", err)
 		}
-		for _, e := range entries {
+		lists[i] = entries
+	}
+	for i, sub := range []string{"new", "cur"} {
+		for _, e := range lists[i] {
 			if err := ctx.Err(); err != nil {
 				return err
 			}

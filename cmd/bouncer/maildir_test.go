@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"github.com/bouncer-dev/bouncer/dsn"
 	"os"
 	"os/exec"
@@ -159,6 +160,10 @@ func TestRunMaildir(t *testing.T) {
 		if !slices.Contains(cur, "arf-01.eml:2,S") {
 			t.Errorf("cur/ = %q, want arf-01.eml:2,S among them", cur)
 		}
+		// Each message is read once, though marking it moves it to cur/.
+		if want := fmt.Sprintf("messages: %d read;", len(msgs)); !strings.Contains(stdout, want) {
+			t.Errorf("summary lacks %q:\n%s", want, stdout)
+		}
 		if got := listDir(t, filepath.Join(md, ".bounces-unrecognized", "new")); !slices.Equal(got, notBounces) {
 			t.Errorf(".bounces-unrecognized/new = %q, want %q", got, notBounces)
 		}
@@ -229,6 +234,29 @@ func TestRunMaildir(t *testing.T) {
 			if l[a] != "hard" {
 				t.Errorf("list: %s = %q, want hard\n%s", a, l[a], stdout)
 			}
+		}
+	})
+
+	t.Run("future date", func(t *testing.T) {
+		// A bounce dated 2099 is dated by its delivery instead: as the
+		// latest date in the history it would age every soft bounce out.
+		dir := t.TempDir()
+		md := newMaildir(t, filepath.Join(dir, "Maildir"), map[string][]byte{
+			"1767225600.M1P1.host": []byte("Subject: Returned\r\nDate: Fri, 1 Jan 2099 00:00:00 +0000\r\n" +
+				"Content-Type: multipart/report; boundary=zz\r\n\r\n--zz\r\nContent-Type: message/delivery-status\r\n\r\n" +
+				"Final-Recipient: rfc822; future@example.net\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n--zz--\r\n"),
+		})
+		list := filepath.Join(dir, "list.csv")
+		code, stdout, stderr := runBouncer(t, "run", "--maildir", md, "--state", filepath.Join(dir, "s.db"), "--out", list)
+		if code != exitOK {
+			t.Fatalf("run = %d\n%s%s", code, stdout, stderr)
+		}
+		b, err := os.ReadFile(list)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), "future@example.net") || strings.Contains(string(b), "2099") || !strings.Contains(string(b), "2026-01-01T00:00:00Z") {
+			t.Errorf("list:\n%s\nwant future@example.net dated 2026-01-01 (its delivery), not 2099", b)
 		}
 	})
 

@@ -674,6 +674,7 @@ func (p *processor) process(ctx context.Context, body io.Reader, mailbox string,
 		// as much the bounce's own as its header (never the clock).
 		m.Date = received
 	}
+	m.Date = notAfterArrival(m.Date, received)
 	failure, unusable := false, false
 	if rep != nil {
 		for _, r := range recordsFor("", rep, perr, p.classify) {
@@ -687,7 +688,7 @@ func (p *processor) process(ctx context.Context, body io.Reader, mailbox string,
 				Status:     r.Status,
 				ReplyCode:  r.ReplyCode,
 				Diagnostic: r.Diagnostic,
-				Date:       r.Date,
+				Date:       notAfterArrival(r.Date, received),
 				MessageID:  r.OriginalMessageID,
 				Source:     rep.Vendor,
 			}
@@ -933,3 +934,16 @@ func (h *lineHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 }
 
 func (h *lineHandler) WithGroup(string) slog.Handler { return h }
+
+// maxClockSkew is how far after its arrival a bounce may date itself.
+const maxClockSkew = 48 * time.Hour
+
+// notAfterArrival returns d, or the arrival time when d lies further in the
+// future than clock skew explains: one bounce dated 2099 would otherwise
+// become the policy's "now" and age every real soft bounce out.
+func notAfterArrival(d, arrival time.Time) time.Time {
+	if !arrival.IsZero() && d.After(arrival.Add(maxClockSkew)) {
+		return arrival
+	}
+	return d
+}
