@@ -426,3 +426,26 @@ func TestConcurrentRecord(t *testing.T) {
 		t.Errorf("rows = %d messages, %d events, want 20, 40", msgs, evs)
 	}
 }
+
+// TestRecordSameAddressKeepsWorst: an address twice in one message (a
+// delivery notice and a failure, a forward and its original) counts once,
+// with the category that weighs most.
+func TestRecordSameAddressKeepsWorst(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t, filepath.Join(t.TempDir(), "state.db"))
+	m := &Message{Hash: Hash([]byte("twice")), Date: day(5, 0), Events: []Event{
+		{Address: "x@example.com", Category: classify.CategoryNone, Reason: classify.ReasonDelivered},
+		{Address: "X@Example.com", Category: classify.CategoryHard, Reason: classify.ReasonUserUnknown},
+		{Address: "x@example.com", Category: classify.CategorySoft, Reason: classify.ReasonMailboxFull},
+	}}
+	if _, err := db.Record(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := db.Events(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 1 || evs[0].Category != classify.CategoryHard {
+		t.Errorf("Events() = %+v, want one hard event for x@example.com", evs)
+	}
+}

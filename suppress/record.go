@@ -236,7 +236,7 @@ func prepareEvents(m *Message) ([]Event, []error) {
 	var (
 		out     []Event
 		skipped []error
-		seen    = make(map[string]bool)
+		seen    = make(map[string]int) // address → index in out
 	)
 	for i, e := range m.Events {
 		addr, err := NormalizeAddress(e.Address)
@@ -258,10 +258,6 @@ func prepareEvents(m *Message) ([]Event, []error) {
 			skipped = append(skipped, fmt.Errorf("%w: event %d (%s): no date in the report or the message", ErrBadEvent, i, addr))
 			continue
 		}
-		if seen[addr] {
-			continue
-		}
-		seen[addr] = true
 		e.Address = addr
 		e.Reason = classify.Reason(clean(string(e.Reason), MaxStoredField))
 		e.Status = clean(e.Status, MaxStoredField)
@@ -270,9 +266,28 @@ func prepareEvents(m *Message) ([]Event, []error) {
 		e.MessageID = clean(e.MessageID, MaxStoredField)
 		e.Source = clean(e.Source, MaxStoredField)
 		e.Date = e.Date.UTC().Truncate(time.Second)
+		if j, ok := seen[addr]; ok {
+			// One address twice in a message counts once, with the
+			// category that weighs most.
+			if categoryRank(e.Category) < categoryRank(out[j].Category) {
+				out[j] = e
+			}
+			continue
+		}
+		seen[addr] = len(out)
 		out = append(out, e)
 	}
 	return out, skipped
+}
+
+// categoryRank orders categories by weight: suppressOrder, then none.
+func categoryRank(c classify.Category) int {
+	for i, o := range suppressOrder {
+		if c == o {
+			return i
+		}
+	}
+	return len(suppressOrder)
 }
 
 func validCategory(c classify.Category) bool {
