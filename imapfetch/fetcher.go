@@ -362,6 +362,7 @@ func (f *Fetcher) list(s *session, last uint32) ([]listed, error) {
 // f.pending. It returns an ErrHandler error when h failed and there is no
 // FailedMailbox, after reading the rest of the batch.
 func (f *Fetcher) fetchBatch(ctx context.Context, s *session, batch []listed, h Handler, st *Stats) error {
+	done := 0 // batch[:done] has been handled
 	sizes := make(map[imap.UID]int64, len(batch))
 	received := make(map[imap.UID]time.Time, len(batch))
 	var set imap.UIDSet
@@ -428,8 +429,18 @@ func (f *Fetcher) fetchBatch(ctx context.Context, s *session, batch []listed, h 
 					f.pending.unrecognized.AddNum(uid)
 					st.Unrecognized++
 				}
-				f.pending.cursor = uint32(uid)
-				f.pending.unsaved = true
+				// The cursor covers the longest run of handled UIDs from
+				// the start of the batch: a server may answer out of UID
+				// order, and a UID above one not yet handled must not
+				// move the cursor past that one.
+				for done < len(batch) {
+					if _, waiting := sizes[batch[done].uid]; waiting {
+						break
+					}
+					f.pending.cursor = uint32(batch[done].uid)
+					f.pending.unsaved = true
+					done++
+				}
 				if err := ctx.Err(); err != nil {
 					return err
 				}
