@@ -11,6 +11,7 @@ func builtin(in Input, text string) Result {
 		// A local program answered ("X-Unix; 255"): its words follow.
 		text = normalize("x-unix; " + text)
 	}
+	builtins := builtinSet()
 	ev := builtins.collect(text)
 
 	st := statusCode(in.Status)

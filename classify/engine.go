@@ -2,6 +2,7 @@ package classify
 
 import (
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -46,26 +47,29 @@ type hit struct {
 	start, end int
 }
 
-var (
-	rankOf   = map[Reason]int{}
-	builtins *phraseSet
-)
-
-func init() {
+var rankOf = func() map[Reason]int {
 	if len(reasonOrder) > maxRanks {
 		panic("classify: reasonOrder longer than maxRanks")
 	}
+	m := make(map[Reason]int, len(reasonOrder))
 	for i, r := range reasonOrder {
-		rankOf[r] = i
+		m[r] = i
 	}
+	return m
+}()
+
+// builtinSet compiles the phrase table into its automaton the first time a
+// message is classified, not when a program that may never classify (bouncer
+// help, export) starts.
+var builtinSet = sync.OnceValue(func() *phraseSet {
 	var ps []phrase
 	for _, r := range reasonOrder {
 		for _, p := range phraseTable[r] {
 			ps = append(ps, compilePhrase(r, p))
 		}
 	}
-	builtins = newPhraseSet(ps)
-}
+	return newPhraseSet(ps)
+})
 
 // compilePhrase reads the "*" and "|" marks of a table entry.
 func compilePhrase(r Reason, p string) phrase {

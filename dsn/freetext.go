@@ -67,7 +67,7 @@ func excludedAddr(a string, ex map[string]bool) bool {
 		return true
 	}
 	at := strings.LastIndexByte(la, '@')
-	return excludedLocals[la[:at]]
+	return at >= 0 && excludedLocals[la[:at]]
 }
 
 // senderWords before an address make it someone other than a recipient.

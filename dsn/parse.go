@@ -201,9 +201,11 @@ func (l *limitReader) Read(b []byte) (int, error) {
 var readerPools = map[int]*sync.Pool{4096: {}, 16 << 10: {}}
 
 func getReader(r io.Reader, size int) *bufio.Reader {
-	if br, ok := readerPools[size].Get().(*bufio.Reader); ok {
-		br.Reset(r)
-		return br
+	if pool, ok := readerPools[size]; ok {
+		if br, ok := pool.Get().(*bufio.Reader); ok {
+			br.Reset(r)
+			return br
+		}
 	}
 	return bufio.NewReaderSize(r, size)
 }
