@@ -44,22 +44,25 @@ type Input struct {
 	Notice string
 }
 
+// Family names the family of rules that decided a Result.
+type Family string
+
 // Rule families named in Evidence.Rule.
 const (
-	RuleUser    = "user"    // a rule of the user's rules file
-	RuleKind    = "kind"    // the kind of message (feedback, auto-reply, …)
-	RulePhrase  = "phrase"  // words of the diagnostic
-	RuleStatus  = "status"  // the enhanced status code (RFC 3463)
-	RuleReply   = "reply"   // the basic reply code (RFC 5321)
-	RuleCommand = "command" // the SMTP command that was refused
-	RuleAction  = "action"  // the Action field (RFC 3464)
-	RuleNone    = "none"    // nothing decided: onhold or undefined
+	RuleUser    Family = "user"    // a rule of the user's rules file
+	RuleKind    Family = "kind"    // the kind of message (feedback, auto-reply, …)
+	RulePhrase  Family = "phrase"  // words of the diagnostic
+	RuleStatus  Family = "status"  // the enhanced status code (RFC 3463)
+	RuleReply   Family = "reply"   // the basic reply code (RFC 5321)
+	RuleCommand Family = "command" // the SMTP command that was refused
+	RuleAction  Family = "action"  // the Action field (RFC 3464)
+	RuleNone    Family = "none"    // nothing decided: onhold or undefined
 )
 
 // Evidence says what decided a Result.
 type Evidence struct {
-	// Rule names the rule family: one of the Rule* constants.
-	Rule string
+	// Rule names the rule family.
+	Rule Family
 	// Match is the phrase, code or value that matched.
 	Match string
 	// Note says how other evidence changed the reading, when it did
@@ -69,7 +72,7 @@ type Evidence struct {
 
 // String renders e for explanations: `phrase "user unknown"`.
 func (e Evidence) String() string {
-	s := e.Rule
+	s := string(e.Rule)
 	if e.Match != "" {
 		s += fmt.Sprintf(" %q", e.Match)
 	}
@@ -174,7 +177,7 @@ func (c *Classifier) Classify(in Input) (res Result) {
 	return r
 }
 
-func result(r Reason, rule, match, note string) Result {
+func result(r Reason, rule Family, match, note string) Result {
 	return Result{Reason: r, Category: r.Category(), Evidence: Evidence{Rule: rule, Match: match, Note: note}}
 }
 

@@ -21,7 +21,7 @@ func TestRuleFamilies(t *testing.T) {
 		name     string
 		in       Input
 		want     Reason
-		wantRule string
+		wantRule Family
 	}{
 		{"kind feedback", Input{Kind: dsn.KindFeedback, FeedbackType: "abuse", Diagnostic: "user unknown"}, ReasonFeedback, RuleKind},
 		{"kind autoreply", Input{Kind: dsn.KindAutoReply, Diagnostic: "mailbox full"}, ReasonVacation, RuleKind},
@@ -164,7 +164,7 @@ func TestClassifierRules(t *testing.T) {
 	for _, tt := range []struct {
 		diag string
 		want Reason
-		rule string
+		rule Family
 	}{
 		{"550 The Mailbox  has been RETIRED", ReasonSuspend, RuleUser},
 		{"452 quota is exhausted", ReasonMailboxFull, RuleUser},
