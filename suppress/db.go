@@ -94,9 +94,6 @@ func escapeURIPath(p string) string {
 	return r.Replace(filepath.ToSlash(p))
 }
 
-// Path returns the path the DB was opened with.
-func (db *DB) Path() string { return db.path }
-
 // Close releases the lock, if held, and closes the database.
 func (db *DB) Close() error {
 	err := db.Unlock()

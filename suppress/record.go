@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -108,15 +107,6 @@ type Result struct {
 func Hash(raw []byte) string {
 	s := sha256.Sum256(raw)
 	return hex.EncodeToString(s[:])
-}
-
-// HashReader is Hash for a stream.
-func HashReader(r io.Reader) (string, error) {
-	h := sha256.New()
-	if _, err := io.Copy(h, r); err != nil {
-		return "", fmt.Errorf("suppress: hash: %w", err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // testHookEvent, when set by a test, runs after each event insert inside the

@@ -202,7 +202,7 @@ func (p *pipeline) process(j *job, enc encoder, recs []Record) []Record {
 func safeParse(parse func(io.Reader, *dsn.Options) (*dsn.Report, error), r io.Reader, opts *dsn.Options) (rep *dsn.Report, err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			rep, err = nil, fmt.Errorf("dsn: panic: %v", v)
+			rep, err = nil, fmt.Errorf("parser panic: %v", v)
 		}
 	}()
 	if parse == nil {
