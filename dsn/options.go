@@ -19,6 +19,13 @@ const (
 )
 
 // Options tunes Parse. The zero value, and a nil *Options, mean the defaults.
+//
+// A few limits are fixed, being far above what any real bounce needs: a
+// field of a report part is cut at 64 KiB (continuation lines included) and
+// a block of fields keeps 200 of them; a multipart keeps at most 64 KiB of
+// its start in case its boundary is never found; a diagnostic taken from a
+// notice's text is at most MaxDiagnosticBytes; the returned original keeps
+// at most 200 of its header fields in Original.Header.
 type Options struct {
 	MaxBytes       int64 // bytes read per message (DefaultMaxBytes)
 	MaxHeaderBytes int   // bytes per header section (DefaultMaxHeaderBytes)
