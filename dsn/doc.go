@@ -40,7 +40,9 @@
 // returned original is skipped, never stored, and reading stops once the
 // report and the original's header have been read. Past a limit Parse
 // returns what it has with an error wrapping ErrLimit and Report.Truncated
-// set. Parse never panics and never returns a nil Report.
+// set; when the reader fails (a connection dropped mid-message), the error
+// wraps ErrRead, since a lenient parse of a cut message would look whole.
+// Parse never panics and never returns a nil Report.
 //
 // # Divergences
 //
