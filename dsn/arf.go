@@ -3,6 +3,7 @@ package dsn
 import (
 	"encoding/json"
 	"fmt"
+	"net/textproto"
 	"strings"
 )
 
@@ -50,7 +51,7 @@ func (p *parser) feedbackRecipients() {
 		seen[strings.ToLower(a)] = true
 		p.rep.Recipients = append(p.rep.Recipients, Recipient{
 			FinalRecipient: a, Action: "failed", FeedbackType: ft, Fields: f,
-			Diagnostic: collapseSpace(f.Get("User-Agent")),
+			Diagnostic: feedbackSummary(ft, f),
 		})
 	}
 }
@@ -236,4 +237,17 @@ func jsonString(s, key string) string {
 		return ""
 	}
 	return v
+}
+
+// feedbackSummary is the diagnostic of a complaint: its type, and who
+// reported it.
+func feedbackSummary(ft string, f textproto.MIMEHeader) string {
+	d := "Feedback-Type: " + ft
+	if ua := collapseSpace(f.Get("User-Agent")); ua != "" {
+		d += "; User-Agent: " + ua
+	}
+	if rd := collapseSpace(f.Get("Reported-Domain")); rd != "" {
+		d += "; Reported-Domain: " + rd
+	}
+	return d
 }

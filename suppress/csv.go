@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/bouncer-dev/bouncer/classify"
 )
@@ -118,8 +119,10 @@ func WriteCSV(w io.Writer, f Format, entries []Entry) error {
 	case FormatMailchimp:
 		header = []string{"Email Address", "Reason", "Category", "Status", "Diagnostic", "Last Bounce"}
 		row = func(e Entry) []string {
+			// Mailchimp's text fields hold 255 characters and its date
+			// fields take YYYY-MM-DD.
 			return []string{e.Address, DefuseFormula(string(e.Reason)), DefuseFormula(string(e.Category)), DefuseFormula(e.Status),
-				DefuseFormula(oneLine(e.Diagnostic)), rfc3339(e.LastBounce)}
+				DefuseFormula(cutRunes(oneLine(e.Diagnostic), MaxMailchimpText)), e.LastBounce.UTC().Format("2006-01-02")}
 		}
 	case FormatMautic:
 		header = []string{"email", "doNotEmail"}
@@ -314,4 +317,16 @@ func writeAtomic(path string, data []byte) (err error) {
 		d.Close()
 	}
 	return nil
+}
+
+// MaxMailchimpText is the length of a Mailchimp text field, in characters.
+const MaxMailchimpText = 255
+
+// cutRunes cuts s to at most n characters, ending in "…" when cut.
+func cutRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
 }

@@ -43,8 +43,8 @@ type Policy struct {
 	SuppressPolicy bool
 	// Now is the moment of the decision: soft events age from it, and
 	// events dated after it are left out. Zero means the date of the latest
-	// event recorded, so that a decision depends on the history alone and
-	// never on the clock.
+	// failure recorded (auto-replies and delivery notices do not count), so
+	// that a decision depends on the history alone and never on the clock.
 	Now time.Time
 }
 
@@ -137,8 +137,10 @@ func Decide(events []Event, p *Policy, q *Query) Lists {
 	pol := p.withDefaults()
 	now := pol.Now.UTC()
 	if pol.Now.IsZero() {
+		// The latest failure, not the latest message: a later auto-reply
+		// or delivery notice must not age soft bounces out.
 		for _, e := range events {
-			if e.Date.After(now) {
+			if e.Category != classify.CategoryNone && e.Date.After(now) {
 				now = e.Date.UTC()
 			}
 		}

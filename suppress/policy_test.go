@@ -55,6 +55,12 @@ func TestDecide(t *testing.T) {
 			suppressed: a + ":hard",
 		},
 		{
+			name: "a later auto-reply does not age soft bounces out",
+			events: []Event{ev(a, soft, day(0, 0)), ev(a, soft, day(1, 0)), ev(a, soft, day(2, 0)),
+				ev("other@example.com", classify.ReasonVacation, day(90, 0))},
+			suppressed: a + ":soft",
+		},
+		{
 			name:   "policy reported not suppressed",
 			events: []Event{ev(a, classify.ReasonBlocked, day(0, 0))},
 			report: a + ":policy",
@@ -225,8 +231,8 @@ func TestDecideEntry(t *testing.T) {
 	if len(l.Suppressed) != 1 || !reflect.DeepEqual(l.Suppressed[0], want) {
 		t.Errorf("Decide() = %+v, want [%+v]", l.Suppressed, want)
 	}
-	if !l.Now.Equal(day(4, 0)) {
-		t.Errorf("Decide().Now = %v, want the latest event's date %v", l.Now, day(4, 0))
+	if !l.Now.Equal(day(3, 0)) {
+		t.Errorf("Decide().Now = %v, want the latest failure's date %v (not the auto-reply's)", l.Now, day(3, 0))
 	}
 }
 

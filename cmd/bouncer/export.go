@@ -42,7 +42,7 @@ func newExportFlags(s *streams) *exportFlags {
 	fs.StringVar(&f.out, "out", "", "write the list to `FILE` (default: standard output)")
 	fs.StringVar(&f.outDir, "out-dir", "", "write one list per category into `DIR`: hard.csv, soft.csv, policy.csv, complaint.csv")
 	fs.StringVar(&f.format, "format", string(suppress.FormatGeneric), "list `format`: "+formatNames())
-	fs.StringVar(&f.since, "since", "", "keep addresses whose last bounce is on or after `DATE` (2006-01-02, RFC 3339, or a duration back from now: 30d)")
+	fs.StringVar(&f.since, "since", "", "keep addresses whose last bounce is on or after `DATE` (2006-01-02, RFC 3339, or a duration back from the latest bounce: 30d)")
 	fs.StringVar(&f.categories, "category", "", "keep these `categories` only, comma-separated: hard,soft,policy,complaint")
 	f.policy.register(fs)
 	fs.Usage = func() {
@@ -92,8 +92,9 @@ func exportCommand(s *streams, args []string) int {
 		return fail("%v", err)
 	}
 	var q suppress.Query
+	var sinceBack time.Duration // --since as a duration: back from the latest bounce
 	if f.since != "" {
-		if q.Since, err = parseSince(f.since, time.Now()); err != nil {
+		if q.Since, sinceBack, err = parseSince(f.since); err != nil {
 			return fail("%v", err)
 		}
 	}
@@ -117,6 +118,12 @@ func exportCommand(s *streams, args []string) int {
 	}
 	defer db.Close()
 	lists, err := db.Lists(ctx, pol, &q)
+	if err == nil && sinceBack > 0 {
+		// "30d" counts back from the latest bounce of the history, not
+		// from the clock: the same state always exports the same lists.
+		q.Since = lists.Now.Add(-sinceBack)
+		lists, err = db.Lists(ctx, pol, &q)
+	}
 	if err != nil {
 		fmt.Fprintf(s.stderr, "bouncer export: state %s: %v\n", f.state, oneLine(err))
 		return exitError
@@ -175,19 +182,19 @@ func containsCategory(cats []classify.Category, c classify.Category) bool {
 	return false
 }
 
-// parseSince parses --since: a date (UTC midnight), an RFC 3339 time, or a
-// duration back from now ("30d").
-func parseSince(s string, now time.Time) (time.Time, error) {
+// parseSince parses --since: a date (UTC midnight) or an RFC 3339 time, or
+// else a duration ("30d") to count back from the latest bounce.
+func parseSince(s string) (time.Time, time.Duration, error) {
 	if t, err := time.Parse("2006-01-02", s); err == nil {
-		return t, nil
+		return t, 0, nil
 	}
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
+		return t, 0, nil
 	}
 	if d, err := parseDuration(s); err == nil && d > 0 {
-		return now.Add(-d), nil
+		return time.Time{}, d, nil
 	}
-	return time.Time{}, fmt.Errorf("bad --since %q: want a date (2006-01-02), an RFC 3339 time or a duration (30d)", s)
+	return time.Time{}, 0, fmt.Errorf("bad --since %q: want a date (2006-01-02), an RFC 3339 time or a duration (30d)", s)
 }
 
 // parseCategories parses --category: failure categories, comma-separated.

@@ -88,6 +88,11 @@ func TestExport(t *testing.T) {
 		if got := exportRows(t, "--state", state, "--since", "2000-01-01T00:00:00Z"); len(got) != len(all) {
 			t.Errorf("--since 2000: %d addresses, want all %d", len(got), len(all))
 		}
+		// A duration counts back from the latest bounce, not from the
+		// clock: the history's newest bounce is always within a day of it.
+		if got := exportRows(t, "--state", state, "--since", "1d"); len(got) == 0 || len(got) >= len(all) {
+			t.Errorf("--since 1d: %d addresses of %d, want the latest ones only", len(got), len(all))
+		}
 	})
 
 	t.Run("format and files", func(t *testing.T) {

@@ -404,6 +404,11 @@ func doRun(ctx context.Context, s *streams, cfg *runConfig) int {
 		fmt.Fprintf(s.stderr, "bouncer: "+format+"\n", a...)
 		return exitError
 	}
+	if dir := filepath.Dir(cfg.state); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return errorf("state %s: %v", cfg.state, oneLine(err))
+		}
+	}
 	db, err := suppress.Open(ctx, cfg.state, nil)
 	if err != nil {
 		return errorf("state %s: %v", cfg.state, oneLine(err))
