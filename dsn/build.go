@@ -142,6 +142,9 @@ func (p *parser) finish() {
 			rep.Recipients = append(rep.Recipients, r)
 		}
 	}
+	if len(rep.Recipients) == 0 && (rep.Kind == KindBounce || rep.Kind == KindDSN) {
+		p.addErr(ErrNoRecipient)
+	}
 }
 
 // fillOriginal copies what is known of the returned original.

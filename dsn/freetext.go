@@ -394,8 +394,12 @@ func (p *parser) looksLikeBounce(body string) bool {
 		return true
 	case fromDaemon && (subjBounce || bodyBounce):
 		return true
-	case subjBounce && bodyBounce &&
-		(p.nullSender() || p.top.Get("Return-Path") == "" && (findStatus(lb) != "" || findReplyCode(lb) != "")) &&
+	case subjBounce && bodyBounce && p.top.Get("List-Unsubscribe") == "" &&
+		(p.nullSender() || p.top.Get("Return-Path") == "" && (findStatus(lb) != "" || findReplyCode(lb) != "") ||
+			// An ESP's notice of a bounce ("Your message to x@y bounced"),
+			// sent from its own address: the recipient in the subject and
+			// the server's status code in the text.
+			firstAddr(p.rep.Subject) != "" && findStatus(lb) != "") &&
 		!strings.HasPrefix(subj, "re:") && !strings.HasPrefix(subj, "fwd:") && !strings.HasPrefix(subj, "fw:"):
 		// Not from a daemon: only with a machine's marks (a null
 		// envelope sender, or SMTP codes), and never a human's reply.

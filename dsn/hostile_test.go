@@ -33,9 +33,9 @@ func TestHostile(t *testing.T) {
 	}{
 		{"empty", "", "", ErrMalformed},
 		{"only-garbage", "\x00\x01\x02\xff\xfe", "", nil},
-		{"truncated-mid-header", valid[:40], "", nil},
+		{"truncated-mid-header", valid[:40], "", ErrNoRecipient},
 		{"truncated-mid-report", valid[:strings.Index(valid, "Status: 5.1.1")+10], "a@example.com", nil},
-		{"truncated-mid-field", valid[:strings.Index(valid, "; a@example.com")], "", nil},
+		{"truncated-mid-field", valid[:strings.Index(valid, "; a@example.com")], "", ErrNoRecipient},
 		{"nul-bytes", strings.ReplaceAll(valid, "The mail system", "The\x00mail\x00system"), "a@example.com", nil},
 		// The report fields end up in the text part, where they are still read.
 		{"broken-boundary", strings.ReplaceAll(valid, "--B\nContent-Type: message/delivery-status", "--Q\nContent-Type: message/delivery-status"), "a@example.com", nil},
@@ -45,7 +45,7 @@ func TestHostile(t *testing.T) {
 		{"deep-nesting", "Subject: deep\n" + deep, "", ErrLimit},
 		// No usable address in the report: the original's only recipient.
 		{"bad-address", dsnMessage("Final-Recipient: rfc822; <not an address>\nAction: failed\nStatus: 5.1.1\n"), "a@example.com", nil},
-		{"bad-address-two-recipients", strings.Replace(dsnMessage("Final-Recipient: rfc822; <not an address>\nAction: failed\n"), "To: a@example.com", "To: a@example.com, b@example.com", 1), "", nil},
+		{"bad-address-two-recipients", strings.Replace(dsnMessage("Final-Recipient: rfc822; <not an address>\nAction: failed\n"), "To: a@example.com", "To: a@example.com, b@example.com", 1), "", ErrNoRecipient},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -20,6 +20,9 @@ var (
 	// ErrLimit means a limit of Options was reached; the Report holds what
 	// was read before it.
 	ErrLimit = errors.New("dsn: limit reached")
+	// ErrNoRecipient means the message is a bounce, but no failed
+	// recipient could be told from it.
+	ErrNoRecipient = errors.New("dsn: no recipient found in the bounce")
 	// ErrRead means the message could not be read to its end (the reader
 	// failed); the Report holds what was read, which may be incomplete.
 	ErrRead = errors.New("dsn: read error")

@@ -209,10 +209,21 @@ func firstAddr(s string) string {
 // findStatus returns the first enhanced status code (RFC 3463) in s whose
 // class is 2, 4 or 5, preferring one that is not a bare x.0.0.
 func findStatus(s string) string {
+	// A transcript holds the successes before the failure ("250 2.1.0
+	// Ok" to MAIL FROM, then "550 5.2.1 …"): a failure code wins.
+	if st := findStatusClass(s, false); st != "" {
+		return st
+	}
+	return findStatusClass(s, true)
+}
+
+// findStatusClass is findStatus for failure codes (4 and 5) alone, or with
+// success, for success codes (2) alone.
+func findStatusClass(s string, success bool) string {
 	best := ""
 	for i := 0; i+5 <= len(s); i++ {
 		c := s[i]
-		if c != '2' && c != '4' && c != '5' || s[i+1] != '.' {
+		if (success && c != '2' || !success && c != '4' && c != '5') || s[i+1] != '.' {
 			continue
 		}
 		if i > 0 && (isDigit(s[i-1]) || s[i-1] == '.') {
@@ -252,9 +263,18 @@ func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 // s that stands where servers put one: at the start of a line or after
 // "said:", "<<<", "error", "code" and similar.
 func findReplyCode(s string) string {
+	// As for status codes, a failure reply wins over the successes of a
+	// transcript before it.
+	if rc := findReplyClass(s, false); rc != "" {
+		return rc
+	}
+	return findReplyClass(s, true)
+}
+
+func findReplyClass(s string, success bool) string {
 	for i := 0; i+3 <= len(s); i++ {
 		c := s[i]
-		if c != '2' && c != '4' && c != '5' || !isDigit(s[i+1]) || !isDigit(s[i+2]) {
+		if (success && c != '2' || !success && c != '4' && c != '5') || !isDigit(s[i+1]) || !isDigit(s[i+2]) {
 			continue
 		}
 		if i > 0 && (isDigit(s[i-1]) || s[i-1] == '.' || s[i-1] == ':' && i > 1 && isDigit(s[i-2])) {

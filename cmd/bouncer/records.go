@@ -107,6 +107,9 @@ func appendRecords(dst []Record, source string, rep *dsn.Report, err error, c cl
 		if res.Category == classify.CategoryNone {
 			base.Reason = res.Reason
 			base.Evidence = res.Evidence
+		} else {
+			// A bounce that names no one we can tell: nothing decided.
+			base.Reason = classify.ReasonUndefined
 		}
 		return append(dst, base)
 	}
