@@ -10,7 +10,6 @@ import (
 
 	"github.com/emersion/go-message"
 	_ "github.com/emersion/go-message/charset" // legacy charsets via golang.org/x/text
-	"github.com/emersion/go-message/textproto"
 )
 
 // Sentinel errors. Errors returned by Parse wrap one of them.
@@ -76,7 +75,7 @@ func parse(r io.Reader, opts *Options, pp **parser) (*Report, error) {
 	br := getReader(lim, 16<<10)
 	defer putReader(br)
 	skipMboxFromLine(br)
-	h, herr := textproto.ReadHeader(br)
+	h, herr := readHeader(br)
 	if lim.n <= 0 && herr != nil {
 		p.addErr(fmt.Errorf("%w: header larger than %d bytes", ErrLimit, o.MaxHeaderBytes))
 	}

@@ -199,7 +199,7 @@ func (p *parser) original(h message.Header, body io.Reader, depth int) error {
 	lim := &limitReader{r: p.decode(h, body), n: int64(p.opts.MaxHeaderBytes)}
 	br := getReader(lim, 4096)
 	defer putReader(br)
-	th, err := textproto.ReadHeader(br)
+	th, err := readHeader(br)
 	if lim.n <= 0 && err != nil {
 		p.addErr(fmt.Errorf("%w: header larger than %d bytes", ErrLimit, p.opts.MaxHeaderBytes))
 	}
