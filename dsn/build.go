@@ -309,10 +309,26 @@ func cleanAddr(s string) string {
 }
 
 func collapseSpace(s string) string {
-	if !strings.ContainsAny(s, "\n\t\r") && !strings.Contains(s, "  ") {
+	if !strings.ContainsAny(s, "\n\t\r\v\f") && !strings.Contains(s, "  ") {
 		return strings.TrimSpace(s)
 	}
-	return strings.Join(strings.Fields(s), " ")
+	// One pass over ASCII white space (what notices use), rather than
+	// strings.Fields and Join.
+	b := make([]byte, 0, len(s))
+	space := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case ' ', '\t', '\n', '\r', '\v', '\f':
+			space = len(b) > 0
+		default:
+			if space {
+				b = append(b, ' ')
+				space = false
+			}
+			b = append(b, c)
+		}
+	}
+	return string(b)
 }
 
 // verpRecipient decodes a VERP address (bounce+user=example.com@lists…)
