@@ -1,9 +1,9 @@
 package dsn
 
 import (
-	"bytes"
 	"encoding/json"
 	"flag"
+	"github.com/bouncer-dev/bouncer/internal/golden"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,8 +12,8 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in ../testdata")
 
-// golden is the part of a Report that the golden files pin down.
-type golden struct {
+// goldenReport is the part of a Report that the golden files pin down.
+type goldenReport struct {
 	Kind         Kind
 	Vendor       string
 	ReportingMTA string `json:",omitempty"`
@@ -38,8 +38,8 @@ type goldenRecipient struct {
 	FeedbackType      string `json:",omitempty"`
 }
 
-func toGolden(rep *Report, err error) golden {
-	var g golden
+func toGolden(rep *Report, err error) goldenReport {
+	var g goldenReport
 	g.Kind, g.Vendor, g.ReportingMTA, g.Truncated = rep.Kind, rep.Vendor, rep.ReportingMTA, rep.Truncated
 	if err != nil {
 		g.Error = err.Error()
@@ -79,20 +79,7 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			got = append(got, '\n')
-			gf := strings.TrimSuffix(f, ".eml") + ".dsn.json"
-			if *update {
-				if err := os.WriteFile(gf, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(gf)
-			if err != nil {
-				t.Fatalf("%v (run go test ./dsn -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("Parse(%s) differs from %s:\ngot:\n%s\nwant:\n%s", f, gf, got, want)
-			}
+			golden.Check(t, strings.TrimSuffix(f, ".eml")+".dsn.json", got, *update, "run go test ./dsn -update")
 		})
 	}
 }

@@ -1,8 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"flag"
+	"github.com/bouncer-dev/bouncer/internal/golden"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,20 +34,8 @@ func TestGoldenParse(t *testing.T) {
 			defer fh.Close()
 			rep, perr := dsn.Parse(fh, nil)
 			got := enc.encode(nil, recordsFor(name+".eml", rep, perr, nil))
-			gf := strings.TrimSuffix(f, ".eml") + ".golden.jsonl"
-			if *updateGolden {
-				if err := os.WriteFile(gf, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(gf)
-			if err != nil {
-				t.Fatalf("%v (run go test ./cmd/bouncer -run TestGoldenParse -update)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("parse %s:\ngot:  %s\nwant: %s", name, got, want)
-			}
+			golden.Check(t, strings.TrimSuffix(f, ".eml")+".golden.jsonl", got, *updateGolden,
+				"run go test ./cmd/bouncer -run TestGoldenParse -update")
 		})
 	}
 }
