@@ -10,13 +10,15 @@ var daemonLocals = map[string]bool{
 	"mail-daemon": true, "maildaemon": true, "mdaemon": true, "double-bounce": true,
 }
 
-// excludedLocals are local parts that are never a failed recipient: they
-// are the systems that write bounces, and the no-reply senders.
-var excludedLocals = map[string]bool{
-	"postmaster": true, "mailer-daemon": true, "mailer_daemon": true, "mailerdaemon": true,
-	"mail-daemon": true, "maildaemon": true, "mdaemon": true, "noreply": true, "no-reply": true,
-	"double-bounce": true, "nobody": true, "bounce": false,
-}
+// excludedLocals are local parts that are never a failed recipient: the
+// systems that write bounces, and the no-reply senders.
+var excludedLocals = func() map[string]bool {
+	m := map[string]bool{"noreply": true, "no-reply": true, "nobody": true}
+	for l := range daemonLocals {
+		m[l] = true
+	}
+	return m
+}()
 
 // excluded returns the addresses that are not failed recipients whatever
 // the text says: the bounce's author and addressee, and the original's
