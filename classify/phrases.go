@@ -374,6 +374,8 @@ var phraseTable = map[Reason][]string{
 		"没有这个用户",
 		"not listed in public name & address book",
 		"not listed in domino directory",
+		"domino ディレクトリにリストされていません", // Notes in Japanese
+		"mailbox not exist", // Tencent QQ
 		"!this user doesn't have a*account",
 		"!user doesn't have a*account",
 		"invalid mailbox path",
@@ -910,6 +912,9 @@ var phraseTable = map[Reason][]string{
 		"unresolvable rfc.5321 from domain",
 	},
 	ReasonBlocked: {
+		":blocked)", // Barracuda: "550 permanent failure for one or more recipients (x@y:blocked)"
+		"!aup#cxbl", // Cox: "cmsmtp 192.0.2.1 blocked - refer to … AUP#CXBL"
+		"cmsmtp*blocked",
 		"!will not accept delivery of this message", // AOL: "521 5.2.1 : AOL will not accept delivery of this message."
 		"to clarify.) (bl)",                         // "A problem occurred. (Ask your postmaster …) (BL)": a blocklist
 		"said: 550 blocked",
@@ -1352,6 +1357,7 @@ var phraseTable = map[Reason][]string{
 		"message content not accepted",
 	},
 	ReasonPolicyViolation: {
+		"anti-spoofing policy", // Mimecast: "Rejected by header based Anti-Spoofing policy"
 		"an illegal attachment on your message",
 		"because the recipient is not accepting mail with attachments",
 		"because the recipient is not accepting mail with embedded images",
@@ -1453,7 +1459,8 @@ var phraseTable = map[Reason][]string{
 		// A loop the receiving system made (taxonomy: systemerror); a
 		// routing loop on the way (hop counts) is a networkerror below.
 		"mail forwarding loop",
-		"?mail loop", // also in "this could indicate a mail loop" after a routing loop
+		"?mail loop",         // also in "this could indicate a mail loop" after a routing loop
+		"message is looping", // qmail: "it already has my Delivered-To line" (#5.4.6)
 		"loops back to myself",
 		"!unable to contact ldap server", // qmail-ldap: the cause, whatever the queue did after
 		"duplicated message-id",          // fml: a loop
@@ -1553,7 +1560,6 @@ var phraseTable = map[Reason][]string{
 		"host lookup did not complete",
 		"too many \"received\" headers",
 		"suspected mail loop",
-		"message is looping",
 	},
 	ReasonExpired: {
 		"delivery attempts will continue to be",
