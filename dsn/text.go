@@ -215,7 +215,8 @@ func recipientBlockAt(body string, st int, addr string) string {
 
 var commandPhrases = []struct{ phrase, cmd string }{
 	{"rcpt to", "RCPT"},
-	{"mail from", "MAIL"},
+	{"mail from:", "MAIL"}, // the command, not prose ("blocked mail from this sender")
+	{"mail from <", "MAIL"},
 	{"final data", "DATA"},
 	{"end of data", "DATA"},
 	{"after data", "DATA"},
@@ -235,13 +236,43 @@ var commandPhrases = []struct{ phrase, cmd string }{
 	{"(state 18)", "DATA"},
 }
 
+// explicitCommands say outright which command was answered; they win over
+// a mere mention ("has blocked mail from this sender (in reply to RCPT TO
+// command)").
+var explicitCommands = []struct{ phrase, cmd string }{
+	{"in reply to rcpt to command", "RCPT"},
+	{"in reply to rcpt command", "RCPT"},
+	{"in reply to mail from command", "MAIL"},
+	{"in reply to mail command", "MAIL"},
+	{"in reply to end of data command", "DATA"},
+	{"in reply to data command", "DATA"},
+	{"after rcpt to", "RCPT"},
+	{"after mail from", "MAIL"},
+	{"after end of data", "DATA"},
+	{"did not like our rcpt to", "RCPT"},
+	{"did not like our mail from", "MAIL"},
+	{"did not like our final data", "DATA"},
+	{">>> rcpt to", "RCPT"},
+	{">>> mail from", "MAIL"},
+}
+
 // findCommand names the SMTP command the error answered, when the text
 // says it ("in reply to RCPT TO command", "did not like our final DATA"):
-// the phrase that comes first, as a whole word.
+// an explicit statement if there is one, else the first mention, as a
+// whole word.
 func findCommand(s string) string {
 	lower := asciiLower(s)
+	if c := firstPhrase(lower, explicitCommands); c != "" {
+		return c
+	}
+	return firstPhrase(lower, commandPhrases)
+}
+
+// firstPhrase returns the command of the phrase of list that occurs first
+// in lower as a whole word.
+func firstPhrase(lower string, list []struct{ phrase, cmd string }) string {
 	best, cmd := len(lower)+1, ""
-	for _, c := range commandPhrases {
+	for _, c := range list {
 		off := 0
 		for off < len(lower) {
 			i := strings.Index(lower[off:], c.phrase)
