@@ -257,6 +257,25 @@ var phraseTable = map[Reason][]string{
 		// Portuguese
 		"usuário desconhecido",
 		"usuário inexistente",
+		"endereço*não existe",
+		"endereço de e-mail não existe",
+		"empfänger ist unbekannt",
+		"empfänger*unbekannt",
+		"e-mailadres bestaat niet",
+		"adres bestaat niet",
+		"המשתמש אינו קיים",
+		"הנמען אינו קיים",
+		"عنوان*غير موجود",
+		"البريد الإلكتروني غير موجود",
+		"المستخدم غير موجود",
+		"ไม่พบชื่อผู้ใช้",
+		"ไม่มีผู้ใช้",
+		"пользователя не существует",
+		"пользователь не существует",
+		"користувача*не існує",
+		"користувач не існує",
+		"địa chỉ*không tồn tại",
+		"người nhận không tồn tại",
 		"usuario inexistente",
 		"endereço inexistente",
 		"conta inexistente",
@@ -398,6 +417,7 @@ var phraseTable = map[Reason][]string{
 		"user does not have a*account",
 	},
 	ReasonFiltered: {
+		"заблокирован получателем", // the recipient blocked the sender
 		"because the recipient is only accepting mail from specific email addresses",
 		"refused by recipient's settings", // au (KDDI), docomo: the subscriber's own reception settings
 		"!envelope blocked - user entry",  // Mimecast: on the recipient's personal block list
@@ -523,6 +543,20 @@ var phraseTable = map[Reason][]string{
 		"excedido su cuota",
 		// Portuguese
 		"caixa postal cheia",
+		"postfach*voll",
+		"boîte aux lettres*pleine",
+		"boite aux lettres*pleine",
+		"casella*piena",
+		"mailbox*is vol",
+		"skrzynka*pełna",
+		"brevlåda*full",
+		"γραμματοκιβώτιο*γεμάτο",
+		"תיבת הדואר*מלאה",
+		"صندوق*ممتلئ",
+		"กล่องจดหมาย*เต็ม",
+		"скринька*переповнена",
+		"邮箱空间已满",
+		"空间已满",
 		"caixa de correio cheia",
 		"mailbox is vol",
 		"postvak is vol",
@@ -628,6 +662,14 @@ var phraseTable = map[Reason][]string{
 		"메일 크기",
 	},
 	ReasonSuspend: {
+		"cuenta*inactiva",
+		"cuenta*desactivada",
+		"cuenta*deshabilitada",
+		"casella*disattivata",
+		"conta*desativada",
+		"обліковий запис*вимкнено",
+		"учетная запись*отключена",
+		"tài khoản*bị khóa",
 		"|is currently suspended",
 		"|temporary locked",
 		"account disabled",
@@ -748,6 +790,9 @@ var phraseTable = map[Reason][]string{
 		"has moved to",
 	},
 	ReasonHostUnknown: {
+		"dominio del destinatario no existe", // hides "destinatario no existe"
+		"домен*не существует",
+		"домен*не існує",
 		"domain does not exist",
 		"domain is not reachable",
 		"domain must exist",
@@ -829,6 +874,8 @@ var phraseTable = map[Reason][]string{
 		"relaying disallowed",
 	},
 	ReasonRejected: {
+		"absenderdomain existiert nicht",
+		"absenderadresse abgelehnt",
 		"access denied (in reply to mail from command)",
 		"bad sender",
 		"bad sender address",
@@ -912,8 +959,9 @@ var phraseTable = map[Reason][]string{
 		"unresolvable rfc.5321 from domain",
 	},
 	ReasonBlocked: {
-		":blocked)", // Barracuda: "550 permanent failure for one or more recipients (x@y:blocked)"
-		"!aup#cxbl", // Cox: "cmsmtp 192.0.2.1 blocked - refer to … AUP#CXBL"
+		"černé listině", // Czech: on a blacklist
+		":blocked)",     // Barracuda: "550 permanent failure for one or more recipients (x@y:blocked)"
+		"!aup#cxbl",     // Cox: "cmsmtp 192.0.2.1 blocked - refer to … AUP#CXBL"
 		"cmsmtp*blocked",
 		"!will not accept delivery of this message", // AOL: "521 5.2.1 : AOL will not accept delivery of this message."
 		"to clarify.) (bl)",                         // "A problem occurred. (Ask your postmaster …) (BL)": a blocklist
@@ -1038,6 +1086,8 @@ var phraseTable = map[Reason][]string{
 		"unfortunately, messages from",
 	},
 	ReasonSpamDetected: {
+		"بريد عشوائي",
+		"判定为垃圾邮件",
 		"|ube|",
 		"?|spam|",
 		"?|spammer|",
