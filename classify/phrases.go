@@ -875,6 +875,8 @@ var phraseTable = map[Reason][]string{
 	},
 	ReasonRejected: {
 		"absenderdomain existiert nicht",
+		"sender address is not allowed",
+		"sender address not allowed",
 		"absenderadresse abgelehnt",
 		"access denied (in reply to mail from command)",
 		"bad sender",
