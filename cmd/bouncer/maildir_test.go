@@ -312,35 +312,53 @@ func TestRunWatchMaildir(t *testing.T) {
 	delete(msgs, "lhost-qmail-16.eml")
 	md := newMaildir(t, filepath.Join(dir, "Maildir"), msgs)
 	list := filepath.Join(dir, "list.csv")
-	cmd := exec.Command(bin, "run", "--maildir", md, "--watch", "--poll", "50ms", "--state", filepath.Join(dir, "s.db"), "--out", list)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := false
-	defer func() {
-		if !done {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-	}()
+	w := startWatch(t, bin, "run", "--maildir", md, "--watch", "--poll", "50ms", "--state", filepath.Join(dir, "s.db"), "--out", list)
 	waitListed(t, list, complaintAddr, 20*time.Second)
 	if err := os.WriteFile(filepath.Join(md, "new", "late.eml"), late, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	waitListed(t, list, userUnknownAddr, 20*time.Second)
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	stdout := w.stop(t)
+	if !strings.Contains(stdout, "messages: "+strconv.Itoa(len(msgs)+1)+" read") {
+		t.Errorf("summary:\n%s", stdout)
+	}
+}
+
+// watchRun is a bouncer run --watch started as a separate process.
+type watchRun struct {
+	cmd            *exec.Cmd
+	stdout, stderr bytes.Buffer
+}
+
+// startWatch starts bin with args; it is killed when the test ends unless
+// stop was called.
+func startWatch(t *testing.T, bin string, args ...string) *watchRun {
+	t.Helper()
+	w := &watchRun{cmd: exec.Command(bin, args...)}
+	w.cmd.Stdout, w.cmd.Stderr = &w.stdout, &w.stderr
+	if err := w.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	err := cmd.Wait()
-	done = true
-	if err != nil {
-		t.Errorf("--watch ended with %v after SIGTERM\nstdout:\n%s\nstderr:\n%s", err, &stdout, &stderr)
+	t.Cleanup(func() {
+		if w.cmd.ProcessState == nil {
+			w.cmd.Process.Kill()
+			w.cmd.Wait()
+		}
+	})
+	return w
+}
+
+// stop sends SIGTERM, checks that the run ends cleanly, and returns what it
+// printed.
+func (w *watchRun) stop(t *testing.T) string {
+	t.Helper()
+	if err := w.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
 	}
-	if !strings.Contains(stdout.String(), "messages: "+strconv.Itoa(len(msgs)+1)+" read") {
-		t.Errorf("summary:\n%s", &stdout)
+	if err := w.cmd.Wait(); err != nil {
+		t.Errorf("--watch ended with %v after SIGTERM\nstdout:\n%s\nstderr:\n%s", err, &w.stdout, &w.stderr)
 	}
+	return w.stdout.String()
 }
 
 // waitListed waits until the list at path holds addr.

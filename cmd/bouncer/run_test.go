@@ -384,33 +384,14 @@ func TestRunDovecot(t *testing.T) {
 		args := append([]string{"run", "--watch"}, imapArgs("watch")...)
 		args = append(args, "--state", filepath.Join(dir, "watch.db"), "--out", list,
 			"--processed-folder", "watch-processed", "--unrecognized-folder", "watch-unrecognized")
-		cmd := exec.Command(bouncerBinary(t), args...)
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		done := false
-		defer func() {
-			if !done {
-				cmd.Process.Kill()
-				cmd.Wait()
-			}
-		}()
+		w := startWatch(t, bouncerBinary(t), args...)
 		waitListed(t, list, "redacted@example.net", 20*time.Second)
 		// New mail arrives while the run waits in IDLE.
 		start := time.Now()
 		srv.Append(t, "watch", seedDSN(0, seedLines[0].addr, seedLines[0].status, seedLines[0].line))
 		waitListed(t, list, seedLines[0].addr, 40*time.Second)
 		t.Logf("new mail processed %v after its delivery", time.Since(start))
-		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-			t.Fatal(err)
-		}
-		err = cmd.Wait()
-		done = true
-		if err != nil {
-			t.Errorf("--watch ended with %v after SIGTERM\nstdout:\n%s\nstderr:\n%s", err, &stdout, &stderr)
-		}
+		w.stop(t)
 		if n, _ := srv.MailboxStatus(t, "watch-processed"); n != 2 {
 			t.Errorf("watch-processed holds %d messages, want 2", n)
 		}
