@@ -50,7 +50,7 @@ func (p *parser) feedbackRecipients() {
 		}
 		seen[strings.ToLower(a)] = true
 		p.rep.Recipients = append(p.rep.Recipients, Recipient{
-			FinalRecipient: a, Action: "failed", FeedbackType: ft, Fields: f,
+			FinalRecipient: a, Position: PositionFeedback, Action: "failed", FeedbackType: ft, Fields: f,
 			Diagnostic: feedbackSummary(ft, f),
 		})
 	}
@@ -75,7 +75,7 @@ func (p *parser) hotmailComplaint() bool {
 	p.rep.Kind = KindFeedback
 	p.rep.Vendor = "jmrp"
 	for _, a := range addrs[:min(len(addrs), p.opts.MaxRecipients)] {
-		p.rep.Recipients = append(p.rep.Recipients, Recipient{FinalRecipient: a, Action: "failed", FeedbackType: "abuse"})
+		p.rep.Recipients = append(p.rep.Recipients, Recipient{FinalRecipient: a, Position: PositionFeedback, Action: "failed", FeedbackType: "abuse"})
 	}
 	return true
 }
@@ -93,7 +93,7 @@ func (p *parser) unsubscribeRequest() bool {
 	}
 	p.rep.Kind = KindFeedback
 	p.rep.Vendor = "unsubscribe"
-	p.rep.Recipients = append(p.rep.Recipients, Recipient{FinalRecipient: p.rep.From, Action: "failed", FeedbackType: "unsubscribe"})
+	p.rep.Recipients = append(p.rep.Recipients, Recipient{FinalRecipient: p.rep.From, Position: PositionFeedback, Action: "failed", FeedbackType: "unsubscribe"})
 	return true
 }
 
@@ -159,7 +159,7 @@ func (p *parser) sesNotification(body string) bool {
 			continue
 		}
 		typ, diag := typedValue(r.DiagnosticCode)
-		rec := Recipient{FinalRecipient: a, Action: strings.ToLower(r.Action), Status: findStatus(r.Status),
+		rec := Recipient{FinalRecipient: a, Position: PositionSES, Action: strings.ToLower(r.Action), Status: findStatus(r.Status),
 			DiagnosticType: typ, Diagnostic: collapseSpace(diag)}
 		if p.rep.Kind == KindFeedback {
 			rec.FeedbackType = strings.ToLower(jsonString(body[k:], `"complaintFeedbackType"`))

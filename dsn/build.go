@@ -76,6 +76,7 @@ func (p *parser) finish() {
 		p.origHdr, _ = readHeaderString(inline)
 	}
 	p.fillOriginal()
+	rep.VERP = p.verpRecipient()
 	if rep.ReportingMTA == "" {
 		rep.ReportingMTA = p.reportingMTAFromText(body)
 	}
@@ -106,7 +107,7 @@ func (p *parser) finish() {
 			rep.Kind = KindAutoReply
 			rep.Vendor = "rfc3834"
 			if a := rep.From; a != "" {
-				rep.Recipients = append(rep.Recipients, Recipient{FinalRecipient: a, Action: "autoreply"})
+				rep.Recipients = append(rep.Recipients, Recipient{FinalRecipient: a, Position: PositionAutoReply, Action: "autoreply"})
 			}
 			return
 		}
@@ -132,12 +133,12 @@ func (p *parser) finish() {
 		rep.Notice = p.bodyDiagnostic(body)
 	}
 	if len(rep.Recipients) == 0 && (rep.Kind == KindBounce || rep.Kind == KindDSN) {
-		a := p.verpRecipient()
+		a, pos := rep.VERP, PositionVERP
 		if a == "" && !p.excludedAnchor {
-			a = p.soleOriginalRecipient()
+			a, pos = p.soleOriginalRecipient(), PositionOriginal
 		}
 		if a != "" {
-			r := Recipient{FinalRecipient: a, Action: "failed"}
+			r := Recipient{FinalRecipient: a, Position: pos, Action: "failed"}
 			p.fillFromText(&r, body, body)
 			rep.Recipients = append(rep.Recipients, r)
 		}
@@ -157,6 +158,9 @@ func (p *parser) fillOriginal() {
 	o.MessageID = strings.Trim(strings.TrimSpace(h.Get("Message-Id")), "<>")
 	o.From = headerAddr(h, "From")
 	o.To = headerAddr(h, "To")
+	for _, k := range []string{"To", "Cc"} {
+		o.Recipients = append(o.Recipients, headerAddrs(h, k)...)
+	}
 	o.Subject = headerText(h, "Subject")
 	o.Date = h.Get("Date")
 	o.ListID = h.Get("List-Id")
@@ -194,6 +198,7 @@ func (p *parser) dsnRecipients(body string) {
 	for _, f := range p.recipHdrs {
 		var r Recipient
 		r.Fields = f
+		r.Position = PositionDSN
 		_, r.FinalRecipient = typedValue(f.Get("Final-Recipient"))
 		_, r.OriginalRecipient = typedValue(f.Get("Original-Recipient"))
 		r.FinalRecipient = cleanAddr(r.FinalRecipient)

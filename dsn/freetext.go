@@ -162,6 +162,7 @@ func (p *parser) textRecipients(body string) {
 	}
 	type cand struct {
 		addr     string
+		pos      Position
 		anchored bool
 		at       int // start of the line that named it first, -1 unknown
 	}
@@ -207,7 +208,7 @@ func (p *parser) textRecipients(body string) {
 				continue
 			}
 			index[la] = len(cands)
-			cands = append(cands, cand{h.addr, anch, at})
+			cands = append(cands, cand{h.addr, PositionTemplate, anch, at})
 			if anch {
 				anyAnchored = true
 			}
@@ -220,7 +221,7 @@ func (p *parser) textRecipients(body string) {
 		for _, a := range selfListed {
 			if _, ok := index[strings.ToLower(a)]; !ok {
 				index[strings.ToLower(a)] = len(cands)
-				cands = append(cands, cand{a, true, -1})
+				cands = append(cands, cand{a, PositionTemplate, true, -1})
 			}
 		}
 		anyAnchored = true
@@ -235,9 +236,10 @@ func (p *parser) textRecipients(body string) {
 				}
 				if i, ok := index[la]; ok {
 					cands[i].anchored = true
+					cands[i].pos = PositionXFailedRecipients
 				} else {
 					index[la] = len(cands)
-					cands = append(cands, cand{h.addr, true, -1})
+					cands = append(cands, cand{h.addr, PositionXFailedRecipients, true, -1})
 				}
 				anyAnchored = true
 			}
@@ -250,7 +252,10 @@ func (p *parser) textRecipients(body string) {
 		if len(p.rep.Recipients) >= p.opts.MaxRecipients {
 			break
 		}
-		r := Recipient{FinalRecipient: c.addr}
+		r := Recipient{FinalRecipient: c.addr, Position: c.pos}
+		if !c.anchored {
+			r.Position = PositionText
+		}
 		var block string
 		if c.at >= 0 {
 			block = recipientBlockAt(body, c.at, c.addr)
@@ -486,7 +491,7 @@ func (p *parser) listRecipient(body string) {
 		for _, h := range findAddrs(line) {
 			switch lastWord(strings.TrimSpace(line[:h.start])) {
 			case "list", "in", "ml":
-				r := Recipient{FinalRecipient: h.addr}
+				r := Recipient{FinalRecipient: h.addr, Position: PositionTemplate}
 				p.fillFromText(&r, line, body)
 				p.rep.Recipients = append(p.rep.Recipients, r)
 				return

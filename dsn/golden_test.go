@@ -27,15 +27,16 @@ type goldenReport struct {
 
 type goldenRecipient struct {
 	FinalRecipient    string
-	OriginalRecipient string `json:",omitempty"`
-	Action            string `json:",omitempty"`
-	Status            string `json:",omitempty"`
-	ReplyCode         string `json:",omitempty"`
-	DiagnosticType    string `json:",omitempty"`
-	Diagnostic        string `json:",omitempty"`
-	RemoteMTA         string `json:",omitempty"`
-	Command           string `json:",omitempty"`
-	FeedbackType      string `json:",omitempty"`
+	OriginalRecipient string   `json:",omitempty"`
+	Position          Position `json:",omitempty"`
+	Action            string   `json:",omitempty"`
+	Status            string   `json:",omitempty"`
+	ReplyCode         string   `json:",omitempty"`
+	DiagnosticType    string   `json:",omitempty"`
+	Diagnostic        string   `json:",omitempty"`
+	RemoteMTA         string   `json:",omitempty"`
+	Command           string   `json:",omitempty"`
+	FeedbackType      string   `json:",omitempty"`
 }
 
 func toGolden(rep *Report, err error) goldenReport {
@@ -50,7 +51,7 @@ func toGolden(rep *Report, err error) goldenReport {
 	g.Recipients = []goldenRecipient{}
 	for _, r := range rep.Recipients {
 		g.Recipients = append(g.Recipients, goldenRecipient{
-			FinalRecipient: r.FinalRecipient, OriginalRecipient: r.OriginalRecipient, Action: r.Action,
+			FinalRecipient: r.FinalRecipient, OriginalRecipient: r.OriginalRecipient, Position: r.Position, Action: r.Action,
 			Status: r.Status, ReplyCode: r.ReplyCode, DiagnosticType: r.DiagnosticType,
 			Diagnostic: r.Diagnostic, RemoteMTA: r.RemoteMTA, Command: r.Command, FeedbackType: r.FeedbackType,
 		})

@@ -46,6 +46,9 @@ type Report struct {
 	Date      time.Time
 	// To is the address the bounce was delivered to (used for VERP).
 	To string
+	// VERP is the recipient decoded from the VERP address the bounce was
+	// delivered to (To, Delivered-To, X-Original-To or Envelope-To), or "".
+	VERP string
 	// Notice is the human-readable text of a bounce, on one line and at
 	// most 2,000 bytes, without the returned original: where a recipient's
 	// Diagnostic says nothing, the reason may be written there.
@@ -55,13 +58,58 @@ type Report struct {
 	Truncated bool
 }
 
+// Position says where in a bounce the address of a Recipient was read.
+// Only the notice names failed recipients (never the returned original);
+// the positions differ in how much they can be trusted: a field or a
+// template's place is the mail system's statement, an address met in
+// running text is a guess that a caller should confirm before it acts.
+type Position string
+
+const (
+	// PositionDSN: a Final-Recipient or Original-Recipient field of a
+	// delivery-status part (RFC 3464 section 2.3), or such fields written
+	// into the notice's text.
+	PositionDSN Position = "dsn"
+	// PositionFeedback: a feedback report's Original-Rcpt-To field
+	// (RFC 5965 section 3.2), or the returned header's recipient where the
+	// report format puts it (JMRP, list unsubscribe requests).
+	PositionFeedback Position = "feedback"
+	// PositionSES: the recipients of an Amazon SES notification.
+	PositionSES Position = "ses"
+	// PositionXFailedRecipients: the X-Failed-Recipients field of the
+	// bounce (Exim, Gmail and others).
+	PositionXFailedRecipients Position = "x-failed-recipients"
+	// PositionVERP: decoded from the VERP address the bounce was delivered
+	// to (bounce+user=example.com@…).
+	PositionVERP Position = "verp"
+	// PositionTemplate: the place an MTA's notice template puts the failed
+	// address ("<user@example.com>:" opening a qmail block, the list after
+	// "The following address(es) failed:", "550 5.1.1 <user@…>: …").
+	PositionTemplate Position = "template"
+	// PositionTranscript: the RCPT TO:<…> of an SMTP transcript.
+	PositionTranscript Position = "transcript"
+	// PositionText: an address the notice's running text names as a
+	// recipient ("your message to user@example.com"), not in a template's
+	// place.
+	PositionText Position = "text"
+	// PositionOriginal: the notice names no one; the returned original was
+	// sent to this address alone (its To, with no Cc).
+	PositionOriginal Position = "original"
+	// PositionAutoReply: the author of an automatic reply.
+	PositionAutoReply Position = "autoreply"
+)
+
 // Recipient is one per-recipient block of a report (RFC 3464 section 2.3).
 type Recipient struct {
 	// FinalRecipient is the address the failure is about (Final-Recipient,
 	// RFC 3464 section 2.3.2), without its address-type prefix.
 	FinalRecipient string
-	// OriginalRecipient is the Original-Recipient field (section 2.3.1).
+	// OriginalRecipient is the Original-Recipient field (section 2.3.1):
+	// the address the sender used, before any forward or alias. A mailing
+	// list should act on it when it is set.
 	OriginalRecipient string
+	// Position says where the address was read.
+	Position Position
 	// Action is failed, delayed, delivered, relayed or expanded (2.3.3).
 	Action string
 	// Status is the enhanced status code, RFC 3463 class.subject.detail.
@@ -90,9 +138,12 @@ type Original struct {
 	MessageID string
 	From      string
 	To        string
-	Subject   string
-	Date      string
-	ListID    string
+	// Recipients are all the addresses of the original's To and Cc
+	// fields, in order: whom the message was sent to, as its header says.
+	Recipients []string
+	Subject    string
+	Date       string
+	ListID     string
 	// Header holds the other header fields of the returned original, for
 	// callers that tag their mail (X-Campaign-ID, X-Mailer-RecptId, …).
 	Header textproto.MIMEHeader
