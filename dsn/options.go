@@ -22,8 +22,8 @@ const (
 //
 // A few limits are fixed, being far above what any real bounce needs: a
 // field of a report part is cut at 64 KiB (continuation lines included) and
-// a block of fields keeps 200 of them; a multipart keeps at most 64 KiB of
-// its start in case its boundary is never found; a diagnostic taken from a
+// a block of fields keeps 200 of them; a multipart whose boundary is never
+// found is read as text, up to MaxTextBytes; a diagnostic taken from a
 // notice's text is at most MaxDiagnosticBytes; the returned original keeps
 // at most 200 of its header fields in Original.Header.
 type Options struct {

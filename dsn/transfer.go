@@ -21,7 +21,7 @@ func transferDecoder(cte string, r io.Reader) io.Reader {
 	case "quoted-printable":
 		return &qpReader{br: bufio.NewReaderSize(r, 1024)}
 	case "base64":
-		return base64.NewDecoder(base64.StdEncoding, &base64Filter{r: r})
+		return &base64Reader{br: bufio.NewReaderSize(r, 1024)}
 	}
 	return r
 }
@@ -81,25 +81,81 @@ func (q *qpReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// base64Filter passes on only the characters of the base64 alphabet.
-type base64Filter struct {
-	r io.Reader
+// base64Reader decodes base64 leniently and the same way however its input
+// arrives: characters outside the alphabet are skipped, and "=" ends the
+// current quantum, whose whole bytes are kept, so that concatenated encoded
+// chunks and stray padding still decode. It never fails on content, only
+// on an error of the underlying reader.
+type base64Reader struct {
+	br   *bufio.Reader
+	acc  uint32 // sextets of the current quantum
+	nbit uint   // bits in acc
+	out  [3]byte
+	nout int // decoded bytes in out not yet returned
+	off  int
 }
 
-func (f *base64Filter) Read(p []byte) (int, error) {
-	for {
-		n, err := f.r.Read(p)
-		w := 0
-		for _, c := range p[:n] {
-			if c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '=' {
-				p[w] = c
-				w++
-			}
+func (b *base64Reader) Read(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		if b.off < b.nout {
+			c := copy(p[n:], b.out[b.off:b.nout])
+			n += c
+			b.off += c
+			continue
 		}
-		if w > 0 || err != nil {
-			return w, err
+		c, err := b.br.ReadByte()
+		if err != nil {
+			b.flush()
+			if b.nout > 0 {
+				continue
+			}
+			if n > 0 {
+				return n, nil
+			}
+			return 0, err
+		}
+		v, ok := sextet(c)
+		switch {
+		case ok:
+			b.acc = b.acc<<6 | uint32(v)
+			b.nbit += 6
+			if b.nbit == 24 {
+				b.flush()
+			}
+		case c == '=':
+			b.flush()
 		}
 	}
+	return n, nil
+}
+
+// flush moves the whole bytes of the current quantum to out.
+func (b *base64Reader) flush() {
+	k := int(b.nbit / 8)
+	acc := b.acc >> (b.nbit % 8)
+	for i := k - 1; i >= 0; i-- {
+		b.out[i] = byte(acc)
+		acc >>= 8
+	}
+	b.nout, b.off = k, 0
+	b.acc, b.nbit = 0, 0
+}
+
+func sextet(c byte) (byte, bool) {
+	switch {
+	case c >= 'A' && c <= 'Z':
+		return c - 'A', true
+	case c >= 'a' && c <= 'z':
+		return c - 'a' + 26, true
+	case c >= '0' && c <= '9':
+		return c - '0' + 52, true
+	case c == '+':
+		return 62, true
+	case c == '/':
+		return 63, true
+	}
+	return 0, false
 }
 
 // isUTF7 reports whether a charset name is UTF-7 (RFC 2152), which

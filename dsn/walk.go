@@ -51,9 +51,13 @@ func (p *parser) walk(h message.Header, body io.Reader, depth int) error {
 }
 
 func (p *parser) multipart(h message.Header, boundary string, body io.Reader, depth int) error {
-	// Keep the first bytes: when the boundary is never found, they are read
-	// as text.
-	cr := &captureReader{r: body, max: min(p.opts.MaxTextBytes, maxCapture)}
+	// Keep the bytes read through the multipart reader: when the boundary
+	// is never found, they and the rest of the body are read as text. The
+	// multipart reader reads ahead by however much the source returns, so
+	// only "everything consumed so far, then the rest" gives the same text
+	// however the bytes arrive. Text past MaxTextBytes is never kept, so
+	// neither is more capture than that.
+	cr := &captureReader{r: body, max: p.opts.MaxTextBytes}
 	mr := textproto.NewMultipartReader(cr, boundary)
 	n := 0
 	for {
@@ -71,7 +75,11 @@ func (p *parser) multipart(h message.Header, boundary string, body io.Reader, de
 				if _, params := contentType(h); params["charset"] != "" {
 					th.SetContentType("text/plain", map[string]string{"charset": params["charset"]})
 				}
-				return p.text(th, bytes.NewReader(cr.buf), "text/plain")
+				rest := body
+				if len(cr.buf) >= cr.max {
+					rest = eofReader{} // cut: the text keeps no more anyway
+				}
+				return p.text(th, io.MultiReader(bytes.NewReader(cr.buf), rest), "text/plain")
 			}
 			// go-message flattens the EOF into its error text
 			// ("multipart: NextPart: EOF"), hence the suffix test.
@@ -263,9 +271,10 @@ func (p *parser) charsetHint() string {
 	return ""
 }
 
-// maxCapture caps the bytes of a multipart body kept in case its boundary
-// is never found.
-const maxCapture = 64 << 10
+// eofReader is an empty reader.
+type eofReader struct{}
+
+func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
 
 // captureReader keeps a copy of the first max bytes read through it.
 type captureReader struct {
