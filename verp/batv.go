@@ -56,7 +56,7 @@ func (s *Signer) BATV(sender string, t time.Time) (string, error) {
 		return "", fmt.Errorf("%w: sender longer than %d bytes", ErrBadRecipient, MaxRecipientBytes)
 	}
 	if l, d, ok := splitAddr(sender); !ok || !plainAtoms(l) || !plainAtoms(d) {
-		return "", fmt.Errorf("%w: sender %q: want local@domain of letters, digits and -_.", ErrBadRecipient, sender)
+		return "", fmt.Errorf("%w: sender %q: want local@domain made of letters, digits, \"-\", \"_\" and dots", ErrBadRecipient, sender)
 	}
 	h := s.BATVHash
 	if h == "" {
