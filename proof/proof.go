@@ -101,10 +101,18 @@ var (
 // Verdict is the proof of one recipient of a report.
 type Verdict struct {
 	// Recipient is the address the verdict is about, and the one to act
-	// on: the recipient's FinalRecipient, except when dsn read the
-	// recipient from the signed VERP address itself (dsn.PositionVERP) and
-	// decoded it as an unsigned one; then it is the recipient the tag was
-	// made for.
+	// on. It is the recipient's FinalRecipient, except:
+	//
+	//   - proven by MethodVERP, it is the address the tag was made for:
+	//     the FinalRecipient, or the OriginalRecipient when only that
+	//     matches (a forward). The tag covers that address alone, so the
+	//     other address of a forward must not be acted on;
+	//   - when dsn read the recipient from the signed VERP address itself
+	//     (dsn.PositionVERP) and decoded it as an unsigned one
+	//     ("tag+user@domain"), it is the recipient the tag was made for.
+	//
+	// BATV and domain proofs name no address: they cover the report's
+	// recipient, both its addresses, as far as such a proof goes.
 	Recipient string
 	// Proven is set when the bounce proves that we sent to Recipient. The
 	// zero Verdict is not proven.
@@ -196,8 +204,13 @@ func verpVerdict(vs []verpResult, r dsn.Recipient) Verdict {
 			}
 			continue
 		}
-		if verp.SameAddress(x.a.Recipient, r.FinalRecipient) || verp.SameAddress(x.a.Recipient, r.OriginalRecipient) {
+		if verp.SameAddress(x.a.Recipient, r.FinalRecipient) {
 			return Verdict{Recipient: r.FinalRecipient, Proven: true, Method: MethodVERP, Evidence: x.addr}
+		}
+		if verp.SameAddress(x.a.Recipient, r.OriginalRecipient) {
+			// A forward: we sent to the original address, which failed
+			// at the address it was forwarded to.
+			return Verdict{Recipient: r.OriginalRecipient, Proven: true, Method: MethodVERP, Evidence: x.addr}
 		}
 		if r.Position == dsn.PositionVERP && verp.SameAddress(unsignedDecoding(x.addr), r.FinalRecipient) {
 			// dsn found no recipient in the notice and decoded this very

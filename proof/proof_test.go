@@ -350,3 +350,39 @@ func TestManyAddresses(t *testing.T) {
 	assert.Equal(t, proof.ReasonBadTag, v.Reason)
 	t.Logf("5000 Delivered-To fields: %v", time.Since(start))
 }
+
+// TestForward: a tag covers the address it was made for, and no other
+// address of a forward.
+func TestForward(t *testing.T) {
+	tests := []struct {
+		name, tagged, final, original string
+		want                          string // the address proven, "" for none
+	}{
+		{"forwarded from the list address", "dana@example.com", "dana@forward.example", "dana@example.com", "dana@example.com"},
+		{"mallory's tag, dana as the original", "mallory@attacker.example", "mallory@attacker.example", "dana@example.com", "mallory@attacker.example"},
+		{"mallory's tag, dana as the final", "mallory@attacker.example", "dana@example.com", "mallory@attacker.example", "mallory@attacker.example"},
+		{"mallory's tag, dana alone", "mallory@attacker.example", "dana@example.com", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rp := returnPath(t, keyA, tt.tagged, sent)
+			msg := dsnMessage(rp, "n@x.example", "n@x.example", tt.final)
+			if tt.original != "" {
+				msg = strings.Replace(msg, "Original-Recipient: rfc822;"+tt.final, "Original-Recipient: rfc822;"+tt.original, 1)
+			} else {
+				msg = strings.Replace(msg, "Original-Recipient: rfc822;"+tt.final+"\n", "", 1)
+			}
+			h, rep := parse(t, msg)
+			require.Len(t, rep.Recipients, 1)
+			require.Equal(t, tt.original, rep.Recipients[0].OriginalRecipient)
+			v := ours(t).Check(h, rep)[0]
+			if tt.want == "" {
+				assert.False(t, v.Proven)
+				assert.Equal(t, proof.ReasonWrongRecipient, v.Reason)
+				return
+			}
+			assert.True(t, v.Proven, v.Err)
+			assert.Equal(t, tt.want, v.Recipient, "the address to act on")
+		})
+	}
+}

@@ -217,7 +217,9 @@ func parse(addr string, d byte) (Address, error) {
 // Verify parses addr and checks its tag with every key, for the day it
 // names, and returns the address with its Day set. A tag that no key made
 // is ErrBadTag; one older than the validity is ErrExpired; an address
-// without a tag is ErrNoTag.
+// without a tag is ErrNoTag. A tag dated more than FutureDays ahead of now,
+// or 1024 days or more before it, cannot be told from a forged one: it is
+// ErrBadTag.
 func (s *Signer) Verify(addr string, now time.Time) (Address, error) {
 	if err := s.checkSigner(); err != nil {
 		return Address{}, err
