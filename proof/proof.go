@@ -12,7 +12,10 @@
 //     (its Final-Recipient or Original-Recipient). This is the proof to
 //     use: only the holder of a key can make a tag, and a tag names one
 //     recipient, so a tag for someone else proves nothing about this one
-//     (ErrWrongRecipient).
+//     (ErrWrongRecipient). A tag is still a bearer token until it expires:
+//     whoever sees the return path of a message to dana (dana, whoever she
+//     forwards it to, a list archive that keeps Return-Path) can forge a
+//     bounce for dana, and no one else.
 //  2. BATV (draft-levine-smtp-batv-01): an address the bounce was delivered
 //     to is a prvs= address whose signature verifies. It proves that the
 //     bounce answers a message with our return path, sent within the
@@ -343,6 +346,9 @@ func deliveredTo(h textproto.MIMEHeader, rep *dsn.Report) []string {
 	var out []string
 	seen := map[string]bool{}
 	add := func(v string) {
+		if len(out) >= MaxAddresses {
+			return
+		}
 		for _, a := range addresses(v) {
 			k := strings.ToLower(a)
 			if len(out) < MaxAddresses && !seen[k] {

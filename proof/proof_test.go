@@ -386,3 +386,13 @@ func TestForward(t *testing.T) {
 		})
 	}
 }
+
+func BenchmarkCheck(b *testing.B) {
+	rp := returnPath(b, keyA, "dana@example.com", sent)
+	h, rep := parse(b, dsnMessage(rp, "n@x.example", "n@x.example", "dana@example.com", "erin@example.net"))
+	c := ours(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		c.Check(h, rep)
+	}
+}
