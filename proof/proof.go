@@ -54,7 +54,7 @@ import (
 )
 
 // MaxAddresses caps the addresses tried per bounce, so that a bounce with
-// thousands of Delivered-To fields costs no more than a few.
+// thousands of Delivered-To fields costs no more than 32 verifications.
 const MaxAddresses = 32
 
 // Method is how a recipient's bounce was proven.
