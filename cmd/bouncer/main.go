@@ -56,6 +56,8 @@ var commands = []command{
 		flags: func(s *streams) *flag.FlagSet { return newExportFlags(s).fs }, run: exportCommand},
 	{name: "demo", summary: "run the whole pipeline on sample bounces, no setup needed",
 		flags: func(s *streams) *flag.FlagSet { return newDemoFlags(s).fs }, run: demoCommand},
+	{name: "verp", summary: "print the signed return path (VERP or BATV) of a recipient",
+		flags: func(s *streams) *flag.FlagSet { return newVerpFlags(s).fs }, run: verpCommand},
 }
 
 // run runs bouncer with args (without the program name) and returns the exit
