@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"time"
 
@@ -99,7 +100,7 @@ func New(db *suppress.DB, targets []Target, opts *Options) (*Deliverer, error) {
 		opts = &Options{}
 	}
 	if len(targets) == 0 {
-		return nil, errNoTargets
+		return nil, fmt.Errorf("%w: no targets", ErrBadTarget)
 	}
 	d := &Deliverer{
 		db:          db,
@@ -192,9 +193,9 @@ type Stats struct {
 	Delivered int // accepted by their target, never sent again
 	Retried   int // failed for now; due again after a backoff
 	Failed    int // refused for good, or out of attempts: recorded as failed
-	// Uncertain counts the entries sent again because an earlier attempt
-	// began and its end was never recorded (a crash or a stop during the
-	// request): the target may have them twice (see the package doc).
+	// Uncertain counts the entries sent again after an attempt whose
+	// outcome is unknown (a crash or a stop during the request, or no
+	// answer): the target may have them twice (see the package doc).
 	Uncertain int
 	// Errors are the errors of the failed attempts, at most
 	// MaxStatsErrors of them (each an *Error, or wrapping one).
@@ -301,6 +302,9 @@ func (d *Deliverer) conclude(ctx context.Context, t deliveryTarget, e *suppress.
 	}
 	d.log.Warn("push: will retry", "target", t.name, "event", e.Key, "email", e.Event.Address,
 		"attempt", attempts, "wait", wait, "err", perr)
+	if unanswered(perr) {
+		return false, d.db.MarkUnanswered(ctx, e.ID, now.Add(wait), perr)
+	}
 	return false, d.db.MarkRetry(ctx, e.ID, now.Add(wait), perr)
 }
 
@@ -357,4 +361,15 @@ func (d *Deliverer) Targets() []Target {
 		out[i] = t.Target
 	}
 	return out
+}
+
+// unanswered reports whether a request may have reached the target and got
+// no answer: not a refused connection, not an HTTP status.
+func unanswered(err error) bool {
+	var pe *Error
+	if !errors.As(err, &pe) || pe.StatusCode != 0 {
+		return false
+	}
+	var op *net.OpError
+	return !(errors.As(err, &op) && op.Op == "dial")
 }

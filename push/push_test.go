@@ -635,7 +635,7 @@ func TestNewRefuses(t *testing.T) {
 		secrets []string // nil: no file
 		err     error
 	}{
-		{"no targets", nil, []string{"listmonk a:b"}, errNoTargets},
+		{"no targets", nil, []string{"listmonk a:b"}, ErrBadTarget},
 		{"no secret file", []Target{lm}, nil, ErrSecret},
 		{"no secret for the target", []Target{lm}, []string{"mautic a:b"}, ErrSecret},
 		{"listmonk secret without user", []Target{lm}, []string{"listmonk tokenonly"}, ErrSecret},
@@ -687,4 +687,43 @@ func TestErrorText(t *testing.T) {
 	assert.True(t, errors.Is(e, ErrRejected))
 	assert.Equal(t, "a b c", oneLine([]byte("  a\r\n\tb\x00c ")))
 	assert.Equal(t, "é", cut("éé", 3))
+}
+
+// TestNoAnswerIsUncertain: a request that timed out may have reached the
+// target, so its next attempt counts as Uncertain; a refused connection
+// did not, so it does not.
+func TestNoAnswerIsUncertain(t *testing.T) {
+	clock := newClock()
+	lm := newListmonk(t, "api", "tok")
+	var once sync.Once
+	lm.hold = func(_ string, r *http.Request) bool {
+		slow := false
+		once.Do(func() { slow = true })
+		if slow {
+			<-r.Context().Done() // outlive the client's timeout
+			return false
+		}
+		return true
+	}
+	closed := newListmonk(t, "api", "tok")
+	closed.Close() // nothing listens there any more
+
+	db := openState(t, filepath.Join(t.TempDir(), "state.db"))
+	d := newDeliverer(t, db, Options{SecretFile: writeSecrets(t, "listmonk api:tok"), Now: clock.Now,
+		Timeout: 200 * time.Millisecond}, "listmonk="+lm.URL, "listmonk="+closed.URL)
+	_, err := db.Record(context.Background(), &suppress.Message{Hash: suppress.Hash([]byte("x")), Date: clock.Now(),
+		Events: []suppress.Event{{Address: "a@example.com", Reason: classify.ReasonUserUnknown}}})
+	require.NoError(t, err)
+
+	st := deliver(t, d)
+	assert.Equal(t, 2, st.Retried)
+	for _, err := range st.Errors {
+		assert.ErrorIs(t, err, ErrUnavailable)
+	}
+	clock.Advance(time.Hour)
+	st = deliver(t, d)
+	assert.Equal(t, 1, st.Delivered)
+	assert.Equal(t, 1, st.Retried, "the closed port again")
+	assert.Equal(t, 1, st.Uncertain, "only the timed-out one")
+	assert.Len(t, lm.Accepted(), 1)
 }

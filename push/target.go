@@ -2,7 +2,6 @@ package push
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -204,5 +203,3 @@ func checkSecret(t Target, s secret) error {
 	}
 	return nil
 }
-
-var errNoTargets = errors.New("push: no targets")

@@ -17,7 +17,8 @@ import (
 // to deliver to it. Record fills it in the transaction that records the
 // events (DB.SetOutbox says for which targets and categories), so an event
 // is either recorded and queued, or neither; a deliverer drains it with
-// Due, BeginAttempt and one of MarkDelivered, MarkRetry or MarkFailed, each
+// Due, BeginAttempt and one of MarkDelivered, MarkRetry, MarkUnanswered or
+// MarkFailed, each
 // its own short transaction, never one held across a network call.
 
 // outboxSchema is migration step 2 (see migrations in db.go).
@@ -131,8 +132,9 @@ type OutboxEntry struct {
 	// Attempts is the number of attempts begun before this one.
 	Attempts int
 	// Uncertain is true when an earlier attempt began and its end was
-	// never recorded (the process died, or was stopped, in between): the
-	// target may have the event already.
+	// never recorded (the process died, or was stopped, in between), or
+	// ended without an answer (MarkUnanswered): the target may have the
+	// event already.
 	Uncertain bool
 	// LastError is the error of the latest failed attempt.
 	LastError string
@@ -226,6 +228,15 @@ func (db *DB) MarkDelivered(ctx context.Context, id int64, at time.Time) error {
 func (db *DB) MarkRetry(ctx context.Context, id int64, next time.Time, cause error) error {
 	return db.markOutbox(ctx, "mark retry", id,
 		`UPDATE outbox SET inflight = 0, next_try = ?, last_error = ? WHERE id = ? AND state = 'pending'`,
+		next.UnixMilli(), errText(cause), id)
+}
+
+// MarkUnanswered is MarkRetry for an attempt that got no answer (a timeout,
+// a connection lost after the request was sent): the target may have acted
+// on it, so the entry stays Uncertain until an attempt ends with an answer.
+func (db *DB) MarkUnanswered(ctx context.Context, id int64, next time.Time, cause error) error {
+	return db.markOutbox(ctx, "mark unanswered", id,
+		`UPDATE outbox SET inflight = 1, next_try = ?, last_error = ? WHERE id = ? AND state = 'pending'`,
 		next.UnixMilli(), errText(cause), id)
 }
 

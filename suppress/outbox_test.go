@@ -145,6 +145,16 @@ func TestOutboxLifecycle(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, OutboxCounts{Pending: 2, Delivered: 1, Failed: 1}, c)
 
+	// An attempt without an answer stays Uncertain.
+	require.NoError(t, db.BeginAttempt(ctx, due[1].ID))
+	require.NoError(t, db.MarkUnanswered(ctx, due[1].ID, now.Add(2*time.Minute), errors.New("push: timeout")))
+	unanswered, err := db.Due(ctx, "t", now.Add(2*time.Minute), 100)
+	require.NoError(t, err)
+	require.Len(t, unanswered, 2)
+	assert.Equal(t, due[1].ID, unanswered[1].ID)
+	assert.True(t, unanswered[1].Uncertain)
+	assert.Equal(t, 2, unanswered[1].Attempts)
+
 	n, err := db.RequeueFailed(ctx, "t")
 	require.NoError(t, err)
 	assert.Equal(t, 1, n)
