@@ -213,10 +213,13 @@ func (s *Stats) add(err error) {
 var testHookAccepted func(e *suppress.OutboxEntry)
 
 // Deliver makes one pass over the outbox: every entry due now, target by
-// target, oldest first. No transaction is held during a request, so Record
-// never waits for a target. The error is a state error or ctx's; a failed
-// push is counted in Stats, not returned. When ctx ends during a request,
-// the entry stays in flight and is sent again, as Uncertain, next time.
+// target, oldest first. A target that fails an attempt in a way worth
+// retrying, or refuses the credentials, is left alone for the rest of the
+// pass; its other entries wait for the next. No transaction is held during
+// a request, so Record never waits for a target. The error is a state error
+// or ctx's; a failed push is counted in Stats, not returned. When ctx ends
+// during a request, the entry stays in flight and is sent again, as
+// Uncertain, next time; a deadline on ctx bounds a pass.
 func (d *Deliverer) Deliver(ctx context.Context) (Stats, error) {
 	var st Stats
 	start := d.now()
@@ -302,10 +305,12 @@ func (d *Deliverer) conclude(ctx context.Context, t deliveryTarget, e *suppress.
 	}
 	d.log.Warn("push: will retry", "target", t.name, "event", e.Key, "email", e.Event.Address,
 		"attempt", attempts, "wait", wait, "err", perr)
+	// The target is down or overloaded: leave it alone for the rest of the
+	// pass, so that a pass costs one timeout, not one per queued event.
 	if unanswered(perr) {
-		return false, d.db.MarkUnanswered(ctx, e.ID, now.Add(wait), perr)
+		return true, d.db.MarkUnanswered(ctx, e.ID, now.Add(wait), perr)
 	}
-	return false, d.db.MarkRetry(ctx, e.ID, now.Add(wait), perr)
+	return true, d.db.MarkRetry(ctx, e.ID, now.Add(wait), perr)
 }
 
 // backoff is the wait after the n-th failed attempt: MinBackoff doubled n-1

@@ -63,10 +63,11 @@
 // doubling, at most Options.MaxBackoff, longer if Retry-After says so), at
 // most Options.MaxAttempts times; then the event is recorded as failed
 // (ErrGaveUp). Any other 4xx (400, 404, 422 …) is recorded as failed at once
-// with the answer (ErrRejected); 401 and 403 too (ErrUnauthorized), and the
-// target is then left alone for the rest of the pass, so that a wrong token
-// costs one event, not the queue. suppress.DB.RequeueFailed sends failed
-// events again after the cause is fixed.
+// with the answer (ErrRejected); 401 and 403 too (ErrUnauthorized). After a
+// retried failure or a refused credential the target is left alone for the
+// rest of the pass: a target that is down costs a pass one timeout, and a
+// wrong token one event, not the queue. suppress.DB.RequeueFailed sends
+// failed events again after the cause is fixed.
 //
 // The window that remains: a crash (or a lost answer: a timeout after the
 // target acted) between the target's acceptance and the update that records
