@@ -338,7 +338,12 @@ func (d *Deliverer) Notify() {
 // one wrapping suppress.ErrClosed.
 func (d *Deliverer) Run(ctx context.Context) error {
 	for {
-		if _, err := d.Deliver(ctx); err != nil {
+		st, err := d.Deliver(ctx)
+		if st.Delivered+st.Retried+st.Failed > 0 {
+			d.log.Info("push: pass", "delivered", st.Delivered, "retried", st.Retried, "failed", st.Failed,
+				"uncertain", st.Uncertain)
+		}
+		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}

@@ -42,6 +42,10 @@ var (
 // MaxErrorBody is the most bytes of a target's answer kept in an Error.
 const MaxErrorBody = 512
 
+// maxDrain is the most bytes of an answer read past what is kept, so that
+// the connection can serve the next request.
+const maxDrain = 64 << 10
+
 // Error is a failed request to a target.
 type Error struct {
 	Target     string        // Target.String()
@@ -97,7 +101,11 @@ func send(hc *http.Client, t Target, op string, req *http.Request, limit int64) 
 	if err != nil {
 		return nil, &Error{Target: t.String(), Op: op, Err: fmt.Errorf("%w: %w", ErrUnavailable, stripURL(err))}
 	}
-	defer resp.Body.Close()
+	defer func() {
+		// Read a little more so that the connection can be reused.
+		io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrain))
+		resp.Body.Close()
+	}()
 	body, rerr := io.ReadAll(io.LimitReader(resp.Body, limit))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil, &Error{Target: t.String(), Op: op, StatusCode: resp.StatusCode, Body: oneLine(body),
