@@ -640,6 +640,8 @@ func TestParseTarget(t *testing.T) {
 		{"listmonk=https://", "", ErrBadTarget},
 		{"listmonk=/relative", "", ErrBadTarget},
 		{"listmonk=https://user:pw@x.example", "", ErrBadTarget},
+		{"https://user:pw@x.example/?a=b", "", ErrBadTarget},
+		{"listmonk=https://user:pw%zz@x.example", "", ErrBadTarget},
 		{"webhook=https://x.example/#frag", "", ErrBadTarget},
 		{"mautic=https://x.example/?a=b", "", ErrBadTarget},
 	}
@@ -649,6 +651,7 @@ func TestParseTarget(t *testing.T) {
 			if tt.err != nil {
 				assert.ErrorIs(t, err, tt.err)
 				assert.NotContains(t, fmt.Sprint(err), "pw", "no credential in the error")
+				assert.NotContains(t, fmt.Sprint(err), "x.example", "the value is not echoed")
 				return
 			}
 			require.NoError(t, err)

@@ -2,6 +2,7 @@ package push
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -63,18 +64,25 @@ type Target struct {
 
 // ParseTarget parses "KIND=URL" (the --push flag): KIND is listmonk, mautic
 // or webhook, URL an absolute http or https URL without user information
-// (credentials go in the secret file) or fragment.
+// (credentials go in the secret file) or fragment. The URL is the target's
+// name in the state and in logs, so it must hold no secret: a webhook is
+// authenticated by its signing key, not by a secret path.
 func ParseTarget(s string) (Target, error) {
+	// The errors never quote s: a mistyped value may hold a credential.
 	k, raw, ok := strings.Cut(s, "=")
 	if !ok {
-		return Target{}, fmt.Errorf("%w %q: want KIND=URL", ErrBadTarget, s)
+		return Target{}, fmt.Errorf("%w: want KIND=URL", ErrBadTarget)
 	}
 	kind := Kind(strings.ToLower(strings.TrimSpace(k)))
 	if !kind.valid() {
-		return Target{}, fmt.Errorf("%w %q: unknown kind %q (want listmonk, mautic or webhook)", ErrBadTarget, s, k)
+		return Target{}, fmt.Errorf("%w: unknown kind (want KIND=URL, KIND one of listmonk, mautic, webhook)", ErrBadTarget)
 	}
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // without the URL
+		}
 		return Target{}, fmt.Errorf("%w %q: %v", ErrBadTarget, kind, err)
 	}
 	switch {
