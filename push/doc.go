@@ -10,7 +10,9 @@
 //
 // # Targets
 //
-// A target is KIND=URL (ParseTarget; the --push flag). Credentials come
+// A target is KIND=URL (ParseTarget; the --push flag); for Mautic the URL
+// is its root (https://crm.example.org, with /index.php when Mautic runs
+// without URL rewriting). Credentials come
 // from a secret file (Options.SecretFile; --push-secret-file), never from
 // the URL: one "NAME SECRET" a line, NAME a kind or a whole target.
 //

@@ -175,3 +175,30 @@ func TestSetOutboxRefuses(t *testing.T) {
 		})
 	}
 }
+
+// TestOutboxMigratesVersion1: a state written before the outbox existed
+// gets the table, keeps its history, and queues only what is recorded after.
+func TestOutboxMigratesVersion1(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "state.db")
+	db := openTest(t, path)
+	_, err := db.Record(ctx, outboxMessage(1))
+	require.NoError(t, err)
+	_, err = db.sql.Exec("DROP TABLE outbox; PRAGMA user_version = 1")
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+
+	db = openTest(t, path)
+	var v int
+	require.NoError(t, db.sql.QueryRow("PRAGMA user_version").Scan(&v))
+	assert.Equal(t, SchemaVersion, v)
+	require.NoError(t, db.SetOutbox([]OutboxTarget{{Name: "all"}}))
+	res, err := db.Record(ctx, outboxMessage(1))
+	require.NoError(t, err)
+	assert.True(t, res.Already)
+	_, err = db.Record(ctx, outboxMessage(2))
+	require.NoError(t, err)
+	c, err := db.OutboxCount(ctx, "all")
+	require.NoError(t, err)
+	assert.Equal(t, OutboxCounts{Pending: 4}, c, "message 2 only")
+}
