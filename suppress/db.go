@@ -47,9 +47,10 @@ type DB struct {
 	sql  *sql.DB
 	path string
 
-	mu     sync.Mutex
-	lock   *fileLock      // held by Lock, released by Unlock or Close
-	outbox []OutboxTarget // set by SetOutbox (outbox.go)
+	mu   sync.Mutex
+	lock *fileLock // held by Lock, released by Unlock or Close
+
+	outbox []OutboxTarget // set by SetOutbox (outbox.go); guarded by mu
 }
 
 // Open opens the state file at path, creating it if it does not exist, and
