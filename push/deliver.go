@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/bouncer-dev/bouncer/suppress"
@@ -67,7 +68,10 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Deliverer pushes the events of a state's outbox to their targets.
+// Deliverer pushes the events of a state's outbox to their targets. Its
+// methods are safe for concurrent use; passes (Deliver, Run) take turns. Use
+// one Deliverer per state: DB.Lock keeps a second process away, and within
+// a process two Deliverers would send an entry twice.
 type Deliverer struct {
 	db      *suppress.DB
 	targets []deliveryTarget
@@ -81,6 +85,7 @@ type Deliverer struct {
 	interval               time.Duration
 
 	wake chan struct{}
+	pass sync.Mutex // one pass at a time: two would send an entry twice
 }
 
 type deliveryTarget struct {
@@ -221,6 +226,8 @@ var testHookAccepted func(e *suppress.OutboxEntry)
 // during a request, the entry stays in flight and is sent again, as
 // Uncertain, next time; a deadline on ctx bounds a pass.
 func (d *Deliverer) Deliver(ctx context.Context) (Stats, error) {
+	d.pass.Lock()
+	defer d.pass.Unlock()
 	var st Stats
 	start := d.now()
 	for _, t := range d.targets {
