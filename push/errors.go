@@ -67,8 +67,10 @@ func (e *Error) Error() string {
 		if e.Body != "" {
 			fmt.Fprintf(&b, ": %s", e.Body)
 		}
-	default:
+	case e.Err != nil:
 		b.WriteString(strings.TrimPrefix(e.Err.Error(), "push: "))
+	default:
+		b.WriteString("failed")
 	}
 	return b.String()
 }

@@ -700,7 +700,7 @@ func TestSecretFile(t *testing.T) {
 		"",
 		"listmonk\tapi:general",
 		"listmonk=https://two.example.org/   api:specific with spaces",
-		"webhook key\r",
+		"webhook key  \r",
 	)
 	s, err := loadSecrets(p)
 	require.NoError(t, err)

@@ -139,8 +139,9 @@ type secrets map[string]secret
 
 // loadSecrets reads a secret file: one "NAME SECRET" a line, NAME a kind
 // ("listmonk") or a target as given to ParseTarget ("listmonk=https://…"),
-// then white space, then the secret, which runs to the end of the line.
-// Blank lines and lines starting with "#" are ignored.
+// then white space, then the secret, which runs to the end of the line
+// (white space around it dropped). Blank lines and lines starting with "#"
+// are ignored.
 func loadSecrets(path string) (secrets, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -161,7 +162,7 @@ func loadSecrets(path string) (secrets, error) {
 		i := strings.IndexAny(line, " \t")
 		var name, value string
 		if i > 0 {
-			name, value = line[:i], strings.TrimLeft(line[i:], " \t")
+			name, value = line[:i], strings.Trim(line[i:], " \t")
 		}
 		if value == "" {
 			// Do not quote the line: it may be a secret without a name.
