@@ -254,7 +254,7 @@ func (d *Deliverer) deliverTarget(ctx context.Context, t deliveryTarget, start t
 			}
 			if e.Uncertain {
 				st.Uncertain++
-				d.log.Warn("push: sending again an event whose earlier attempt has no recorded end",
+				d.log.Warn("push: sending again an event whose earlier attempt may have reached the target",
 					"target", t.name, "event", e.Key, "email", e.Event.Address)
 			}
 			perr := t.client.push(ctx, e)
