@@ -28,6 +28,9 @@ const (
 	// crashAfterAccept: SIGKILL after the target accepted the third
 	// event, before it is marked delivered: the documented window.
 	crashAfterAccept = "after-accept"
+	// crashAfterAcceptNoLookup: the same, and listmonk refuses the lookup
+	// that would find the bounce (an API user without the permission).
+	crashAfterAcceptNoLookup = "after-accept-lookup-refused"
 )
 
 // TestDeliverSIGKILL runs Deliver in a child process (this test binary
@@ -39,7 +42,10 @@ func TestDeliverSIGKILL(t *testing.T) {
 		return
 	}
 	for _, kind := range Kinds() {
-		for _, mode := range []string{crashInRequest, crashAfterAccept} {
+		for _, mode := range []string{crashInRequest, crashAfterAccept, crashAfterAcceptNoLookup} {
+			if mode == crashAfterAcceptNoLookup && kind != KindListmonk {
+				continue
+			}
 			t.Run(string(kind)+"/"+mode, func(t *testing.T) { testSIGKILL(t, kind, mode) })
 		}
 	}
@@ -57,6 +63,9 @@ func testSIGKILL(t *testing.T, kind Kind, mode string) {
 	switch kind {
 	case KindListmonk:
 		lm = newListmonk(t, "api", "tok")
+		if mode == crashAfterAcceptNoLookup {
+			lm.lookupFault = http.StatusForbidden
+		}
 		srv, url, want = &lm.base, lm.URL, 9
 	case KindMautic:
 		contacts := map[int]string{}
@@ -130,11 +139,12 @@ func testSIGKILL(t *testing.T, kind Kind, mode string) {
 	assert.Equal(t, suppress.OutboxCounts{Delivered: want}, c)
 
 	// What the target saw. In the window (after-accept), the cut event
-	// arrives twice, and what that does is the target's own: listmonk
-	// records it twice, Mautic keeps one Do Not Contact entry, a webhook
-	// receiver drops the repeat by Webhook-Id.
+	// is sent again, unless listmonk is found to hold it; what a repeat
+	// does is the target's own: Mautic keeps one Do Not Contact entry, a
+	// webhook receiver drops the repeat by Webhook-Id, listmonk records it
+	// twice.
 	repeats := 0
-	if mode == crashAfterAccept {
+	if mode == crashAfterAccept && kind != KindListmonk || mode == crashAfterAcceptNoLookup {
 		repeats = 1
 	}
 	switch kind {
@@ -150,6 +160,9 @@ func testSIGKILL(t *testing.T, kind Kind, mode string) {
 		assert.Len(t, seen, want, "nothing lost")
 		assert.Equal(t, repeats, twice, "events listmonk recorded twice")
 		assert.Len(t, lm.Accepted(), want+repeats)
+		if mode != crashInRequest {
+			assert.NotZero(t, lm.Lookups(), "the uncertain event was looked up first")
+		}
 	case KindMautic:
 		dnc := mt.DNC()
 		assert.Len(t, dnc, want, "nothing lost")
@@ -189,7 +202,7 @@ func crashChild(path, target, secrets, mode string) {
 	if err != nil {
 		os.Exit(2)
 	}
-	if mode == crashAfterAccept {
+	if mode == crashAfterAccept || mode == crashAfterAcceptNoLookup {
 		n := 0
 		testHookAccepted = func(*suppress.OutboxEntry) {
 			if n++; n == 3 {

@@ -79,8 +79,17 @@
 //   - Mautic: nothing; a Do Not Contact entry added twice is one entry.
 //   - webhook: the same Webhook-Id; a receiver that drops repeats by it sees
 //     each event once.
-//   - listmonk: its bounce API has no idempotency key, so it records the
-//     bounce a second time and counts it twice toward its bounce actions.
-//     This is at-least-once, for that one event per crash. Repeats can be
-//     found by meta's bouncer_id, which names the event for good.
+//   - listmonk: its bounce API has no idempotency key, and a second post is
+//     counted again toward its bounce actions. So before sending such an
+//     event again, the client looks for it: GET URL/api/subscribers with
+//     query LOWER(subscribers.email) = 'ADDR', then GET
+//     URL/api/subscribers/ID/bounces, and a bounce whose meta.bouncer_id is
+//     the event's key means it arrived; it is then marked delivered without
+//     a post. When the lookup fails (an API user whose role may not read
+//     subscribers and bounces), the event is posted again: at-least-once,
+//     for that one event per crash. listmonk records bounces
+//     asynchronously, so one posted just before the crash may not show yet
+//     when the next run starts at once; the window is narrow, not closed.
+//     Repeats can be found by meta.bouncer_id, which names the event for
+//     good.
 package push

@@ -135,13 +135,77 @@ type listmonkBounceIn struct {
 }
 
 // listmonkServer is listmonk's POST /webhooks/bounce (cmd/bounce.go
-// handleBounceWebhook and validateBounceFields; docs/apis/bounces.md), behind
-// its API authentication ("Authorization: token USER:TOKEN", or basic auth).
+// handleBounceWebhook and validateBounceFields; docs/apis/bounces.md), and
+// the lookups GET /api/subscribers?query=SQL and GET
+// /api/subscribers/ID/bounces (docs/apis/subscribers.md), behind its API
+// authentication ("Authorization: token USER:TOKEN", or basic auth). Every
+// address that has a bounce is a subscriber.
 type listmonkServer struct {
 	*httptest.Server
 	base
 	user, token string
 	accepted    []listmonkBounceIn
+	lookupFault int // when set, the lookups answer this status
+	lookups     int
+}
+
+var listmonkEmailQuery = regexp.MustCompile(`^LOWER\(subscribers\.email\) = '((?:[^']|'')*)'$`)
+var listmonkBouncesPath = regexp.MustCompile(`^/api/subscribers/([0-9]+)/bounces$`)
+
+// lookup answers the two GETs.
+func (s *listmonkServer) lookup(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	s.lookups++
+	fault := s.lookupFault
+	ids := map[string]int{}
+	var emails []string
+	for _, b := range s.accepted {
+		if _, ok := ids[b.Email]; !ok {
+			ids[b.Email] = len(emails) + 1
+			emails = append(emails, b.Email)
+		}
+	}
+	accepted := append([]listmonkBounceIn(nil), s.accepted...)
+	s.mu.Unlock()
+	if fault != 0 {
+		writeJSON(w, fault, `{"message":"permission denied"}`)
+		return
+	}
+	if r.URL.Path == "/api/subscribers" {
+		m := listmonkEmailQuery.FindStringSubmatch(r.URL.Query().Get("query"))
+		if m == nil {
+			s.refuse(w, http.StatusBadRequest, `{"message":"invalid query"}`, "query %q", r.URL.Query().Get("query"))
+			return
+		}
+		email := strings.ReplaceAll(m[1], "''", "'")
+		results := []map[string]any{}
+		if id, ok := ids[email]; ok {
+			results = append(results, map[string]any{"id": id, "uuid": "x", "email": email, "status": "enabled"})
+		}
+		b, _ := json.Marshal(map[string]any{"data": map[string]any{"results": results, "query": "",
+			"total": len(results), "per_page": 1, "page": 1}})
+		writeJSON(w, http.StatusOK, string(b))
+		return
+	}
+	m := listmonkBouncesPath.FindStringSubmatch(r.URL.Path)
+	if m == nil {
+		s.refuse(w, http.StatusNotFound, `{"message":"Unknown URL"}`, "path %s", r.URL.Path)
+		return
+	}
+	id, _ := strconv.Atoi(m[1])
+	if id < 1 || id > len(emails) {
+		writeJSON(w, http.StatusBadRequest, `{"message":"subscriber not found"}`)
+		return
+	}
+	out := []map[string]any{}
+	for i, b := range accepted {
+		if b.Email == emails[id-1] {
+			out = append(out, map[string]any{"id": i + 1, "type": b.Type, "source": b.Source,
+				"meta": b.Meta, "created_at": b.CreatedAt, "campaign": nil})
+		}
+	}
+	bs, _ := json.Marshal(map[string]any{"data": out})
+	writeJSON(w, http.StatusOK, string(bs))
 }
 
 func newListmonk(t *testing.T, user, token string) *listmonkServer {
@@ -153,11 +217,12 @@ func newListmonk(t *testing.T, user, token string) *listmonkServer {
 
 func (s *listmonkServer) serve(w http.ResponseWriter, r *http.Request) {
 	s.count()
-	if r.URL.Path != "/webhooks/bounce" {
+	lookup := strings.HasPrefix(r.URL.Path, "/api/subscribers")
+	if r.URL.Path != "/webhooks/bounce" && !lookup {
 		s.refuse(w, http.StatusNotFound, `{"message":"Unknown URL"}`, "path %s", r.URL.Path)
 		return
 	}
-	if r.Method != http.MethodPost {
+	if want := map[bool]string{true: http.MethodGet, false: http.MethodPost}[lookup]; r.Method != want {
 		s.refuse(w, http.StatusMethodNotAllowed, `{"message":"Method Not Allowed"}`, "method %s", r.Method)
 		return
 	}
@@ -170,6 +235,10 @@ func (s *listmonkServer) serve(w http.ResponseWriter, r *http.Request) {
 	case auth == "token "+s.user+":"+s.token, basic && user == s.user && pass == s.token:
 	default:
 		s.refuse(w, http.StatusForbidden, `{"message":"invalid API credentials"}`, "bad credentials %q", auth)
+		return
+	}
+	if lookup {
+		s.lookup(w, r)
 		return
 	}
 	if !isJSON(r) {
@@ -225,6 +294,13 @@ func (s *listmonkServer) serve(w http.ResponseWriter, r *http.Request) {
 	s.accepted = append(s.accepted, b)
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, `{"data":true}`)
+}
+
+// Lookups is the number of lookup requests answered.
+func (s *listmonkServer) Lookups() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lookups
 }
 
 func (s *listmonkServer) Accepted() []listmonkBounceIn {
