@@ -2,6 +2,7 @@ package push_test
 
 import (
 	"context"
+	"crypto/hmac"
 	"encoding/json"
 	"fmt"
 	"log"
@@ -77,4 +78,17 @@ func Example() {
 	// POST /webhooks/bounce gone@example.com hard bouncer
 	// delivered 1, retried 0, failed 0
 	// again: delivered 0
+}
+
+// A receiver checks a delivery by computing the signature over the raw
+// body with the shared key and comparing it in constant time.
+func ExampleSign() {
+	key := []byte("a-long-random-key")
+	body := []byte(`{"id":"f55bb02c71cafc729fb8ba1e4d8269f4","type":"bounce.hard"}`)
+	timestamp := int64(1767499200) // the Webhook-Timestamp header
+	received := "v1=fa348721eb323c444fcd2965040ff08984753ee7ae9339793ed40d512fed4d53"
+
+	want := push.Sign(key, timestamp, body)
+	fmt.Println(hmac.Equal([]byte(want), []byte(received)))
+	// Output: true
 }

@@ -513,9 +513,10 @@ func TestWebhook(t *testing.T) {
 
 func TestSign(t *testing.T) {
 	// HMAC-SHA256("key", "1700000000.{}"), computed independently
-	// (printf '1700000000.{}' | openssl dgst -sha256 -hmac key).
+	// (python3: hmac.new(b"key", b"1700000000.{}", hashlib.sha256)).
 	body := []byte("{}")
 	sig := Sign([]byte("key"), 1700000000, body)
+	assert.Equal(t, "v1=9d713ed406bb7076d4123f0dc2c39d2df5c654ed4b0cd56b52c8b4c940bd63ae", sig)
 	h := http.Header{}
 	h.Set("Webhook-Timestamp", "1700000000")
 	h.Set("Webhook-Signature", sig)
