@@ -13,7 +13,6 @@ import (
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/bouncer-dev/bouncer/classify"
 )
@@ -40,6 +39,15 @@ const (
 	// import takes it; tags is "*" (every tag) and created_at the last
 	// bounce in RFC 2822 form ("Mon, 02 Jan 2006 15:04:05 +0000").
 	FormatMailgun Format = "mailgun"
+	// FormatMailgunBounces: address,code,error,created_at as Mailgun's
+	// bounces CSV import takes it; code is the SMTP reply code when the
+	// bounce had a three-digit one (empty otherwise: Mailgun then assumes
+	// 550), error the diagnostic, created_at the last bounce in RFC 2822
+	// form.
+	FormatMailgunBounces Format = "mailgun-bounces"
+	// FormatMailgunComplaints: address,created_at as Mailgun's complaints
+	// CSV import takes it, created_at in RFC 2822 form.
+	FormatMailgunComplaints Format = "mailgun-complaints"
 	// FormatPlain: one address a line, no header, LF line ends (phpList,
 	// Mailman, Sendy).
 	FormatPlain Format = "plain"
@@ -50,7 +58,8 @@ var ErrUnknownFormat = errors.New("suppress: unknown format")
 
 // Formats returns every format, the default first.
 func Formats() []Format {
-	return []Format{FormatGeneric, FormatListmonk, FormatMailchimp, FormatMautic, FormatMailgun, FormatPlain}
+	return []Format{FormatGeneric, FormatListmonk, FormatMailchimp, FormatMautic, FormatMailgun,
+		FormatMailgunBounces, FormatMailgunComplaints, FormatPlain}
 }
 
 // ParseFormat returns the format named s (case-insensitive); "" is
@@ -64,7 +73,11 @@ func ParseFormat(s string) (Format, error) {
 			return f, nil
 		}
 	}
-	return "", fmt.Errorf("%w %q (want one of generic, listmonk, mailchimp, mautic, mailgun, plain)", ErrUnknownFormat, s)
+	names := make([]string, 0, len(Formats()))
+	for _, f := range Formats() {
+		names = append(names, string(f))
+	}
+	return "", fmt.Errorf("%w %q (want one of %s)", ErrUnknownFormat, s, strings.Join(names, ", "))
 }
 
 // MaxDiagnostic is the most bytes of a diagnostic written to a list, after
@@ -119,10 +132,10 @@ func WriteCSV(w io.Writer, f Format, entries []Entry) error {
 	case FormatMailchimp:
 		header = []string{"Email Address", "Reason", "Category", "Status", "Diagnostic", "Last Bounce"}
 		row = func(e Entry) []string {
-			// Mailchimp's text fields hold 255 characters and its date
+			// Mailchimp's text fields hold 255 bytes and its date
 			// fields take YYYY-MM-DD.
-			return []string{e.Address, DefuseFormula(string(e.Reason)), DefuseFormula(string(e.Category)), DefuseFormula(e.Status),
-				DefuseFormula(cutRunes(oneLine(e.Diagnostic), MaxMailchimpText)), e.LastBounce.UTC().Format("2006-01-02")}
+			return []string{e.Address, mailchimpText(string(e.Reason)), mailchimpText(string(e.Category)), mailchimpText(e.Status),
+				mailchimpText(oneLine(e.Diagnostic)), e.LastBounce.UTC().Format("2006-01-02")}
 		}
 	case FormatMautic:
 		header = []string{"email", "doNotEmail"}
@@ -131,6 +144,17 @@ func WriteCSV(w io.Writer, f Format, entries []Entry) error {
 		header = []string{"address", "tags", "created_at"}
 		row = func(e Entry) []string {
 			return []string{e.Address, "*", e.LastBounce.UTC().Format(time.RFC1123Z)}
+		}
+	case FormatMailgunBounces:
+		header = []string{"address", "code", "error", "created_at"}
+		row = func(e Entry) []string {
+			return []string{e.Address, replyCode(e.ReplyCode), DefuseFormula(oneLine(e.Diagnostic)),
+				e.LastBounce.UTC().Format(time.RFC1123Z)}
+		}
+	case FormatMailgunComplaints:
+		header = []string{"address", "created_at"}
+		row = func(e Entry) []string {
+			return []string{e.Address, e.LastBounce.UTC().Format(time.RFC1123Z)}
 		}
 	default:
 		return fmt.Errorf("%w %q", ErrUnknownFormat, f)
@@ -319,14 +343,29 @@ func writeAtomic(path string, data []byte) (err error) {
 	return nil
 }
 
-// MaxMailchimpText is the length of a Mailchimp text field, in characters.
+// MaxMailchimpText is the size of a Mailchimp text field, in bytes.
 const MaxMailchimpText = 255
 
-// cutRunes cuts s to at most n characters, ending in "…" when cut.
-func cutRunes(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
+// mailchimpText is a Mailchimp text cell: defused, then cut to
+// MaxMailchimpText bytes at a rune boundary, ending in "…" when cut.
+func mailchimpText(s string) string {
+	s = DefuseFormula(s)
+	if len(s) <= MaxMailchimpText {
 		return s
 	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
+	return truncate(s, MaxMailchimpText-len("…")) + "…"
+}
+
+// replyCode is c when it is a three-digit SMTP reply code (RFC 5321
+// section 4.2), else "".
+func replyCode(c string) string {
+	if len(c) != 3 || c[0] < '2' || c[0] > '5' {
+		return ""
+	}
+	for i := 1; i < 3; i++ {
+		if c[i] < '0' || c[i] > '9' {
+			return ""
+		}
+	}
+	return c
 }

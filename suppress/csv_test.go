@@ -9,6 +9,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/bouncer-dev/bouncer/classify"
 )
@@ -178,6 +183,8 @@ func TestParseFormat(t *testing.T) {
 		{"MAILCHIMP", FormatMailchimp, nil},
 		{"mautic", FormatMautic, nil},
 		{"mailgun", FormatMailgun, nil},
+		{"mailgun-bounces", FormatMailgunBounces, nil},
+		{"Mailgun-Complaints", FormatMailgunComplaints, nil},
 		{"plain", FormatPlain, nil},
 		{"excel", "", ErrUnknownFormat},
 	}
@@ -242,5 +249,77 @@ func TestWriteDir(t *testing.T) {
 		if err != nil || string(got) != w {
 			t.Errorf("%s = %q, %v, want %q", name, got, err, w)
 		}
+	}
+}
+
+// TestMailchimpByteLimit: Mailchimp's text fields hold 255 bytes, so a cell
+// of multi-byte text is cut at a rune boundary within 255 bytes.
+func TestMailchimpByteLimit(t *testing.T) {
+	tests := []struct {
+		name, diag string
+		want       string
+	}{
+		{"short", "452 4.2.2 Mailbox voll", "452 4.2.2 Mailbox voll"},
+		{"exactly 255 bytes", strings.Repeat("a", 255), strings.Repeat("a", 255)},
+		// 2-byte runes: 126 of them and "…" (3 bytes) make 255 bytes.
+		{"two-byte runes", strings.Repeat("é", 140), strings.Repeat("é", 126) + "…"},
+		// 3-byte runes: 84 of them (252 bytes) and "…" make 255 bytes.
+		{"three-byte runes", strings.Repeat("日", 100), strings.Repeat("日", 84) + "…"},
+		{"defused then cut", "=" + strings.Repeat("b", 300), "'=" + strings.Repeat("b", 250) + "…"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var b bytes.Buffer
+			require.NoError(t, WriteCSV(&b, FormatMailchimp, []Entry{{Address: "a@example.com", Category: classify.CategorySoft,
+				Reason: classify.ReasonMailboxFull, Diagnostic: tt.diag, Bounces: 1}}))
+			rows, err := csv.NewReader(&b).ReadAll()
+			require.NoError(t, err)
+			require.Len(t, rows, 2)
+			got := rows[1][4]
+			assert.Equal(t, tt.want, got)
+			assert.LessOrEqual(t, len(got), MaxMailchimpText)
+			assert.True(t, utf8.ValidString(got))
+		})
+	}
+}
+
+// TestMailgunLayouts reads the Mailgun lists back as Mailgun's importers
+// document them: bounces address,code,error,created_at (code an SMTP reply
+// code or empty, created_at RFC 2822), complaints address,created_at.
+func TestMailgunLayouts(t *testing.T) {
+	date := time.Date(2026, 1, 4, 4, 0, 0, 0, time.UTC)
+	entries := []Entry{
+		{Address: "zed@example.org", Category: classify.CategoryHard, Reason: classify.ReasonUserUnknown, Status: "5.1.1",
+			ReplyCode: "550", Diagnostic: "550 5.1.1 user unknown", Bounces: 1, LastBounce: date},
+		{Address: "odd@example.org", Category: classify.CategoryHard, Reason: classify.ReasonUserUnknown,
+			ReplyCode: "5.1.1", Bounces: 1, LastBounce: date},
+	}
+	tests := []struct {
+		f    Format
+		want [][]string
+	}{
+		{FormatMailgunBounces, [][]string{
+			{"address", "code", "error", "created_at"},
+			{"odd@example.org", "", "", "Sun, 04 Jan 2026 04:00:00 +0000"},
+			{"zed@example.org", "550", "550 5.1.1 user unknown", "Sun, 04 Jan 2026 04:00:00 +0000"},
+		}},
+		{FormatMailgunComplaints, [][]string{
+			{"address", "created_at"},
+			{"odd@example.org", "Sun, 04 Jan 2026 04:00:00 +0000"},
+			{"zed@example.org", "Sun, 04 Jan 2026 04:00:00 +0000"},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.f), func(t *testing.T) {
+			var b bytes.Buffer
+			require.NoError(t, WriteCSV(&b, tt.f, entries))
+			rows, err := csv.NewReader(&b).ReadAll()
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, rows)
+			for _, r := range rows[1:] {
+				_, err := time.Parse(time.RFC1123Z, r[len(r)-1])
+				assert.NoError(t, err, "created_at in RFC 2822 form")
+			}
+		})
 	}
 }

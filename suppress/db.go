@@ -49,6 +49,8 @@ type DB struct {
 
 	mu   sync.Mutex
 	lock *fileLock // held by Lock, released by Unlock or Close
+
+	outbox []OutboxTarget // set by SetOutbox (outbox.go); guarded by mu
 }
 
 // Open opens the state file at path, creating it if it does not exist, and
@@ -140,11 +142,13 @@ var migrations = []string{
 		uidvalidity INTEGER NOT NULL,
 		last_uid    INTEGER NOT NULL
 	);`,
+	// 2: the push outbox (outbox.go).
+	outboxSchema,
 }
 
 // SchemaVersion is the schema version this package writes: the number of
 // migration steps.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // migrate runs the missing migration steps, each in its own transaction
 // together with its user_version bump.

@@ -15,12 +15,16 @@
 //     original message's Message-ID, source);
 //   - sync_state: per IMAP mailbox, its UIDVALIDITY and last UID processed
 //     (LoadState, SaveState; DB.SyncState adapts them to imapfetch.State).
+//   - outbox: per push target, the events still to deliver and those
+//     delivered or refused (outbox.go; package push drains it).
 //
 // DB.Record writes a message and its events in one transaction, so a crash
 // at any point loses nothing and counts nothing twice; recording a message
 // again (same hash, or same mailbox, UIDVALIDITY and UID) is a no-op that
 // returns the stored outcome (DB.Lookup asks the same question without
-// writing). DB.Lock takes an OS file lock beside the
+// writing). The same transaction queues each new event in the outbox for the
+// targets set with DB.SetOutbox, so an event is never recorded without being
+// queued, nor queued twice. DB.Lock takes an OS file lock beside the
 // state so that a second run fails at once with ErrLocked.
 //
 // # Policy
@@ -52,7 +56,8 @@
 // line ends, UTF-8 without BOM), sorted by address, with dates in RFC 3339
 // UTC taken from the bounces: two writes of the same history give the same
 // bytes. WriteFile writes atomically (temporary file, fsync, rename). The
-// formats (Format) are generic, listmonk, mailchimp, mautic, mailgun and
+// formats (Format) are generic, listmonk, mailchimp (text cut to 255 bytes),
+// mautic, mailgun (unsubscribes), mailgun-bounces, mailgun-complaints and
 // plain. Text that came from a remote server is neutralised against
 // spreadsheet formula injection (OWASP): a cell starting with "=", "+", "-",
 // "@", tab or CR gets a leading "'". Diagnostics are collapsed to one line

@@ -190,6 +190,9 @@ func (db *DB) Record(ctx context.Context, m *Message) (Result, error) {
 			}
 		}
 	}
+	if err := db.enqueue(ctx, tx, id); err != nil { // the push outbox (outbox.go)
+		return Result{}, db.wrapErr("record", err)
+	}
 	if err := tx.Commit(); err != nil {
 		return Result{}, db.wrapErr("record", err)
 	}

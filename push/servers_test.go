@@ -1,0 +1,560 @@
+package push
+
+// HTTP servers that stand in for the targets in the tests. Each enforces
+// its target's documented request shape (method, path, authentication,
+// content type, fields and their types) and answers as the target does,
+// and counts what it accepted.
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/http/httptest"
+	"net/mail"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// fault decides the answer to the n-th request (from 1) about an address:
+// 0 lets the server handle it, anything else is the status to answer.
+type fault func(email string, n int) int
+
+// base holds what every test server shares: its request counts and the
+// requests it turned away for breaking the contract.
+type base struct {
+	mu         sync.Mutex
+	fault      fault
+	faultHdr   http.Header    // headers of a fault answer
+	requests   int            // every request received
+	tries      map[string]int // requests per address
+	violations []string       // contract breaches (400/401/404/405/415 answers)
+	// hold, when set, is called with each request before it is handled;
+	// it may block (the SIGKILL test).
+	hold func(email string, r *http.Request) bool
+}
+
+func (b *base) try(email string) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.tries == nil {
+		b.tries = make(map[string]int)
+	}
+	b.tries[email]++
+	if b.fault != nil {
+		return b.fault(email, b.tries[email])
+	}
+	return 0
+}
+
+// failed answers the request with the fault for email, if there is one.
+func (b *base) failed(w http.ResponseWriter, email, body string) bool {
+	code := b.try(email)
+	if code == 0 {
+		return false
+	}
+	b.mu.Lock()
+	for k, v := range b.faultHdr {
+		w.Header()[k] = v
+	}
+	b.mu.Unlock()
+	writeJSON(w, code, body)
+	return true
+}
+
+func (b *base) count() {
+	b.mu.Lock()
+	b.requests++
+	b.mu.Unlock()
+}
+
+// Requests is the number of requests received.
+func (b *base) Requests() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.requests
+}
+
+// Tries is the number of well-formed requests about email.
+func (b *base) Tries(email string) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.tries[email]
+}
+
+func (b *base) refuse(w http.ResponseWriter, code int, body string, format string, args ...any) {
+	b.mu.Lock()
+	b.violations = append(b.violations, fmt.Sprintf(format, args...))
+	b.mu.Unlock()
+	writeJSON(w, code, body)
+}
+
+func (b *base) Violations() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.violations...)
+}
+
+func writeJSON(w http.ResponseWriter, code int, body string) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(code)
+	io.WriteString(w, body)
+}
+
+func isJSON(r *http.Request) bool {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return err == nil && mt == "application/json"
+}
+
+// validEmail is listmonk's and Mautic's check, roughly: one addr-spec.
+func validEmail(s string) bool {
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Address == s && a.Name == ""
+}
+
+// --- listmonk ---
+
+// listmonkBounceIn is a bounce as listmonk's handler reads it
+// (models.Bounce): created_at must be an RFC 3339 time, meta any JSON.
+type listmonkBounceIn struct {
+	Email          string          `json:"email"`
+	SubscriberUUID string          `json:"subscriber_uuid"`
+	CampaignUUID   string          `json:"campaign_uuid"`
+	Source         string          `json:"source"`
+	Type           string          `json:"type"`
+	CreatedAt      time.Time       `json:"created_at"`
+	Meta           json.RawMessage `json:"meta"`
+}
+
+// listmonkServer is listmonk's POST /webhooks/bounce (cmd/bounce.go
+// handleBounceWebhook and validateBounceFields; docs/apis/bounces.md), and
+// the lookups GET /api/subscribers?query=SQL and GET
+// /api/subscribers/ID/bounces (docs/apis/subscribers.md), behind its API
+// authentication ("Authorization: token USER:TOKEN", or basic auth). Every
+// address that has a bounce is a subscriber.
+type listmonkServer struct {
+	*httptest.Server
+	base
+	user, token string
+	accepted    []listmonkBounceIn
+	lookupFault int // when set, the lookups answer this status
+	lookups     int
+}
+
+var listmonkEmailQuery = regexp.MustCompile(`^LOWER\(subscribers\.email\) = '((?:[^']|'')*)'$`)
+var listmonkBouncesPath = regexp.MustCompile(`^/api/subscribers/([0-9]+)/bounces$`)
+
+// lookup answers the two GETs.
+func (s *listmonkServer) lookup(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	s.lookups++
+	fault := s.lookupFault
+	ids := map[string]int{}
+	var emails []string
+	for _, b := range s.accepted {
+		if _, ok := ids[b.Email]; !ok {
+			ids[b.Email] = len(emails) + 1
+			emails = append(emails, b.Email)
+		}
+	}
+	accepted := append([]listmonkBounceIn(nil), s.accepted...)
+	s.mu.Unlock()
+	if fault != 0 {
+		writeJSON(w, fault, `{"message":"permission denied"}`)
+		return
+	}
+	if r.URL.Path == "/api/subscribers" {
+		m := listmonkEmailQuery.FindStringSubmatch(r.URL.Query().Get("query"))
+		if m == nil {
+			s.refuse(w, http.StatusBadRequest, `{"message":"invalid query"}`, "query %q", r.URL.Query().Get("query"))
+			return
+		}
+		email := strings.ReplaceAll(m[1], "''", "'")
+		results := []map[string]any{}
+		if id, ok := ids[email]; ok {
+			results = append(results, map[string]any{"id": id, "uuid": "x", "email": email, "status": "enabled"})
+		}
+		b, _ := json.Marshal(map[string]any{"data": map[string]any{"results": results, "query": "",
+			"total": len(results), "per_page": 1, "page": 1}})
+		writeJSON(w, http.StatusOK, string(b))
+		return
+	}
+	m := listmonkBouncesPath.FindStringSubmatch(r.URL.Path)
+	if m == nil {
+		s.refuse(w, http.StatusNotFound, `{"message":"Unknown URL"}`, "path %s", r.URL.Path)
+		return
+	}
+	id, _ := strconv.Atoi(m[1])
+	if id < 1 || id > len(emails) {
+		writeJSON(w, http.StatusBadRequest, `{"message":"subscriber not found"}`)
+		return
+	}
+	out := []map[string]any{}
+	for i, b := range accepted {
+		if b.Email == emails[id-1] {
+			out = append(out, map[string]any{"id": i + 1, "type": b.Type, "source": b.Source,
+				"meta": b.Meta, "created_at": b.CreatedAt, "campaign": nil})
+		}
+	}
+	bs, _ := json.Marshal(map[string]any{"data": out})
+	writeJSON(w, http.StatusOK, string(bs))
+}
+
+func newListmonk(t *testing.T, user, token string) *listmonkServer {
+	s := &listmonkServer{user: user, token: token}
+	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	t.Cleanup(s.Close)
+	return s
+}
+
+func (s *listmonkServer) serve(w http.ResponseWriter, r *http.Request) {
+	s.count()
+	lookup := strings.HasPrefix(r.URL.Path, "/api/subscribers")
+	if r.URL.Path != "/webhooks/bounce" && !lookup {
+		s.refuse(w, http.StatusNotFound, `{"message":"Unknown URL"}`, "path %s", r.URL.Path)
+		return
+	}
+	if want := map[bool]string{true: http.MethodGet, false: http.MethodPost}[lookup]; r.Method != want {
+		s.refuse(w, http.StatusMethodNotAllowed, `{"message":"Method Not Allowed"}`, "method %s", r.Method)
+		return
+	}
+	auth := r.Header.Get("Authorization")
+	user, pass, basic := r.BasicAuth()
+	switch {
+	case auth == "":
+		s.refuse(w, http.StatusUnauthorized, `{"message":"invalid API credentials"}`, "no Authorization")
+		return
+	case auth == "token "+s.user+":"+s.token, basic && user == s.user && pass == s.token:
+	default:
+		s.refuse(w, http.StatusForbidden, `{"message":"invalid API credentials"}`, "bad credentials %q", auth)
+		return
+	}
+	if lookup {
+		s.lookup(w, r)
+		return
+	}
+	if !isJSON(r) {
+		s.refuse(w, http.StatusBadRequest, `{"message":"invalid data"}`, "content type %q", r.Header.Get("Content-Type"))
+		return
+	}
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		return
+	}
+	var b listmonkBounceIn
+	if err := json.Unmarshal(raw, &b); err != nil {
+		s.refuse(w, http.StatusBadRequest, `{"message":"invalid data: `+jsonEscape(err.Error())+`"}`, "body: %v", err)
+		return
+	}
+	switch {
+	case b.Email == "" && b.SubscriberUUID == "":
+		s.refuse(w, http.StatusBadRequest, `{"message":"invalid email / subscriber_uuid"}`, "no email")
+		return
+	case b.Email != "" && !validEmail(b.Email):
+		s.refuse(w, http.StatusBadRequest, `{"message":"invalid email"}`, "email %q", b.Email)
+		return
+	case b.Type != "hard" && b.Type != "soft" && b.Type != "complaint":
+		s.refuse(w, http.StatusBadRequest, `{"message":"invalid type"}`, "type %q", b.Type)
+		return
+	case b.Source == "":
+		s.refuse(w, http.StatusBadRequest, `{"message":"invalid source"}`, "no source")
+		return
+	case b.CreatedAt.IsZero():
+		s.refuse(w, http.StatusBadRequest, `{"message":"invalid created_at"}`, "no created_at")
+		return
+	}
+	// What bouncer promises in meta (issue 11): an object with the
+	// reason, status, diagnostic and original Message-ID as strings.
+	var meta map[string]any
+	if err := json.Unmarshal(b.Meta, &meta); err != nil {
+		s.refuse(w, http.StatusBadRequest, `{"message":"invalid meta"}`, "meta %s: %v", b.Meta, err)
+		return
+	}
+	for _, k := range []string{"reason", "status", "diagnostic", "message_id", "bouncer_id"} {
+		if _, ok := meta[k].(string); !ok {
+			s.refuse(w, http.StatusBadRequest, `{"message":"invalid meta"}`, "meta without %s: %s", k, b.Meta)
+			return
+		}
+	}
+	if s.hold != nil && !s.hold(b.Email, r) {
+		return
+	}
+	if s.failed(w, b.Email, `{"message":"injected"}`) {
+		return
+	}
+	s.mu.Lock()
+	s.accepted = append(s.accepted, b)
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, `{"data":true}`)
+}
+
+// Lookups is the number of lookup requests answered.
+func (s *listmonkServer) Lookups() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lookups
+}
+
+func (s *listmonkServer) Accepted() []listmonkBounceIn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]listmonkBounceIn(nil), s.accepted...)
+}
+
+// --- Mautic ---
+
+// mauticServer is Mautic's contact API (docs: REST API, Contacts: "List
+// Contacts" GET /api/contacts?search=…, "Add Do Not Contact" POST
+// /api/contacts/ID/dnc/CHANNEL/add) with basic authentication.
+type mauticServer struct {
+	*httptest.Server
+	base
+	user, pass string
+	contacts   map[int]string // id → email
+	dnc        map[int][]int  // id → reasons added, in order
+	searches   int
+}
+
+func newMautic(t *testing.T, user, pass string, contacts map[int]string) *mauticServer {
+	s := &mauticServer{user: user, pass: pass, contacts: contacts, dnc: make(map[int][]int)}
+	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	t.Cleanup(s.Close)
+	return s
+}
+
+const mauticDenied = `{"errors":[{"code":401,"message":"API authorization denied.","details":[]}]}`
+const mauticNotFound = `{"errors":[{"code":404,"message":"Item was not found.","details":[]}]}`
+
+var dncPath = regexp.MustCompile(`^/api/contacts/([0-9]+)/dnc/([a-z]+)/add$`)
+
+func (s *mauticServer) serve(w http.ResponseWriter, r *http.Request) {
+	s.count()
+	user, pass, ok := r.BasicAuth()
+	if !ok || user != s.user || pass != s.pass {
+		s.refuse(w, http.StatusUnauthorized, mauticDenied, "credentials")
+		return
+	}
+	if r.URL.Path == "/api/contacts" {
+		if r.Method != http.MethodGet {
+			s.refuse(w, http.StatusMethodNotAllowed, mauticNotFound, "method %s", r.Method)
+			return
+		}
+		s.search(w, r)
+		return
+	}
+	m := dncPath.FindStringSubmatch(r.URL.Path)
+	if m == nil {
+		s.refuse(w, http.StatusNotFound, mauticNotFound, "path %s", r.URL.Path)
+		return
+	}
+	if r.Method != http.MethodPost {
+		s.refuse(w, http.StatusMethodNotAllowed, mauticNotFound, "method %s", r.Method)
+		return
+	}
+	id, _ := strconv.Atoi(m[1])
+	email, exists := s.contacts[id]
+	if !exists {
+		s.refuse(w, http.StatusNotFound, mauticNotFound, "no contact %d", id)
+		return
+	}
+	if m[2] != "email" {
+		s.refuse(w, http.StatusBadRequest, `{"errors":[{"code":400,"message":"channel"}]}`, "channel %s", m[2])
+		return
+	}
+	if !isJSON(r) {
+		s.refuse(w, http.StatusBadRequest, `{"errors":[{"code":400,"message":"body"}]}`, "content type %q", r.Header.Get("Content-Type"))
+		return
+	}
+	var body struct {
+		Reason   *int    `json:"reason"`
+		Comments *string `json:"comments"`
+	}
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil || body.Reason == nil || body.Comments == nil {
+		s.refuse(w, http.StatusBadRequest, `{"errors":[{"code":400,"message":"body"}]}`, "dnc body: %v", err)
+		return
+	}
+	if *body.Reason < 1 || *body.Reason > 3 {
+		s.refuse(w, http.StatusBadRequest, `{"errors":[{"code":400,"message":"reason"}]}`, "reason %d", *body.Reason)
+		return
+	}
+	if s.hold != nil && !s.hold(email, r) {
+		return
+	}
+	if s.failed(w, email, `{"errors":[{"code":500,"message":"injected"}]}`) {
+		return
+	}
+	s.mu.Lock()
+	s.dnc[id] = append(s.dnc[id], *body.Reason)
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, fmt.Sprintf(`{"contact":{"id":%d,"fields":{"all":{"id":%d,"email":"%s"}}}}`, id, id, email))
+}
+
+// search answers as Mautic does: loosely (a LIKE on the field), the
+// contacts keyed by id, an empty result as [].
+func (s *mauticServer) search(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query().Get("search")
+	want, ok := strings.CutPrefix(q, "email:")
+	if !ok || want == "" {
+		s.refuse(w, http.StatusBadRequest, `{"errors":[{"code":400,"message":"search"}]}`, "search %q", q)
+		return
+	}
+	s.mu.Lock()
+	s.searches++
+	s.mu.Unlock()
+	found := map[string]any{}
+	for id, email := range s.contacts {
+		if strings.Contains(email, want) {
+			found[strconv.Itoa(id)] = map[string]any{"id": id, "isPublished": true,
+				"fields": map[string]any{"all": map[string]any{"id": strconv.Itoa(id), "email": email}}}
+		}
+	}
+	var contacts any = found
+	if len(found) == 0 {
+		contacts = []any{}
+	}
+	b, _ := json.Marshal(map[string]any{"total": strconv.Itoa(len(found)), "contacts": contacts})
+	writeJSON(w, http.StatusOK, string(b))
+}
+
+func (s *mauticServer) DNC() map[int][]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[int][]int)
+	for k, v := range s.dnc {
+		out[k] = append([]int(nil), v...)
+	}
+	return out
+}
+
+// --- webhook ---
+
+// webhookServer is a receiver of bouncer's webhook as the package doc tells
+// one to be written: it checks the signature over the raw body in constant
+// time, refuses a stale timestamp, and drops repeats by Webhook-Id.
+type webhookServer struct {
+	*httptest.Server
+	base
+	secret    []byte
+	now       func() time.Time
+	tolerance time.Duration
+	events    []Event        // accepted, repeats dropped
+	seen      map[string]int // Webhook-Id → deliveries received
+}
+
+func newWebhook(t *testing.T, secret string, now func() time.Time) *webhookServer {
+	s := &webhookServer{secret: []byte(secret), now: now, tolerance: 5 * time.Minute, seen: make(map[string]int)}
+	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	t.Cleanup(s.Close)
+	return s
+}
+
+// verify checks a delivery as a receiver does, without using package push.
+func verifySignature(secret []byte, h http.Header, body []byte, now time.Time, tolerance time.Duration) error {
+	ts := h.Get("Webhook-Timestamp")
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return fmt.Errorf("timestamp %q", ts)
+	}
+	if d := now.Sub(time.Unix(sec, 0)); d > tolerance || d < -tolerance {
+		return fmt.Errorf("timestamp %d is %v from now", sec, d)
+	}
+	mac := hmac.New(sha256.New, secret)
+	mac.Write([]byte(ts + "." + string(body)))
+	want := mac.Sum(nil)
+	for _, part := range strings.Split(h.Get("Webhook-Signature"), " ") {
+		v, ok := strings.CutPrefix(part, "v1=")
+		if !ok {
+			continue
+		}
+		got, err := hex.DecodeString(v)
+		if err == nil && hmac.Equal(got, want) {
+			return nil
+		}
+	}
+	return fmt.Errorf("signature %q does not match", h.Get("Webhook-Signature"))
+}
+
+func (s *webhookServer) serve(w http.ResponseWriter, r *http.Request) {
+	s.count()
+	if r.Method != http.MethodPost {
+		s.refuse(w, http.StatusMethodNotAllowed, `{}`, "method %s", r.Method)
+		return
+	}
+	if !isJSON(r) {
+		s.refuse(w, http.StatusUnsupportedMediaType, `{}`, "content type %q", r.Header.Get("Content-Type"))
+		return
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return
+	}
+	if err := verifySignature(s.secret, r.Header, body, s.now(), s.tolerance); err != nil {
+		s.refuse(w, http.StatusUnauthorized, `{"error":"bad signature"}`, "%v", err)
+		return
+	}
+	var raw map[string]any
+	if err := json.Unmarshal(body, &raw); err != nil {
+		s.refuse(w, http.StatusBadRequest, `{}`, "body: %v", err)
+		return
+	}
+	for _, k := range []string{"id", "type", "date", "email", "category", "reason", "status", "reply_code",
+		"diagnostic", "message_id", "bounce_message_id", "source"} {
+		if _, ok := raw[k].(string); !ok {
+			s.refuse(w, http.StatusBadRequest, `{}`, "field %s missing or not a string: %s", k, body)
+			return
+		}
+	}
+	var ev Event
+	if err := json.Unmarshal(body, &ev); err != nil {
+		s.refuse(w, http.StatusBadRequest, `{}`, "body: %v", err)
+		return
+	}
+	if ev.ID != r.Header.Get("Webhook-Id") {
+		s.refuse(w, http.StatusBadRequest, `{}`, "Webhook-Id %q, body id %q", r.Header.Get("Webhook-Id"), ev.ID)
+		return
+	}
+	if s.hold != nil && !s.hold(ev.Email, r) {
+		return
+	}
+	if s.failed(w, ev.Email, `{"error":"injected"}`) {
+		return
+	}
+	s.mu.Lock()
+	s.seen[ev.ID]++
+	if s.seen[ev.ID] == 1 {
+		s.events = append(s.events, ev)
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, `{}`)
+}
+
+func (s *webhookServer) Events() []Event {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Event(nil), s.events...)
+}
+
+func (s *webhookServer) Seen() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int)
+	for k, v := range s.seen {
+		out[k] = v
+	}
+	return out
+}
+
+func jsonEscape(s string) string {
+	b, _ := json.Marshal(s)
+	return strings.Trim(string(b), `"`)
+}
