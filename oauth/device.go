@@ -2,8 +2,8 @@ package oauth
 
 import (
 	"context"
-	"fmt"
 	"errors"
+	"fmt"
 	"io"
 )
 
