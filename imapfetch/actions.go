@@ -243,7 +243,8 @@ func (f *Fetcher) alreadyCopied(s *session, marked []imap.UID, mailbox string) (
 	}
 
 	validity := s.uidValidity
-	if _, err := s.c.Select(mailbox, &imap.SelectOptions{ReadOnly: true}).Wait(); err != nil {
+	dest, err := s.c.Select(mailbox, &imap.SelectOptions{ReadOnly: true}).Wait()
+	if err != nil {
 		if mustCreate(err) {
 			// No destination: nothing was copied. Back to the source.
 			return nil, s.reselect(validity)
@@ -251,6 +252,10 @@ func (f *Fetcher) alreadyCopied(s *session, marked []imap.UID, mailbox string) (
 		return nil, err
 	}
 	copied := map[imap.UID]bool{}
+	if dest.NumMessages == 0 {
+		// Just created (after TRYCREATE): nothing to look for.
+		return copied, s.reselect(validity)
+	}
 	for uid, k := range source {
 		criteria := &imap.SearchCriteria{Flag: []imap.Flag{MovingKeyword}, Larger: k.size - 1, Smaller: k.size + 1}
 		if k.messageID != "" {

@@ -68,65 +68,85 @@ func TestDovecotInsecurePlaintextUsesSTARTTLS(t *testing.T) {
 	})
 }
 
-// A processed folder Dovecot cannot create ("." is not allowed with the
-// "/" separator: NO [CANNOT]) is not retried: the bounces stay in INBOX,
-// the rest of the pass goes on, the error says so, and the next pass
-// handles only new mail.
+// A processed folder Dovecot cannot create is not retried: the bounces
+// stay in INBOX, the rest of the pass goes on, the error says so, and the
+// next pass handles only new mail. Two ways Dovecot refuses: a name it
+// does not allow ("." with the "/" separator: MOVE gets NO [CANNOT] at
+// once), and no right to create (MOVE gets NO [TRYCREATE], then CREATE
+// NO [NOPERM]).
 func TestDovecotUncreatableFolder(t *testing.T) {
-	t.Parallel()
-	srv := dovecottest.Start(t)
-	const n = 12
-	for i := 0; i < n; i++ {
-		srv.Append(t, "INBOX", testMessage(i, 100))
+	tests := []struct {
+		name         string
+		opts         dovecottest.Options
+		processed    string
+		unrecognized string // a creatable folder, or empty
+		wantOp       string
+		wantCode     imap.ResponseCode
+	}{
+		{name: "name refused", processed: "bounces.processed", unrecognized: "bounces-unrecognized", wantOp: "UID MOVE", wantCode: imap.ResponseCodeCannot},
+		{name: "no right to create", opts: dovecottest.Options{DenyCreate: true}, processed: "bounces-processed", wantOp: "CREATE", wantCode: imap.ResponseCodeNoPerm},
 	}
-	opts := dovecotOptions(srv)
-	opts.Action = ActionMove
-	opts.ProcessedMailbox = "bounces.processed"
-	opts.UnrecognizedMailbox = "bounces-unrecognized"
-	opts.BatchSize = 5
-	opts.Backoff = time.Second // a retry would show in the time taken
-	f := dialTest(t, srv.URL("INBOX"), opts)
-	rec := newRecorder()
-	state := &MemState{}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := dovecottest.StartWith(t, &tc.opts)
+			const n = 12
+			for i := 0; i < n; i++ {
+				srv.Append(t, "INBOX", testMessage(i, 100))
+			}
+			opts := dovecotOptions(srv)
+			opts.Action = ActionMove
+			opts.ProcessedMailbox = tc.processed
+			opts.UnrecognizedMailbox = tc.unrecognized
+			opts.BatchSize = 5
+			opts.Backoff = time.Second // a retry would show in the time taken
+			f := dialTest(t, srv.URL("INBOX"), opts)
+			rec := newRecorder()
+			state := &MemState{}
 
-	start := time.Now()
-	st, err := f.Fetch(context.Background(), state, rec.handle)
-	require.Error(t, err)
-	assert.Less(t, time.Since(start), opts.Backoff, "the refusal was retried")
-	assert.ErrorIs(t, err, ErrRefused)
-	var e *Error
-	require.ErrorAs(t, err, &e)
-	assert.Equal(t, KindRefused, e.Kind)
-	assert.Equal(t, "bounces.processed", e.Mailbox)
-	assert.Equal(t, "UID MOVE", e.Op) // Dovecot refuses the name at once, without TRYCREATE
-	t.Log(err)
-	var imapErr *imap.Error
-	require.ErrorAs(t, err, &imapErr)
-	assert.Equal(t, imap.ResponseCodeCannot, imapErr.Code)
-	assert.Contains(t, err.Error(), "(6 messages left in place)")
+			start := time.Now()
+			st, err := f.Fetch(context.Background(), state, rec.handle)
+			require.Error(t, err)
+			assert.Less(t, time.Since(start), opts.Backoff, "the refusal was retried")
+			assert.ErrorIs(t, err, ErrRefused)
+			var e *Error
+			require.ErrorAs(t, err, &e)
+			assert.Equal(t, KindRefused, e.Kind)
+			assert.Equal(t, tc.processed, e.Mailbox)
+			assert.Equal(t, tc.wantOp, e.Op)
+			var imapErr *imap.Error
+			require.ErrorAs(t, err, &imapErr)
+			assert.Equal(t, tc.wantCode, imapErr.Code)
+			assert.Contains(t, err.Error(), "(6 messages left in place)")
 
-	rec.checkOnce(t, n)
-	assert.Equal(t, Stats{Fetched: n, Processed: n / 2, Unrecognized: n / 2, LeftInPlace: n / 2, Bytes: st.Bytes}, st)
-	inbox, _ := srv.MailboxStatus(t, "INBOX")
-	assert.Equal(t, n/2, inbox, "the bounces stay in INBOX")
-	unrecognized, _ := srv.MailboxStatus(t, "bounces-unrecognized")
-	assert.Equal(t, n/2, unrecognized, "the rest was moved")
-	_, last, _ := state.Load(context.Background(), "INBOX")
-	assert.EqualValues(t, n, last, "the cursor is past the refused messages")
+			rec.checkOnce(t, n)
+			assert.Equal(t, Stats{Fetched: n, Processed: n / 2, Unrecognized: n / 2, LeftInPlace: n / 2, Bytes: st.Bytes}, st)
+			inbox, _ := srv.MailboxStatus(t, "INBOX")
+			if tc.unrecognized != "" {
+				assert.Equal(t, n/2, inbox, "the bounces stay in INBOX")
+				moved, _ := srv.MailboxStatus(t, tc.unrecognized)
+				assert.Equal(t, n/2, moved, "the rest was moved")
+			} else {
+				assert.Equal(t, n, inbox, "the bounces stay in INBOX, and the rest")
+			}
+			_, last, _ := state.Load(context.Background(), "INBOX")
+			assert.EqualValues(t, n, last, "the cursor is past the refused messages")
 
-	// The next pass is not stuck: nothing new, no error.
-	st, err = f.Fetch(context.Background(), state, rec.handle)
-	require.NoError(t, err)
-	assert.Zero(t, st.Fetched)
+			// The next pass is not stuck: nothing new, no error.
+			st, err = f.Fetch(context.Background(), state, rec.handle)
+			require.NoError(t, err)
+			assert.Zero(t, st.Fetched)
 
-	// New mail is handled; its bounce is refused again, on its own.
-	srv.Append(t, "INBOX", testMessage(n, 100))
-	srv.Append(t, "INBOX", testMessage(n+1, 100))
-	st, err = f.Fetch(context.Background(), state, rec.handle)
-	assert.ErrorIs(t, err, ErrRefused)
-	assert.Equal(t, 2, st.Fetched)
-	assert.Equal(t, 1, st.LeftInPlace)
-	rec.checkOnce(t, n+2)
+			// New mail is handled; its bounce is refused again, on its own.
+			srv.Append(t, "INBOX", testMessage(n, 100))
+			srv.Append(t, "INBOX", testMessage(n+1, 100))
+			st, err = f.Fetch(context.Background(), state, rec.handle)
+			assert.ErrorIs(t, err, ErrRefused)
+			assert.Equal(t, 2, st.Fetched)
+			assert.Equal(t, 1, st.LeftInPlace)
+			rec.checkOnce(t, n+2)
+		})
+	}
 }
 
 // errKilled stands for the process dying between COPY and EXPUNGE.

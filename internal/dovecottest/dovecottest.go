@@ -57,9 +57,27 @@ type Options struct {
 	// after login (imap_capability), e.g. to hide MOVE. The commands stay
 	// available.
 	Capability string
+	// DenyCreate takes from the user the right to create mailboxes (the
+	// ACL plugin, RFC 4314 right "k"): a MOVE to a missing mailbox gets
+	// NO [TRYCREATE], then CREATE gets NO [NOPERM].
+	DenyCreate bool
 	// Config is appended to dovecot.conf.
 	Config string
 }
+
+// aclConfig loads the ACL plugin with a global ACL file {{DIR}}/global-acl.
+const aclConfig = `mail_plugins = $mail_plugins acl
+protocol imap {
+  mail_plugins = $mail_plugins imap_acl
+}
+plugin {
+  acl = vfile:{{DIR}}/global-acl
+}
+`
+
+// denyCreateACL grants the owner every right but k (create), x (delete)
+// and a (administer).
+const denyCreateACL = "* owner lrwstipe\n"
 
 // CapabilityNoMove is Dovecot 2.3's capability list after login without
 // MOVE (UIDPLUS kept), for Options.Capability.
@@ -269,6 +287,12 @@ func (s *Server) start() error {
 	}
 	if s.opts.Capability != "" {
 		conf += "protocol imap {\n  imap_capability = " + s.opts.Capability + "\n}\n"
+	}
+	if s.opts.DenyCreate {
+		if err := os.WriteFile(filepath.Join(s.Dir, "global-acl"), []byte(denyCreateACL), 0o644); err != nil {
+			return err
+		}
+		conf += strings.ReplaceAll(aclConfig, "{{DIR}}", s.Dir)
 	}
 	conf += s.opts.Config
 	if _, err := os.Stat("/usr/share/dovecot/dh.pem"); err != nil {
