@@ -62,12 +62,14 @@ const (
 const (
 	GoogleTokenURL      = "https://oauth2.googleapis.com/token"
 	GoogleDeviceAuthURL = "https://oauth2.googleapis.com/device/code"
+	GoogleAuthURL       = "https://accounts.google.com/o/oauth2/v2/auth"
 	// GoogleScope is Gmail's scope for IMAP.
 	GoogleScope = "https://mail.google.com/"
 
 	// MicrosoftTokenURL and MicrosoftDeviceAuthURL take the tenant.
 	MicrosoftTokenURL      = "https://login.microsoftonline.com/%s/oauth2/v2.0/token"
 	MicrosoftDeviceAuthURL = "https://login.microsoftonline.com/%s/oauth2/v2.0/devicecode"
+	MicrosoftAuthURL       = "https://login.microsoftonline.com/%s/oauth2/v2.0/authorize"
 	// DefaultMicrosoftTenant is the tenant of delegated access when none is
 	// given: any work, school or personal account.
 	DefaultMicrosoftTenant = "common"
@@ -101,10 +103,12 @@ type Credentials struct {
 	// DefaultMicrosoftTenant for GrantRefreshToken; required for
 	// GrantClientCredentials.
 	Tenant string `json:"tenant,omitempty"`
-	// TokenURL and DeviceAuthURL override the provider's endpoints; they
-	// are required with ProviderCustom.
+	// TokenURL, DeviceAuthURL (for Authorize) and AuthURL (the
+	// authorization endpoint, for AuthorizeLoopback) override the
+	// provider's endpoints; TokenURL is required with ProviderCustom.
 	TokenURL      string `json:"token_url,omitempty"`
 	DeviceAuthURL string `json:"device_auth_url,omitempty"`
+	AuthURL       string `json:"auth_url,omitempty"`
 
 	ClientID string `json:"client_id"`
 	// ClientSecret is required with GrantClientCredentials, optional
@@ -164,6 +168,7 @@ func (c *Credentials) withDefaults(needRefreshToken bool) (Credentials, error) {
 		}
 		v.TokenURL = cmpOr(v.TokenURL, GoogleTokenURL)
 		v.DeviceAuthURL = cmpOr(v.DeviceAuthURL, GoogleDeviceAuthURL)
+		v.AuthURL = cmpOr(v.AuthURL, GoogleAuthURL)
 		if len(v.Scopes) == 0 {
 			v.Scopes = []string{GoogleScope}
 		}
@@ -179,6 +184,7 @@ func (c *Credentials) withDefaults(needRefreshToken bool) (Credentials, error) {
 		}
 		v.TokenURL = cmpOr(v.TokenURL, fmt.Sprintf(MicrosoftTokenURL, v.Tenant))
 		v.DeviceAuthURL = cmpOr(v.DeviceAuthURL, fmt.Sprintf(MicrosoftDeviceAuthURL, v.Tenant))
+		v.AuthURL = cmpOr(v.AuthURL, fmt.Sprintf(MicrosoftAuthURL, v.Tenant))
 		if len(v.Scopes) == 0 {
 			v.Scopes = []string{MicrosoftDelegatedScope, MicrosoftOfflineScope}
 			if v.Grant == GrantClientCredentials {
@@ -214,6 +220,7 @@ func (c *Credentials) config() *oauth2.Config {
 		Endpoint: oauth2.Endpoint{
 			TokenURL:      c.TokenURL,
 			DeviceAuthURL: c.DeviceAuthURL,
+			AuthURL:       c.AuthURL,
 			AuthStyle:     style,
 		},
 	}

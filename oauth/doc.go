@@ -18,7 +18,10 @@
 // Authorize obtains the refresh token once, with the device authorization
 // grant (RFC 8628): it shows a URL and a code for the user to enter in a
 // browser, anywhere, then polls the token endpoint (section 3.4), waiting
-// longer when told slow_down (section 3.5).
+// longer when told slow_down (section 3.5). AuthorizeLoopback obtains it
+// with the authorization code grant (RFC 6749 section 4.1) protected by
+// PKCE (RFC 7636) and redirected to a listener on 127.0.0.1 (RFC 8252
+// section 7.3), for a browser on the same machine: the way for Gmail.
 //
 // The token endpoint's answers are read as RFC 6749 section 5.1 and 5.2 say,
 // through golang.org/x/oauth2. A refusal is reported with a sentinel error:
@@ -32,9 +35,9 @@
 // # Divergences
 //
 //   - Google does not allow the Gmail scope (https://mail.google.com/) with
-//     the device authorization grant: for Gmail, the refresh token must be
-//     obtained otherwise (an authorization code grant) and written into the
-//     credentials file; refreshing it works as for any provider.
+//     the device authorization grant: for Gmail, use AuthorizeLoopback
+//     (with a "Desktop app" OAuth client), from a machine with a browser or
+//     through an SSH port forward (LoopbackOptions.Port).
 //   - Two processes refreshing the same file at the same moment both write
 //     it; the last write wins. With a provider that rotates refresh tokens
 //     and revokes the old one at once, the loser's next refresh fails with

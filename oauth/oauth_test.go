@@ -3,8 +3,10 @@ package oauth
 import (
 	"bytes"
 	"context"
+	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -287,5 +289,69 @@ func TestAuthorizeDenied(t *testing.T) {
 		c := &Credentials{TokenURL: "https://x/t", ClientID: "id", ClientSecret: "s", Grant: GrantClientCredentials}
 		_, err := Authorize(context.Background(), c, &bytes.Buffer{}, nil)
 		assert.ErrorIs(t, err, ErrFile)
+	})
+}
+
+// browser is the prompt writer of AuthorizeLoopback tests: it opens the
+// first URL written, as the user would, following the redirect back to
+// the loopback listener.
+type browser struct {
+	t      *testing.T
+	opened chan int // the status of the final page
+	buf    bytes.Buffer
+}
+
+func newBrowser(t *testing.T) *browser { return &browser{t: t, opened: make(chan int, 1)} }
+
+func (b *browser) Write(p []byte) (int, error) {
+	start := b.buf.Len() == 0
+	b.buf.Write(p)
+	if m := regexp.MustCompile(`https?://\S+`).FindString(b.buf.String()); start && m != "" {
+		go func() {
+			resp, err := http.Get(m)
+			if err != nil {
+				b.t.Errorf("browser: %v", err)
+				b.opened <- 0
+				return
+			}
+			resp.Body.Close()
+			b.opened <- resp.StatusCode
+		}()
+	}
+	return len(p), nil
+}
+
+// The authorization code grant with PKCE and a loopback redirect, the way
+// for Gmail.
+func TestAuthorizeLoopback(t *testing.T) {
+	srv := oauthtest.Start(t, "desktop-client", "not-so-secret")
+	c := &Credentials{TokenURL: srv.TokenURL, AuthURL: srv.AuthURL, ClientID: "desktop-client", ClientSecret: "not-so-secret", Scopes: []string{"mail"}}
+	b := newBrowser(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	out, err := AuthorizeLoopback(ctx, c, b, nil)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, <-b.opened)
+	assert.Contains(t, b.buf.String(), srv.AuthURL+"?")
+	assert.True(t, srv.ValidRefreshToken(out.RefreshToken))
+	assert.True(t, srv.ValidAccessToken(out.AccessToken))
+	assert.Equal(t, 1, srv.Requests("authorization_code"))
+	assert.Empty(t, c.RefreshToken, "the input is unchanged")
+
+	t.Run("declined", func(t *testing.T) {
+		srv.DenyAuthorization = true
+		defer func() { srv.DenyAuthorization = false }()
+		b := newBrowser(t)
+		_, err := AuthorizeLoopback(ctx, c, b, nil)
+		assert.ErrorIs(t, err, ErrDenied)
+		assert.ErrorContains(t, err, "access_denied")
+		<-b.opened
+	})
+	t.Run("nobody comes", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		_, err := AuthorizeLoopback(ctx, c, &bytes.Buffer{}, nil)
+		assert.ErrorIs(t, err, ErrDenied)
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
 	})
 }

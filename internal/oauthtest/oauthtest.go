@@ -10,9 +10,15 @@
 //     client_secret in the body, never both (section 2.3); a public client
 //     sends client_id and no secret;
 //   - grant_type is refresh_token (with a refresh token this server issued
-//     and did not revoke), client_credentials (confidential clients only)
-//     or the device code grant (RFC 8628 section 3.4), polled no faster
-//     than the interval, 5 s more after each slow_down (section 3.5).
+//     and did not revoke), client_credentials (confidential clients only),
+//     authorization_code (section 4.1.3: the code once, the same
+//     redirect_uri, and the PKCE code_verifier of RFC 7636 section 4.5), or
+//     the device code grant (RFC 8628 section 3.4), polled no faster than
+//     the interval, 5 s more after each slow_down (section 3.5);
+//   - the authorization endpoint (a user who approves at once, or declines
+//     with DenyAuthorization) gets response_type=code, a loopback
+//     redirect_uri (RFC 8252 section 7.3), a state and an S256 PKCE
+//     challenge.
 //
 // Answers are JSON with Cache-Control: no-store (section 5.1); errors are
 // 400 (401 for invalid_client, with WWW-Authenticate after Basic) with the
@@ -22,6 +28,8 @@ package oauthtest
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -51,6 +59,7 @@ const slowDownStep = 5 * time.Second
 type Server struct {
 	TokenURL      string
 	DeviceAuthURL string
+	AuthURL       string
 	ClientID      string
 	ClientSecret  string // empty: a public client
 
@@ -66,6 +75,9 @@ type Server struct {
 	// (authorization_pending, slow_down, access_denied, expired_token)
 	// before the token is issued.
 	DeviceScript []string
+	// DenyAuthorization makes the user decline at the authorization
+	// endpoint (error=access_denied).
+	DenyAuthorization bool
 
 	tb  testing.TB
 	srv *httptest.Server
@@ -75,6 +87,11 @@ type Server struct {
 	accessTokens  map[string]time.Time
 	grants        map[string]int // requests per grant_type
 	devices       map[string]*device
+	codes         map[string]authCode
+}
+
+type authCode struct {
+	redirectURI, challenge string
 }
 
 type device struct {
@@ -99,14 +116,17 @@ func Start(tb testing.TB, clientID, clientSecret string) *Server {
 		accessTokens:   map[string]time.Time{},
 		grants:         map[string]int{},
 		devices:        map[string]*device{},
+		codes:          map[string]authCode{},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/token", s.token)
 	mux.HandleFunc("/devicecode", s.deviceAuth)
+	mux.HandleFunc("/authorize", s.authorize)
 	s.srv = httptest.NewServer(mux)
 	tb.Cleanup(s.srv.Close)
 	s.TokenURL = s.srv.URL + "/token"
 	s.DeviceAuthURL = s.srv.URL + "/devicecode"
+	s.AuthURL = s.srv.URL + "/authorize"
 	return s
 }
 
@@ -285,6 +305,8 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		s.issue(w, "")
 	case DeviceCodeGrant:
 		s.devicePoll(w, form)
+	case "authorization_code":
+		s.exchange(w, form)
 	case "":
 		s.violation(w, http.StatusBadRequest, "invalid_request", "no grant_type")
 	default:
@@ -358,5 +380,68 @@ func (s *Server) devicePoll(w http.ResponseWriter, form url.Values) {
 		return
 	}
 	d.done = true
+	s.issue(w, s.newRefreshToken())
+}
+
+// authorize is the authorization endpoint (RFC 6749 section 4.1.1): the
+// user approves at once and the browser is redirected with a code.
+func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		s.violation(w, http.StatusMethodNotAllowed, "invalid_request", "authorization request with %s, want GET", r.Method)
+		return
+	}
+	q := r.URL.Query()
+	redirect, err := url.Parse(q.Get("redirect_uri"))
+	if err != nil || redirect.Scheme != "http" || redirect.Hostname() != "127.0.0.1" || redirect.Port() == "" {
+		s.violation(w, http.StatusBadRequest, "invalid_request", "redirect_uri %q is not a loopback http://127.0.0.1:PORT/", q.Get("redirect_uri"))
+		return
+	}
+	switch {
+	case q.Get("response_type") != "code":
+		s.violation(w, http.StatusBadRequest, "invalid_request", "response_type %q, want code", q.Get("response_type"))
+		return
+	case q.Get("client_id") != s.ClientID:
+		s.violation(w, http.StatusBadRequest, "invalid_request", "client_id %q", q.Get("client_id"))
+		return
+	case q.Get("state") == "":
+		s.violation(w, http.StatusBadRequest, "invalid_request", "no state (RFC 6749 section 10.12)")
+		return
+	case q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "":
+		s.violation(w, http.StatusBadRequest, "invalid_request", "no S256 PKCE challenge")
+		return
+	}
+	back := redirect.Query()
+	back.Set("state", q.Get("state"))
+	if s.DenyAuthorization {
+		back.Set("error", "access_denied")
+		back.Set("error_description", "the user declined")
+	} else {
+		code := "code-" + random()
+		s.mu.Lock()
+		s.codes[code] = authCode{redirectURI: q.Get("redirect_uri"), challenge: q.Get("code_challenge")}
+		s.mu.Unlock()
+		back.Set("code", code)
+	}
+	redirect.RawQuery = back.Encode()
+	http.Redirect(w, r, redirect.String(), http.StatusFound)
+}
+
+// exchange answers the authorization code grant. s.mu is held.
+func (s *Server) exchange(w http.ResponseWriter, form url.Values) {
+	code, ok := s.codes[form.Get("code")]
+	delete(s.codes, form.Get("code")) // once only
+	if !ok {
+		writeError(w, http.StatusBadRequest, "invalid_grant", "unknown or used code")
+		return
+	}
+	if form.Get("redirect_uri") != code.redirectURI {
+		s.violation(w, http.StatusBadRequest, "invalid_grant", "redirect_uri %q differs from the authorization request's", form.Get("redirect_uri"))
+		return
+	}
+	sum := sha256.Sum256([]byte(form.Get("code_verifier")))
+	if base64.RawURLEncoding.EncodeToString(sum[:]) != code.challenge {
+		s.violation(w, http.StatusBadRequest, "invalid_grant", "code_verifier does not match the challenge")
+		return
+	}
 	s.issue(w, s.newRefreshToken())
 }
