@@ -73,3 +73,30 @@ func TestProbeSTARTTLS(t *testing.T) {
 		assert.ErrorContains(t, err, "longer than")
 	})
 }
+
+// FuzzProbeSTARTTLS feeds the probe arbitrary server bytes: it must not
+// panic, and whatever it accepts it replays from the first byte.
+func FuzzProbeSTARTTLS(f *testing.F) {
+	f.Add([]byte("* OK [CAPABILITY IMAP4rev1 STARTTLS] hi\r\n"))
+	f.Add([]byte("* OK hi\r\n* CAPABILITY STARTTLS\r\n" + probeTag + " OK\r\n"))
+	f.Add([]byte("* PREAUTH\r\n"))
+	f.Add([]byte("* OK [CAPABILITY\r\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		client, server := net.Pipe()
+		defer client.Close()
+		go func() {
+			defer server.Close()
+			go io.Copy(io.Discard, server) // the probe's CAPABILITY
+			server.Write(data)
+		}()
+		conn, _, err := probeSTARTTLS(client)
+		if err != nil {
+			return
+		}
+		first, _, _ := strings.Cut(string(data), "\n")
+		got, err := bufio.NewReader(conn).ReadString('\n')
+		if err != nil || got != first+"\n" {
+			t.Fatalf("replayed %q, %v; want %q", got, err, first+"\n")
+		}
+	})
+}
