@@ -28,7 +28,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	f, err := imapfetch.Dial(context.Background(), "imaps://bounce@contoso.com@outlook.office365.com/INBOX", &imapfetch.Options{TokenSource: src})
+	f, err := imapfetch.Dial(context.Background(), "imaps://bounce%40contoso.com@outlook.office365.com/INBOX", &imapfetch.Options{TokenSource: src})
 	if err != nil {
 		log.Fatal(err)
 	}
