@@ -97,9 +97,10 @@ func dial(ctx context.Context, u *URL, o *Options, tlsConfig *tls.Config) (*sess
 	}
 
 	s := &session{newMail: make(chan struct{}, 1), timeout: o.CommandTimeout, log: o.Logger, addr: addr, mailbox: u.Mailbox}
+	raw := conn // conn may be wrapped below; the watchdog closes the socket
 	s.timer = time.AfterFunc(time.Hour, func() {
 		s.timedOut.Store(true)
-		conn.Close()
+		raw.Close()
 	})
 	s.arm()
 	startTLS := u.Security == SecuritySTARTTLS
