@@ -20,6 +20,14 @@ const testToken = "ya29.test-token"
 // valid token logs in as testUser.
 type saslSession struct {
 	imapserver.Session
+	valid func(token string) bool // nil: only testToken
+}
+
+func (s *saslSession) validToken(token string) bool {
+	if s.valid != nil {
+		return s.valid(token)
+	}
+	return token == testToken
 }
 
 func (s *saslSession) AuthenticateMechanisms() []string {
@@ -32,7 +40,7 @@ func (s *saslSession) Authenticate(mech string) (sasl.Server, error) {
 		return sasl.NewPlainServer(func(_, user, pass string) error { return s.Login(user, pass) }), nil
 	case "OAUTHBEARER":
 		return sasl.NewOAuthBearerServer(func(o sasl.OAuthBearerOptions) *sasl.OAuthBearerError {
-			if o.Username != testUser || o.Token != testToken {
+			if o.Username != testUser || !s.validToken(o.Token) {
 				return &sasl.OAuthBearerError{Status: "invalid_token", Schemes: "bearer"}
 			}
 			if err := s.Login(testUser, testPassword); err != nil {
@@ -41,7 +49,7 @@ func (s *saslSession) Authenticate(mech string) (sasl.Server, error) {
 			return nil
 		}), nil
 	case "XOAUTH2":
-		return &xoauth2Server{login: func() error { return s.Login(testUser, testPassword) }}, nil
+		return &xoauth2Server{login: func() error { return s.Login(testUser, testPassword) }, valid: s.validToken}, nil
 	}
 	return nil, &imap.Error{Type: imap.StatusResponseTypeNo, Text: "unsupported mechanism"}
 }
@@ -49,6 +57,7 @@ func (s *saslSession) Authenticate(mech string) (sasl.Server, error) {
 // xoauth2Server mimics Gmail: a JSON challenge on a bad token, then NO.
 type xoauth2Server struct {
 	login  func() error
+	valid  func(token string) bool
 	failed bool
 }
 
@@ -59,7 +68,7 @@ func (s *xoauth2Server) Next(resp []byte) ([]byte, bool, error) {
 	if resp == nil {
 		return []byte{}, false, nil
 	}
-	if string(resp) == "user="+testUser+"\x01auth=Bearer "+testToken+"\x01\x01" {
+	if token, ok := strings.CutPrefix(string(resp), "user="+testUser+"\x01auth=Bearer "); ok && s.valid(strings.TrimSuffix(token, "\x01\x01")) {
 		return nil, true, s.login()
 	}
 	s.failed = true
@@ -68,13 +77,18 @@ func (s *xoauth2Server) Next(resp []byte) ([]byte, bool, error) {
 }
 
 func startSASLMem(t *testing.T) *memServer {
+	return startSASLMemValid(t, nil)
+}
+
+// startSASLMemValid is startSASLMem accepting the tokens valid approves.
+func startSASLMemValid(t *testing.T, valid func(token string) bool) *memServer {
 	mem := imapmemserver.New()
 	user := imapmemserver.NewUser(testUser, testPassword)
 	if err := user.Create("INBOX", nil); err != nil {
 		t.Fatal(err)
 	}
 	mem.AddUser(user)
-	return startMemWith(t, capsRev1, func() imapserver.Session { return &saslSession{mem.NewSession()} }, user)
+	return startMemWith(t, capsRev1, func() imapserver.Session { return &saslSession{Session: mem.NewSession(), valid: valid} }, user)
 }
 
 func TestAuth(t *testing.T) {

@@ -28,7 +28,11 @@ type Fetcher struct {
 	// handed to the Handler again.
 	pending pending
 
-	noIdle bool // tests: behave as if the server lacked IDLE
+	// refused collects the actions the server refused for good.
+	refused refusals
+
+	noIdle    bool         // tests: behave as if the server lacked IDLE
+	afterCopy func() error // tests: runs between COPY and EXPUNGE
 }
 
 // pending is the work of a batch between the Handler's commits and the
@@ -97,12 +101,19 @@ func (f *Fetcher) Close() error {
 // Fetch makes one pass over the mailbox: it hands every message above the
 // State's last UID to h, in UID order and in batches, and acts on each
 // batch once h has committed it. It reconnects and resumes after faults.
-// The Stats are valid even when an error is returned.
+// The Stats are valid even when an error is returned. Messages the server
+// refuses for good to move, flag or delete are left in place and the pass
+// goes on; Fetch then returns an error wrapping ErrRefused.
 func (f *Fetcher) Fetch(ctx context.Context, state State, h Handler) (Stats, error) {
 	var st Stats
+	f.refused = refusals{}
 	err := f.retry(ctx, &st, func(s *session, progress func()) error {
 		return f.pass(ctx, s, state, h, &st, progress)
 	})
+	st.LeftInPlace = f.refused.n
+	if err == nil {
+		err = f.refused.err()
+	}
 	return st, err
 }
 
@@ -275,7 +286,7 @@ func (f *Fetcher) pass(ctx context.Context, s *session, state State, h Handler, 
 	s.fresh = false
 	savedValidity, last, err := state.Load(ctx, mailbox)
 	if err != nil {
-		return fmt.Errorf("%w: load %q: %v", ErrState, mailbox, err)
+		return &Error{Kind: KindState, Mailbox: mailbox, Op: "load", Err: err}
 	}
 	if savedValidity != s.uidValidity {
 		if savedValidity != 0 {
@@ -285,7 +296,7 @@ func (f *Fetcher) pass(ctx context.Context, s *session, state State, h Handler, 
 		}
 		last = 0
 		if err := state.Save(ctx, mailbox, s.uidValidity, 0); err != nil {
-			return fmt.Errorf("%w: save %q: %v", ErrState, mailbox, err)
+			return &Error{Kind: KindState, Mailbox: mailbox, Op: "save", Err: err}
 		}
 	}
 	if f.pending.unsaved && f.pending.uidValidity == s.uidValidity && f.pending.cursor > last {
@@ -412,11 +423,11 @@ func (f *Fetcher) fetchBatch(ctx context.Context, s *session, batch []listed, h 
 					case <-s.c.Closed():
 					case <-time.After(s.timeout):
 					}
-					return fmt.Errorf("%w: connection lost in the middle of UID %d", ErrConnection, uid)
+					return s.wrap("UID FETCH", fmt.Errorf("connection lost in the middle of UID %d", uid))
 				}
 				if err != nil {
 					if f.opts.FailedMailbox == "" {
-						handlerErr = fmt.Errorf("%w: UID %d of %q (left in place): %v", ErrHandler, uid, f.url.Mailbox, err)
+						handlerErr = &Error{Kind: KindHandler, Mailbox: f.url.Mailbox, Op: "Handler", Err: fmt.Errorf("UID %d (left in place): %w", uid, err)}
 						continue
 					}
 					f.opts.Logger.Warn("imapfetch: handler failed, moving message", "mailbox", f.url.Mailbox, "uid", uid, "to", f.opts.FailedMailbox, "err", err)
@@ -485,7 +496,7 @@ func (f *Fetcher) checkGone(s *session, missing map[imap.UID]int64) error {
 		return s.wrap("UID FETCH (check)", err)
 	}
 	if still != 0 {
-		return fmt.Errorf("%w: UID FETCH returned no body for UID %d of %q", ErrServer, still, f.url.Mailbox)
+		return s.wrap("UID FETCH", &imap.Error{Type: imap.StatusResponseTypeNo, Text: fmt.Sprintf("no body returned for UID %d", still)})
 	}
 	return nil
 }

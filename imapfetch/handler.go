@@ -69,6 +69,7 @@ type Stats struct {
 	Unrecognized int   // OutcomeUnrecognized
 	Failed       int   // Handler errors moved to Options.FailedMailbox
 	Truncated    int   // messages cut at Options.MaxMessageBytes
+	LeftInPlace  int   // committed, but the server refused for good to act on them (ErrRefused)
 	Bytes        int64 // body bytes read from the server
 	Reconnects   int   // reconnections after a fault
 	Resets       int   // UIDVALIDITY changes seen

@@ -3,11 +3,15 @@ package imapfetch
 import (
 	"crypto/tls"
 	"crypto/x509"
-	"fmt"
+	"errors"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"golang.org/x/oauth2"
 )
 
 // Mechanism is a SASL mechanism (or LOGIN) used to authenticate.
@@ -15,7 +19,8 @@ type Mechanism string
 
 const (
 	// MechanismAuto uses PLAIN when the server advertises AUTH=PLAIN,
-	// LOGIN otherwise.
+	// LOGIN otherwise; with Options.TokenSource, OAUTHBEARER when the
+	// server advertises it, XOAUTH2 otherwise.
 	MechanismAuto Mechanism = ""
 	// MechanismLogin is the IMAP LOGIN command (RFC 3501 section 6.2.3).
 	MechanismLogin Mechanism = "LOGIN"
@@ -73,13 +78,21 @@ type Options struct {
 	// connection, so an external refresher can rotate a token.
 	SecretFile string
 	SecretEnv  string
+	// TokenSource gives the OAuth2 access token instead, asked again on
+	// every connection (e.g. oauth.NewSource, which refreshes it before it
+	// expires); it needs MechanismAuto, MechanismXOAuth2 or
+	// MechanismOAuthBearer. Exactly one of SecretFile, SecretEnv and
+	// TokenSource must be set.
+	TokenSource oauth2.TokenSource
 
 	// CAFile is a PEM file of extra CA certificates to trust besides the
 	// system's, for a private CA. Certificates are always verified.
 	CAFile string
-	// InsecurePlaintext allows imap:// URLs to talk without STARTTLS, in
-	// the clear, password included. For tests and loopback servers only.
-	// It has no effect on imaps:// URLs.
+	// InsecurePlaintext lets imap:// URLs talk in the clear, password
+	// included, when the server does not offer STARTTLS; a server that
+	// offers it is still talked to over STARTTLS, its certificate verified.
+	// For tests and loopback servers only. It has no effect on imaps://
+	// URLs.
 	InsecurePlaintext bool
 
 	// Action applies to messages the Handler returned OutcomeProcessed for.
@@ -149,25 +162,34 @@ func (o *Options) withDefaults() (Options, error) {
 	switch v.Mechanism {
 	case MechanismAuto, MechanismLogin, MechanismPlain, MechanismXOAuth2, MechanismOAuthBearer:
 	default:
-		return v, fmt.Errorf("%w: unknown mechanism %q", ErrOptions, v.Mechanism)
+		return v, errorf(KindOptions, "unknown mechanism %q", v.Mechanism)
 	}
-	if (v.SecretFile == "") == (v.SecretEnv == "") {
-		return v, fmt.Errorf("%w: set exactly one of SecretFile and SecretEnv", ErrOptions)
+	secrets := 0
+	for _, set := range []bool{v.SecretFile != "", v.SecretEnv != "", v.TokenSource != nil} {
+		if set {
+			secrets++
+		}
+	}
+	if secrets != 1 {
+		return v, errorf(KindOptions, "set exactly one of SecretFile, SecretEnv and TokenSource")
+	}
+	if v.TokenSource != nil && (v.Mechanism == MechanismLogin || v.Mechanism == MechanismPlain) {
+		return v, errorf(KindOptions, "TokenSource needs an OAuth2 mechanism, not %s", v.Mechanism)
 	}
 	switch v.Action {
 	case ActionNone, ActionFlag, ActionDelete:
 	case ActionMove:
 		if v.ProcessedMailbox == "" {
-			return v, fmt.Errorf("%w: ActionMove needs ProcessedMailbox", ErrOptions)
+			return v, errorf(KindOptions, "ActionMove needs ProcessedMailbox")
 		}
 	default:
-		return v, fmt.Errorf("%w: unknown action %q", ErrOptions, v.Action)
+		return v, errorf(KindOptions, "unknown action %q", v.Action)
 	}
 	if v.Keyword == "" {
 		v.Keyword = DefaultKeyword
 	}
 	if strings.ContainsAny(v.Keyword, " ()[]{%*\"\\") {
-		return v, fmt.Errorf("%w: keyword %q is not an IMAP atom", ErrOptions, v.Keyword)
+		return v, errorf(KindOptions, "keyword %q is not an IMAP atom", v.Keyword)
 	}
 	if v.BatchSize <= 0 {
 		v.BatchSize = DefaultBatchSize
@@ -205,22 +227,50 @@ func (o *Options) withDefaults() (Options, error) {
 	return v, nil
 }
 
+// mechanism returns the mechanism to use with a server advertising caps.
+func (o *Options) mechanism(caps imap.CapSet) Mechanism {
+	if o.Mechanism != MechanismAuto {
+		return o.Mechanism
+	}
+	mechs := caps.AuthMechanisms()
+	if o.TokenSource != nil {
+		if slices.Contains(mechs, string(MechanismOAuthBearer)) {
+			return MechanismOAuthBearer
+		}
+		return MechanismXOAuth2
+	}
+	if slices.Contains(mechs, string(MechanismPlain)) {
+		return MechanismPlain
+	}
+	return MechanismLogin
+}
+
 // secret reads the password or token, afresh.
 func (o *Options) secret() (string, error) {
+	if o.TokenSource != nil {
+		tok, err := o.TokenSource.Token()
+		if err != nil {
+			return "", &Error{Kind: KindToken, Op: "token", Err: err}
+		}
+		if tok.AccessToken == "" {
+			return "", &Error{Kind: KindToken, Op: "token", Err: errors.New("empty access token")}
+		}
+		return tok.AccessToken, nil
+	}
 	if o.SecretFile != "" {
 		b, err := os.ReadFile(o.SecretFile)
 		if err != nil {
-			return "", fmt.Errorf("%w: %v", ErrSecret, err)
+			return "", &Error{Kind: KindSecret, Err: err}
 		}
 		s := strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
 		if s == "" {
-			return "", fmt.Errorf("%w: %s is empty", ErrSecret, o.SecretFile)
+			return "", errorf(KindSecret, "%s is empty", o.SecretFile)
 		}
 		return s, nil
 	}
 	s := os.Getenv(o.SecretEnv)
 	if s == "" {
-		return "", fmt.Errorf("%w: environment variable %s is unset or empty", ErrSecret, o.SecretEnv)
+		return "", errorf(KindSecret, "environment variable %s is unset or empty", o.SecretEnv)
 	}
 	return s, nil
 }
@@ -234,14 +284,14 @@ func (o *Options) tlsConfig(host string) (*tls.Config, error) {
 	}
 	pem, err := os.ReadFile(o.CAFile)
 	if err != nil {
-		return nil, fmt.Errorf("%w: CA file: %v", ErrOptions, err)
+		return nil, errorf(KindOptions, "CA file: %w", err)
 	}
 	pool, err := x509.SystemCertPool()
 	if err != nil || pool == nil {
 		pool = x509.NewCertPool()
 	}
 	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("%w: CA file %s holds no PEM certificate", ErrOptions, o.CAFile)
+		return nil, errorf(KindOptions, "CA file %s holds no PEM certificate", o.CAFile)
 	}
 	cfg.RootCAs = pool
 	return cfg, nil

@@ -28,6 +28,10 @@ type session struct {
 	timedOut    atomic.Bool
 	log         *slog.Logger
 	fresh       bool // selected and not used by a pass yet
+	tls         bool // the connection is encrypted
+	keywords    bool // the selected mailbox keeps keywords (PERMANENTFLAGS \*)
+	addr        string
+	mailbox     string // the mailbox of the URL
 }
 
 // arm starts (or restarts) the command watchdog: when it fires the
@@ -42,39 +46,76 @@ func (s *session) close() {
 	s.c.Close()
 }
 
-// wrap classifies an error of a command on this session.
-func (s *session) wrap(what string, err error) error {
+// wrap classifies an error of a command on this session, about the
+// selected mailbox.
+func (s *session) wrap(op string, err error) error {
+	return s.wrapIn(op, "", err)
+}
+
+// wrapIn classifies an error of a command about mailbox (empty: the
+// selected one).
+func (s *session) wrapIn(op, mailbox string, err error) error {
 	if err == nil {
 		return nil
 	}
-	if s.timedOut.Load() {
-		return fmt.Errorf("%w: %s: no answer within %v", ErrTimeout, what, s.timeout)
+	var e *Error
+	if errors.As(err, &e) {
+		return e
 	}
+	if mailbox == "" {
+		mailbox = s.mailbox
+	}
+	e = &Error{Kind: KindDisconnected, Addr: s.addr, Mailbox: mailbox, Op: op, Err: err}
 	var imapErr *imap.Error
-	if errors.As(err, &imapErr) {
-		return fmt.Errorf("%w: %s: %v", ErrServer, what, err)
+	switch {
+	case s.timedOut.Load():
+		e.Kind = KindTimeout
+		e.Err = fmt.Errorf("no answer within %v", s.timeout)
+	case errors.As(err, &imapErr) && refusedForGood(imapErr):
+		e.Kind = KindRefused
+	case errors.As(err, &imapErr) && imapErr.Type != imap.StatusResponseTypeBye:
+		e.Kind = KindServer
 	}
-	return fmt.Errorf("%w: %s: %v", ErrConnection, what, err)
+	return e
 }
 
 // dial connects, authenticates and selects the mailbox. On any error the
 // connection is closed.
 func dial(ctx context.Context, u *URL, o *Options, tlsConfig *tls.Config) (*session, error) {
+	addr := u.Addr()
 	secret, err := o.secret()
 	if err != nil {
-		return nil, err
+		e := newError(KindSecret, "", "", "", err)
+		if e.Kind == KindToken {
+			e.Addr = addr
+		}
+		return nil, e
 	}
 	conn, err := dialConn(ctx, u, o, tlsConfig)
 	if err != nil {
 		return nil, err
 	}
 
-	s := &session{newMail: make(chan struct{}, 1), timeout: o.CommandTimeout, log: o.Logger}
+	s := &session{newMail: make(chan struct{}, 1), timeout: o.CommandTimeout, log: o.Logger, addr: addr, mailbox: u.Mailbox}
+	raw := conn // conn may be wrapped below; the watchdog closes the socket
 	s.timer = time.AfterFunc(time.Hour, func() {
 		s.timedOut.Store(true)
-		conn.Close()
+		raw.Close()
 	})
 	s.arm()
+	startTLS := u.Security == SecuritySTARTTLS
+	if startTLS && o.InsecurePlaintext {
+		// Opportunistic: STARTTLS whenever the server offers it.
+		conn, startTLS, err = probeSTARTTLS(conn)
+		if err != nil {
+			s.timer.Stop()
+			conn.Close()
+			return nil, s.wrap("greeting", err)
+		}
+		if !startTLS {
+			s.log.Warn("imapfetch: server offers no STARTTLS: talking in the clear (insecure plaintext allowed)", "addr", addr)
+		}
+	}
 	copts := &imapclient.Options{
 		TLSConfig: tlsConfig,
 		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
@@ -88,22 +129,24 @@ func dial(ctx context.Context, u *URL, o *Options, tlsConfig *tls.Config) (*sess
 			},
 		},
 	}
-	if u.Security == SecuritySTARTTLS && !o.InsecurePlaintext {
+	if startTLS {
 		s.c, err = imapclient.NewStartTLS(conn, copts)
 		if err != nil {
 			s.timer.Stop()
 			conn.Close()
 			var imapErr *imap.Error
 			if errors.As(err, &imapErr) {
-				return nil, fmt.Errorf("%w: %s answered %v", ErrTLSRequired, u.Addr(), err)
+				return nil, &Error{Kind: KindTLSRequired, Addr: addr, Op: "STARTTLS", Err: err}
 			}
 			if cerr := certificateError(u, err); cerr != nil {
 				return nil, cerr
 			}
 			return nil, s.wrap("STARTTLS", err)
 		}
+		s.tls = true
 	} else {
 		s.c = imapclient.New(conn, copts)
+		s.tls = u.Security == SecurityTLS
 	}
 	stop := context.AfterFunc(ctx, func() { s.c.Close() })
 	defer stop()
@@ -144,11 +187,12 @@ func (s *session) selectMailbox(mailbox string) error {
 	if err != nil {
 		var imapErr *imap.Error
 		if errors.As(err, &imapErr) && !s.timedOut.Load() {
-			return fmt.Errorf("%w %q: %v", ErrMailbox, mailbox, err)
+			return &Error{Kind: KindMailbox, Addr: s.addr, Mailbox: mailbox, Op: "SELECT", Err: err}
 		}
-		return s.wrap("SELECT", err)
+		return s.wrapIn("SELECT", mailbox, err)
 	}
 	s.uidValidity = data.UIDValidity
+	s.keywords = slices.Contains(data.PermanentFlags, imap.FlagWildcard)
 	s.fresh = true
 	return nil
 }
@@ -174,7 +218,7 @@ func dialConn(ctx context.Context, u *URL, o *Options, tlsConfig *tls.Config) (n
 		if cerr := certificateError(u, err); cerr != nil {
 			return nil, cerr
 		}
-		return nil, fmt.Errorf("%w: %v", ErrConnection, err)
+		return nil, &Error{Kind: KindUnreachable, Addr: u.Addr(), Op: "connect", Err: err}
 	}
 	return conn, nil
 }
@@ -189,22 +233,21 @@ func certificateError(u *URL, err error) error {
 		cerr x509.CertificateInvalidError
 	)
 	if errors.As(err, &verr) || errors.As(err, &uerr) || errors.As(err, &herr) || errors.As(err, &cerr) {
-		return fmt.Errorf("%w: %s: %v (for a private CA, set the CA file)", ErrCertificate, u.Addr(), err)
+		return &Error{Kind: KindCertificate, Addr: u.Addr(), Op: "TLS handshake", Err: fmt.Errorf("%w (for a private CA, set the CA file)", err)}
 	}
 	return nil
 }
 
 // authenticate logs in with the configured mechanism.
 func (s *session) authenticate(u *URL, o *Options, secret string) error {
-	mech := o.Mechanism
-	if mech == MechanismAuto {
-		mech = MechanismLogin
-		if slices.Contains(s.c.Caps().AuthMechanisms(), string(MechanismPlain)) {
-			mech = MechanismPlain
-		}
+	mech := o.mechanism(s.c.Caps())
+	op := "AUTHENTICATE " + string(mech)
+	if mech == MechanismLogin {
+		op = "LOGIN"
 	}
+	op += fmt.Sprintf(" as %q", u.User)
 	if mech == MechanismLogin && s.c.Caps().Has(imap.CapLoginDisabled) {
-		return fmt.Errorf("%w: %s as %q: server disables LOGIN (LOGINDISABLED)", ErrAuth, u.Addr(), u.User)
+		return &Error{Kind: KindAuth, Addr: s.addr, Op: op, Err: errors.New("server disables LOGIN (LOGINDISABLED)")}
 	}
 	var (
 		err    error
@@ -228,7 +271,7 @@ func (s *session) authenticate(u *URL, o *Options, secret string) error {
 		return nil
 	}
 	if s.timedOut.Load() {
-		return s.wrap(string(mech)+" login", err)
+		return s.wrap(op, err)
 	}
 	if failed != nil && failed() != nil {
 		err = fmt.Errorf("%w (%v)", err, failed())
@@ -236,7 +279,7 @@ func (s *session) authenticate(u *URL, o *Options, secret string) error {
 	var imapErr *imap.Error
 	if !errors.As(err, &imapErr) {
 		// Not an answer from the server: the connection failed.
-		return fmt.Errorf("%w: %s: during %s login: %v", ErrConnection, u.Addr(), mech, err)
+		return &Error{Kind: KindDisconnected, Addr: s.addr, Op: op, Err: err}
 	}
-	return fmt.Errorf("%w: %s as %q with %s: %v", ErrAuth, u.Addr(), u.User, mech, err)
+	return &Error{Kind: KindAuth, Addr: s.addr, Op: op, Err: err}
 }

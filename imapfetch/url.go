@@ -2,7 +2,6 @@ package imapfetch
 
 import (
 	"errors"
-	"fmt"
 	"net"
 	"net/url"
 	"strconv"
@@ -62,7 +61,7 @@ func ParseURL(raw string) (*URL, error) {
 		if errors.As(err, &uerr) {
 			err = uerr.Err
 		}
-		return nil, fmt.Errorf("%w: %v", ErrURL, err)
+		return nil, &Error{Kind: KindURL, Err: err}
 	}
 	u := &URL{}
 	switch strings.ToLower(v.Scheme) {
@@ -71,34 +70,34 @@ func ParseURL(raw string) (*URL, error) {
 	case "imap":
 		u.Security, u.Port = SecuritySTARTTLS, DefaultPortSTARTTLS
 	default:
-		return nil, fmt.Errorf("%w %q: scheme must be imaps:// or imap://", ErrURL, redact(v))
+		return nil, errorf(KindURL, "%q: scheme must be imaps:// or imap://", redact(v))
 	}
 	if v.Opaque != "" {
-		return nil, fmt.Errorf("%w %q: want imaps://USER@HOST/MAILBOX", ErrURL, redact(v))
+		return nil, errorf(KindURL, "%q: want imaps://USER@HOST/MAILBOX", redact(v))
 	}
 	if v.User == nil || v.User.Username() == "" {
-		return nil, fmt.Errorf("%w %q: missing user name (imaps://USER@HOST/MAILBOX)", ErrURL, redact(v))
+		return nil, errorf(KindURL, "%q: missing user name (imaps://USER@HOST/MAILBOX)", redact(v))
 	}
 	if _, ok := v.User.Password(); ok {
-		return nil, fmt.Errorf("%w %q: a password in the URL is not allowed; use a secret file or environment variable", ErrURL, redact(v))
+		return nil, errorf(KindURL, "%q: a password in the URL is not allowed; use a secret file or environment variable", redact(v))
 	}
 	u.User = v.User.Username()
 	if strings.Contains(strings.ToUpper(u.User), ";AUTH=") {
-		return nil, fmt.Errorf("%w %q: ;AUTH= is not supported; choose the mechanism in the options", ErrURL, redact(v))
+		return nil, errorf(KindURL, "%q: ;AUTH= is not supported; choose the mechanism in the options", redact(v))
 	}
 	u.Host = v.Hostname()
 	if u.Host == "" {
-		return nil, fmt.Errorf("%w %q: missing host", ErrURL, redact(v))
+		return nil, errorf(KindURL, "%q: missing host", redact(v))
 	}
 	if p := v.Port(); p != "" {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 1 || n > 65535 {
-			return nil, fmt.Errorf("%w %q: bad port %q", ErrURL, redact(v), p)
+			return nil, errorf(KindURL, "%q: bad port %q", redact(v), p)
 		}
 		u.Port = n
 	}
 	if v.RawQuery != "" || v.ForceQuery || v.Fragment != "" {
-		return nil, fmt.Errorf("%w %q: query and fragment are not supported", ErrURL, redact(v))
+		return nil, errorf(KindURL, "%q: query and fragment are not supported", redact(v))
 	}
 	u.Mailbox = strings.TrimPrefix(v.Path, "/")
 	if u.Mailbox == "" {

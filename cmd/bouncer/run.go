@@ -519,37 +519,50 @@ func (w *listWriter) write(ctx context.Context) {
 
 // describeError turns an error of a run into one line for stderr.
 func describeError(err error, cfg *runConfig) string {
-	text := oneLine(err)
-	var who, addr string
+	var e *imapfetch.Error
+	if !errors.As(err, &e) {
+		return "bouncer: " + oneLine(err)
+	}
+	var who string
 	if u, perr := imapfetch.ParseURL(cfg.imapURL); perr == nil {
 		who = u.User + "@" + u.Host
-		addr = u.Addr()
 	}
-	// The sentinel's text leads the error's: keep what follows it.
-	detail := func(sentinel error) string {
-		return strings.TrimLeft(strings.TrimPrefix(text, sentinel.Error()), ": ")
+	detail := oneLine(e.Err)
+	if e.Op != "" {
+		detail = e.Op + ": " + detail
 	}
-	switch {
-	case errors.Is(err, imapfetch.ErrAuth):
-		return fmt.Sprintf("bouncer: imap: login failed for %s: %s", who, detail(imapfetch.ErrAuth))
-	case errors.Is(err, imapfetch.ErrCertificate):
-		return fmt.Sprintf("bouncer: imap: the certificate of %s is not trusted (see --ca-file): %s", addr, detail(imapfetch.ErrCertificate))
-	case errors.Is(err, imapfetch.ErrTLSRequired):
-		return fmt.Sprintf("bouncer: imap: %s offers no STARTTLS (use imaps://, or --insecure-plaintext on a trusted network): %s", addr, detail(imapfetch.ErrTLSRequired))
-	case errors.Is(err, imapfetch.ErrSecret):
-		return fmt.Sprintf("bouncer: imap: cannot read the password: %s", detail(imapfetch.ErrSecret))
-	case errors.Is(err, imapfetch.ErrMailbox):
-		return fmt.Sprintf("bouncer: imap: cannot open mailbox %s", detail(imapfetch.ErrMailbox))
-	case errors.Is(err, imapfetch.ErrConnection):
-		return fmt.Sprintf("bouncer: imap: cannot reach %s: %s", addr, detail(imapfetch.ErrConnection))
-	case errors.Is(err, imapfetch.ErrTimeout):
-		return fmt.Sprintf("bouncer: imap: %s does not answer: %s", addr, detail(imapfetch.ErrTimeout))
-	case errors.Is(err, imapfetch.ErrOptions):
-		return fmt.Sprintf("bouncer: imap: %s", detail(imapfetch.ErrOptions))
-	case strings.HasPrefix(text, "imapfetch: "):
-		return "bouncer: imap: " + strings.TrimPrefix(text, "imapfetch: ")
+	if rest, ok := strings.CutPrefix(oneLine(err), e.Error()); ok {
+		detail += rest // what was added around it, e.g. "(gave up after 6 attempts)"
 	}
-	return "bouncer: " + text
+	switch e.Kind {
+	case imapfetch.KindAuth:
+		return fmt.Sprintf("bouncer: imap: login failed for %s: %s", who, detail)
+	case imapfetch.KindToken:
+		return fmt.Sprintf("bouncer: imap: no OAuth2 token for %s: %s", who, detail)
+	case imapfetch.KindCertificate:
+		return fmt.Sprintf("bouncer: imap: the certificate of %s is not trusted (see --ca-file): %s", e.Addr, detail)
+	case imapfetch.KindTLSRequired:
+		return fmt.Sprintf("bouncer: imap: %s offers no STARTTLS (use imaps://, or --insecure-plaintext on a trusted network): %s", e.Addr, detail)
+	case imapfetch.KindSecret:
+		return fmt.Sprintf("bouncer: imap: cannot read the password: %s", detail)
+	case imapfetch.KindMailbox:
+		return fmt.Sprintf("bouncer: imap: cannot open mailbox %q: %s", e.Mailbox, detail)
+	case imapfetch.KindUnreachable:
+		return fmt.Sprintf("bouncer: imap: cannot reach %s: %s", e.Addr, detail)
+	case imapfetch.KindDisconnected:
+		return fmt.Sprintf("bouncer: imap: lost the connection to %s: %s", e.Addr, detail)
+	case imapfetch.KindTimeout:
+		return fmt.Sprintf("bouncer: imap: %s does not answer: %s", e.Addr, detail)
+	case imapfetch.KindRefused:
+		what := e.Op
+		if e.Mailbox != "" {
+			what += fmt.Sprintf(" %q", e.Mailbox)
+		}
+		return fmt.Sprintf("bouncer: imap: %s refused %s for good: %s", e.Addr, what, strings.TrimPrefix(detail, e.Op+": "))
+	case imapfetch.KindOptions:
+		return fmt.Sprintf("bouncer: imap: %s", detail)
+	}
+	return "bouncer: imap: " + strings.TrimPrefix(oneLine(err), "imapfetch: ")
 }
 
 // oneLine returns the text of err on one line.

@@ -42,9 +42,53 @@ const mailUID = 65534
 // startTimeout bounds the wait for the server's "* OK" greeting.
 const startTimeout = 15 * time.Second
 
+// Options changes the server's configuration. The zero value (or nil) is
+// an implicit-TLS listener only, plaintext logins allowed, and Dovecot's own
+// capabilities.
+type Options struct {
+	// PlainListener adds a plaintext listener (Server.PlainAddr) on which
+	// Dovecot offers STARTTLS.
+	PlainListener bool
+	// DisablePlaintextAuth refuses logins on connections not protected by
+	// TLS (disable_plaintext_auth = yes): a login on PlainAddr succeeds
+	// only after STARTTLS.
+	DisablePlaintextAuth bool
+	// Capability, when set, replaces the capabilities Dovecot advertises
+	// after login (imap_capability), e.g. to hide MOVE. The commands stay
+	// available.
+	Capability string
+	// DenyCreate takes from the user the right to create mailboxes (the
+	// ACL plugin, RFC 4314 right "k"): a MOVE to a missing mailbox gets
+	// NO [TRYCREATE], then CREATE gets NO [NOPERM].
+	DenyCreate bool
+	// Config is appended to dovecot.conf.
+	Config string
+}
+
+// aclConfig loads the ACL plugin with a global ACL file {{DIR}}/global-acl.
+const aclConfig = `mail_plugins = $mail_plugins acl
+protocol imap {
+  mail_plugins = $mail_plugins imap_acl
+}
+plugin {
+  acl = vfile:{{DIR}}/global-acl
+}
+`
+
+// denyCreateACL grants the owner every right but k (create), x (delete)
+// and a (administer).
+const denyCreateACL = "* owner lrwstipe\n"
+
+// CapabilityNoMove is Dovecot 2.3's capability list after login without
+// MOVE (UIDPLUS kept), for Options.Capability.
+const CapabilityNoMove = "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT SORT=DISPLAY THREAD=REFERENCES THREAD=REFS " +
+	"THREAD=ORDEREDSUBJECT MULTIAPPEND URL-PARTIAL CATENATE UNSELECT CHILDREN NAMESPACE UIDPLUS LIST-EXTENDED I18NLEVEL=1 " +
+	"CONDSTORE QRESYNC ESEARCH ESORT SEARCHRES WITHIN CONTEXT=SEARCH LIST-STATUS BINARY SPECIAL-USE"
+
 // Server is a running Dovecot instance. Its fields are read-only.
 type Server struct {
 	Addr         string // host:port of the implicit-TLS (imaps) listener, on 127.0.0.1
+	PlainAddr    string // host:port of the plaintext (STARTTLS) listener, with Options.PlainListener
 	CACertFile   string // PEM certificate that signs (is) the server certificate
 	User         string // login name of the single mail user
 	Password     string // that user's password
@@ -53,6 +97,7 @@ type Server struct {
 	Dir          string // temporary directory holding everything
 	MaildirPath  string // the user's Maildir
 
+	opts    Options
 	cmd     *exec.Cmd
 	done    chan struct{}
 	stopped atomic.Bool
@@ -87,6 +132,12 @@ func skipOrFail(tb testing.TB) {
 // package doc).
 func Start(tb testing.TB) *Server {
 	tb.Helper()
+	return StartWith(tb, nil)
+}
+
+// StartWith is Start with options; nil is the same as Start.
+func StartWith(tb testing.TB, opts *Options) *Server {
+	tb.Helper()
 	skipOrFail(tb)
 	if os.Geteuid() != 0 {
 		if os.Getenv(RequireEnv) == "1" {
@@ -113,6 +164,9 @@ func Start(tb testing.TB) *Server {
 		ConfPath:     filepath.Join(dir, "dovecot.conf"),
 		CACertFile:   filepath.Join(dir, "cert.pem"),
 		MaildirPath:  filepath.Join(dir, "home", "bounce", "Maildir"),
+	}
+	if opts != nil {
+		s.opts = *opts
 	}
 	if err := s.prepare(); err != nil {
 		tb.Fatalf("dovecottest: %v", err)
@@ -204,7 +258,7 @@ userdb {
 }
 service imap-login {
   inet_listener imap {
-    port = 0
+    port = {{PLAINPORT}}
   }
   inet_listener imaps {
     port = {{PORT}}
@@ -220,7 +274,27 @@ func (s *Server) start() error {
 		return err
 	}
 	s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	conf := strings.NewReplacer("{{DIR}}", s.Dir, "{{PORT}}", strconv.Itoa(port)).Replace(confTemplate)
+	plainPort := 0
+	if s.opts.PlainListener {
+		if plainPort, err = freePort(); err != nil {
+			return err
+		}
+		s.PlainAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(plainPort))
+	}
+	conf := strings.NewReplacer("{{DIR}}", s.Dir, "{{PORT}}", strconv.Itoa(port), "{{PLAINPORT}}", strconv.Itoa(plainPort)).Replace(confTemplate)
+	if s.opts.DisablePlaintextAuth {
+		conf = strings.Replace(conf, "disable_plaintext_auth = no\n", "disable_plaintext_auth = yes\n", 1)
+	}
+	if s.opts.Capability != "" {
+		conf += "protocol imap {\n  imap_capability = " + s.opts.Capability + "\n}\n"
+	}
+	if s.opts.DenyCreate {
+		if err := os.WriteFile(filepath.Join(s.Dir, "global-acl"), []byte(denyCreateACL), 0o644); err != nil {
+			return err
+		}
+		conf += strings.ReplaceAll(aclConfig, "{{DIR}}", s.Dir)
+	}
+	conf += s.opts.Config
 	if _, err := os.Stat("/usr/share/dovecot/dh.pem"); err != nil {
 		conf = strings.Replace(conf, "ssl_dh = </usr/share/dovecot/dh.pem\n", "", 1)
 	}
@@ -323,6 +397,22 @@ func (s *Server) TLSConfig() (*tls.Config, error) {
 // URL returns the imaps:// URL of mailbox for the test user.
 func (s *Server) URL(mailbox string) string {
 	return "imaps://" + s.User + "@" + s.Addr + "/" + mailbox
+}
+
+// PlainURL returns the imap:// (STARTTLS) URL of mailbox for the test
+// user, on the listener of Options.PlainListener.
+func (s *Server) PlainURL(mailbox string) string {
+	return "imap://" + s.User + "@" + s.PlainAddr + "/" + mailbox
+}
+
+// Log returns Dovecot's log so far, e.g. to check how a client logged in.
+func (s *Server) Log(tb testing.TB) string {
+	tb.Helper()
+	b, err := os.ReadFile(filepath.Join(s.Dir, "dovecot.log"))
+	if err != nil {
+		tb.Fatalf("dovecottest: %v", err)
+	}
+	return string(b)
 }
 
 // Stop stops the server (SIGTERM, then SIGKILL after 5 s). It is safe to

@@ -1,0 +1,123 @@
+package imapfetch
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+)
+
+// maxProbeLine caps each line the STARTTLS probe reads (the greeting, a
+// CAPABILITY response); a longer line fails the connection.
+const maxProbeLine = 8 << 10
+
+// maxProbeLines caps the lines read while waiting for the answer to the
+// probe's CAPABILITY command.
+const maxProbeLines = 64
+
+// probeTag is the tag of the probe's CAPABILITY command; go-imap's own tags
+// ("T1", "T2"…) never collide with it.
+const probeTag = "bouncer-probe"
+
+// replayConn is a net.Conn whose reads return the bytes the probe read,
+// then the rest of the connection.
+type replayConn struct {
+	net.Conn
+	r io.Reader
+}
+
+func (c *replayConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+
+// probeSTARTTLS reads the greeting of a plaintext IMAP connection and
+// reports whether the server offers STARTTLS (RFC 3501 section 6.2.1), from
+// the greeting's CAPABILITY response code (section 7.1) or, without one,
+// from the answer to a CAPABILITY command. The returned connection replays
+// the greeting, so that go-imap reads it as if nothing happened. The
+// caller's watchdog bounds the time (the server may never answer).
+func probeSTARTTLS(conn net.Conn) (net.Conn, bool, error) {
+	br := bufio.NewReaderSize(conn, maxProbeLine)
+	greeting, err := readProbeLine(br)
+	if err != nil {
+		return conn, false, err
+	}
+	replay := &replayConn{Conn: conn, r: io.MultiReader(bytes.NewReader(greeting), br)}
+	line := string(greeting)
+	switch {
+	case strings.HasPrefix(line, "* OK"):
+	case strings.HasPrefix(line, "* PREAUTH"), strings.HasPrefix(line, "* BYE"):
+		// PREAUTH: already authenticated, STARTTLS is no longer allowed;
+		// BYE: go-imap reports the refusal.
+		return replay, false, nil
+	default:
+		return conn, false, fmt.Errorf("not an IMAP greeting: %.80q", line)
+	}
+	if caps, ok := greetingCaps(line); ok {
+		return replay, hasCap(caps, "STARTTLS"), nil
+	}
+	if _, err := io.WriteString(conn, probeTag+" CAPABILITY\r\n"); err != nil {
+		return conn, false, err
+	}
+	var caps []string
+	for i := 0; ; i++ {
+		if i == maxProbeLines {
+			return conn, false, errors.New("no answer to CAPABILITY")
+		}
+		b, err := readProbeLine(br)
+		if err != nil {
+			return conn, false, err
+		}
+		l := string(b)
+		if rest, ok := cutPrefixFold(l, "* CAPABILITY "); ok {
+			caps = append(caps, strings.Fields(rest)...)
+		}
+		if strings.HasPrefix(l, probeTag+" ") {
+			// Replay only the greeting: what came after it was ours.
+			return &replayConn{Conn: conn, r: io.MultiReader(bytes.NewReader(greeting), br)}, hasCap(caps, "STARTTLS"), nil
+		}
+	}
+}
+
+// readProbeLine reads one CRLF-terminated line, at most maxProbeLine bytes.
+func readProbeLine(br *bufio.Reader) ([]byte, error) {
+	b, err := br.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) {
+		return nil, fmt.Errorf("server line longer than %d bytes", maxProbeLine)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return bytes.Clone(b), nil
+}
+
+// greetingCaps returns the capabilities of a "* OK [CAPABILITY …]"
+// greeting.
+func greetingCaps(line string) ([]string, bool) {
+	rest, ok := cutPrefixFold(strings.TrimSpace(strings.TrimPrefix(line, "* OK")), "[CAPABILITY ")
+	if !ok {
+		return nil, false
+	}
+	list, _, ok := strings.Cut(rest, "]")
+	if !ok {
+		return nil, false
+	}
+	return strings.Fields(list), true
+}
+
+func cutPrefixFold(s, prefix string) (string, bool) {
+	if len(s) < len(prefix) || !strings.EqualFold(s[:len(prefix)], prefix) {
+		return s, false
+	}
+	return s[len(prefix):], true
+}
+
+func hasCap(caps []string, name string) bool {
+	for _, c := range caps {
+		if strings.EqualFold(c, name) {
+			return true
+		}
+	}
+	return false
+}
