@@ -225,7 +225,7 @@ func (p *parser) dsnRecipients(body string) {
 		}
 		_, r.RemoteMTA = typedValue(f.Get("Remote-Mta"))
 		r.LastAttempt = parseTime(f.Get("Last-Attempt-Date"))
-		block := recipientBlock(body, p.lowerBody(body), r.FinalRecipient)
+		block := p.recipientBlock(body, r.FinalRecipient)
 		p.fillFromText(&r, block, body)
 		key := strings.ToLower(r.FinalRecipient)
 		if i, ok := seen[key]; ok {

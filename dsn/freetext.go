@@ -93,12 +93,49 @@ func lastWord(s string) string {
 	return strings.ToLower(strings.TrimRight(s[i+1:], ":"))
 }
 
+// noticeLine is a line of notice text with what the recipient search asks
+// of every address on it computed once, so that the cost per address stays
+// bounded however long the line is.
+type noticeLine struct {
+	text  string
+	help  bool // it points the reader to someone for help (helpLine)
+	paren int  // the index of its first "(", -1 if none
+}
+
+func newNoticeLine(s string) noticeLine {
+	return noticeLine{text: s, help: helpLine(s), paren: strings.IndexByte(s, '(')}
+}
+
+// before returns at most maxContextBytes of the line before h; a cut
+// starts with "… " in place of the partial word.
+func (l noticeLine) before(h addrHit) string {
+	s := l.text[:h.start]
+	if len(s) <= maxContextBytes {
+		return s
+	}
+	s = s[len(s)-maxContextBytes:]
+	if i := strings.IndexAny(s, " \t"); i >= 0 {
+		s = s[i:]
+	}
+	return "…" + s
+}
+
+// after returns at most maxContextBytes of the line after h.
+func (l noticeLine) after(h addrHit) string {
+	s := l.text[min(len(l.text), h.end):]
+	if len(s) > maxContextBytes {
+		s = s[:maxContextBytes]
+	}
+	return s
+}
+
 // isAnchorLine reports whether the line names h as a recipient: alone on
 // its line (qmail "<user@example.com>:", Exim's indented list), or after a
 // word such as "to" or "recipient", or before "...", "on", ":".
-func isAnchorLine(line string, h addrHit) bool {
-	before := strings.TrimSpace(line[:h.start])
-	after := strings.TrimSpace(line[min(len(line), h.end):])
+func isAnchorLine(l noticeLine, h addrHit) bool {
+	rawAfter := l.after(h)
+	before := strings.TrimSpace(l.before(h))
+	after := strings.TrimSpace(rawAfter)
 	before = strings.TrimRight(before, "<\"'( ")
 	after = strings.TrimLeft(after, ">\"') ")
 	lw := lastWord(before)
@@ -113,7 +150,7 @@ func isAnchorLine(line string, h addrHit) bool {
 			return true
 		}
 	}
-	if helpLine(line) && !(before == "" && (after == "" || after == ":")) {
+	if l.help && !(before == "" && (after == "" || after == ":")) {
 		return false
 	}
 	if replyCodeBefore(before) {
@@ -123,9 +160,9 @@ func isAnchorLine(line string, h addrHit) bool {
 		// sender; inside a quoted reply ("REPLY:(250 <x@y>... Sender
 		// ok)", "553 5.1.8 <x@y>... Domain of sender address does not
 		// exist") it may name anyone.
-		return sendmailStatusLine(before) && !strings.Contains(asciiLower(line), "sender")
+		return sendmailStatusLine(before) && !strings.Contains(asciiLower(l.before(h)+h.addr+rawAfter), "sender")
 	}
-	if strings.HasPrefix(strings.TrimLeft(line[min(len(line), h.end):], ">\"' "), ")") && !strings.Contains(line[:h.start], "(") {
+	if strings.HasPrefix(strings.TrimLeft(rawAfter, ">\"' "), ")") && !(l.paren >= 0 && l.paren < h.start) {
 		// The end of a parenthesis opened on the line before ("(reply
 		// address\nreplies@example.com) could not be delivered"): a
 		// sentence wrapped, not a list of recipients.
@@ -165,6 +202,7 @@ func (p *parser) textRecipients(body string) {
 		pos      Position
 		anchored bool
 		at       int // start of the line that named it first, -1 unknown
+		hit      int // start of the address on that line
 	}
 	var cands []cand
 	index := map[string]int{}
@@ -183,19 +221,21 @@ func (p *parser) textRecipients(body string) {
 			continue
 		}
 		quotedTo := isQuotedTo(line)
+		nl := newNoticeLine(line)
+		prevIntroduces := introducesFailures(prev)
 		for _, h := range findAddrs(line) {
 			if inURL(line, h) {
 				continue
 			}
 			if isExcluded(h.addr) {
-				if aloneOnLine(line, h) && introducesFailures(prev) && !excludedLocals[localPart(h.addr)] &&
+				if prevIntroduces && aloneOnLine(line, h) && !excludedLocals[localPart(h.addr)] &&
 					!strings.EqualFold(h.addr, p.rep.From) {
 					selfListed = append(selfListed, h.addr)
 				}
 				p.excludedAnchor = true
 				continue
 			}
-			anch := !quotedTo && isAnchorLine(line, h)
+			anch := !quotedTo && isAnchorLine(nl, h)
 			la := strings.ToLower(h.addr)
 			if i, ok := index[la]; ok {
 				if anch {
@@ -204,11 +244,11 @@ func (p *parser) textRecipients(body string) {
 				}
 				continue
 			}
-			if !anch && beforeWordIsSender(line, h) {
+			if !anch && beforeWordIsSender(nl, h) {
 				continue
 			}
 			index[la] = len(cands)
-			cands = append(cands, cand{h.addr, PositionTemplate, anch, at})
+			cands = append(cands, cand{h.addr, PositionTemplate, anch, at, at + h.start})
 			if anch {
 				anyAnchored = true
 			}
@@ -221,7 +261,7 @@ func (p *parser) textRecipients(body string) {
 		for _, a := range selfListed {
 			if _, ok := index[strings.ToLower(a)]; !ok {
 				index[strings.ToLower(a)] = len(cands)
-				cands = append(cands, cand{a, PositionTemplate, true, -1})
+				cands = append(cands, cand{a, PositionTemplate, true, -1, -1})
 			}
 		}
 		anyAnchored = true
@@ -239,7 +279,7 @@ func (p *parser) textRecipients(body string) {
 					cands[i].pos = PositionXFailedRecipients
 				} else {
 					index[la] = len(cands)
-					cands = append(cands, cand{h.addr, PositionXFailedRecipients, true, -1})
+					cands = append(cands, cand{h.addr, PositionXFailedRecipients, true, -1, -1})
 				}
 				anyAnchored = true
 			}
@@ -258,9 +298,9 @@ func (p *parser) textRecipients(body string) {
 		}
 		var block string
 		if c.at >= 0 {
-			block = recipientBlockAt(body, c.at, c.addr)
+			block = recipientBlockAt(body, c.at, c.hit, c.addr)
 		} else {
-			block = recipientBlock(body, p.lowerBody(body), c.addr)
+			block = p.recipientBlock(body, c.addr)
 		}
 		p.fillFromText(&r, block, body)
 		p.rep.Recipients = append(p.rep.Recipients, r)
@@ -279,11 +319,11 @@ var helpPhrases = []string{"contact", "write to", "send mail to", "send an email
 	"reply to", "for help", "for assistance", "for further assistance", "helpdesk", "help desk", "questions",
 	"forward", "report this", "please send", "mail to:", "お問い合わせ", "문의"}
 
-func beforeWordIsSender(line string, h addrHit) bool {
-	if helpLine(line) {
+func beforeWordIsSender(l noticeLine, h addrHit) bool {
+	if l.help {
 		return true
 	}
-	lw := lastWord(strings.TrimSpace(line[:h.start]))
+	lw := lastWord(strings.TrimSpace(l.before(h)))
 	for _, w := range senderWords {
 		if lw == w {
 			return true

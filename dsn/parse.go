@@ -125,6 +125,8 @@ type parser struct {
 	excludedAnchor bool
 	lower          *string // asciiLower of the notice body, see lowerBody
 	lowerOf        string
+	addrs          map[string]addrAt // addrIndex of addrsOf
+	addrsOf        string
 	bodyDiag       *string // diagnosticFrom of the notice body, see bodyDiagnostic
 	bodyDiagOf     string
 

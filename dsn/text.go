@@ -159,58 +159,131 @@ func diagnosticFrom(block string) string {
 	return d
 }
 
+// maxBlockBytes caps the text of one recipient's block, and
+// maxContextBytes the text read on each side of an address to judge its
+// position: past them, the cost per address would grow with the length of
+// a hostile line, and the search would be quadratic.
+const (
+	maxBlockBytes   = 8 << 10
+	maxContextBytes = 256
+)
+
 // recipientBlock returns the lines of the notice about addr: from the first
 // line that names it, to the next blank-line separated paragraph that names
-// another address, at most 30 lines.
-func recipientBlock(body, lower, addr string) string {
-	i := strings.Index(lower, asciiLower(addr))
-	if i < 0 {
+// another address, at most 30 lines and maxBlockBytes.
+func (p *parser) recipientBlock(body, addr string) string {
+	at, ok := p.addrIndex(body)[asciiLower(addr)]
+	if !ok {
 		return ""
 	}
-	return recipientBlockAt(body, lineStart(body, i), addr)
+	return recipientBlockAt(body, at.line, at.hit, addr)
 }
 
-// recipientBlockAt is recipientBlock for the line of body that starts at
-// st, where the address was found.
-func recipientBlockAt(body string, st int, addr string) string {
-	// When the address stands alone on its line, the reason may come just
-	// before it, in the same paragraph ("User not listed in public Name &
-	// Address Book\nuser@example.com", Domino): take up to three such lines.
-	line, _ := nextLine(body, st)
-	if h := findAddrs(line); len(h) > 0 {
-		if aloneOnLine(line, h[0]) {
-			for k := 0; k < 3 && st > 0; k++ {
-				prev := lineStart(body, st-1)
-				pl := body[prev : st-1]
-				tp := strings.TrimSpace(pl)
-				if tp == "" || strings.IndexByte(pl, '@') >= 0 || strings.HasSuffix(tp, ":") ||
-					strings.ContainsAny(tp[:1], "-=*#") || introducesFailures(pl) ||
-					indent(pl) > indent(line) {
-					// A more indented line above belongs to the recipient
-					// before (Exim: "  a@x\n    retry timeout exceeded\n  b@y").
-					break
-				}
-				st = prev
+// addrAt is where an address was first named in the notice: the start of
+// its line and of the address.
+type addrAt struct{ line, hit int }
+
+// addrIndex maps every address the notice names (lower case) to where it
+// is first named, computed once per message: one pass over the text
+// instead of a search for each recipient.
+func (p *parser) addrIndex(body string) map[string]addrAt {
+	if p.addrs != nil && p.addrsOf == body {
+		return p.addrs
+	}
+	idx := map[string]addrAt{}
+	for off := 0; off < len(body); {
+		at := off
+		var line string
+		line, off = nextLine(body, off)
+		if strings.IndexByte(line, '@') < 0 {
+			continue
+		}
+		for _, h := range findAddrs(line) {
+			k := asciiLower(h.addr)
+			if _, ok := idx[k]; !ok {
+				idx[k] = addrAt{at, at + h.start}
 			}
 		}
 	}
+	p.addrs, p.addrsOf = idx, body
+	return idx
+}
+
+// recipientBlockAt is recipientBlock for the address at hit, on the line of
+// body that starts at st.
+func recipientBlockAt(body string, st, hit int, addr string) string {
+	limit := maxBlockBytes
+	if hit-st > maxBlockBytes/4 {
+		// Deep inside a long line: the block is the text around it.
+		st, limit = hit-maxContextBytes, 4*maxContextBytes
+		for st < hit && !utf8.RuneStart(body[st]) {
+			st++
+		}
+	} else if line, _, _ := cutLine(body, st, maxBlockBytes); alone(line, hit-st, addr) {
+		// When the address stands alone on its line, the reason may come
+		// just before it, in the same paragraph ("User not listed in
+		// public Name & Address Book\nuser@example.com", Domino): take up
+		// to three such lines.
+		for k := 0; k < 3 && st > 0; k++ {
+			prev := lineStart(body, st-1)
+			pl := body[prev : st-1]
+			tp := strings.TrimSpace(pl)
+			if tp == "" || strings.IndexByte(pl, '@') >= 0 || strings.HasSuffix(tp, ":") ||
+				strings.ContainsAny(tp[:1], "-=*#") || introducesFailures(pl) ||
+				indent(pl) > indent(line) || len(pl) > maxBlockBytes/4 {
+				// A more indented line above belongs to the recipient
+				// before (Exim: "  a@x\n    retry timeout exceeded\n  b@y").
+				break
+			}
+			st = prev
+		}
+	}
 	var b strings.Builder
-	for n, off := 0, st; n < maxBlockLines && off < len(body); n++ {
+	for n, off := 0, st; n < maxBlockLines && off < len(body) && b.Len() < limit; n++ {
 		var l string
-		l, off = nextLine(body, off)
+		var whole bool
+		l, off, whole = cutLine(body, off, limit-b.Len())
 		l += "\n"
 		if n > 0 && isDSNFieldLine(l) && !strings.Contains(asciiLower(l), asciiLower(addr)) {
 			break // the next recipient block of report fields in the text
 		}
 		if n > 0 {
 			// Stop at a line naming another address as a recipient.
-			if hs := findAddrs(l); len(hs) > 0 && !strings.EqualFold(hs[0].addr, addr) && isAnchorLine(l, hs[0]) {
+			if hs := findAddrs(l); len(hs) > 0 && !strings.EqualFold(hs[0].addr, addr) && isAnchorLine(newNoticeLine(l), hs[0]) {
 				break
 			}
 		}
 		b.WriteString(l)
+		if !whole {
+			break
+		}
 	}
 	return b.String()
+}
+
+// alone reports whether the address at i of line stands alone on it.
+func alone(line string, i int, addr string) bool {
+	if i < 0 || i+len(addr) > len(line) {
+		return false
+	}
+	return aloneOnLine(line, addrHit{addr: addr, start: i, end: i + len(addr)})
+}
+
+// cutLine returns the line of s starting at off, at most max bytes of it
+// (cut between characters), the offset after it and whether it is the whole
+// line.
+func cutLine(s string, off, max int) (line string, next int, whole bool) {
+	end := min(len(s), off+max)
+	if i := strings.IndexByte(s[off:end], '\n'); i >= 0 {
+		return s[off : off+i], off + i + 1, true
+	}
+	if end == len(s) {
+		return s[off:], len(s), true
+	}
+	for end > off && !utf8.RuneStart(s[end]) {
+		end--
+	}
+	return s[off:end], end, false
 }
 
 var commandPhrases = []struct{ phrase, cmd string }{
