@@ -1,6 +1,7 @@
 package classify
 
 import (
+	"github.com/bouncer-dev/bouncer/internal/smtpcode"
 	"strings"
 	"sync"
 	"unicode"
@@ -462,6 +463,9 @@ func codesIn(text string) (reply, status string) {
 		fail := c == '4' || c == '5'
 		lineStart := !fail && (atLineStart(text, i) || hasSuffixFold(text[:i], ": "))
 		if s, _ := statusAt(text[i:]); s != "" {
+			if !smtpcode.InContext(text, i) {
+				continue
+			}
 			switch {
 			case fail && status == "":
 				status = s

@@ -256,10 +256,10 @@ func (p *parser) fillFromText(r *Recipient, block, body string) {
 		}
 	}
 	if r.Status == "" || strings.HasSuffix(r.Status, ".0.0") {
-		if s := findStatus(r.Diagnostic); s != "" && (r.Status == "" || s[0] == r.Status[0]) {
+		if s := findTextStatus(r.Diagnostic); s != "" && (r.Status == "" || s[0] == r.Status[0]) {
 			r.Status = s
 		} else if r.Status == "" {
-			r.Status = findStatus(block)
+			r.Status = findTextStatus(block)
 		}
 	}
 	if r.ReplyCode == "" {

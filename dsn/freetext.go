@@ -442,16 +442,16 @@ func (p *parser) looksLikeBounce(body string) bool {
 	case fromDaemon && (subjBounce || bodyBounce):
 		return true
 	case subjBounce && bodyBounce && p.top.Get("List-Unsubscribe") == "" &&
-		(p.nullSender() || p.top.Get("Return-Path") == "" && (findStatus(lb) != "" || findReplyCode(lb) != "") ||
+		(p.nullSender() || p.top.Get("Return-Path") == "" && (findTextStatus(lb) != "" || findReplyCode(lb) != "") ||
 			// An ESP's notice of a bounce ("Your message to x@y bounced"),
 			// sent from its own address: the recipient in the subject and
 			// the server's status code in the text.
-			firstAddr(p.rep.Subject) != "" && findStatus(lb) != "") &&
+			firstAddr(p.rep.Subject) != "" && findTextStatus(lb) != "") &&
 		!strings.HasPrefix(subj, "re:") && !strings.HasPrefix(subj, "fwd:") && !strings.HasPrefix(subj, "fw:"):
 		// Not from a daemon: only with a machine's marks (a null
 		// envelope sender, or SMTP codes), and never a human's reply.
 		return true
-	case fromDaemon && findStatus(lb) != "":
+	case fromDaemon && findTextStatus(lb) != "":
 		return true
 	}
 	return false
@@ -583,16 +583,29 @@ func sendmailStatusLine(before string) bool {
 	return len(f) == 1 || findStatus(f[1]) == f[1]
 }
 
-// replyCodeBefore reports whether the text before an address ends with a
-// server's reply: a three-digit code among its last three words ("452
-// 4.4.5 <x@y>", "550 RCPT <x@y>").
+// replyCodeBefore reports whether the text before an address holds a
+// server's reply: a three-digit code among its words ("452 4.4.5 <x@y>",
+// "550 RCPT <x@y>", "said: 553 5.1.8 <x@y>... Domain of sender address
+// x@y does not exist"). The address is then inside the reply.
 func replyCodeBefore(before string) bool {
-	f := strings.FieldsFunc(before, func(r rune) bool { return r == ' ' || r == '\t' || r == ':' || r == '(' || r == '[' })
-	for i := len(f) - 1; i >= 0 && i >= len(f)-3; i-- {
-		w := f[i]
+	return replyCodeStart(before) >= 0
+}
+
+// replyCodeStart returns the index in before of the last word that is a
+// reply code, or -1.
+func replyCodeStart(before string) int {
+	end := len(before)
+	for end > 0 {
+		i := strings.LastIndexAny(before[:end], " \t:([<")
+		w := before[i+1 : end]
+		w = strings.TrimRight(w, "-")
 		if len(w) == 3 && (w[0] == '2' || w[0] == '4' || w[0] == '5') && isDigit(w[1]) && isDigit(w[2]) {
-			return true
+			return i + 1
 		}
+		if i < 0 {
+			break
+		}
+		end = i
 	}
-	return false
+	return -1
 }

@@ -2,6 +2,7 @@ package dsn
 
 import (
 	"bytes"
+	"github.com/bouncer-dev/bouncer/internal/smtpcode"
 	"strings"
 	"unicode/utf8"
 
@@ -184,7 +185,9 @@ func validDomain(d string) bool {
 		return false
 	}
 	tld := d[dot+1:]
-	if len(tld) < 2 {
+	if tld == "" || len(tld) == 1 && !isLetter(tld[0]) {
+		// A one-letter label is a name ("a@b.c" in examples and test
+		// suites); a one-digit one is a version ("wxPython@2.3.0").
 		return false
 	}
 	digits := true
@@ -211,15 +214,25 @@ func firstAddr(s string) string {
 func findStatus(s string) string {
 	// A transcript holds the successes before the failure ("250 2.1.0
 	// Ok" to MAIL FROM, then "550 5.2.1 …"): a failure code wins.
-	if st := findStatusClass(s, false); st != "" {
+	if st := findStatusClass(s, false, false); st != "" {
 		return st
 	}
-	return findStatusClass(s, true)
+	return findStatusClass(s, true, false)
+}
+
+// findTextStatus is findStatus for running text: only a code that stands
+// in SMTP context counts (smtpcode.InContext), never a number in prose or
+// a version.
+func findTextStatus(s string) string {
+	if st := findStatusClass(s, false, true); st != "" {
+		return st
+	}
+	return findStatusClass(s, true, true)
 }
 
 // findStatusClass is findStatus for failure codes (4 and 5) alone, or with
 // success, for success codes (2) alone.
-func findStatusClass(s string, success bool) string {
+func findStatusClass(s string, success, inText bool) string {
 	best := ""
 	for i := 0; i+5 <= len(s); i++ {
 		c := s[i]
@@ -246,6 +259,9 @@ func findStatusClass(s string, success bool) string {
 			continue
 		}
 		code := s[i:n]
+		if inText && !smtpcode.InContext(s, i) {
+			continue
+		}
 		if !strings.HasSuffix(code, ".0.0") {
 			return code
 		}
@@ -378,3 +394,5 @@ func asciiLower(s string) string {
 	}
 	return string(b)
 }
+
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
