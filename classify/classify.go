@@ -192,6 +192,9 @@ func byKind(in Input) (Result, bool) {
 		return result(ReasonVacation, RuleKind, string(in.Kind), ""), true
 	case dsn.KindNotBounce:
 		return result(ReasonNotBounce, RuleKind, string(in.Kind), ""), true
+	case dsn.KindChallenge:
+		// A request to the sender to prove itself: nothing failed.
+		return result(ReasonNotBounce, RuleKind, string(in.Kind), "challenge/response"), true
 	}
 	switch a := strings.ToLower(strings.TrimSpace(in.Action)); a {
 	case "delivered", "relayed", "expanded":

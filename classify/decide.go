@@ -128,11 +128,12 @@ func qualify(r Reason, cmd string, sr Reason, temporary bool, action string) (Re
 		r == ReasonExpired || r == sigRefused):
 		return ReasonBlocked, "refused before MAIL: the sending host"
 	case r == ReasonUserUnknown && sr != ReasonUserUnknown && cmd != "RCPT" &&
-		(cmd == "DATA" || sr == ReasonFiltered || sr == ReasonSuspend || sr == ReasonSecurityError || sr == ReasonSystemError):
-		// The address was accepted at RCPT (or the status says the
-		// mailbox exists, or a policy refused): the recipient's side
-		// refused the message. Sisimai's convention: filtered.
-		return ReasonFiltered, "the address was accepted, the message refused: filtered"
+		(sr == ReasonFiltered || sr == ReasonSuspend || sr == ReasonSecurityError):
+		// The status says the mailbox exists, or a policy refused: the
+		// recipient's side refused the message. The SMTP command alone
+		// does not overrule the words (taxonomy, "How evidence is
+		// weighed"): "no such user" in reply to DATA stays userunknown.
+		return ReasonFiltered, "the status says the mailbox exists, the message was refused: filtered"
 	case r == ReasonExceedLimit && sr == ReasonMesgTooBig, r == ReasonMesgTooBig && sr == ReasonExceedLimit:
 		// "Message size exceeds fixed maximum message size" says only that
 		// it was too big; the status says whose limit: the mailbox's

@@ -95,6 +95,13 @@ var reasonOrder = []Reason{
 var phraseTable = map[Reason][]string{
 	ReasonUserUnknown: {
 		// English, generic MTAs (Postfix, Sendmail, Exim, qmail, Courier…)
+		"|rcpt|*does not exist",
+		"unknown e-mail address",
+		"unknown email address",
+		"adresse*n'existe pas",
+		"destinataire*n'existe pas",
+		"utilisateur*n'existe pas",
+		"boîte*n'existe pas",
 		"#5.1.0 address rejected",
 		"> not found",
 		"account does not exist",
@@ -634,6 +641,8 @@ var phraseTable = map[Reason][]string{
 		"message exceeds the recipient's size limit",
 	},
 	ReasonMesgTooBig: {
+		"exceeded the maximum incoming message size",
+		"exceeds the maximum incoming message size",
 		"exceeded maximum inbound message size",
 		"line limit exceeded",
 		"max message size exceeded",
@@ -790,6 +799,12 @@ var phraseTable = map[Reason][]string{
 		"has moved to",
 	},
 	ReasonHostUnknown: {
+		// qmail and other MTAs whose DNS lookup found no mail host.
+		"couldn't find any host by that name",
+		"could not find any host by that name",
+		"couldn't find any host named",
+		"|host not found|",
+		"does not have a final email delivery point",
 		"dominio del destinatario no existe", // hides "destinatario no existe"
 		"домен*не существует",
 		"домен*не існує",

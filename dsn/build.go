@@ -126,6 +126,11 @@ func (p *parser) finish() {
 	if p.googleGroups(body) {
 		rep.Vendor = "googlegroups"
 	}
+	if (rep.Kind == KindBounce || rep.Kind == KindDSN) && p.challenge(body) {
+		rep.Kind = KindChallenge
+		rep.Vendor = "challenge"
+		return
+	}
 	if rep.Kind == KindBounce || rep.Kind == KindDSN {
 		// The reason may stand anywhere in the notice ("Could not be
 		// delivered because of 550 5.1.1 User unknown. The following

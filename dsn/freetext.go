@@ -609,3 +609,29 @@ func replyCodeStart(before string) int {
 	}
 	return -1
 }
+
+// challengePhrases are what challenge/response and whitelisting systems
+// write when they hold a message until its sender proves itself (Boxbe,
+// Spam Arrest, Mailblocks, SpamCop's and ISPs' own), lower case.
+var challengePhrases = []string{
+	"not pre-approved", "pre-approved sender", "guest list", "challenge/response", "challenge-response",
+	"spam arrest", "spamarrest", "mailblocks", "verify that you are a human", "verify you are a human",
+	"prove that you are a human", "confirm that you are a human", "confirm you are a human",
+	"verify that you are a real person", "confirm that you are a real person", "awaiting your verification",
+	"held pending verification", "pending your verification", "until you verify", "please verify your message",
+	"to have your message delivered, please", "approved senders list", "approved sender list",
+}
+
+// challenge reports whether the notice, or the diagnostic of a recipient,
+// is a challenge/response request rather than a failure.
+func (p *parser) challenge(body string) bool {
+	if containsAny(p.lowerBody(body), challengePhrases) {
+		return true
+	}
+	for _, r := range p.rep.Recipients {
+		if containsAny(asciiLower(r.Diagnostic), challengePhrases) {
+			return true
+		}
+	}
+	return false
+}

@@ -20,6 +20,11 @@ const (
 	// KindAutoReply is an automatic reply: vacation, out-of-office
 	// (RFC 3834 Auto-Submitted: auto-replied).
 	KindAutoReply Kind = "autoreply"
+	// KindChallenge is a challenge/response or whitelisting notice
+	// ("Sender not pre-approved", a Boxbe guest list): the recipient's
+	// system asks the sender to prove itself. It is a request, not a
+	// failure of the recipient's address.
+	KindChallenge Kind = "challenge"
 	// KindNotBounce is a message that reports no delivery failure at all.
 	KindNotBounce Kind = "notbounce"
 )

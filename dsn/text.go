@@ -42,8 +42,8 @@ var originalMarkers = []string{
 func splitOriginal(s string) (notice, original string) {
 	for off := 0; off < len(s); {
 		raw, next := nextLine(s, off)
-		line := strings.TrimLeft(raw, " \t-=*[<")
-		if len(line) >= 2 && len(line) < 200 && isMarkerLine(line) {
+		line := strings.TrimLeft(raw, " \t-=*[<|_")
+		if len(line) >= 2 && len(line) < 200 && (isMarkerLine(line) || separatorBeforeOriginal(raw)) {
 			return s[:off], strings.TrimLeft(s[next:], " \t\n")
 		}
 		off = next
@@ -54,6 +54,26 @@ func splitOriginal(s string) (notice, original string) {
 		return s[:i], s[i:]
 	}
 	return s, ""
+}
+
+// separatorBeforeOriginal reports whether a line is a rule of dashes,
+// equal signs or underscores whose words announce the copy of the message
+// ("|---- Message text follows: ----|", "====== Original message text
+// ======", "--- Returned mail header ---"). The rules that announce the
+// failed addresses or the log ("Failed addresses follow", "Message log
+// follows") are part of the notice.
+func separatorBeforeOriginal(line string) bool {
+	t := strings.TrimSpace(line)
+	if len(t) > 200 || !(strings.Contains(t, "---") || strings.Contains(t, "===") || strings.Contains(t, "___") || strings.Contains(t, "***")) {
+		return false
+	}
+	l := asciiLower(strings.Trim(t, " \t-=_*|[]<>:"))
+	if l == "" || containsAny(l, []string{"address", "recipient", "log", "transcript", "error", "reason", "diagnostic", "report"}) {
+		return false
+	}
+	return containsAny(l, []string{"message text", "message follows", "text follows", "original message", "original mail",
+		"returned message", "returned mail", "message header", "headers follow", "header follows", "copy of", "undelivered message",
+		"message body", "body follows", "original text", "rejected message", "included message", "enclosed message"})
 }
 
 // markerFirst holds the first bytes of the ASCII markers, lower and upper
