@@ -280,7 +280,7 @@ func NewlySuppressed(before, after []Entry) []Entry {
 // Events returns every recorded event, ordered by address, date and the
 // order of recording.
 func (db *DB) Events(ctx context.Context) ([]Event, error) {
-	rows, err := db.sql.QueryContext(ctx,
+	rows, err := db.read.QueryContext(ctx,
 		`SELECT address, category, reason, status, reply_code, diagnostic, date, original_message_id, source
 		 FROM events ORDER BY address, date, id`)
 	if err != nil {
@@ -329,7 +329,7 @@ type Counts struct {
 // Counts returns the totals of the recorded history.
 func (db *DB) Counts(ctx context.Context) (Counts, error) {
 	c := Counts{ByOutcome: map[Outcome]int{}, ByCategory: map[classify.Category]int{}}
-	rows, err := db.sql.QueryContext(ctx, "SELECT outcome, count(*) FROM messages GROUP BY outcome")
+	rows, err := db.read.QueryContext(ctx, "SELECT outcome, count(*) FROM messages GROUP BY outcome")
 	if err != nil {
 		return Counts{}, db.wrapErr("counts", err)
 	}
@@ -347,7 +347,7 @@ func (db *DB) Counts(ctx context.Context) (Counts, error) {
 	if err := rows.Err(); err != nil {
 		return Counts{}, db.wrapErr("counts", err)
 	}
-	rows, err = db.sql.QueryContext(ctx, "SELECT category, count(*) FROM events GROUP BY category")
+	rows, err = db.read.QueryContext(ctx, "SELECT category, count(*) FROM events GROUP BY category")
 	if err != nil {
 		return Counts{}, db.wrapErr("counts", err)
 	}

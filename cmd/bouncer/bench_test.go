@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/bouncer-dev/bouncer/dsn"
-	"github.com/bouncer-dev/bouncer/internal/mailsource"
+	"github.com/bouncer-dev/bouncer/mailsource"
 )
 
 // corpusDir returns the shared bounce corpus, or skips b without it.

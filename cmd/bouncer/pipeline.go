@@ -12,7 +12,7 @@ import (
 	"sync"
 
 	"github.com/bouncer-dev/bouncer/dsn"
-	"github.com/bouncer-dev/bouncer/internal/mailsource"
+	"github.com/bouncer-dev/bouncer/mailsource"
 )
 
 // inlineMax is the size up to which a message is read into memory by the
