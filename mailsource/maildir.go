@@ -1,10 +1,11 @@
 package mailsource
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -34,6 +35,10 @@ const (
 	// ActionDelete removes it.
 	ActionDelete Action = "delete"
 )
+
+// maildirHead is the size up to which a file is read at once; the rest of a
+// larger one is streamed.
+const maildirHead = 256 << 10
 
 // Defaults of MaildirOptions.
 const (
@@ -126,7 +131,8 @@ func (m *Maildir) Pass(ctx context.Context, sink Sink) error {
 		lists[i] = entries
 	}
 	waiting := make(map[Ticket]maildirFile, m.opts.Batch)
-	br := bufio.NewReaderSize(nil, 32<<10)
+	var buf []byte
+	var br bytes.Reader
 	for i, sub := range subs {
 		for _, e := range lists[i] {
 			if err := ctx.Err(); err != nil {
@@ -136,16 +142,23 @@ func (m *Maildir) Pass(ctx context.Context, sink Sink) error {
 				continue
 			}
 			path := filepath.Join(m.dir, sub, e.Name())
-			f, err := os.Open(path)
+			complete, f, err := ReadFileHead(path, &buf, maildirHead)
 			if errors.Is(err, fs.ErrNotExist) {
 				continue // taken by another mail client meanwhile
 			}
 			if err != nil {
 				return fmt.Errorf("mailsource: %w", err)
 			}
-			br.Reset(f)
-			t, err := sink.Add(ctx, &Message{Name: path, Received: Received(e), Body: br})
-			f.Close()
+			br.Reset(buf)
+			msg := &Message{Name: path, Received: Received(e), Size: int64(len(buf)), Body: &br}
+			if !complete {
+				msg.Size = 0
+				msg.Body = io.MultiReader(&br, f)
+			}
+			t, err := sink.Add(ctx, msg)
+			if f != nil {
+				f.Close()
+			}
 			if err != nil {
 				return err
 			}

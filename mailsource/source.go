@@ -20,6 +20,9 @@ type Message struct {
 	// Received is when the mailbox received the message (IMAP
 	// INTERNALDATE, the delivery time of a Maildir file); zero if unknown.
 	Received time.Time
+	// Size is the size of the message when the source knows it (IMAP
+	// RFC822.SIZE), else 0: a hint for buffers.
+	Size int64
 	// Body streams the raw message (RFC 5322). It is valid only during
 	// Sink.Add. A read error other than io.EOF means the message is
 	// incomplete: the Sink must not commit it.

@@ -118,13 +118,7 @@ func Open(ctx context.Context, path string, opts *Options) (*DB, error) {
 		return nil, db.openErr(err)
 	}
 	if walLimit > 0 {
-		// A log left large by a crash or an older version: give its space
-		// back before this run needs it.
 		if _, err := sdb.ExecContext(ctx, fmt.Sprintf("PRAGMA journal_size_limit = %d", walLimit)); err != nil {
-			sdb.Close()
-			return nil, db.openErr(err)
-		}
-		if err := db.Checkpoint(ctx); err != nil && !errors.Is(err, ErrDiskFull) {
 			sdb.Close()
 			return nil, db.openErr(err)
 		}
@@ -388,19 +382,34 @@ func (db *DB) SaveState(ctx context.Context, mailbox string, uidValidity, lastUI
 
 // SyncState adapts a DB to the state interface of imapfetch
 // (imapfetch.State: Load and Save), backed by LoadState and SaveState.
-type SyncState struct{ DB *DB }
+// The state is kept under Key, or under the mailbox name when Key is empty.
+type SyncState struct {
+	DB  *DB
+	Key string
+}
 
-// SyncState returns db as an imapfetch.State.
+// SyncState returns db as an imapfetch.State keyed by mailbox name.
 func (db *DB) SyncState() SyncState { return SyncState{DB: db} }
+
+// SyncStateFor returns db as an imapfetch.State kept under key (such as
+// the mailbox's URL, which names the server and user too).
+func (db *DB) SyncStateFor(key string) SyncState { return SyncState{DB: db, Key: key} }
+
+func (s SyncState) key(mailbox string) string {
+	if s.Key != "" {
+		return s.Key
+	}
+	return mailbox
+}
 
 // Load implements imapfetch.State with DB.LoadState.
 func (s SyncState) Load(ctx context.Context, mailbox string) (uidValidity, lastUID uint32, err error) {
-	return s.DB.LoadState(ctx, mailbox)
+	return s.DB.LoadState(ctx, s.key(mailbox))
 }
 
 // Save implements imapfetch.State with DB.SaveState.
 func (s SyncState) Save(ctx context.Context, mailbox string, uidValidity, lastUID uint32) error {
-	return s.DB.SaveState(ctx, mailbox, uidValidity, lastUID)
+	return s.DB.SaveState(ctx, s.key(mailbox), uidValidity, lastUID)
 }
 
 // Lock takes the state's process lock, an OS file lock on the file path +
@@ -416,9 +425,21 @@ func (db *DB) Lock() error {
 	}
 	l, err := acquireLock(db.path + ".lock")
 	if err != nil {
+		if reason := notWritable(db.path); reason != "" && !errors.Is(err, ErrLocked) {
+			return fmt.Errorf("%w: %s: %s (%v)", ErrReadOnly, db.path, reason, err)
+		}
 		return err
 	}
 	db.lock = l
+	if db.walLimit > 0 {
+		// The only writer now: a log left large by a crash or an older
+		// version gives its space back before this run needs it.
+		if err := db.Checkpoint(context.Background()); err != nil && !errors.Is(err, ErrDiskFull) {
+			l.release()
+			db.lock = nil
+			return db.openErr(err)
+		}
+	}
 	return nil
 }
 

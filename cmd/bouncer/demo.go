@@ -122,13 +122,10 @@ func demoCommand(s *streams, args []string) int {
 			MaxRetries:          -1,
 			DialTimeout:         10 * time.Second,
 		},
-		after:              afterMove,
-		processedFolder:    defaultProcessedFolder,
-		unrecognizedFolder: defaultUnrecognizedFolder,
-		state:              filepath.Join(tmp, "bouncer.db"),
-		out:                f.out,
-		format:             format,
-		summaryPath:        true,
+		state:       filepath.Join(tmp, "bouncer.db"),
+		out:         f.out,
+		format:      format,
+		summaryPath: true,
 	}
 	if code := doRun(ctx, s, cfg); code != exitOK {
 		return code

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/bouncer-dev/bouncer/classify"
+	"github.com/bouncer-dev/bouncer/pipeline"
 	"github.com/bouncer-dev/bouncer/suppress"
 )
 
@@ -106,7 +108,7 @@ func exportCommand(s *streams, args []string) int {
 	}
 	if _, err := os.Stat(f.state); err != nil {
 		// Open would create an empty state: a typo must not pass unnoticed.
-		fmt.Fprintf(s.stderr, "bouncer export: no state %s: %v\n", f.state, innerError(err))
+		fmt.Fprintf(s.stderr, "bouncer export: no state %s: %v\n", f.state, unwrapPath(err))
 		return exitError
 	}
 
@@ -206,7 +208,7 @@ func parseCategories(s string) ([]classify.Category, error) {
 			continue
 		}
 		c := classify.Category(name)
-		if !isFailure(c) {
+		if !pipeline.IsFailure(c) {
 			return nil, fmt.Errorf("unknown --category %q: want hard, soft, policy or complaint", name)
 		}
 		if !containsCategory(cats, c) {
@@ -214,4 +216,14 @@ func parseCategories(s string) ([]classify.Category, error) {
 		}
 	}
 	return cats, nil
+}
+
+// unwrapPath drops the path from a *fs.PathError, which the message names
+// already.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }

@@ -1,0 +1,217 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/bouncer-dev/bouncer/imapfetch"
+	"github.com/bouncer-dev/bouncer/mailsource"
+	"github.com/bouncer-dev/bouncer/pipeline"
+	"github.com/bouncer-dev/bouncer/suppress"
+)
+
+// doRun runs cfg and returns the exit status. Everything that can fail is
+// checked before the mailbox is touched: the state opens and is not in
+// use, the lists can be written, the server logs in.
+func doRun(ctx context.Context, s *streams, cfg *runConfig) int {
+	errorf := func(format string, a ...any) int {
+		fmt.Fprintf(s.stderr, "bouncer: "+format+"\n", a...)
+		return exitError
+	}
+	warnSecret(s.stderr, &cfg.imapOpts)
+	db, code := openState(ctx, s, cfg)
+	if db == nil {
+		return code
+	}
+	defer db.Close()
+	if err := checkWritable(cfg); err != nil {
+		return errorf("%s", describeError(err, cfg))
+	}
+	before, err := db.Lists(ctx, cfg.policy, nil)
+	if err != nil {
+		return errorf("state %s: %v", cfg.state, oneLine(err))
+	}
+	src, closeSrc, err := openSource(ctx, db, cfg)
+	if err != nil {
+		fmt.Fprintln(s.stderr, describeError(err, cfg))
+		return exitError
+	}
+	defer closeSrc()
+
+	pipe := cfg.pipe
+	prog := newProgress(s.stderr)
+	pipe.Progress = prog.update
+	if pipe.Watch && (cfg.out != "" || cfg.outDir != "") {
+		// In --watch mode the lists are written now, then after each
+		// batch that recorded something.
+		lw := &listWriter{db: db, cfg: cfg, stderr: s.stderr}
+		lw.write(ctx)
+		pipe.OnCommit = lw.write
+	}
+	st, runErr := pipeline.Run(ctx, db, src, &pipe)
+	prog.done()
+	interrupted := errors.Is(runErr, context.Canceled) && ctx.Err() != nil
+	if pipe.Watch && (interrupted || runErr == nil && ctx.Err() != nil) {
+		runErr = nil // --watch ends with a signal
+		interrupted = false
+	}
+	if runErr != nil && !interrupted && st.Messages == 0 && st.Failed == 0 {
+		// Nothing was read: the error alone, and the lists are left as
+		// they were.
+		fmt.Fprintln(s.stderr, describeError(runErr, cfg))
+		return exitError
+	}
+
+	// Write the lists from what was committed, even after a failure: they
+	// are consistent with the state at any point.
+	after, err := db.Lists(context.WithoutCancel(ctx), cfg.policy, nil)
+	if err != nil {
+		return errorf("state %s: %v", cfg.state, oneLine(err))
+	}
+	files, werr := writeLists(cfg, after)
+	summary(s.stdout, cfg, st, before, after, files)
+	if werr != nil {
+		fmt.Fprintln(s.stderr, describeError(werr, cfg))
+		return exitError
+	}
+	switch {
+	case interrupted:
+		return errorf("interrupted; what was recorded is kept, run again to go on")
+	case runErr != nil:
+		fmt.Fprintln(s.stderr, describeError(runErr, cfg))
+		return exitError
+	}
+	return exitOK
+}
+
+// openState opens and locks the state, or tells why it cannot and returns
+// nil with the exit status.
+func openState(ctx context.Context, s *streams, cfg *runConfig) (*suppress.DB, int) {
+	if dir := filepath.Dir(cfg.state); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			fmt.Fprintf(s.stderr, "bouncer: state %s: %v\n", cfg.state, oneLine(err))
+			return nil, exitError
+		}
+	}
+	db, err := suppress.Open(ctx, cfg.state, nil)
+	if err != nil {
+		fmt.Fprintln(s.stderr, describeError(err, cfg))
+		return nil, exitError
+	}
+	if err := db.Lock(); err != nil {
+		db.Close()
+		if errors.Is(err, suppress.ErrLocked) {
+			fmt.Fprintf(s.stderr, "bouncer: another bouncer is already running on the state %s; try again when it is done\n", cfg.state)
+		} else {
+			fmt.Fprintln(s.stderr, describeError(fmt.Errorf("state %s: %w", cfg.state, err), cfg))
+		}
+		return nil, exitError
+	}
+	return db, exitOK
+}
+
+// openSource connects to the mailbox (for IMAP: connects and logs in) and
+// returns its source and what closes it.
+func openSource(ctx context.Context, db *suppress.DB, cfg *runConfig) (mailsource.Source, func(), error) {
+	if cfg.maildir != "" {
+		md, err := mailsource.OpenMaildir(cfg.maildir, &cfg.maildirOpts)
+		if err != nil {
+			return nil, nil, err
+		}
+		cfg.pipe.Source = "maildir:" + md.Dir()
+		return md, func() {}, nil
+	}
+	f, err := imapfetch.Dial(ctx, cfg.imapURL, &cfg.imapOpts)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg.pipe.Source = "imap"
+	// The state key is the URL: server, user and mailbox, no secret.
+	return pipeline.IMAP(f, db.SyncStateFor(f.URL().String())), func() { f.Close() }, nil
+}
+
+// checkWritable makes sure the lists can be written before anything is
+// fetched: --out's folder and file, --out-dir (created when missing).
+func checkWritable(cfg *runConfig) error {
+	probe := func(dir string) error {
+		f, err := os.CreateTemp(dir, ".bouncer-probe-")
+		if err != nil {
+			return fmt.Errorf("cannot write the lists: %w", err)
+		}
+		name := f.Name()
+		f.Close()
+		return os.Remove(name)
+	}
+	if cfg.out != "" {
+		if err := probe(filepath.Dir(cfg.out)); err != nil {
+			return fmt.Errorf("--out %s: %w", cfg.out, err)
+		}
+		if fi, err := os.Stat(cfg.out); err == nil && fi.IsDir() {
+			return fmt.Errorf("--out %s: %w", cfg.out, fs.ErrExist)
+		}
+	}
+	if cfg.outDir != "" {
+		if err := os.MkdirAll(cfg.outDir, 0o755); err != nil {
+			return fmt.Errorf("--out-dir: cannot write the lists: %w", err)
+		}
+		if err := probe(cfg.outDir); err != nil {
+			return fmt.Errorf("--out-dir %s: %w", cfg.outDir, err)
+		}
+	}
+	return nil
+}
+
+// writeLists writes the lists cfg asks for and returns the paths written.
+func writeLists(cfg *runConfig, l suppress.Lists) ([]string, error) {
+	var files []string
+	if cfg.out != "" {
+		if err := suppress.WriteFile(cfg.out, cfg.format, l.Suppressed); err != nil {
+			return files, err
+		}
+		files = append(files, cfg.out)
+	}
+	if cfg.outDir != "" {
+		paths, err := suppress.WriteDir(cfg.outDir, cfg.format, l)
+		files = append(files, paths...)
+		if err != nil {
+			return files, err
+		}
+	}
+	return files, nil
+}
+
+// listWriter rewrites the lists in --watch mode.
+type listWriter struct {
+	db     *suppress.DB
+	cfg    *runConfig
+	stderr io.Writer
+}
+
+func (w *listWriter) write(ctx context.Context) {
+	l, err := w.db.Lists(ctx, w.cfg.policy, nil)
+	if err == nil {
+		_, err = writeLists(w.cfg, l)
+	}
+	if err != nil {
+		fmt.Fprintln(w.stderr, describeError(err, w.cfg))
+	}
+}
+
+// warnSecret warns of a password that other users or processes may read:
+// a password file readable by group or others, the password in the
+// environment.
+func warnSecret(w io.Writer, o *imapfetch.Options) {
+	if o.SecretEnv != "" {
+		fmt.Fprintf(w, "bouncer: warning: the password is read from $%s, which every process of this user can read; prefer --password-file with mode 0600\n", o.SecretEnv)
+	}
+	if o.SecretFile != "" {
+		if fi, err := os.Stat(o.SecretFile); err == nil && fi.Mode().Perm()&0o044 != 0 {
+			fmt.Fprintf(w, "bouncer: warning: %s is readable by others (mode %04o); chmod 600 it\n", o.SecretFile, fi.Mode().Perm())
+		}
+	}
+}
