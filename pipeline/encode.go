@@ -24,7 +24,6 @@ var FieldNames = [...]string{
 
 const evidenceField = "evidence"
 
-
 // remoteField marks the fields whose text comes from the message (or may
 // quote it): in CSV they are guarded against formula injection.
 var remoteField = [len(FieldNames) + 1]bool{

@@ -393,7 +393,6 @@ func pump(pw *io.PipeWriter, r io.Reader) error {
 	}
 }
 
-
 // parseRecords is what Parse prints for one message: its Records, with the
 // notes of the job's rules (NoteUnconfirmed, NoteIncomplete).
 func parseRecords(dst []Record, source string, rep *dsn.Report, err error, c Classifier) []Record {

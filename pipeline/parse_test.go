@@ -554,4 +554,3 @@ func TestRecordsFor(t *testing.T) {
 		})
 	}
 }
-

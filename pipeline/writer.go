@@ -13,12 +13,12 @@ import (
 // writer is the state of the goroutine that records: the open
 // transaction and the jobs it holds.
 type writer struct {
-	r     *runner
-	ctx   context.Context
-	batch *suppress.Batch
-	err   error  // the batch failed: it is rolled back at commit
-	open  []*job // jobs since the last commit, in the order received
-	done  []mailsource.Committed
+	r       *runner
+	ctx     context.Context
+	batch   *suppress.Batch
+	err     error  // the batch failed: it is rolled back at commit
+	open    []*job // jobs since the last commit, in the order received
+	done    []mailsource.Committed
 	timer   *time.Timer
 	timerOn bool
 }

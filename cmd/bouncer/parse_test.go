@@ -188,4 +188,3 @@ func TestWriteError(t *testing.T) {
 		t.Errorf("exit status %d, stderr %q; want %d and the write error", code, stderr.String(), exitError)
 	}
 }
-
