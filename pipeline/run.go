@@ -220,18 +220,7 @@ func (r *runner) Add(ctx context.Context, m *mailsource.Message) (mailsource.Tic
 		}
 		return j.ticket, r.send(ctx, r.results, j)
 	}
-	sum := sha256.Sum256(*buf)
-	j.hash = hex.EncodeToString(sum[:])
-	out, ok, err := r.db.Lookup(ctx, &suppress.Message{Hash: j.hash})
-	if err != nil {
-		bufPool.Put(buf)
-		return 0, err
-	}
-	if ok {
-		bufPool.Put(buf)
-		j.already, j.stored = true, out
-		return j.ticket, r.send(ctx, r.results, j)
-	}
+	// Hashed, looked up and parsed by a worker.
 	j.data = buf
 	return j.ticket, r.send(ctx, r.jobs, j)
 }
@@ -265,22 +254,57 @@ func (r *runner) Commit(ctx context.Context) ([]mailsource.Committed, error) {
 	return rep.done, rep.err
 }
 
-// work parses the jobs that were read whole.
+// work hashes the jobs that were read whole, looks them up (many per
+// query) and parses those not recorded yet.
 func (r *runner) work() {
 	defer r.workers.Done()
+	ctx := context.Background()
 	var br bytes.Reader
+	group := make([]*job, 0, suppress.KnownBatch)
+	hashes := make([]string, 0, suppress.KnownBatch)
 	for j := range r.jobs {
-		br.Reset(*j.data)
-		tr := &trackReader{r: &br}
-		rep, perr := r.p.parse(tr)
-		j.res = r.p.build(context.Background(), &j.msg, j.hash, rep, perr)
-		br.Reset(nil)
-		if cap(*j.data) <= 4*r.o.InlineBytes {
-			*j.data = (*j.data)[:0]
-			bufPool.Put(j.data)
+		// Take what else is waiting, for one lookup.
+		group = append(group[:0], j)
+	more:
+		for len(group) < cap(group) {
+			select {
+			case j, ok := <-r.jobs:
+				if !ok {
+					break more
+				}
+				group = append(group, j)
+			default:
+				break more
+			}
 		}
-		j.data = nil
-		r.results <- j
+		hashes = hashes[:0]
+		for _, j := range group {
+			sum := sha256.Sum256(*j.data)
+			j.hash = hex.EncodeToString(sum[:])
+			hashes = append(hashes, j.hash)
+		}
+		known, err := r.db.KnownHashes(ctx, hashes)
+		for _, j := range group {
+			out, ok := known[j.hash]
+			switch {
+			case err != nil:
+				j.failed = err
+			case ok:
+				// Known by its hash: not parsed again.
+				j.already, j.stored = true, out
+			default:
+				br.Reset(*j.data)
+				rep, perr := r.p.parse(&br)
+				j.res = r.p.build(ctx, &j.msg, j.hash, rep, perr)
+				br.Reset(nil)
+			}
+			if cap(*j.data) <= 4*r.o.InlineBytes {
+				*j.data = (*j.data)[:0]
+				bufPool.Put(j.data)
+			}
+			j.data = nil
+			r.results <- j
+		}
 	}
 }
 

@@ -75,7 +75,7 @@ type DB struct {
 	// Statements prepared once, on the writing connection and on the
 	// read pool.
 	insMessage, insEvent, byHash, byUID *sql.Stmt
-	readHash, readUID                   *sql.Stmt
+	readHash, readUID, readKnown        *sql.Stmt
 
 	mu   sync.Mutex
 	lock *fileLock // held by Lock, released by Unlock or Close
@@ -138,10 +138,17 @@ func Open(ctx context.Context, path string, opts *Options) (*DB, error) {
 	return db, nil
 }
 
+// KnownBatch is the number of hashes KnownHashes looks up per query.
+const KnownBatch = 32
+
+// knownSQL looks up KnownBatch hashes; KnownHashes pads a shorter list with
+// empty strings (no hash is empty).
+var knownSQL = `SELECT hash, outcome FROM messages WHERE hash IN (?` + strings.Repeat(", ?", KnownBatch-1) + `)`
+
 // Statements of Record and Known.
 const (
 	insertMessageSQL = `INSERT INTO messages (hash, mailbox, uidvalidity, uid, message_id, outcome, source, events)
-		 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
 	insertEventSQL = `INSERT INTO events (message, address, category, reason, status, reply_code, diagnostic, date, original_message_id, source)
 		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	byHashSQL = `SELECT outcome FROM messages WHERE hash = ?`
@@ -161,6 +168,7 @@ func (db *DB) prepare(ctx context.Context) error {
 		{&db.byUID, db.sql, byUIDSQL},
 		{&db.readHash, db.read, byHashSQL},
 		{&db.readUID, db.read, byUIDSQL},
+		{&db.readKnown, db.read, knownSQL},
 	} {
 		st, err := s.pool.PrepareContext(ctx, s.sql)
 		if err != nil {

@@ -181,9 +181,6 @@ func (b *Batch) Record(ctx context.Context, m *Message) (Result, error) {
 	if err := checkMessage(m); err != nil {
 		return Result{}, err
 	}
-	if outcome, ok, err := b.known(ctx, m); err != nil || ok {
-		return Result{Already: ok, Outcome: outcome}, err
-	}
 	events, skipped := prepareEvents(m)
 	outcome := m.Outcome
 	if outcome == "" {
@@ -195,11 +192,24 @@ func (b *Batch) Record(ctx context.Context, m *Message) (Result, error) {
 			}
 		}
 	}
+	// The insert does nothing when the message is known already (same
+	// hash, or same mailbox, UIDVALIDITY and UID): then its stored outcome
+	// is looked up.
 	res, err := b.insMessage.ExecContext(ctx,
 		m.Hash, clean(m.Mailbox, MaxStoredField), int64(m.UIDValidity), int64(m.UID),
 		clean(m.MessageID, MaxStoredField), string(outcome), clean(m.Source, MaxStoredField), len(events))
 	if err != nil {
 		return Result{}, b.db.wrapErr("record", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		if err != nil {
+			return Result{}, b.db.wrapErr("record", err)
+		}
+		stored, ok, err := b.known(ctx, m)
+		if err == nil && !ok {
+			err = fmt.Errorf("%w: message neither inserted nor found", ErrBadMessage)
+		}
+		return Result{Already: true, Outcome: stored}, err
 	}
 	id, err := res.LastInsertId()
 	if err != nil {
@@ -304,6 +314,41 @@ func (db *DB) Lookup(ctx context.Context, m *Message) (Outcome, bool, error) {
 		return "", false, fmt.Errorf("%w: nil message", ErrBadMessage)
 	}
 	return lookup(ctx, db.readHash, db.readUID, m, db)
+}
+
+// KnownHashes returns the stored outcome of each of hashes that was
+// recorded, in KnownBatch hashes per query (one statement prepared once):
+// the cheap way to tell, before parsing, which messages of a folder a run
+// has seen.
+func (db *DB) KnownHashes(ctx context.Context, hashes []string) (map[string]Outcome, error) {
+	out := make(map[string]Outcome)
+	args := make([]any, KnownBatch)
+	for len(hashes) > 0 {
+		n := min(len(hashes), KnownBatch)
+		for i := range args {
+			args[i] = ""
+			if i < n {
+				args[i] = hashes[i]
+			}
+		}
+		hashes = hashes[n:]
+		rows, err := db.readKnown.QueryContext(ctx, args...)
+		if err != nil {
+			return nil, db.wrapErr("lookup", err)
+		}
+		for rows.Next() {
+			var h, o string
+			if err := rows.Scan(&h, &o); err != nil {
+				rows.Close()
+				return nil, db.wrapErr("lookup", err)
+			}
+			out[h] = Outcome(o)
+		}
+		if err := rows.Close(); err != nil {
+			return nil, db.wrapErr("lookup", err)
+		}
+	}
+	return out, nil
 }
 
 // prepareEvents normalises and checks the events of m, returning the ones to
