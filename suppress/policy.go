@@ -3,6 +3,7 @@ package suppress
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -364,4 +365,21 @@ func (db *DB) Counts(ctx context.Context) (Counts, error) {
 		return Counts{}, fmt.Errorf("suppress: counts: %w", err)
 	}
 	return c, nil
+}
+
+// WithPolicy returns the suppressed addresses plus those of the policy
+// report that are not suppressed: the combined list an export of the
+// policy category writes (WriteCSV sorts it by address).
+func (l Lists) WithPolicy() []Entry {
+	entries := slices.Clip(l.Suppressed)
+	listed := make(map[string]bool, len(entries))
+	for _, e := range entries {
+		listed[e.Address] = true
+	}
+	for _, e := range l.Policy {
+		if !listed[e.Address] {
+			entries = append(entries, e)
+		}
+	}
+	return entries
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -142,7 +143,10 @@ func exportCommand(s *streams, args []string) int {
 		}
 		return exitOK
 	}
-	entries := exportEntries(lists, q.Categories)
+	entries := lists.Suppressed
+	if slices.Contains(q.Categories, classify.CategoryPolicy) {
+		entries = lists.WithPolicy()
+	}
 	if f.out != "" {
 		err = suppress.WriteFile(f.out, format, entries)
 	} else {
@@ -153,35 +157,6 @@ func exportCommand(s *streams, args []string) int {
 		return exitError
 	}
 	return exitOK
-}
-
-// exportEntries returns the combined list: the suppressed addresses, plus,
-// when the policy category is asked for, the addresses of the policy report
-// that are not suppressed.
-func exportEntries(l suppress.Lists, cats []classify.Category) []suppress.Entry {
-	entries := l.Suppressed
-	if !containsCategory(cats, classify.CategoryPolicy) {
-		return entries
-	}
-	listed := make(map[string]bool, len(entries))
-	for _, e := range entries {
-		listed[e.Address] = true
-	}
-	for _, e := range l.Policy {
-		if !listed[e.Address] {
-			entries = append(entries, e)
-		}
-	}
-	return entries // WriteCSV sorts by address
-}
-
-func containsCategory(cats []classify.Category, c classify.Category) bool {
-	for _, x := range cats {
-		if x == c {
-			return true
-		}
-	}
-	return false
 }
 
 // parseSince parses --since: a date (UTC midnight) or an RFC 3339 time, or
@@ -211,7 +186,7 @@ func parseCategories(s string) ([]classify.Category, error) {
 		if !pipeline.IsFailure(c) {
 			return nil, fmt.Errorf("unknown --category %q: want hard, soft, policy or complaint", name)
 		}
-		if !containsCategory(cats, c) {
+		if !slices.Contains(cats, c) {
 			cats = append(cats, c)
 		}
 	}

@@ -10,9 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/bouncer-dev/bouncer/classify"
 	"github.com/bouncer-dev/bouncer/dsn"
-	"github.com/bouncer-dev/bouncer/pipeline"
 	"github.com/bouncer-dev/bouncer/suppress"
 )
 
@@ -123,23 +121,4 @@ func applyEnv(fs *flag.FlagSet, env map[string]string) error {
 		}
 	}
 	return nil
-}
-
-// loadClassifier reads the rules file at path (see classify.ParseRules) and
-// returns a classifier that tries them before the built-in rules.
-func loadClassifier(path string) (pipeline.Classifier, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("rules: %w", err)
-	}
-	defer f.Close()
-	rules, err := classify.ParseRules(f)
-	if err != nil {
-		return nil, fmt.Errorf("rules %s: %w", path, err)
-	}
-	c, err := classify.New(&classify.Options{Rules: rules})
-	if err != nil {
-		return nil, fmt.Errorf("rules %s: %w", path, err)
-	}
-	return c.Classify, nil
 }

@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 
 	"github.com/bouncer-dev/bouncer/imapfetch"
+	"github.com/bouncer-dev/bouncer/internal/termlog"
 	"github.com/bouncer-dev/bouncer/mailsource"
 	"github.com/bouncer-dev/bouncer/pipeline"
 	"github.com/bouncer-dev/bouncer/suppress"
@@ -29,7 +29,7 @@ func doRun(ctx context.Context, s *streams, cfg *runConfig) int {
 		return code
 	}
 	defer db.Close()
-	if err := checkWritable(cfg); err != nil {
+	if err := suppress.CheckWritable(cfg.out, cfg.outDir); err != nil {
 		return errorf("%s", describeError(err, cfg))
 	}
 	before, err := db.Lists(ctx, cfg.policy, nil)
@@ -44,8 +44,8 @@ func doRun(ctx context.Context, s *streams, cfg *runConfig) int {
 	defer closeSrc()
 
 	pipe := cfg.pipe
-	prog := newProgress(s.stderr)
-	pipe.Progress = prog.update
+	prog := termlog.NewProgress(s.stderr)
+	pipe.Progress = prog.Update
 	if pipe.Watch && (cfg.out != "" || cfg.outDir != "") {
 		// In --watch mode the lists are written now, then after each
 		// batch that recorded something.
@@ -54,7 +54,7 @@ func doRun(ctx context.Context, s *streams, cfg *runConfig) int {
 		pipe.OnCommit = lw.write
 	}
 	st, runErr := pipeline.Run(ctx, db, src, &pipe)
-	prog.done()
+	prog.Done()
 	interrupted := errors.Is(runErr, context.Canceled) && ctx.Err() != nil
 	if pipe.Watch && (interrupted || runErr == nil && ctx.Err() != nil) {
 		runErr = nil // --watch ends with a signal
@@ -133,37 +133,6 @@ func openSource(ctx context.Context, db *suppress.DB, cfg *runConfig) (mailsourc
 	cfg.pipe.Source = "imap"
 	// The state key is the URL: server, user and mailbox, no secret.
 	return pipeline.IMAP(f, db.SyncStateFor(f.URL().String())), func() { f.Close() }, nil
-}
-
-// checkWritable makes sure the lists can be written before anything is
-// fetched: --out's folder and file, --out-dir (created when missing).
-func checkWritable(cfg *runConfig) error {
-	probe := func(dir string) error {
-		f, err := os.CreateTemp(dir, ".bouncer-probe-")
-		if err != nil {
-			return fmt.Errorf("cannot write the lists: %w", err)
-		}
-		name := f.Name()
-		f.Close()
-		return os.Remove(name)
-	}
-	if cfg.out != "" {
-		if err := probe(filepath.Dir(cfg.out)); err != nil {
-			return fmt.Errorf("--out %s: %w", cfg.out, err)
-		}
-		if fi, err := os.Stat(cfg.out); err == nil && fi.IsDir() {
-			return fmt.Errorf("--out %s: %w", cfg.out, fs.ErrExist)
-		}
-	}
-	if cfg.outDir != "" {
-		if err := os.MkdirAll(cfg.outDir, 0o755); err != nil {
-			return fmt.Errorf("--out-dir: cannot write the lists: %w", err)
-		}
-		if err := probe(cfg.outDir); err != nil {
-			return fmt.Errorf("--out-dir %s: %w", cfg.outDir, err)
-		}
-	}
-	return nil
 }
 
 // writeLists writes the lists cfg asks for and returns the paths written.

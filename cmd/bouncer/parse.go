@@ -90,7 +90,7 @@ func parseCommand(s *streams, args []string) int {
 		Stderr:  s.stderr,
 	}
 	if f.rules != "" {
-		c, err := loadClassifier(f.rules)
+		c, err := pipeline.LoadRules(f.rules)
 		if err != nil {
 			return fail("%v", err)
 		}
