@@ -108,4 +108,3 @@ Flags:
 	}
 	return f
 }
-
