@@ -85,3 +85,26 @@ func TestRunSmallDisk(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, n+1, strings.Count(string(list), "\n"), "every address listed once, with the header")
 }
+
+// TestRunReadOnlyState runs bouncer on a state that cannot be written (a
+// read-only filesystem: as root, file modes do not stop a write): the
+// message says so, in one line, and nothing is moved.
+func TestRunReadOnlyState(t *testing.T) {
+	disk := smallDisk(t, 8<<20)
+	md := newMaildir(t, filepath.Join(t.TempDir(), "Maildir"), demoFiles(t))
+	state := filepath.Join(disk, "bouncer.db")
+	code, stdout, stderr := runBouncer(t, "run", "--maildir", md, "--state", state, "--after", "none")
+	require.Equal(t, exitOK, code, "%s%s", stdout, stderr)
+	require.NoError(t, syscall.Mount("tmpfs", disk, "tmpfs", syscall.MS_REMOUNT|syscall.MS_RDONLY, ""))
+	for _, extra := range []string{"", "new.db"} {
+		path := state
+		if extra != "" {
+			path = filepath.Join(disk, extra)
+		}
+		code, stdout, stderr = runBouncer(t, "run", "--maildir", md, "--state", path)
+		checkOneLineError(t, code, stdout, stderr, "bouncer: ")
+		assert.Contains(t, stderr, "read-only", "state %s", path)
+		assert.Contains(t, stderr, "is not writable", "the cause, not only SQLite's code")
+		assert.NotEmpty(t, listDir(t, filepath.Join(md, "new")), "nothing is moved")
+	}
+}
