@@ -108,3 +108,23 @@ func TestRunReadOnlyState(t *testing.T) {
 		assert.NotEmpty(t, listDir(t, filepath.Join(md, "new")), "nothing is moved")
 	}
 }
+
+// TestRunPasswordWarnings checks that a password others may read is
+// warned of: a password file readable by others, the password in the
+// environment.
+func TestRunPasswordWarnings(t *testing.T) {
+	dir := t.TempDir()
+	pw := writeFile(t, filepath.Join(dir, "pw"), "secret")
+	require.NoError(t, os.Chmod(pw, 0o644))
+	base := []string{"run", "--imap", "imaps://bounce@" + freePort(t) + "/INBOX", "--retries", "0", "--state", filepath.Join(dir, "s.db")}
+	_, _, stderr := runBouncer(t, append(base, "--password-file", pw)...)
+	assert.Contains(t, stderr, "bouncer: warning: "+pw+" is readable by others (mode 0644)")
+
+	t.Setenv(passwordEnv, "secret")
+	_, _, stderr = runBouncer(t, base...)
+	assert.Contains(t, stderr, "bouncer: warning: the password is read from $"+passwordEnv)
+
+	require.NoError(t, os.Chmod(pw, 0o600))
+	_, _, stderr = runBouncer(t, append(base, "--password-file", pw)...)
+	assert.NotContains(t, stderr, "warning")
+}
