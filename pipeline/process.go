@@ -123,50 +123,7 @@ func (p *Processor) build(ctx context.Context, src *mailsource.Message, hash str
 	res.Records = Records(nil, src.Name, rep, perr, p.opts.Classify)
 	failure, unusable := false, false
 	if rep != nil {
-		var proofErr error
-		if p.opts.Proof != nil && hasFailure(res.Records) {
-			proofErr = p.opts.Proof.Check(ctx, rep)
-		}
-		res.Unconfirmed, res.Unverified = judge(res.Records, rep, proofErr)
-		for i := range res.Records {
-			r := &res.Records[i]
-			if r.Recipient == "" {
-				continue
-			}
-			cat := r.Category
-			if r.Note != "" {
-				cat = classify.CategoryNone // unconfirmed or unverified
-			}
-			ev := suppress.Event{
-				Address:    r.Recipient,
-				Category:   cat,
-				Reason:     r.Reason,
-				Status:     r.Status,
-				ReplyCode:  r.ReplyCode,
-				Diagnostic: r.Diagnostic,
-				Date:       notAfterArrival(r.Date, src.Received),
-				MessageID:  r.OriginalMessageID,
-				Source:     rep.Vendor,
-			}
-			m.Events = append(m.Events, ev)
-			if r.FinalRecipient != "" {
-				// A forward failed: the address on the list is the one the
-				// message was sent to (Recipient); the address it led to
-				// shares its fate.
-				ev.Address = r.FinalRecipient
-				m.Events = append(m.Events, ev)
-			}
-			if !IsFailure(cat) {
-				continue
-			}
-			// Record skips an event it cannot use: not an address, or no
-			// date at all.
-			if _, err := suppress.NormalizeAddress(r.Recipient); err == nil && (!ev.Date.IsZero() || !m.Date.IsZero()) {
-				failure = true
-			} else {
-				unusable = true
-			}
-		}
+		failure, unusable = p.events(ctx, res, src.Received)
 	}
 	switch {
 	case res.Incomplete:
@@ -188,6 +145,57 @@ func (p *Processor) build(ctx context.Context, src *mailsource.Message, hash str
 		m.Outcome = suppress.OutcomeNotBounce
 	}
 	return res
+}
+
+// events turns the records of a parsed message into the events Run
+// records, and tells whether one is a failure that suppresses (failure) or
+// a failure that cannot be recorded (unusable: not an address, no date).
+func (p *Processor) events(ctx context.Context, res *Result, received time.Time) (failure, unusable bool) {
+	var proofErr error
+	if p.opts.Proof != nil && hasFailure(res.Records) {
+		proofErr = p.opts.Proof.Check(ctx, res.Report)
+	}
+	res.Unconfirmed, res.Unverified = judge(res.Records, res.Report, proofErr)
+	for i := range res.Records {
+		r := &res.Records[i]
+		if r.Recipient == "" {
+			continue
+		}
+		cat := r.Category
+		if r.Note != "" {
+			cat = classify.CategoryNone // unconfirmed or unverified
+		}
+		ev := suppress.Event{
+			Address:    r.Recipient,
+			Category:   cat,
+			Reason:     r.Reason,
+			Status:     r.Status,
+			ReplyCode:  r.ReplyCode,
+			Diagnostic: r.Diagnostic,
+			Date:       notAfterArrival(r.Date, received),
+			MessageID:  r.OriginalMessageID,
+			Source:     res.Report.Vendor,
+		}
+		res.Message.Events = append(res.Message.Events, ev)
+		if r.FinalRecipient != "" {
+			// A forward failed: the address on the list is the one the
+			// message was sent to (Recipient); the address it led to
+			// shares its fate.
+			ev.Address = r.FinalRecipient
+			res.Message.Events = append(res.Message.Events, ev)
+		}
+		if !IsFailure(cat) {
+			continue
+		}
+		// Record skips an event it cannot use: not an address, or no
+		// date at all.
+		if _, err := suppress.NormalizeAddress(r.Recipient); err == nil && (!ev.Date.IsZero() || !res.Message.Date.IsZero()) {
+			failure = true
+		} else {
+			unusable = true
+		}
+	}
+	return failure, unusable
 }
 
 // judge sets the note of each failure that must not suppress: all of them

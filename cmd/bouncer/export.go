@@ -113,20 +113,7 @@ func exportCommand(s *streams, args []string) int {
 		return exitError
 	}
 
-	ctx := context.Background()
-	db, err := suppress.Open(ctx, f.state, nil)
-	if err != nil {
-		fmt.Fprintf(s.stderr, "bouncer export: state %s: %v\n", f.state, oneLine(err))
-		return exitError
-	}
-	defer db.Close()
-	lists, err := db.Lists(ctx, pol, &q)
-	if err == nil && sinceBack > 0 {
-		// "30d" counts back from the latest bounce of the history, not
-		// from the clock: the same state always exports the same lists.
-		q.Since = lists.Now.Add(-sinceBack)
-		lists, err = db.Lists(ctx, pol, &q)
-	}
+	lists, err := exportLists(f.state, pol, &q, sinceBack)
 	if err != nil {
 		fmt.Fprintf(s.stderr, "bouncer export: state %s: %v\n", f.state, oneLine(err))
 		return exitError
@@ -157,6 +144,24 @@ func exportCommand(s *streams, args []string) int {
 		return exitError
 	}
 	return exitOK
+}
+
+// exportLists reads the lists of the state at path; sinceBack, if set,
+// counts back from the latest bounce of the history, not from the clock:
+// the same state always exports the same lists.
+func exportLists(path string, pol *suppress.Policy, q *suppress.Query, sinceBack time.Duration) (suppress.Lists, error) {
+	ctx := context.Background()
+	db, err := suppress.Open(ctx, path, nil)
+	if err != nil {
+		return suppress.Lists{}, err
+	}
+	defer db.Close()
+	lists, err := db.Lists(ctx, pol, q)
+	if err == nil && sinceBack > 0 {
+		q.Since = lists.Now.Add(-sinceBack)
+		lists, err = db.Lists(ctx, pol, q)
+	}
+	return lists, err
 }
 
 // parseSince parses --since: a date (UTC midnight) or an RFC 3339 time, or
