@@ -8,11 +8,9 @@ import (
 	"io/fs"
 	"os"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/bouncer-dev/bouncer/classify"
-	"github.com/bouncer-dev/bouncer/pipeline"
 	"github.com/bouncer-dev/bouncer/suppress"
 )
 
@@ -97,11 +95,11 @@ func exportCommand(s *streams, args []string) int {
 	var q suppress.Query
 	var sinceBack time.Duration // --since as a duration: back from the latest bounce
 	if f.since != "" {
-		if q.Since, sinceBack, err = parseSince(f.since); err != nil {
+		if q.Since, sinceBack, err = suppress.ParseSince(f.since); err != nil {
 			return fail("%v", err)
 		}
 	}
-	if q.Categories, err = parseCategories(f.categories); err != nil {
+	if q.Categories, err = suppress.ParseCategories(f.categories); err != nil {
 		return fail("%v", err)
 	}
 	if f.out != "" && f.outDir != "" {
@@ -162,40 +160,6 @@ func exportLists(path string, pol *suppress.Policy, q *suppress.Query, sinceBack
 		lists, err = db.Lists(ctx, pol, q)
 	}
 	return lists, err
-}
-
-// parseSince parses --since: a date (UTC midnight) or an RFC 3339 time, or
-// else a duration ("30d") to count back from the latest bounce.
-func parseSince(s string) (time.Time, time.Duration, error) {
-	if t, err := time.Parse("2006-01-02", s); err == nil {
-		return t, 0, nil
-	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, 0, nil
-	}
-	if d, err := parseDuration(s); err == nil && d > 0 {
-		return time.Time{}, d, nil
-	}
-	return time.Time{}, 0, fmt.Errorf("bad --since %q: want a date (2006-01-02), an RFC 3339 time or a duration (30d)", s)
-}
-
-// parseCategories parses --category: failure categories, comma-separated.
-func parseCategories(s string) ([]classify.Category, error) {
-	var cats []classify.Category
-	for _, name := range strings.Split(s, ",") {
-		name = strings.ToLower(strings.TrimSpace(name))
-		if name == "" {
-			continue
-		}
-		c := classify.Category(name)
-		if !pipeline.IsFailure(c) {
-			return nil, fmt.Errorf("unknown --category %q: want hard, soft, policy or complaint", name)
-		}
-		if !slices.Contains(cats, c) {
-			cats = append(cats, c)
-		}
-	}
-	return cats, nil
 }
 
 // unwrapPath drops the path from a *fs.PathError, which the message names

@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/bouncer-dev/bouncer/dsn"
 	"github.com/bouncer-dev/bouncer/suppress"
@@ -38,7 +36,7 @@ func (p *policyFlags) policy() (*suppress.Policy, error) {
 	if p.softDays < 1 {
 		return nil, errors.New("--soft-days must be at least 1")
 	}
-	w, err := parseDuration(p.softWindow)
+	w, err := suppress.ParseDuration(p.softWindow)
 	if err != nil || w <= 0 {
 		return nil, fmt.Errorf("bad --soft-window %q: want a positive duration such as 30d, 2w or 720h", p.softWindow)
 	}
@@ -77,23 +75,6 @@ func (l *limitFlags) check() error {
 		return errors.New("--max-bytes, --max-header-bytes, --max-parts, --max-depth, --max-recipients and --max-text-bytes must be at least 1")
 	}
 	return nil
-}
-
-// parseDuration is time.ParseDuration with days (d) and weeks (w) as well.
-func parseDuration(s string) (time.Duration, error) {
-	for _, u := range []struct {
-		suffix string
-		unit   time.Duration
-	}{{"d", 24 * time.Hour}, {"w", 7 * 24 * time.Hour}} {
-		if n, ok := strings.CutSuffix(s, u.suffix); ok {
-			v, err := strconv.ParseFloat(n, 64)
-			if err != nil {
-				return 0, err
-			}
-			return time.Duration(v * float64(u.unit)), nil
-		}
-	}
-	return time.ParseDuration(s)
 }
 
 // formatNames lists the list formats for usage texts.

@@ -598,13 +598,13 @@ func TestParseDuration(t *testing.T) {
 		{"720h", 720 * time.Hour},
 		{"1.5d", 36 * time.Hour},
 	} {
-		got, err := parseDuration(tc.in)
+		got, err := suppress.ParseDuration(tc.in)
 		if err != nil || got != tc.want {
-			t.Errorf("parseDuration(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
+			t.Errorf("ParseDuration(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
 		}
 	}
-	if _, err := parseDuration("soon"); err == nil {
-		t.Error(`parseDuration("soon") succeeded`)
+	if _, err := suppress.ParseDuration("soon"); err == nil {
+		t.Error(`ParseDuration("soon") succeeded`)
 	}
 }
 

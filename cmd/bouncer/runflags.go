@@ -72,35 +72,21 @@ func newRunFlags(s *streams) *runFlags {
 		fmt.Fprint(w, `usage: bouncer run (--imap URL | --maildir DIR) [flags]
 
 Fetch the bounce mailbox, record every bounce in the state and write the
-suppression lists. One pass by default, for cron; --watch keeps running.
+suppression lists; one pass (for cron), or --watch. The state, the lists'
+folders, the rules and the login are checked first. Messages are recorded
+many per transaction and moved (--after) only once committed; what is not a
+bounce, cannot be read or hits a --max-* cap goes to bounces-unrecognized.
+A message is known by its UID and its hash: a killed run is simply run
+again. An address only read from a notice's text, and confirmed nowhere
+else, suppresses nothing. Hard bounces and complaints suppress at once,
+soft ones after --soft-threshold on --soft-days days within --soft-window.
 
-Before anything is fetched or moved, the state is opened, --out and
---out-dir are checked writable, the rules file is read and the server login
-is made. Each message is parsed and its recipients classified; many messages
-are recorded per transaction (--batch, --batch-time); only once committed
-are they moved (--after move, to bounces-processed, one MOVE per
---fetch-batch), flagged seen, deleted or left alone. What is not a bounce,
-cannot be read, or hit a limit (--max-*) goes to bounces-unrecognized for a
-human and is never deleted. An address read from a notice's running text
-that nothing else in the bounce confirms is recorded but suppresses nothing.
-A message is recorded once, by the hash of its bytes (and by its UID), so a
-run that was killed can simply be started again.
+Environment: BOUNCER_PASSWORD (the password; no flag for it), and
+BOUNCER_IMAP, _MAILDIR, _PASSWORD_FILE, _OAUTH_TOKEN_FILE, _CA_FILE, _STATE,
+_OUT, _OUT_DIR, _FORMAT, _AFTER, _RULES for flags not given.
 
-The lists are written from the whole history (--out, --out-dir), sorted and
-dated from the bounces themselves: the same history gives the same bytes.
-Policy: hard bounces and complaints suppress at once; soft bounces after
---soft-threshold of them on --soft-days different days within --soft-window;
-policy blocks are only reported (policy.csv) unless --suppress-policy.
-
-Environment: BOUNCER_IMAP, BOUNCER_MAILDIR, BOUNCER_PASSWORD_FILE,
-BOUNCER_PASSWORD (the password itself; there is no flag for it),
-BOUNCER_OAUTH_TOKEN_FILE, BOUNCER_CA_FILE, BOUNCER_STATE, BOUNCER_OUT,
-BOUNCER_OUT_DIR, BOUNCER_FORMAT, BOUNCER_AFTER and BOUNCER_RULES stand in for
-flags that are not given.
-
-Exit status: 0 when the pass completed, 1 when it failed (the server could not
-be reached, the login failed, the state is in use by another run…), 2 for a
-bad command line.
+Exit status: 0 done, 1 failed (unreachable, login, state in use, disk
+full…), 2 bad command line.
 
 Flags:
 `)
