@@ -1,6 +1,8 @@
 package suppress
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -38,4 +40,34 @@ func CheckWritable(file, dir string) error {
 		}
 	}
 	return nil
+}
+
+// ErrWriteList wraps the error of writing a list in WriteLists (the lists
+// were read; the disk refused them).
+var ErrWriteList = errors.New("suppress: cannot write the lists")
+
+// WriteLists reads the lists from the history with pol and writes them in
+// format f: the suppressed addresses to file (WriteFile) and one list per
+// category into dir (WriteDir); either may be empty. It returns the lists
+// and the paths written, also when writing failed (ErrWriteList).
+func (db *DB) WriteLists(ctx context.Context, pol *Policy, f Format, file, dir string) (Lists, []string, error) {
+	l, err := db.Lists(ctx, pol, nil)
+	if err != nil {
+		return l, nil, err
+	}
+	var files []string
+	if file != "" {
+		if err := WriteFile(file, f, l.Suppressed); err != nil {
+			return l, files, fmt.Errorf("%w: %w", ErrWriteList, err)
+		}
+		files = append(files, file)
+	}
+	if dir != "" {
+		paths, err := WriteDir(dir, f, l)
+		files = append(files, paths...)
+		if err != nil {
+			return l, files, fmt.Errorf("%w: %w", ErrWriteList, err)
+		}
+	}
+	return l, files, nil
 }

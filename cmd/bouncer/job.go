@@ -49,9 +49,13 @@ func doRun(ctx context.Context, s *streams, cfg *runConfig) int {
 	if pipe.Watch && (cfg.out != "" || cfg.outDir != "") {
 		// In --watch mode the lists are written now, then after each
 		// batch that recorded something.
-		lw := &listWriter{db: db, cfg: cfg, stderr: s.stderr}
-		lw.write(ctx)
-		pipe.OnCommit = lw.write
+		write := func(ctx context.Context) {
+			if _, _, err := db.WriteLists(ctx, cfg.policy, cfg.format, cfg.out, cfg.outDir); err != nil {
+				fmt.Fprintln(s.stderr, describeError(err, cfg))
+			}
+		}
+		write(ctx)
+		pipe.OnCommit = write
 	}
 	st, runErr := pipeline.Run(ctx, db, src, &pipe)
 	prog.Done()
@@ -69,14 +73,13 @@ func doRun(ctx context.Context, s *streams, cfg *runConfig) int {
 
 	// Write the lists from what was committed, even after a failure: they
 	// are consistent with the state at any point.
-	after, err := db.Lists(context.WithoutCancel(ctx), cfg.policy, nil)
-	if err != nil {
+	after, files, err := db.WriteLists(context.WithoutCancel(ctx), cfg.policy, cfg.format, cfg.out, cfg.outDir)
+	if err != nil && !errors.Is(err, suppress.ErrWriteList) {
 		return errorf("state %s: %v", cfg.state, oneLine(err))
 	}
-	files, werr := writeLists(cfg, after)
 	summary(s.stdout, cfg, st, before, after, files)
-	if werr != nil {
-		fmt.Fprintln(s.stderr, describeError(werr, cfg))
+	if err != nil {
+		fmt.Fprintln(s.stderr, describeError(err, cfg))
 		return exitError
 	}
 	switch {
@@ -133,42 +136,6 @@ func openSource(ctx context.Context, db *suppress.DB, cfg *runConfig) (mailsourc
 	cfg.pipe.Source = "imap"
 	// The state key is the URL: server, user and mailbox, no secret.
 	return pipeline.IMAP(f, db.SyncStateFor(f.URL().String())), func() { f.Close() }, nil
-}
-
-// writeLists writes the lists cfg asks for and returns the paths written.
-func writeLists(cfg *runConfig, l suppress.Lists) ([]string, error) {
-	var files []string
-	if cfg.out != "" {
-		if err := suppress.WriteFile(cfg.out, cfg.format, l.Suppressed); err != nil {
-			return files, err
-		}
-		files = append(files, cfg.out)
-	}
-	if cfg.outDir != "" {
-		paths, err := suppress.WriteDir(cfg.outDir, cfg.format, l)
-		files = append(files, paths...)
-		if err != nil {
-			return files, err
-		}
-	}
-	return files, nil
-}
-
-// listWriter rewrites the lists in --watch mode.
-type listWriter struct {
-	db     *suppress.DB
-	cfg    *runConfig
-	stderr io.Writer
-}
-
-func (w *listWriter) write(ctx context.Context) {
-	l, err := w.db.Lists(ctx, w.cfg.policy, nil)
-	if err == nil {
-		_, err = writeLists(w.cfg, l)
-	}
-	if err != nil {
-		fmt.Fprintln(w.stderr, describeError(err, w.cfg))
-	}
 }
 
 // warnSecret warns of a password that other users or processes may read:
