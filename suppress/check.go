@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -70,4 +71,19 @@ func (db *DB) WriteLists(ctx context.Context, pol *Policy, f Format, file, dir s
 		}
 	}
 	return l, files, nil
+}
+
+// Summary writes, for a human, what changed since before: the addresses
+// newly suppressed (the first show of them), and the sizes of the lists.
+func (l Lists) Summary(w io.Writer, before Lists, show int) {
+	newly := NewlySuppressed(before.Suppressed, l.Suppressed)
+	fmt.Fprintf(w, "newly suppressed: %d addresses\n", len(newly))
+	for i, e := range newly {
+		if i == show {
+			fmt.Fprintf(w, "  … and %d more\n", len(newly)-show)
+			break
+		}
+		fmt.Fprintf(w, "  %s (%s, %s)\n", e.Address, e.Category, e.Reason)
+	}
+	fmt.Fprintf(w, "suppression list: %d addresses; policy report: %d addresses\n", len(l.Suppressed), len(l.Policy))
 }

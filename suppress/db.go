@@ -61,6 +61,8 @@ type Options struct {
 	// DefaultWALLimit (1 MiB); negative: leave it to SQLite's automatic
 	// checkpoint (1,000 pages, never truncated).
 	WALLimit int64
+	// CreateFolder creates the folder of the state when it is missing.
+	CreateFolder bool
 }
 
 // DB is the suppression state: the processed messages, their bounce events
@@ -98,6 +100,11 @@ func Open(ctx context.Context, path string, opts *Options) (*DB, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("suppress: %w", err)
+	}
+	if opts.CreateFolder {
+		if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
+			return nil, fmt.Errorf("suppress: state %s: %w", path, err)
+		}
 	}
 	walLimit := opts.WALLimit
 	if walLimit == 0 {

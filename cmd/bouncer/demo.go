@@ -117,15 +117,8 @@ func demoCommand(s *streams, args []string) int {
 		return code
 	}
 
-	fmt.Fprintln(s.stdout)
-	fmt.Fprint(s.stdout, "the demo mailbox now holds:")
-	for i, mb := range []string{"INBOX", defaultProcessedFolder, defaultUnrecognizedFolder} {
-		sep := ","
-		if i == 0 {
-			sep = ""
-		}
-		fmt.Fprintf(s.stdout, "%s %s %d", sep, mb, srv.Count(mb))
-	}
+	fmt.Fprintf(s.stdout, "\nthe demo mailbox now holds: INBOX %d, %s %d, %s %d", srv.Count("INBOX"),
+		defaultProcessedFolder, srv.Count(defaultProcessedFolder), defaultUnrecognizedFolder, srv.Count(defaultUnrecognizedFolder))
 	fmt.Fprint(s.stdout, `
 
 Next, on your own bounce mailbox:

@@ -14,14 +14,9 @@ import (
 	"github.com/bouncer-dev/bouncer/suppress"
 )
 
-// exportEnv maps the flags of bouncer export to their environment
-// variable fallbacks.
-var exportEnv = map[string]string{
-	"state":   "BOUNCER_STATE",
-	"out":     "BOUNCER_OUT",
-	"out-dir": "BOUNCER_OUT_DIR",
-	"format":  "BOUNCER_FORMAT",
-}
+// exportEnv names the flags of bouncer export with an environment
+// variable fallback (see applyEnv).
+var exportEnv = []string{"state", "out", "out-dir", "format"}
 
 // exportFlags are the flags of bouncer export.
 type exportFlags struct {

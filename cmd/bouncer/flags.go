@@ -30,11 +30,8 @@ func (p *policyFlags) register(fs *flag.FlagSet) {
 
 // policy returns the suppress.Policy the flags describe.
 func (p *policyFlags) policy() (*suppress.Policy, error) {
-	if p.softThreshold < 1 {
-		return nil, errors.New("--soft-threshold must be at least 1")
-	}
-	if p.softDays < 1 {
-		return nil, errors.New("--soft-days must be at least 1")
+	if p.softThreshold < 1 || p.softDays < 1 {
+		return nil, errors.New("--soft-threshold and --soft-days must be at least 1")
 	}
 	w, err := suppress.ParseDuration(p.softWindow)
 	if err != nil || w <= 0 {
@@ -86,16 +83,15 @@ func formatNames() string {
 	return strings.Join(names, ", ")
 }
 
-// applyEnv sets, from the environment, the flags of fs named in env that
-// were not given on the command line.
-func applyEnv(fs *flag.FlagSet, env map[string]string) error {
+// applyEnv sets the flags of fs named in names that were not given on the
+// command line from their environment variables: BOUNCER_ and the name in
+// upper case, "-" as "_" (--out-dir: BOUNCER_OUT_DIR).
+func applyEnv(fs *flag.FlagSet, names []string) error {
 	set := make(map[string]bool)
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	for name, v := range env {
-		if set[name] {
-			continue
-		}
-		if val := os.Getenv(v); val != "" {
+	for _, name := range names {
+		v := "BOUNCER_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+		if val := os.Getenv(v); val != "" && !set[name] {
 			if err := fs.Set(name, val); err != nil {
 				return fmt.Errorf("$%s: %v", v, err)
 			}

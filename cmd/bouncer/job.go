@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/bouncer-dev/bouncer/imapfetch"
 	"github.com/bouncer-dev/bouncer/internal/termlog"
@@ -95,27 +94,21 @@ func doRun(ctx context.Context, s *streams, cfg *runConfig) int {
 // openState opens and locks the state, or tells why it cannot and returns
 // nil with the exit status.
 func openState(ctx context.Context, s *streams, cfg *runConfig) (*suppress.DB, int) {
-	if dir := filepath.Dir(cfg.state); dir != "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			fmt.Fprintf(s.stderr, "bouncer: state %s: %v\n", cfg.state, oneLine(err))
-			return nil, exitError
+	db, err := suppress.Open(ctx, cfg.state, &suppress.Options{CreateFolder: true})
+	if err == nil {
+		if err = db.Lock(); err != nil {
+			db.Close()
 		}
 	}
-	db, err := suppress.Open(ctx, cfg.state, nil)
-	if err != nil {
+	switch {
+	case errors.Is(err, suppress.ErrLocked):
+		fmt.Fprintf(s.stderr, "bouncer: another bouncer is already running on the state %s; try again when it is done\n", cfg.state)
+	case err != nil:
 		fmt.Fprintln(s.stderr, describeError(err, cfg))
-		return nil, exitError
+	default:
+		return db, exitOK
 	}
-	if err := db.Lock(); err != nil {
-		db.Close()
-		if errors.Is(err, suppress.ErrLocked) {
-			fmt.Fprintf(s.stderr, "bouncer: another bouncer is already running on the state %s; try again when it is done\n", cfg.state)
-		} else {
-			fmt.Fprintln(s.stderr, describeError(fmt.Errorf("state %s: %w", cfg.state, err), cfg))
-		}
-		return nil, exitError
-	}
-	return db, exitOK
+	return nil, exitError
 }
 
 // openSource connects to the mailbox (for IMAP: connects and logs in) and

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"slices"
 
 	"github.com/bouncer-dev/bouncer/pipeline"
 )
@@ -76,7 +77,7 @@ func parseCommand(s *streams, args []string) int {
 		return fail("no PATH given (use - for standard input); see bouncer help parse")
 	case pipeline.Format(f.format) != pipeline.FormatJSONL && pipeline.Format(f.format) != pipeline.FormatCSV:
 		return fail("unknown --format %q: want jsonl or csv", f.format)
-	case countOf(paths, "-") > 1:
+	case slices.Contains(paths[slices.Index(paths, "-")+1:], "-"):
 		return fail("standard input (-) can be read only once")
 	}
 	if err := f.limits.check(); err != nil {
@@ -126,14 +127,4 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 		rest = append(rest, left[0])
 		args = left[1:]
 	}
-}
-
-func countOf(list []string, s string) int {
-	n := 0
-	for _, v := range list {
-		if v == s {
-			n++
-		}
-	}
-	return n
 }

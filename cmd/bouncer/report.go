@@ -16,17 +16,7 @@ import (
 // summary prints what the run did.
 func summary(w io.Writer, cfg *runConfig, st pipeline.Stats, before, after suppress.Lists, files []string) {
 	st.Summary(w)
-	newly := suppress.NewlySuppressed(before.Suppressed, after.Suppressed)
-	fmt.Fprintf(w, "newly suppressed: %d addresses\n", len(newly))
-	const show = 20
-	for i, e := range newly {
-		if i == show {
-			fmt.Fprintf(w, "  … and %d more\n", len(newly)-show)
-			break
-		}
-		fmt.Fprintf(w, "  %s (%s, %s)\n", e.Address, e.Category, e.Reason)
-	}
-	fmt.Fprintf(w, "suppression list: %d addresses; policy report: %d addresses\n", len(after.Suppressed), len(after.Policy))
+	after.Summary(w, before, 20)
 	for _, f := range files {
 		if cfg.summaryPath {
 			if abs, err := filepath.Abs(f); err == nil {

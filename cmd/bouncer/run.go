@@ -19,42 +19,26 @@ import (
 	"github.com/bouncer-dev/bouncer/suppress"
 )
 
-// Folders that receive the messages once they are recorded (IMAP mailbox
-// names; for a Maildir, the Maildir++ subfolders ".bounces-processed" and
-// ".bounces-unrecognized").
 const (
+	// Folders that receive the messages once they are recorded (IMAP
+	// mailboxes; for a Maildir, the Maildir++ folders ".NAME").
 	defaultProcessedFolder    = mailsource.DefaultProcessedFolder
 	defaultUnrecognizedFolder = "bounces-unrecognized"
+	// defaultFetchBatch is the number of messages per UID FETCH, committed
+	// together and then moved with one MOVE.
+	defaultFetchBatch = 500
+	// slowEnv names a hidden environment variable, for tests only: a
+	// pause after each message is recorded, so that a test can kill a run
+	// in the middle.
+	slowEnv = "BOUNCER_TEST_SLOW"
+	// passwordEnv is the environment variable that may hold the password.
+	passwordEnv = "BOUNCER_PASSWORD"
 )
 
-// defaultFetchBatch is the number of messages per UID FETCH, committed
-// together and then moved with one MOVE.
-const defaultFetchBatch = 500
-
-// slowEnv names a hidden environment variable, for tests only: a duration
-// to sleep after each message is recorded, so that a test can kill a run
-// in the middle.
-const slowEnv = "BOUNCER_TEST_SLOW"
-
-// runEnv maps the flags of bouncer run that have an environment variable
-// fallback to that variable. The password has no flag at all: it would show
+// runEnv names the flags of bouncer run that have an environment variable
+// fallback (see applyEnv). The password has no flag at all: it would show
 // in process lists.
-var runEnv = map[string]string{
-	"imap":             "BOUNCER_IMAP",
-	"maildir":          "BOUNCER_MAILDIR",
-	"password-file":    "BOUNCER_PASSWORD_FILE",
-	"oauth-token-file": "BOUNCER_OAUTH_TOKEN_FILE",
-	"ca-file":          "BOUNCER_CA_FILE",
-	"state":            "BOUNCER_STATE",
-	"out":              "BOUNCER_OUT",
-	"out-dir":          "BOUNCER_OUT_DIR",
-	"format":           "BOUNCER_FORMAT",
-	"after":            "BOUNCER_AFTER",
-	"rules":            "BOUNCER_RULES",
-}
-
-// passwordEnv is the environment variable that may hold the IMAP password.
-const passwordEnv = "BOUNCER_PASSWORD"
+var runEnv = []string{"imap", "maildir", "password-file", "oauth-token-file", "ca-file", "state", "out", "out-dir", "format", "after", "rules"}
 
 // What --after does to a recorded bounce (IMAP actions map to them).
 const (
