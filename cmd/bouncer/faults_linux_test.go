@@ -53,11 +53,11 @@ func TestRunSmallDisk(t *testing.T) {
 	md := newMaildir(t, filepath.Join(t.TempDir(), "Maildir"), msgs)
 	state := filepath.Join(disk, "bouncer.db")
 	args := []string{"run", "--maildir", md, "--state", state, "--out", filepath.Join(disk, "list.csv")}
-	last := 0
+	last, moved := 0, 0
 	for run := 1; run <= 4; run++ {
 		code, stdout, stderr := runBouncer(t, args...)
 		got := recorded(t, state)
-		moved := len(listDir(t, filepath.Join(md, ".bounces-processed", "new")))
+		moved = len(listDir(t, filepath.Join(md, ".bounces-processed", "new")))
 		t.Logf("run %d: exit %d, %d recorded, %d moved; stderr %q", run, code, got, moved, stderr)
 		assert.LessOrEqual(t, moved, got, "run %d moved a message it had not recorded", run)
 		if code == exitOK {
@@ -80,7 +80,10 @@ func TestRunSmallDisk(t *testing.T) {
 	code, stdout, stderr := runBouncer(t, args...)
 	require.Equal(t, exitOK, code, "%s%s", stdout, stderr)
 	assert.Equal(t, n, recorded(t, state))
-	assert.Contains(t, stdout, fmt.Sprintf("messages: %d read", n-last))
+	// What was left in the Maildir is read again; what was recorded and not
+	// yet moved (a commit just before the disk filled) is known already.
+	assert.Contains(t, stdout, fmt.Sprintf("messages: %d read", n-moved))
+	assert.Empty(t, listDir(t, filepath.Join(md, "new")))
 	list, err := os.ReadFile(filepath.Join(disk, "list.csv"))
 	require.NoError(t, err)
 	assert.Equal(t, n+1, strings.Count(string(list), "\n"), "every address listed once, with the header")
