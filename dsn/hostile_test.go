@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"io"
 	"os"
 	"runtime"
@@ -76,17 +78,14 @@ func TestManyRecipients(t *testing.T) {
 		fmt.Fprintf(&b, "Final-Recipient: rfc822; user%d@example.com\nAction: failed\nStatus: 5.1.1\n\n", i)
 	}
 	msg := dsnMessage(b.String())
-	rep, err := Parse(strings.NewReader(msg), nil)
-	if !errors.Is(err, ErrLimit) || !rep.Truncated {
-		t.Errorf("Parse(200000 recipients) error = %v, Truncated = %v; want ErrLimit, true", err, rep.Truncated)
-	}
-	if len(rep.Recipients) != DefaultMaxRecipients {
-		t.Errorf("Parse(200000 recipients) kept %d recipients, want %d", len(rep.Recipients), DefaultMaxRecipients)
-	}
-	rep, err = Parse(strings.NewReader(msg), &Options{MaxRecipients: 300000})
-	if err != nil || len(rep.Recipients) != 200000 {
-		t.Errorf("Parse(200000 recipients, MaxRecipients 300000) = %d recipients, %v; want 200000, nil", len(rep.Recipients), err)
-	}
+	rep, err := Parse(strings.NewReader(msg), &Options{MaxRecipients: 1000})
+	assert.ErrorIs(t, err, ErrLimit)
+	assert.True(t, rep.Truncated, "a report cut at the limit is Truncated")
+	assert.Len(t, rep.Recipients, 1000)
+	rep, err = Parse(strings.NewReader(msg), nil)
+	require.NoError(t, err, "the default limit (%d) holds 200000 recipients", DefaultMaxRecipients)
+	assert.Len(t, rep.Recipients, 200000)
+	assert.False(t, rep.Truncated)
 }
 
 // hugeReader yields a report whose returned original carries size bytes of

@@ -11,8 +11,10 @@ const (
 	DefaultMaxParts = 500
 	// DefaultMaxDepth caps MIME nesting depth.
 	DefaultMaxDepth = 16
-	// DefaultMaxRecipients caps the recipients kept from one report.
-	DefaultMaxRecipients = 10000
+	// DefaultMaxRecipients caps the recipients kept from one report: as
+	// many as the linear parser reads in reasonable time and memory (a
+	// report naming 50,000 recipients is read whole).
+	DefaultMaxRecipients = 1_000_000
 	// DefaultMaxTextBytes caps the bytes of human-readable text kept for
 	// analysis (the notice of a free-text bounce).
 	DefaultMaxTextBytes = 512 << 10

@@ -105,10 +105,17 @@ func (f *Fetcher) Close() error {
 // refuses for good to move, flag or delete are left in place and the pass
 // goes on; Fetch then returns an error wrapping ErrRefused.
 func (f *Fetcher) Fetch(ctx context.Context, state State, h Handler) (Stats, error) {
+	return f.FetchBatches(ctx, state, &handlerBatch{h: h})
+}
+
+// FetchBatches is Fetch with a BatchHandler: the messages of each batch are
+// handed to bh.Handle, committed together by bh.Commit, and only then acted
+// on, one command per outcome.
+func (f *Fetcher) FetchBatches(ctx context.Context, state State, bh BatchHandler) (Stats, error) {
 	var st Stats
 	f.refused = refusals{}
 	err := f.retry(ctx, &st, func(s *session, progress func()) error {
-		return f.pass(ctx, s, state, h, &st, progress)
+		return f.pass(ctx, s, state, bh, &st, progress)
 	})
 	st.LeftInPlace = f.refused.n
 	if err == nil {
@@ -124,6 +131,11 @@ func (f *Fetcher) Fetch(ctx context.Context, state State, h Handler) (Stats, err
 // pass again. Faults are retried as in Fetch; Watch returns an error only
 // when retries are exhausted or the error is permanent.
 func (f *Fetcher) Watch(ctx context.Context, state State, h Handler) error {
+	return f.WatchBatches(ctx, state, &handlerBatch{h: h})
+}
+
+// WatchBatches is Watch with a BatchHandler (see FetchBatches).
+func (f *Fetcher) WatchBatches(ctx context.Context, state State, h BatchHandler) error {
 	var st Stats
 	err := f.retry(ctx, &st, func(s *session, progress func()) error {
 		for {
@@ -274,7 +286,7 @@ func (f *Fetcher) drop() {
 }
 
 // pass fetches and acts on every message above the State's last UID.
-func (f *Fetcher) pass(ctx context.Context, s *session, state State, h Handler, st *Stats, progress func()) error {
+func (f *Fetcher) pass(ctx context.Context, s *session, state State, h BatchHandler, st *Stats, progress func()) error {
 	mailbox := f.url.Mailbox
 	if !s.fresh {
 		// Select again: UIDVALIDITY may have changed since, and the
@@ -369,11 +381,91 @@ func (f *Fetcher) list(s *session, last uint32) ([]listed, error) {
 	return out, nil
 }
 
-// fetchBatch streams the bodies of batch to h and records the outcomes in
-// f.pending. It returns an ErrHandler error when h failed and there is no
-// FailedMailbox, after reading the rest of the batch.
-func (f *Fetcher) fetchBatch(ctx context.Context, s *session, batch []listed, h Handler, st *Stats) error {
-	done := 0 // batch[:done] has been handled
+// fetchBatch streams the bodies of batch to h, has h commit them, and
+// records the committed outcomes in f.pending. It returns an ErrHandler
+// error when h failed on a message and there is no FailedMailbox, after
+// reading the rest of the batch.
+func (f *Fetcher) fetchBatch(ctx context.Context, s *session, batch []listed, h BatchHandler, st *Stats) error {
+	taken := make(map[imap.UID]bool, len(batch))
+	handlerErr, err := f.stream(ctx, s, batch, h, st, taken)
+	// Commit what h took, whatever happened since: it is acted on after a
+	// reconnection, without being handed to h again.
+	done, cerr := h.Commit(ctx)
+	settled := make(map[imap.UID]bool, len(done))
+	for _, c := range done {
+		uid := imap.UID(c.UID)
+		if !taken[uid] {
+			continue
+		}
+		switch {
+		case c.Err != nil:
+			if f.opts.FailedMailbox == "" {
+				if handlerErr == nil {
+					handlerErr = &Error{Kind: KindHandler, Mailbox: f.url.Mailbox, Op: "Handler", Err: fmt.Errorf("UID %d (left in place): %w", uid, c.Err)}
+				}
+				continue
+			}
+			f.opts.Logger.Warn("imapfetch: handler failed, moving message", "mailbox", f.url.Mailbox, "uid", uid, "to", f.opts.FailedMailbox, "err", c.Err)
+			f.pending.failed.AddNum(uid)
+			st.Failed++
+		case c.Outcome == OutcomeProcessed:
+			f.pending.processed.AddNum(uid)
+			st.Processed++
+		case c.Outcome == OutcomeUnrecognized:
+			f.pending.unrecognized.AddNum(uid)
+			st.Unrecognized++
+		default:
+			if handlerErr == nil {
+				handlerErr = &Error{Kind: KindHandler, Mailbox: f.url.Mailbox, Op: "Handler", Err: fmt.Errorf("UID %d (left in place): handler returned no valid outcome (%v)", uid, c.Outcome)}
+			}
+			continue
+		}
+		settled[uid] = true
+	}
+	if cerr != nil && handlerErr == nil {
+		handlerErr = &Error{Kind: KindHandler, Mailbox: f.url.Mailbox, Op: "Commit", Err: cerr}
+	}
+	// The cursor covers the longest run of settled UIDs from the start of
+	// the batch: a UID above one not settled must not move it past that
+	// one (a server may answer out of UID order, a commit may fail).
+	for _, m := range batch {
+		if !settled[m.uid] && !f.pending.failed.Contains(m.uid) {
+			break
+		}
+		f.pending.cursor = uint32(m.uid)
+		f.pending.unsaved = true
+	}
+	if err != nil {
+		return err
+	}
+	if handlerErr != nil {
+		return handlerErr
+	}
+	if len(taken) < len(batch) {
+		// Listed but not returned: expunged meanwhile, unless the server
+		// still has them, which must not be skipped.
+		missing := make(map[imap.UID]int64)
+		for _, m := range batch {
+			if !taken[m.uid] && !f.pending.failed.Contains(m.uid) {
+				missing[m.uid] = m.size
+			}
+		}
+		if len(missing) > 0 {
+			if err := f.checkGone(s, missing); err != nil {
+				return err
+			}
+		}
+	}
+	f.pending.cursor = uint32(batch[len(batch)-1].uid)
+	f.pending.unsaved = true
+	return nil
+}
+
+// stream runs one UID FETCH over batch and hands each body to h. It
+// records in taken the UIDs h took. handlerErr is set when h failed on a
+// message and there is no FailedMailbox (the rest is then only drained);
+// err when the connection failed.
+func (f *Fetcher) stream(ctx context.Context, s *session, batch []listed, h BatchHandler, st *Stats, taken map[imap.UID]bool) (handlerErr, err error) {
 	sizes := make(map[imap.UID]int64, len(batch))
 	received := make(map[imap.UID]time.Time, len(batch))
 	var set imap.UIDSet
@@ -392,7 +484,6 @@ func (f *Fetcher) fetchBatch(ctx context.Context, s *session, batch []listed, h 
 	defer s.disarm()
 	cmd := s.c.Fetch(set, &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{section}})
 	defer cmd.Close()
-	var handlerErr error
 	for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
 		var uid imap.UID
 		for item := msg.Next(); item != nil; item = msg.Next() {
@@ -413,7 +504,7 @@ func (f *Fetcher) fetchBatch(ctx context.Context, s *session, batch []listed, h 
 					Received:    received[uid],
 					Truncated:   max > 0 && size > max,
 				}
-				outcome, complete, err := f.handle(ctx, s, m, item.Literal, h, st)
+				complete, herr := f.handle(ctx, s, m, item.Literal, h, st)
 				if !complete {
 					// With no bytes left, go-imap's reader goroutine stops by
 					// itself: wait for it, since the deferred cmd.Close reads
@@ -423,57 +514,28 @@ func (f *Fetcher) fetchBatch(ctx context.Context, s *session, batch []listed, h 
 					case <-s.c.Closed():
 					case <-time.After(s.timeout):
 					}
-					return s.wrap("UID FETCH", fmt.Errorf("connection lost in the middle of UID %d", uid))
+					return handlerErr, s.wrap("UID FETCH", fmt.Errorf("connection lost in the middle of UID %d", uid))
 				}
-				if err != nil {
-					if f.opts.FailedMailbox == "" {
-						handlerErr = &Error{Kind: KindHandler, Mailbox: f.url.Mailbox, Op: "Handler", Err: fmt.Errorf("UID %d (left in place): %w", uid, err)}
-						continue
-					}
-					f.opts.Logger.Warn("imapfetch: handler failed, moving message", "mailbox", f.url.Mailbox, "uid", uid, "to", f.opts.FailedMailbox, "err", err)
+				switch {
+				case herr == nil:
+					taken[uid] = true
+				case f.opts.FailedMailbox == "":
+					handlerErr = &Error{Kind: KindHandler, Mailbox: f.url.Mailbox, Op: "Handler", Err: fmt.Errorf("UID %d (left in place): %w", uid, herr)}
+				default:
+					f.opts.Logger.Warn("imapfetch: handler failed, moving message", "mailbox", f.url.Mailbox, "uid", uid, "to", f.opts.FailedMailbox, "err", herr)
 					f.pending.failed.AddNum(uid)
 					st.Failed++
-				} else if outcome == OutcomeProcessed {
-					f.pending.processed.AddNum(uid)
-					st.Processed++
-				} else {
-					f.pending.unrecognized.AddNum(uid)
-					st.Unrecognized++
-				}
-				// The cursor covers the longest run of handled UIDs from
-				// the start of the batch: a server may answer out of UID
-				// order, and a UID above one not yet handled must not
-				// move the cursor past that one.
-				for done < len(batch) {
-					if _, waiting := sizes[batch[done].uid]; waiting {
-						break
-					}
-					f.pending.cursor = uint32(batch[done].uid)
-					f.pending.unsaved = true
-					done++
 				}
 				if err := ctx.Err(); err != nil {
-					return err
+					return handlerErr, err
 				}
 			}
 		}
 	}
 	if err := cmd.Close(); err != nil {
-		return s.wrap("UID FETCH", err)
+		return handlerErr, s.wrap("UID FETCH", err)
 	}
-	if handlerErr != nil {
-		return handlerErr
-	}
-	if len(sizes) > 0 {
-		// Listed but not returned: expunged meanwhile, unless the server
-		// still has them, which must not be skipped.
-		if err := f.checkGone(s, sizes); err != nil {
-			return err
-		}
-	}
-	f.pending.cursor = uint32(batch[len(batch)-1].uid)
-	f.pending.unsaved = true
-	return nil
+	return handlerErr, nil
 }
 
 // checkGone returns an error when a message of missing still exists.
@@ -502,24 +564,21 @@ func (f *Fetcher) checkGone(s *session, missing map[imap.UID]int64) error {
 }
 
 // handle hands one message to h. complete is false when the literal came
-// short (the connection dropped); the outcome must then be ignored.
-func (f *Fetcher) handle(ctx context.Context, s *session, m *Message, lit imap.LiteralReader, h Handler, st *Stats) (Outcome, bool, error) {
+// short (the connection dropped); the message must then be ignored.
+func (f *Fetcher) handle(ctx context.Context, s *session, m *Message, lit imap.LiteralReader, h BatchHandler, st *Stats) (bool, error) {
 	body := &countingReader{r: lit, size: lit.Size()}
 	m.Body = body
 	s.disarm() // the Handler's time is its own
-	outcome, err := h(ctx, m)
+	err := h.Handle(ctx, m)
 	s.arm()
 	// Read what the Handler left, to check the literal arrived whole.
 	if _, cerr := io.Copy(io.Discard, body); cerr != nil || !body.complete() {
-		return 0, false, nil
+		return false, nil
 	}
 	st.Fetched++
 	st.Bytes += body.n
 	if m.Truncated {
 		st.Truncated++
 	}
-	if err == nil && outcome != OutcomeProcessed && outcome != OutcomeUnrecognized {
-		err = fmt.Errorf("handler returned no valid outcome (%v)", outcome)
-	}
-	return outcome, true, err
+	return true, err
 }

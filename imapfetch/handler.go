@@ -62,6 +62,55 @@ func (o Outcome) String() string {
 // goroutine that called Fetch or Watch, one message at a time.
 type Handler func(ctx context.Context, m *Message) (Outcome, error)
 
+// BatchHandler consumes the messages of a batch and commits them together:
+// the Fetcher hands every message of a UID FETCH to Handle, then calls
+// Commit, and acts on the server on exactly the messages Commit reports,
+// with one command per outcome (a MOVE of a UID set). It must be
+// idempotent, as a Handler (see Handler).
+type BatchHandler interface {
+	// Handle takes one message: it reads m.Body before it returns (the
+	// body is valid only during the call) and queues the message. An error
+	// means the message was not taken: it is not acted on (see
+	// Options.FailedMailbox).
+	Handle(ctx context.Context, m *Message) error
+	// Commit makes every message taken since the last Commit durable and
+	// returns the outcome of each. After an error, the messages it returns
+	// were committed and are acted on; the others are left in place.
+	Commit(ctx context.Context) ([]Committed, error)
+}
+
+// Committed is the outcome of one message, as BatchHandler.Commit reports
+// it.
+type Committed struct {
+	UID     uint32
+	Outcome Outcome
+	// Err, when set, says the message could not be processed: it is
+	// treated as a Handler error for it.
+	Err error
+}
+
+// handlerBatch runs a Handler as a BatchHandler: each message is committed
+// by the Handler itself.
+type handlerBatch struct {
+	h    Handler
+	done []Committed
+}
+
+func (b *handlerBatch) Handle(ctx context.Context, m *Message) error {
+	outcome, err := b.h(ctx, m)
+	if err != nil {
+		return err
+	}
+	b.done = append(b.done, Committed{UID: m.UID, Outcome: outcome})
+	return nil
+}
+
+func (b *handlerBatch) Commit(context.Context) ([]Committed, error) {
+	done := b.done
+	b.done = nil
+	return done, nil
+}
+
 // Stats counts what a Fetch (or Watch) did.
 type Stats struct {
 	Fetched      int   // messages handed to the Handler whose body arrived complete

@@ -5,12 +5,15 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
-	_ "modernc.org/sqlite" // the "sqlite" database/sql driver, pure Go
+	"modernc.org/sqlite" // the "sqlite" database/sql driver, pure Go
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // Sentinel errors; the errors returned wrap them with %w.
@@ -26,11 +29,24 @@ var (
 	ErrBadEvent = errors.New("suppress: bad event")
 	// ErrClosed reports use of a closed DB.
 	ErrClosed = errors.New("suppress: database is closed")
+	// ErrDiskFull reports that the state's filesystem is full (SQLITE_FULL
+	// or ENOSPC): nothing of the failed transaction was written.
+	ErrDiskFull = errors.New("suppress: disk full")
+	// ErrReadOnly reports a state file, or its folder, that this process
+	// cannot write (SQLITE_READONLY, or SQLITE_CANTOPEN on an existing file).
+	ErrReadOnly = errors.New("suppress: state is read-only")
 )
 
 // DefaultBusyTimeout is how long a statement waits for another connection's
 // write lock when Options.BusyTimeout is zero.
 const DefaultBusyTimeout = 5 * time.Second
+
+// DefaultWALLimit is the size of the write-ahead log past which a commit
+// checkpoints it and truncates it, when Options.WALLimit is zero.
+const DefaultWALLimit = 1 << 20
+
+// readConns is the number of connections of the read pool (Known, Lists).
+const readConns = 4
 
 // Options configures Open. The zero value, and a nil pointer, mean the
 // defaults.
@@ -38,14 +54,30 @@ type Options struct {
 	// BusyTimeout is how long SQLite waits for a lock held by another
 	// connection before it fails; default DefaultBusyTimeout.
 	BusyTimeout time.Duration
+	// WALLimit is the size in bytes of the write-ahead log past which a
+	// commit checkpoints it into the database and truncates it, so that the
+	// log never holds much more than one batch: on a nearly full disk the
+	// space it took is given back before the next batch. Default
+	// DefaultWALLimit (1 MiB); negative: leave it to SQLite's automatic
+	// checkpoint (1,000 pages, never truncated).
+	WALLimit int64
+	// CreateFolder creates the folder of the state when it is missing.
+	CreateFolder bool
 }
 
 // DB is the suppression state: the processed messages, their bounce events
 // and the IMAP sync state, in one SQLite file. Its methods are safe for
 // concurrent use.
 type DB struct {
-	sql  *sql.DB
+	sql  *sql.DB // the one writing connection
+	read *sql.DB // readers, concurrent with the writer (WAL)
 	path string
+	// walLimit is Options.WALLimit with its default.
+	walLimit int64
+	// Statements prepared once, on the writing connection and on the
+	// read pool.
+	insMessage, insEvent, byHash, byUID *sql.Stmt
+	readHash, readUID, readKnown        *sql.Stmt
 
 	mu   sync.Mutex
 	lock *fileLock // held by Lock, released by Unlock or Close
@@ -71,22 +103,163 @@ func Open(ctx context.Context, path string, opts *Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("suppress: %w", err)
 	}
-	dsn := "file:" + escapeURIPath(abs) + fmt.Sprintf(
-		"?_busy_timeout=%d&_journal_mode=WAL&_synchronous=FULL&_foreign_keys=1&_txlock=immediate",
-		busy.Milliseconds())
-	sdb, err := sql.Open("sqlite", dsn)
+	if opts.CreateFolder {
+		if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
+			return nil, fmt.Errorf("suppress: state %s: %w", path, err)
+		}
+	}
+	walLimit := opts.WALLimit
+	if walLimit == 0 {
+		walLimit = DefaultWALLimit
+	}
+	base := "file:" + escapeURIPath(abs) + fmt.Sprintf(
+		"?_busy_timeout=%d&_journal_mode=WAL&_synchronous=FULL&_foreign_keys=1", busy.Milliseconds())
+	sdb, err := sql.Open("sqlite", base+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("suppress: open %s: %w", path, err)
 	}
-	// One connection: SQLite serialises writers anyway, and one connection
-	// keeps the pragmas and transactions simple.
+	// One writing connection: SQLite serialises writers anyway, and one
+	// connection keeps the pragmas and transactions simple.
 	sdb.SetMaxOpenConns(1)
-	db := &DB{sql: sdb, path: path}
+	db := &DB{sql: sdb, path: path, walLimit: walLimit}
 	if err := db.migrate(ctx); err != nil {
 		sdb.Close()
-		return nil, err
+		return nil, db.openErr(err)
+	}
+	if walLimit > 0 {
+		if _, err := sdb.ExecContext(ctx, fmt.Sprintf("PRAGMA journal_size_limit = %d", walLimit)); err != nil {
+			sdb.Close()
+			return nil, db.openErr(err)
+		}
+	}
+	rdb, err := sql.Open("sqlite", base)
+	if err != nil {
+		sdb.Close()
+		return nil, fmt.Errorf("suppress: open %s: %w", path, err)
+	}
+	rdb.SetMaxOpenConns(readConns)
+	db.read = rdb
+	if err := db.prepare(ctx); err != nil {
+		db.sql.Close()
+		db.read.Close()
+		return nil, db.openErr(err)
 	}
 	return db, nil
+}
+
+// KnownBatch is the number of hashes KnownHashes looks up per query.
+const KnownBatch = 32
+
+// knownSQL looks up KnownBatch hashes; KnownHashes pads a shorter list with
+// empty strings (no hash is empty).
+var knownSQL = `SELECT hash, outcome FROM messages WHERE hash IN (?` + strings.Repeat(", ?", KnownBatch-1) + `)`
+
+// Statements of Record and Known.
+const (
+	insertMessageSQL = `INSERT INTO messages (hash, mailbox, uidvalidity, uid, message_id, outcome, source, events)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
+	insertEventSQL = `INSERT INTO events (message, address, category, reason, status, reply_code, diagnostic, date, original_message_id, source)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	byHashSQL = `SELECT outcome FROM messages WHERE hash = ?`
+	byUIDSQL  = `SELECT outcome FROM messages WHERE uid != 0 AND mailbox = ? AND uidvalidity = ? AND uid = ? ORDER BY id LIMIT 1`
+)
+
+// prepare compiles the statements of Record and Known, once.
+func (db *DB) prepare(ctx context.Context) error {
+	for _, s := range []struct {
+		dst  **sql.Stmt
+		pool *sql.DB
+		sql  string
+	}{
+		{&db.insMessage, db.sql, insertMessageSQL},
+		{&db.insEvent, db.sql, insertEventSQL},
+		{&db.byHash, db.sql, byHashSQL},
+		{&db.byUID, db.sql, byUIDSQL},
+		{&db.readHash, db.read, byHashSQL},
+		{&db.readUID, db.read, byUIDSQL},
+		{&db.readKnown, db.read, knownSQL},
+	} {
+		st, err := s.pool.PrepareContext(ctx, s.sql)
+		if err != nil {
+			return err
+		}
+		*s.dst = st
+	}
+	return nil
+}
+
+// Checkpoint copies the write-ahead log into the database and truncates
+// it (PRAGMA wal_checkpoint(TRUNCATE)), giving its disk space back.
+func (db *DB) Checkpoint(ctx context.Context) error {
+	if _, err := db.sql.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		return db.wrapErr("checkpoint", err)
+	}
+	return nil
+}
+
+// afterCommit checkpoints the log when it grew past the limit.
+func (db *DB) afterCommit(ctx context.Context) error {
+	if db.walLimit <= 0 {
+		return nil
+	}
+	fi, err := os.Stat(db.path + "-wal")
+	if err != nil || fi.Size() <= db.walLimit {
+		return nil
+	}
+	return db.Checkpoint(ctx)
+}
+
+// openErr words an error of opening the state: a read-only file or folder
+// says so.
+func (db *DB) openErr(err error) error {
+	if errors.Is(err, ErrNewerSchema) || errors.Is(err, ErrReadOnly) {
+		return err
+	}
+	code := sqliteCode(err)
+	if code == sqlite3.SQLITE_READONLY || code == sqlite3.SQLITE_CANTOPEN || code == sqlite3.SQLITE_PERM {
+		if reason := notWritable(db.path); reason != "" {
+			return fmt.Errorf("%w: %s: %s (%v)", ErrReadOnly, db.path, reason, err)
+		}
+	}
+	if code == sqlite3.SQLITE_FULL {
+		return fmt.Errorf("%w: open %s: %v", ErrDiskFull, db.path, err)
+	}
+	if strings.HasPrefix(err.Error(), "suppress: ") {
+		return err
+	}
+	return fmt.Errorf("suppress: open %s: %w", db.path, err)
+}
+
+// notWritable says why this process cannot write the state at path or its
+// folder (which must hold the -wal and -shm files), or "" when it can.
+func notWritable(path string) string {
+	dir := filepath.Dir(path)
+	if f, err := os.CreateTemp(dir, ".bouncer-probe-"); err != nil {
+		if errors.Is(err, fs.ErrPermission) || strings.Contains(err.Error(), "read-only file system") {
+			return "its folder " + dir + " is not writable"
+		}
+	} else {
+		name := f.Name()
+		f.Close()
+		os.Remove(name)
+	}
+	if f, err := os.OpenFile(path, os.O_WRONLY, 0); err != nil {
+		if errors.Is(err, fs.ErrPermission) || strings.Contains(err.Error(), "read-only file system") {
+			return "the file is not writable"
+		}
+	} else {
+		f.Close()
+	}
+	return ""
+}
+
+// sqliteCode returns the primary SQLite result code of err, or 0.
+func sqliteCode(err error) int {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() & 0xff
+	}
+	return 0
 }
 
 // escapeURIPath escapes the characters that end or change a path in an SQLite
@@ -99,6 +272,9 @@ func escapeURIPath(p string) string {
 // Close releases the lock, if held, and closes the database.
 func (db *DB) Close() error {
 	err := db.Unlock()
+	if cerr := db.read.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("suppress: close: %w", cerr)
+	}
 	if cerr := db.sql.Close(); cerr != nil && err == nil {
 		err = fmt.Errorf("suppress: close: %w", cerr)
 	}
@@ -225,19 +401,34 @@ func (db *DB) SaveState(ctx context.Context, mailbox string, uidValidity, lastUI
 
 // SyncState adapts a DB to the state interface of imapfetch
 // (imapfetch.State: Load and Save), backed by LoadState and SaveState.
-type SyncState struct{ DB *DB }
+// The state is kept under Key, or under the mailbox name when Key is empty.
+type SyncState struct {
+	DB  *DB
+	Key string
+}
 
-// SyncState returns db as an imapfetch.State.
+// SyncState returns db as an imapfetch.State keyed by mailbox name.
 func (db *DB) SyncState() SyncState { return SyncState{DB: db} }
+
+// SyncStateFor returns db as an imapfetch.State kept under key (such as
+// the mailbox's URL, which names the server and user too).
+func (db *DB) SyncStateFor(key string) SyncState { return SyncState{DB: db, Key: key} }
+
+func (s SyncState) key(mailbox string) string {
+	if s.Key != "" {
+		return s.Key
+	}
+	return mailbox
+}
 
 // Load implements imapfetch.State with DB.LoadState.
 func (s SyncState) Load(ctx context.Context, mailbox string) (uidValidity, lastUID uint32, err error) {
-	return s.DB.LoadState(ctx, mailbox)
+	return s.DB.LoadState(ctx, s.key(mailbox))
 }
 
 // Save implements imapfetch.State with DB.SaveState.
 func (s SyncState) Save(ctx context.Context, mailbox string, uidValidity, lastUID uint32) error {
-	return s.DB.SaveState(ctx, mailbox, uidValidity, lastUID)
+	return s.DB.SaveState(ctx, s.key(mailbox), uidValidity, lastUID)
 }
 
 // Lock takes the state's process lock, an OS file lock on the file path +
@@ -253,9 +444,21 @@ func (db *DB) Lock() error {
 	}
 	l, err := acquireLock(db.path + ".lock")
 	if err != nil {
+		if reason := notWritable(db.path); reason != "" && !errors.Is(err, ErrLocked) {
+			return fmt.Errorf("%w: %s: %s (%v)", ErrReadOnly, db.path, reason, err)
+		}
 		return err
 	}
 	db.lock = l
+	if db.walLimit > 0 {
+		// The only writer now: a log left large by a crash or an older
+		// version gives its space back before this run needs it.
+		if err := db.Checkpoint(context.Background()); err != nil && !errors.Is(err, ErrDiskFull) {
+			l.release()
+			db.lock = nil
+			return db.openErr(err)
+		}
+	}
 	return nil
 }
 

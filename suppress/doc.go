@@ -21,11 +21,18 @@
 // DB.Record writes a message and its events in one transaction, so a crash
 // at any point loses nothing and counts nothing twice; recording a message
 // again (same hash, or same mailbox, UIDVALIDITY and UID) is a no-op that
-// returns the stored outcome (DB.Lookup asks the same question without
-// writing). The same transaction queues each new event in the outbox for the
-// targets set with DB.SetOutbox, so an event is never recorded without being
-// queued, nor queued twice. DB.Lock takes an OS file lock beside the
-// state so that a second run fails at once with ErrLocked.
+// returns the stored outcome (DB.Lookup and DB.KnownHashes ask the same
+// question without writing, through a pool of readers that an open write
+// transaction does not hold up). A Batch (DB.Begin) records many messages
+// in one transaction, one disk sync, with statements prepared once at Open.
+// The same transaction queues each new event in the outbox for the targets
+// set with DB.SetOutbox, so an event is never recorded without being
+// queued, nor queued twice. After a commit that left the write-ahead log
+// over Options.WALLimit, and when the lock is taken, the log is
+// checkpointed and truncated, so that a nearly full disk keeps its space
+// for the history; a full disk is ErrDiskFull, a state that cannot be
+// written ErrReadOnly. DB.Lock takes an OS file lock beside the state so
+// that a second run fails at once with ErrLocked.
 //
 // # Policy
 //

@@ -3,6 +3,7 @@ package suppress
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -280,7 +281,7 @@ func NewlySuppressed(before, after []Entry) []Entry {
 // Events returns every recorded event, ordered by address, date and the
 // order of recording.
 func (db *DB) Events(ctx context.Context) ([]Event, error) {
-	rows, err := db.sql.QueryContext(ctx,
+	rows, err := db.read.QueryContext(ctx,
 		`SELECT address, category, reason, status, reply_code, diagnostic, date, original_message_id, source
 		 FROM events ORDER BY address, date, id`)
 	if err != nil {
@@ -329,7 +330,7 @@ type Counts struct {
 // Counts returns the totals of the recorded history.
 func (db *DB) Counts(ctx context.Context) (Counts, error) {
 	c := Counts{ByOutcome: map[Outcome]int{}, ByCategory: map[classify.Category]int{}}
-	rows, err := db.sql.QueryContext(ctx, "SELECT outcome, count(*) FROM messages GROUP BY outcome")
+	rows, err := db.read.QueryContext(ctx, "SELECT outcome, count(*) FROM messages GROUP BY outcome")
 	if err != nil {
 		return Counts{}, db.wrapErr("counts", err)
 	}
@@ -347,7 +348,7 @@ func (db *DB) Counts(ctx context.Context) (Counts, error) {
 	if err := rows.Err(); err != nil {
 		return Counts{}, db.wrapErr("counts", err)
 	}
-	rows, err = db.sql.QueryContext(ctx, "SELECT category, count(*) FROM events GROUP BY category")
+	rows, err = db.read.QueryContext(ctx, "SELECT category, count(*) FROM events GROUP BY category")
 	if err != nil {
 		return Counts{}, db.wrapErr("counts", err)
 	}
@@ -364,4 +365,21 @@ func (db *DB) Counts(ctx context.Context) (Counts, error) {
 		return Counts{}, fmt.Errorf("suppress: counts: %w", err)
 	}
 	return c, nil
+}
+
+// WithPolicy returns the suppressed addresses plus those of the policy
+// report that are not suppressed: the combined list an export of the
+// policy category writes (WriteCSV sorts it by address).
+func (l Lists) WithPolicy() []Entry {
+	entries := slices.Clip(l.Suppressed)
+	listed := make(map[string]bool, len(entries))
+	for _, e := range entries {
+		listed[e.Address] = true
+	}
+	for _, e := range l.Policy {
+		if !listed[e.Address] {
+			entries = append(entries, e)
+		}
+	}
+	return entries
 }

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/bouncer-dev/bouncer/classify"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // Outcome is what processing made of a message.
@@ -121,18 +122,65 @@ var testHookEvent func(i int) error
 //
 // A bad event does not fail the message: it is skipped and reported in
 // Result.Skipped. Record fails only for a bad Message (ErrBadMessage) or a
-// database error, and then nothing is written.
+// database error, and then nothing is written. To record many messages,
+// Begin a Batch: one transaction, one disk sync.
 func (db *DB) Record(ctx context.Context, m *Message) (Result, error) {
-	if m == nil {
-		return Result{}, fmt.Errorf("%w: nil message", ErrBadMessage)
+	if err := checkMessage(m); err != nil {
+		return Result{}, err
 	}
-	if !isSHA256Hex(m.Hash) {
-		return Result{}, fmt.Errorf("%w: hash %q is not a SHA-256 hex digest", ErrBadMessage, m.Hash)
+	b, err := db.Begin(ctx)
+	if err != nil {
+		return Result{}, err
 	}
-	if m.Outcome != "" && !m.Outcome.valid() {
-		return Result{}, fmt.Errorf("%w: unknown outcome %q", ErrBadMessage, m.Outcome)
+	defer b.Rollback() // no-op after Commit
+	res, err := b.Record(ctx, m)
+	if err != nil {
+		return Result{}, err
 	}
+	if err := b.Commit(ctx); err != nil {
+		return Result{}, err
+	}
+	return res, nil
+}
 
+// Batch is one write transaction holding many messages: recording them
+// costs one disk sync in all. Begin one with DB.Begin, Record into it, then
+// Commit (or Rollback). A Batch is not safe for concurrent use, and while it
+// is open other writers of the same DB wait (readers do not: Known, Lists).
+type Batch struct {
+	db                                  *DB
+	tx                                  *sql.Tx
+	insMessage, insEvent, byHash, byUID *sql.Stmt
+	n                                   int
+	done                                bool
+}
+
+// Begin starts a Batch (BEGIN IMMEDIATE: it takes the write lock at once).
+func (db *DB) Begin(ctx context.Context) (*Batch, error) {
+	tx, err := db.sql.BeginTx(ctx, nil) // BEGIN IMMEDIATE (DSN _txlock)
+	if err != nil {
+		return nil, db.wrapErr("record", err)
+	}
+	return &Batch{
+		db: db, tx: tx,
+		insMessage: tx.StmtContext(ctx, db.insMessage),
+		insEvent:   tx.StmtContext(ctx, db.insEvent),
+		byHash:     tx.StmtContext(ctx, db.byHash),
+		byUID:      tx.StmtContext(ctx, db.byUID),
+	}, nil
+}
+
+// Len returns the number of messages recorded into the batch (those found
+// already recorded are not counted).
+func (b *Batch) Len() int { return b.n }
+
+// Record adds m to the batch, as DB.Record does in a transaction of its
+// own; it is written when the batch commits. After a database error the
+// batch must be rolled back: what it held is lost, not half-written.
+func (b *Batch) Record(ctx context.Context, m *Message) (Result, error) {
+	if err := checkMessage(m); err != nil {
+		return Result{}, err
+	}
 	events, skipped := prepareEvents(m)
 	outcome := m.Outcome
 	if outcome == "" {
@@ -144,76 +192,110 @@ func (db *DB) Record(ctx context.Context, m *Message) (Result, error) {
 			}
 		}
 	}
-
-	tx, err := db.sql.BeginTx(ctx, nil) // BEGIN IMMEDIATE (DSN _txlock)
-	if err != nil {
-		return Result{}, db.wrapErr("record", err)
-	}
-	defer tx.Rollback() // no-op after Commit
-
-	var stored string
-	err = tx.QueryRowContext(ctx, lookupQuery, m.Hash, m.Mailbox, int64(m.UIDValidity), int64(m.UID)).Scan(&stored)
-	switch {
-	case err == nil:
-		return Result{Already: true, Outcome: Outcome(stored)}, nil
-	case !errors.Is(err, sql.ErrNoRows):
-		return Result{}, db.wrapErr("record", err)
-	}
-
-	res, err := tx.ExecContext(ctx,
-		`INSERT INTO messages (hash, mailbox, uidvalidity, uid, message_id, outcome, source, events)
-		 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+	// The insert does nothing when the message is known already (same
+	// hash, or same mailbox, UIDVALIDITY and UID): then its stored outcome
+	// is looked up.
+	res, err := b.insMessage.ExecContext(ctx,
 		m.Hash, clean(m.Mailbox, MaxStoredField), int64(m.UIDValidity), int64(m.UID),
 		clean(m.MessageID, MaxStoredField), string(outcome), clean(m.Source, MaxStoredField), len(events))
 	if err != nil {
-		return Result{}, db.wrapErr("record", err)
+		return Result{}, b.db.wrapErr("record", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		if err != nil {
+			return Result{}, b.db.wrapErr("record", err)
+		}
+		stored, ok, err := b.known(ctx, m)
+		if err == nil && !ok {
+			err = fmt.Errorf("%w: message neither inserted nor found", ErrBadMessage)
+		}
+		return Result{Already: true, Outcome: stored}, err
 	}
 	id, err := res.LastInsertId()
 	if err != nil {
-		return Result{}, db.wrapErr("record", err)
+		return Result{}, b.db.wrapErr("record", err)
 	}
-	stmt, err := tx.PrepareContext(ctx,
-		`INSERT INTO events (message, address, category, reason, status, reply_code, diagnostic, date, original_message_id, source)
-		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return Result{}, db.wrapErr("record", err)
-	}
-	defer stmt.Close()
 	for i, e := range events {
-		if _, err := stmt.ExecContext(ctx, id, e.Address, string(e.Category), string(e.Reason),
+		if _, err := b.insEvent.ExecContext(ctx, id, e.Address, string(e.Category), string(e.Reason),
 			e.Status, e.ReplyCode, e.Diagnostic, e.Date.Unix(), e.MessageID, e.Source); err != nil {
-			return Result{}, db.wrapErr("record", err)
+			return Result{}, b.db.wrapErr("record", err)
 		}
 		if testHookEvent != nil {
 			if err := testHookEvent(i); err != nil {
-				return Result{}, db.wrapErr("record", err)
+				return Result{}, b.db.wrapErr("record", err)
 			}
 		}
 	}
-	if err := db.enqueue(ctx, tx, id); err != nil { // the push outbox (outbox.go)
-		return Result{}, db.wrapErr("record", err)
+	if err := b.db.enqueue(ctx, b.tx, id); err != nil { // the push outbox (outbox.go)
+		return Result{}, b.db.wrapErr("record", err)
 	}
-	if err := tx.Commit(); err != nil {
-		return Result{}, db.wrapErr("record", err)
-	}
+	b.n++
 	return Result{Outcome: outcome, Events: len(events), Skipped: skipped}, nil
 }
 
-// lookupQuery finds a recorded message by hash or by IMAP identity.
-const lookupQuery = `SELECT outcome FROM messages
-	WHERE hash = ? OR (uid != 0 AND mailbox = ? AND uidvalidity = ? AND uid = ?)
-	ORDER BY id LIMIT 1`
+// known looks m up inside the transaction: by hash, then by IMAP identity.
+func (b *Batch) known(ctx context.Context, m *Message) (Outcome, bool, error) {
+	return lookup(ctx, b.byHash, b.byUID, m, b.db)
+}
 
-// Lookup reports whether a message with m's Hash, or with its Mailbox,
-// UIDValidity and UID (when UID is not 0), was recorded, and its stored
-// outcome. It lets a caller skip parsing what Record would ignore anyway;
-// Record itself checks again inside its transaction.
-func (db *DB) Lookup(ctx context.Context, m *Message) (Outcome, bool, error) {
-	if m == nil {
-		return "", false, fmt.Errorf("%w: nil message", ErrBadMessage)
+// Commit writes the batch. Then, when the write-ahead log has grown past
+// Options.WALLimit, it is checkpointed and truncated; an error there is
+// not the batch's (it is committed) and is not returned.
+func (b *Batch) Commit(ctx context.Context) error {
+	if b.done {
+		return fmt.Errorf("%w: batch already ended", ErrClosed)
 	}
+	b.done = true
+	if err := b.tx.Commit(); err != nil {
+		return b.db.wrapErr("commit", err)
+	}
+	b.db.afterCommit(ctx)
+	return nil
+}
+
+// Rollback drops the batch; after Commit it does nothing.
+func (b *Batch) Rollback() error {
+	if b.done {
+		return nil
+	}
+	b.done = true
+	if err := b.tx.Rollback(); err != nil {
+		return b.db.wrapErr("rollback", err)
+	}
+	return nil
+}
+
+// checkMessage refuses a Message that cannot be recorded at all.
+func checkMessage(m *Message) error {
+	if m == nil {
+		return fmt.Errorf("%w: nil message", ErrBadMessage)
+	}
+	if !isSHA256Hex(m.Hash) {
+		return fmt.Errorf("%w: hash %q is not a SHA-256 hex digest", ErrBadMessage, m.Hash)
+	}
+	if m.Outcome != "" && !m.Outcome.valid() {
+		return fmt.Errorf("%w: unknown outcome %q", ErrBadMessage, m.Outcome)
+	}
+	return nil
+}
+
+// lookup finds a recorded message by m's Hash, or by its Mailbox,
+// UIDValidity and UID when UID is not 0 (or Hash is empty).
+func lookup(ctx context.Context, byHash, byUID *sql.Stmt, m *Message, db *DB) (Outcome, bool, error) {
 	var stored string
-	err := db.sql.QueryRowContext(ctx, lookupQuery, m.Hash, m.Mailbox, int64(m.UIDValidity), int64(m.UID)).Scan(&stored)
+	if m.Hash != "" {
+		err := byHash.QueryRowContext(ctx, m.Hash).Scan(&stored)
+		switch {
+		case err == nil:
+			return Outcome(stored), true, nil
+		case !errors.Is(err, sql.ErrNoRows):
+			return "", false, db.wrapErr("lookup", err)
+		}
+	}
+	if m.UID == 0 {
+		return "", false, nil
+	}
+	err := byUID.QueryRowContext(ctx, m.Mailbox, int64(m.UIDValidity), int64(m.UID)).Scan(&stored)
 	switch {
 	case err == nil:
 		return Outcome(stored), true, nil
@@ -221,6 +303,55 @@ func (db *DB) Lookup(ctx context.Context, m *Message) (Outcome, bool, error) {
 		return "", false, nil
 	}
 	return "", false, db.wrapErr("lookup", err)
+}
+
+// Lookup reports whether a message with m's Hash, or with its Mailbox,
+// UIDValidity and UID (when UID is not 0), was recorded, and its stored
+// outcome. It lets a caller skip parsing what Record would ignore anyway;
+// Record itself checks again inside its transaction. It reads through the
+// read pool: an open Batch does not hold it up (nor does it see the
+// batch's messages before the batch commits). m.Hash may be empty, to look
+// up by IMAP identity alone before the message is read.
+func (db *DB) Lookup(ctx context.Context, m *Message) (Outcome, bool, error) {
+	if m == nil {
+		return "", false, fmt.Errorf("%w: nil message", ErrBadMessage)
+	}
+	return lookup(ctx, db.readHash, db.readUID, m, db)
+}
+
+// KnownHashes returns the stored outcome of each of hashes that was
+// recorded, in KnownBatch hashes per query (one statement prepared once):
+// the cheap way to tell, before parsing, which messages of a folder a run
+// has seen.
+func (db *DB) KnownHashes(ctx context.Context, hashes []string) (map[string]Outcome, error) {
+	out := make(map[string]Outcome)
+	args := make([]any, KnownBatch)
+	for len(hashes) > 0 {
+		n := min(len(hashes), KnownBatch)
+		for i := range args {
+			args[i] = ""
+			if i < n {
+				args[i] = hashes[i]
+			}
+		}
+		hashes = hashes[n:]
+		rows, err := db.readKnown.QueryContext(ctx, args...)
+		if err != nil {
+			return nil, db.wrapErr("lookup", err)
+		}
+		for rows.Next() {
+			var h, o string
+			if err := rows.Scan(&h, &o); err != nil {
+				rows.Close()
+				return nil, db.wrapErr("lookup", err)
+			}
+			out[h] = Outcome(o)
+		}
+		if err := rows.Close(); err != nil {
+			return nil, db.wrapErr("lookup", err)
+		}
+	}
+	return out, nil
 }
 
 // prepareEvents normalises and checks the events of m, returning the ones to
@@ -332,6 +463,12 @@ func truncate(s string, max int) string {
 func (db *DB) wrapErr(op string, err error) error {
 	if errors.Is(err, sql.ErrConnDone) || strings.Contains(err.Error(), "sql: database is closed") {
 		return fmt.Errorf("%w: %s: %v", ErrClosed, op, err)
+	}
+	switch sqliteCode(err) {
+	case sqlite3.SQLITE_FULL:
+		return fmt.Errorf("%w: %s %s: %v", ErrDiskFull, op, db.path, err)
+	case sqlite3.SQLITE_READONLY:
+		return fmt.Errorf("%w: %s %s: %v", ErrReadOnly, op, db.path, err)
 	}
 	return fmt.Errorf("suppress: %s: %w", op, err)
 }

@@ -6,9 +6,12 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/bouncer-dev/bouncer/internal/demoimap"
 )
 
 func TestDemo(t *testing.T) {
+	samples := len(demoFiles(t))
 	dir := t.TempDir()
 	t.Chdir(dir)
 	code, stdout, stderr := runBouncer(t, "demo")
@@ -27,12 +30,8 @@ func TestDemo(t *testing.T) {
 			t.Errorf("demo-suppressions.csv lists %s", a)
 		}
 	}
-	samples, err := loadDemoSamples()
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, want := range []string{
-		"messages: " + strconv.Itoa(len(samples)) + " read",
+		"messages: " + strconv.Itoa(samples) + " read",
 		"newly suppressed: " + strconv.Itoa(len(l)) + " addresses",
 		"wrote " + list,
 		"INBOX 0,",
@@ -58,19 +57,19 @@ func TestDemo(t *testing.T) {
 // which offers no TLS: imap:// needs --insecure-plaintext.
 func TestRunPlaintext(t *testing.T) {
 	dir := t.TempDir()
-	srv, err := startDemoServer(dir)
+	srv, err := demoimap.Start(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer srv.close()
-	url := "imap://" + demoUser + "@" + srv.addr + "/INBOX"
+	defer srv.Close()
+	url := "imap://" + demoUser + "@" + srv.Addr + "/INBOX"
 	state := filepath.Join(dir, "s.db")
 
-	code, stdout, stderr := runBouncer(t, "run", "--imap", url, "--password-file", srv.passwordFile, "--state", state)
-	checkOneLineError(t, code, stdout, stderr, "bouncer: imap: "+srv.addr+" offers no STARTTLS")
+	code, stdout, stderr := runBouncer(t, "run", "--imap", url, "--password-file", srv.PasswordFile, "--state", state)
+	checkOneLineError(t, code, stdout, stderr, "bouncer: imap: "+srv.Addr+" offers no STARTTLS")
 
 	list := filepath.Join(dir, "list.csv")
-	code, stdout, stderr = runBouncer(t, "run", "--imap", url, "--insecure-plaintext", "--password-file", srv.passwordFile,
+	code, stdout, stderr = runBouncer(t, "run", "--imap", url, "--insecure-plaintext", "--password-file", srv.PasswordFile,
 		"--after", "seen", "--state", state, "--out", list)
 	if code != exitOK {
 		t.Fatalf("run = %d\n%s%s", code, stdout, stderr)
@@ -80,7 +79,7 @@ func TestRunPlaintext(t *testing.T) {
 	}
 	// --after seen leaves the bounces in INBOX; the rest goes to humans.
 	want := len(noFailures(t, demoFiles(t)))
-	if inbox, unrec := srv.count("INBOX"), srv.count(defaultUnrecognizedFolder); unrec != want || inbox+unrec != srv.loaded {
-		t.Errorf("INBOX %d, %s %d; want %d unrecognized and %d in all", inbox, defaultUnrecognizedFolder, unrec, want, srv.loaded)
+	if inbox, unrec := srv.Count("INBOX"), srv.Count(defaultUnrecognizedFolder); unrec != want || inbox+unrec != srv.Loaded {
+		t.Errorf("INBOX %d, %s %d; want %d unrecognized and %d in all", inbox, defaultUnrecognizedFolder, unrec, want, srv.Loaded)
 	}
 }

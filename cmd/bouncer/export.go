@@ -5,22 +5,18 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
-	"strings"
+	"slices"
 	"time"
 
 	"github.com/bouncer-dev/bouncer/classify"
 	"github.com/bouncer-dev/bouncer/suppress"
 )
 
-// exportEnv maps the flags of bouncer export to their environment
-// variable fallbacks.
-var exportEnv = map[string]string{
-	"state":   "BOUNCER_STATE",
-	"out":     "BOUNCER_OUT",
-	"out-dir": "BOUNCER_OUT_DIR",
-	"format":  "BOUNCER_FORMAT",
-}
+// exportEnv names the flags of bouncer export with an environment
+// variable fallback (see applyEnv).
+var exportEnv = []string{"state", "out", "out-dir", "format"}
 
 // exportFlags are the flags of bouncer export.
 type exportFlags struct {
@@ -94,11 +90,11 @@ func exportCommand(s *streams, args []string) int {
 	var q suppress.Query
 	var sinceBack time.Duration // --since as a duration: back from the latest bounce
 	if f.since != "" {
-		if q.Since, sinceBack, err = parseSince(f.since); err != nil {
+		if q.Since, sinceBack, err = suppress.ParseSince(f.since); err != nil {
 			return fail("%v", err)
 		}
 	}
-	if q.Categories, err = parseCategories(f.categories); err != nil {
+	if q.Categories, err = suppress.ParseCategories(f.categories); err != nil {
 		return fail("%v", err)
 	}
 	if f.out != "" && f.outDir != "" {
@@ -106,24 +102,11 @@ func exportCommand(s *streams, args []string) int {
 	}
 	if _, err := os.Stat(f.state); err != nil {
 		// Open would create an empty state: a typo must not pass unnoticed.
-		fmt.Fprintf(s.stderr, "bouncer export: no state %s: %v\n", f.state, innerError(err))
+		fmt.Fprintf(s.stderr, "bouncer export: no state %s: %v\n", f.state, unwrapPath(err))
 		return exitError
 	}
 
-	ctx := context.Background()
-	db, err := suppress.Open(ctx, f.state, nil)
-	if err != nil {
-		fmt.Fprintf(s.stderr, "bouncer export: state %s: %v\n", f.state, oneLine(err))
-		return exitError
-	}
-	defer db.Close()
-	lists, err := db.Lists(ctx, pol, &q)
-	if err == nil && sinceBack > 0 {
-		// "30d" counts back from the latest bounce of the history, not
-		// from the clock: the same state always exports the same lists.
-		q.Since = lists.Now.Add(-sinceBack)
-		lists, err = db.Lists(ctx, pol, &q)
-	}
+	lists, err := exportLists(f.state, pol, &q, sinceBack)
 	if err != nil {
 		fmt.Fprintf(s.stderr, "bouncer export: state %s: %v\n", f.state, oneLine(err))
 		return exitError
@@ -140,7 +123,10 @@ func exportCommand(s *streams, args []string) int {
 		}
 		return exitOK
 	}
-	entries := exportEntries(lists, q.Categories)
+	entries := lists.Suppressed
+	if slices.Contains(q.Categories, classify.CategoryPolicy) {
+		entries = lists.WithPolicy()
+	}
 	if f.out != "" {
 		err = suppress.WriteFile(f.out, format, entries)
 	} else {
@@ -153,65 +139,30 @@ func exportCommand(s *streams, args []string) int {
 	return exitOK
 }
 
-// exportEntries returns the combined list: the suppressed addresses, plus,
-// when the policy category is asked for, the addresses of the policy report
-// that are not suppressed.
-func exportEntries(l suppress.Lists, cats []classify.Category) []suppress.Entry {
-	entries := l.Suppressed
-	if !containsCategory(cats, classify.CategoryPolicy) {
-		return entries
+// exportLists reads the lists of the state at path; sinceBack, if set,
+// counts back from the latest bounce of the history, not from the clock:
+// the same state always exports the same lists.
+func exportLists(path string, pol *suppress.Policy, q *suppress.Query, sinceBack time.Duration) (suppress.Lists, error) {
+	ctx := context.Background()
+	db, err := suppress.Open(ctx, path, nil)
+	if err != nil {
+		return suppress.Lists{}, err
 	}
-	listed := make(map[string]bool, len(entries))
-	for _, e := range entries {
-		listed[e.Address] = true
+	defer db.Close()
+	lists, err := db.Lists(ctx, pol, q)
+	if err == nil && sinceBack > 0 {
+		q.Since = lists.Now.Add(-sinceBack)
+		lists, err = db.Lists(ctx, pol, q)
 	}
-	for _, e := range l.Policy {
-		if !listed[e.Address] {
-			entries = append(entries, e)
-		}
-	}
-	return entries // WriteCSV sorts by address
+	return lists, err
 }
 
-func containsCategory(cats []classify.Category, c classify.Category) bool {
-	for _, x := range cats {
-		if x == c {
-			return true
-		}
+// unwrapPath drops the path from a *fs.PathError, which the message names
+// already.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
 	}
-	return false
-}
-
-// parseSince parses --since: a date (UTC midnight) or an RFC 3339 time, or
-// else a duration ("30d") to count back from the latest bounce.
-func parseSince(s string) (time.Time, time.Duration, error) {
-	if t, err := time.Parse("2006-01-02", s); err == nil {
-		return t, 0, nil
-	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, 0, nil
-	}
-	if d, err := parseDuration(s); err == nil && d > 0 {
-		return time.Time{}, d, nil
-	}
-	return time.Time{}, 0, fmt.Errorf("bad --since %q: want a date (2006-01-02), an RFC 3339 time or a duration (30d)", s)
-}
-
-// parseCategories parses --category: failure categories, comma-separated.
-func parseCategories(s string) ([]classify.Category, error) {
-	var cats []classify.Category
-	for _, name := range strings.Split(s, ",") {
-		name = strings.ToLower(strings.TrimSpace(name))
-		if name == "" {
-			continue
-		}
-		c := classify.Category(name)
-		if !isFailure(c) {
-			return nil, fmt.Errorf("unknown --category %q: want hard, soft, policy or complaint", name)
-		}
-		if !containsCategory(cats, c) {
-			cats = append(cats, c)
-		}
-	}
-	return cats, nil
+	return err
 }

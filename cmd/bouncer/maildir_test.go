@@ -2,8 +2,12 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
-	"github.com/bouncer-dev/bouncer/dsn"
+
+	"github.com/bouncer-dev/bouncer/mailsource"
+	"github.com/bouncer-dev/bouncer/pipeline"
+	"github.com/bouncer-dev/bouncer/suppress"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -269,19 +273,6 @@ func TestRunMaildir(t *testing.T) {
 	})
 }
 
-func TestWithSeenFlag(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"123.abc.host", "123.abc.host:2,S"},
-		{"123.abc.host:2,", "123.abc.host:2,S"},
-		{"123.abc.host:2,RF", "123.abc.host:2,FRS"},
-		{"123.abc.host:2,FS", "123.abc.host:2,FS"},
-	} {
-		if got := withSeenFlag(tc.in); got != tc.want {
-			t.Errorf("withSeenFlag(%q) = %q, want %q", tc.in, got, tc.want)
-		}
-	}
-}
-
 func TestRunRules(t *testing.T) {
 	dir := t.TempDir()
 	md := newMaildir(t, filepath.Join(dir, "Maildir"), demoFiles(t))
@@ -381,13 +372,13 @@ func waitListed(t *testing.T, path, addr string, timeout time.Duration) {
 func noFailures(t *testing.T, msgs map[string][]byte) []string {
 	t.Helper()
 	var out []string
+	p := pipeline.NewProcessor(nil)
 	for name, b := range msgs {
-		rep, err := dsn.Parse(bytes.NewReader(b), nil)
-		failure := false
-		for _, r := range recordsFor(name, rep, err, nil) {
-			failure = failure || (r.Recipient != "" && isFailure(r.Category))
+		res, err := p.Process(context.Background(), &mailsource.Message{Name: name, Body: bytes.NewReader(b), Received: demoReceived})
+		if err != nil {
+			t.Fatal(err)
 		}
-		if !failure {
+		if res.Message.Outcome != suppress.OutcomeBounce {
 			out = append(out, name)
 		}
 	}

@@ -101,10 +101,6 @@ func help(s *streams, args []string) int {
 		if c.name != args[0] {
 			continue
 		}
-		if c.flags == nil {
-			fmt.Fprintf(s.stdout, "bouncer %s: %s\n", c.name, c.summary)
-			return exitOK
-		}
 		fs := c.flags(s)
 		fs.SetOutput(s.stdout)
 		fs.Usage()

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"runtime"
+	"slices"
+
+	"github.com/bouncer-dev/bouncer/pipeline"
 )
 
 // parseFlags are the flags of bouncer parse.
@@ -13,17 +15,17 @@ type parseFlags struct {
 	format  string
 	explain bool
 	rules   string
-	workers int
+	limits  limitFlags
 }
 
 func newParseFlags(s *streams) *parseFlags {
 	f := &parseFlags{fs: flag.NewFlagSet("parse", flag.ContinueOnError)}
 	fs := f.fs
 	fs.SetOutput(s.stderr)
-	fs.StringVar(&f.format, "format", string(formatJSONL), "output `format`: jsonl (JSON Lines) or csv")
+	fs.StringVar(&f.format, "format", string(pipeline.FormatJSONL), "output `format`: jsonl (JSON Lines) or csv")
 	fs.BoolVar(&f.explain, "explain", false, "add the evidence of each classification (field evidence)")
 	fs.StringVar(&f.rules, "rules", "", "classification rules `FILE` to apply before the built-in rules")
-	fs.IntVar(&f.workers, "workers", runtime.GOMAXPROCS(0), "messages parsed in parallel")
+	f.limits.register(fs)
 	fs.Usage = func() {
 		w := fs.Output()
 		fmt.Fprint(w, `usage: bouncer parse [--format jsonl|csv] [--explain] [--rules FILE] [--workers N] PATH...
@@ -37,9 +39,14 @@ messages, or a Maildir and its cur, new and tmp); an mbox file (source
 "PATH#N" for its N-th message); or - for standard input (a message or an
 mbox). Names starting with "." are skipped in folders.
 
-Fields: source, recipient, category, reason, status, reply_code, action,
-diagnostic, remote_mta, reporting_mta, kind, original_message_id, sender,
-date, error (and evidence with --explain).
+Fields: source, recipient (the address the mail was sent to: the report's
+Original-Recipient when it has one), category, reason, status, reply_code,
+action, diagnostic, remote_mta, reporting_mta, kind, original_message_id,
+sender, date, error, final_recipient (when it differs from recipient),
+recipient_from (where the address was read: dsn, feedback, ses,
+x-failed-recipients, verp, template, transcript, text, original,
+autoreply), note (why a failure suppresses nothing, or that a limit was
+reached), and evidence with --explain.
 
 Exit status: 0 when every path could be read, 1 when one could not (the
 others are still processed), 2 for a bad command line.
@@ -68,28 +75,29 @@ func parseCommand(s *streams, args []string) int {
 	switch {
 	case len(paths) == 0:
 		return fail("no PATH given (use - for standard input); see bouncer help parse")
-	case format(f.format) != formatJSONL && format(f.format) != formatCSV:
+	case pipeline.Format(f.format) != pipeline.FormatJSONL && pipeline.Format(f.format) != pipeline.FormatCSV:
 		return fail("unknown --format %q: want jsonl or csv", f.format)
-	case f.workers < 1:
-		return fail("--workers must be at least 1")
-	case countOf(paths, "-") > 1:
+	case slices.Contains(paths[slices.Index(paths, "-")+1:], "-"):
 		return fail("standard input (-) can be read only once")
 	}
-	p := &pipeline{
-		workers: f.workers,
-		format:  format(f.format),
-		explain: f.explain,
-		stdin:   s.stdin,
-		stderr:  s.stderr,
+	if err := f.limits.check(); err != nil {
+		return fail("%v", err)
+	}
+	opts := &pipeline.ParseOptions{
+		Options: pipeline.Options{Workers: f.limits.workers, DSN: f.limits.dsn},
+		Format:  pipeline.Format(f.format),
+		Explain: f.explain,
+		Stdin:   s.stdin,
+		Stderr:  s.stderr,
 	}
 	if f.rules != "" {
-		c, err := loadClassifier(f.rules)
+		c, err := pipeline.LoadRules(f.rules)
 		if err != nil {
 			return fail("%v", err)
 		}
-		p.classify = c
+		opts.Classify = c
 	}
-	allRead, err := p.run(paths, s.stdout)
+	allRead, err := pipeline.Parse(paths, s.stdout, opts)
 	if err != nil {
 		fmt.Fprintf(s.stderr, "bouncer parse: write output: %v\n", err)
 		return exitError
@@ -119,14 +127,4 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 		rest = append(rest, left[0])
 		args = left[1:]
 	}
-}
-
-func countOf(list []string, s string) int {
-	n := 0
-	for _, v := range list {
-		if v == s {
-			n++
-		}
-	}
-	return n
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/bouncer-dev/bouncer/dsn"
 	"github.com/bouncer-dev/bouncer/imapfetch"
 	"github.com/bouncer-dev/bouncer/internal/dovecottest"
+	"github.com/bouncer-dev/bouncer/pipeline"
 	"github.com/bouncer-dev/bouncer/suppress"
 )
 
@@ -170,7 +171,7 @@ func expect(t *testing.T, samples []sample) expectation {
 		if msgDate.IsZero() {
 			msgDate = rep.ArrivalDate
 		}
-		for _, r := range recordsFor(s.name, rep, err, nil) {
+		for _, r := range pipeline.Records(nil, s.name, rep, err, nil) {
 			addr, aerr := suppress.NormalizeAddress(r.Recipient)
 			if r.Recipient == "" || aerr != nil || (r.Date.IsZero() && msgDate.IsZero()) {
 				continue
@@ -330,12 +331,25 @@ func TestRunDovecot(t *testing.T) {
 		state := filepath.Join(dir, "kill.db")
 		list := filepath.Join(dir, "kill.csv")
 		args := append([]string{"run"}, imapArgs("kill")...)
-		args = append(args, "--state", state, "--out", list,
+		args = append(args, "--state", state, "--out", list, "--fetch-batch", "100", "--batch-time", "200ms",
 			"--processed-folder", "kill-processed", "--unrecognized-folder", "kill-unrecognized")
+		_, kv := srv.MailboxStatus(t, "kill")
+		srv.CreateMailbox(t, "kill-processed") // so that their status can be asked at any time
+		srv.CreateMailbox(t, "kill-unrecognized")
+		key := imapfetch.URL{}
+		if u, err := imapfetch.ParseURL(srv.URL("kill")); err == nil {
+			key = *u
+		}
+		movedRecorded := func(when string) {
+			t.Helper()
+			processed, _ := srv.MailboxStatus(t, "kill-processed")
+			unrecognized, _ := srv.MailboxStatus(t, "kill-unrecognized")
+			checkRecorded(t, state, key.String(), kv, processed+unrecognized, when)
+		}
 
-		// First kill: in the middle of the first batch (imapfetch's
-		// DefaultBatchSize, 100), nothing moved yet. A second run on the
-		// same state meanwhile exits at once.
+		// First kill: in the middle of the first batch (--fetch-batch
+		// 100), nothing moved yet, some of it committed (--batch-time
+		// 200ms). A second run on the same state meanwhile exits at once.
 		killAt(t, args, state, 15, func() {
 			start := time.Now()
 			code, stdout, stderr := runBouncer(t, args...)
@@ -346,12 +360,14 @@ func TestRunDovecot(t *testing.T) {
 				t.Errorf("concurrent run took %v to give up", d)
 			}
 		})
+		movedRecorded("first kill")
 		// Second kill: in the second batch, once the first was moved.
 		if len(samples) > 105 {
 			killAt(t, args, state, 105, nil)
 			if n, _ := srv.MailboxStatus(t, "kill"); n == 0 || n == len(samples) {
 				t.Errorf("second kill: %d messages left in the mailbox; want the first batch moved and some left", n)
 			}
+			movedRecorded("second kill")
 		}
 
 		code, stdout, stderr := runBouncer(t, args...)
@@ -437,6 +453,26 @@ func killAt(t *testing.T, args []string, state string, n int, during func()) {
 		t.Fatal(err)
 	}
 	t.Logf("killed after %d messages recorded", recorded)
+}
+
+// checkRecorded checks that the messages of mailbox (state key key,
+// UIDVALIDITY v) with UIDs 1 to moved, the ones moved out of it, are all
+// recorded in the state at path: nothing is moved before it is committed.
+func checkRecorded(t *testing.T, path, key string, v uint32, moved int, when string) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := suppress.Open(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for uid := 1; uid <= moved; uid++ {
+		_, ok, err := db.Lookup(ctx, &suppress.Message{Mailbox: key, UIDValidity: v, UID: uint32(uid)})
+		if err != nil || !ok {
+			t.Errorf("%s: UID %d was moved but is not recorded (%v)", when, uid, err)
+		}
+	}
+	t.Logf("%s: %d messages moved, all recorded", when, moved)
 }
 
 // waitRecorded waits until the state at path has at least n messages and
@@ -562,13 +598,13 @@ func TestParseDuration(t *testing.T) {
 		{"720h", 720 * time.Hour},
 		{"1.5d", 36 * time.Hour},
 	} {
-		got, err := parseDuration(tc.in)
+		got, err := suppress.ParseDuration(tc.in)
 		if err != nil || got != tc.want {
-			t.Errorf("parseDuration(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
+			t.Errorf("ParseDuration(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
 		}
 	}
-	if _, err := parseDuration("soon"); err == nil {
-		t.Error(`parseDuration("soon") succeeded`)
+	if _, err := suppress.ParseDuration("soon"); err == nil {
+		t.Error(`ParseDuration("soon") succeeded`)
 	}
 }
 

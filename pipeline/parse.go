@@ -1,4 +1,4 @@
-package main
+package pipeline
 
 import (
 	"bufio"
@@ -12,7 +12,7 @@ import (
 	"sync"
 
 	"github.com/bouncer-dev/bouncer/dsn"
-	"github.com/bouncer-dev/bouncer/internal/mailsource"
+	"github.com/bouncer-dev/bouncer/mailsource"
 )
 
 // inlineMax is the size up to which a message is read into memory by the
@@ -20,19 +20,60 @@ import (
 // streamed to the worker (dsn.Options.MaxBytes caps what it reads).
 const inlineMax = 256 << 10
 
-// pipeline parses the messages under a list of paths with a pool of workers
-// and writes their records in the order of the inputs.
+// ParseOptions configures Parse. The zero value, and a nil pointer, mean
+// the defaults.
+type ParseOptions struct {
+	// Options gives the parser's limits (DSN), the classifier and the
+	// number of workers; the rest of it is not used by Parse.
+	Options
+	// Format of the output; default FormatJSONL.
+	Format Format
+	// Explain adds the evidence of each classification.
+	Explain bool
+	// Stdin is read for the path "-"; Stderr receives one line per input
+	// that cannot be read. Defaults: nothing to read, discard.
+	Stdin  io.Reader
+	Stderr io.Writer
+}
+
+// Parse reads the messages that paths name (files; folders, searched
+// recursively, Maildirs included; mbox files, their N-th message named
+// "PATH#N"; "-" for Stdin), and writes their records to w in the order of
+// the inputs. It reports whether every input could be read (each failure
+// is told on Stderr and gets a record with its error) and the error of
+// writing w.
 //
-// One goroutine (the reader) walks the paths, reads each message and queues
-// it twice: on jobs, for the workers, and on order, for the writer. Workers
-// parse, classify and encode; the writer waits for each job in turn, so the
-// output order is that of the inputs whatever the number of workers. The
-// order queue bounds the messages in flight.
-type pipeline struct {
-	workers  int          // 0 means runtime.GOMAXPROCS
-	format   format       // jsonl (default) or csv
-	explain  bool         // add the evidence field
-	classify classifyFunc // nil means classify.Classify
+// One goroutine walks the paths, reads each message and queues it twice:
+// for the workers, which parse, classify and encode, and for the writer,
+// which waits for each in turn, so the output order is that of the inputs
+// whatever the number of workers. The order queue bounds the messages in
+// flight.
+func Parse(paths []string, w io.Writer, opts *ParseOptions) (allRead bool, err error) {
+	var o ParseOptions
+	if opts != nil {
+		o = *opts
+	}
+	p := &parser{
+		workers:  o.Workers,
+		format:   o.Format,
+		explain:  o.Explain,
+		classify: o.Classify,
+		dsnOpts:  &o.DSN,
+		stdin:    o.Stdin,
+		stderr:   o.Stderr,
+	}
+	if p.stderr == nil {
+		p.stderr = io.Discard
+	}
+	return p.run(paths, w)
+}
+
+// parser is the state of Parse.
+type parser struct {
+	workers  int        // 0 means runtime.GOMAXPROCS
+	format   Format     // jsonl (default) or csv
+	explain  bool       // add the evidence field
+	classify Classifier // nil means classify.Classify
 	dsnOpts  *dsn.Options
 	// parse is dsn.Parse when nil; benchmarks replace it to measure the
 	// pipeline alone.
@@ -41,8 +82,8 @@ type pipeline struct {
 	stderr io.Writer
 }
 
-// job is one message on its way through the pipeline.
-type job struct {
+// parseJob is one message on its way through Parse.
+type parseJob struct {
 	source string
 	data   []byte    // the message, or its first inlineMax bytes
 	rest   io.Reader // the rest of a larger message, else nil
@@ -56,22 +97,22 @@ type job struct {
 	br     bytes.Reader
 }
 
-var jobPool = sync.Pool{New: func() any { return &job{done: make(chan struct{}, 1)} }}
+var jobPool = sync.Pool{New: func() any { return &parseJob{done: make(chan struct{}, 1)} }}
 
-func newJob(source string) *job {
-	j := jobPool.Get().(*job)
+func newJob(source string) *parseJob {
+	j := jobPool.Get().(*parseJob)
 	j.source = source
 	return j
 }
 
-func releaseJob(j *job) {
+func releaseJob(j *parseJob) {
 	if cap(j.data) > 2*inlineMax {
 		j.data = nil
 	}
 	if cap(j.out) > 1<<20 {
 		j.out = nil
 	}
-	*j = job{data: j.data[:0], out: j.out[:0], done: j.done}
+	*j = parseJob{data: j.data[:0], out: j.out[:0], done: j.done}
 	jobPool.Put(j)
 }
 
@@ -81,27 +122,27 @@ var errStop = errors.New("stopped")
 // run processes paths and writes the records to w. It reports whether every
 // input could be read (each failure is also told on stderr), and the error
 // of writing w.
-func (p *pipeline) run(paths []string, w io.Writer) (allRead bool, err error) {
+func (p *parser) run(paths []string, w io.Writer) (allRead bool, err error) {
 	workers := p.workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	queue := max(64, 16*workers)
-	jobs := make(chan *job, queue)
-	order := make(chan *job, queue)
+	jobs := make(chan *parseJob, queue)
+	order := make(chan *parseJob, queue)
 	quit := make(chan struct{})
 
-	enc, err := newEncoder(p.format, p.explain)
+	enc, err := NewEncoder(p.format, p.explain)
 	if err != nil {
 		return false, err
 	}
-	header := enc.header()
+	header := enc.Header()
 
 	var wg sync.WaitGroup
 	for i := 0; i < workers; i++ {
 		wenc := enc
 		if i > 0 {
-			wenc, _ = newEncoder(p.format, p.explain)
+			wenc, _ = NewEncoder(p.format, p.explain)
 		}
 		wg.Add(1)
 		go func() {
@@ -113,7 +154,7 @@ func (p *pipeline) run(paths []string, w io.Writer) (allRead bool, err error) {
 		}()
 	}
 
-	emit := func(j *job) bool {
+	emit := func(j *parseJob) bool {
 		select {
 		case order <- j:
 		case <-quit:
@@ -167,10 +208,10 @@ func innerError(err error) error {
 
 // process parses one job and encodes its records into j.out. recs is
 // scratch space, returned for reuse.
-func (p *pipeline) process(j *job, enc encoder, recs []Record) []Record {
+func (p *parser) process(j *parseJob, enc Encoder, recs []Record) []Record {
 	if j.readErr != nil {
 		j.failed = j.readErr
-		recs = appendRecords(recs[:0], j.source, nil, j.readErr, p.classify)
+		recs = Records(recs[:0], j.source, nil, j.readErr, p.classify)
 	} else {
 		j.br.Reset(j.data)
 		var r io.Reader = &j.br
@@ -189,9 +230,9 @@ func (p *pipeline) process(j *job, enc encoder, recs []Record) []Record {
 				err = tr.err
 			}
 		}
-		recs = appendRecords(recs[:0], j.source, rep, err, p.classify)
+		recs = parseRecords(recs[:0], j.source, rep, err, p.classify)
 	}
-	j.out = enc.encode(j.out[:0], recs)
+	j.out = enc.Encode(j.out[:0], recs)
 	clear(recs) // drop references to the report
 	j.done <- struct{}{}
 	return recs
@@ -211,24 +252,9 @@ func safeParse(parse func(io.Reader, *dsn.Options) (*dsn.Report, error), r io.Re
 	return parse(r, opts)
 }
 
-// trackReader remembers the first read error (other than io.EOF) of r, to
-// tell a source that cannot be read from a message that cannot be parsed.
-type trackReader struct {
-	r   io.Reader
-	err error
-}
-
-func (t *trackReader) Read(p []byte) (int, error) {
-	n, err := t.r.Read(p)
-	if err != nil && err != io.EOF && t.err == nil {
-		t.err = err
-	}
-	return n, err
-}
-
 // produce walks paths and emits one job per message, in order. It stops
 // when emit returns false.
-func (p *pipeline) produce(paths []string, emit func(*job) bool) {
+func (p *parser) produce(paths []string, emit func(*parseJob) bool) {
 	for _, path := range paths {
 		if path == "-" {
 			if !p.readStdin(emit) {
@@ -257,9 +283,9 @@ func (p *pipeline) produce(paths []string, emit func(*job) bool) {
 }
 
 // readFile emits the message of a file, or those of an mbox file.
-func (p *pipeline) readFile(path string, emit func(*job) bool) bool {
+func (p *parser) readFile(path string, emit func(*parseJob) bool) bool {
 	j := newJob(path)
-	complete, f, err := readFileHead(path, &j.data)
+	complete, f, err := mailsource.ReadFileHead(path, &j.data, inlineMax)
 	if err != nil {
 		j.readErr = err
 		return emit(j)
@@ -283,7 +309,7 @@ func (p *pipeline) readFile(path string, emit func(*job) bool) bool {
 }
 
 // readStdin emits the message on standard input, or those of an mbox there.
-func (p *pipeline) readStdin(emit func(*job) bool) bool {
+func (p *parser) readStdin(emit func(*parseJob) bool) bool {
 	stdin := p.stdin
 	if stdin == nil {
 		stdin = bytes.NewReader(nil)
@@ -294,7 +320,7 @@ func (p *pipeline) readStdin(emit func(*job) bool) bool {
 		return p.readMbox("-", br, emit)
 	}
 	j := newJob("-")
-	complete, err := readHead(br, &j.data, 0)
+	complete, err := mailsource.ReadHead(br, &j.data, inlineMax, 0)
 	switch {
 	case err != nil:
 		j.readErr = fmt.Errorf("read standard input: %w", err)
@@ -305,7 +331,7 @@ func (p *pipeline) readStdin(emit func(*job) bool) bool {
 }
 
 // readMbox emits the messages of an mbox stream, named path#1, path#2…
-func (p *pipeline) readMbox(path string, src io.Reader, emit func(*job) bool) bool {
+func (p *parser) readMbox(path string, src io.Reader, emit func(*parseJob) bool) bool {
 	mb := mailsource.NewMbox(src)
 	for {
 		msg, err := mb.Next()
@@ -318,7 +344,7 @@ func (p *pipeline) readMbox(path string, src io.Reader, emit func(*job) bool) bo
 			return emit(j)
 		}
 		j := newJob(path + "#" + strconv.Itoa(mb.Count()))
-		complete, err := readHead(msg, &j.data, 0)
+		complete, err := mailsource.ReadHead(msg, &j.data, inlineMax, 0)
 		if err != nil {
 			j.readErr = err
 			return emit(j)
@@ -367,40 +393,15 @@ func pump(pw *io.PipeWriter, r io.Reader) error {
 	}
 }
 
-// readHead reads r into *buf until the end or inlineMax bytes. complete
-// tells whether the end was reached. hint is the size of a regular file, if
-// known: once that much is read the end is taken as reached, which saves a
-// read call per file (a file that grows meanwhile is read as it was).
-func readHead(r io.Reader, buf *[]byte, hint int64) (complete bool, err error) {
-	want := inlineMax
-	if hint > 0 && hint < inlineMax {
-		want = int(hint)
-	}
-	b := (*buf)[:0]
-	if cap(b) < want {
-		b = make([]byte, 0, want)
-	}
-	for {
-		if hint > 0 && int64(len(b)) == hint {
-			*buf = b
-			return true, nil
-		}
-		if len(b) >= inlineMax {
-			*buf = b
-			return false, nil
-		}
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)] // grow
-		}
-		n, err := r.Read(b[len(b):min(cap(b), inlineMax)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			*buf = b
-			return true, nil
-		}
-		if err != nil {
-			*buf = b
-			return false, err
+// parseRecords is what Parse prints for one message: its Records, with the
+// notes of the job's rules (NoteUnconfirmed, NoteIncomplete).
+func parseRecords(dst []Record, source string, rep *dsn.Report, err error, c Classifier) []Record {
+	dst = Records(dst, source, rep, err, c)
+	if rep != nil {
+		judge(dst, rep, nil)
+		if rep.Truncated || errors.Is(err, dsn.ErrLimit) {
+			markIncomplete(dst)
 		}
 	}
+	return dst
 }

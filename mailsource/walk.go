@@ -1,16 +1,24 @@
-// Package mailsource finds the messages that command-line paths name: single
-// message files, folders of them (searched recursively, Maildir included),
-// mbox files (RFC 4155, mboxrd quoting) and standard input.
+// Package mailsource reads mail from local sources and defines the contract
+// every source of the bounce job fulfils (Source, Sink): a source hands each
+// message to a Sink, asks it to commit, and only then acts on exactly the
+// committed messages. imapfetch is the IMAP source (adapted by
+// pipeline.IMAP); Maildir here is the local one.
 //
-// Walk lists the files under a path in a fixed order; Mbox splits an mbox
-// stream into messages without holding any of them in memory.
+// Besides the Maildir source, Walk lists the files that command-line paths
+// name in a fixed order (single message files, folders searched recursively,
+// Maildir included), and Mbox splits an mbox stream (RFC 4155, mboxrd
+// quoting) into messages without holding any of them in memory.
 //
-// Divergences: in a folder, names that start with "." are skipped (editor
-// and indexer files), except Maildir++ sub-folders (".Sent", which hold cur
-// and new). In a Maildir (a folder with cur and new sub-folders) only the
-// sub-folders are read: the files beside them are the index files of the
-// mail server (dovecot-uidlist, …), not messages. Symbolic links to files are
-// followed; links to folders are not, so that a loop cannot trap the walk.
+// # Divergences
+//
+// In a folder, names that start with "." are skipped (editor and indexer
+// files), except Maildir++ sub-folders (".Sent", which hold cur and new). In
+// a Maildir (a folder with cur and new sub-folders) only the sub-folders are
+// read: the files beside them are the index files of the mail server
+// (dovecot-uidlist, …), not messages. Symbolic links to files are followed;
+// links to folders are not, so that a loop cannot trap the walk. A Maildir
+// file whose name does not start with a delivery time (the Maildir
+// convention, "1700000000.M1P2.host") is dated by its modification time.
 package mailsource
 
 import (

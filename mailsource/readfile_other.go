@@ -1,13 +1,13 @@
 //go:build !unix
 
-package main
+package mailsource
 
 import "os"
 
-// readFileHead opens path and reads it into *buf up to inlineMax bytes.
+// ReadFileHead opens path and reads it into *buf up to max bytes.
 // When the file is larger, rest is the open file, positioned after what was
 // read, for the caller to read and close.
-func readFileHead(path string, buf *[]byte) (complete bool, rest *os.File, err error) {
+func ReadFileHead(path string, buf *[]byte, max int) (complete bool, rest *os.File, err error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return false, nil, err
@@ -16,7 +16,7 @@ func readFileHead(path string, buf *[]byte) (complete bool, rest *os.File, err e
 	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
 		hint = fi.Size()
 	}
-	complete, err = readHead(f, buf, hint)
+	complete, err = ReadHead(f, buf, max, hint)
 	if complete || err != nil {
 		f.Close()
 		return complete, nil, err

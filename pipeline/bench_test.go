@@ -1,4 +1,4 @@
-package main
+package pipeline
 
 import (
 	"bytes"
@@ -10,18 +10,18 @@ import (
 	"time"
 
 	"github.com/bouncer-dev/bouncer/dsn"
-	"github.com/bouncer-dev/bouncer/internal/mailsource"
+	"github.com/bouncer-dev/bouncer/mailsource"
 )
 
 // corpusDir returns the shared bounce corpus, or skips b without it.
 func corpusDir(tb testing.TB) string {
 	tb.Helper()
-	for _, dir := range []string{"../../../shared/corpus/bounces"} {
+	for _, dir := range []string{"../../shared/corpus/bounces"} {
 		if fi, err := os.Stat(dir); err == nil && fi.IsDir() {
 			return dir
 		}
 	}
-	tb.Skip("no bounce corpus (../../../shared/corpus/bounces)")
+	tb.Skip("no bounce corpus (../../shared/corpus/bounces)")
 	return ""
 }
 
@@ -53,14 +53,14 @@ func BenchmarkParseCorpus(b *testing.B) {
 	for _, bc := range []struct {
 		name   string
 		parse  func(io.Reader, *dsn.Options) (*dsn.Report, error)
-		format format
+		format Format
 	}{
-		{"dsn", nil, formatJSONL},
-		{"pipeline", stubParse, formatJSONL},
-		{"dsn-csv", nil, formatCSV},
+		{"dsn", nil, FormatJSONL},
+		{"pipeline", stubParse, FormatJSONL},
+		{"dsn-csv", nil, FormatCSV},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			p := &pipeline{format: bc.format, parse: bc.parse, stderr: io.Discard}
+			p := &parser{format: bc.format, parse: bc.parse, stderr: io.Discard}
 			cpu := cpuTime()
 			for b.Loop() {
 				ok, err := p.run(paths, io.Discard)
@@ -79,7 +79,7 @@ func BenchmarkMbox(b *testing.B) {
 	dir := corpusDir(b)
 	mbox := filepath.Join(b.TempDir(), "corpus.mbox")
 	n := writeMbox(b, mbox, dir, 10)
-	p := &pipeline{parse: stubParse, stderr: io.Discard}
+	p := &parser{parse: stubParse, stderr: io.Discard}
 	cpu := cpuTime()
 	for b.Loop() {
 		ok, err := p.run([]string{mbox}, io.Discard)
@@ -115,10 +115,10 @@ var benchRecords = []Record{
 // on the same records.
 func BenchmarkEncodeJSON(b *testing.B) {
 	b.Run("append", func(b *testing.B) {
-		enc, _ := newEncoder(formatJSONL, false)
+		enc, _ := NewEncoder(FormatJSONL, false)
 		var out []byte
 		for b.Loop() {
-			out = enc.encode(out[:0], benchRecords)
+			out = enc.Encode(out[:0], benchRecords)
 		}
 	})
 	b.Run("encoding-json", func(b *testing.B) {
@@ -146,7 +146,7 @@ func BenchmarkEncodeJSON(b *testing.B) {
 			buf.Reset()
 			for i := range benchRecords {
 				r := &benchRecords[i]
-				var v [len(fieldNames) + 1]string
+				var v [len(FieldNames) + 1]string
 				r.values(&v, false)
 				enc.Encode(jsonRecord{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14]})
 			}

@@ -1,8 +1,9 @@
-package main
+package pipeline
 
 import (
 	"bytes"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -12,36 +13,42 @@ import (
 	"github.com/bouncer-dev/bouncer/suppress"
 )
 
-// Output field names, in order. The evidence field follows them with
-// --explain.
-var fieldNames = [...]string{
+// FieldNames are the names of the fields of an encoded Record, in order
+// (JSON keys, CSV header). With Explain the field "evidence" follows them.
+var FieldNames = [...]string{
 	"source", "recipient", "category", "reason", "status", "reply_code",
 	"action", "diagnostic", "remote_mta", "reporting_mta", "kind",
 	"original_message_id", "sender", "date", "error",
+	"final_recipient", "recipient_from", "note",
 }
 
 const evidenceField = "evidence"
 
 // remoteField marks the fields whose text comes from the message (or may
 // quote it): in CSV they are guarded against formula injection.
-var remoteField = [len(fieldNames) + 1]bool{
+var remoteField = [len(FieldNames) + 1]bool{
 	false, true, false, false, true, true,
 	true, true, true, true, false,
 	true, true, false, true,
+	true, false, false,
 	true, // evidence
 }
 
-// format is an output format of parse.
-type format string
+// Format is an encoding of records.
+type Format string
 
 const (
-	formatJSONL format = "jsonl"
-	formatCSV   format = "csv"
+	// FormatJSONL is JSON Lines: one object a record, every field present
+	// (an empty string when unknown).
+	FormatJSONL Format = "jsonl"
+	// FormatCSV is RFC 4180 CSV with a header row; cells from the message
+	// that start like a spreadsheet formula get a leading "'".
+	FormatCSV Format = "csv"
 )
 
-// values puts the fields of r into v, in fieldNames order, and with
+// values puts the fields of r into v, in FieldNames order, and with
 // explain the evidence last.
-func (r *Record) values(v *[len(fieldNames) + 1]string, explain bool) {
+func (r *Record) values(v *[len(FieldNames) + 1]string, explain bool) {
 	v[0] = r.Source
 	v[1] = r.Recipient
 	v[2] = string(r.Category)
@@ -63,9 +70,12 @@ func (r *Record) values(v *[len(fieldNames) + 1]string, explain bool) {
 	if r.Err != nil {
 		v[14] = r.Err.Error()
 	}
-	v[15] = ""
+	v[15] = r.FinalRecipient
+	v[16] = string(r.RecipientFrom)
+	v[17] = r.Note
+	v[18] = ""
 	if explain {
-		v[15] = evidenceString(r)
+		v[18] = evidenceString(r)
 	}
 }
 
@@ -77,24 +87,30 @@ func evidenceString(r *Record) string {
 	return r.Evidence.String()
 }
 
-// encoder renders records. Each worker has its own.
-type encoder interface {
-	// header returns what starts the output.
-	header() []byte
-	// encode appends the rendering of recs to dst.
-	encode(dst []byte, recs []Record) []byte
+// ErrFormat reports an unknown Format.
+var ErrFormat = errors.New("pipeline: unknown format")
+
+// Encoder renders records. It is not safe for concurrent use: each worker
+// has its own.
+type Encoder interface {
+	// Header returns what starts the output (the CSV header row).
+	Header() []byte
+	// Encode appends the rendering of recs to dst.
+	Encode(dst []byte, recs []Record) []byte
 }
 
-func newEncoder(f format, explain bool) (encoder, error) {
+// NewEncoder returns an Encoder for f (empty: FormatJSONL); with explain
+// the evidence of each classification is added.
+func NewEncoder(f Format, explain bool) (Encoder, error) {
 	switch f {
-	case formatJSONL, "":
+	case FormatJSONL, "":
 		return jsonEncoder{explain: explain}, nil
-	case formatCSV:
+	case FormatCSV:
 		e := &csvEncoder{explain: explain}
 		e.w = csv.NewWriter(&e.buf)
 		return e, nil
 	}
-	return nil, fmt.Errorf("unknown format %q (want jsonl or csv)", f)
+	return nil, fmt.Errorf("%w %q (want jsonl or csv)", ErrFormat, f)
 }
 
 // jsonEncoder writes JSON Lines, one object per record, with every field
@@ -104,20 +120,20 @@ type jsonEncoder struct {
 }
 
 // jsonKeys are the keys with their punctuation: `{"source":`, `,"recipient":`…
-var jsonKeys = func() (k [len(fieldNames) + 1]string) {
-	for i, n := range fieldNames {
+var jsonKeys = func() (k [len(FieldNames) + 1]string) {
+	for i, n := range FieldNames {
 		k[i] = `,"` + n + `":`
 	}
 	k[0] = "{" + k[0][1:]
-	k[len(fieldNames)] = `,"` + evidenceField + `":`
+	k[len(FieldNames)] = `,"` + evidenceField + `":`
 	return k
 }()
 
-func (jsonEncoder) header() []byte { return nil }
+func (jsonEncoder) Header() []byte { return nil }
 
-func (e jsonEncoder) encode(dst []byte, recs []Record) []byte {
-	var v [len(fieldNames) + 1]string
-	n := len(fieldNames)
+func (e jsonEncoder) Encode(dst []byte, recs []Record) []byte {
+	var v [len(FieldNames) + 1]string
+	n := len(FieldNames)
 	if e.explain {
 		n++
 	}
@@ -201,8 +217,8 @@ type csvEncoder struct {
 	row     []string
 }
 
-func (e *csvEncoder) header() []byte {
-	row := append([]string(nil), fieldNames[:]...)
+func (e *csvEncoder) Header() []byte {
+	row := append([]string(nil), FieldNames[:]...)
 	if e.explain {
 		row = append(row, evidenceField)
 	}
@@ -213,9 +229,9 @@ func (e *csvEncoder) header() []byte {
 	return h
 }
 
-func (e *csvEncoder) encode(dst []byte, recs []Record) []byte {
-	var v [len(fieldNames) + 1]string
-	n := len(fieldNames)
+func (e *csvEncoder) Encode(dst []byte, recs []Record) []byte {
+	var v [len(FieldNames) + 1]string
+	n := len(FieldNames)
 	if e.explain {
 		n++
 	}

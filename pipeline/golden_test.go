@@ -1,4 +1,4 @@
-package main
+package pipeline
 
 import (
 	"flag"
@@ -11,17 +11,17 @@ import (
 	"github.com/bouncer-dev/bouncer/dsn"
 )
 
-var updateGolden = flag.Bool("update", false, "rewrite ../../testdata/*.golden.jsonl")
+var updateGolden = flag.Bool("update", false, "rewrite ../testdata/*.golden.jsonl")
 
-// TestGoldenParse runs every sample in ../../testdata through the parse
+// TestGoldenParse runs every sample in ../testdata through the parse
 // pipeline (dsn.Parse, then classify) and compares the records, with their
 // evidence, to NAME.golden.jsonl beside it: the reason and category a
 // sample gets are pinned down, and a change shows as a diff. Run
-// go test ./cmd/bouncer -run TestGoldenParse -update to rewrite them.
+// go test ./pipeline -run TestGoldenParse -update to rewrite them.
 func TestGoldenParse(t *testing.T) {
-	files, err := filepath.Glob("../../testdata/*.eml")
+	files, err := filepath.Glob("../testdata/*.eml")
 	if err != nil || len(files) == 0 {
-		t.Fatalf("no samples in ../../testdata: %v", err)
+		t.Fatalf("no samples in ../testdata: %v", err)
 	}
 	enc := jsonEncoder{explain: true}
 	for _, f := range files {
@@ -33,9 +33,9 @@ func TestGoldenParse(t *testing.T) {
 			}
 			defer fh.Close()
 			rep, perr := dsn.Parse(fh, nil)
-			got := enc.encode(nil, recordsFor(name+".eml", rep, perr, nil))
+			got := enc.Encode(nil, parseRecords(nil, name+".eml", rep, perr, nil))
 			golden.Check(t, strings.TrimSuffix(f, ".eml")+".golden.jsonl", got, *updateGolden,
-				"run go test ./cmd/bouncer -run TestGoldenParse -update")
+				"run go test ./pipeline -run TestGoldenParse -update")
 		})
 	}
 }

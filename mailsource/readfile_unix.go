@@ -1,6 +1,6 @@
 //go:build unix
 
-package main
+package mailsource
 
 import (
 	"io"
@@ -9,14 +9,14 @@ import (
 	"syscall"
 )
 
-// readFileHead opens path and reads it into *buf up to inlineMax bytes.
+// ReadFileHead opens path and reads it into *buf up to max bytes.
 // When the file is larger, rest is the open file, positioned after what was
 // read, for the caller to read and close.
 //
 // It uses the system calls directly: os.Open registers every file with the
 // runtime poller (two more system calls each for open and close), which is
 // a third of the cost of reading a folder of small messages.
-func readFileHead(path string, buf *[]byte) (complete bool, rest *os.File, err error) {
+func ReadFileHead(path string, buf *[]byte, max int) (complete bool, rest *os.File, err error) {
 	var fd int
 	for {
 		fd, err = syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
@@ -31,14 +31,14 @@ func readFileHead(path string, buf *[]byte) (complete bool, rest *os.File, err e
 	if err := syscall.Fstat(fd, &st); err != nil || st.Mode&syscall.S_IFMT != syscall.S_IFREG {
 		// Not a regular file (a pipe, a device): read it as os does.
 		f := os.NewFile(uintptr(fd), path)
-		complete, err := readHead(f, buf, 0)
+		complete, err := ReadHead(f, buf, max, 0)
 		if complete || err != nil {
 			f.Close()
 			return complete, nil, err
 		}
 		return false, f, nil
 	}
-	complete, err = readHead(fdReader{fd: fd, path: path}, buf, st.Size)
+	complete, err = ReadHead(fdReader{fd: fd, path: path}, buf, max, st.Size)
 	if complete || err != nil {
 		syscall.Close(fd)
 		return complete, nil, err

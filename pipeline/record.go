@@ -1,8 +1,6 @@
-package main
+package pipeline
 
 import (
-	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -10,18 +8,23 @@ import (
 	"github.com/bouncer-dev/bouncer/dsn"
 )
 
-// Record is one output row: one recipient of one returned message, or the
-// message itself when it names no recipient, is not a bounce or could not be
-// read, so that every input is accounted for.
+// Record is one recipient of one returned message, or the message itself
+// when it names no recipient, is not a bounce or could not be read, so that
+// every input is accounted for. bouncer parse prints it; Run records it.
 type Record struct {
-	// Source is the file path, "path#N" for the N-th message (1-based) of an
-	// mbox, "-" or "-#N" for standard input.
-	Source    string
+	// Source is where the message was read: a file path, "path#N" for the
+	// N-th message (1-based) of an mbox, "-" or "-#N" for standard input,
+	// the mailbox and UID for IMAP.
+	Source string
+	// Recipient is the address the mail was sent to, the one on the list:
+	// the report's Original-Recipient when it has one (RFC 3464 section
+	// 2.3.1), else its Final-Recipient.
 	Recipient string
-	// OriginalRecipient is the Original-Recipient of a report when it
-	// differs from Recipient: the address the sender used, before a
-	// forward (RFC 3464 section 2.3.1). It is not printed.
-	OriginalRecipient string
+	// FinalRecipient is the Final-Recipient when it differs from Recipient
+	// (the address a forward or an alias led to), else "".
+	FinalRecipient string
+	// RecipientFrom says where in the bounce the address was read.
+	RecipientFrom     dsn.Position
 	Category          classify.Category
 	Reason            classify.Reason
 	Status            string
@@ -39,45 +42,25 @@ type Record struct {
 	// Date is the date of the bounce; zero when unknown.
 	Date     time.Time
 	Evidence classify.Evidence
+	// Note says why a failure of this record suppresses nothing (an
+	// address read from running text and confirmed by nothing, a proof
+	// that failed) or that the message hit a limit; "" otherwise.
+	Note string
 	// Err is the error of reading or parsing the message, if any. A record
 	// with an error may still carry what was read before it.
 	Err error
 }
 
-// classifyFunc judges one report record: classify.Classify, or the method of
-// a classifier with user rules.
-type classifyFunc func(classify.Input) classify.Result
+// Classifier judges one report record: classify.Classify, or the method of
+// a classify.Classifier with user rules.
+type Classifier func(classify.Input) classify.Result
 
-// loadClassifier reads the rules file at path (see classify.ParseRules) and
-// returns a classifier that tries them before the built-in rules.
-func loadClassifier(path string) (classifyFunc, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("rules: %w", err)
-	}
-	defer f.Close()
-	rules, err := classify.ParseRules(f)
-	if err != nil {
-		return nil, fmt.Errorf("rules %s: %w", path, err)
-	}
-	c, err := classify.New(&classify.Options{Rules: rules})
-	if err != nil {
-		return nil, fmt.Errorf("rules %s: %w", path, err)
-	}
-	return c.Classify, nil
-}
-
-// recordsFor turns the result of dsn.Parse on one message into records: one
-// per recipient, or a single one without recipient (category none) when rep
-// is nil or has no recipients. err is the error of reading or parsing the
-// message; it is put in every record. A nil classify means
+// Records turns the result of dsn.Parse on one message into records,
+// appended to dst: one per recipient, or a single one without recipient
+// (category none) when rep is nil or has no recipients. err is the error of
+// reading or parsing the message; it is put in every record. A nil c means
 // classify.Classify.
-func recordsFor(source string, rep *dsn.Report, err error, c classifyFunc) []Record {
-	return appendRecords(nil, source, rep, err, c)
-}
-
-// appendRecords is recordsFor appending to dst.
-func appendRecords(dst []Record, source string, rep *dsn.Report, err error, c classifyFunc) []Record {
+func Records(dst []Record, source string, rep *dsn.Report, err error, c Classifier) []Record {
 	if c == nil {
 		c = classify.Classify
 	}
@@ -129,13 +112,14 @@ func appendRecords(dst []Record, source string, rep *dsn.Report, err error, c cl
 			Notice:         rep.Notice,
 		})
 		rec := base
-		rec.Recipient = r.FinalRecipient
+		rec.Recipient = r.OriginalRecipient
 		if rec.Recipient == "" {
-			rec.Recipient = r.OriginalRecipient
+			rec.Recipient = r.FinalRecipient
 		}
-		if !strings.EqualFold(r.OriginalRecipient, rec.Recipient) {
-			rec.OriginalRecipient = r.OriginalRecipient
+		if r.FinalRecipient != "" && !strings.EqualFold(r.FinalRecipient, rec.Recipient) {
+			rec.FinalRecipient = r.FinalRecipient
 		}
+		rec.RecipientFrom = r.Position
 		rec.Category = res.Category
 		rec.Reason = res.Reason
 		rec.Evidence = res.Evidence
@@ -153,4 +137,14 @@ func appendRecords(dst []Record, source string, rep *dsn.Report, err error, c cl
 		dst = append(dst, rec)
 	}
 	return dst
+}
+
+// IsFailure reports whether a category is a failure that the suppression
+// policy weighs (hard, soft, policy, complaint).
+func IsFailure(c classify.Category) bool {
+	switch c {
+	case classify.CategoryHard, classify.CategorySoft, classify.CategoryPolicy, classify.CategoryComplaint:
+		return true
+	}
+	return false
 }

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+
+	"github.com/bouncer-dev/bouncer/dsn"
+	"github.com/bouncer-dev/bouncer/suppress"
+)
+
+// policyFlags are the thresholds of the suppression policy, shared by run
+// and export.
+type policyFlags struct {
+	softThreshold  int
+	softDays       int
+	softWindow     string
+	suppressPolicy bool
+}
+
+func (p *policyFlags) register(fs *flag.FlagSet) {
+	fs.IntVar(&p.softThreshold, "soft-threshold", suppress.DefaultSoftThreshold, "soft bounces that suppress an address")
+	fs.IntVar(&p.softDays, "soft-days", suppress.DefaultSoftDistinctDays, "different days those soft bounces must fall on")
+	fs.StringVar(&p.softWindow, "soft-window", "30d", "how far back soft bounces count: `DURATION` such as 30d, 2w or 720h")
+	fs.BoolVar(&p.suppressPolicy, "suppress-policy", false, "suppress addresses with policy blocks too (default: only report them)")
+}
+
+// policy returns the suppress.Policy the flags describe.
+func (p *policyFlags) policy() (*suppress.Policy, error) {
+	if p.softThreshold < 1 || p.softDays < 1 {
+		return nil, errors.New("--soft-threshold and --soft-days must be at least 1")
+	}
+	w, err := suppress.ParseDuration(p.softWindow)
+	if err != nil || w <= 0 {
+		return nil, fmt.Errorf("bad --soft-window %q: want a positive duration such as 30d, 2w or 720h", p.softWindow)
+	}
+	return &suppress.Policy{
+		SoftThreshold:    p.softThreshold,
+		SoftDistinctDays: p.softDays,
+		SoftWindow:       w,
+		SuppressPolicy:   p.suppressPolicy,
+	}, nil
+}
+
+// limitFlags are the caps of the parser and the number of workers, shared
+// by parse and run. Every cap of dsn.Options has its flag.
+type limitFlags struct {
+	workers int
+	dsn     dsn.Options
+}
+
+func (l *limitFlags) register(fs *flag.FlagSet) {
+	fs.IntVar(&l.workers, "workers", runtime.GOMAXPROCS(0), "messages parsed in parallel")
+	fs.Int64Var(&l.dsn.MaxBytes, "max-bytes", dsn.DefaultMaxBytes, "bytes read of one message; past it the message is incomplete")
+	fs.IntVar(&l.dsn.MaxHeaderBytes, "max-header-bytes", dsn.DefaultMaxHeaderBytes, "bytes of one header section")
+	fs.IntVar(&l.dsn.MaxParts, "max-parts", dsn.DefaultMaxParts, "MIME parts visited in one message")
+	fs.IntVar(&l.dsn.MaxDepth, "max-depth", dsn.DefaultMaxDepth, "MIME nesting depth")
+	fs.IntVar(&l.dsn.MaxRecipients, "max-recipients", dsn.DefaultMaxRecipients, "recipients kept from one report")
+	fs.IntVar(&l.dsn.MaxTextBytes, "max-text-bytes", dsn.DefaultMaxTextBytes, "bytes of a notice's text kept for analysis")
+}
+
+// check refuses caps that would mean "the default" by accident.
+func (l *limitFlags) check() error {
+	switch {
+	case l.workers < 1:
+		return errors.New("--workers must be at least 1")
+	case l.dsn.MaxBytes < 1 || l.dsn.MaxHeaderBytes < 1 || l.dsn.MaxParts < 1 || l.dsn.MaxDepth < 1 ||
+		l.dsn.MaxRecipients < 1 || l.dsn.MaxTextBytes < 1:
+		return errors.New("--max-bytes, --max-header-bytes, --max-parts, --max-depth, --max-recipients and --max-text-bytes must be at least 1")
+	}
+	return nil
+}
+
+// formatNames lists the list formats for usage texts.
+func formatNames() string {
+	var names []string
+	for _, f := range suppress.Formats() {
+		names = append(names, string(f))
+	}
+	return strings.Join(names, ", ")
+}
+
+// applyEnv sets the flags of fs named in names that were not given on the
+// command line from their environment variables: BOUNCER_ and the name in
+// upper case, "-" as "_" (--out-dir: BOUNCER_OUT_DIR).
+func applyEnv(fs *flag.FlagSet, names []string) error {
+	set := make(map[string]bool)
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	for _, name := range names {
+		v := "BOUNCER_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+		if val := os.Getenv(v); val != "" && !set[name] {
+			if err := fs.Set(name, val); err != nil {
+				return fmt.Errorf("$%s: %v", v, err)
+			}
+		}
+	}
+	return nil
+}

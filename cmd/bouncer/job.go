@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/bouncer-dev/bouncer/imapfetch"
+	"github.com/bouncer-dev/bouncer/internal/termlog"
+	"github.com/bouncer-dev/bouncer/mailsource"
+	"github.com/bouncer-dev/bouncer/pipeline"
+	"github.com/bouncer-dev/bouncer/suppress"
+)
+
+// doRun runs cfg and returns the exit status. Everything that can fail is
+// checked before the mailbox is touched: the state opens and is not in
+// use, the lists can be written, the server logs in.
+func doRun(ctx context.Context, s *streams, cfg *runConfig) int {
+	errorf := func(format string, a ...any) int {
+		fmt.Fprintf(s.stderr, "bouncer: "+format+"\n", a...)
+		return exitError
+	}
+	warnSecret(s.stderr, &cfg.imapOpts)
+	db, code := openState(ctx, s, cfg)
+	if db == nil {
+		return code
+	}
+	defer db.Close()
+	if err := suppress.CheckWritable(cfg.out, cfg.outDir); err != nil {
+		return errorf("%s", describeError(err, cfg))
+	}
+	before, err := db.Lists(ctx, cfg.policy, nil)
+	if err != nil {
+		return errorf("state %s: %v", cfg.state, oneLine(err))
+	}
+	src, closeSrc, err := openSource(ctx, db, cfg)
+	if err != nil {
+		fmt.Fprintln(s.stderr, describeError(err, cfg))
+		return exitError
+	}
+	defer closeSrc()
+
+	pipe := cfg.pipe
+	prog := termlog.NewProgress(s.stderr)
+	pipe.Progress = prog.Update
+	if pipe.Watch && (cfg.out != "" || cfg.outDir != "") {
+		// In --watch mode the lists are written now, then after each
+		// batch that recorded something.
+		write := func(ctx context.Context) {
+			if _, _, err := db.WriteLists(ctx, cfg.policy, cfg.format, cfg.out, cfg.outDir); err != nil {
+				fmt.Fprintln(s.stderr, describeError(err, cfg))
+			}
+		}
+		write(ctx)
+		pipe.OnCommit = write
+	}
+	st, runErr := pipeline.Run(ctx, db, src, &pipe)
+	prog.Done()
+	interrupted := errors.Is(runErr, context.Canceled) && ctx.Err() != nil
+	if pipe.Watch && (interrupted || runErr == nil && ctx.Err() != nil) {
+		runErr = nil // --watch ends with a signal
+		interrupted = false
+	}
+	if runErr != nil && !interrupted && st.Messages == 0 && st.Failed == 0 {
+		// Nothing was read: the error alone, and the lists are left as
+		// they were.
+		fmt.Fprintln(s.stderr, describeError(runErr, cfg))
+		return exitError
+	}
+
+	// Write the lists from what was committed, even after a failure: they
+	// are consistent with the state at any point.
+	after, files, err := db.WriteLists(context.WithoutCancel(ctx), cfg.policy, cfg.format, cfg.out, cfg.outDir)
+	if err != nil && !errors.Is(err, suppress.ErrWriteList) {
+		return errorf("state %s: %v", cfg.state, oneLine(err))
+	}
+	summary(s.stdout, cfg, st, before, after, files)
+	if err != nil {
+		fmt.Fprintln(s.stderr, describeError(err, cfg))
+		return exitError
+	}
+	switch {
+	case interrupted:
+		return errorf("interrupted; what was recorded is kept, run again to go on")
+	case runErr != nil:
+		fmt.Fprintln(s.stderr, describeError(runErr, cfg))
+		return exitError
+	}
+	return exitOK
+}
+
+// openState opens and locks the state, or tells why it cannot and returns
+// nil with the exit status.
+func openState(ctx context.Context, s *streams, cfg *runConfig) (*suppress.DB, int) {
+	db, err := suppress.Open(ctx, cfg.state, &suppress.Options{CreateFolder: true})
+	if err == nil {
+		if err = db.Lock(); err != nil {
+			db.Close()
+		}
+	}
+	switch {
+	case errors.Is(err, suppress.ErrLocked):
+		fmt.Fprintf(s.stderr, "bouncer: another bouncer is already running on the state %s; try again when it is done\n", cfg.state)
+	case err != nil:
+		fmt.Fprintln(s.stderr, describeError(err, cfg))
+	default:
+		return db, exitOK
+	}
+	return nil, exitError
+}
+
+// openSource connects to the mailbox (for IMAP: connects and logs in) and
+// returns its source and what closes it.
+func openSource(ctx context.Context, db *suppress.DB, cfg *runConfig) (mailsource.Source, func(), error) {
+	if cfg.maildir != "" {
+		md, err := mailsource.OpenMaildir(cfg.maildir, &cfg.maildirOpts)
+		if err != nil {
+			return nil, nil, err
+		}
+		cfg.pipe.Source = "maildir:" + md.Dir()
+		return md, func() {}, nil
+	}
+	f, err := imapfetch.Dial(ctx, cfg.imapURL, &cfg.imapOpts)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg.pipe.Source = "imap"
+	// The state key is the URL: server, user and mailbox, no secret.
+	return pipeline.IMAP(f, db.SyncStateFor(f.URL().String())), func() { f.Close() }, nil
+}
+
+// warnSecret warns of a password that other users or processes may read:
+// a password file readable by group or others, the password in the
+// environment.
+func warnSecret(w io.Writer, o *imapfetch.Options) {
+	if o.SecretEnv != "" {
+		fmt.Fprintf(w, "bouncer: warning: the password is read from $%s, which every process of this user can read; prefer --password-file with mode 0600\n", o.SecretEnv)
+	}
+	if o.SecretFile != "" {
+		if fi, err := os.Stat(o.SecretFile); err == nil && fi.Mode().Perm()&0o044 != 0 {
+			fmt.Fprintf(w, "bouncer: warning: %s is readable by others (mode %04o); chmod 600 it\n", o.SecretFile, fi.Mode().Perm())
+		}
+	}
+}

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/bouncer-dev/bouncer/imapfetch"
+	"github.com/bouncer-dev/bouncer/pipeline"
+	"github.com/bouncer-dev/bouncer/suppress"
+)
+
+// summary prints what the run did.
+func summary(w io.Writer, cfg *runConfig, st pipeline.Stats, before, after suppress.Lists, files []string) {
+	st.Summary(w)
+	after.Summary(w, before, 20)
+	for _, f := range files {
+		if cfg.summaryPath {
+			if abs, err := filepath.Abs(f); err == nil {
+				f = abs
+			}
+		}
+		fmt.Fprintf(w, "wrote %s\n", f)
+	}
+	if len(files) == 0 {
+		fmt.Fprintf(w, "no list written (no --out or --out-dir); bouncer export --state %s writes it from the state\n", cfg.state)
+	}
+}
+
+// diskFull words a state or list that cannot be written for lack of space.
+const diskFull = "disk full: the state %s or the lists cannot be written (%s); free some space and run again: what was recorded is kept, and nothing was moved that was not recorded"
+
+// describeError turns an error of a run into one line for stderr.
+func describeError(err error, cfg *runConfig) string {
+	switch {
+	case errors.Is(err, suppress.ErrDiskFull), errors.Is(err, syscall.ENOSPC):
+		return "bouncer: " + fmt.Sprintf(diskFull, cfg.state, oneLine(err))
+	case errors.Is(err, suppress.ErrReadOnly):
+		return fmt.Sprintf("bouncer: the state is read-only: %s; bouncer run must be able to write it and its folder", oneLine(err))
+	}
+	var e *imapfetch.Error
+	if !errors.As(err, &e) {
+		return "bouncer: " + oneLine(err)
+	}
+	return "bouncer: imap: " + describeIMAP(err, e, cfg)
+}
+
+// describeIMAP words an error of the mailbox by its kind.
+func describeIMAP(err error, e *imapfetch.Error, cfg *runConfig) string {
+	var who string
+	if u, perr := imapfetch.ParseURL(cfg.imapURL); perr == nil {
+		who = u.User + "@" + u.Host
+	}
+	detail := ""
+	if e.Err != nil {
+		detail = oneLine(e.Err)
+	}
+	if e.Op != "" {
+		detail = e.Op + ": " + detail
+	}
+	if rest, ok := strings.CutPrefix(oneLine(err), e.Error()); ok {
+		detail += rest // what was added around it, e.g. "(gave up after 6 attempts)"
+	}
+	switch e.Kind {
+	case imapfetch.KindAuth:
+		return fmt.Sprintf("login failed for %s: %s", who, detail)
+	case imapfetch.KindToken:
+		return fmt.Sprintf("no OAuth2 token for %s: %s", who, detail)
+	case imapfetch.KindCertificate:
+		return fmt.Sprintf("the certificate of %s is not trusted (see --ca-file): %s", e.Addr, detail)
+	case imapfetch.KindTLSRequired:
+		return fmt.Sprintf("%s offers no STARTTLS (use imaps://, or --insecure-plaintext on a trusted network): %s", e.Addr, detail)
+	case imapfetch.KindSecret:
+		return fmt.Sprintf("cannot read the password: %s", detail)
+	case imapfetch.KindMailbox:
+		return fmt.Sprintf("cannot open mailbox %q: %s", e.Mailbox, detail)
+	case imapfetch.KindUnreachable:
+		return fmt.Sprintf("cannot reach %s: %s", e.Addr, detail)
+	case imapfetch.KindDisconnected:
+		return fmt.Sprintf("lost the connection to %s: %s", e.Addr, detail)
+	case imapfetch.KindTimeout:
+		return fmt.Sprintf("%s does not answer: %s", e.Addr, detail)
+	case imapfetch.KindRefused:
+		what := e.Op
+		if e.Mailbox != "" {
+			what += fmt.Sprintf(" %q", e.Mailbox)
+		}
+		return fmt.Sprintf("%s refused %s for good: %s", e.Addr, what, strings.TrimPrefix(detail, e.Op+": "))
+	case imapfetch.KindOptions:
+		return detail
+	}
+	return strings.TrimPrefix(oneLine(err), "imapfetch: ")
+}
+
+// oneLine returns the text of err on one line.
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}

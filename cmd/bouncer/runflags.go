@@ -1,0 +1,96 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"time"
+
+	"github.com/bouncer-dev/bouncer/imapfetch"
+	"github.com/bouncer-dev/bouncer/pipeline"
+	"github.com/bouncer-dev/bouncer/suppress"
+)
+
+// runFlags are the flags of bouncer run.
+type runFlags struct {
+	limits             limitFlags
+	maxFetchBytes      int64
+	fetchBatch         int
+	batch              int
+	batchTime          time.Duration
+	fs                 *flag.FlagSet
+	imap               string
+	maildir            string
+	passwordFile       string
+	oauthTokenFile     string
+	caFile             string
+	insecurePlaintext  bool
+	auth               string
+	state              string
+	out                string
+	outDir             string
+	format             string
+	after              string
+	processedFolder    string
+	unrecognizedFolder string
+	rules              string
+	watch              bool
+	poll               time.Duration
+	retries            int
+	policy             policyFlags
+}
+
+func newRunFlags(s *streams) *runFlags {
+	f := &runFlags{fs: flag.NewFlagSet("run", flag.ContinueOnError)}
+	fs := f.fs
+	fs.SetOutput(s.stderr)
+	fs.StringVar(&f.imap, "imap", "", "mailbox `URL`: imaps://USER@HOST[:PORT]/MAILBOX, or imap:// for STARTTLS")
+	fs.StringVar(&f.maildir, "maildir", "", "read a local Maildir `DIR` (its new/ and cur/) instead of IMAP")
+	fs.StringVar(&f.passwordFile, "password-file", "", "`FILE` holding the IMAP password (else $"+passwordEnv+")")
+	fs.StringVar(&f.oauthTokenFile, "oauth-token-file", "", "`FILE` holding an OAuth2 access token (XOAUTH2), read again on each connection")
+	fs.StringVar(&f.caFile, "ca-file", "", "PEM `FILE` of extra CA certificates to trust (private CA, self-signed server)")
+	fs.BoolVar(&f.insecurePlaintext, "insecure-plaintext", false, "with imap://, talk in the clear when the server has no STARTTLS (password included; loopback and tests only)")
+	fs.StringVar(&f.auth, "auth", "auto", "authentication `MECHANISM`: auto, plain, login, xoauth2 or oauthbearer")
+	fs.StringVar(&f.state, "state", "bouncer.db", "state `FILE`: the history of bounces (SQLite)")
+	fs.StringVar(&f.out, "out", "", "write the suppression list to `FILE`")
+	fs.StringVar(&f.outDir, "out-dir", "", "write one list per category into `DIR`: hard.csv, soft.csv, policy.csv, complaint.csv")
+	fs.StringVar(&f.format, "format", string(suppress.FormatGeneric), "list `format`: "+formatNames())
+	fs.StringVar(&f.after, "after", string(afterMove), "what to do with a recorded bounce: move (to the processed folder), seen, delete or none")
+	fs.StringVar(&f.processedFolder, "processed-folder", defaultProcessedFolder, "`MAILBOX` that receives bounces with --after move (for a Maildir, the Maildir++ folder .MAILBOX)")
+	fs.StringVar(&f.unrecognizedFolder, "unrecognized-folder", defaultUnrecognizedFolder, "`MAILBOX` that receives what is not a bounce, for humans (empty: leave it in place)")
+	fs.StringVar(&f.rules, "rules", "", "classification rules `FILE` to apply before the built-in rules")
+	fs.BoolVar(&f.watch, "watch", false, "keep running: wait for new mail (IMAP IDLE, or polling) until interrupted")
+	fs.DurationVar(&f.poll, "poll", time.Minute, "with --watch, how often to look for mail when IDLE is not available (Maildir, or servers without IDLE)")
+	fs.IntVar(&f.retries, "retries", imapfetch.DefaultMaxRetries, "reconnections after connection faults before giving up (0: none)")
+	fs.Int64Var(&f.maxFetchBytes, "max-fetch-bytes", imapfetch.DefaultMaxMessageBytes, "bytes fetched of one IMAP message; a larger one is incomplete (-1: no cap)")
+	fs.IntVar(&f.fetchBatch, "fetch-batch", defaultFetchBatch, "IMAP messages per UID FETCH, committed together, then moved with one command")
+	fs.IntVar(&f.batch, "batch", pipeline.DefaultBatchSize, "messages recorded per transaction at most")
+	fs.DurationVar(&f.batchTime, "batch-time", pipeline.DefaultBatchTime, "how long a transaction stays open at most")
+	f.limits.register(fs)
+	f.policy.register(fs)
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprint(w, `usage: bouncer run (--imap URL | --maildir DIR) [flags]
+
+Fetch the bounce mailbox, record every bounce in the state and write the
+suppression lists; one pass (for cron), or --watch. The state, the lists'
+folders, the rules and the login are checked first. Messages are recorded
+many per transaction and moved (--after) only once committed; what is not a
+bounce, cannot be read or hits a --max-* cap goes to bounces-unrecognized.
+A message is known by its UID and its hash: a killed run is simply run
+again. An address only read from a notice's text, and confirmed nowhere
+else, suppresses nothing. Hard bounces and complaints suppress at once,
+soft ones after --soft-threshold on --soft-days days within --soft-window.
+
+Environment: BOUNCER_PASSWORD (the password; no flag for it), and
+BOUNCER_IMAP, _MAILDIR, _PASSWORD_FILE, _OAUTH_TOKEN_FILE, _CA_FILE, _STATE,
+_OUT, _OUT_DIR, _FORMAT, _AFTER, _RULES for flags not given.
+
+Exit status: 0 done, 1 failed (unreachable, login, state in use, disk
+full…), 2 bad command line.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	return f
+}

@@ -1,0 +1,147 @@
+// Package demoimap is the IMAP server of bouncer demo: go-imap's in-memory
+// server on a loopback port, its INBOX loaded with the samples of testdata/
+// (embedded by the root package), with CRLF line ends and a fixed arrival
+// time, as a mail server would store them.
+package demoimap
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"io/fs"
+	"log"
+	"net"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	bouncer "github.com/bouncer-dev/bouncer"
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapserver"
+	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
+)
+
+// User is the login of the demo mailbox.
+const User = "bounce"
+
+// Server is the in-memory IMAP server of the demo.
+type Server struct {
+	// Addr is the loopback host:port it listens on; PasswordFile holds
+	// the password of User; Loaded is the number of messages in INBOX.
+	Addr         string
+	PasswordFile string
+	Loaded       int
+	user         *imapmemserver.User
+	srv          *imapserver.Server
+}
+
+// Start starts an in-memory IMAP server on a free loopback port
+// whose INBOX holds the demo samples. Its password is random and written to
+// a file in dir.
+func Start(dir string) (*Server, error) {
+	secret := make([]byte, 16)
+	if _, err := rand.Read(secret); err != nil {
+		return nil, err
+	}
+	password := hex.EncodeToString(secret)
+	d := &Server{PasswordFile: filepath.Join(dir, "password")}
+	if err := os.WriteFile(d.PasswordFile, []byte(password), 0o600); err != nil {
+		return nil, err
+	}
+
+	mem := imapmemserver.New()
+	d.user = imapmemserver.NewUser(User, password)
+	if err := d.user.Create("INBOX", nil); err != nil {
+		return nil, err
+	}
+	samples, err := loadSamples()
+	if err != nil {
+		return nil, err
+	}
+	for _, msg := range samples {
+		// As a mail server stores them: CRLF line endings (RFC 5322
+		// section 2.1), and a fixed arrival time so that demos agree.
+		opts := &imap.AppendOptions{Time: Received}
+		if _, err := d.user.Append("INBOX", bytes.NewReader(crlf(msg)), opts); err != nil {
+			return nil, fmt.Errorf("load the samples: %w", err)
+		}
+	}
+	d.Loaded = len(samples)
+	mem.AddUser(d.user)
+
+	d.srv = imapserver.New(&imapserver.Options{
+		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
+			return mem.NewSession(), nil, nil
+		},
+		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {}},
+		InsecureAuth: true, // loopback only, see above
+		Logger:       log.New(io.Discard, "", 0),
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	d.Addr = ln.Addr().String()
+	go d.srv.Serve(ln)
+	return d, nil
+}
+
+// Count returns the number of messages in mailbox, 0 when it is missing.
+func (d *Server) Count(mailbox string) int {
+	st, err := d.user.Status(mailbox, &imap.StatusOptions{NumMessages: true})
+	if err != nil || st.NumMessages == nil {
+		return 0
+	}
+	return int(*st.NumMessages)
+}
+
+// Close stops the server.
+func (d *Server) Close() {
+	d.srv.Close()
+}
+
+// loadSamples returns the embedded sample messages, in name order.
+func loadSamples() ([][]byte, error) {
+	entries, err := fs.ReadDir(bouncer.Samples, "testdata")
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".eml") {
+			names = append(names, e.Name())
+		}
+	}
+	slices.Sort(names)
+	var out [][]byte
+	for _, n := range names {
+		b, err := bouncer.Samples.ReadFile(path.Join("testdata", n))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// Received is the arrival time of the demo's messages: the INTERNALDATE
+// that dates a sample without a Date field.
+var Received = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// crlf rewrites LF and bare CR line endings as CRLF, and drops the mbox
+// "From " line some samples start with, as a delivery agent would.
+func crlf(b []byte) []byte {
+	if bytes.HasPrefix(b, []byte("From ")) {
+		if i := bytes.IndexAny(b, "\r\n"); i >= 0 {
+			b = bytes.TrimLeft(b[i:], "\r\n")
+		}
+	}
+	b = bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n"))
+	b = bytes.ReplaceAll(b, []byte("\r"), []byte("\n"))
+	return bytes.ReplaceAll(b, []byte("\n"), []byte("\r\n"))
+}

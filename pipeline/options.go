@@ -1,0 +1,114 @@
+package pipeline
+
+import (
+	"context"
+	"log/slog"
+	"runtime"
+	"time"
+
+	"github.com/bouncer-dev/bouncer/dsn"
+)
+
+// Defaults of the Options fields.
+const (
+	// DefaultBatchSize is the number of messages recorded per transaction.
+	DefaultBatchSize = 1000
+	// DefaultBatchTime is how long a transaction stays open at most.
+	DefaultBatchTime = time.Second
+	// DefaultInlineBytes is the size up to which a message is read into
+	// memory and parsed by a worker; a larger one is parsed as it streams.
+	DefaultInlineBytes = 1 << 20
+	// DefaultQueue is the number of messages waiting for a worker.
+	DefaultQueue = 64
+	// DefaultPoll is how often a watched source without a wait of its own
+	// (a Maildir) is looked at.
+	DefaultPoll = time.Minute
+)
+
+// Proof checks that a bounce answers mail that was really sent: a forged
+// bounce can name any address. When Options.Proof is set, Run calls it for
+// every report with a failure; when it fails, the report's events are
+// recorded as unverified and suppress nothing.
+type Proof interface {
+	Check(ctx context.Context, rep *dsn.Report) error
+}
+
+// Options configures a Processor, Run and Parse. The zero value, and a nil
+// pointer, mean the defaults.
+type Options struct {
+	// DSN are the limits of the parser (dsn.Options; each cap there has a
+	// default). A message that hits one is reported (Stats.Incomplete, the
+	// log, the record's note) and is not counted as cleanly done.
+	DSN dsn.Options
+	// Classify judges each recipient; default classify.Classify.
+	Classify Classifier
+	// Proof, if set, verifies each bounce before its failures may
+	// suppress (see Proof).
+	Proof Proof
+	// Workers is the number of messages parsed at once; default
+	// runtime.GOMAXPROCS(0).
+	Workers int
+	// Queue is the number of read messages waiting for a worker, which
+	// with InlineBytes bounds the memory in flight; default DefaultQueue.
+	Queue int
+	// InlineBytes is the size up to which a message is read into memory
+	// and handed to a worker; the rest of a larger one is parsed as it
+	// streams. Default DefaultInlineBytes (1 MiB).
+	InlineBytes int
+
+	// Source names where the messages come from in the state ("imap",
+	// "maildir:/path"): suppress.Message.Source.
+	Source string
+	// BatchSize caps the messages of one transaction; default
+	// DefaultBatchSize (1,000).
+	BatchSize int
+	// BatchTime caps how long a transaction stays open; default
+	// DefaultBatchTime (1 s). A source commits more often when it acts
+	// (an IMAP batch, a Maildir batch).
+	BatchTime time.Duration
+	// Watch keeps Run going until its context is canceled: a
+	// mailsource.Watcher waits for mail itself, another source is passed
+	// over every Poll (default DefaultPoll).
+	Watch bool
+	Poll  time.Duration
+	// OnCommit, if set, runs after each commit that recorded new events
+	// (bouncer run --watch rewrites its lists there).
+	OnCommit func(ctx context.Context)
+	// Progress, if set, receives the running totals after each commit.
+	Progress func(Stats)
+	// Logger receives one line per message that hit a limit, was not
+	// confirmed or verified, or could not be read. Default: discard.
+	Logger *slog.Logger
+	// Delay is a pause after each message is recorded, inside its
+	// transaction: for tests that kill a run in the middle. Zero in use.
+	Delay time.Duration
+}
+
+func (o *Options) withDefaults() Options {
+	var v Options
+	if o != nil {
+		v = *o
+	}
+	if v.Workers <= 0 {
+		v.Workers = runtime.GOMAXPROCS(0)
+	}
+	if v.Queue <= 0 {
+		v.Queue = DefaultQueue
+	}
+	if v.InlineBytes <= 0 {
+		v.InlineBytes = DefaultInlineBytes
+	}
+	if v.BatchSize <= 0 {
+		v.BatchSize = DefaultBatchSize
+	}
+	if v.BatchTime <= 0 {
+		v.BatchTime = DefaultBatchTime
+	}
+	if v.Poll <= 0 {
+		v.Poll = DefaultPoll
+	}
+	if v.Logger == nil {
+		v.Logger = slog.New(slog.DiscardHandler)
+	}
+	return v
+}

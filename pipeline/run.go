@@ -1,0 +1,337 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/bouncer-dev/bouncer/classify"
+	"github.com/bouncer-dev/bouncer/mailsource"
+	"github.com/bouncer-dev/bouncer/suppress"
+)
+
+// Stats counts what Run did. Messages are counted once committed.
+type Stats struct {
+	Messages int // messages committed: recorded now, or found recorded
+	Already  int // of which recorded by an earlier run (known by hash or UID)
+	// New messages by outcome.
+	Bounces      int // at least one failure that suppresses
+	NotBounces   int // no failure (auto-replies, delivery notices, mail)
+	Unrecognized int // not read as a report, or a failure that cannot be recorded, or Incomplete
+	// Incomplete counts new messages that hit a limit (counted in
+	// Unrecognized: they go to a human).
+	Incomplete int
+	// Failed counts messages that could not be read whole: not recorded,
+	// left in place for the next pass.
+	Failed int
+	// Skipped counts events the state refused (not an address, no date).
+	Skipped int
+	// Unconfirmed and Unverified count failures recorded without effect
+	// (NoteUnconfirmed, a failed Proof).
+	Unconfirmed, Unverified int
+	// Events counts the failures recorded, by category, once per address
+	// and message.
+	Events map[classify.Category]int
+}
+
+// Run is the bounce job: it reads every new message of src, parses and
+// classifies it, records it with its events in db, and lets src act on it
+// (move, flag, delete) only once that is committed. With Options.Watch it
+// goes on until ctx is canceled.
+//
+// Messages are read by the source's goroutine, parsed by Options.Workers
+// workers and recorded by one writer, many per transaction (Options.
+// BatchSize, Options.BatchTime), with statements prepared once. A message
+// already recorded is known before it is parsed: by its mailbox,
+// UIDVALIDITY and UID, or by the hash of its bytes. After a crash at any
+// moment a new Run completes the work and the history is that of an
+// uninterrupted run: what was committed is not recorded twice, and what was
+// not committed was not acted on.
+//
+// The Stats are valid even when an error is returned.
+func Run(ctx context.Context, db *suppress.DB, src mailsource.Source, opts *Options) (Stats, error) {
+	r := newRunner(db, opts)
+	err := r.drive(ctx, src)
+	if cerr := r.close(); err == nil {
+		err = cerr
+	}
+	return r.Stats(), err
+}
+
+// drive makes the passes.
+func (r *runner) drive(ctx context.Context, src mailsource.Source) error {
+	if !r.o.Watch {
+		return src.Pass(ctx, r)
+	}
+	if w, ok := src.(mailsource.Watcher); ok {
+		return w.Watch(ctx, r)
+	}
+	for {
+		if err := src.Pass(ctx, r); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		t := time.NewTimer(r.o.Poll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// job is one message on its way through Run.
+type job struct {
+	ticket mailsource.Ticket
+	msg    mailsource.Message // Body nil
+	data   *[]byte            // the message, for a worker
+	hash   string
+	res    *Result
+	// already is set when the message was recorded before; stored is its
+	// outcome.
+	already bool
+	stored  suppress.Outcome
+	// failed is the error of a message that could not be read whole.
+	failed error
+	// recorded is what the state said.
+	recorded suppress.Result
+}
+
+// runner is the Sink of Run: the workers and the writer.
+type runner struct {
+	p  *Processor
+	db *suppress.DB
+	o  Options
+
+	jobs    chan *job
+	results chan *job
+	flush   chan flushRequest
+	workers sync.WaitGroup
+	written chan struct{} // closed when the writer is done
+
+	next  mailsource.Ticket // Add and Commit run on the source's goroutine
+	added uint64
+
+	mu    sync.Mutex
+	stats Stats
+	fatal error // a state error: Add refuses more work
+	dirty bool  // a commit recorded new events since OnCommit last ran
+}
+
+type flushRequest struct {
+	target uint64
+	reply  chan flushReply
+}
+
+type flushReply struct {
+	done []mailsource.Committed
+	err  error
+}
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
+
+func newRunner(db *suppress.DB, opts *Options) *runner {
+	p := NewProcessor(opts)
+	r := &runner{
+		p: p, db: db, o: p.opts,
+		jobs:    make(chan *job, p.opts.Queue),
+		results: make(chan *job, p.opts.Queue+p.opts.Workers),
+		flush:   make(chan flushRequest),
+		written: make(chan struct{}),
+	}
+	for range r.o.Workers {
+		r.workers.Add(1)
+		go r.work()
+	}
+	go r.write()
+	return r
+}
+
+// close commits what is left and stops the goroutines.
+func (r *runner) close() error {
+	close(r.jobs)
+	r.workers.Wait()
+	close(r.results)
+	<-r.written
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.fatal
+}
+
+// Stats returns the running totals.
+func (r *runner) Stats() Stats {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := r.stats
+	st.Events = make(map[classify.Category]int, len(r.stats.Events))
+	for k, v := range r.stats.Events {
+		st.Events[k] = v
+	}
+	return st
+}
+
+// Add implements mailsource.Sink.
+func (r *runner) Add(ctx context.Context, m *mailsource.Message) (mailsource.Ticket, error) {
+	r.mu.Lock()
+	fatal := r.fatal
+	r.mu.Unlock()
+	if fatal != nil {
+		return 0, fatal
+	}
+	r.next++
+	j := &job{ticket: r.next, msg: *m}
+	j.msg.Body = nil
+	if m.UID != 0 {
+		out, ok, err := r.db.Lookup(ctx, &suppress.Message{Mailbox: m.Mailbox, UIDValidity: m.UIDValidity, UID: m.UID})
+		if err != nil {
+			return 0, err
+		}
+		if ok {
+			j.already, j.stored = true, out
+			return j.ticket, r.send(ctx, r.results, j)
+		}
+	}
+	buf := bufPool.Get().(*[]byte)
+	complete, err := readInline(m.Body, buf, r.o.InlineBytes, m.Size)
+	switch {
+	case err != nil:
+		bufPool.Put(buf)
+		j.failed = fmt.Errorf("pipeline: read %s: %w", m.Name, err)
+		return j.ticket, r.send(ctx, r.results, j)
+	case !complete:
+		// A large message: parsed here as it streams, not held whole.
+		m2 := *m
+		m2.Body = io.MultiReader(bytes.NewReader(*buf), m.Body)
+		res, err := r.p.Process(ctx, &m2)
+		bufPool.Put(buf)
+		if err != nil {
+			j.failed = err
+		} else {
+			j.res, j.hash = res, res.Message.Hash
+		}
+		return j.ticket, r.send(ctx, r.results, j)
+	}
+	// Hashed, looked up and parsed by a worker.
+	j.data = buf
+	return j.ticket, r.send(ctx, r.jobs, j)
+}
+
+// send queues j on ch and counts it for Commit.
+func (r *runner) send(ctx context.Context, ch chan *job, j *job) error {
+	select {
+	case ch <- j:
+		r.added++
+		return nil
+	case <-ctx.Done():
+		if j.data != nil {
+			bufPool.Put(j.data)
+		}
+		return ctx.Err()
+	}
+}
+
+// Commit implements mailsource.Sink.
+func (r *runner) Commit(ctx context.Context) ([]mailsource.Committed, error) {
+	req := flushRequest{target: r.added, reply: make(chan flushReply, 1)}
+	select {
+	case r.flush <- req:
+	case <-r.written:
+		return nil, errors.New("pipeline: run closed")
+	}
+	rep := <-req.reply
+	if rep.err == nil && r.o.OnCommit != nil && r.takeDirty() {
+		r.o.OnCommit(ctx)
+	}
+	return rep.done, rep.err
+}
+
+// work hashes the jobs that were read whole, looks them up (many per
+// query) and parses those not recorded yet.
+func (r *runner) work() {
+	defer r.workers.Done()
+	ctx := context.Background()
+	var br bytes.Reader
+	group := make([]*job, 0, suppress.KnownBatch)
+	hashes := make([]string, 0, suppress.KnownBatch)
+	for j := range r.jobs {
+		// Take what else is waiting, for one lookup.
+		group = append(group[:0], j)
+	more:
+		for len(group) < cap(group) {
+			select {
+			case j, ok := <-r.jobs:
+				if !ok {
+					break more
+				}
+				group = append(group, j)
+			default:
+				break more
+			}
+		}
+		hashes = hashes[:0]
+		for _, j := range group {
+			sum := sha256.Sum256(*j.data)
+			j.hash = hex.EncodeToString(sum[:])
+			hashes = append(hashes, j.hash)
+		}
+		known, err := r.db.KnownHashes(ctx, hashes)
+		for _, j := range group {
+			out, ok := known[j.hash]
+			switch {
+			case err != nil:
+				j.failed = err
+			case ok:
+				// Known by its hash: not parsed again.
+				j.already, j.stored = true, out
+			default:
+				br.Reset(*j.data)
+				rep, perr := r.p.parse(&br)
+				j.res = r.p.build(ctx, &j.msg, j.hash, rep, perr)
+				br.Reset(nil)
+			}
+			if cap(*j.data) <= 4*r.o.InlineBytes {
+				*j.data = (*j.data)[:0]
+				bufPool.Put(j.data)
+			}
+			j.data = nil
+			r.results <- j
+		}
+	}
+}
+
+// readInline reads r into *buf until its end or max bytes; complete tells
+// whether the end was reached. size, if known, sizes the buffer.
+func readInline(r io.Reader, buf *[]byte, max int, size int64) (complete bool, err error) {
+	b := (*buf)[:0]
+	if size > 0 && size <= int64(max) && int64(cap(b)) < size+1 {
+		b = make([]byte, 0, size+1)
+	}
+	for {
+		if len(b) >= max {
+			*buf = b
+			return false, nil
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):min(cap(b), max)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			*buf = b
+			return true, nil
+		}
+		if err != nil {
+			*buf = b
+			return false, err
+		}
+	}
+}

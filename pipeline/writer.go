@@ -1,0 +1,271 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/bouncer-dev/bouncer/classify"
+	"github.com/bouncer-dev/bouncer/mailsource"
+	"github.com/bouncer-dev/bouncer/suppress"
+)
+
+// writer is the state of the goroutine that records: the open
+// transaction and the jobs it holds.
+type writer struct {
+	r       *runner
+	ctx     context.Context
+	batch   *suppress.Batch
+	err     error  // the batch failed: it is rolled back at commit
+	open    []*job // jobs since the last commit, in the order received
+	done    []mailsource.Committed
+	timer   *time.Timer
+	timerOn bool
+}
+
+// write records the parsed jobs, many per transaction, until results is
+// closed; then it commits what is left.
+func (r *runner) write() {
+	defer close(r.written)
+	w := &writer{r: r, ctx: context.Background(), timer: time.NewTimer(time.Hour)}
+	w.timer.Stop()
+	var received uint64
+	var pending *flushRequest
+	for {
+		select {
+		case j, ok := <-r.results:
+			if !ok {
+				w.commit()
+				if pending != nil {
+					pending.reply <- flushReply{done: w.take(), err: r.fatalErr()}
+				}
+				return
+			}
+			received++
+			w.add(j)
+			if w.batch != nil && w.batch.Len() >= r.o.BatchSize {
+				w.commit()
+			}
+		case <-w.timer.C:
+			w.timerOn = false
+			w.commit()
+		case req := <-r.flush:
+			pending = &req
+		}
+		if pending != nil && received >= pending.target {
+			w.commit()
+			pending.reply <- flushReply{done: w.take(), err: r.fatalErr()}
+			pending = nil
+		}
+	}
+}
+
+// add records j into the open transaction (a message known already, or
+// that failed, needs none).
+func (w *writer) add(j *job) {
+	w.open = append(w.open, j)
+	if j.already || j.failed != nil || w.err != nil {
+		return
+	}
+	if w.batch == nil {
+		b, err := w.r.db.Begin(w.ctx)
+		if err != nil {
+			w.err = err
+			return
+		}
+		w.batch = b
+		w.timer.Reset(w.r.o.BatchTime)
+		w.timerOn = true
+	}
+	j.recorded, w.err = w.batch.Record(w.ctx, &j.res.Message)
+	if w.r.o.Delay > 0 {
+		time.Sleep(w.r.o.Delay)
+	}
+}
+
+// commit ends the open transaction and reports its jobs. When it failed
+// (a full disk, say), the log is checkpointed to give its space back and
+// the messages are recorded again one transaction each, so that what fits
+// is kept; the first that fails again ends the run.
+func (w *writer) commit() {
+	if w.timerOn {
+		w.timer.Stop()
+		w.timerOn = false
+	}
+	if len(w.open) == 0 {
+		return
+	}
+	err := w.err
+	if w.batch != nil {
+		if err == nil {
+			err = w.batch.Commit(w.ctx)
+		}
+		w.batch.Rollback()
+		w.batch = nil
+	}
+	w.err = nil
+	jobs := w.open
+	w.open = nil
+	if err == nil {
+		w.report(jobs, len(jobs))
+		return
+	}
+	if errors.Is(err, suppress.ErrDiskFull) {
+		w.r.db.Checkpoint(w.ctx)
+	}
+	n := 0
+	for n < len(jobs) {
+		j := jobs[n]
+		if !j.already && j.failed == nil {
+			j.recorded, err = w.r.db.Record(w.ctx, &j.res.Message)
+			if err != nil {
+				break
+			}
+		}
+		n++
+	}
+	w.report(jobs, n)
+	if n < len(jobs) {
+		w.r.setFatal(err)
+	}
+}
+
+// report adds the first n jobs, committed, to the answer of the next
+// Commit and to the stats.
+func (w *writer) report(jobs []*job, n int) {
+	r := w.r
+	log := r.o.Logger
+	r.mu.Lock()
+	st := &r.stats
+	if st.Events == nil {
+		st.Events = make(map[classify.Category]int)
+	}
+	for _, j := range jobs[:n] {
+		c := mailsource.Committed{Ticket: j.ticket}
+		switch {
+		case j.failed != nil:
+			c.Outcome, c.Err = mailsource.OutcomeFailed, j.failed
+			st.Failed++
+			log.Warn("pipeline: message not read whole, left in place", "message", j.msg.Name, "err", j.failed)
+		case j.already || j.recorded.Already:
+			stored := j.stored
+			if !j.already {
+				stored = j.recorded.Outcome
+			}
+			c.Outcome = sourceOutcome(stored)
+			st.Messages++
+			st.Already++
+		default:
+			c.Outcome = sourceOutcome(j.recorded.Outcome)
+			w.count(st, j)
+		}
+		w.done = append(w.done, c)
+	}
+	progress := r.o.Progress
+	snapshot := *st
+	r.mu.Unlock()
+	if progress != nil {
+		progress(snapshot)
+	}
+}
+
+// count adds a newly recorded job to the stats, and logs what a human
+// should know of it.
+func (w *writer) count(st *Stats, j *job) {
+	log := w.r.o.Logger
+	res := j.res
+	st.Messages++
+	switch j.recorded.Outcome {
+	case suppress.OutcomeBounce:
+		st.Bounces++
+	case suppress.OutcomeNotBounce:
+		st.NotBounces++
+	default:
+		st.Unrecognized++
+	}
+	if res.Incomplete {
+		st.Incomplete++
+		log.Warn("pipeline: a limit was reached; recorded what was read, left for a human", "message", j.msg.Name, "err", res.Records[0].Err)
+	}
+	st.Unconfirmed += res.Unconfirmed
+	st.Unverified += res.Unverified
+	for _, rec := range res.Records {
+		switch {
+		case rec.Note == NoteUnconfirmed:
+			log.Warn("pipeline: address read from free text and not confirmed: recorded, suppresses nothing", "message", j.msg.Name, "recipient", rec.Recipient)
+		case len(rec.Note) > len(NoteUnverified) && rec.Note[:len(NoteUnverified)] == NoteUnverified:
+			log.Warn("pipeline: bounce not verified: recorded, suppresses nothing", "message", j.msg.Name, "recipient", rec.Recipient, "note", rec.Note)
+		}
+	}
+	st.Skipped += len(j.recorded.Skipped)
+	if j.recorded.Events > 0 {
+		w.r.dirty = true // r.mu is held
+	}
+	// Record keeps one event per address and message, the one that weighs
+	// most, and skips what is not an address or has no date.
+	seen := make(map[string]classify.Category)
+	for _, e := range res.Message.Events {
+		addr, err := suppress.NormalizeAddress(e.Address)
+		if err != nil || (e.Date.IsZero() && res.Message.Date.IsZero()) || !IsFailure(e.Category) {
+			continue
+		}
+		if c, ok := seen[addr]; ok && rank(c) <= rank(e.Category) {
+			continue
+		}
+		seen[addr] = e.Category
+	}
+	for _, c := range seen {
+		st.Events[c]++
+	}
+}
+
+// rank orders failure categories by weight, as the state does
+// (complaint, hard, soft, policy).
+func rank(c classify.Category) int {
+	switch c {
+	case classify.CategoryComplaint:
+		return 0
+	case classify.CategoryHard:
+		return 1
+	case classify.CategorySoft:
+		return 2
+	}
+	return 3
+}
+
+// take returns the committed jobs not yet reported to Commit.
+func (w *writer) take() []mailsource.Committed {
+	d := w.done
+	w.done = nil
+	return d
+}
+
+// sourceOutcome is what the source does with a message of this outcome.
+func sourceOutcome(o suppress.Outcome) mailsource.Outcome {
+	if o == suppress.OutcomeBounce {
+		return mailsource.OutcomeProcessed
+	}
+	return mailsource.OutcomeUnrecognized
+}
+
+func (r *runner) setFatal(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.fatal == nil {
+		r.fatal = err
+	}
+}
+
+func (r *runner) fatalErr() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.fatal
+}
+
+func (r *runner) takeDirty() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	d := r.dirty
+	r.dirty = false
+	return d
+}
