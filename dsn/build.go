@@ -103,6 +103,11 @@ func (p *parser) finish() {
 	case p.unsubscribeRequest():
 	default:
 		bounce := p.looksLikeBounce(body)
+		if p.challenge(body) {
+			rep.Kind = KindChallenge
+			rep.Vendor = "challenge"
+			return
+		}
 		if !bounce && p.looksLikeAutoReply() {
 			rep.Kind = KindAutoReply
 			rep.Vendor = "rfc3834"
@@ -252,7 +257,11 @@ func (p *parser) dsnRecipients(body string) {
 func (p *parser) fillFromText(r *Recipient, block, body string) {
 	if r.Diagnostic == "" {
 		r.Diagnostic = diagnosticFrom(block)
-		if len(strings.Trim(strings.ReplaceAll(r.Diagnostic, r.FinalRecipient, ""), " <>:;,.()[]\"'")) < 8 {
+		rest := strings.ReplaceAll(r.Diagnostic, r.FinalRecipient, "")
+		if l := localPart(r.FinalRecipient); len(l) > 2 {
+			rest = strings.ReplaceAll(rest, l, "") // a bare local part (AOL's screen names)
+		}
+		if len(strings.Trim(rest, " <>:;,.()[]\"'")) < 8 {
 			// The lines about this recipient name it and nothing else: the
 			// reason is in the notice around it ("The user(s) account is
 			// disabled.", "Could not be delivered because of 550 5.1.1

@@ -159,6 +159,11 @@ func findAddrs(s string) []addrHit {
 		if k := strings.LastIndexAny(local, "=/"); k >= 0 && strings.Contains(local[:k], "mailto") {
 			local = local[k+1:]
 		}
+		// X.400's "dda:SMTP=user@example.com" and Exchange's "smtp:" proxy
+		// addresses name the address after their prefix.
+		if len(local) > 5 && (strings.EqualFold(local[:5], "smtp=") || strings.EqualFold(local[:5], "smtp:")) {
+			local = local[5:]
+		}
 		if !validLocal(local) || !validDomain(domain) {
 			continue
 		}
