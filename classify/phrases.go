@@ -424,6 +424,12 @@ var phraseTable = map[Reason][]string{
 		"user does not have a*account",
 	},
 	ReasonFiltered: {
+		// The recipient's own settings refuse the sender or the kind of
+		// mail (AOL: "they are not accepting mail from …", "… with
+		// attachments or embedded images").
+		"are not accepting mail from",
+		"is not accepting mail from",
+		"not accepting mail with attachments",
 		"заблокирован получателем", // the recipient blocked the sender
 		"because the recipient is only accepting mail from specific email addresses",
 		"refused by recipient's settings", // au (KDDI), docomo: the subscriber's own reception settings
@@ -1385,6 +1391,8 @@ var phraseTable = map[Reason][]string{
 		"!due to unexpected volume or user complaints",               // Yahoo [TSS04]
 	},
 	ReasonNotCompliantRFC: {
+		"messages without to: fields",
+		"without to: field",
 		"this message is not rfc 5322 compliant",
 		"not rfc 5322 compliant",
 		"?rfc 5322",

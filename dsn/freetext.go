@@ -32,7 +32,11 @@ func (p *parser) excluded() map[string]bool {
 	}
 	add(p.rep.From)
 	add(p.rep.To)
-	for _, k := range []string{"Return-Path", "Sender", "Reply-To"} {
+	// The bounce's own envelope and delivery address are ours (the bounce
+	// mailbox, a VERP return path), never a failed recipient.
+	// X-Original-To is not among them: forwarders set it to the address a
+	// bounce is about.
+	for _, k := range []string{"Return-Path", "Sender", "Reply-To", "Delivered-To"} {
 		for _, a := range headerAddrs(p.top, k) {
 			add(a)
 		}
@@ -466,6 +470,8 @@ func (p *parser) looksLikeBounce(body string) bool {
 	mailerDaemon := strings.Contains(rawFrom, "mailer-daemon") || strings.Contains(rawFrom, "mailer_daemon") ||
 		strings.Contains(rawFrom, "mail delivery")
 	switch {
+	case p.humanReply(subjBounce):
+		return false
 	case mailerDaemon:
 		// Only mail systems write as MAILER-DAEMON (RFC 5321 section
 		// 4.5.5 bounces); whatever the language of the notice.
@@ -738,4 +744,12 @@ func opensBlock(l noticeLine, h addrHit) bool {
 		}
 	}
 	return strings.HasSuffix(lb, "rcpt to") || strings.HasSuffix(lb, "rcpt to:")
+}
+
+// humanReply reports whether a message signed as a mail daemon carries a
+// person's marks instead: a reply (In-Reply-To) with a return path that
+// is not null, under a subject that is not a bounce's. Such a message is
+// mail, whatever words it holds.
+func (p *parser) humanReply(subjBounce bool) bool {
+	return p.top.Get("In-Reply-To") != "" && !subjBounce && !p.nullSender() && p.top.Get("Return-Path") != ""
 }

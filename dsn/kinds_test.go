@@ -107,6 +107,39 @@ func TestKinds(t *testing.T) {
 			kind: KindBounce, recipients: []string{"dan@mx.example.it"}, pos: PositionTemplate,
 		},
 	}
+	tests = append(tests, struct {
+		name       string
+		msg        string
+		kind       Kind
+		recipients []string
+		pos        Position
+		status     string
+	}{
+		// Signed MAILER-DAEMON, but a person's reply: a return path, an
+		// In-Reply-To, a subject of its own. Bounce words deep in it
+		// decide nothing.
+		name: "a reply signed as a daemon",
+		msg: "Return-Path: <root@mail.example.com>\r\nFrom: <MAILER-DAEMON@somewhere.example>\r\nTo: joe@example.com\r\n" +
+			"Subject: About the turtles\r\nIn-Reply-To: <1@example.com>\r\nDate: Fri, 29 May 2009 16:33:13 -0500\r\n\r\n" +
+			"I was writing you this long email.\r\nYour message to fred@example.com was rejected due to the user exceeding its mailbox quota\r\n",
+		kind: KindNotBounce,
+	})
+	tests = append(tests, struct {
+		name       string
+		msg        string
+		kind       Kind
+		recipients []string
+		pos        Position
+		status     string
+	}{
+		// The mailbox the bounce was delivered to is ours, wherever the
+		// notice writes it.
+		name: "our own bounce address",
+		msg: "Delivered-To: bounce@lists.example.org\r\n" + notice("Mail Delivery System <Mailer-Daemon@mx.example.net>", "Mail delivery failed",
+			"A message that you sent could not be delivered to one or more of its recipients. This is a permanent error.\n"+
+				"The following address(es) failed:\n\n  sub@example.net\n    mailbox is full\n  bounce@lists.example.org\n    retry timeout exceeded\n"),
+		kind: KindBounce, recipients: []string{"sub@example.net"}, pos: PositionTemplate,
+	})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			rep, _ := Parse(strings.NewReader(tc.msg), nil)
@@ -116,7 +149,7 @@ func TestKinds(t *testing.T) {
 			for _, r := range rep.Recipients {
 				got = append(got, r.FinalRecipient)
 			}
-			if tc.kind == KindChallenge {
+			if tc.kind == KindChallenge || tc.kind == KindNotBounce {
 				return // who sent the challenge is data, not a failure
 			}
 			require.Equal(t, tc.recipients, got)
