@@ -6,8 +6,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/emersion/go-message"
 	netmail "net/mail"
+
+	"github.com/emersion/go-message"
 )
 
 // readTopHeader fills what the bounce's own header tells.

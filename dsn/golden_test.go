@@ -3,11 +3,12 @@ package dsn
 import (
 	"encoding/json"
 	"flag"
-	"github.com/bouncer-dev/bouncer/internal/golden"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/bouncer-dev/bouncer/internal/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in ../testdata")
