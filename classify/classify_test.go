@@ -282,7 +282,7 @@ func TestGolden(t *testing.T) {
 				fs[i] = ""
 			}
 		}
-		in := Input{Kind: dsn.Kind(fs[0]), Status: fs[1], ReplyCode: fs[2], Action: fs[3], Command: fs[4],
+		in := Input{Kind: dsn.Kind(fs[0]), Status: fs[1], ReplyCode: fs[2], Action: dsn.Action(fs[3]), Command: dsn.Command(fs[4]),
 			Diagnostic: strings.ReplaceAll(fs[5], `\n`, "\n")}
 		r := Classify(in)
 		fmt.Fprintf(&out, "%s\t%s\t%s\n", r.Reason, r.Category, r.Evidence)

@@ -88,11 +88,11 @@ func (p *parser) finish() {
 	switch {
 	case p.arfSeen:
 		rep.Kind = KindFeedback
-		rep.Vendor = "arf"
+		rep.Vendor = VendorARF
 		p.feedbackRecipients()
 	case p.dsnSeen && len(p.recipHdrs) > 0:
 		rep.Kind = KindDSN
-		rep.Vendor = "rfc3464"
+		rep.Vendor = VendorRFC3464
 		p.dsnRecipients(body)
 		if len(rep.Recipients) == 0 {
 			// QUIRK: a report whose recipient fields hold no address
@@ -106,14 +106,14 @@ func (p *parser) finish() {
 		bounce := p.looksLikeBounce(body)
 		if p.challenge(body) {
 			rep.Kind = KindChallenge
-			rep.Vendor = "challenge"
+			rep.Vendor = VendorChallenge
 			return
 		}
 		if !bounce && p.looksLikeAutoReply() {
 			rep.Kind = KindAutoReply
-			rep.Vendor = "rfc3834"
+			rep.Vendor = VendorRFC3834
 			if a := rep.From; a != "" {
-				rep.Recipients = append(rep.Recipients, Recipient{FinalRecipient: a, Position: PositionAutoReply, Action: "autoreply"})
+				rep.Recipients = append(rep.Recipients, Recipient{FinalRecipient: a, Position: PositionAutoReply, Action: ActionAutoReply})
 			}
 			return
 		}
@@ -122,19 +122,19 @@ func (p *parser) finish() {
 			return
 		}
 		rep.Kind = KindBounce
-		rep.Vendor = "text"
+		rep.Vendor = VendorText
 		if p.dsnSeen {
 			rep.Kind = KindDSN
-			rep.Vendor = "rfc3464"
+			rep.Vendor = VendorRFC3464
 		}
 		p.textRecipients(body)
 	}
 	if p.googleGroups(body) {
-		rep.Vendor = "googlegroups"
+		rep.Vendor = VendorGoogleGroups
 	}
 	if (rep.Kind == KindBounce || rep.Kind == KindDSN) && p.challenge(body) {
 		rep.Kind = KindChallenge
-		rep.Vendor = "challenge"
+		rep.Vendor = VendorChallenge
 		return
 	}
 	if rep.Kind == KindBounce || rep.Kind == KindDSN {
@@ -149,7 +149,7 @@ func (p *parser) finish() {
 			a, pos = p.soleOriginalRecipient(), PositionOriginal
 		}
 		if a != "" {
-			r := Recipient{FinalRecipient: a, Position: pos, Action: "failed"}
+			r := Recipient{FinalRecipient: a, Position: pos, Action: ActionFailed}
 			p.fillFromText(&r, body, body)
 			rep.Recipients = append(rep.Recipients, r)
 		}
@@ -223,7 +223,7 @@ func (p *parser) dsnRecipients(body string) {
 		if r.FinalRecipient == "" {
 			continue
 		}
-		r.Action = strings.ToLower(firstWord(f.Get("Action")))
+		r.Action = Action(strings.ToLower(firstWord(f.Get("Action"))))
 		r.Status = findStatus(f.Get("Status"))
 		r.DiagnosticType, r.Diagnostic = typedValue(strings.Join(f["Diagnostic-Code"], " "))
 		r.Diagnostic = collapseSpace(r.Diagnostic)
@@ -281,15 +281,15 @@ func (p *parser) fillFromText(r *Recipient, block, body string) {
 		r.ReplyCode = firstFound(findReplyCode, r.Diagnostic, block)
 	}
 	if r.Command == "" {
-		r.Command = firstFound(findCommand, block, r.Diagnostic)
+		r.Command = Command(firstFound(findCommand, block, r.Diagnostic))
 	}
 	if r.RemoteMTA == "" {
 		r.RemoteMTA = findRemoteHost(block)
 	}
 	if r.Action == "" {
-		r.Action = "failed"
+		r.Action = ActionFailed
 		if strings.HasPrefix(r.Status, "4") && delayedText(block) {
-			r.Action = "delayed"
+			r.Action = ActionDelayed
 		}
 	}
 }

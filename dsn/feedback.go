@@ -49,7 +49,7 @@ func (p *parser) feedbackRecipients() {
 		}
 		seen[strings.ToLower(a)] = true
 		p.rep.Recipients = append(p.rep.Recipients, Recipient{
-			FinalRecipient: a, Position: PositionFeedback, Action: "failed", FeedbackType: ft, Fields: f,
+			FinalRecipient: a, Position: PositionFeedback, Action: ActionFailed, FeedbackType: ft, Fields: f,
 			Diagnostic: feedbackSummary(ft, f),
 		})
 	}
@@ -72,9 +72,9 @@ func (p *parser) hotmailComplaint() bool {
 		addrs = headerAddrs(p.origHdr, "To")
 	}
 	p.rep.Kind = KindFeedback
-	p.rep.Vendor = "jmrp"
+	p.rep.Vendor = VendorJMRP
 	for _, a := range addrs[:min(len(addrs), p.opts.MaxRecipients)] {
-		p.rep.Recipients = append(p.rep.Recipients, Recipient{FinalRecipient: a, Position: PositionFeedback, Action: "failed", FeedbackType: "abuse"})
+		p.rep.Recipients = append(p.rep.Recipients, Recipient{FinalRecipient: a, Position: PositionFeedback, Action: ActionFailed, FeedbackType: "abuse"})
 	}
 	return true
 }
@@ -91,8 +91,8 @@ func (p *parser) unsubscribeRequest() bool {
 		return false
 	}
 	p.rep.Kind = KindFeedback
-	p.rep.Vendor = "unsubscribe"
-	p.rep.Recipients = append(p.rep.Recipients, Recipient{FinalRecipient: p.rep.From, Position: PositionFeedback, Action: "failed", FeedbackType: "unsubscribe"})
+	p.rep.Vendor = VendorUnsubscribe
+	p.rep.Recipients = append(p.rep.Recipients, Recipient{FinalRecipient: p.rep.From, Position: PositionFeedback, Action: ActionFailed, FeedbackType: "unsubscribe"})
 	return true
 }
 

@@ -42,7 +42,7 @@ func (p *parser) sesNotification(body string) bool {
 		p.rep.Kind = KindFeedback
 		rs = jsonArray[sesRecipient](body[k:])
 		for i := range rs {
-			rs[i].Action = "failed"
+			rs[i].Action = string(ActionFailed)
 		}
 	case d >= 0:
 		p.rep.Kind = KindDSN
@@ -60,14 +60,14 @@ func (p *parser) sesNotification(body string) bool {
 	default:
 		return false
 	}
-	p.rep.Vendor = "amazonses"
+	p.rep.Vendor = VendorAmazonSES
 	for _, r := range rs[:min(len(rs), p.opts.MaxRecipients)] {
 		a := cleanAddr(r.EmailAddress)
 		if a == "" {
 			continue
 		}
 		typ, diag := typedValue(r.DiagnosticCode)
-		rec := Recipient{FinalRecipient: a, Position: PositionSES, Action: strings.ToLower(r.Action), Status: findStatus(r.Status),
+		rec := Recipient{FinalRecipient: a, Position: PositionSES, Action: Action(strings.ToLower(r.Action)), Status: findStatus(r.Status),
 			DiagnosticType: typ, Diagnostic: collapseSpace(diag)}
 		if p.rep.Kind == KindFeedback {
 			rec.FeedbackType = strings.ToLower(jsonString(body[k:], `"complaintFeedbackType"`))

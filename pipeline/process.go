@@ -174,7 +174,7 @@ func (p *Processor) events(ctx context.Context, res *Result, received time.Time)
 			Diagnostic: r.Diagnostic,
 			Date:       notAfterArrival(r.Date, received),
 			MessageID:  r.OriginalMessageID,
-			Source:     res.Report.Vendor,
+			Source:     string(res.Report.Vendor),
 		}
 		res.Message.Events = append(res.Message.Events, ev)
 		if r.FinalRecipient != "" {

@@ -29,7 +29,7 @@ type Record struct {
 	Reason            classify.Reason
 	Status            string
 	ReplyCode         string
-	Action            string
+	Action            dsn.Action
 	Diagnostic        string
 	RemoteMTA         string
 	ReportingMTA      string
