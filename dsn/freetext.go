@@ -661,10 +661,15 @@ var challengePhrases = []string{
 	"server requires confirmation", "to confirm this mail server", "confirm your sending server",
 }
 
+// maxChallengeText caps the notice text searched for a challenge: such
+// systems say what they want at the top.
+const maxChallengeText = 8 << 10
+
 // challenge reports whether the notice, or the diagnostic of a recipient,
 // is a challenge/response request rather than a failure.
 func (p *parser) challenge(body string) bool {
-	if containsAny(p.lowerBody(body), challengePhrases) {
+	lb := p.lowerBody(body)
+	if containsAny(lb[:min(len(lb), maxChallengeText)], challengePhrases) {
 		return true
 	}
 	for _, r := range p.rep.Recipients {
