@@ -75,7 +75,7 @@ func builtin(in Input, text string) Result {
 	if r := statusReason(st); r != "" {
 		if r == ReasonHostUnknown && rc == "512" {
 			// QUIRK: 512 is no RFC 5321 code; the Korean providers of
-			// ../shared/seed/smtp-reply-codes-ko.txt send "512 5.1.2" when
+			// testdata/smtp-reply-codes-ko.txt (the owner's list) send "512 5.1.2" when
 			// the destination system does not answer.
 			return result(ReasonNetworkError, RuleReply, rc+" "+st, "512: the destination system did not answer")
 		}
