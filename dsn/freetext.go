@@ -81,7 +81,7 @@ var senderWords = []string{"from", "sender", "contact", "mailto", "return-path",
 	"originator", "by", "sent", "postmaster", "id", "message-id", "msgid", "email", "e-mail", "write"}
 
 // recipientWords before an address make it a recipient.
-var recipientWords = []string{"to", "recipient", "recipients", "rcpt", "address", "addresses", "for", "user",
+var recipientWords = []string{"to", "recipient", "recipients", "rcpt", "address", "addresses", "addressed", "for", "user",
 	"mailbox", "addressee", "destinataire", "empfänger", "an", "destination", "failed", "deliver",
 	"delivery", "delivering", "account", "宛先", "수신자", "받는사람", "destinatario", "получатель"}
 
@@ -214,6 +214,7 @@ func (p *parser) textRecipients(body string) {
 	anyAnchored := false
 	var selfListed []string // excluded addresses listed as failed
 	blockOpen := false      // the lines since the last blank one named a recipient
+	inHeaderField := false  // the line before was a quoted header field or its folding
 	prevLine := ""
 	for off := 0; off < len(body); {
 		var line string
@@ -225,7 +226,12 @@ func (p *parser) textRecipients(body string) {
 		} else {
 			blockOpen = false // a paragraph ends the lines about a recipient
 		}
-		if strings.IndexByte(line, '@') < 0 || isQuotedHeader(line) {
+		indented := len(line) > 0 && (line[0] == ' ' || line[0] == '\t')
+		inHeaderField = isQuotedHeader(line) && !indented || inHeaderField && indented
+		if strings.IndexByte(line, '@') < 0 || inHeaderField || isQuotedHeader(line) || quotedLine(line) {
+			// A header field of a quoted message, with its folded lines
+			// ("Received: … \n\tfor <x@y>; date"), and "> "-quoted
+			// text are data about a message, not a recipient position.
 			continue
 		}
 		quotedTo := isQuotedTo(line)
@@ -367,6 +373,12 @@ func beforeWordIsSender(l noticeLine, h addrHit) bool {
 // isQuotedHeader reports whether a notice line is a header field of a
 // quoted message (From:, Reply-To:, Message-ID: …), not a statement about
 // a recipient.
+// quotedLine reports whether a notice line is "> "-quoted text (a quoted
+// message), not a transcript's ">>> RCPT TO:<x>".
+func quotedLine(line string) bool {
+	return strings.HasPrefix(line, ">") && !strings.HasPrefix(line, ">>>")
+}
+
 func isQuotedHeader(line string) bool {
 	l := strings.ToLower(strings.TrimSpace(line))
 	for _, k := range []string{"from:", "reply-to:", "sender:", "return-path:", "message-id:", "in-reply-to:",

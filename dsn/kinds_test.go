@@ -159,6 +159,26 @@ func TestKinds(t *testing.T) {
 			"Diagnostic-Code: smtp; 550 Your server requires confirmation, see https://confirm.example.net/ to confirm this mail server\r\n--b--\r\n",
 		kind: KindChallenge,
 	})
+	tests = append(tests, struct {
+		name       string
+		msg        string
+		kind       Kind
+		recipients []string
+		pos        Position
+		status     string
+	}{
+		// A quoted original inside the notice: its folded Received lines
+		// ("\tfor <x>;") and its "> "-quoted lines are data; the prose
+		// names the recipient ("was addressed, x,").
+		name: "quoted original with folded fields",
+		msg: notice("postmaster@corp.example", "Returned mail",
+			"The address to which your message was addressed, lee@corp.example, did not match a user here.\n\n"+
+				"Original message as received is as follows:\n"+
+				">Received: from lists.example.org by mx.corp.example\n>\tfor <lee@corp.example>; Sun, 27 May 2001 14:21:25 -0700\n"+
+				">From: news@lists.example.org\n>Subject: hello\n\n"+
+				"Received: from relay.example.org by mx.corp.example\n\tfor <other@corp.example>; Sun, 27 May 2001 14:21:25 -0700\n"),
+		kind: KindBounce, recipients: []string{"lee@corp.example"}, pos: PositionTemplate,
+	})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			rep, _ := Parse(strings.NewReader(tc.msg), nil)
