@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bouncer-dev/bouncer/dsn"
+	"github.com/bouncer-dev/bouncer/push"
 )
 
 // Defaults of the Options fields.
@@ -23,6 +24,8 @@ const (
 	// DefaultPoll is how often a watched source without a wait of its own
 	// (a Maildir) is looked at.
 	DefaultPoll = time.Minute
+	// DefaultPushTimeout bounds the delivery pass of a Run without Watch.
+	DefaultPushTimeout = 2 * time.Minute
 )
 
 // Proof checks that a bounce answers mail that was really sent: a forged
@@ -79,6 +82,17 @@ type Options struct {
 	// Logger receives one line per message that hit a limit, was not
 	// confirmed or verified, or could not be read. Default: discard.
 	Logger *slog.Logger
+	// Push, if set, delivers the events Run records to their targets
+	// (package push; make it with push.New on the same state before Run,
+	// so that each recorded event is queued in its transaction). Without
+	// Watch, Run makes one delivery pass after the mailbox work, bounded
+	// by PushTimeout; with Watch, the Deliverer runs beside the job, woken
+	// after each commit that recorded events, and Run waits for it before
+	// it returns. A failed push never fails Run: Stats.Push counts it.
+	Push *push.Deliverer
+	// PushTimeout bounds the delivery pass without Watch; what is left is
+	// delivered by the next run. Default DefaultPushTimeout (2 min).
+	PushTimeout time.Duration
 	// Delay is a pause after each message is recorded, inside its
 	// transaction: for tests that kill a run in the middle. Zero in use.
 	Delay time.Duration
@@ -106,6 +120,9 @@ func (o *Options) withDefaults() Options {
 	}
 	if v.Poll <= 0 {
 		v.Poll = DefaultPoll
+	}
+	if v.PushTimeout <= 0 {
+		v.PushTimeout = DefaultPushTimeout
 	}
 	if v.Logger == nil {
 		v.Logger = slog.New(slog.DiscardHandler)

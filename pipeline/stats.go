@@ -34,6 +34,13 @@ func (st Stats) Summary(w io.Writer) {
 	if st.Unverified > 0 {
 		fmt.Fprintf(w, "unverified: %d failures of bounces the proof refused: recorded, not suppressed\n", st.Unverified)
 	}
+	if st.Push != nil {
+		fmt.Fprintf(w, "pushed: %d delivered, %d to retry, %d failed", st.Push.Delivered, st.Push.Retried, st.Push.Failed)
+		if st.PushErr != nil {
+			fmt.Fprintf(w, " (stopped: %v; the rest waits for the next run)", st.PushErr)
+		}
+		fmt.Fprintln(w)
+	}
 	if st.Skipped > 0 {
 		fmt.Fprintf(w, "skipped: %d recipients that are not addresses or have no date\n", st.Skipped)
 	}

@@ -31,6 +31,9 @@ func doRun(ctx context.Context, s *streams, cfg *runConfig) int {
 	if err := suppress.CheckWritable(cfg.out, cfg.outDir); err != nil {
 		return errorf("%s", describeError(err, cfg))
 	}
+	if err := openPush(db, cfg); err != nil {
+		return errorf("%v", oneLine(err))
+	}
 	before, err := db.Lists(ctx, cfg.policy, nil)
 	if err != nil {
 		return errorf("state %s: %v", cfg.state, oneLine(err))
@@ -77,6 +80,7 @@ func doRun(ctx context.Context, s *streams, cfg *runConfig) int {
 		return errorf("state %s: %v", cfg.state, oneLine(err))
 	}
 	summary(s.stdout, cfg, st, before, after, files)
+	warnPush(s.stderr, st)
 	if err != nil {
 		fmt.Fprintln(s.stderr, describeError(err, cfg))
 		return exitError

@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/bouncer-dev/bouncer/imapfetch"
@@ -37,6 +38,8 @@ type runFlags struct {
 	poll               time.Duration
 	retries            int
 	policy             policyFlags
+	push               []string
+	pushSecretFile     string
 }
 
 func newRunFlags(s *streams) *runFlags {
@@ -65,6 +68,11 @@ func newRunFlags(s *streams) *runFlags {
 	fs.IntVar(&f.fetchBatch, "fetch-batch", defaultFetchBatch, "IMAP messages per UID FETCH, committed together, then moved with one command")
 	fs.IntVar(&f.batch, "batch", pipeline.DefaultBatchSize, "messages recorded per transaction at most")
 	fs.DurationVar(&f.batchTime, "batch-time", pipeline.DefaultBatchTime, "how long a transaction stays open at most")
+	fs.Func("push", "deliver each new event to `KIND=URL` (listmonk, mautic or webhook; repeatable)", func(v string) error {
+		f.push = append(f.push, strings.Fields(v)...)
+		return nil
+	})
+	fs.StringVar(&f.pushSecretFile, "push-secret-file", "", "`FILE` of the push targets' credentials: NAME SECRET a line")
 	f.limits.register(fs)
 	f.policy.register(fs)
 	fs.Usage = func() {
@@ -83,7 +91,8 @@ soft ones after --soft-threshold on --soft-days days within --soft-window.
 
 Environment: BOUNCER_PASSWORD (the password; no flag for it), and
 BOUNCER_IMAP, _MAILDIR, _PASSWORD_FILE, _OAUTH_TOKEN_FILE, _CA_FILE, _STATE,
-_OUT, _OUT_DIR, _FORMAT, _AFTER, _RULES for flags not given.
+_OUT, _OUT_DIR, _FORMAT, _AFTER, _RULES, _PUSH (targets separated by
+spaces), _PUSH_SECRET_FILE for flags not given.
 
 Exit status: 0 done, 1 failed (unreachable, login, state in use, disk
 full…), 2 bad command line.
