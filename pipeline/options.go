@@ -28,14 +28,6 @@ const (
 	DefaultPushTimeout = 2 * time.Minute
 )
 
-// Proof checks that a bounce answers mail that was really sent: a forged
-// bounce can name any address. When Options.Proof is set, Run calls it for
-// every report with a failure; when it fails, the report's events are
-// recorded as unverified and suppress nothing.
-type Proof interface {
-	Check(ctx context.Context, rep *dsn.Report) error
-}
-
 // Options configures a Processor, Run and Parse. The zero value, and a nil
 // pointer, mean the defaults.
 type Options struct {
@@ -45,9 +37,18 @@ type Options struct {
 	DSN dsn.Options
 	// Classify judges each recipient; default classify.Classify.
 	Classify Classifier
-	// Proof, if set, verifies each bounce before its failures may
-	// suppress (see Proof).
+	// Proof, if set, verifies each recipient of a bounce before its
+	// failure may suppress (see Proof).
 	Proof Proof
+	// ProofReportOnly makes a failure that Proof does not prove suppress
+	// all the same; it is still reported (Stats.Unproven,
+	// UnverifiedFile). The zero value requires proof.
+	ProofReportOnly bool
+	// UnverifiedFile, if set, is a CSV file that Run appends each
+	// unproven failure to once it is committed (email, reason, evidence,
+	// category, date, message, suppressed), with a header line when it
+	// is new. Run opens it before it reads the first message.
+	UnverifiedFile string
 	// Workers is the number of messages parsed at once; default
 	// runtime.GOMAXPROCS(0).
 	Workers int

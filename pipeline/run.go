@@ -34,8 +34,9 @@ type Stats struct {
 	// Skipped counts events the state refused (not an address, no date).
 	Skipped int
 	// Unconfirmed and Unverified count failures recorded without effect
-	// (NoteUnconfirmed, a failed Proof).
-	Unconfirmed, Unverified int
+	// (NoteUnconfirmed, a failed Proof); Unproven those a Proof did not
+	// prove that suppress all the same (Options.ProofReportOnly).
+	Unconfirmed, Unverified, Unproven int
 	// Events counts the failures recorded, by category, once per address
 	// and message.
 	Events map[classify.Category]int
@@ -63,7 +64,17 @@ type Stats struct {
 //
 // The Stats are valid even when an error is returned.
 func Run(ctx context.Context, db *suppress.DB, src mailsource.Source, opts *Options) (Stats, error) {
+	var ulog *unverifiedLog
+	if opts != nil && opts.UnverifiedFile != "" {
+		l, err := openUnverified(opts.UnverifiedFile)
+		if err != nil {
+			return Stats{}, err
+		}
+		defer l.f.Close()
+		ulog = l
+	}
 	r := newRunner(db, opts)
+	r.unverified = ulog
 	var pushed chan struct{}
 	if d := r.o.Push; d != nil && r.o.Watch {
 		pushed = make(chan struct{})
@@ -151,6 +162,9 @@ type runner struct {
 	stats Stats
 	fatal error // a state error: Add refuses more work
 	dirty bool  // a commit recorded new events since OnCommit last ran
+
+	unverified *unverifiedLog // Options.UnverifiedFile, written by the writer
+	unproven   []Unverified   // committed, not yet written (r.mu)
 }
 
 type flushRequest struct {
@@ -326,7 +340,7 @@ func (r *runner) work() {
 			default:
 				br.Reset(*j.data)
 				rep, perr := r.p.parse(&br)
-				j.res = r.p.build(ctx, &j.msg, j.hash, rep, perr)
+				j.res = r.p.build(ctx, &j.msg, j.hash, *j.data, rep, perr)
 				br.Reset(nil)
 			}
 			if cap(*j.data) <= 4*r.o.InlineBytes {

@@ -80,7 +80,7 @@ func doRun(ctx context.Context, s *streams, cfg *runConfig) int {
 		return errorf("state %s: %v", cfg.state, oneLine(err))
 	}
 	summary(s.stdout, cfg, st, before, after, files)
-	warnPush(s.stderr, st)
+	afterRun(s, cfg, st)
 	if err != nil {
 		fmt.Fprintln(s.stderr, describeError(err, cfg))
 		return exitError

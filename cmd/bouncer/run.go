@@ -40,7 +40,7 @@ const (
 // fallback (see applyEnv). The password has no flag at all: it would show
 // in process lists.
 var runEnv = []string{"imap", "maildir", "password-file", "oauth-token-file", "ca-file", "state", "out", "out-dir", "format", "after", "rules",
-	"push", "push-secret-file"}
+	"push", "push-secret-file", "verp-key-file", "our-domains", "require-proof"}
 
 // What --after does to a recorded bounce (IMAP actions map to them).
 const (

@@ -40,6 +40,9 @@ type runFlags struct {
 	policy             policyFlags
 	push               []string
 	pushSecretFile     string
+	verpKeyFile        string
+	ourDomains         string
+	requireProof       bool
 }
 
 func newRunFlags(s *streams) *runFlags {
@@ -73,6 +76,9 @@ func newRunFlags(s *streams) *runFlags {
 		return nil
 	})
 	fs.StringVar(&f.pushSecretFile, "push-secret-file", "", "`FILE` of the push targets' credentials: NAME SECRET a line")
+	fs.StringVar(&f.verpKeyFile, "verp-key-file", "", "key `FILE` of signed VERP and BATV return paths: a bounce must carry a valid tag for its recipient")
+	fs.StringVar(&f.ourDomains, "our-domains", "", "`DOMAINS` (a.com,b.org): a bounce whose returned original's Message-ID or From is in one is proven (weak)")
+	fs.BoolVar(&f.requireProof, "require-proof", true, "with --verp-key-file or --our-domains, a failure without proof suppresses nothing (false: only report it)")
 	f.limits.register(fs)
 	f.policy.register(fs)
 	fs.Usage = func() {
@@ -92,7 +98,9 @@ soft ones after --soft-threshold on --soft-days days within --soft-window.
 Environment: BOUNCER_PASSWORD (the password; no flag for it), and
 BOUNCER_IMAP, _MAILDIR, _PASSWORD_FILE, _OAUTH_TOKEN_FILE, _CA_FILE, _STATE,
 _OUT, _OUT_DIR, _FORMAT, _AFTER, _RULES, _PUSH (targets separated by
-spaces), _PUSH_SECRET_FILE for flags not given.
+spaces), _PUSH_SECRET_FILE, _VERP_KEY_FILE, _OUR_DOMAINS, _REQUIRE_PROOF
+for flags not given. A failure without proof is written to unverified.csv
+beside the lists.
 
 Exit status: 0 done, 1 failed (unreachable, login, state in use, disk
 full…), 2 bad command line.

@@ -1,13 +1,16 @@
 package main
 
 import (
+	"flag"
 	"fmt"
-	"io"
+	"path/filepath"
 	"strings"
 
 	"github.com/bouncer-dev/bouncer/pipeline"
+	"github.com/bouncer-dev/bouncer/proof"
 	"github.com/bouncer-dev/bouncer/push"
 	"github.com/bouncer-dev/bouncer/suppress"
+	"github.com/bouncer-dev/bouncer/verp"
 )
 
 // wireConfig checks the flags of pushing and fills them into cfg, or
@@ -24,6 +27,45 @@ func (f *runFlags) wireConfig(cfg *runConfig) string {
 		return "--push needs --push-secret-file FILE (or $BOUNCER_PUSH_SECRET_FILE)"
 	}
 	cfg.pushSecretFile = f.pushSecretFile
+	return f.proofConfig(cfg)
+}
+
+// unverifiedName is the file of the failures without proof, beside the
+// lists.
+const unverifiedName = "unverified.csv"
+
+// proofConfig sets up the proof of bounces (--verp-key-file,
+// --our-domains, --require-proof).
+func (f *runFlags) proofConfig(cfg *runConfig) string {
+	if f.verpKeyFile == "" && f.ourDomains == "" {
+		explicit := false
+		f.fs.Visit(func(fl *flag.Flag) { explicit = explicit || fl.Name == "require-proof" })
+		if explicit && f.requireProof {
+			return "--require-proof needs --verp-key-file or --our-domains"
+		}
+		return ""
+	}
+	c := proof.Checker{}
+	if f.verpKeyFile != "" {
+		keys, err := verp.LoadKeys(f.verpKeyFile)
+		if err != nil {
+			return err.Error()
+		}
+		c.Signer = &verp.Signer{Keys: keys}
+	}
+	for _, d := range strings.Split(f.ourDomains, ",") {
+		if d = strings.TrimSpace(d); d != "" {
+			c.OurDomains = append(c.OurDomains, d)
+		}
+	}
+	cfg.pipe.Proof = &pipeline.ProofChecker{Checker: c}
+	cfg.pipe.ProofReportOnly = !f.requireProof
+	switch {
+	case f.outDir != "":
+		cfg.pipe.UnverifiedFile = filepath.Join(f.outDir, unverifiedName)
+	case f.out != "":
+		cfg.pipe.UnverifiedFile = filepath.Join(filepath.Dir(f.out), unverifiedName)
+	}
 	return ""
 }
 
@@ -41,8 +83,13 @@ func openPush(db *suppress.DB, cfg *runConfig) error {
 	return nil
 }
 
-// warnPush tells of pushes that failed: a warning, not a failed run.
-func warnPush(w io.Writer, st pipeline.Stats) {
+// afterRun tells where the failures without proof went, and of pushes
+// that failed: a warning, not a failed run.
+func afterRun(s *streams, cfg *runConfig, st pipeline.Stats) {
+	if f := cfg.pipe.UnverifiedFile; f != "" && st.Unverified+st.Unproven > 0 {
+		fmt.Fprintf(s.stdout, "appended %d failures without proof to %s\n", st.Unverified+st.Unproven, f)
+	}
+	w := s.stderr
 	if st.Push == nil || st.Push.Retried+st.Push.Failed == 0 && st.PushErr == nil {
 		return
 	}
