@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"net/textproto"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/bouncer-dev/bouncer/classify"
@@ -172,4 +174,41 @@ func (l *unverifiedLog) add(us []Unverified) error {
 	}
 	l.w.Flush()
 	return l.w.Error()
+}
+
+// LoadProof returns the Proof of a key file of signed VERP and BATV return
+// paths (verp.LoadKeys; "" for none) and of our domains (blank entries
+// ignored).
+func LoadProof(keyFile string, ourDomains []string) (*ProofChecker, error) {
+	p := &ProofChecker{}
+	if keyFile != "" {
+		keys, err := verp.LoadKeys(keyFile)
+		if err != nil {
+			return nil, err
+		}
+		p.Checker.Signer = &verp.Signer{Keys: keys}
+	}
+	for _, d := range ourDomains {
+		if d = strings.TrimSpace(d); d != "" {
+			p.Checker.OurDomains = append(p.Checker.OurDomains, d)
+		}
+	}
+	return p, nil
+}
+
+// UnverifiedName is the name of the list of failures without proof that
+// bouncer run writes beside its lists.
+const UnverifiedName = "unverified.csv"
+
+// UnverifiedBeside returns where the list of failures without proof goes
+// beside the lists: in the folder of lists dir, else in the folder of the
+// list file; "" when there is neither.
+func UnverifiedBeside(file, dir string) string {
+	switch {
+	case dir != "":
+		return filepath.Join(dir, UnverifiedName)
+	case file != "":
+		return filepath.Join(filepath.Dir(file), UnverifiedName)
+	}
+	return ""
 }

@@ -79,8 +79,10 @@ func doRun(ctx context.Context, s *streams, cfg *runConfig) int {
 	if err != nil && !errors.Is(err, suppress.ErrWriteList) {
 		return errorf("state %s: %v", cfg.state, oneLine(err))
 	}
+	if f := cfg.pipe.UnverifiedFile; f != "" && st.Unverified+st.Unproven > 0 {
+		files = append(files, f) // appended to
+	}
 	summary(s.stdout, cfg, st, before, after, files)
-	afterRun(s, cfg, st)
 	if err != nil {
 		fmt.Fprintln(s.stderr, describeError(err, cfg))
 		return exitError

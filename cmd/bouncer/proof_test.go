@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bouncer-dev/bouncer/pipeline"
 	"github.com/bouncer-dev/bouncer/verp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -81,15 +82,15 @@ func TestRunProof(t *testing.T) {
 		"other@example.net":    "wrong-recipient",
 		"frank@example.com":    "wrong-recipient",
 	}
-	assert.Equal(t, want, readList(t, filepath.Join(out, unverifiedName)))
+	assert.Equal(t, want, readList(t, filepath.Join(out, pipeline.UnverifiedName)))
 	assert.Contains(t, stdout, "unverified: 6 failures without proof")
-	assert.Contains(t, stdout, "appended 6 failures without proof to "+filepath.Join(out, unverifiedName))
+	assert.Contains(t, stdout, "wrote "+filepath.Join(out, pipeline.UnverifiedName))
 	assert.Len(t, listDir(t, filepath.Join(md, ".bounces-processed", "new")), 2, "the genuine bounces are processed")
 
 	// Nothing new: the file keeps what it has.
 	code, stdout, stderr = runBouncer(t, args...)
 	require.Equal(t, exitOK, code, "%s%s", stdout, stderr)
-	assert.Equal(t, want, readList(t, filepath.Join(out, unverifiedName)))
+	assert.Equal(t, want, readList(t, filepath.Join(out, pipeline.UnverifiedName)))
 
 	t.Run("report only", func(t *testing.T) {
 		dir := t.TempDir()
@@ -100,7 +101,7 @@ func TestRunProof(t *testing.T) {
 		require.Equal(t, exitOK, code, "%s%s", stdout, stderr)
 		assert.Len(t, readList(t, list), 8, "every failure suppresses")
 		assert.Contains(t, stdout, "unproven: 6 failures")
-		assert.Equal(t, want, readList(t, filepath.Join(dir, unverifiedName)))
+		assert.Equal(t, want, readList(t, filepath.Join(dir, pipeline.UnverifiedName)))
 	})
 	t.Run("flags", func(t *testing.T) {
 		code, _, stderr := runBouncer(t, "run", "--maildir", md, "--require-proof")

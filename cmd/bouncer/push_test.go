@@ -157,7 +157,7 @@ func TestRunPushListmonk(t *testing.T) {
 		assert.Equal(t, 1, n, "bouncer_id %s posted %d times", id, n)
 	}
 	assert.Contains(t, stdout, "pushed: 3 delivered, 0 to retry, 0 failed")
-	assert.NotContains(t, stderr, "warning: push")
+	assert.NotContains(t, stderr, "push:")
 
 	// Nothing new: nothing pushed again.
 	code, stdout, stderr = runBouncer(t, args...)
@@ -194,7 +194,8 @@ func TestRunPushFailures(t *testing.T) {
 		code, stdout, stderr := runBouncer(t, append(base, "--push", "listmonk="+lm.URL, "--push-secret-file", wrong)...)
 		assert.Equal(t, exitOK, code, "%s%s", stdout, stderr)
 		assert.Contains(t, stdout, "pushed: 0 delivered, 0 to retry, 1 failed")
-		assert.Contains(t, stderr, "bouncer: warning: push: 0 events to retry, 1 failed: push: listmonk=")
+		assert.Contains(t, stderr, "push: refused")
+		assert.Contains(t, stderr, "403 Forbidden")
 	})
 	t.Run("before the mailbox", func(t *testing.T) {
 		for _, tc := range []struct {

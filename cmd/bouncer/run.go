@@ -153,6 +153,7 @@ func (f *runFlags) config() (*runConfig, string) {
 	if msg := f.wireConfig(cfg); msg != "" {
 		return nil, msg
 	}
+	cfg.pushSecretFile = f.pushSecretFile
 	if f.rules != "" {
 		c, err := pipeline.LoadRules(f.rules)
 		if err != nil {
