@@ -39,6 +39,9 @@ func (st Stats) Summary(w io.Writer) {
 	}
 	if st.Push != nil {
 		fmt.Fprintf(w, "pushed: %d delivered, %d to retry, %d failed", st.Push.Delivered, st.Push.Retried, st.Push.Failed)
+		if st.Push.Uncertain > 0 {
+			fmt.Fprintf(w, " (%d sent again after an attempt of unknown outcome)", st.Push.Uncertain)
+		}
 		if st.PushErr != nil {
 			fmt.Fprintf(w, " (stopped: %v; the rest waits for the next run)", st.PushErr)
 		}
