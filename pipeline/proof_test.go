@@ -87,6 +87,19 @@ func TestRunProofForward(t *testing.T) {
 		assert.Equal(t, "email,reason,evidence,category,date,message,suppressed\n", strings.SplitAfter(string(b), "\n")[0])
 		assert.Contains(t, string(b), "\ndana@example.com,wrong-recipient,"+returnPath(t, s, "erin@example.com")+",hard,2026-03-02T10:00:00Z,")
 	})
+	t.Run("recipient read from the signed address", func(t *testing.T) {
+		// A notice that names no one: dsn reads the recipient from the
+		// address it was delivered to, as an unsigned VERP address.
+		rp := returnPath(t, s, "dana@example.com")
+		msg := []byte("Delivered-To: " + rp + "\nFrom: MAILER-DAEMON@mx.example.net\nTo: " + rp +
+			"\nSubject: failure notice\nDate: Mon, 02 Mar 2026 10:00:00 +0000\n\n" +
+			"Hi. This is the qmail-send program at mx.example.net.\nI'm afraid I wasn't able to deliver your message to the following addresses.\n" +
+			"This is a permanent error; I've given up. Sorry it didn't work out.\n\nSorry, no mailbox here by that name. (#5.1.1)\n")
+		opts := &Options{Proof: &ProofChecker{Checker: proof.Checker{Signer: s}}}
+		st, db, _ := runMaildir(t, [][]byte{msg}, opts)
+		assert.Zero(t, st.Unverified)
+		assert.Equal(t, []string{"dana@example.com"}, suppressed(t, db), "the recipient the tag was made for")
+	})
 	t.Run("our domain", func(t *testing.T) {
 		msg := forwardDSN("bounce@lists.example.org", "dana@example.com", "dana@example.com", "")
 		opts := &Options{Proof: &ProofChecker{Checker: proof.Checker{OurDomains: []string{"lists.example.org"}}}}

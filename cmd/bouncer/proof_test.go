@@ -103,6 +103,17 @@ func TestRunProof(t *testing.T) {
 		assert.Contains(t, stdout, "unproven: 6 failures")
 		assert.Equal(t, want, readList(t, filepath.Join(dir, pipeline.UnverifiedName)))
 	})
+	t.Run("our domains", func(t *testing.T) {
+		// seedDSN returns an original whose Message-ID is @example.org.
+		for domains, want := range map[string]int{"example.org": 1, "other.org, example.com": 0} {
+			dir := t.TempDir()
+			md := newMaildir(t, filepath.Join(dir, "Maildir"), map[string][]byte{"1": seedDSN(0, "seed@example.net", "5.1.1", "550 5.1.1 No such user")})
+			list := filepath.Join(dir, "list.csv")
+			code, stdout, stderr := runBouncer(t, "run", "--maildir", md, "--state", filepath.Join(dir, "s.db"), "--out", list, "--our-domains", domains)
+			require.Equal(t, exitOK, code, "%s%s", stdout, stderr)
+			assert.Len(t, readList(t, list), want, "--our-domains %s", domains)
+		}
+	})
 	t.Run("flags", func(t *testing.T) {
 		code, _, stderr := runBouncer(t, "run", "--maildir", md, "--require-proof")
 		assert.Equal(t, exitUsage, code)
