@@ -217,7 +217,7 @@ func (p *Processor) events(ctx context.Context, res *Result, src *mailsource.Mes
 			Diagnostic: r.Diagnostic,
 			Date:       notAfterArrival(r.Date, received),
 			MessageID:  r.OriginalMessageID,
-			Source:     res.Report.Vendor,
+			Source:     string(res.Report.Vendor),
 		}
 		if r.Note != "" {
 			ev.Category = classify.CategoryNone // unconfirmed or unverified
