@@ -177,16 +177,24 @@ func (l *unverifiedLog) add(us []Unverified) error {
 }
 
 // LoadProof returns the Proof of a key file of signed VERP and BATV return
-// paths (verp.LoadKeys; "" for none) and of our domains (blank entries
-// ignored).
-func LoadProof(keyFile string, ourDomains []string) (*ProofChecker, error) {
+// paths (verp.LoadKeys; "" for none), verified as signer says (its
+// validity and delimiter; its Keys are those of the file), and of our
+// domains (blank entries ignored).
+func LoadProof(keyFile string, signer verp.Signer, ourDomains []string) (*ProofChecker, error) {
 	p := &ProofChecker{}
+	switch {
+	case signer.Delimiter != 0 && signer.Delimiter != verp.DelimiterPlus && signer.Delimiter != verp.DelimiterMinus:
+		return nil, fmt.Errorf("pipeline: VERP delimiter %q: want %q or %q", signer.Delimiter, verp.DelimiterPlus, verp.DelimiterMinus)
+	case signer.ValidityDays < 0 || signer.ValidityDays > verp.MaxValidityDays:
+		return nil, fmt.Errorf("pipeline: VERP validity of %d days: want 1 to %d", signer.ValidityDays, verp.MaxValidityDays)
+	}
 	if keyFile != "" {
 		keys, err := verp.LoadKeys(keyFile)
 		if err != nil {
 			return nil, err
 		}
-		p.Checker.Signer = &verp.Signer{Keys: keys}
+		signer.Keys = keys
+		p.Checker.Signer = &signer
 	}
 	for _, d := range ourDomains {
 		if d = strings.TrimSpace(d); d != "" {

@@ -103,6 +103,19 @@ func TestRunProof(t *testing.T) {
 		assert.Contains(t, stdout, "unproven: 6 failures")
 		assert.Equal(t, want, readList(t, filepath.Join(dir, pipeline.UnverifiedName)))
 	})
+	t.Run("validity and delimiter", func(t *testing.T) {
+		dir := t.TempDir()
+		qmail := &verp.Signer{Keys: keys, Delimiter: verp.DelimiterMinus}
+		md := newMaildir(t, filepath.Join(dir, "Maildir"), map[string][]byte{
+			"1772447400.M1P1.test": deliveredDSN(1, rp(qmail, "q@example.net", sent), "q@example.net"),
+			"1772447400.M2P1.test": deliveredDSN(2, rp(qmail, "old@example.net", proofArrival.AddDate(0, 0, -40)), "old@example.net"),
+		})
+		list := filepath.Join(dir, "list.csv")
+		code, stdout, stderr := runBouncer(t, "run", "--maildir", md, "--state", filepath.Join(dir, "s.db"), "--out", list,
+			"--verp-key-file", keyFile, "--delimiter", "-", "--validity-days", "60")
+		require.Equal(t, exitOK, code, "%s%s", stdout, stderr)
+		assert.Equal(t, map[string]string{"q@example.net": "hard", "old@example.net": "hard"}, readList(t, list))
+	})
 	t.Run("our domains", func(t *testing.T) {
 		// seedDSN returns an original whose Message-ID is @example.org.
 		for domains, want := range map[string]int{"example.org": 1, "other.org, example.com": 0} {
@@ -121,5 +134,8 @@ func TestRunProof(t *testing.T) {
 		code, _, stderr = runBouncer(t, "run", "--maildir", md, "--verp-key-file", filepath.Join(dir, "none"))
 		assert.Equal(t, exitUsage, code)
 		assert.Contains(t, stderr, "verp:")
+		code, _, stderr = runBouncer(t, "run", "--maildir", md, "--verp-key-file", keyFile, "--delimiter", "=")
+		assert.Equal(t, exitUsage, code)
+		assert.Contains(t, stderr, "VERP delimiter")
 	})
 }

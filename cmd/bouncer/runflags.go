@@ -9,6 +9,7 @@ import (
 	"github.com/bouncer-dev/bouncer/imapfetch"
 	"github.com/bouncer-dev/bouncer/pipeline"
 	"github.com/bouncer-dev/bouncer/suppress"
+	"github.com/bouncer-dev/bouncer/verp"
 )
 
 // runFlags are the flags of bouncer run.
@@ -43,6 +44,8 @@ type runFlags struct {
 	verpKeyFile        string
 	ourDomains         string
 	requireProof       bool
+	validity           int
+	delim              string
 }
 
 func newRunFlags(s *streams) *runFlags {
@@ -78,6 +81,8 @@ func newRunFlags(s *streams) *runFlags {
 	fs.StringVar(&f.pushSecretFile, "push-secret-file", "", "`FILE` of the push targets' credentials: NAME SECRET a line")
 	fs.StringVar(&f.verpKeyFile, "verp-key-file", "", "key `FILE` of signed VERP and BATV return paths: a bounce must carry a valid tag for its recipient")
 	fs.StringVar(&f.ourDomains, "our-domains", "", "`DOMAINS` (a.com,b.org): a bounce whose returned original's Message-ID or From is in one is proven (weak)")
+	fs.IntVar(&f.validity, "validity-days", verp.DefaultValidityDays, "`DAYS` a signed VERP tag stays valid")
+	fs.StringVar(&f.delim, "delimiter", string(verp.DelimiterPlus), "recipient delimiter of the signed VERP addresses: + or -")
 	fs.BoolVar(&f.requireProof, "require-proof", true, "with --verp-key-file or --our-domains, a failure without proof suppresses nothing (false: only report it)")
 	f.limits.register(fs)
 	f.policy.register(fs)

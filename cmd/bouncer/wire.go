@@ -7,6 +7,7 @@ import (
 	"github.com/bouncer-dev/bouncer/pipeline"
 	"github.com/bouncer-dev/bouncer/push"
 	"github.com/bouncer-dev/bouncer/suppress"
+	"github.com/bouncer-dev/bouncer/verp"
 )
 
 // wireConfig checks the flags of pushing and of proof, reading the key
@@ -30,7 +31,11 @@ func (f *runFlags) wireConfig(cfg *runConfig) string {
 		}
 		return ""
 	}
-	p, err := pipeline.LoadProof(f.verpKeyFile, strings.Split(f.ourDomains, ","))
+	if len(f.delim) != 1 || f.validity < 1 {
+		return "--delimiter must be + or -, --validity-days at least 1"
+	}
+	signer := verp.Signer{ValidityDays: f.validity, Delimiter: verp.Delimiter(f.delim[0])}
+	p, err := pipeline.LoadProof(f.verpKeyFile, signer, strings.Split(f.ourDomains, ","))
 	if err != nil {
 		return err.Error()
 	}
