@@ -39,24 +39,8 @@ func findStatusClass(s string, success, inText bool) string {
 		if i > 0 && (isDigit(s[i-1]) || s[i-1] == '.') {
 			continue
 		}
-		j := i + 2
-		k := j
-		for k < len(s) && k-j < 3 && isDigit(s[k]) {
-			k++
-		}
-		if k == j || k >= len(s) || s[k] != '.' {
-			continue
-		}
-		m := k + 1
-		n := m
-		for n < len(s) && n-m < 3 && isDigit(s[n]) {
-			n++
-		}
-		if n == m || n < len(s) && (isDigit(s[n]) || s[n] == '.' && n+1 < len(s) && isDigit(s[n+1])) {
-			continue
-		}
-		code := s[i:n]
-		if inText && !smtpcode.InContext(s, i) {
+		code, n := smtpcode.StatusAt(s[i:])
+		if code == "" || inText && !smtpcode.InContext(s, i) {
 			continue
 		}
 		if !strings.HasSuffix(code, ".0.0") {
@@ -65,7 +49,7 @@ func findStatusClass(s string, success, inText bool) string {
 		if best == "" {
 			best = code
 		}
-		i = n
+		i += n - 1
 	}
 	return best
 }

@@ -657,6 +657,8 @@ var challengePhrases = []string{
 	"verify that you are a real person", "confirm that you are a real person", "awaiting your verification",
 	"held pending verification", "pending your verification", "until you verify", "please verify your message",
 	"to have your message delivered, please", "approved senders list", "approved sender list",
+	// The sending server asked to confirm itself on a web page.
+	"server requires confirmation", "to confirm this mail server", "confirm your sending server",
 }
 
 // challenge reports whether the notice, or the diagnostic of a recipient,

@@ -140,6 +140,25 @@ func TestKinds(t *testing.T) {
 				"The following address(es) failed:\n\n  sub@example.net\n    mailbox is full\n  bounce@lists.example.org\n    retry timeout exceeded\n"),
 		kind: KindBounce, recipients: []string{"sub@example.net"}, pos: PositionTemplate,
 	})
+	tests = append(tests, struct {
+		name       string
+		msg        string
+		kind       Kind
+		recipients []string
+		pos        Position
+		status     string
+	}{
+		// A report whose diagnostic asks the sending server to confirm
+		// itself on a web page: a challenge, whatever the Action says.
+		name: "challenge in a report's diagnostic",
+		msg: "From: MAILER-DAEMON@mx.example.org\r\nTo: news@lists.example.org\r\nSubject: Undelivered Mail Returned to Sender\r\n" +
+			"MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n" +
+			"--b\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n" +
+			"--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.org\r\n\r\n" +
+			"Final-Recipient: rfc822; pat@example.net\r\nAction: failed\r\nStatus: 5.0.0\r\n" +
+			"Diagnostic-Code: smtp; 550 Your server requires confirmation, see https://confirm.example.net/ to confirm this mail server\r\n--b--\r\n",
+		kind: KindChallenge,
+	})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			rep, _ := Parse(strings.NewReader(tc.msg), nil)
