@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -65,6 +66,12 @@ func TestExport(t *testing.T) {
 			if all[a] != c {
 				t.Errorf("--category hard,complaint: %s is %s, but %q in the whole list", a, c, all[a])
 			}
+		}
+		// Every failure of the demo samples, each with its category, when one
+		// soft bounce of any date is enough.
+		got = exportRows(t, "--state", state, "--category", "hard,soft,policy,complaint", "--soft-threshold", "1", "--soft-days", "1", "--soft-window", "36500d")
+		if !reflect.DeepEqual(got, demoWant) {
+			t.Errorf("--category hard,soft,policy,complaint = %v, want %v", got, demoWant)
 		}
 		// Policy blocks are not suppressed, but asking for them lists them.
 		got = exportRows(t, "--state", state, "--category", "policy")
