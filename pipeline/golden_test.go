@@ -22,7 +22,7 @@ var updateGolden = flag.Bool("update", false, "rewrite ../testdata/*.golden.json
 func TestGoldenParse(t *testing.T) {
 	files, err := filepath.Glob("../testdata/*.eml")
 	require.NoError(t, err, "no samples in ../testdata")
-	require.NotEqual(t, 0, len(files), "no samples in ../testdata")
+	require.NotEmpty(t, files, "no samples in ../testdata")
 	enc := jsonEncoder{explain: true}
 	for _, f := range files {
 		name := strings.TrimSuffix(filepath.Base(f), ".eml")

@@ -30,7 +30,7 @@ func distinctBounces(tb testing.TB, n int) [][]byte {
 	}
 	files, err := filepath.Glob(filepath.Join(dir, "*.eml"))
 	require.NoError(tb, err, "no messages in %s", dir)
-	require.NotEqual(tb, 0, len(files), "no messages in %s", dir)
+	require.NotEmpty(tb, files, "no messages in %s", dir)
 	var base [][]byte
 	for _, f := range files {
 		b, err := os.ReadFile(f)
