@@ -145,10 +145,9 @@ func TestCommandLine(t *testing.T) {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 			code := run(tc.args, strings.NewReader(""), &stdout, &stderr)
-			if code != tc.code || !strings.Contains(stdout.String(), tc.out) || !strings.Contains(stderr.String(), tc.errOut) {
-				t.Errorf("run(%q) = %d, stdout %q, stderr %q; want %d, stdout with %q, stderr with %q",
-					tc.args, code, stdout.String(), stderr.String(), tc.code, tc.out, tc.errOut)
-			}
+			assert.Equal(t, tc.code, code, "run(%q)", tc.args)
+			assert.Contains(t, stdout.String(), tc.out, "run(%q): stdout", tc.args)
+			assert.Contains(t, stderr.String(), tc.errOut, "run(%q): stderr", tc.args)
 		})
 	}
 }

@@ -211,10 +211,10 @@ func TestRunDovecot(t *testing.T) {
 		inbox, _ := srv.MailboxStatus(t, "INBOX")
 		processed, _ := srv.MailboxStatus(t, "bounces-processed")
 		unrecognized, _ := srv.MailboxStatus(t, "bounces-unrecognized")
-		if inbox != 0 || processed+unrecognized != len(samples) || processed == 0 || unrecognized == 0 {
-			t.Errorf("after the run: INBOX %d, bounces-processed %d, bounces-unrecognized %d; want 0, and %d in all, some in each",
-				inbox, processed, unrecognized, len(samples))
-		}
+		assert.Zero(t, inbox, "INBOX after the run")
+		assert.Equal(t, len(samples), processed+unrecognized, "bounces-processed %d + bounces-unrecognized %d", processed, unrecognized)
+		assert.NotZero(t, processed, "bounces-processed")
+		assert.NotZero(t, unrecognized, "bounces-unrecognized")
 
 		// A second run finds nothing new and writes the same bytes.
 		first, err := os.ReadFile(cleanList)
@@ -280,10 +280,8 @@ func TestRunDovecot(t *testing.T) {
 		inbox, _ := srv.MailboxStatus(t, "kill")
 		processed, _ := srv.MailboxStatus(t, "kill-processed")
 		unrecognized, _ := srv.MailboxStatus(t, "kill-unrecognized")
-		if inbox != 0 || processed+unrecognized != len(samples) {
-			t.Errorf("after the resumed run: kill %d, kill-processed %d, kill-unrecognized %d; want 0 and %d in all",
-				inbox, processed, unrecognized, len(samples))
-		}
+		assert.Zero(t, inbox, "kill after the resumed run")
+		assert.Equal(t, len(samples), processed+unrecognized, "kill-processed %d + kill-unrecognized %d", processed, unrecognized)
 	})
 
 	t.Run("watch", func(t *testing.T) {
