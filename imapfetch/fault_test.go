@@ -3,7 +3,6 @@ package imapfetch
 import (
 	"bytes"
 	"context"
-	"errors"
 	"io"
 	"net"
 	"strings"
@@ -184,12 +183,10 @@ func TestConnectionErrors(t *testing.T) {
 			opts.InsecurePlaintext = tc.plaintext
 			opts.MaxRetries = tc.retries
 			f, err := Dial(context.Background(), tc.url, opts)
-			if !errors.Is(err, tc.wantErr) {
-				if f != nil {
-					f.Close()
-				}
-				t.Fatalf("Dial() = %v, want %v", err, tc.wantErr)
+			if f != nil {
+				f.Close()
 			}
+			require.ErrorIs(t, err, tc.wantErr, "Dial()")
 			msg := err.Error()
 			assert.True(t, strings.HasPrefix(msg, "imapfetch: "), "error %q", msg)
 			assert.NotContains(t, msg, "\n", "error %q", msg)
