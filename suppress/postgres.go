@@ -1,0 +1,59 @@
+package suppress
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// ErrBadURL reports a PostgreSQL state URL that cannot be parsed.
+var ErrBadURL = errors.New("suppress: bad PostgreSQL URL")
+
+// pgConns is the size of the connection pool of a PostgreSQL state: one
+// for an open Batch, the rest for the lookups, the lists, the outbox and
+// the leases.
+const pgConns = 6
+
+// openPostgres opens the PostgreSQL database at rawURL (pgx's database/sql
+// driver) and migrates its schema. The same statements as SQLite's run on
+// it, through the dialect: the same tables, constraints and order.
+// Options.BusyTimeout, WALLimit and CreateFolder concern SQLite only.
+func openPostgres(ctx context.Context, rawURL string, opts *Options) (*DB, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		// The error quotes the URL, which may hold a password.
+		return nil, fmt.Errorf("%w: %s", ErrBadURL, redactedURL(rawURL))
+	}
+	name := u.Redacted()
+	sdb, err := sql.Open("pgx", rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("suppress: open %s: %w", name, err)
+	}
+	sdb.SetMaxOpenConns(pgConns)
+	sdb.SetMaxIdleConns(pgConns)
+	db := &DB{sql: sdb, read: sdb, path: name, d: postgresDialect}
+	if err := db.migrate(ctx); err != nil {
+		sdb.Close()
+		return nil, db.openErr(err)
+	}
+	if err := db.prepare(ctx); err != nil {
+		sdb.Close()
+		return nil, db.openErr(err)
+	}
+	return db, nil
+}
+
+// redactedURL hides what follows "://" up to an "@" in s.
+func redactedURL(s string) string {
+	scheme, rest, ok := strings.Cut(s, "://")
+	if !ok {
+		return "(unparsable URL)"
+	}
+	if i := strings.LastIndexByte(rest, '@'); i >= 0 {
+		rest = "xxxxx" + rest[i:]
+	}
+	return scheme + "://" + rest
+}
