@@ -86,11 +86,11 @@ var pgDDL = strings.NewReplacer(
 )
 
 var postgresDialect = &dialect{
-	name:      "postgres",
-	bind:      bindDollar,
-	ddl:       pgDDL.Replace,
-	nowMillis: "CAST(extract(epoch FROM clock_timestamp()) * 1000 AS BIGINT)",
-	writeLock: "SELECT pg_advisory_xact_lock(" + strconv.Itoa(pgWriteLockKey) + ")",
+	name:        "postgres",
+	bind:        bindDollar,
+	ddl:         pgDDL.Replace,
+	nowMillis:   "CAST(extract(epoch FROM clock_timestamp()) * 1000 AS BIGINT)",
+	writeLock:   "SELECT pg_advisory_xact_lock(" + strconv.Itoa(pgWriteLockKey) + ")",
 	schemaTable: "CREATE TABLE IF NOT EXISTS bouncer_schema (version INTEGER NOT NULL)",
 	version: func(ctx context.Context, q querier) (int, error) {
 		var v int
