@@ -45,6 +45,9 @@ const DefaultBusyTimeout = 5 * time.Second
 // checkpoints it and truncates it, when Options.WALLimit is zero.
 const DefaultWALLimit = 1 << 20
 
+// closeReleaseTimeout bounds the release of each lease by Close.
+const closeReleaseTimeout = 5 * time.Second
+
 // readConns is the number of connections of the read pool (Known, Lists).
 const readConns = 4
 
@@ -83,7 +86,8 @@ type DB struct {
 	mu   sync.Mutex
 	lock *fileLock // held by Lock, released by Unlock or Close
 
-	outbox []OutboxTarget // set by SetOutbox (outbox.go); guarded by mu
+	outbox []OutboxTarget  // set by SetOutbox (outbox.go); guarded by mu
+	leases map[*Lease]bool // held (lease.go); guarded by mu
 }
 
 // Open opens the state file at path, creating it if it does not exist, and
@@ -285,8 +289,20 @@ func escapeURIPath(p string) string {
 	return r.Replace(filepath.ToSlash(p))
 }
 
-// Close releases the lock, if held, and closes the database.
+// Close releases the leases and the lock, if held, and closes the
+// database.
 func (db *DB) Close() error {
+	db.mu.Lock()
+	held := make([]*Lease, 0, len(db.leases))
+	for l := range db.leases {
+		held = append(held, l)
+	}
+	db.mu.Unlock()
+	for _, l := range held {
+		ctx, cancel := context.WithTimeout(context.Background(), closeReleaseTimeout)
+		l.Release(ctx)
+		cancel()
+	}
 	err := db.Unlock()
 	if db.read != db.sql {
 		if cerr := db.read.Close(); cerr != nil && err == nil {
@@ -338,11 +354,13 @@ var migrations = []string{
 	);`,
 	// 2: the push outbox (outbox.go).
 	outboxSchema,
+	// 3: the mailbox leases (lease.go).
+	leaseSchema,
 }
 
 // SchemaVersion is the schema version this package writes: the number of
 // migration steps.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // migrate runs the missing migration steps, each in its own write
 // transaction together with its version bump.

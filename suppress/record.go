@@ -241,6 +241,11 @@ func (b *Batch) Commit(ctx context.Context) error {
 		return fmt.Errorf("%w: batch already ended", ErrClosed)
 	}
 	b.done = true
+	// The fence: a batch of a host that lost its mailbox is not written.
+	if err := b.db.renewLeases(ctx, b.tx); err != nil {
+		b.tx.Rollback()
+		return err
+	}
 	if err := b.tx.Commit(); err != nil {
 		return b.db.wrapErr("commit", err)
 	}
