@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bouncer-dev/bouncer/dsn"
+	"github.com/bouncer-dev/bouncer/suppress"
 )
 
 // Defaults of the Options fields.
@@ -79,6 +80,16 @@ type Options struct {
 	// Logger receives one line per message that hit a limit, was not
 	// confirmed or verified, or could not be read. Default: discard.
 	Logger *slog.Logger
+	// LeaseKey, if set, is the mailbox key Run leases before it works the
+	// source, so that one host at a time works it. Default: on a shared
+	// state (suppress.DB.Shared: PostgreSQL), an IMAP source's mailbox key
+	// (server, user and mailbox); a Maildir is not leased by default, as it
+	// is local to its host.
+	LeaseKey string
+	// Lease sets the lease's TTL, renewal and holder name
+	// (suppress.LeaseOptions; the zero value means its defaults).
+	Lease suppress.LeaseOptions
+
 	// Delay is a pause after each message is recorded, inside its
 	// transaction: for tests that kill a run in the middle. Zero in use.
 	Delay time.Duration

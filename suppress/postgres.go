@@ -46,6 +46,10 @@ func openPostgres(ctx context.Context, rawURL string, opts *Options) (*DB, error
 	return db, nil
 }
 
+// Shared reports whether the state is shared by several hosts
+// (PostgreSQL), whose runs then lease each mailbox (AcquireLease).
+func (db *DB) Shared() bool { return db.d != sqliteDialect }
+
 // redactedURL hides what follows "://" up to an "@" in s.
 func redactedURL(s string) string {
 	scheme, rest, ok := strings.Cut(s, "://")
