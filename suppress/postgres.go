@@ -50,6 +50,19 @@ func openPostgres(ctx context.Context, rawURL string, opts *Options) (*DB, error
 // (PostgreSQL), whose runs then lease each mailbox (AcquireLease).
 func (db *DB) Shared() bool { return db.d != sqliteDialect }
 
+// Redact returns state fit to show: a PostgreSQL URL without its
+// password, a file path as it is.
+func Redact(state string) string {
+	if !IsURL(state) {
+		return state
+	}
+	u, err := url.Parse(state)
+	if err != nil {
+		return redactedURL(state)
+	}
+	return u.Redacted()
+}
+
 // redactedURL hides what follows "://" up to an "@" in s.
 func redactedURL(s string) string {
 	scheme, rest, ok := strings.Cut(s, "://")
