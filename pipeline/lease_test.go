@@ -236,3 +236,47 @@ func leaseChild(env string) int {
 	Run(ctx, db, md, o)
 	return 4
 }
+
+// TestRunWatchWaitsForLease: with Watch, a standby host waits while
+// another holds the mailbox, and works it once the holder gives it up.
+func TestRunWatchWaitsForLease(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.Shared(t).Database(t)
+	msgs := samples(t)
+	dir := filepath.Join(t.TempDir(), "Maildir")
+	writeMaildir(t, dir, msgs)
+	holder, standby := openState(t, url), openState(t, url)
+	defer holder.Close()
+	defer standby.Close()
+
+	lease, err := holder.AcquireLease(ctx, sharedMaildir, &leaseOpts("holder").Lease)
+	require.NoError(t, err)
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	o := leaseOpts("standby")
+	o.Watch, o.Poll = true, 20*time.Millisecond
+	done := make(chan error, 1)
+	var st Stats
+	go func() {
+		var err error
+		st, err = Run(wctx, standby, openMaildir(t, dir), o)
+		done <- err
+	}()
+
+	time.Sleep(time.Second) // two TTLs: the holder renews, the standby waits
+	c, err := standby.Counts(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, c.Messages, "the standby works nothing while the lease is held")
+
+	require.NoError(t, lease.Release(ctx))
+	deadline := time.Now().Add(20 * time.Second)
+	for c.Messages < len(msgs) {
+		require.True(t, time.Now().Before(deadline), "the standby recorded %d of %d", c.Messages, len(msgs))
+		time.Sleep(20 * time.Millisecond)
+		c, err = standby.Counts(ctx)
+		require.NoError(t, err)
+	}
+	cancel()
+	require.NoError(t, <-done)
+	assert.Equal(t, len(msgs), st.Messages)
+}

@@ -1,8 +1,8 @@
 // Package pgtest starts a throwaway PostgreSQL cluster on loopback for
 // integration tests.
 //
-// Start runs initdb and postgres (Debian's binaries in BinDir, else found
-// on PATH) in a fresh temporary directory, listening on a free 127.0.0.1
+// Start runs initdb and postgres (Debian's binaries in BinDirs, else
+// found on PATH) in a fresh temporary directory, listening on a free 127.0.0.1
 // port with trust authentication for the user "bouncer", and stops the
 // server and removes the directory when the test ends. Shared does the
 // same once per test binary (call StopShared from TestMain). Each
@@ -27,6 +27,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -41,8 +42,9 @@ import (
 // from a skip into a failure.
 const RequireEnv = "BOUNCER_REQUIRE_POSTGRES"
 
-// BinDir is where Debian installs the server binaries.
-const BinDir = "/usr/lib/postgresql/15/bin"
+// BinDirs are where Debian installs the server binaries, one folder per
+// major version; the newest is used.
+const BinDirs = "/usr/lib/postgresql/*/bin"
 
 // User is the cluster's superuser.
 const User = "bouncer"
@@ -61,13 +63,23 @@ type Server struct {
 
 // bin finds a server binary, or "".
 func bin(name string) string {
-	if p := filepath.Join(BinDir, name); isExec(p) {
-		return p
+	dirs, _ := filepath.Glob(BinDirs)
+	slices.SortFunc(dirs, func(a, b string) int { return versionOf(b) - versionOf(a) })
+	for _, d := range dirs {
+		if p := filepath.Join(d, name); isExec(p) {
+			return p
+		}
 	}
 	if p, err := exec.LookPath(name); err == nil {
 		return p
 	}
 	return ""
+}
+
+// versionOf is the major version in a BinDirs folder, or 0.
+func versionOf(dir string) int {
+	n, _ := strconv.Atoi(filepath.Base(filepath.Dir(dir)))
+	return n
 }
 
 func isExec(p string) bool {
