@@ -92,6 +92,27 @@ func runUntilLeased(ctx context.Context, db *suppress.DB, src mailsource.Source,
 	}
 }
 
+// sharedSetup returns the samples, the lists of one host that ran over
+// them alone (in a database of its own), and for the hosts under test an
+// empty database and a Maildir of the samples.
+func sharedSetup(t *testing.T) (msgs [][]byte, want, url, dir string) {
+	t.Helper()
+	srv := pgtest.Shared(t)
+	msgs = samples(t)
+	single := openState(t, srv.Database(t))
+	defer single.Close()
+	dir = filepath.Join(t.TempDir(), "Maildir")
+	writeMaildir(t, dir, msgs)
+	_, err := Run(context.Background(), single, openMaildir(t, dir), nil)
+	require.NoError(t, err)
+	want = lists(t, single)
+
+	url = srv.Database(t)
+	dir = filepath.Join(t.TempDir(), "Maildir")
+	writeMaildir(t, dir, msgs)
+	return msgs, want, url, dir
+}
+
 // TestRunStoresAgree runs the samples into SQLite and into PostgreSQL:
 // the lists are the same bytes in every format.
 func TestRunStoresAgree(t *testing.T) {
@@ -115,20 +136,7 @@ func TestRunStoresAgree(t *testing.T) {
 // recorded once, and the lists equal a single host's.
 func TestRunTwoHosts(t *testing.T) {
 	ctx := context.Background()
-	srv := pgtest.Shared(t)
-	msgs := samples(t)
-
-	single := openState(t, srv.Database(t))
-	defer single.Close()
-	dir := filepath.Join(t.TempDir(), "Maildir")
-	writeMaildir(t, dir, msgs)
-	_, err := Run(ctx, single, openMaildir(t, dir), nil)
-	require.NoError(t, err)
-	want := lists(t, single)
-
-	url := srv.Database(t)
-	dir = filepath.Join(t.TempDir(), "Maildir")
-	writeMaildir(t, dir, msgs)
+	msgs, want, url, dir := sharedSetup(t)
 	var (
 		wg    sync.WaitGroup
 		stats [2]Stats
@@ -163,20 +171,7 @@ func TestRunTwoHosts(t *testing.T) {
 // nothing lost and nothing counted twice.
 func TestRunLeaseHolderKilled(t *testing.T) {
 	ctx := context.Background()
-	srv := pgtest.Shared(t)
-	msgs := samples(t)
-
-	single := openState(t, srv.Database(t))
-	defer single.Close()
-	dir := filepath.Join(t.TempDir(), "Maildir")
-	writeMaildir(t, dir, msgs)
-	_, err := Run(ctx, single, openMaildir(t, dir), nil)
-	require.NoError(t, err)
-	want := lists(t, single)
-
-	url := srv.Database(t)
-	dir = filepath.Join(t.TempDir(), "Maildir")
-	writeMaildir(t, dir, msgs)
+	msgs, want, url, dir := sharedSetup(t)
 	db := openState(t, url) // migrated before the child starts
 	defer db.Close()
 
@@ -194,7 +189,7 @@ func TestRunLeaseHolderKilled(t *testing.T) {
 		require.True(t, time.Now().Before(deadline), "the child recorded %d messages", c.Messages)
 		time.Sleep(20 * time.Millisecond)
 	}
-	_, err = Run(ctx, db, openMaildir(t, dir), leaseOpts("parent"))
+	_, err := Run(ctx, db, openMaildir(t, dir), leaseOpts("parent"))
 	require.ErrorIs(t, err, suppress.ErrLeased, "the child works the mailbox")
 	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
 	cmd.Wait()

@@ -292,13 +292,7 @@ func escapeURIPath(p string) string {
 // Close releases the leases and the lock, if held, and closes the
 // database.
 func (db *DB) Close() error {
-	db.mu.Lock()
-	held := make([]*Lease, 0, len(db.leases))
-	for l := range db.leases {
-		held = append(held, l)
-	}
-	db.mu.Unlock()
-	for _, l := range held {
+	for _, l := range db.heldLeases() {
 		ctx, cancel := context.WithTimeout(context.Background(), closeReleaseTimeout)
 		l.Release(ctx)
 		cancel()

@@ -304,16 +304,21 @@ func (l *Lease) abandon() {
 	<-l.done
 }
 
-// renewLeases renews, inside tx, every lease that db holds: the fence of
-// Batch.Commit. A lease lost and not yet released fails it too.
-func (db *DB) renewLeases(ctx context.Context, tx *sql.Tx) error {
+// heldLeases returns the leases db holds (lost ones too, until released).
+func (db *DB) heldLeases() []*Lease {
 	db.mu.Lock()
+	defer db.mu.Unlock()
 	held := make([]*Lease, 0, len(db.leases))
 	for l := range db.leases {
 		held = append(held, l)
 	}
-	db.mu.Unlock()
-	for _, l := range held {
+	return held
+}
+
+// renewLeases renews, inside tx, every lease that db holds: the fence of
+// Batch.Commit. A lease lost and not yet released fails it too.
+func (db *DB) renewLeases(ctx context.Context, tx *sql.Tx) error {
+	for _, l := range db.heldLeases() {
 		if err := l.Err(); err != nil {
 			return err
 		}

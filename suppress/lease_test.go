@@ -99,18 +99,7 @@ func TestLeaseTakeover(t *testing.T) {
 		require.False(t, res.Already)
 		assert.ErrorIs(t, batch.Commit(ctx), ErrLeaseLost, "the fence refuses a lost holder's batch")
 
-		fresh := 0
-		for uid := uint32(1); uid <= 10; uid++ {
-			res, err := b.Record(ctx, testMessage(uid))
-			require.NoError(t, err)
-			if !res.Already {
-				fresh++
-			}
-		}
-		assert.Equal(t, 5, fresh, "messages 6 to 10 are new to host b")
-		msgs, evs := countRows(t, b)
-		assert.Equal(t, 10, msgs)
-		assert.Equal(t, 20, evs)
+		assert.Equal(t, 5, recordAll(t, b, 10), "messages 6 to 10 are new to host b")
 		require.NoError(t, lb.Release(ctx))
 	})
 }
@@ -150,19 +139,26 @@ func TestLeaseSIGKILL(t *testing.T) {
 		require.NoError(t, err)
 		defer l.Release(ctx)
 
-		fresh := 0
-		for uid := uint32(1); uid <= 6; uid++ {
-			res, err := db.Record(ctx, testMessage(uid))
-			require.NoError(t, err)
-			if !res.Already {
-				fresh++
-			}
-		}
-		assert.Equal(t, 3, fresh, "the child's three messages are kept and not counted again")
-		msgs, evs := countRows(t, db)
-		assert.Equal(t, 6, msgs)
-		assert.Equal(t, 12, evs)
+		assert.Equal(t, 3, recordAll(t, db, 6), "the child's three messages are kept and not counted again")
 	})
+}
+
+// recordAll records testMessage(1) to testMessage(n), checks that the
+// state then holds each once, and returns how many were new.
+func recordAll(t *testing.T, db *DB, n uint32) int {
+	t.Helper()
+	fresh := 0
+	for uid := uint32(1); uid <= n; uid++ {
+		res, err := db.Record(context.Background(), testMessage(uid))
+		require.NoError(t, err)
+		if !res.Already {
+			fresh++
+		}
+	}
+	msgs, evs := countRows(t, db)
+	assert.Equal(t, int(n), msgs)
+	assert.Equal(t, 2*int(n), evs)
+	return fresh
 }
 
 // leaseChild takes the lease, records three messages, says so, and waits

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // ErrBadURL reports a PostgreSQL state URL that cannot be parsed.
@@ -17,10 +19,15 @@ var ErrBadURL = errors.New("suppress: bad PostgreSQL URL")
 // the leases.
 const pgConns = 6
 
+// DefaultConnectTimeout is how long connecting to a PostgreSQL state may
+// take when its URL sets no connect_timeout.
+const DefaultConnectTimeout = 10 * time.Second
+
 // openPostgres opens the PostgreSQL database at rawURL (pgx's database/sql
 // driver) and migrates its schema. The same statements as SQLite's run on
 // it, through the dialect: the same tables, constraints and order.
-// Options.BusyTimeout, WALLimit and CreateFolder concern SQLite only.
+// Options.BusyTimeout, WALLimit and CreateFolder concern SQLite only; a
+// URL without connect_timeout gets DefaultConnectTimeout.
 func openPostgres(ctx context.Context, rawURL string, opts *Options) (*DB, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
@@ -28,7 +35,11 @@ func openPostgres(ctx context.Context, rawURL string, opts *Options) (*DB, error
 		return nil, fmt.Errorf("%w: %s", ErrBadURL, redactedURL(rawURL))
 	}
 	name := u.Redacted()
-	sdb, err := sql.Open("pgx", rawURL)
+	if q := u.Query(); !q.Has("connect_timeout") {
+		q.Set("connect_timeout", strconv.Itoa(int(DefaultConnectTimeout.Seconds())))
+		u.RawQuery = q.Encode()
+	}
+	sdb, err := sql.Open("pgx", u.String())
 	if err != nil {
 		return nil, fmt.Errorf("suppress: open %s: %w", name, err)
 	}
