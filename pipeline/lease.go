@@ -3,6 +3,8 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/bouncer-dev/bouncer/classify"
 	"github.com/bouncer-dev/bouncer/mailsource"
@@ -16,14 +18,25 @@ type keyedSource interface {
 }
 
 // leaseKey is the key Run leases before it works src: Options.LeaseKey,
-// else, on a shared state (PostgreSQL), the mailbox key of an IMAP source.
-// A Maildir is local to its host and is not leased unless LeaseKey says so.
+// else, on a shared state (PostgreSQL), the mailbox key of an IMAP source,
+// or for a Maildir "maildir://HOST/PATH": a Maildir is local to its host,
+// so two hosts' Maildirs at the same path are two mailboxes.
 func leaseKey(db *suppress.DB, src mailsource.Source, o *Options) string {
 	if o.LeaseKey != "" {
 		return o.LeaseKey
 	}
-	if k, ok := src.(keyedSource); ok && db.Shared() {
-		return k.MailboxKey()
+	if !db.Shared() {
+		return "" // SQLite: the state's file lock keeps runs apart
+	}
+	switch s := src.(type) {
+	case keyedSource:
+		return s.MailboxKey()
+	case *mailsource.Maildir:
+		host, err := os.Hostname()
+		if err != nil {
+			host = "localhost"
+		}
+		return "maildir://" + host + filepath.ToSlash(s.Dir())
 	}
 	return ""
 }

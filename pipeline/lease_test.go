@@ -275,3 +275,34 @@ func TestRunWatchWaitsForLease(t *testing.T) {
 	require.NoError(t, <-done)
 	assert.Equal(t, len(msgs), st.Messages)
 }
+
+// TestRunLeasesMaildirPerHost: on a shared state a Maildir is leased under
+// its host and path, so that a second run on the host waits its turn; on
+// SQLite nothing is leased (the file lock does that job).
+func TestRunLeasesMaildirPerHost(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "Maildir")
+	writeMaildir(t, dir, samples(t)[:3])
+	md := openMaildir(t, dir)
+	host, err := os.Hostname()
+	require.NoError(t, err)
+
+	lite := openState(t, filepath.Join(t.TempDir(), "s.db"))
+	defer lite.Close()
+	assert.Empty(t, leaseKey(lite, md, &Options{}))
+	assert.Equal(t, "k", leaseKey(lite, md, &Options{LeaseKey: "k"}))
+
+	db := openState(t, pgtest.Shared(t).Database(t))
+	defer db.Close()
+	key := leaseKey(db, md, &Options{})
+	assert.Equal(t, "maildir://"+host+filepath.ToSlash(md.Dir()), key)
+	other, err := db.AcquireLease(ctx, key, &suppress.LeaseOptions{Holder: "other run"})
+	require.NoError(t, err)
+	_, err = Run(ctx, db, md, nil)
+	require.ErrorIs(t, err, suppress.ErrLeased)
+	assert.Contains(t, err.Error(), "other run")
+	require.NoError(t, other.Release(ctx))
+	st, err := Run(ctx, db, md, nil)
+	require.NoError(t, err)
+	assert.Equal(t, 3, st.Messages)
+}

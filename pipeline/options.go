@@ -83,8 +83,9 @@ type Options struct {
 	// LeaseKey, if set, is the mailbox key Run leases before it works the
 	// source, so that one host at a time works it. Default: on a shared
 	// state (suppress.DB.Shared: PostgreSQL), an IMAP source's mailbox key
-	// (server, user and mailbox); a Maildir is not leased by default, as it
-	// is local to its host.
+	// (server, user and mailbox), or for a Maildir "maildir://HOST/PATH"
+	// (local to its host: set LeaseKey for a Maildir that hosts share);
+	// on SQLite, none.
 	LeaseKey string
 	// Lease sets the lease's TTL, renewal and holder name
 	// (suppress.LeaseOptions; the zero value means its defaults).
