@@ -295,7 +295,7 @@ func lookup(ctx context.Context, byHash, byUID *sql.Stmt, m *Message, db *DB) (O
 	if m.UID == 0 {
 		return "", false, nil
 	}
-	err := byUID.QueryRowContext(ctx, m.Mailbox, int64(m.UIDValidity), int64(m.UID)).Scan(&stored)
+	err := byUID.QueryRowContext(ctx, clean(m.Mailbox, MaxStoredField), int64(m.UIDValidity), int64(m.UID)).Scan(&stored)
 	switch {
 	case err == nil:
 		return Outcome(stored), true, nil

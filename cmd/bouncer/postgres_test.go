@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -24,6 +25,12 @@ func TestRunPostgres(t *testing.T) {
 	for _, state := range []string{filepath.Join(t.TempDir(), "s.db"), url} {
 		dir := t.TempDir()
 		md := newMaildir(t, filepath.Join(dir, "Maildir"), msgs)
+		// Undated mail is dated by its file: the same time for both runs.
+		names, err := filepath.Glob(filepath.Join(md, "new", "*"))
+		require.NoError(t, err)
+		for _, n := range names {
+			require.NoError(t, os.Chtimes(n, fileTime, fileTime))
+		}
 		list := filepath.Join(dir, "list.csv")
 		code, stdout, stderr := runBouncer(t, "run", "--maildir", md, "--state", state, "--out", list)
 		require.Equal(t, exitOK, code, "run --state %s\n%s%s", state, stdout, stderr)
@@ -46,6 +53,9 @@ func TestRunPostgres(t *testing.T) {
 		}
 	}
 }
+
+// fileTime is the modification time of the samples' files.
+var fileTime = time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 
 func kind(state string) string {
 	if suppress.IsURL(state) {
