@@ -296,6 +296,9 @@ func TestRunLeasesMaildirPerHost(t *testing.T) {
 	defer db.Close()
 	key := leaseKey(db, md, &Options{})
 	assert.Equal(t, "maildir://"+host+filepath.ToSlash(md.Dir()), key)
+	imap := &imapSource{key: "imaps://bounce@mx.example/INBOX"}
+	assert.Equal(t, "imaps://bounce@mx.example/INBOX", leaseKey(db, imap, &Options{}), "an IMAP mailbox by its URL")
+	assert.Empty(t, leaseKey(lite, imap, &Options{}))
 	other, err := db.AcquireLease(ctx, key, &suppress.LeaseOptions{Holder: "other run"})
 	require.NoError(t, err)
 	_, err = Run(ctx, db, md, nil)
