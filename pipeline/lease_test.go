@@ -24,9 +24,7 @@ func TestMain(m *testing.M) {
 	if env := os.Getenv("PIPELINE_LEASE_CHILD"); env != "" {
 		os.Exit(leaseChild(env))
 	}
-	code := m.Run()
-	pgtest.StopShared()
-	os.Exit(code)
+	pgtest.Main(m)
 }
 
 // samples are the messages of ../testdata.

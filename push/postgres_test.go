@@ -2,7 +2,6 @@ package push
 
 import (
 	"context"
-	"os"
 	"sync"
 	"testing"
 
@@ -13,11 +12,7 @@ import (
 	"github.com/bouncer-dev/bouncer/suppress"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	pgtest.StopShared()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // TestDeliverTwoHosts drains one target's outbox from two hosts (two DB
 // handles on one PostgreSQL database) at once, pass after pass: every

@@ -1,18 +1,13 @@
 package suppress
 
 import (
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/bouncer-dev/bouncer/internal/pgtest"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	pgtest.StopShared()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // stores are the two backends the shared tests run against: each makes a
 // fresh, empty state and returns what Open takes.

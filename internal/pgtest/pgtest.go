@@ -5,7 +5,7 @@
 // found on PATH) in a fresh temporary directory, listening on a free 127.0.0.1
 // port with trust authentication for the user "bouncer", and stops the
 // server and removes the directory when the test ends. Shared does the
-// same once per test binary (call StopShared from TestMain). Each
+// same once per test binary (TestMain calls Main, or StopShared). Each
 // Server.Database is a new, empty database of the cluster.
 //
 // PostgreSQL refuses to run as root: when the tests run as root, initdb
@@ -117,6 +117,14 @@ func Shared(t testing.TB) *Server {
 		skipOrFail(t, sharedErr)
 	}
 	return shared
+}
+
+// Main is a TestMain for a package that uses Shared: it runs the tests,
+// stops the shared cluster and exits with the tests' status.
+func Main(m *testing.M) {
+	code := m.Run()
+	StopShared()
+	os.Exit(code)
 }
 
 // StopShared stops the cluster Shared started, if any.
