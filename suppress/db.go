@@ -52,7 +52,8 @@ const closeReleaseTimeout = 5 * time.Second
 const readConns = 4
 
 // Options configures Open. The zero value, and a nil pointer, mean the
-// defaults.
+// defaults. Its fields concern the SQLite file; a PostgreSQL state takes
+// its settings from its URL (postgres.go).
 type Options struct {
 	// BusyTimeout is how long SQLite waits for a lock held by another
 	// connection before it fails; default DefaultBusyTimeout.
