@@ -101,6 +101,10 @@ func (st *Stats) add(o Stats) {
 	st.Skipped += o.Skipped
 	st.Unconfirmed += o.Unconfirmed
 	st.Unverified += o.Unverified
+	st.Unproven += o.Unproven
+	if o.Push != nil { // the latest delivery pass
+		st.Push, st.PushErr = o.Push, o.PushErr
+	}
 	for c, n := range o.Events {
 		if st.Events == nil {
 			st.Events = make(map[classify.Category]int)

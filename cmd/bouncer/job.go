@@ -31,6 +31,9 @@ func doRun(ctx context.Context, s *streams, cfg *runConfig) int {
 	if err := suppress.CheckWritable(cfg.out, cfg.outDir); err != nil {
 		return errorf("%s", describeError(err, cfg))
 	}
+	if err := openPush(db, cfg); err != nil {
+		return errorf("%v", oneLine(err))
+	}
 	before, err := db.Lists(ctx, cfg.policy, nil)
 	if err != nil {
 		return errorf("state %s: %v", suppress.Redact(cfg.state), oneLine(err))
@@ -75,6 +78,9 @@ func doRun(ctx context.Context, s *streams, cfg *runConfig) int {
 	after, files, err := db.WriteLists(context.WithoutCancel(ctx), cfg.policy, cfg.format, cfg.out, cfg.outDir)
 	if err != nil && !errors.Is(err, suppress.ErrWriteList) {
 		return errorf("state %s: %v", suppress.Redact(cfg.state), oneLine(err))
+	}
+	if f := cfg.pipe.UnverifiedFile; f != "" && st.Unverified+st.Unproven > 0 {
+		files = append(files, f) // appended to
 	}
 	summary(s.stdout, cfg, st, before, after, files)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/bouncer-dev/bouncer/internal/termlog"
 	"github.com/bouncer-dev/bouncer/mailsource"
 	"github.com/bouncer-dev/bouncer/pipeline"
+	"github.com/bouncer-dev/bouncer/push"
 	"github.com/bouncer-dev/bouncer/suppress"
 )
 
@@ -38,7 +39,8 @@ const (
 // runEnv names the flags of bouncer run that have an environment variable
 // fallback (see applyEnv). The password has no flag at all: it would show
 // in process lists.
-var runEnv = []string{"imap", "maildir", "password-file", "oauth-token-file", "ca-file", "state", "out", "out-dir", "format", "after", "rules"}
+var runEnv = []string{"imap", "maildir", "password-file", "oauth-token-file", "ca-file", "state", "out", "out-dir", "format", "after", "rules",
+	"push", "push-secret-file", "verp-key-file", "our-domains", "require-proof"}
 
 // What --after does to a recorded bounce (IMAP actions map to them).
 const (
@@ -61,6 +63,9 @@ type runConfig struct {
 	policy      *suppress.Policy
 	pipe        pipeline.Options
 	summaryPath bool // print the absolute path of the list
+
+	push           []push.Target
+	pushSecretFile string
 }
 
 // runCommand is bouncer run.
@@ -145,6 +150,10 @@ func (f *runFlags) config() (*runConfig, string) {
 	if cfg.policy, err = f.policy.policy(); err != nil {
 		return nil, err.Error()
 	}
+	if msg := f.wireConfig(cfg); msg != "" {
+		return nil, msg
+	}
+	cfg.pushSecretFile = f.pushSecretFile
 	if f.rules != "" {
 		c, err := pipeline.LoadRules(f.rules)
 		if err != nil {
