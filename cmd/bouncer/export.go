@@ -34,7 +34,7 @@ func newExportFlags(s *streams) *exportFlags {
 	f := &exportFlags{fs: flag.NewFlagSet("export", flag.ContinueOnError)}
 	fs := f.fs
 	fs.SetOutput(s.stderr)
-	fs.StringVar(&f.state, "state", "bouncer.db", "state `FILE` written by bouncer run")
+	fs.StringVar(&f.state, "state", "bouncer.db", "state `FILE` (or postgres:// URL) written by bouncer run")
 	fs.StringVar(&f.out, "out", "", "write the list to `FILE` (default: standard output)")
 	fs.StringVar(&f.outDir, "out-dir", "", "write one list per category into `DIR`: hard.csv, soft.csv, policy.csv, complaint.csv")
 	fs.StringVar(&f.format, "format", string(suppress.FormatGeneric), "list `format`: "+formatNames())
@@ -100,7 +100,7 @@ func exportCommand(s *streams, args []string) int {
 	if f.out != "" && f.outDir != "" {
 		return fail("give --out or --out-dir, not both")
 	}
-	if _, err := os.Stat(f.state); err != nil {
+	if _, err := os.Stat(f.state); err != nil && !suppress.IsURL(f.state) {
 		// Open would create an empty state: a typo must not pass unnoticed.
 		fmt.Fprintf(s.stderr, "bouncer export: no state %s: %v\n", f.state, unwrapPath(err))
 		return exitError
@@ -108,7 +108,7 @@ func exportCommand(s *streams, args []string) int {
 
 	lists, err := exportLists(f.state, pol, &q, sinceBack)
 	if err != nil {
-		fmt.Fprintf(s.stderr, "bouncer export: state %s: %v\n", f.state, oneLine(err))
+		fmt.Fprintf(s.stderr, "bouncer export: state %s: %v\n", suppress.Redact(f.state), oneLine(err))
 		return exitError
 	}
 

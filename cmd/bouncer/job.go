@@ -36,7 +36,7 @@ func doRun(ctx context.Context, s *streams, cfg *runConfig) int {
 	}
 	before, err := db.Lists(ctx, cfg.policy, nil)
 	if err != nil {
-		return errorf("state %s: %v", cfg.state, oneLine(err))
+		return errorf("state %s: %v", suppress.Redact(cfg.state), oneLine(err))
 	}
 	src, closeSrc, err := openSource(ctx, db, cfg)
 	if err != nil {
@@ -77,7 +77,7 @@ func doRun(ctx context.Context, s *streams, cfg *runConfig) int {
 	// are consistent with the state at any point.
 	after, files, err := db.WriteLists(context.WithoutCancel(ctx), cfg.policy, cfg.format, cfg.out, cfg.outDir)
 	if err != nil && !errors.Is(err, suppress.ErrWriteList) {
-		return errorf("state %s: %v", cfg.state, oneLine(err))
+		return errorf("state %s: %v", suppress.Redact(cfg.state), oneLine(err))
 	}
 	if f := cfg.pipe.UnverifiedFile; f != "" && st.Unverified+st.Unproven > 0 {
 		files = append(files, f) // appended to
@@ -108,7 +108,7 @@ func openState(ctx context.Context, s *streams, cfg *runConfig) (*suppress.DB, i
 	}
 	switch {
 	case errors.Is(err, suppress.ErrLocked):
-		fmt.Fprintf(s.stderr, "bouncer: another bouncer is already running on the state %s; try again when it is done\n", cfg.state)
+		fmt.Fprintf(s.stderr, "bouncer: another bouncer is already running on the state %s; try again when it is done\n", suppress.Redact(cfg.state))
 	case err != nil:
 		fmt.Fprintln(s.stderr, describeError(err, cfg))
 	default:

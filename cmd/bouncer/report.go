@@ -26,7 +26,7 @@ func summary(w io.Writer, cfg *runConfig, st pipeline.Stats, before, after suppr
 		fmt.Fprintf(w, "wrote %s\n", f)
 	}
 	if len(files) == 0 {
-		fmt.Fprintf(w, "no list written (no --out or --out-dir); bouncer export --state %s writes it from the state\n", cfg.state)
+		fmt.Fprintf(w, "no list written (no --out or --out-dir); bouncer export --state %s writes it from the state\n", suppress.Redact(cfg.state))
 	}
 }
 
@@ -37,7 +37,11 @@ const diskFull = "disk full: the state %s or the lists cannot be written (%s); f
 func describeError(err error, cfg *runConfig) string {
 	switch {
 	case errors.Is(err, suppress.ErrDiskFull), errors.Is(err, syscall.ENOSPC):
-		return "bouncer: " + fmt.Sprintf(diskFull, cfg.state, oneLine(err))
+		return "bouncer: " + fmt.Sprintf(diskFull, suppress.Redact(cfg.state), oneLine(err))
+	case errors.Is(err, suppress.ErrLeased):
+		return fmt.Sprintf("bouncer: another host is working this mailbox (%s); this run did nothing; --watch waits to take over", oneLine(err))
+	case errors.Is(err, suppress.ErrLeaseLost):
+		return fmt.Sprintf("bouncer: this host lost the mailbox to another (%s); what was recorded is kept, the other host goes on", oneLine(err))
 	case errors.Is(err, suppress.ErrReadOnly):
 		return fmt.Sprintf("bouncer: the state is read-only: %s; bouncer run must be able to write it and its folder", oneLine(err))
 	}
