@@ -27,6 +27,7 @@ func TestPhrasesFile(t *testing.T) {
 			seen[p] = r
 		}
 	}
+	assert.Contains(t, table[ReasonUserUnknown], "#5.1.0 address rejected", `a pattern written "\#…" starts with "#"`)
 	_, err = parsePhraseTable("user unknown nosuchreason\n")
 	assert.ErrorIs(t, err, ErrBadRule)
 	_, err = parsePhraseTable("lonelyword\n")

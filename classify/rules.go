@@ -52,7 +52,8 @@ func (r Rule) String() string {
 // white space is folded to single spaces); any other pattern is a phrase,
 // matched without regard to case or runs of white space. A line whose first
 // non-blank character is "#" is a comment; elsewhere "#" belongs to the
-// pattern ("no mailbox (#5.1.1) here"). The rules apply in file order, the
+// pattern ("no mailbox (#5.1.1) here"), and a pattern that starts with "#"
+// is written "\#" ("\#5.1.0 address rejected"). The rules apply in file order, the
 // first that matches deciding, before every built-in rule. Errors wrap
 // ErrBadRule and name the line.
 func ParseRules(r io.Reader) ([]Rule, error) {
@@ -92,6 +93,9 @@ func ruleLine(line string) (pat, tok string, ok bool, err error) {
 	line = strings.TrimSpace(line)
 	if line == "" || line[0] == '#' {
 		return "", "", false, nil
+	}
+	if strings.HasPrefix(line, `\#`) {
+		line = line[1:] // a pattern that starts with "#"
 	}
 	i := strings.LastIndexAny(line, " \t")
 	if i < 0 {
