@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -46,6 +45,9 @@ bounces in a state (in a temporary folder, so every demo starts clean), move
 the messages to bounces-processed and bounces-unrecognized, and write the
 suppression list, demo-suppressions.csv in the current folder by default.
 
+Exit status: 0 done, 1 failed (the embedded server, the state, the list),
+2 bad command line.
+
 Flags:
 `)
 		fs.PrintDefaults()
@@ -56,11 +58,8 @@ Flags:
 // demoCommand is bouncer demo.
 func demoCommand(s *streams, args []string) int {
 	f := newDemoFlags(s)
-	if err := f.fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, ok := parseArgs(s, "demo", f.fs, func() error { return f.fs.Parse(args) }); !ok {
+		return code
 	}
 	if f.fs.NArg() > 0 {
 		fmt.Fprintf(s.stderr, "bouncer demo: unexpected argument %q; see bouncer help demo\n", f.fs.Arg(0))

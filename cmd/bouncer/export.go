@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/bouncer-dev/bouncer/classify"
+	"github.com/bouncer-dev/bouncer/internal/cli"
 	"github.com/bouncer-dev/bouncer/suppress"
 )
 
@@ -53,6 +54,9 @@ report of what the sender should fix) even though they are not suppressed.
 Environment: BOUNCER_STATE, BOUNCER_OUT, BOUNCER_OUT_DIR and BOUNCER_FORMAT
 stand in for flags that are not given.
 
+Exit status: 0 done, 1 failed (no state, state unreadable, list not
+written), 2 bad command line.
+
 Flags:
 `)
 		fs.PrintDefaults()
@@ -63,17 +67,15 @@ Flags:
 // exportCommand is bouncer export.
 func exportCommand(s *streams, args []string) int {
 	f := newExportFlags(s)
-	if err := f.fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, ok := parseArgs(s, "export", f.fs, func() error { return f.fs.Parse(args) }); !ok {
+		return code
 	}
+	env, err := cli.ApplyEnv(f.fs, exportEnv)
 	fail := func(format string, a ...any) int {
-		fmt.Fprintf(s.stderr, "bouncer export: "+format+"\n", a...)
+		fmt.Fprintf(s.stderr, "bouncer export: %s\n", env.Explain(fmt.Sprintf(format, a...)))
 		return exitUsage
 	}
-	if err := applyEnv(f.fs, exportEnv); err != nil {
+	if err != nil {
 		return fail("%v", err)
 	}
 	if f.fs.NArg() > 0 {
@@ -102,13 +104,13 @@ func exportCommand(s *streams, args []string) int {
 	}
 	if _, err := os.Stat(f.state); err != nil {
 		// Open would create an empty state: a typo must not pass unnoticed.
-		fmt.Fprintf(s.stderr, "bouncer export: no state %s: %v\n", f.state, unwrapPath(err))
+		fmt.Fprintf(s.stderr, "bouncer export: %s\n", env.ExplainValue("state", fmt.Sprintf("no state %s: %v", f.state, unwrapPath(err))))
 		return exitError
 	}
 
 	lists, err := exportLists(f.state, pol, &q, sinceBack)
 	if err != nil {
-		fmt.Fprintf(s.stderr, "bouncer export: state %s: %v\n", f.state, oneLine(err))
+		fmt.Fprintf(s.stderr, "bouncer export: %s\n", env.ExplainValue("state", fmt.Sprintf("state %s: %v", f.state, oneLine(err))))
 		return exitError
 	}
 

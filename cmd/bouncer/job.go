@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/bouncer-dev/bouncer/imapfetch"
 	"github.com/bouncer-dev/bouncer/internal/termlog"
@@ -104,7 +105,7 @@ func openState(ctx context.Context, s *streams, cfg *runConfig) (*suppress.DB, i
 	case errors.Is(err, suppress.ErrLocked):
 		fmt.Fprintf(s.stderr, "bouncer: another bouncer is already running on the state %s; try again when it is done\n", cfg.state)
 	case err != nil:
-		fmt.Fprintln(s.stderr, describeError(err, cfg))
+		fmt.Fprintln(s.stderr, "bouncer: "+cfg.env.ExplainValue("state", strings.TrimPrefix(describeError(err, cfg), "bouncer: ")))
 	default:
 		return db, exitOK
 	}

@@ -12,18 +12,25 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/bouncer-dev/bouncer/internal/cli"
 )
 
-// Exit statuses.
+// Exit statuses, the same for every command.
 const (
 	exitOK    = 0 // done
 	exitError = 1 // done, but an input could not be read or the output failed
 	exitUsage = 2 // bad command line
 )
+
+// exitText says the exit statuses in the usage texts; each command adds
+// what 1 means for it.
+const exitText = "Exit status: 0 done, 1 %s, 2 bad command line.\n"
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
@@ -72,14 +79,16 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	switch name {
 	case "help", "-h", "-help", "--help":
 		return help(s, args[1:])
+	case "version", "-version", "--version":
+		fmt.Fprintln(stdout, cli.Version("bouncer"))
+		return exitOK
 	}
 	for _, c := range commands {
 		if c.name == name {
 			return c.run(s, args[1:])
 		}
 	}
-	fmt.Fprintf(stderr, "bouncer: unknown command %q\n", name)
-	usage(stderr)
+	fmt.Fprintf(stderr, "bouncer: unknown command %q; see bouncer help\n", name)
 	return exitUsage
 }
 
@@ -89,6 +98,8 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}
 	fmt.Fprint(w, "  help     show this text, or the flags of a command: bouncer help COMMAND\n")
+	fmt.Fprint(w, "  version  print the version (also --version)\n\n")
+	fmt.Fprintf(w, exitText, "failed (see each command)")
 }
 
 // help prints the usage text, or that of the command named in args.
@@ -106,7 +117,24 @@ func help(s *streams, args []string) int {
 		fs.Usage()
 		return exitOK
 	}
-	fmt.Fprintf(s.stderr, "bouncer help: unknown command %q\n", args[0])
-	usage(s.stderr)
+	fmt.Fprintf(s.stderr, "bouncer help: unknown command %q; see bouncer help\n", args[0])
 	return exitUsage
+}
+
+// parseArgs parses the command line of the command name with parse (a
+// call of fs.Parse): the usage text on stdout for -h, a bad flag in one
+// line with a hint on stderr. ok is false when the command must stop, with
+// the exit status code.
+func parseArgs(s *streams, name string, fs *flag.FlagSet, parse func() error) (code int, ok bool) {
+	err := cli.Parse(fs, parse)
+	switch {
+	case err == nil:
+		return exitOK, true
+	case errors.Is(err, flag.ErrHelp):
+		fs.SetOutput(s.stdout)
+		fs.Usage()
+		return exitOK, false
+	}
+	fmt.Fprintf(s.stderr, "bouncer %s: %v; see bouncer %s -h\n", name, err, name)
+	return exitUsage, false
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"slices"
@@ -48,8 +47,8 @@ x-failed-recipients, verp, template, transcript, text, original,
 autoreply), note (why a failure suppresses nothing, or that a limit was
 reached), and evidence with --explain.
 
-Exit status: 0 when every path could be read, 1 when one could not (the
-others are still processed), 2 for a bad command line.
+Exit status: 0 done, every path read, 1 a path could not be read (the
+others are still processed) or the output failed, 2 bad command line.
 
 Flags:
 `)
@@ -61,12 +60,13 @@ Flags:
 // parseCommand is bouncer parse.
 func parseCommand(s *streams, args []string) int {
 	f := newParseFlags(s)
-	paths, err := parseInterspersed(f.fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	var paths []string
+	code, ok := parseArgs(s, "parse", f.fs, func() (err error) {
+		paths, err = parseInterspersed(f.fs, args)
+		return err
+	})
+	if !ok {
+		return code
 	}
 	fail := func(format string, a ...any) int {
 		fmt.Fprintf(s.stderr, "bouncer parse: "+format+"\n", a...)

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -13,6 +11,7 @@ import (
 	"time"
 
 	"github.com/bouncer-dev/bouncer/imapfetch"
+	"github.com/bouncer-dev/bouncer/internal/cli"
 	"github.com/bouncer-dev/bouncer/internal/termlog"
 	"github.com/bouncer-dev/bouncer/mailsource"
 	"github.com/bouncer-dev/bouncer/pipeline"
@@ -60,23 +59,22 @@ type runConfig struct {
 	format      suppress.Format
 	policy      *suppress.Policy
 	pipe        pipeline.Options
-	summaryPath bool // print the absolute path of the list
+	summaryPath bool    // print the absolute path of the list
+	env         cli.Env // the flags set from the environment, for errors
 }
 
 // runCommand is bouncer run.
 func runCommand(s *streams, args []string) int {
 	f := newRunFlags(s)
-	if err := f.fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, ok := parseArgs(s, "run", f.fs, func() error { return f.fs.Parse(args) }); !ok {
+		return code
 	}
+	env, err := cli.ApplyEnv(f.fs, runEnv)
 	fail := func(format string, a ...any) int {
-		fmt.Fprintf(s.stderr, "bouncer run: "+format+"\n", a...)
+		fmt.Fprintf(s.stderr, "bouncer run: %s\n", env.Explain(fmt.Sprintf(format, a...)))
 		return exitUsage
 	}
-	if err := applyEnv(f.fs, runEnv); err != nil {
+	if err != nil {
 		return fail("%v", err)
 	}
 	if f.fs.NArg() > 0 {
@@ -86,6 +84,7 @@ func runCommand(s *streams, args []string) int {
 	if msg != "" {
 		return fail("%s", msg)
 	}
+	cfg.env = env
 	// Reconnections, UIDVALIDITY changes and messages that hit a limit
 	// are worth a line on stderr.
 	cfg.imapOpts.Logger = slog.New(termlog.NewHandler(s.stderr))
