@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
@@ -37,7 +36,8 @@ const (
 // runEnv names the flags of bouncer run that have an environment variable
 // fallback (see applyEnv). The password has no flag at all: it would show
 // in process lists.
-var runEnv = []string{"imap", "maildir", "password-file", "oauth-token-file", "ca-file", "state", "out", "out-dir", "format", "after", "rules"}
+var runEnv = []string{"imap", "maildir", "password-file", "oauth-token-file", "ca-file", "state", "out", "out-dir", "format", "after", "rules",
+	"log-format"}
 
 // What --after does to a recorded bounce (IMAP actions map to them).
 const (
@@ -85,10 +85,16 @@ func runCommand(s *streams, args []string) int {
 		return fail("%s", msg)
 	}
 	cfg.env = env
+	logFormat, err := cli.ParseLogFormat(f.ops.logFormat)
+	if err != nil {
+		return fail("%v", err)
+	}
 	// Reconnections, UIDVALIDITY changes and messages that hit a limit
 	// are worth a line on stderr.
-	cfg.imapOpts.Logger = slog.New(termlog.NewHandler(s.stderr))
-	cfg.pipe.Logger = cfg.imapOpts.Logger
+	logger, stderr := cli.NewLogger(s.stderr, logFormat, termlog.NewHandler(s.stderr))
+	s = &streams{stdin: s.stdin, stdout: s.stdout, stderr: stderr}
+	cfg.imapOpts.Logger = logger
+	cfg.pipe.Logger = logger
 	if d, err := time.ParseDuration(os.Getenv(slowEnv)); err == nil {
 		cfg.pipe.Delay = d
 	}

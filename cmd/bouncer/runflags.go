@@ -37,6 +37,7 @@ type runFlags struct {
 	poll               time.Duration
 	retries            int
 	policy             policyFlags
+	ops                opsFlags // issue 12: service flags (opsflags.go)
 }
 
 func newRunFlags(s *streams) *runFlags {
@@ -67,6 +68,7 @@ func newRunFlags(s *streams) *runFlags {
 	fs.DurationVar(&f.batchTime, "batch-time", pipeline.DefaultBatchTime, "how long a transaction stays open at most")
 	f.limits.register(fs)
 	f.policy.register(fs)
+	f.ops.register(fs)
 	fs.Usage = func() {
 		w := fs.Output()
 		fmt.Fprint(w, `usage: bouncer run (--imap URL | --maildir DIR) [flags]
@@ -85,7 +87,7 @@ Environment: BOUNCER_PASSWORD (the password; no flag for it), and
 BOUNCER_IMAP, _MAILDIR, _PASSWORD_FILE, _OAUTH_TOKEN_FILE, _CA_FILE, _STATE,
 _OUT, _OUT_DIR, _FORMAT, _AFTER, _RULES for flags not given.
 
-Exit status: 0 done, 1 failed (unreachable, login, state in use, disk
+`+opsUsage+`Exit status: 0 done, 1 failed (unreachable, login, state in use, disk
 full…), 2 bad command line.
 
 Flags:
