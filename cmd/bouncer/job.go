@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/bouncer-dev/bouncer/imapfetch"
+	"github.com/bouncer-dev/bouncer/internal/dryrun"
 	"github.com/bouncer-dev/bouncer/internal/termlog"
 	"github.com/bouncer-dev/bouncer/mailsource"
 	"github.com/bouncer-dev/bouncer/pipeline"
@@ -19,29 +20,31 @@ import (
 // checked before the mailbox is touched: the state opens and is not in
 // use, the lists can be written, the server logs in.
 func doRun(ctx context.Context, s *streams, cfg *runConfig) int {
-	errorf := func(format string, a ...any) int {
-		fmt.Fprintf(s.stderr, "bouncer: "+format+"\n", a...)
-		return exitError
-	}
 	warnSecret(s.stderr, &cfg.imapOpts)
-	db, code := openState(ctx, s, cfg)
+	db, closeDB, code := openState(ctx, s, cfg)
 	if db == nil {
 		return code
 	}
-	defer db.Close()
-	if err := suppress.CheckWritable(cfg.out, cfg.outDir); err != nil {
-		return errorf("%s", describeError(err, cfg))
+	defer closeDB()
+	if !cfg.dryRun {
+		if err := suppress.CheckWritable(cfg.out, cfg.outDir); err != nil {
+			return fail(s, describeError(err, cfg))
+		}
 	}
 	before, err := db.Lists(ctx, cfg.policy, nil)
 	if err != nil {
-		return errorf("state %s: %v", cfg.state, oneLine(err))
+		return fail(s, fmt.Sprintf("bouncer: state %s: %v", cfg.state, oneLine(err)))
 	}
 	src, closeSrc, err := openSource(ctx, db, cfg)
 	if err != nil {
-		fmt.Fprintln(s.stderr, describeError(err, cfg))
-		return exitError
+		return fail(s, describeError(err, cfg))
 	}
 	defer closeSrc()
+	var dry *dryrun.Source
+	if cfg.dryRun {
+		dry = dryrun.Wrap(src)
+		src = dry
+	}
 
 	pipe := cfg.pipe
 	prog := termlog.NewProgress(s.stderr)
@@ -67,35 +70,68 @@ func doRun(ctx context.Context, s *streams, cfg *runConfig) int {
 	if runErr != nil && !interrupted && st.Messages == 0 && st.Failed == 0 {
 		// Nothing was read: the error alone, and the lists are left as
 		// they were.
-		fmt.Fprintln(s.stderr, describeError(runErr, cfg))
-		return exitError
+		return fail(s, describeError(runErr, cfg))
 	}
-
-	// Write the lists from what was committed, even after a failure: they
-	// are consistent with the state at any point.
-	after, files, err := db.WriteLists(context.WithoutCancel(ctx), cfg.policy, cfg.format, cfg.out, cfg.outDir)
-	if err != nil && !errors.Is(err, suppress.ErrWriteList) {
-		return errorf("state %s: %v", cfg.state, oneLine(err))
-	}
-	summary(s.stdout, cfg, st, before, after, files)
-	if err != nil {
-		fmt.Fprintln(s.stderr, describeError(err, cfg))
-		return exitError
+	if code := finish(context.WithoutCancel(ctx), s, cfg, db, st, before, dry); code != exitOK {
+		return code
 	}
 	switch {
 	case interrupted:
-		return errorf("interrupted; what was recorded is kept, run again to go on")
+		return fail(s, "bouncer: interrupted; what was recorded is kept, run again to go on")
 	case runErr != nil:
-		fmt.Fprintln(s.stderr, describeError(runErr, cfg))
-		return exitError
+		return fail(s, describeError(runErr, cfg))
+	}
+	return exitOK
+}
+
+// fail prints line on stderr and returns exitError.
+func fail(s *streams, line string) int {
+	fmt.Fprintln(s.stderr, line)
+	return exitError
+}
+
+// finish writes the lists from what was committed, even after a failure
+// (they are consistent with the state at any point), and prints the
+// summary. A dry run writes nothing and says what it would have done
+// (dry counts the outcomes).
+func finish(ctx context.Context, s *streams, cfg *runConfig, db *suppress.DB, st pipeline.Stats, before suppress.Lists, dry *dryrun.Source) int {
+	if dry != nil {
+		after, err := db.Lists(ctx, cfg.policy, nil)
+		if err != nil {
+			return fail(s, fmt.Sprintf("bouncer: state %s: %v", cfg.state, oneLine(err)))
+		}
+		summary(s.stdout, cfg, st, before, after, nil)
+		dryRunReport(s.stdout, cfg, dry.Moves)
+		return exitOK
+	}
+	after, files, err := db.WriteLists(ctx, cfg.policy, cfg.format, cfg.out, cfg.outDir)
+	if err != nil && !errors.Is(err, suppress.ErrWriteList) {
+		return fail(s, fmt.Sprintf("bouncer: state %s: %v", cfg.state, oneLine(err)))
+	}
+	summary(s.stdout, cfg, st, before, after, files)
+	if err != nil {
+		return fail(s, describeError(err, cfg))
 	}
 	return exitOK
 }
 
 // openState opens and locks the state, or tells why it cannot and returns
-// nil with the exit status.
-func openState(ctx context.Context, s *streams, cfg *runConfig) (*suppress.DB, int) {
-	db, err := suppress.Open(ctx, cfg.state, &suppress.Options{CreateFolder: true})
+// nil with the exit status. A dry run opens a copy (dryrun.CopyState),
+// removed by the close function.
+func openState(ctx context.Context, s *streams, cfg *runConfig) (*suppress.DB, func(), int) {
+	path, cleanup := cfg.state, func() {}
+	if cfg.dryRun {
+		tmp, err := os.MkdirTemp("", "bouncer-dry-run-")
+		if err == nil {
+			cleanup = func() { os.RemoveAll(tmp) }
+			path, err = dryrun.CopyState(cfg.state, tmp)
+		}
+		if err != nil {
+			cleanup()
+			return nil, nil, fail(s, "bouncer: "+cfg.env.ExplainValue("state", oneLine(err)))
+		}
+	}
+	db, err := suppress.Open(ctx, path, &suppress.Options{CreateFolder: !cfg.dryRun})
 	if err == nil {
 		if err = db.Lock(); err != nil {
 			db.Close()
@@ -107,9 +143,10 @@ func openState(ctx context.Context, s *streams, cfg *runConfig) (*suppress.DB, i
 	case err != nil:
 		fmt.Fprintln(s.stderr, "bouncer: "+cfg.env.ExplainValue("state", strings.TrimPrefix(describeError(err, cfg), "bouncer: ")))
 	default:
-		return db, exitOK
+		return db, func() { db.Close(); cleanup() }, exitOK
 	}
-	return nil, exitError
+	cleanup()
+	return nil, nil, exitError
 }
 
 // openSource connects to the mailbox (for IMAP: connects and logs in) and

@@ -2,16 +2,51 @@ package main
 
 import (
 	"flag"
+
+	"github.com/bouncer-dev/bouncer/imapfetch"
+	"github.com/bouncer-dev/bouncer/mailsource"
 )
 
 // opsFlags are the flags of bouncer run for running it as a service
 // (issue 12): logs, dry run, OAuth2 refresh, metrics, the config file.
 type opsFlags struct {
 	logFormat string
+	dryRun    bool
 }
 
 func (o *opsFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.logFormat, "log-format", "text", "`FORMAT` of the lines on stderr: text, or json (one JSON object a line, log/slog)")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "fetch and classify, and report what would be recorded, moved and pushed; change nothing (state, mailbox, lists)")
+}
+
+// dryRun turns cfg into a dry run (see --dry-run): the state is copied,
+// the sources act on nothing, no list is written. It returns the problem
+// with the flags, if any.
+func (o *opsFlags) applyDryRun(cfg *runConfig, f *runFlags) string {
+	if !o.dryRun {
+		return ""
+	}
+	if f.watch {
+		return "--dry-run makes one pass: not with --watch"
+	}
+	cfg.dryRun = true
+	switch mailsource.Action(f.after) {
+	case afterMove:
+		cfg.wouldDo = "move to " + f.processedFolder
+	case afterSeen:
+		cfg.wouldDo = "mark as seen"
+	case afterDelete:
+		cfg.wouldDo = "delete"
+	default:
+		cfg.wouldDo = "leave in place"
+	}
+	if f.after != string(afterNone) && f.unrecognizedFolder != "" {
+		cfg.wouldUnrecognized = "move to " + f.unrecognizedFolder
+	}
+	o2 := &cfg.imapOpts
+	o2.Action, o2.UnrecognizedMailbox, o2.FailedMailbox, o2.ProcessedMailbox = imapfetch.ActionNone, "", "", ""
+	cfg.maildirOpts.Action, cfg.maildirOpts.UnrecognizedFolder = mailsource.ActionNone, ""
+	return ""
 }
 
 // opsUsage is the paragraph of the run usage text on these flags.

@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"github.com/bouncer-dev/bouncer/imapfetch"
+	"github.com/bouncer-dev/bouncer/internal/dryrun"
 	"github.com/bouncer-dev/bouncer/pipeline"
 	"github.com/bouncer-dev/bouncer/suppress"
 )
@@ -25,9 +26,27 @@ func summary(w io.Writer, cfg *runConfig, st pipeline.Stats, before, after suppr
 		}
 		fmt.Fprintf(w, "wrote %s\n", f)
 	}
-	if len(files) == 0 {
+	if len(files) == 0 && !cfg.dryRun {
 		fmt.Fprintf(w, "no list written (no --out or --out-dir); bouncer export --state %s writes it from the state\n", cfg.state)
 	}
+}
+
+// dryRunReport says what a dry run would have done with the messages and
+// the lists.
+func dryRunReport(w io.Writer, cfg *runConfig, m dryrun.Moves) {
+	fmt.Fprintf(w, "dry run: would %s %d bounces", cfg.wouldDo, m.Processed)
+	if cfg.wouldUnrecognized != "" {
+		fmt.Fprintf(w, ", %s %d others", cfg.wouldUnrecognized, m.Unrecognized)
+	} else {
+		fmt.Fprintf(w, ", leave %d others in place", m.Unrecognized)
+	}
+	fmt.Fprintln(w)
+	for _, f := range []string{cfg.out, cfg.outDir} {
+		if f != "" {
+			fmt.Fprintf(w, "dry run: would write %s\n", f)
+		}
+	}
+	fmt.Fprintf(w, "dry run: nothing was changed: not the state %s, the mailbox, the lists, nor any push target\n", cfg.state)
 }
 
 // diskFull words a state or list that cannot be written for lack of space.

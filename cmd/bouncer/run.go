@@ -61,6 +61,10 @@ type runConfig struct {
 	pipe        pipeline.Options
 	summaryPath bool    // print the absolute path of the list
 	env         cli.Env // the flags set from the environment, for errors
+	// dryRun changes nothing (--dry-run); wouldDo and wouldUnrecognized
+	// say what a real run would do with bounces and with the others.
+	dryRun                     bool
+	wouldDo, wouldUnrecognized string
 }
 
 // runCommand is bouncer run.
@@ -85,6 +89,9 @@ func runCommand(s *streams, args []string) int {
 		return fail("%s", msg)
 	}
 	cfg.env = env
+	if msg := f.ops.applyDryRun(cfg, f); msg != "" {
+		return fail("%s", msg)
+	}
 	logFormat, err := cli.ParseLogFormat(f.ops.logFormat)
 	if err != nil {
 		return fail("%v", err)
