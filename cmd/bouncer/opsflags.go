@@ -12,10 +12,13 @@ import (
 type opsFlags struct {
 	logFormat string
 	dryRun    bool
+	// oauthCredentials is the credentials file of package oauth.
+	oauthCredentials string
 }
 
 func (o *opsFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.logFormat, "log-format", "text", "`FORMAT` of the lines on stderr: text, or json (one JSON object a line, log/slog)")
+	fs.StringVar(&o.oauthCredentials, "oauth-credentials", "", "OAuth2 credentials `FILE` (see bouncer auth): the access token is refreshed before it expires and stored back")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "fetch and classify, and report what would be recorded, moved and pushed; change nothing (state, mailbox, lists)")
 }
 
@@ -50,6 +53,6 @@ func (o *opsFlags) applyDryRun(cfg *runConfig, f *runFlags) string {
 }
 
 // opsUsage is the paragraph of the run usage text on these flags.
-const opsUsage = `Environment, for a service: BOUNCER_LOG_FORMAT.
+const opsUsage = `Environment, for a service: BOUNCER_LOG_FORMAT, BOUNCER_OAUTH_CREDENTIALS.
 
 `

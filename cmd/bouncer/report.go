@@ -10,6 +10,7 @@ import (
 
 	"github.com/bouncer-dev/bouncer/imapfetch"
 	"github.com/bouncer-dev/bouncer/internal/dryrun"
+	"github.com/bouncer-dev/bouncer/oauth"
 	"github.com/bouncer-dev/bouncer/pipeline"
 	"github.com/bouncer-dev/bouncer/suppress"
 )
@@ -87,6 +88,9 @@ func describeIMAP(err error, e *imapfetch.Error, cfg *runConfig) string {
 	case imapfetch.KindAuth:
 		return fmt.Sprintf("login failed for %s: %s", who, detail)
 	case imapfetch.KindToken:
+		if errors.Is(err, oauth.ErrInvalidGrant) || errors.Is(err, oauth.ErrFile) {
+			detail += "; run bouncer auth --oauth-credentials FILE"
+		}
 		return fmt.Sprintf("no OAuth2 token for %s: %s", who, detail)
 	case imapfetch.KindCertificate:
 		return fmt.Sprintf("the certificate of %s is not trusted (see --ca-file): %s", e.Addr, detail)

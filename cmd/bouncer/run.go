@@ -13,6 +13,7 @@ import (
 	"github.com/bouncer-dev/bouncer/internal/cli"
 	"github.com/bouncer-dev/bouncer/internal/termlog"
 	"github.com/bouncer-dev/bouncer/mailsource"
+	"github.com/bouncer-dev/bouncer/oauth"
 	"github.com/bouncer-dev/bouncer/pipeline"
 	"github.com/bouncer-dev/bouncer/suppress"
 )
@@ -37,7 +38,7 @@ const (
 // fallback (see applyEnv). The password has no flag at all: it would show
 // in process lists.
 var runEnv = []string{"imap", "maildir", "password-file", "oauth-token-file", "ca-file", "state", "out", "out-dir", "format", "after", "rules",
-	"log-format"}
+	"log-format", "oauth-credentials"}
 
 // What --after does to a recorded bounce (IMAP actions map to them).
 const (
@@ -202,6 +203,14 @@ func (f *runFlags) imapConfig(cfg *runConfig, after mailsource.Action) string {
 	switch {
 	case f.passwordFile != "" && f.oauthTokenFile != "":
 		return "give --password-file or --oauth-token-file, not both"
+	case f.ops.oauthCredentials != "" && (f.passwordFile != "" || f.oauthTokenFile != ""):
+		return "give --oauth-credentials or --password-file or --oauth-token-file, only one"
+	case f.ops.oauthCredentials != "":
+		src, err := oauth.NewSource(f.ops.oauthCredentials, nil)
+		if err != nil {
+			return "bad --oauth-credentials: " + oneLine(err) + "; see bouncer auth -h"
+		}
+		o.TokenSource = src
 	case f.oauthTokenFile != "":
 		o.SecretFile = f.oauthTokenFile
 		o.Mechanism = imapfetch.MechanismXOAuth2
@@ -210,7 +219,7 @@ func (f *runFlags) imapConfig(cfg *runConfig, after mailsource.Action) string {
 	case os.Getenv(passwordEnv) != "":
 		o.SecretEnv = passwordEnv
 	default:
-		return "no password: give --password-file FILE, --oauth-token-file FILE or $" + passwordEnv
+		return "no password: give --password-file FILE, --oauth-credentials FILE, --oauth-token-file FILE or $" + passwordEnv
 	}
 	switch m := imapfetch.Mechanism(strings.ToUpper(f.auth)); m {
 	case "AUTO":
