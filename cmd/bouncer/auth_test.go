@@ -139,4 +139,3 @@ func TestRunOAuthCredentials(t *testing.T) {
 		assert.True(t, strings.HasPrefix(stderr, "bouncer run: BOUNCER_OAUTH_CREDENTIALS="+bad+": bad --oauth-credentials: oauth: bad credentials file"), stderr)
 	})
 }
-
