@@ -55,10 +55,16 @@ func doRun(ctx context.Context, s *streams, cfg *runConfig) int {
 		write := func(ctx context.Context) {
 			if _, _, err := db.WriteLists(ctx, cfg.policy, cfg.format, cfg.out, cfg.outDir); err != nil {
 				fmt.Fprintln(s.stderr, describeError(err, cfg))
+				if cfg.metrics != nil {
+					cfg.metrics.Error("lists")
+				}
 			}
 		}
 		write(ctx)
 		pipe.OnCommit = write
+	}
+	if err := startMetrics(ctx, s, cfg, &pipe, &src); err != nil {
+		return fail(s, "bouncer: "+cfg.env.Explain(oneLine(err)))
 	}
 	st, runErr := pipeline.Run(ctx, db, src, &pipe)
 	prog.Done()

@@ -5,12 +5,16 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bouncer-dev/bouncer/internal/dovecottest"
 	"github.com/stretchr/testify/assert"
@@ -162,4 +166,74 @@ func TestDryRunDovecot(t *testing.T) {
 	assert.Contains(t, stdout, fmt.Sprintf("messages: %d read", len(samples)), "the dry runs left the cursor where it was")
 	n, _ := srv.MailboxStatus(t, "INBOX")
 	assert.Zero(t, n)
+}
+
+// scrape returns the samples of the metrics at url, by name and labels
+// ("bouncer_bounces_total{category=\"hard\"}").
+func scrape(url string) (map[string]float64, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]float64)
+	for _, line := range strings.Split(string(b), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err != nil {
+			return nil, fmt.Errorf("bad sample %q", line)
+		}
+		out[line[:i]] = v
+	}
+	return out, nil
+}
+
+func TestMetricsDuringWatch(t *testing.T) {
+	bin := bouncerBinary(t)
+	dir := t.TempDir()
+	msgs := demoFiles(t)
+	md := newMaildir(t, filepath.Join(dir, "Maildir"), msgs)
+	addr := freePort(t)
+	start := time.Now()
+	w := startWatch(t, bin, "run", "--maildir", md, "--watch", "--poll", "50ms", "--state", filepath.Join(dir, "s.db"),
+		"--metrics", addr)
+	var got map[string]float64
+	require.Eventually(t, func() bool {
+		var err error
+		got, err = scrape("http://" + addr + "/metrics")
+		if err != nil {
+			return false
+		}
+		var n float64
+		for _, o := range []string{"bounce", "not_bounce", "unrecognized", "already", "failed"} {
+			n += got[`bouncer_messages_total{outcome="`+o+`"}`]
+		}
+		return n == float64(len(msgs))
+	}, 20*time.Second, 50*time.Millisecond, "the metrics never counted the %d messages: %v", len(msgs), got)
+	w.stop(t)
+	assert.Positive(t, got[`bouncer_messages_total{outcome="bounce"}`])
+	assert.Positive(t, got[`bouncer_bounces_total{category="hard"}`])
+	assert.Positive(t, got[`bouncer_bounces_total{category="complaint"}`])
+	assert.Contains(t, got, `bouncer_pushes_total{result="delivered"}`)
+	assert.Contains(t, got, `bouncer_errors_total{kind="lists"}`)
+	last := got["bouncer_last_success_timestamp_seconds"]
+	assert.GreaterOrEqual(t, last, float64(start.Unix()))
+	assert.LessOrEqual(t, last, float64(time.Now().Unix()+1))
+	assert.Contains(t, w.stderr.String(), "bouncer: metrics at http://"+addr+"/metrics")
+
+	t.Run("needs watch", func(t *testing.T) {
+		code, _, stderr := runBouncer(t, "run", "--maildir", md, "--metrics", addr)
+		assert.Equal(t, exitUsage, code)
+		assert.Contains(t, stderr, "--metrics needs --watch")
+	})
 }

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"context"
 	"flag"
+	"fmt"
 
 	"github.com/bouncer-dev/bouncer/imapfetch"
+	"github.com/bouncer-dev/bouncer/internal/metrics"
 	"github.com/bouncer-dev/bouncer/mailsource"
+	"github.com/bouncer-dev/bouncer/pipeline"
 )
 
 // opsFlags are the flags of bouncer run for running it as a service
@@ -14,12 +18,48 @@ type opsFlags struct {
 	dryRun    bool
 	// oauthCredentials is the credentials file of package oauth.
 	oauthCredentials string
+	metrics          string
 }
 
 func (o *opsFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.logFormat, "log-format", "text", "`FORMAT` of the lines on stderr: text, or json (one JSON object a line, log/slog)")
 	fs.StringVar(&o.oauthCredentials, "oauth-credentials", "", "OAuth2 credentials `FILE` (see bouncer auth): the access token is refreshed before it expires and stored back")
+	fs.StringVar(&o.metrics, "metrics", "", "with --watch, serve Prometheus metrics at http://`ADDR`/metrics (ADDR: host:port, :9090)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "fetch and classify, and report what would be recorded, moved and pushed; change nothing (state, mailbox, lists)")
+}
+
+// applyMetrics sets up --metrics: the metrics count what the logger
+// logs, and are served by doRun. It returns the problem with the flags.
+func (o *opsFlags) applyMetrics(cfg *runConfig, f *runFlags) string {
+	if o.metrics == "" {
+		return ""
+	}
+	if !f.watch {
+		return "--metrics needs --watch (a single pass is better watched by its exit status)"
+	}
+	cfg.metricsAddr = o.metrics
+	cfg.metrics = metrics.New()
+	return ""
+}
+
+// startMetrics serves cfg's metrics, if any, and has pipe count into
+// them.
+func startMetrics(ctx context.Context, s *streams, cfg *runConfig, pipe *pipeline.Options, src *mailsource.Source) error {
+	if cfg.metrics == nil {
+		return nil
+	}
+	*src = cfg.metrics.Source(*src)
+	addr, _, err := cfg.metrics.Serve(ctx, cfg.metricsAddr)
+	if err != nil {
+		return fmt.Errorf("--metrics %s: %w", cfg.metricsAddr, err)
+	}
+	fmt.Fprintf(s.stderr, "bouncer: metrics at http://%s%s\n", addr, metrics.Path)
+	progress, m, source := pipe.Progress, cfg.metrics, pipe.Source
+	pipe.Progress = func(st pipeline.Stats) {
+		m.Progress(source, st)
+		progress(st)
+	}
+	return nil
 }
 
 // dryRun turns cfg into a dry run (see --dry-run): the state is copied,
@@ -53,6 +93,7 @@ func (o *opsFlags) applyDryRun(cfg *runConfig, f *runFlags) string {
 }
 
 // opsUsage is the paragraph of the run usage text on these flags.
-const opsUsage = `Environment, for a service: BOUNCER_LOG_FORMAT, BOUNCER_OAUTH_CREDENTIALS.
+const opsUsage = `Environment, for a service: BOUNCER_LOG_FORMAT, BOUNCER_OAUTH_CREDENTIALS,
+BOUNCER_METRICS.
 
 `

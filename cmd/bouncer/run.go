@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/bouncer-dev/bouncer/imapfetch"
 	"github.com/bouncer-dev/bouncer/internal/cli"
+	"github.com/bouncer-dev/bouncer/internal/metrics"
 	"github.com/bouncer-dev/bouncer/internal/termlog"
 	"github.com/bouncer-dev/bouncer/mailsource"
 	"github.com/bouncer-dev/bouncer/oauth"
@@ -38,7 +40,7 @@ const (
 // fallback (see applyEnv). The password has no flag at all: it would show
 // in process lists.
 var runEnv = []string{"imap", "maildir", "password-file", "oauth-token-file", "ca-file", "state", "out", "out-dir", "format", "after", "rules",
-	"log-format", "oauth-credentials"}
+	"log-format", "oauth-credentials", "metrics"}
 
 // What --after does to a recorded bounce (IMAP actions map to them).
 const (
@@ -66,6 +68,9 @@ type runConfig struct {
 	// say what a real run would do with bounces and with the others.
 	dryRun                     bool
 	wouldDo, wouldUnrecognized string
+	// metrics, if set, are served at metricsAddr (--metrics).
+	metrics     *metrics.Metrics
+	metricsAddr string
 }
 
 // runCommand is bouncer run.
@@ -93,6 +98,9 @@ func runCommand(s *streams, args []string) int {
 	if msg := f.ops.applyDryRun(cfg, f); msg != "" {
 		return fail("%s", msg)
 	}
+	if msg := f.ops.applyMetrics(cfg, f); msg != "" {
+		return fail("%s", msg)
+	}
 	logFormat, err := cli.ParseLogFormat(f.ops.logFormat)
 	if err != nil {
 		return fail("%v", err)
@@ -100,6 +108,9 @@ func runCommand(s *streams, args []string) int {
 	// Reconnections, UIDVALIDITY changes and messages that hit a limit
 	// are worth a line on stderr.
 	logger, stderr := cli.NewLogger(s.stderr, logFormat, termlog.NewHandler(s.stderr))
+	if cfg.metrics != nil {
+		logger = slog.New(cfg.metrics.Handler(logger.Handler()))
+	}
 	s = &streams{stdin: s.stdin, stdout: s.stdout, stderr: stderr}
 	cfg.imapOpts.Logger = logger
 	cfg.pipe.Logger = logger
