@@ -127,7 +127,7 @@ func TestRunOAuthCredentials(t *testing.T) {
 	t.Run("not with a password file", func(t *testing.T) {
 		code, _, stderr := runBouncer(t, append(args("x.json"), "--password-file", dovecot.PasswordFile)...)
 		assert.Equal(t, exitUsage, code)
-		assert.Contains(t, stderr, "only one")
+		assert.Contains(t, stderr, "give one of --password-file, --oauth-token-file and --oauth-credentials")
 	})
 	t.Run("bad file from env", func(t *testing.T) {
 		bad := filepath.Join(t.TempDir(), "bad.json")

@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/bouncer-dev/bouncer/config"
 	"github.com/bouncer-dev/bouncer/imapfetch"
 	"github.com/bouncer-dev/bouncer/internal/demoimap"
 	"github.com/bouncer-dev/bouncer/suppress"
@@ -95,18 +96,21 @@ func demoCommand(s *streams, args []string) int {
 
 	fmt.Fprintf(s.stdout, "demo: an IMAP server in memory at %s holds %d sample messages in INBOX\n\n", srv.Addr, srv.Loaded)
 	cfg := &runConfig{
-		imapURL: "imap://" + demoUser + "@" + srv.Addr + "/INBOX",
-		imapOpts: imapfetch.Options{
-			SecretFile: srv.PasswordFile,
-			// The embedded server listens on loopback only and offers no
-			// TLS: plaintext is allowed here and nowhere else.
-			InsecurePlaintext:   true,
-			Action:              imapfetch.ActionMove,
-			ProcessedMailbox:    defaultProcessedFolder,
-			UnrecognizedMailbox: defaultUnrecognizedFolder,
-			MaxRetries:          -1,
-			DialTimeout:         10 * time.Second,
-		},
+		mailboxes: []*config.Source{{
+			Name:    "demo",
+			IMAPURL: "imap://" + demoUser + "@" + srv.Addr + "/INBOX",
+			IMAP: imapfetch.Options{
+				SecretFile: srv.PasswordFile,
+				// The embedded server listens on loopback only and offers
+				// no TLS: plaintext is allowed here and nowhere else.
+				InsecurePlaintext:   true,
+				Action:              imapfetch.ActionMove,
+				ProcessedMailbox:    defaultProcessedFolder,
+				UnrecognizedMailbox: defaultUnrecognizedFolder,
+				MaxRetries:          -1,
+				DialTimeout:         10 * time.Second,
+			},
+		}},
 		state:       filepath.Join(tmp, "bouncer.db"),
 		out:         f.out,
 		format:      format,

@@ -11,16 +11,17 @@ import (
 	"github.com/bouncer-dev/bouncer/imapfetch"
 	"github.com/bouncer-dev/bouncer/internal/dryrun"
 	"github.com/bouncer-dev/bouncer/internal/termlog"
-	"github.com/bouncer-dev/bouncer/mailsource"
 	"github.com/bouncer-dev/bouncer/pipeline"
 	"github.com/bouncer-dev/bouncer/suppress"
 )
 
 // doRun runs cfg and returns the exit status. Everything that can fail is
-// checked before the mailbox is touched: the state opens and is not in
-// use, the lists can be written, the server logs in.
+// checked before a mailbox is touched: the state opens and is not in use,
+// the lists can be written, every server logs in.
 func doRun(ctx context.Context, s *streams, cfg *runConfig) int {
-	warnSecret(s.stderr, &cfg.imapOpts)
+	for _, mb := range cfg.mailboxes {
+		warnSecret(s.stderr, &mb.IMAP)
+	}
 	db, closeDB, code := openState(ctx, s, cfg)
 	if db == nil {
 		return code
@@ -35,15 +36,14 @@ func doRun(ctx context.Context, s *streams, cfg *runConfig) int {
 	if err != nil {
 		return fail(s, fmt.Sprintf("bouncer: state %s: %v", cfg.state, oneLine(err)))
 	}
-	src, closeSrc, err := openSource(ctx, db, cfg)
+	srcs, err := openSources(ctx, db, cfg)
+	defer func() {
+		for _, o := range srcs {
+			o.close()
+		}
+	}()
 	if err != nil {
 		return fail(s, describeError(err, cfg))
-	}
-	defer closeSrc()
-	var dry *dryrun.Source
-	if cfg.dryRun {
-		dry = dryrun.Wrap(src)
-		src = dry
 	}
 
 	pipe := cfg.pipe
@@ -63,10 +63,10 @@ func doRun(ctx context.Context, s *streams, cfg *runConfig) int {
 		write(ctx)
 		pipe.OnCommit = write
 	}
-	if err := startMetrics(ctx, s, cfg, &pipe, &src); err != nil {
+	if err := startMetrics(ctx, s, cfg, srcs); err != nil {
 		return fail(s, "bouncer: "+cfg.env.Explain(oneLine(err)))
 	}
-	st, runErr := pipeline.Run(ctx, db, src, &pipe)
+	st, runErr := runAll(ctx, db, srcs, &pipe)
 	prog.Done()
 	interrupted := errors.Is(runErr, context.Canceled) && ctx.Err() != nil
 	if pipe.Watch && (interrupted || runErr == nil && ctx.Err() != nil) {
@@ -78,7 +78,7 @@ func doRun(ctx context.Context, s *streams, cfg *runConfig) int {
 		// they were.
 		return fail(s, describeError(runErr, cfg))
 	}
-	if code := finish(context.WithoutCancel(ctx), s, cfg, db, st, before, dry); code != exitOK {
+	if code := finish(context.WithoutCancel(ctx), s, cfg, db, st, before, srcs); code != exitOK {
 		return code
 	}
 	switch {
@@ -100,14 +100,14 @@ func fail(s *streams, line string) int {
 // (they are consistent with the state at any point), and prints the
 // summary. A dry run writes nothing and says what it would have done
 // (dry counts the outcomes).
-func finish(ctx context.Context, s *streams, cfg *runConfig, db *suppress.DB, st pipeline.Stats, before suppress.Lists, dry *dryrun.Source) int {
-	if dry != nil {
+func finish(ctx context.Context, s *streams, cfg *runConfig, db *suppress.DB, st pipeline.Stats, before suppress.Lists, srcs []*opened) int {
+	if cfg.dryRun {
 		after, err := db.Lists(ctx, cfg.policy, nil)
 		if err != nil {
 			return fail(s, fmt.Sprintf("bouncer: state %s: %v", cfg.state, oneLine(err)))
 		}
 		summary(s.stdout, cfg, st, before, after, nil)
-		dryRunReport(s.stdout, cfg, dry.Moves)
+		dryRunReport(s.stdout, cfg, srcs)
 		return exitOK
 	}
 	after, files, err := db.WriteLists(ctx, cfg.policy, cfg.format, cfg.out, cfg.outDir)
@@ -153,26 +153,6 @@ func openState(ctx context.Context, s *streams, cfg *runConfig) (*suppress.DB, f
 	}
 	cleanup()
 	return nil, nil, exitError
-}
-
-// openSource connects to the mailbox (for IMAP: connects and logs in) and
-// returns its source and what closes it.
-func openSource(ctx context.Context, db *suppress.DB, cfg *runConfig) (mailsource.Source, func(), error) {
-	if cfg.maildir != "" {
-		md, err := mailsource.OpenMaildir(cfg.maildir, &cfg.maildirOpts)
-		if err != nil {
-			return nil, nil, err
-		}
-		cfg.pipe.Source = "maildir:" + md.Dir()
-		return md, func() {}, nil
-	}
-	f, err := imapfetch.Dial(ctx, cfg.imapURL, &cfg.imapOpts)
-	if err != nil {
-		return nil, nil, err
-	}
-	cfg.pipe.Source = "imap"
-	// The state key is the URL: server, user and mailbox, no secret.
-	return pipeline.IMAP(f, db.SyncStateFor(f.URL().String())), func() { f.Close() }, nil
 }
 
 // warnSecret warns of a password that other users or processes may read:

@@ -19,12 +19,14 @@ type opsFlags struct {
 	// oauthCredentials is the credentials file of package oauth.
 	oauthCredentials string
 	metrics          string
+	config           string
 }
 
 func (o *opsFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.logFormat, "log-format", "text", "`FORMAT` of the lines on stderr: text, or json (one JSON object a line, log/slog)")
 	fs.StringVar(&o.oauthCredentials, "oauth-credentials", "", "OAuth2 credentials `FILE` (see bouncer auth): the access token is refreshed before it expires and stored back")
 	fs.StringVar(&o.metrics, "metrics", "", "with --watch, serve Prometheus metrics at http://`ADDR`/metrics (ADDR: host:port, :9090)")
+	fs.StringVar(&o.config, "config", "", "TOML `FILE` listing the mailboxes of the run (see the README); flags given override it")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "fetch and classify, and report what would be recorded, moved and pushed; change nothing (state, mailbox, lists)")
 }
 
@@ -44,27 +46,26 @@ func (o *opsFlags) applyMetrics(cfg *runConfig, f *runFlags) string {
 
 // startMetrics serves cfg's metrics, if any, and has pipe count into
 // them.
-func startMetrics(ctx context.Context, s *streams, cfg *runConfig, pipe *pipeline.Options, src *mailsource.Source) error {
+func startMetrics(ctx context.Context, s *streams, cfg *runConfig, srcs []*opened) error {
 	if cfg.metrics == nil {
 		return nil
 	}
-	*src = cfg.metrics.Source(*src)
 	addr, _, err := cfg.metrics.Serve(ctx, cfg.metricsAddr)
 	if err != nil {
 		return fmt.Errorf("--metrics %s: %w", cfg.metricsAddr, err)
 	}
 	fmt.Fprintf(s.stderr, "bouncer: metrics at http://%s%s\n", addr, metrics.Path)
-	progress, m, source := pipe.Progress, cfg.metrics, pipe.Source
-	pipe.Progress = func(st pipeline.Stats) {
-		m.Progress(source, st)
-		progress(st)
+	for _, o := range srcs {
+		o.src = cfg.metrics.Source(o.src)
+		name := o.mb.Name
+		o.progress = func(st pipeline.Stats) { cfg.metrics.Progress(name, st) }
 	}
 	return nil
 }
 
-// dryRun turns cfg into a dry run (see --dry-run): the state is copied,
-// the sources act on nothing, no list is written. It returns the problem
-// with the flags, if any.
+// applyDryRun turns cfg into a dry run (see --dry-run): the state is
+// copied, the sources act on nothing, no list is written. It returns the
+// problem with the flags, if any.
 func (o *opsFlags) applyDryRun(cfg *runConfig, f *runFlags) string {
 	if !o.dryRun {
 		return ""
@@ -73,27 +74,18 @@ func (o *opsFlags) applyDryRun(cfg *runConfig, f *runFlags) string {
 		return "--dry-run makes one pass: not with --watch"
 	}
 	cfg.dryRun = true
-	switch mailsource.Action(f.after) {
-	case afterMove:
-		cfg.wouldDo = "move to " + f.processedFolder
-	case afterSeen:
-		cfg.wouldDo = "mark as seen"
-	case afterDelete:
-		cfg.wouldDo = "delete"
-	default:
-		cfg.wouldDo = "leave in place"
+	for _, mb := range cfg.mailboxes {
+		o := &mb.IMAP
+		o.Action, o.UnrecognizedMailbox, o.FailedMailbox, o.ProcessedMailbox = imapfetch.ActionNone, "", "", ""
+		mb.MaildirOpts.Action, mb.MaildirOpts.UnrecognizedFolder = mailsource.ActionNone, ""
 	}
-	if f.after != string(afterNone) && f.unrecognizedFolder != "" {
-		cfg.wouldUnrecognized = "move to " + f.unrecognizedFolder
-	}
-	o2 := &cfg.imapOpts
-	o2.Action, o2.UnrecognizedMailbox, o2.FailedMailbox, o2.ProcessedMailbox = imapfetch.ActionNone, "", "", ""
-	cfg.maildirOpts.Action, cfg.maildirOpts.UnrecognizedFolder = mailsource.ActionNone, ""
 	return ""
 }
 
 // opsUsage is the paragraph of the run usage text on these flags.
 const opsUsage = `Environment, for a service: BOUNCER_LOG_FORMAT, BOUNCER_OAUTH_CREDENTIALS,
-BOUNCER_METRICS.
+BOUNCER_METRICS, BOUNCER_CONFIG. With --config FILE, one run handles every
+[[mailbox]] of FILE, each with its own cursor in the state; the flags given
+override FILE's values, and --imap or --maildir runs that mailbox alone.
 
 `

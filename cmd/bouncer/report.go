@@ -9,7 +9,6 @@ import (
 	"syscall"
 
 	"github.com/bouncer-dev/bouncer/imapfetch"
-	"github.com/bouncer-dev/bouncer/internal/dryrun"
 	"github.com/bouncer-dev/bouncer/oauth"
 	"github.com/bouncer-dev/bouncer/pipeline"
 	"github.com/bouncer-dev/bouncer/suppress"
@@ -34,14 +33,28 @@ func summary(w io.Writer, cfg *runConfig, st pipeline.Stats, before, after suppr
 
 // dryRunReport says what a dry run would have done with the messages and
 // the lists.
-func dryRunReport(w io.Writer, cfg *runConfig, m dryrun.Moves) {
-	fmt.Fprintf(w, "dry run: would %s %d bounces", cfg.wouldDo, m.Processed)
-	if cfg.wouldUnrecognized != "" {
-		fmt.Fprintf(w, ", %s %d others", cfg.wouldUnrecognized, m.Unrecognized)
-	} else {
-		fmt.Fprintf(w, ", leave %d others in place", m.Unrecognized)
+func dryRunReport(w io.Writer, cfg *runConfig, srcs []*opened) {
+	for _, o := range srcs {
+		fmt.Fprint(w, "dry run: ")
+		if len(srcs) > 1 {
+			fmt.Fprintf(w, "%s: ", mailboxName(o.mb))
+		}
+		switch o.mb.After {
+		case afterMove:
+			fmt.Fprintf(w, "would move %d bounces to %s", o.dry.Moves.Processed, o.mb.ProcessedFolder)
+		case afterSeen:
+			fmt.Fprintf(w, "would mark %d bounces as seen", o.dry.Moves.Processed)
+		case afterDelete:
+			fmt.Fprintf(w, "would delete %d bounces", o.dry.Moves.Processed)
+		default:
+			fmt.Fprintf(w, "would leave %d bounces in place", o.dry.Moves.Processed)
+		}
+		if o.mb.UnrecognizedFolder != "" {
+			fmt.Fprintf(w, ", move %d others to %s\n", o.dry.Moves.Unrecognized, o.mb.UnrecognizedFolder)
+		} else {
+			fmt.Fprintf(w, ", leave %d others in place\n", o.dry.Moves.Unrecognized)
+		}
 	}
-	fmt.Fprintln(w)
 	for _, f := range []string{cfg.out, cfg.outDir} {
 		if f != "" {
 			fmt.Fprintf(w, "dry run: would write %s\n", f)
@@ -61,17 +74,25 @@ func describeError(err error, cfg *runConfig) string {
 	case errors.Is(err, suppress.ErrReadOnly):
 		return fmt.Sprintf("bouncer: the state is read-only: %s; bouncer run must be able to write it and its folder", oneLine(err))
 	}
+	prefix, url := "bouncer: ", ""
+	var me *mailboxError
+	if errors.As(err, &me) {
+		url = me.mb.IMAPURL
+		if len(cfg.mailboxes) > 1 {
+			prefix += mailboxName(me.mb) + ": "
+		}
+	}
 	var e *imapfetch.Error
 	if !errors.As(err, &e) {
-		return "bouncer: " + oneLine(err)
+		return prefix + oneLine(err)
 	}
-	return "bouncer: imap: " + describeIMAP(err, e, cfg)
+	return prefix + "imap: " + describeIMAP(err, e, url)
 }
 
 // describeIMAP words an error of the mailbox by its kind.
-func describeIMAP(err error, e *imapfetch.Error, cfg *runConfig) string {
+func describeIMAP(err error, e *imapfetch.Error, url string) string {
 	var who string
-	if u, perr := imapfetch.ParseURL(cfg.imapURL); perr == nil {
+	if u, perr := imapfetch.ParseURL(url); perr == nil {
 		who = u.User + "@" + u.Host
 	}
 	detail := ""

@@ -2,20 +2,19 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
-	"github.com/bouncer-dev/bouncer/imapfetch"
+	"github.com/bouncer-dev/bouncer/config"
 	"github.com/bouncer-dev/bouncer/internal/cli"
 	"github.com/bouncer-dev/bouncer/internal/metrics"
 	"github.com/bouncer-dev/bouncer/internal/termlog"
 	"github.com/bouncer-dev/bouncer/mailsource"
-	"github.com/bouncer-dev/bouncer/oauth"
 	"github.com/bouncer-dev/bouncer/pipeline"
 	"github.com/bouncer-dev/bouncer/suppress"
 )
@@ -24,7 +23,7 @@ const (
 	// Folders that receive the messages once they are recorded (IMAP
 	// mailboxes; for a Maildir, the Maildir++ folders ".NAME").
 	defaultProcessedFolder    = mailsource.DefaultProcessedFolder
-	defaultUnrecognizedFolder = "bounces-unrecognized"
+	defaultUnrecognizedFolder = config.DefaultUnrecognizedFolder
 	// defaultFetchBatch is the number of messages per UID FETCH, committed
 	// together and then moved with one MOVE.
 	defaultFetchBatch = 500
@@ -33,14 +32,14 @@ const (
 	// in the middle.
 	slowEnv = "BOUNCER_TEST_SLOW"
 	// passwordEnv is the environment variable that may hold the password.
-	passwordEnv = "BOUNCER_PASSWORD"
+	passwordEnv = config.PasswordEnv
 )
 
 // runEnv names the flags of bouncer run that have an environment variable
 // fallback (see applyEnv). The password has no flag at all: it would show
 // in process lists.
 var runEnv = []string{"imap", "maildir", "password-file", "oauth-token-file", "ca-file", "state", "out", "out-dir", "format", "after", "rules",
-	"log-format", "oauth-credentials", "metrics"}
+	"log-format", "oauth-credentials", "metrics", "config"}
 
 // What --after does to a recorded bounce (IMAP actions map to them).
 const (
@@ -52,10 +51,7 @@ const (
 
 // runConfig is a checked bouncer run command line (or the demo's).
 type runConfig struct {
-	imapURL     string
-	imapOpts    imapfetch.Options
-	maildir     string
-	maildirOpts mailsource.MaildirOptions
+	mailboxes   []*config.Source
 	state       string
 	out         string
 	outDir      string
@@ -64,10 +60,7 @@ type runConfig struct {
 	pipe        pipeline.Options
 	summaryPath bool    // print the absolute path of the list
 	env         cli.Env // the flags set from the environment, for errors
-	// dryRun changes nothing (--dry-run); wouldDo and wouldUnrecognized
-	// say what a real run would do with bounces and with the others.
-	dryRun                     bool
-	wouldDo, wouldUnrecognized string
+	dryRun      bool    // change nothing (--dry-run)
 	// metrics, if set, are served at metricsAddr (--metrics).
 	metrics     *metrics.Metrics
 	metricsAddr string
@@ -90,7 +83,7 @@ func runCommand(s *streams, args []string) int {
 	if f.fs.NArg() > 0 {
 		return fail("unexpected argument %q; see bouncer help run", f.fs.Arg(0))
 	}
-	cfg, msg := f.config()
+	cfg, msg := f.config(env)
 	if msg != "" {
 		return fail("%s", msg)
 	}
@@ -112,7 +105,9 @@ func runCommand(s *streams, args []string) int {
 		logger = slog.New(cfg.metrics.Handler(logger.Handler()))
 	}
 	s = &streams{stdin: s.stdin, stdout: s.stdout, stderr: stderr}
-	cfg.imapOpts.Logger = logger
+	for _, mb := range cfg.mailboxes {
+		mb.IMAP.Logger = logger
+	}
 	cfg.pipe.Logger = logger
 	if d, err := time.ParseDuration(os.Getenv(slowEnv)); err == nil {
 		cfg.pipe.Delay = d
@@ -122,13 +117,10 @@ func runCommand(s *streams, args []string) int {
 	return doRun(ctx, s, cfg)
 }
 
-// config checks the flags and returns the run they describe, or the
-// problem with them.
-func (f *runFlags) config() (*runConfig, string) {
+// config checks the flags (and the --config file) and returns the run
+// they describe, or the problem with them.
+func (f *runFlags) config(env cli.Env) (*runConfig, string) {
 	cfg := &runConfig{
-		state:  f.state,
-		out:    f.out,
-		outDir: f.outDir,
 		pipe: pipeline.Options{
 			Workers:   f.limits.workers,
 			DSN:       f.limits.dsn,
@@ -139,33 +131,30 @@ func (f *runFlags) config() (*runConfig, string) {
 		},
 	}
 	switch {
-	case f.imap == "" && f.maildir == "":
-		return nil, "no mailbox: give --imap URL or --maildir DIR (or $BOUNCER_IMAP); see bouncer help run"
-	case f.imap != "" && f.maildir != "":
-		return nil, "give --imap or --maildir, not both"
-	case f.state == "":
-		return nil, "--state must not be empty"
 	case f.poll <= 0:
 		return nil, "--poll must be positive"
 	case f.batch < 1 || f.fetchBatch < 1 || f.batchTime <= 0:
 		return nil, "--batch and --fetch-batch must be at least 1, --batch-time positive"
 	case f.maxFetchBytes == 0:
 		return nil, "--max-fetch-bytes must not be 0 (-1: no cap)"
+	case f.retries < 0:
+		return nil, "--retries must not be negative"
 	}
 	if err := f.limits.check(); err != nil {
 		return nil, err.Error()
+	}
+	mailboxes, msg := f.mailboxes(cfg, env)
+	if msg != "" {
+		return nil, msg
+	}
+	if cfg.state == "" {
+		return nil, "--state must not be empty"
 	}
 	format, err := suppress.ParseFormat(f.format)
 	if err != nil {
 		return nil, fmt.Sprintf("unknown --format %q: want one of %s", f.format, formatNames())
 	}
 	cfg.format = format
-	after := mailsource.Action(f.after)
-	switch after {
-	case afterMove, afterSeen, afterDelete, afterNone:
-	default:
-		return nil, fmt.Sprintf("unknown --after %q: want move, seen, delete or none", f.after)
-	}
 	if cfg.policy, err = f.policy.policy(); err != nil {
 		return nil, err.Error()
 	}
@@ -176,93 +165,51 @@ func (f *runFlags) config() (*runConfig, string) {
 		}
 		cfg.pipe.Classify = c
 	}
-	if f.after == string(afterMove) && f.processedFolder == "" {
-		return nil, "--after move needs a --processed-folder"
-	}
-	if f.maildir != "" {
-		cfg.maildir = f.maildir
-		cfg.maildirOpts = mailsource.MaildirOptions{
-			Action:          after,
-			ProcessedFolder: f.processedFolder,
-			Batch:           f.batch,
+	common := &config.Common{Poll: f.poll, Retries: f.retries, FetchBatch: f.fetchBatch, MaxFetchBytes: f.maxFetchBytes}
+	for i := range mailboxes {
+		src, err := mailboxes[i].Source(common)
+		if err != nil {
+			return nil, err.Error()
 		}
-		if after != afterNone {
-			cfg.maildirOpts.UnrecognizedFolder = f.unrecognizedFolder
-		}
-		return cfg, ""
-	}
-	if msg := f.imapConfig(cfg, after); msg != "" {
-		return nil, msg
+		cfg.mailboxes = append(cfg.mailboxes, src)
 	}
 	return cfg, ""
 }
 
-// imapConfig fills in the IMAP options of cfg, or returns the problem
-// with the flags.
-func (f *runFlags) imapConfig(cfg *runConfig, after mailsource.Action) string {
-	u, err := imapfetch.ParseURL(f.imap)
-	if err != nil {
-		return fmt.Sprintf("bad --imap URL: %v", strings.TrimPrefix(err.Error(), imapfetch.ErrURL.Error()+": "))
+// mailboxes returns the mailboxes of the run: the --config file's, with
+// the flags given overriding their fields, or the one of the flags; and
+// the state and lists of the file unless flags give them.
+func (f *runFlags) mailboxes(cfg *runConfig, env cli.Env) ([]config.Mailbox, string) {
+	set := make(map[string]bool)
+	f.fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	for name := range env {
+		set[name] = true
 	}
-	cfg.imapURL = f.imap
-	o := &cfg.imapOpts
-	o.CAFile = f.caFile
-	o.InsecurePlaintext = f.insecurePlaintext
-	if f.insecurePlaintext && u.Security == imapfetch.SecurityTLS {
-		return "--insecure-plaintext applies to imap:// URLs only"
-	}
-	switch {
-	case f.passwordFile != "" && f.oauthTokenFile != "":
-		return "give --password-file or --oauth-token-file, not both"
-	case f.ops.oauthCredentials != "" && (f.passwordFile != "" || f.oauthTokenFile != ""):
-		return "give --oauth-credentials or --password-file or --oauth-token-file, only one"
-	case f.ops.oauthCredentials != "":
-		src, err := oauth.NewSource(f.ops.oauthCredentials, nil)
-		if err != nil {
-			return "bad --oauth-credentials: " + oneLine(err) + "; see bouncer auth -h"
+	cfg.state, cfg.out, cfg.outDir = f.state, f.out, f.outDir
+	one := config.Mailbox{IMAP: f.imap, Maildir: f.maildir, PasswordFile: f.passwordFile, OAuthTokenFile: f.oauthTokenFile,
+		OAuthCredentials: f.ops.oauthCredentials, CAFile: f.caFile, InsecurePlaintext: f.insecurePlaintext, Auth: f.auth,
+		After: f.after, ProcessedFolder: f.processedFolder, UnrecognizedFolder: &f.unrecognizedFolder}
+	if f.ops.config == "" {
+		if f.imap == "" && f.maildir == "" {
+			return nil, "no mailbox: give --imap URL, --maildir DIR or --config FILE (or $BOUNCER_IMAP); see bouncer help run"
 		}
-		o.TokenSource = src
-	case f.oauthTokenFile != "":
-		o.SecretFile = f.oauthTokenFile
-		o.Mechanism = imapfetch.MechanismXOAuth2
-	case f.passwordFile != "":
-		o.SecretFile = f.passwordFile
-	case os.Getenv(passwordEnv) != "":
-		o.SecretEnv = passwordEnv
-	default:
-		return "no password: give --password-file FILE, --oauth-credentials FILE, --oauth-token-file FILE or $" + passwordEnv
+		return []config.Mailbox{one}, ""
 	}
-	switch m := imapfetch.Mechanism(strings.ToUpper(f.auth)); m {
-	case "AUTO":
-	case imapfetch.MechanismPlain, imapfetch.MechanismLogin, imapfetch.MechanismXOAuth2, imapfetch.MechanismOAuthBearer:
-		o.Mechanism = m
-	default:
-		return fmt.Sprintf("unknown --auth %q: want auto, plain, login, xoauth2 or oauthbearer", f.auth)
+	file, err := config.Load(f.ops.config)
+	if err != nil {
+		return nil, "--config: " + oneLine(err)
 	}
-	if f.retries < 0 {
-		return "--retries must not be negative"
+	for flagName, dst := range map[string]*string{"state": &cfg.state, "out": &cfg.out, "out-dir": &cfg.outDir, "format": &f.format} {
+		v := map[string]string{"state": file.State, "out": file.Out, "out-dir": file.OutDir, "format": file.Format}[flagName]
+		if !set[flagName] && v != "" {
+			*dst = v
+		}
 	}
-	o.MaxRetries = f.retries
-	if f.retries == 0 {
-		o.MaxRetries = -1 // imapfetch: negative means no retry
+	if set["imap"] || set["maildir"] {
+		return []config.Mailbox{one}, "" // the command line's mailbox alone
 	}
-	o.PollInterval = f.poll
-	o.BatchSize = f.fetchBatch
-	o.MaxMessageBytes = f.maxFetchBytes
-	switch after {
-	case afterMove:
-		o.Action = imapfetch.ActionMove
-		o.ProcessedMailbox = f.processedFolder
-	case afterSeen:
-		o.Action = imapfetch.ActionFlag
-	case afterDelete:
-		o.Action = imapfetch.ActionDelete
-	case afterNone:
-		o.Action = imapfetch.ActionNone
+	for i := range file.Mailboxes {
+		file.Mailboxes[i].Override(&one, set)
 	}
-	if after != afterNone {
-		// With none the run is read-only: nothing moves.
-		o.UnrecognizedMailbox = f.unrecognizedFolder
-	}
-	return ""
+	return file.Mailboxes, ""
 }

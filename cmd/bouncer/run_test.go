@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/bouncer-dev/bouncer/classify"
+	"github.com/bouncer-dev/bouncer/config"
 	"github.com/bouncer-dev/bouncer/dsn"
 	"github.com/bouncer-dev/bouncer/imapfetch"
 	"github.com/bouncer-dev/bouncer/internal/dovecottest"
@@ -609,7 +610,8 @@ func TestParseDuration(t *testing.T) {
 }
 
 func TestDescribeError(t *testing.T) {
-	cfg := &runConfig{imapURL: "imaps://bounce@127.0.0.1:993/INBOX"}
+	mb := &config.Source{IMAPURL: "imaps://bounce@127.0.0.1:993/INBOX"}
+	cfg := &runConfig{mailboxes: []*config.Source{mb}}
 	for _, tc := range []struct {
 		err  error
 		want string
@@ -626,7 +628,7 @@ func TestDescribeError(t *testing.T) {
 			`bouncer: imap: 127.0.0.1:993 refused UID MOVE "bounces.done" for good: NO [CANNOT] Character not allowed`},
 		{errors.New("suppress: disk full"), "bouncer: suppress: disk full"},
 	} {
-		if got := describeError(tc.err, cfg); got != tc.want {
+		if got := describeError(&mailboxError{mb: mb, err: tc.err}, cfg); got != tc.want {
 			t.Errorf("describeError(%q) = %q, want %q", tc.err, got, tc.want)
 		}
 	}
