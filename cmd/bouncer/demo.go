@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/bouncer-dev/bouncer/internal/runjob"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -95,8 +96,8 @@ func demoCommand(s *streams, args []string) int {
 	defer srv.Close()
 
 	fmt.Fprintf(s.stdout, "demo: an IMAP server in memory at %s holds %d sample messages in INBOX\n\n", srv.Addr, srv.Loaded)
-	cfg := &runConfig{
-		mailboxes: []*config.Source{{
+	cfg := &runjob.Config{
+		Mailboxes: []*config.Source{{
 			Name:    "demo",
 			IMAPURL: "imap://" + demoUser + "@" + srv.Addr + "/INBOX",
 			IMAP: imapfetch.Options{
@@ -111,12 +112,12 @@ func demoCommand(s *streams, args []string) int {
 				DialTimeout:         10 * time.Second,
 			},
 		}},
-		state:       filepath.Join(tmp, "bouncer.db"),
-		out:         f.out,
-		format:      format,
-		summaryPath: true,
+		State:       filepath.Join(tmp, "bouncer.db"),
+		Out:         f.out,
+		Format:      format,
+		SummaryPath: true,
 	}
-	if code := doRun(ctx, s, cfg); code != exitOK {
+	if code := runjob.Run(ctx, cfg, s.stdout, s.stderr); code != exitOK {
 		return code
 	}
 

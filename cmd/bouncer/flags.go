@@ -81,3 +81,8 @@ func formatNames() string {
 	}
 	return strings.Join(names, ", ")
 }
+
+// oneLine returns the text of err on one line.
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}

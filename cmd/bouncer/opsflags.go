@@ -1,14 +1,12 @@
 package main
 
 import (
-	"context"
 	"flag"
-	"fmt"
+	"github.com/bouncer-dev/bouncer/internal/runjob"
 
 	"github.com/bouncer-dev/bouncer/imapfetch"
 	"github.com/bouncer-dev/bouncer/internal/metrics"
 	"github.com/bouncer-dev/bouncer/mailsource"
-	"github.com/bouncer-dev/bouncer/pipeline"
 )
 
 // opsFlags are the flags of bouncer run for running it as a service
@@ -32,49 +30,30 @@ func (o *opsFlags) register(fs *flag.FlagSet) {
 
 // applyMetrics sets up --metrics: the metrics count what the logger
 // logs, and are served by doRun. It returns the problem with the flags.
-func (o *opsFlags) applyMetrics(cfg *runConfig, f *runFlags) string {
+func (o *opsFlags) applyMetrics(cfg *runjob.Config, f *runFlags) string {
 	if o.metrics == "" {
 		return ""
 	}
 	if !f.watch {
 		return "--metrics needs --watch (a single pass is better watched by its exit status)"
 	}
-	cfg.metricsAddr = o.metrics
-	cfg.metrics = metrics.New()
+	cfg.MetricsAddr = o.metrics
+	cfg.Metrics = metrics.New()
 	return ""
-}
-
-// startMetrics serves cfg's metrics, if any, and has pipe count into
-// them.
-func startMetrics(ctx context.Context, s *streams, cfg *runConfig, srcs []*opened) error {
-	if cfg.metrics == nil {
-		return nil
-	}
-	addr, _, err := cfg.metrics.Serve(ctx, cfg.metricsAddr)
-	if err != nil {
-		return fmt.Errorf("--metrics %s: %w", cfg.metricsAddr, err)
-	}
-	fmt.Fprintf(s.stderr, "bouncer: metrics at http://%s%s\n", addr, metrics.Path)
-	for _, o := range srcs {
-		o.src = cfg.metrics.Source(o.src)
-		name := o.mb.Name
-		o.progress = func(st pipeline.Stats) { cfg.metrics.Progress(name, st) }
-	}
-	return nil
 }
 
 // applyDryRun turns cfg into a dry run (see --dry-run): the state is
 // copied, the sources act on nothing, no list is written. It returns the
 // problem with the flags, if any.
-func (o *opsFlags) applyDryRun(cfg *runConfig, f *runFlags) string {
+func (o *opsFlags) applyDryRun(cfg *runjob.Config, f *runFlags) string {
 	if !o.dryRun {
 		return ""
 	}
 	if f.watch {
 		return "--dry-run makes one pass: not with --watch"
 	}
-	cfg.dryRun = true
-	for _, mb := range cfg.mailboxes {
+	cfg.DryRun = true
+	for _, mb := range cfg.Mailboxes {
 		o := &mb.IMAP
 		o.Action, o.UnrecognizedMailbox, o.FailedMailbox, o.ProcessedMailbox = imapfetch.ActionNone, "", "", ""
 		mb.MaildirOpts.Action, mb.MaildirOpts.UnrecognizedFolder = mailsource.ActionNone, ""

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/bouncer-dev/bouncer/internal/runjob"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -12,7 +13,6 @@ import (
 
 	"github.com/bouncer-dev/bouncer/config"
 	"github.com/bouncer-dev/bouncer/internal/cli"
-	"github.com/bouncer-dev/bouncer/internal/metrics"
 	"github.com/bouncer-dev/bouncer/internal/termlog"
 	"github.com/bouncer-dev/bouncer/mailsource"
 	"github.com/bouncer-dev/bouncer/pipeline"
@@ -49,23 +49,6 @@ const (
 	afterNone   = mailsource.ActionNone
 )
 
-// runConfig is a checked bouncer run command line (or the demo's).
-type runConfig struct {
-	mailboxes   []*config.Source
-	state       string
-	out         string
-	outDir      string
-	format      suppress.Format
-	policy      *suppress.Policy
-	pipe        pipeline.Options
-	summaryPath bool    // print the absolute path of the list
-	env         cli.Env // the flags set from the environment, for errors
-	dryRun      bool    // change nothing (--dry-run)
-	// metrics, if set, are served at metricsAddr (--metrics).
-	metrics     *metrics.Metrics
-	metricsAddr string
-}
-
 // runCommand is bouncer run.
 func runCommand(s *streams, args []string) int {
 	f := newRunFlags(s)
@@ -87,7 +70,7 @@ func runCommand(s *streams, args []string) int {
 	if msg != "" {
 		return fail("%s", msg)
 	}
-	cfg.env = env
+	cfg.Env = env
 	if msg := f.ops.applyDryRun(cfg, f); msg != "" {
 		return fail("%s", msg)
 	}
@@ -101,27 +84,27 @@ func runCommand(s *streams, args []string) int {
 	// Reconnections, UIDVALIDITY changes and messages that hit a limit
 	// are worth a line on stderr.
 	logger, stderr := cli.NewLogger(s.stderr, logFormat, termlog.NewHandler(s.stderr))
-	if cfg.metrics != nil {
-		logger = slog.New(cfg.metrics.Handler(logger.Handler()))
+	if cfg.Metrics != nil {
+		logger = slog.New(cfg.Metrics.Handler(logger.Handler()))
 	}
 	s = &streams{stdin: s.stdin, stdout: s.stdout, stderr: stderr}
-	for _, mb := range cfg.mailboxes {
+	for _, mb := range cfg.Mailboxes {
 		mb.IMAP.Logger = logger
 	}
-	cfg.pipe.Logger = logger
+	cfg.Pipe.Logger = logger
 	if d, err := time.ParseDuration(os.Getenv(slowEnv)); err == nil {
-		cfg.pipe.Delay = d
+		cfg.Pipe.Delay = d
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return doRun(ctx, s, cfg)
+	return runjob.Run(ctx, cfg, s.stdout, s.stderr)
 }
 
 // config checks the flags (and the --config file) and returns the run
 // they describe, or the problem with them.
-func (f *runFlags) config(env cli.Env) (*runConfig, string) {
-	cfg := &runConfig{
-		pipe: pipeline.Options{
+func (f *runFlags) config(env cli.Env) (*runjob.Config, string) {
+	cfg := &runjob.Config{
+		Pipe: pipeline.Options{
 			Workers:   f.limits.workers,
 			DSN:       f.limits.dsn,
 			BatchSize: f.batch,
@@ -147,15 +130,15 @@ func (f *runFlags) config(env cli.Env) (*runConfig, string) {
 	if msg != "" {
 		return nil, msg
 	}
-	if cfg.state == "" {
+	if cfg.State == "" {
 		return nil, "--state must not be empty"
 	}
 	format, err := suppress.ParseFormat(f.format)
 	if err != nil {
 		return nil, fmt.Sprintf("unknown --format %q: want one of %s", f.format, formatNames())
 	}
-	cfg.format = format
-	if cfg.policy, err = f.policy.policy(); err != nil {
+	cfg.Format = format
+	if cfg.Policy, err = f.policy.policy(); err != nil {
 		return nil, err.Error()
 	}
 	if f.rules != "" {
@@ -163,7 +146,7 @@ func (f *runFlags) config(env cli.Env) (*runConfig, string) {
 		if err != nil {
 			return nil, err.Error()
 		}
-		cfg.pipe.Classify = c
+		cfg.Pipe.Classify = c
 	}
 	common := &config.Common{Poll: f.poll, Retries: f.retries, FetchBatch: f.fetchBatch, MaxFetchBytes: f.maxFetchBytes}
 	for i := range mailboxes {
@@ -171,7 +154,7 @@ func (f *runFlags) config(env cli.Env) (*runConfig, string) {
 		if err != nil {
 			return nil, err.Error()
 		}
-		cfg.mailboxes = append(cfg.mailboxes, src)
+		cfg.Mailboxes = append(cfg.Mailboxes, src)
 	}
 	return cfg, ""
 }
@@ -179,13 +162,13 @@ func (f *runFlags) config(env cli.Env) (*runConfig, string) {
 // mailboxes returns the mailboxes of the run: the --config file's, with
 // the flags given overriding their fields, or the one of the flags; and
 // the state and lists of the file unless flags give them.
-func (f *runFlags) mailboxes(cfg *runConfig, env cli.Env) ([]config.Mailbox, string) {
+func (f *runFlags) mailboxes(cfg *runjob.Config, env cli.Env) ([]config.Mailbox, string) {
 	set := make(map[string]bool)
 	f.fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
 	for name := range env {
 		set[name] = true
 	}
-	cfg.state, cfg.out, cfg.outDir = f.state, f.out, f.outDir
+	cfg.State, cfg.Out, cfg.OutDir = f.state, f.out, f.outDir
 	one := config.Mailbox{IMAP: f.imap, Maildir: f.maildir, PasswordFile: f.passwordFile, OAuthTokenFile: f.oauthTokenFile,
 		OAuthCredentials: f.ops.oauthCredentials, CAFile: f.caFile, InsecurePlaintext: f.insecurePlaintext, Auth: f.auth,
 		After: f.after, ProcessedFolder: f.processedFolder, UnrecognizedFolder: &f.unrecognizedFolder}
@@ -199,7 +182,7 @@ func (f *runFlags) mailboxes(cfg *runConfig, env cli.Env) ([]config.Mailbox, str
 	if err != nil {
 		return nil, "--config: " + oneLine(err)
 	}
-	for flagName, dst := range map[string]*string{"state": &cfg.state, "out": &cfg.out, "out-dir": &cfg.outDir, "format": &f.format} {
+	for flagName, dst := range map[string]*string{"state": &cfg.State, "out": &cfg.Out, "out-dir": &cfg.OutDir, "format": &f.format} {
 		v := map[string]string{"state": file.State, "out": file.Out, "out-dir": file.OutDir, "format": file.Format}[flagName]
 		if !set[flagName] && v != "" {
 			*dst = v
