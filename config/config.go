@@ -117,3 +117,34 @@ func (m *Mailbox) errorf(format string, a ...any) error {
 type FlagError struct{ Msg string }
 
 func (e *FlagError) Error() string { return e.Msg }
+
+// Merge returns the run of f with the command line over it: cmd holds
+// the command line's settings and its one mailbox, set the names of the
+// flags given (on the command line or from the environment). A setting of
+// set replaces f's, and so does one of f left empty; cmd's mailbox, when
+// it names one (imap or maildir in set), replaces f's mailboxes, else the
+// flags in set override every mailbox of f (Mailbox.Override). A nil f
+// gives cmd.
+func (f *File) Merge(cmd *File, set map[string]bool) *File {
+	if f == nil {
+		return cmd
+	}
+	out := *f
+	for name, pair := range map[string][2]*string{
+		"state": {&out.State, &cmd.State}, "out": {&out.Out, &cmd.Out},
+		"out-dir": {&out.OutDir, &cmd.OutDir}, "format": {&out.Format, &cmd.Format},
+	} {
+		if set[name] || *pair[0] == "" {
+			*pair[0] = *pair[1]
+		}
+	}
+	if set["imap"] || set["maildir"] {
+		out.Mailboxes = cmd.Mailboxes
+		return &out
+	}
+	out.Mailboxes = append([]Mailbox(nil), f.Mailboxes...)
+	for i := range out.Mailboxes {
+		out.Mailboxes[i].Override(&cmd.Mailboxes[0], set)
+	}
+	return &out
+}

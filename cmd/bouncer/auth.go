@@ -5,12 +5,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
 
+	"github.com/bouncer-dev/bouncer/internal/authflow"
 	"github.com/bouncer-dev/bouncer/internal/cli"
 	"github.com/bouncer-dev/bouncer/oauth"
 )
@@ -86,74 +86,21 @@ func authCommand(s *streams, args []string) int {
 	case f.port < 0 || f.port > 65535:
 		return fail("--port must be 0 to 65535")
 	}
-	creds, err := f.credentials()
-	if err != nil {
-		return fail("%s", oneLine(err))
+	var scopes []string
+	if f.scopes != "" {
+		scopes = strings.Split(f.scopes, ",")
 	}
-	flow := f.flow
-	if flow == "" {
-		flow = "device"
-		if creds.Provider == oauth.ProviderGoogle {
-			flow = "browser"
-		}
-	}
+	req := &authflow.Request{File: f.file, Provider: oauth.Provider(f.provider), Tenant: f.tenant, ClientID: f.clientID,
+		ClientSecretFile: f.clientSecretFile, Scopes: scopes, Flow: authflow.Flow(f.flow), Port: f.port}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	var out *oauth.Credentials
-	switch flow {
-	case "device":
-		out, err = oauth.Authorize(ctx, creds, s.stdout, nil)
-	case "browser":
-		out, err = oauth.AuthorizeLoopback(ctx, creds, s.stdout, &oauth.LoopbackOptions{Port: f.port})
-	default:
-		return fail("unknown --flow %q: want device or browser", f.flow)
-	}
-	if err == nil {
-		err = oauth.WriteFile(f.file, out)
-	}
-	if err != nil {
+	var reqErr *authflow.RequestError
+	if err := authflow.Authorize(ctx, req, s.stdout); errors.As(err, &reqErr) {
+		return fail("%s", reqErr.Msg)
+	} else if err != nil {
 		fmt.Fprintf(s.stderr, "bouncer auth: %s\n", oneLine(err))
 		return exitError
 	}
 	fmt.Fprintf(s.stdout, "authorized; wrote %s. Now: bouncer run --oauth-credentials %s --imap imaps://USER@HOST/INBOX ...\n", f.file, f.file)
 	return exitOK
-}
-
-// credentials returns the credentials to authorize: the file's, when it
-// exists, with the fields the flags give.
-func (f *authFlags) credentials() (*oauth.Credentials, error) {
-	c := &oauth.Credentials{}
-	if _, err := os.Stat(f.file); err == nil {
-		if c, err = oauth.ReadFile(f.file); err != nil {
-			return nil, err
-		}
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, err
-	}
-	if f.provider != "" {
-		c.Provider = oauth.Provider(f.provider)
-	}
-	if f.tenant != "" {
-		c.Tenant = f.tenant
-	}
-	if f.clientID != "" {
-		c.ClientID = f.clientID
-	}
-	if f.scopes != "" {
-		c.Scopes = strings.Split(f.scopes, ",")
-	}
-	if f.clientSecretFile != "" {
-		b, err := os.ReadFile(f.clientSecretFile)
-		if err != nil {
-			return nil, fmt.Errorf("--client-secret-file: %w", err)
-		}
-		c.ClientSecret = strings.TrimSpace(string(b))
-	}
-	switch {
-	case c.ClientID == "":
-		return nil, errors.New("no client: give --client-id (and --provider)")
-	case c.Provider == oauth.ProviderCustom && c.TokenURL == "":
-		return nil, errors.New("no provider: give --provider google or microsoft")
-	}
-	return c, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/bouncer-dev/bouncer/internal/cli"
 	"github.com/bouncer-dev/bouncer/pipeline"
 )
 
@@ -62,7 +63,7 @@ func parseCommand(s *streams, args []string) int {
 	f := newParseFlags(s)
 	var paths []string
 	code, ok := parseArgs(s, "parse", f.fs, func() (err error) {
-		paths, err = parseInterspersed(f.fs, args)
+		paths, err = cli.ParseInterspersed(f.fs, args)
 		return err
 	})
 	if !ok {
@@ -106,25 +107,4 @@ func parseCommand(s *streams, args []string) int {
 		return exitError
 	}
 	return exitOK
-}
-
-// parseInterspersed parses args with fs, allowing flags after the
-// arguments ("bouncer parse DIR --format csv"), and returns the arguments.
-// Everything after "--" is an argument.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var rest []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		left := fs.Args()
-		if len(left) == 0 {
-			return rest, nil
-		}
-		if k := len(args) - len(left); k > 0 && args[k-1] == "--" {
-			return append(rest, left...), nil
-		}
-		rest = append(rest, left[0])
-		args = left[1:]
-	}
 }

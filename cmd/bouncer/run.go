@@ -160,39 +160,28 @@ func (f *runFlags) config(env cli.Env) (*runjob.Config, string) {
 }
 
 // mailboxes returns the mailboxes of the run: the --config file's, with
-// the flags given overriding their fields, or the one of the flags; and
-// the state and lists of the file unless flags give them.
+// the flags given over it (config.File.Merge), or the one of the flags;
+// it sets the state and lists of cfg.
 func (f *runFlags) mailboxes(cfg *runjob.Config, env cli.Env) ([]config.Mailbox, string) {
 	set := make(map[string]bool)
 	f.fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
 	for name := range env {
 		set[name] = true
 	}
-	cfg.State, cfg.Out, cfg.OutDir = f.state, f.out, f.outDir
-	one := config.Mailbox{IMAP: f.imap, Maildir: f.maildir, PasswordFile: f.passwordFile, OAuthTokenFile: f.oauthTokenFile,
+	cmd := &config.File{State: f.state, Out: f.out, OutDir: f.outDir, Format: f.format, Mailboxes: []config.Mailbox{{
+		IMAP: f.imap, Maildir: f.maildir, PasswordFile: f.passwordFile, OAuthTokenFile: f.oauthTokenFile,
 		OAuthCredentials: f.ops.oauthCredentials, CAFile: f.caFile, InsecurePlaintext: f.insecurePlaintext, Auth: f.auth,
-		After: f.after, ProcessedFolder: f.processedFolder, UnrecognizedFolder: &f.unrecognizedFolder}
-	if f.ops.config == "" {
-		if f.imap == "" && f.maildir == "" {
-			return nil, "no mailbox: give --imap URL, --maildir DIR or --config FILE (or $BOUNCER_IMAP); see bouncer help run"
+		After: f.after, ProcessedFolder: f.processedFolder, UnrecognizedFolder: &f.unrecognizedFolder}}}
+	var file *config.File
+	if f.ops.config != "" {
+		var err error
+		if file, err = config.Load(f.ops.config); err != nil {
+			return nil, "--config: " + oneLine(err)
 		}
-		return []config.Mailbox{one}, ""
+	} else if f.imap == "" && f.maildir == "" {
+		return nil, "no mailbox: give --imap URL, --maildir DIR or --config FILE (or $BOUNCER_IMAP); see bouncer help run"
 	}
-	file, err := config.Load(f.ops.config)
-	if err != nil {
-		return nil, "--config: " + oneLine(err)
-	}
-	for flagName, dst := range map[string]*string{"state": &cfg.State, "out": &cfg.Out, "out-dir": &cfg.OutDir, "format": &f.format} {
-		v := map[string]string{"state": file.State, "out": file.Out, "out-dir": file.OutDir, "format": file.Format}[flagName]
-		if !set[flagName] && v != "" {
-			*dst = v
-		}
-	}
-	if set["imap"] || set["maildir"] {
-		return []config.Mailbox{one}, "" // the command line's mailbox alone
-	}
-	for i := range file.Mailboxes {
-		file.Mailboxes[i].Override(&one, set)
-	}
-	return file.Mailboxes, ""
+	run := file.Merge(cmd, set)
+	cfg.State, cfg.Out, cfg.OutDir, f.format = run.State, run.Out, run.OutDir, run.Format
+	return run.Mailboxes, ""
 }

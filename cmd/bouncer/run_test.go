@@ -607,4 +607,3 @@ func TestParseDuration(t *testing.T) {
 		t.Error(`ParseDuration("soon") succeeded`)
 	}
 }
-

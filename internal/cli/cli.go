@@ -186,3 +186,24 @@ func endsName(msg string, i int) bool {
 	c := msg[i]
 	return !(c == '-' || c == '_' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9')
 }
+
+// ParseInterspersed parses args with fs, allowing flags after the
+// arguments ("bouncer parse DIR --format csv"), and returns the arguments.
+// Everything after "--" is an argument.
+func ParseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		left := fs.Args()
+		if len(left) == 0 {
+			return rest, nil
+		}
+		if k := len(args) - len(left); k > 0 && args[k-1] == "--" {
+			return append(rest, left...), nil
+		}
+		rest = append(rest, left[0])
+		args = left[1:]
+	}
+}
