@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/bouncer-dev/bouncer/imapfetch"
 	"github.com/bouncer-dev/bouncer/internal/dovecottest"
@@ -102,4 +103,36 @@ processed_folder = "second-done"
 		assert.Equal(t, exitUsage, code)
 		assert.Contains(t, stderr, "bouncer run: BOUNCER_CONFIG="+filepath.Join(dir, "missing.toml")+": --config: ")
 	})
+}
+
+func TestConfigWatchTwoMaildirs(t *testing.T) {
+	bin := bouncerBinary(t)
+	dir := t.TempDir()
+	files := demoFiles(t)
+	a, b := map[string][]byte{}, map[string][]byte{}
+	i := 0
+	for name, data := range files {
+		if i%2 == 0 {
+			a[name] = data
+		} else {
+			b[name] = data
+		}
+		i++
+	}
+	list := filepath.Join(dir, "list.csv")
+	conf := writeFile(t, filepath.Join(dir, "bouncer.toml"), fmt.Sprintf(`state = %q
+out = %q
+[[mailbox]]
+maildir = %q
+[[mailbox]]
+maildir = %q
+after = "none"
+`, filepath.Join(dir, "bouncer.db"), list, newMaildir(t, filepath.Join(dir, "a"), a), newMaildir(t, filepath.Join(dir, "b"), b)))
+	w := startWatch(t, bin, "run", "--config", conf, "--watch", "--poll", "50ms")
+	waitListed(t, list, complaintAddr, 20*time.Second)
+	waitListed(t, list, userUnknownAddr, 20*time.Second)
+	stdout := w.stop(t)
+	assert.Contains(t, stdout, fmt.Sprintf("messages: %d read", len(files)), "both mailboxes, watched at once")
+	assert.Len(t, listDir(t, filepath.Join(dir, "b", "new")), len(b), "the second mailbox's after = none")
+	assert.Empty(t, listDir(t, filepath.Join(dir, "a", "new")))
 }
