@@ -27,7 +27,7 @@ type Input struct {
 	// "x-unix", "x-postfix"; RFC 3464 section 2.3.6). "x-unix" says a
 	// local program answered, not a remote server.
 	DiagnosticType string
-	Action         string // failed, delayed, delivered, relayed, expanded
+	Action         dsn.Action // failed, delayed, delivered, relayed, expanded
 	// RemoteMTA and Vendor are kept for explanations and for rules that
 	// need them; the built-in rules read the words and codes alone.
 	RemoteMTA string
@@ -35,9 +35,9 @@ type Input struct {
 	// DATA, …) when known. When the diagnostic names one itself ("in reply
 	// to RCPT TO command", ">>> DATA"), that one counts: it stands next to
 	// the error.
-	Command      string
-	FeedbackType string // RFC 5965 Feedback-Type for KindFeedback
-	Vendor       string // dsn.Report.Vendor: the detector that read the message
+	Command      dsn.Command
+	FeedbackType string     // RFC 5965 Feedback-Type for KindFeedback
+	Vendor       dsn.Vendor // dsn.Report.Vendor: the detector that read the message
 	// Notice is the text of the whole notice (dsn.Report.Notice). It is
 	// read only when Diagnostic and the codes tell nothing: the reason of
 	// a free-text bounce may be written away from the recipient's address.
@@ -196,11 +196,11 @@ func byKind(in Input) (Result, bool) {
 		// A request to the sender to prove itself: nothing failed.
 		return result(ReasonNotBounce, RuleKind, string(in.Kind), "challenge/response"), true
 	}
-	switch a := strings.ToLower(strings.TrimSpace(in.Action)); a {
+	switch a := strings.ToLower(strings.TrimSpace(string(in.Action))); a {
 	case "delivered", "relayed", "expanded":
 		return result(ReasonDelivered, RuleAction, a, ""), true
 	}
-	if st := statusCode(in.Status); strings.HasPrefix(st, "2.") && !failed(in.Action) {
+	if st := statusCode(in.Status); strings.HasPrefix(st, "2.") && !failed(string(in.Action)) {
 		return result(ReasonDelivered, RuleStatus, st, ""), true
 	}
 	return Result{}, false

@@ -50,6 +50,8 @@ func TestRuleFamilies(t *testing.T) {
 		{"RCPT names an address that does not exist", Input{Kind: dsn.KindBounce, Diagnostic: "Rcpt <x@example.org> does not exist"}, ReasonUserUnknown, RulePhrase},
 		{"unknown e-mail address under a generic status", Input{Kind: dsn.KindDSN, Status: "5.3.0", Diagnostic: "550 Unknown E-Mail Address <x@example.org>"}, ReasonUserUnknown, RulePhrase},
 		{"the maximum incoming message size", Input{Kind: dsn.KindBounce, Diagnostic: "The message exceeded the maximum incoming message size of the server"}, ReasonMesgTooBig, RulePhrase},
+		{"the recipient's settings refuse the sender", Input{Kind: dsn.KindBounce, Diagnostic: "Your mail to the following recipients could not be delivered because they are not accepting mail from news@example.org: kewlname"}, ReasonFiltered, RulePhrase},
+		{"a message without To refused", Input{Kind: dsn.KindDSN, Status: "5.0.0", Diagnostic: "Failed to deliver to '<a@example.lv>' Messages without To: fields are not accepted here"}, ReasonNotCompliantRFC, RulePhrase},
 		{"kind challenge", Input{Kind: dsn.KindChallenge, Diagnostic: "Sender not pre-approved"}, ReasonNotBounce, RuleKind},
 		{"user unknown at MAIL is the sender", Input{Command: "MAIL", Diagnostic: "553 5.1.8 unknown user"}, ReasonRejected, RulePhrase},
 		{"refused at MAIL", Input{Diagnostic: "550 5.7.1 Access denied (in reply to MAIL FROM command)"}, ReasonRejected, RulePhrase},
@@ -280,7 +282,7 @@ func TestGolden(t *testing.T) {
 				fs[i] = ""
 			}
 		}
-		in := Input{Kind: dsn.Kind(fs[0]), Status: fs[1], ReplyCode: fs[2], Action: fs[3], Command: fs[4],
+		in := Input{Kind: dsn.Kind(fs[0]), Status: fs[1], ReplyCode: fs[2], Action: dsn.Action(fs[3]), Command: dsn.Command(fs[4]),
 			Diagnostic: strings.ReplaceAll(fs[5], `\n`, "\n")}
 		r := Classify(in)
 		fmt.Fprintf(&out, "%s\t%s\t%s\n", r.Reason, r.Category, r.Evidence)

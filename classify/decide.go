@@ -2,6 +2,8 @@ package classify
 
 import (
 	"strings"
+
+	"github.com/bouncer-dev/bouncer/dsn"
 )
 
 // builtin applies the built-in rules to in, whose diagnostic (with the
@@ -31,7 +33,7 @@ func builtin(in Input, text string) Result {
 		}
 	}
 	temporary := st != "" && st[0] == '4' || st == "" && rc != "" && rc[0] == '4'
-	cmd := command(in.Command, &ev, text)
+	cmd := command(string(in.Command), &ev, text)
 
 	// 1. Words: first a provider's own wording, which no other evidence
 	// qualifies, then the common phrases.
@@ -53,7 +55,7 @@ func builtin(in Input, text string) Result {
 		}
 		words := ev.words(text, r)
 		sr := statusReason(st)
-		if q, note := qualify(r, cmd, sr, temporary, in.Action); q != sigRefused {
+		if q, note := qualify(r, cmd, sr, temporary, string(in.Action)); q != sigRefused {
 			return result(q, RulePhrase, words, note)
 		}
 		// An unspecific refusal: the codes may say more.
@@ -73,28 +75,28 @@ func builtin(in Input, text string) Result {
 	if r := statusReason(st); r != "" {
 		if r == ReasonHostUnknown && rc == "512" {
 			// QUIRK: 512 is no RFC 5321 code; the Korean providers of
-			// ../shared/seed/smtp-reply-codes-ko.txt send "512 5.1.2" when
+			// testdata/smtp-reply-codes-ko.txt (the owner's list) send "512 5.1.2" when
 			// the destination system does not answer.
 			return result(ReasonNetworkError, RuleReply, rc+" "+st, "512: the destination system did not answer")
 		}
-		if transient(r) && delayed(in.Action) {
-			return result(ReasonExpired, RuleAction, strings.ToLower(in.Action), "delayed: "+st)
+		if transient(r) && delayed(string(in.Action)) {
+			return result(ReasonExpired, RuleAction, strings.ToLower(string(in.Action)), "delayed: "+st)
 		}
 		return result(r, RuleStatus, st, "")
 	}
 	// 3. The reply code. A success code does not undo a record that says
 	// it failed.
-	if r := replyReason(rc); r != "" && !(rc[0] < '4' && failed(in.Action)) {
+	if r := replyReason(rc); r != "" && !(rc[0] < '4' && failed(string(in.Action))) {
 		return result(r, RuleReply, rc, "")
 	}
 	// 4. The command and the action.
 	if cmd == "HELO" {
 		return result(ReasonBlocked, RuleCommand, cmd, "refused before MAIL: the sending host")
 	}
-	if delayed(in.Action) {
-		return result(ReasonExpired, RuleAction, strings.ToLower(strings.TrimSpace(in.Action)), "")
+	if delayed(string(in.Action)) {
+		return result(ReasonExpired, RuleAction, strings.ToLower(strings.TrimSpace(string(in.Action))), "")
 	}
-	if in.Vendor == "googlegroups" {
+	if in.Vendor == dsn.VendorGoogleGroups {
 		// Google Groups refuses a post from a non-member, or to a group
 		// that does not exist, in the reader's language only.
 		return result(ReasonRejected, RuleKind, "googlegroups", "a Google group refused the message")

@@ -1,6 +1,6 @@
 // Package classify decides, for each recipient of a delivery report, the
 // reason it bounced and the category a mailing list acts on
-// (../shared/docs/taxonomy.md): 36 reasons (ReasonUserUnknown,
+// (docs/taxonomy.md at the module's root): 36 reasons (ReasonUserUnknown,
 // ReasonMailboxFull, …) in five categories (CategoryHard, CategorySoft,
 // CategoryPolicy, CategoryComplaint, CategoryNone). Every Result carries the
 // Evidence that decided it, for `bouncer parse --explain`.
@@ -58,7 +58,7 @@
 //
 // # Divergences
 //
-// Where ../shared/seed/smtp-reply-codes-ko.txt explains what a Korean
+// Where testdata/smtp-reply-codes-ko.txt (the owner's list) explains what a Korean
 // provider meant by a line, that explanation wins over the literal code:
 // "512 5.1.2 Bad destination system address" is a networkerror (the
 // destination system did not answer), not a missing host; "<addr>...

@@ -1,11 +1,12 @@
 package classify
 
 import (
-	"github.com/bouncer-dev/bouncer/internal/smtpcode"
 	"strings"
 	"sync"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/bouncer-dev/bouncer/internal/smtpcode"
 )
 
 // part is one piece of a phrase: the bytes to find and whether a word
@@ -392,35 +393,8 @@ func replyPrefix(s string) int {
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
-// statusAt reads an enhanced status code (RFC 3463: class "." subject "."
-// detail, 1-3 digits each) at the start of s, and returns it with its
-// length. The code must end at a word boundary.
-func statusAt(s string) (string, int) {
-	if len(s) < 5 || (s[0] != '2' && s[0] != '4' && s[0] != '5') || s[1] != '.' {
-		return "", 0
-	}
-	i := 2
-	for f := 0; f < 2; f++ {
-		j := i
-		for j < len(s) && j-i < 4 && isDigit(s[j]) {
-			j++
-		}
-		if j == i || j-i > 3 {
-			return "", 0
-		}
-		i = j
-		if f == 0 {
-			if i >= len(s) || s[i] != '.' {
-				return "", 0
-			}
-			i++
-		}
-	}
-	if i < len(s) && (isDigit(s[i]) || s[i] == '.' && i+1 < len(s) && isDigit(s[i+1])) {
-		return "", 0
-	}
-	return s[:i], i
-}
+// statusAt is smtpcode.StatusAt.
+func statusAt(s string) (string, int) { return smtpcode.StatusAt(s) }
 
 // statusCode returns the code part of a Status field ("5.1.1" of "5.1.1
 // (user unknown)"), or "" when it holds none.

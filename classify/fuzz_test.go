@@ -19,7 +19,7 @@ func FuzzClassify(f *testing.F) {
 	f.Add("\xff\xfe user unknown", "5.0.0 (comment)", "550", "", "")
 	f.Fuzz(func(t *testing.T, diag, status, reply, command, action string) {
 		for _, k := range []dsn.Kind{dsn.KindDSN, dsn.KindBounce} {
-			r := Classify(Input{Kind: k, Diagnostic: diag, Status: status, ReplyCode: reply, Command: command, Action: action})
+			r := Classify(Input{Kind: k, Diagnostic: diag, Status: status, ReplyCode: reply, Command: dsn.Command(command), Action: dsn.Action(action)})
 			if !r.Reason.Valid() {
 				t.Fatalf("Classify(%q, %q, %q) = invalid reason %q", diag, status, reply, r.Reason)
 			}

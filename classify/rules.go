@@ -62,15 +62,13 @@ func ParseRules(r io.Reader) ([]Rule, error) {
 	n := 0
 	for sc.Scan() {
 		n++
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || line[0] == '#' {
+		pat, tok, ok, err := ruleLine(sc.Text())
+		if err != nil {
+			return nil, fmt.Errorf("%w: line %d: %v", ErrBadRule, n, err)
+		}
+		if !ok {
 			continue
 		}
-		i := strings.LastIndexAny(line, " \t")
-		if i < 0 {
-			return nil, fmt.Errorf("%w: line %d: want a pattern and a reason, got %q", ErrBadRule, n, line)
-		}
-		pat, tok := strings.TrimSpace(line[:i]), strings.TrimSpace(line[i+1:])
 		rule := Rule{Reason: Reason(strings.ToLower(tok)), Line: n}
 		if len(pat) >= 2 && pat[0] == '/' && pat[len(pat)-1] == '/' {
 			rule.Regexp = pat[1 : len(pat)-1]
@@ -86,6 +84,20 @@ func ParseRules(r io.Reader) ([]Rule, error) {
 		return nil, fmt.Errorf("classify: reading rules: line %d: %w", n+1, err)
 	}
 	return rules, nil
+}
+
+// ruleLine splits a line of a rules file into its pattern and its reason
+// token; ok is false for a blank line or a comment.
+func ruleLine(line string) (pat, tok string, ok bool, err error) {
+	line = strings.TrimSpace(line)
+	if line == "" || line[0] == '#' {
+		return "", "", false, nil
+	}
+	i := strings.LastIndexAny(line, " \t")
+	if i < 0 {
+		return "", "", false, fmt.Errorf("want a pattern and a reason, got %q", line)
+	}
+	return strings.TrimSpace(line[:i]), strings.TrimSpace(line[i+1:]), true, nil
 }
 
 // check says what is wrong with r, if anything; the callers wrap it with

@@ -1,7 +1,7 @@
 package classify
 
 // Category says what a mailing list should do about a report
-// (../shared/docs/taxonomy.md).
+// (docs/taxonomy.md at the module's root).
 type Category string
 
 const (

@@ -6,8 +6,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/emersion/go-message"
 	netmail "net/mail"
+
+	"github.com/emersion/go-message"
 )
 
 // readTopHeader fills what the bounce's own header tells.
@@ -87,11 +88,11 @@ func (p *parser) finish() {
 	switch {
 	case p.arfSeen:
 		rep.Kind = KindFeedback
-		rep.Vendor = "arf"
+		rep.Vendor = VendorARF
 		p.feedbackRecipients()
 	case p.dsnSeen && len(p.recipHdrs) > 0:
 		rep.Kind = KindDSN
-		rep.Vendor = "rfc3464"
+		rep.Vendor = VendorRFC3464
 		p.dsnRecipients(body)
 		if len(rep.Recipients) == 0 {
 			// QUIRK: a report whose recipient fields hold no address
@@ -103,11 +104,16 @@ func (p *parser) finish() {
 	case p.unsubscribeRequest():
 	default:
 		bounce := p.looksLikeBounce(body)
+		if p.challenge(body) {
+			rep.Kind = KindChallenge
+			rep.Vendor = VendorChallenge
+			return
+		}
 		if !bounce && p.looksLikeAutoReply() {
 			rep.Kind = KindAutoReply
-			rep.Vendor = "rfc3834"
+			rep.Vendor = VendorRFC3834
 			if a := rep.From; a != "" {
-				rep.Recipients = append(rep.Recipients, Recipient{FinalRecipient: a, Position: PositionAutoReply, Action: "autoreply"})
+				rep.Recipients = append(rep.Recipients, Recipient{FinalRecipient: a, Position: PositionAutoReply, Action: ActionAutoReply})
 			}
 			return
 		}
@@ -116,19 +122,19 @@ func (p *parser) finish() {
 			return
 		}
 		rep.Kind = KindBounce
-		rep.Vendor = "text"
+		rep.Vendor = VendorText
 		if p.dsnSeen {
 			rep.Kind = KindDSN
-			rep.Vendor = "rfc3464"
+			rep.Vendor = VendorRFC3464
 		}
 		p.textRecipients(body)
 	}
 	if p.googleGroups(body) {
-		rep.Vendor = "googlegroups"
+		rep.Vendor = VendorGoogleGroups
 	}
 	if (rep.Kind == KindBounce || rep.Kind == KindDSN) && p.challenge(body) {
 		rep.Kind = KindChallenge
-		rep.Vendor = "challenge"
+		rep.Vendor = VendorChallenge
 		return
 	}
 	if rep.Kind == KindBounce || rep.Kind == KindDSN {
@@ -143,7 +149,7 @@ func (p *parser) finish() {
 			a, pos = p.soleOriginalRecipient(), PositionOriginal
 		}
 		if a != "" {
-			r := Recipient{FinalRecipient: a, Position: pos, Action: "failed"}
+			r := Recipient{FinalRecipient: a, Position: pos, Action: ActionFailed}
 			p.fillFromText(&r, body, body)
 			rep.Recipients = append(rep.Recipients, r)
 		}
@@ -217,7 +223,7 @@ func (p *parser) dsnRecipients(body string) {
 		if r.FinalRecipient == "" {
 			continue
 		}
-		r.Action = strings.ToLower(firstWord(f.Get("Action")))
+		r.Action = Action(strings.ToLower(firstWord(f.Get("Action"))))
 		r.Status = findStatus(f.Get("Status"))
 		r.DiagnosticType, r.Diagnostic = typedValue(strings.Join(f["Diagnostic-Code"], " "))
 		r.Diagnostic = collapseSpace(r.Diagnostic)
@@ -252,7 +258,11 @@ func (p *parser) dsnRecipients(body string) {
 func (p *parser) fillFromText(r *Recipient, block, body string) {
 	if r.Diagnostic == "" {
 		r.Diagnostic = diagnosticFrom(block)
-		if len(strings.Trim(strings.ReplaceAll(r.Diagnostic, r.FinalRecipient, ""), " <>:;,.()[]\"'")) < 8 {
+		rest := strings.ReplaceAll(r.Diagnostic, r.FinalRecipient, "")
+		if l := localPart(r.FinalRecipient); len(l) > 2 {
+			rest = strings.ReplaceAll(rest, l, "") // a bare local part (AOL's screen names)
+		}
+		if len(strings.Trim(rest, " <>:;,.()[]\"'")) < 8 {
 			// The lines about this recipient name it and nothing else: the
 			// reason is in the notice around it ("The user(s) account is
 			// disabled.", "Could not be delivered because of 550 5.1.1
@@ -271,15 +281,15 @@ func (p *parser) fillFromText(r *Recipient, block, body string) {
 		r.ReplyCode = firstFound(findReplyCode, r.Diagnostic, block)
 	}
 	if r.Command == "" {
-		r.Command = firstFound(findCommand, block, r.Diagnostic)
+		r.Command = Command(firstFound(findCommand, block, r.Diagnostic))
 	}
 	if r.RemoteMTA == "" {
 		r.RemoteMTA = findRemoteHost(block)
 	}
 	if r.Action == "" {
-		r.Action = "failed"
+		r.Action = ActionFailed
 		if strings.HasPrefix(r.Status, "4") && delayedText(block) {
-			r.Action = "delayed"
+			r.Action = ActionDelayed
 		}
 	}
 }

@@ -26,10 +26,42 @@
 // VERP address (bounce+user=example.com@…), and else the returned original's
 // only recipient is used.
 //
-// A failed recipient is never the sender, a postmaster or help address the
-// notice points to, nor an address quoted inside the returned original:
-// wrongly suppressing a subscriber is the worst outcome a bounce processor
-// can have.
+// Challenge/response and whitelisting notices ("Sender not pre-approved",
+// a Boxbe guest list) are KindChallenge: a request to the sender, not a
+// failure of the recipient.
+//
+// # Which address
+//
+// The notice and the returned original are told apart first, for every
+// shape: message/rfc822 and text/rfc822-headers parts, the separators MTAs
+// write ("--- Below this line is a copy of the message.", "|--- Message text
+// follows ---|", "Your message reads (in part):", …), a block of header
+// fields, "> "-quoted forwarded bounces. Recipients, codes and words come
+// from the notice only; the original is data (Report.Original), never
+// evidence (docs/taxonomy.md, "Which address a record is about").
+//
+// A recipient comes only from a recipient position, and says which in
+// Recipient.Position: the fields of a report (PositionDSN, PositionFeedback,
+// PositionSES), X-Failed-Recipients, a VERP return path, the positions of
+// MTA templates (an address opening a failure block, "RCPT TO:<x>" of a
+// transcript, the lists after "The following address(es) failed",
+// Sendmail's "550 <x>... reason", X.400's "dda:SMTP=x", a daemon's list of
+// bare local parts at its own domain), and running text (PositionText,
+// which a caller should not act on alone). An address inside a server's
+// reply ("Domain of sender address x does not exist", "register your IP
+// to spammaster@…"), a help text, the sender's or our own (From,
+// Return-Path, Delivered-To) is no one's failure.
+//
+// An enhanced status code (RFC 3463) is read from text only where servers
+// write one (after a reply code, "#", a field or label, at the start of a
+// transcript line: internal/smtpcode), never from a version number in prose.
+//
+// The files follow the formats and steps: mime.go walks the MIME tree
+// (RFC 2045, RFC 2046), fields.go reads report fields (RFC 3464 section 2,
+// RFC 5965 section 3), feedback.go and ses.go the complaint formats,
+// freetext.go and notice.go the notices written for people, addr.go and
+// codes.go the addresses and codes in text, charset.go and transfer.go the
+// decoding.
 //
 // # Limits
 //
@@ -47,7 +79,8 @@
 // # Divergences
 //
 // Parse is lenient where real bounces break the RFCs; each such branch
-// carries a QUIRK comment naming the sample in ../testdata that needs it:
+// carries a QUIRK comment naming the sample in testdata/ (at the module's
+// root) that needs it:
 //
 //   - CRLF, LF and bare CR line endings are all accepted;
 //   - field names in any case and order, repeated fields (the first wins,

@@ -32,7 +32,11 @@ func (p *parser) excluded() map[string]bool {
 	}
 	add(p.rep.From)
 	add(p.rep.To)
-	for _, k := range []string{"Return-Path", "Sender", "Reply-To"} {
+	// The bounce's own envelope and delivery address are ours (the bounce
+	// mailbox, a VERP return path), never a failed recipient.
+	// X-Original-To is not among them: forwarders set it to the address a
+	// bounce is about.
+	for _, k := range []string{"Return-Path", "Sender", "Reply-To", "Delivered-To"} {
 		for _, a := range headerAddrs(p.top, k) {
 			add(a)
 		}
@@ -77,14 +81,15 @@ var senderWords = []string{"from", "sender", "contact", "mailto", "return-path",
 	"originator", "by", "sent", "postmaster", "id", "message-id", "msgid", "email", "e-mail", "write"}
 
 // recipientWords before an address make it a recipient.
-var recipientWords = []string{"to", "recipient", "recipients", "rcpt", "address", "addresses", "for", "user",
+var recipientWords = []string{"to", "recipient", "recipients", "rcpt", "address", "addresses", "addressed", "for", "user",
 	"mailbox", "addressee", "destinataire", "empfänger", "an", "destination", "failed", "deliver",
 	"delivery", "delivering", "account", "宛先", "수신자", "받는사람", "destinatario", "получатель"}
 
 // recipientLabels are labels of several words that name the recipient
 // ("받는 사람: user@example.com").
 var recipientLabels = []string{"받는 사람", "받는 분", "받는분", "failed recipient", "original recipient",
-	"final recipient", "destinatário", "收件人", "受信者", "宛て先"}
+	"final recipient", "dda:smtp=", // X.400's domain-defined attribute, in Exchange notices
+	"destinatário", "收件人", "受信者", "宛て先"}
 
 // lastWord returns the lower-cased last word of s, without punctuation.
 func lastWord(s string) string {
@@ -208,6 +213,8 @@ func (p *parser) textRecipients(body string) {
 	index := map[string]int{}
 	anyAnchored := false
 	var selfListed []string // excluded addresses listed as failed
+	blockOpen := false      // the lines since the last blank one named a recipient
+	inHeaderField := false  // the line before was a quoted header field or its folding
 	prevLine := ""
 	for off := 0; off < len(body); {
 		var line string
@@ -216,12 +223,21 @@ func (p *parser) textRecipients(body string) {
 		prev := prevLine
 		if strings.TrimSpace(line) != "" {
 			prevLine = line
+		} else {
+			blockOpen = false // a paragraph ends the lines about a recipient
 		}
-		if strings.IndexByte(line, '@') < 0 || isQuotedHeader(line) {
+		indented := len(line) > 0 && (line[0] == ' ' || line[0] == '\t')
+		inHeaderField = isQuotedHeader(line) && !indented || inHeaderField && indented
+		if strings.IndexByte(line, '@') < 0 || inHeaderField || isQuotedHeader(line) || quotedLine(line) {
+			// A header field of a quoted message, with its folded lines
+			// ("Received: … \n\tfor <x@y>; date"), and "> "-quoted
+			// text are data about a message, not a recipient position.
 			continue
 		}
 		quotedTo := isQuotedTo(line)
 		nl := newNoticeLine(line)
+		inBlock := blockOpen
+		anchoredHere := false
 		prevIntroduces := introducesFailures(prev)
 		for _, h := range findAddrs(line) {
 			if inURL(line, h) {
@@ -236,11 +252,19 @@ func (p *parser) textRecipients(body string) {
 				continue
 			}
 			anch := !quotedTo && isAnchorLine(nl, h)
+			if anch && inBlock && !opensBlock(nl, h) {
+				// Inside the lines about a recipient already named (its
+				// server's reply, continued), an address is the reply's,
+				// not another recipient, unless it opens a line or stands
+				// after a recipient label, as MTA templates put them.
+				anch = false
+			}
 			la := strings.ToLower(h.addr)
 			if i, ok := index[la]; ok {
 				if anch {
 					cands[i].anchored = true
 					anyAnchored = true
+					anchoredHere = true
 				}
 				continue
 			}
@@ -251,7 +275,21 @@ func (p *parser) textRecipients(body string) {
 			cands = append(cands, cand{h.addr, PositionTemplate, anch, at, at + h.start})
 			if anch {
 				anyAnchored = true
+				anchoredHere = true
 			}
+		}
+		if anchoredHere {
+			blockOpen = true
+		}
+	}
+	if !anyAnchored && len(cands) == 0 {
+		// Bare local parts listed under "the following recipients" by the
+		// recipients' own system (AOL's screen names): they are addresses
+		// at the domain of the daemon that wrote the notice.
+		for _, b := range p.bareRecipients(body) {
+			index[strings.ToLower(b.addr)] = len(cands)
+			cands = append(cands, cand{b.addr, PositionTemplate, true, b.line, b.line + b.start})
+			anyAnchored = true
 		}
 	}
 	if !anyAnchored && len(selfListed) > 0 {
@@ -335,6 +373,12 @@ func beforeWordIsSender(l noticeLine, h addrHit) bool {
 // isQuotedHeader reports whether a notice line is a header field of a
 // quoted message (From:, Reply-To:, Message-ID: …), not a statement about
 // a recipient.
+// quotedLine reports whether a notice line is "> "-quoted text (a quoted
+// message), not a transcript's ">>> RCPT TO:<x>".
+func quotedLine(line string) bool {
+	return strings.HasPrefix(line, ">") && !strings.HasPrefix(line, ">>>")
+}
+
 func isQuotedHeader(line string) bool {
 	l := strings.ToLower(strings.TrimSpace(line))
 	for _, k := range []string{"from:", "reply-to:", "sender:", "return-path:", "message-id:", "in-reply-to:",
@@ -349,6 +393,9 @@ func isQuotedHeader(line string) bool {
 func inURL(line string, h addrHit) bool {
 	if h.start > 0 {
 		c := line[h.start-1]
+		if c == '=' && h.start >= 5 && strings.EqualFold(line[h.start-5:h.start], "smtp=") {
+			return false // X.400 "dda:SMTP=user@example.com"
+		}
 		if c == '/' || c == '=' || c == '?' || c == '&' {
 			return true
 		}
@@ -435,6 +482,8 @@ func (p *parser) looksLikeBounce(body string) bool {
 	mailerDaemon := strings.Contains(rawFrom, "mailer-daemon") || strings.Contains(rawFrom, "mailer_daemon") ||
 		strings.Contains(rawFrom, "mail delivery")
 	switch {
+	case p.humanReply(subjBounce):
+		return false
 	case mailerDaemon:
 		// Only mail systems write as MAILER-DAEMON (RFC 5321 section
 		// 4.5.5 bounces); whatever the language of the notice.
@@ -620,12 +669,19 @@ var challengePhrases = []string{
 	"verify that you are a real person", "confirm that you are a real person", "awaiting your verification",
 	"held pending verification", "pending your verification", "until you verify", "please verify your message",
 	"to have your message delivered, please", "approved senders list", "approved sender list",
+	// The sending server asked to confirm itself on a web page.
+	"server requires confirmation", "to confirm this mail server", "confirm your sending server",
 }
+
+// maxChallengeText caps the notice text searched for a challenge: such
+// systems say what they want at the top.
+const maxChallengeText = 8 << 10
 
 // challenge reports whether the notice, or the diagnostic of a recipient,
 // is a challenge/response request rather than a failure.
 func (p *parser) challenge(body string) bool {
-	if containsAny(p.lowerBody(body), challengePhrases) {
+	lb := p.lowerBody(body)
+	if containsAny(lb[:min(len(lb), maxChallengeText)], challengePhrases) {
 		return true
 	}
 	for _, r := range p.rep.Recipients {
@@ -634,4 +690,85 @@ func (p *parser) challenge(body string) bool {
 		}
 	}
 	return false
+}
+
+// maxBareRecipients caps the bare local parts read from one list.
+const maxBareRecipients = 100
+
+// bareRecipients reads the indented bare local parts ("\tscreenname")
+// listed right under a line that announces failed recipients, in a notice
+// written by a mail daemon: each is an address at the daemon's domain.
+// addrHit.start is the column of the name; line the offset of its line.
+func (p *parser) bareRecipients(body string) []struct {
+	addrHit
+	line int
+} {
+	from := strings.ToLower(p.rep.From)
+	at := strings.LastIndexByte(from, '@')
+	if at < 0 || !isDaemonLocal(from[:at]) || !validDomain(from[at+1:]) {
+		return nil
+	}
+	domain := from[at+1:]
+	var out []struct {
+		addrHit
+		line int
+	}
+	listing := false
+	for off := 0; off < len(body) && len(out) < maxBareRecipients; {
+		st := off
+		var line string
+		line, off, _ = cutLine(body, off, maxBlockBytes)
+		name := strings.TrimSpace(line)
+		switch {
+		case introducesFailures(line) || strings.HasSuffix(name, ":") && strings.Contains(asciiLower(line), "following"):
+			listing = true
+		case listing && indent(line) > 0 && name != "" && validLocal(name) && !strings.ContainsAny(name, " \t@<>()[],;:\"") && isASCII(name):
+			i := strings.Index(line, name)
+			out = append(out, struct {
+				addrHit
+				line int
+			}{addrHit{addr: name + "@" + domain, start: i, end: i + len(name)}, st})
+		case name == "" && len(out) == 0:
+			// a blank line may separate the list from its heading
+		default:
+			listing = false
+		}
+	}
+	return out
+}
+
+// isDaemonLocal reports whether a local part names a mail system, not a
+// person.
+func isDaemonLocal(l string) bool {
+	switch l {
+	case "mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon", "maildaemon":
+		return true
+	}
+	return false
+}
+
+// opensBlock reports whether h stands where MTA templates put a recipient
+// at the head of its lines: opening the line ("<x@y>:", "  x@y", "x@y ...
+// reason"), or after a recipient label ("Failed recipient:", "dda:SMTP=",
+// "RCPT TO:<x@y>" of a transcript).
+func opensBlock(l noticeLine, h addrHit) bool {
+	before := strings.TrimRight(strings.TrimSpace(l.before(h)), "<\"'( ")
+	if before == "" || sendmailStatusLine(before) {
+		return true // a line of its own, or Sendmail's "554 <x@y>... reason"
+	}
+	lb := strings.ToLower(strings.TrimRight(before, " \t:"))
+	for _, w := range recipientLabels {
+		if strings.HasSuffix(lb, w) {
+			return true
+		}
+	}
+	return strings.HasSuffix(lb, "rcpt to") || strings.HasSuffix(lb, "rcpt to:")
+}
+
+// humanReply reports whether a message signed as a mail daemon carries a
+// person's marks instead: a reply (In-Reply-To) with a return path that
+// is not null, under a subject that is not a bounce's. Such a message is
+// mail, whatever words it holds.
+func (p *parser) humanReply(subjBounce bool) bool {
+	return p.top.Get("In-Reply-To") != "" && !subjBounce && !p.nullSender() && p.top.Get("Return-Path") != ""
 }

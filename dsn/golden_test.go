@@ -3,11 +3,12 @@ package dsn
 import (
 	"encoding/json"
 	"flag"
-	"github.com/bouncer-dev/bouncer/internal/golden"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/bouncer-dev/bouncer/internal/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in ../testdata")
@@ -15,7 +16,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in ../testdata
 // goldenReport is the part of a Report that the golden files pin down.
 type goldenReport struct {
 	Kind         Kind
-	Vendor       string
+	Vendor       Vendor
 	ReportingMTA string `json:",omitempty"`
 	Truncated    bool   `json:",omitempty"`
 	Error        string `json:",omitempty"`
@@ -29,13 +30,13 @@ type goldenRecipient struct {
 	FinalRecipient    string
 	OriginalRecipient string   `json:",omitempty"`
 	Position          Position `json:",omitempty"`
-	Action            string   `json:",omitempty"`
+	Action            Action   `json:",omitempty"`
 	Status            string   `json:",omitempty"`
 	ReplyCode         string   `json:",omitempty"`
 	DiagnosticType    string   `json:",omitempty"`
 	Diagnostic        string   `json:",omitempty"`
 	RemoteMTA         string   `json:",omitempty"`
-	Command           string   `json:",omitempty"`
+	Command           Command  `json:",omitempty"`
 	FeedbackType      string   `json:",omitempty"`
 }
 

@@ -29,6 +29,45 @@ const (
 	KindNotBounce Kind = "notbounce"
 )
 
+// Action is the action of a recipient's report (RFC 3464 section 2.3.3),
+// lower case; free-text notices get ActionFailed or ActionDelayed.
+type Action string
+
+const (
+	ActionFailed    Action = "failed"
+	ActionDelayed   Action = "delayed"
+	ActionDelivered Action = "delivered"
+	ActionRelayed   Action = "relayed"
+	ActionExpanded  Action = "expanded"
+	// ActionAutoReply marks the sender of an automatic reply (RFC 3834).
+	ActionAutoReply Action = "autoreply"
+)
+
+// Vendor names the format or the system a report was read as.
+type Vendor string
+
+const (
+	VendorRFC3464      Vendor = "rfc3464"      // a delivery status notification
+	VendorARF          Vendor = "arf"          // an RFC 5965 feedback report
+	VendorJMRP         Vendor = "jmrp"         // Microsoft's junk mail reports
+	VendorUnsubscribe  Vendor = "unsubscribe"  // an RFC 2369 mailto unsubscribe request
+	VendorAmazonSES    Vendor = "amazonses"    // an Amazon SES notification
+	VendorRFC3834      Vendor = "rfc3834"      // an automatic reply
+	VendorText         Vendor = "text"         // a notice written for people
+	VendorGoogleGroups Vendor = "googlegroups" // Google Groups' notices
+	VendorChallenge    Vendor = "challenge"    // a challenge/response system
+)
+
+// Command is the SMTP command (RFC 5321 section 4.1.1) a failure answered.
+type Command string
+
+const (
+	CommandHELO Command = "HELO"
+	CommandMAIL Command = "MAIL"
+	CommandRCPT Command = "RCPT"
+	CommandDATA Command = "DATA"
+)
+
 // Report is what one returned message says: its kind, who reported it, one
 // Recipient per failed (or, for feedback and success notices, concerned)
 // recipient, and what is known of the original message.
@@ -36,7 +75,7 @@ type Report struct {
 	Kind Kind
 	// Vendor names the detector that recognised the message ("rfc3464",
 	// "qmail", "exim", "office365", …), for explanations and debugging.
-	Vendor string
+	Vendor Vendor
 	// ReportingMTA is the Reporting-MTA field (RFC 3464 section 2.2.2) or the
 	// host named by a free-text notice, without its type prefix.
 	ReportingMTA string
@@ -116,7 +155,7 @@ type Recipient struct {
 	// Position says where the address was read.
 	Position Position
 	// Action is failed, delayed, delivered, relayed or expanded (2.3.3).
-	Action string
+	Action Action
 	// Status is the enhanced status code, RFC 3463 class.subject.detail.
 	Status string
 	// ReplyCode is the three-digit SMTP reply code (RFC 5321 section 4.2).
@@ -130,7 +169,7 @@ type Recipient struct {
 	LastAttempt time.Time
 	// Command is the SMTP command that was answered with the error
 	// (MAIL, RCPT, DATA, …) when the notice says so.
-	Command string
+	Command Command
 	// FeedbackType is the Feedback-Type of an RFC 5965 report (abuse, fraud, …).
 	FeedbackType string
 	// Fields holds every field of the per-recipient block as read, for vendor

@@ -8,18 +8,22 @@
 // too; a bounce dated far after its arrival is dated by its arrival; an
 // address read from a notice's running text suppresses nothing unless the
 // report confirms it (its VERP address, the recipients of the returned
-// original); a Proof, when given, must accept a bounce before it suppresses;
-// a message that hit a limit is recorded with what was read and left for a
-// human. Each message gives Records (one shape for bouncer parse and the
+// original); a Proof, when given (ProofChecker: signed VERP, BATV or our
+// domains, package proof), must prove each recipient before its failure
+// suppresses, and the failures it does not prove are recorded as
+// unverified and listed (Options.UnverifiedFile); a message that hit a
+// limit is recorded with what was read and left for a human. Each message gives Records (one shape for bouncer parse and the
 // state) and a suppress.Message.
 //
 // Run is the whole job over a mailsource.Source (pipeline.IMAP for an
 // imapfetch.Fetcher, mailsource.Maildir for a local Maildir): the source
 // hands each message over, parse workers feed one writer that records many
 // messages per transaction, and the source acts on the messages (a MOVE of
-// a UID set, renames) only once they are committed. Parse is the read-only
-// path of bouncer parse: files, folders and mbox files in, records out in
-// the order of the inputs.
+// a UID set, renames) only once they are committed. With Options.Push (a
+// push.Deliverer) the recorded events are delivered to listmonk, Mautic or
+// a webhook: after the mailbox work, or beside it with Watch. Parse is the
+// read-only path of bouncer parse: files, folders and mbox files in,
+// records out in the order of the inputs.
 //
 // # Divergences
 //

@@ -55,7 +55,7 @@ func (r *Record) values(v *[len(FieldNames) + 1]string, explain bool) {
 	v[3] = string(r.Reason)
 	v[4] = r.Status
 	v[5] = r.ReplyCode
-	v[6] = r.Action
+	v[6] = string(r.Action)
 	v[7] = r.Diagnostic
 	v[8] = r.RemoteMTA
 	v[9] = r.ReportingMTA

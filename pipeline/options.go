@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bouncer-dev/bouncer/dsn"
+	"github.com/bouncer-dev/bouncer/push"
 )
 
 // Defaults of the Options fields.
@@ -23,15 +24,9 @@ const (
 	// DefaultPoll is how often a watched source without a wait of its own
 	// (a Maildir) is looked at.
 	DefaultPoll = time.Minute
+	// DefaultPushTimeout bounds the delivery pass of a Run without Watch.
+	DefaultPushTimeout = 2 * time.Minute
 )
-
-// Proof checks that a bounce answers mail that was really sent: a forged
-// bounce can name any address. When Options.Proof is set, Run calls it for
-// every report with a failure; when it fails, the report's events are
-// recorded as unverified and suppress nothing.
-type Proof interface {
-	Check(ctx context.Context, rep *dsn.Report) error
-}
 
 // Options configures a Processor, Run and Parse. The zero value, and a nil
 // pointer, mean the defaults.
@@ -42,9 +37,18 @@ type Options struct {
 	DSN dsn.Options
 	// Classify judges each recipient; default classify.Classify.
 	Classify Classifier
-	// Proof, if set, verifies each bounce before its failures may
-	// suppress (see Proof).
+	// Proof, if set, verifies each recipient of a bounce before its
+	// failure may suppress (see Proof).
 	Proof Proof
+	// ProofReportOnly makes a failure that Proof does not prove suppress
+	// all the same; it is still reported (Stats.Unproven,
+	// UnverifiedFile). The zero value requires proof.
+	ProofReportOnly bool
+	// UnverifiedFile, if set, is a CSV file that Run appends each
+	// unproven failure to once it is committed (email, reason, evidence,
+	// category, date, message, suppressed), with a header line when it
+	// is new. Run opens it before it reads the first message.
+	UnverifiedFile string
 	// Workers is the number of messages parsed at once; default
 	// runtime.GOMAXPROCS(0).
 	Workers int
@@ -79,6 +83,17 @@ type Options struct {
 	// Logger receives one line per message that hit a limit, was not
 	// confirmed or verified, or could not be read. Default: discard.
 	Logger *slog.Logger
+	// Push, if set, delivers the events Run records to their targets
+	// (package push; make it with push.New on the same state before Run,
+	// so that each recorded event is queued in its transaction). Without
+	// Watch, Run makes one delivery pass after the mailbox work, bounded
+	// by PushTimeout; with Watch, the Deliverer runs beside the job, woken
+	// after each commit that recorded events, and Run waits for it before
+	// it returns. A failed push never fails Run: Stats.Push counts it.
+	Push *push.Deliverer
+	// PushTimeout bounds the delivery pass without Watch; what is left is
+	// delivered by the next run. Default DefaultPushTimeout (2 min).
+	PushTimeout time.Duration
 	// Delay is a pause after each message is recorded, inside its
 	// transaction: for tests that kill a run in the middle. Zero in use.
 	Delay time.Duration
@@ -106,6 +121,9 @@ func (o *Options) withDefaults() Options {
 	}
 	if v.Poll <= 0 {
 		v.Poll = DefaultPoll
+	}
+	if v.PushTimeout <= 0 {
+		v.PushTimeout = DefaultPushTimeout
 	}
 	if v.Logger == nil {
 		v.Logger = slog.New(slog.DiscardHandler)

@@ -14,6 +14,7 @@ import (
 	"github.com/bouncer-dev/bouncer/dsn"
 	"github.com/bouncer-dev/bouncer/mailsource"
 	"github.com/bouncer-dev/bouncer/suppress"
+	"github.com/bouncer-dev/bouncer/verp"
 )
 
 // Notes of records whose failure suppresses nothing, or that hit a limit.
@@ -43,6 +44,9 @@ type Result struct {
 	// Unconfirmed and Unverified count the failures recorded without a
 	// suppressing effect (NoteUnconfirmed, a failed Proof).
 	Unconfirmed, Unverified int
+	// Unproven are the failures Proof did not prove: the Unverified ones,
+	// and with Options.ProofReportOnly those that suppress all the same.
+	Unproven []Unverified
 }
 
 // Processor turns raw messages into records and recorded events: parse
@@ -64,17 +68,53 @@ func NewProcessor(opts *Options) *Processor {
 func (p *Processor) Process(ctx context.Context, m *mailsource.Message) (*Result, error) {
 	h := sha256.New()
 	tr := &trackReader{r: m.Body}
-	rep, perr := p.parseStream(tr, h)
+	var head *headWriter
+	if p.opts.Proof != nil {
+		head = &headWriter{max: p.maxHeader()}
+	}
+	rep, perr := p.parseStream(tr, h, head)
 	if tr.err != nil {
 		return nil, fmt.Errorf("pipeline: read %s: %w", m.Name, tr.err)
 	}
-	return p.build(ctx, m, hex.EncodeToString(h.Sum(nil)), rep, perr), nil
+	return p.build(ctx, m, hex.EncodeToString(h.Sum(nil)), head.bytes(), rep, perr), nil
+}
+
+// headWriter keeps the first max bytes written to it.
+type headWriter struct {
+	b   []byte
+	max int
+}
+
+func (w *headWriter) Write(b []byte) (int, error) {
+	if n := min(len(b), w.max-len(w.b)); n > 0 {
+		w.b = append(w.b, b[:n]...)
+	}
+	return len(b), nil
+}
+
+func (w *headWriter) bytes() []byte {
+	if w == nil {
+		return nil
+	}
+	return w.b
+}
+
+// maxHeader is the most bytes read of a message for its top-level header.
+func (p *Processor) maxHeader() int {
+	if n := p.opts.DSN.MaxHeaderBytes; n > 0 {
+		return n
+	}
+	return dsn.DefaultMaxHeaderBytes
 }
 
 // parseStream parses r and feeds every byte of it, read by the parser or
-// not, to h.
-func (p *Processor) parseStream(tr *trackReader, h hash.Hash) (*dsn.Report, error) {
-	tee := io.TeeReader(tr, h)
+// not, to h, and the first ones to head when it is not nil.
+func (p *Processor) parseStream(tr *trackReader, h hash.Hash, head *headWriter) (*dsn.Report, error) {
+	var w io.Writer = h
+	if head != nil {
+		w = io.MultiWriter(h, head)
+	}
+	tee := io.TeeReader(tr, w)
 	rep, perr := p.parse(tee)
 	// The hash covers the whole message, whatever the parser read.
 	if _, err := io.Copy(io.Discard, tee); err != nil && tr.err == nil {
@@ -94,8 +134,9 @@ func (p *Processor) parse(r io.Reader) (rep *dsn.Report, err error) {
 	return dsn.Parse(r, &p.opts.DSN)
 }
 
-// build applies the job's rules to a parsed message.
-func (p *Processor) build(ctx context.Context, src *mailsource.Message, hash string, rep *dsn.Report, perr error) *Result {
+// build applies the job's rules to a parsed message; head is the start of
+// the message (for a Proof, which needs its top-level header).
+func (p *Processor) build(ctx context.Context, src *mailsource.Message, hash string, head []byte, rep *dsn.Report, perr error) *Result {
 	res := &Result{Report: rep}
 	m := &res.Message
 	*m = suppress.Message{
@@ -123,7 +164,7 @@ func (p *Processor) build(ctx context.Context, src *mailsource.Message, hash str
 	res.Records = Records(nil, src.Name, rep, perr, p.opts.Classify)
 	failure, unusable := false, false
 	if rep != nil {
-		failure, unusable = p.events(ctx, res, src.Received)
+		failure, unusable = p.events(ctx, res, src, head)
 	}
 	switch {
 	case res.Incomplete:
@@ -150,74 +191,84 @@ func (p *Processor) build(ctx context.Context, src *mailsource.Message, hash str
 // events turns the records of a parsed message into the events Run
 // records, and tells whether one is a failure that suppresses (failure) or
 // a failure that cannot be recorded (unusable: not an address, no date).
-func (p *Processor) events(ctx context.Context, res *Result, received time.Time) (failure, unusable bool) {
-	var proofErr error
+func (p *Processor) events(ctx context.Context, res *Result, src *mailsource.Message, head []byte) (failure, unusable bool) {
+	received := src.Received
+	var only []string
+	var confirmed []bool
 	if p.opts.Proof != nil && hasFailure(res.Records) {
-		proofErr = p.opts.Proof.Check(ctx, res.Report)
+		arrival := received
+		if arrival.IsZero() {
+			arrival = time.Now()
+		}
+		b := &Bounce{Header: topHeader(head, p.maxHeader()), Report: res.Report, Arrival: arrival}
+		only, confirmed = p.prove(ctx, res, b, src.Name)
 	}
-	res.Unconfirmed, res.Unverified = judge(res.Records, res.Report, proofErr)
+	res.Unconfirmed = judge(res.Records, res.Report, confirmed)
 	for i := range res.Records {
 		r := &res.Records[i]
 		if r.Recipient == "" {
 			continue
 		}
-		cat := r.Category
-		if r.Note != "" {
-			cat = classify.CategoryNone // unconfirmed or unverified
-		}
 		ev := suppress.Event{
-			Address:    r.Recipient,
-			Category:   cat,
+			Category:   r.Category,
 			Reason:     r.Reason,
 			Status:     r.Status,
 			ReplyCode:  r.ReplyCode,
 			Diagnostic: r.Diagnostic,
 			Date:       notAfterArrival(r.Date, received),
 			MessageID:  r.OriginalMessageID,
-			Source:     res.Report.Vendor,
+			Source:     string(res.Report.Vendor),
 		}
-		res.Message.Events = append(res.Message.Events, ev)
-		if r.FinalRecipient != "" {
-			// A forward failed: the address on the list is the one the
-			// message was sent to (Recipient); the address it led to
-			// shares its fate.
-			ev.Address = r.FinalRecipient
-			res.Message.Events = append(res.Message.Events, ev)
+		if r.Note != "" {
+			ev.Category = classify.CategoryNone // unconfirmed or unverified
 		}
-		if !IsFailure(cat) {
-			continue
-		}
-		// Record skips an event it cannot use: not an address, or no
-		// date at all.
-		if _, err := suppress.NormalizeAddress(r.Recipient); err == nil && (!ev.Date.IsZero() || !res.Message.Date.IsZero()) {
-			failure = true
-		} else {
-			unusable = true
+		// A forward failed: the address on the list is the one the
+		// message was sent to (Recipient); the address it led to shares
+		// its fate, unless a signed VERP tag covers only the other.
+		judged := false
+		for _, addr := range []string{r.Recipient, r.FinalRecipient} {
+			if addr == "" {
+				continue
+			}
+			e := ev
+			e.Address = addr
+			if only != nil && only[i] != "" && !verp.SameAddress(only[i], addr) {
+				e.Category = classify.CategoryNone
+			}
+			res.Message.Events = append(res.Message.Events, e)
+			if judged || !IsFailure(e.Category) {
+				continue
+			}
+			// Record skips an event it cannot use: not an address, or
+			// no date at all.
+			judged = true
+			if _, err := suppress.NormalizeAddress(addr); err == nil && (!e.Date.IsZero() || !res.Message.Date.IsZero()) {
+				failure = true
+			} else {
+				unusable = true
+			}
 		}
 	}
 	return failure, unusable
 }
 
-// judge sets the note of each failure that must not suppress: all of them
-// when proofErr is set (a Proof failed), else those whose address was read
-// from running text (dsn.PositionText) and that the report confirms
-// nowhere else (its VERP address, the original's recipients). It returns
-// how many of each it found.
-func judge(recs []Record, rep *dsn.Report, proofErr error) (unconfirmed, unverified int) {
+// judge sets the note of each failure whose address was read from running
+// text (dsn.PositionText) and that the report confirms nowhere else (its
+// VERP address, the original's recipients, a proof: confirmed[i]), and
+// returns how many it found. A failure with a note already is left alone.
+func judge(recs []Record, rep *dsn.Report, confirmed []bool) (unconfirmed int) {
 	confirm := newConfirmer(rep)
 	for i := range recs {
 		r := &recs[i]
 		switch {
-		case r.Recipient == "" || !IsFailure(r.Category):
-		case proofErr != nil:
-			r.Note = NoteUnverified + proofErr.Error()
-			unverified++
+		case r.Recipient == "" || !IsFailure(r.Category) || r.Note != "":
+		case confirmed != nil && confirmed[i]:
 		case r.RecipientFrom == dsn.PositionText && !confirm.has(r.Recipient, r.FinalRecipient):
 			r.Note = NoteUnconfirmed
 			unconfirmed++
 		}
 	}
-	return unconfirmed, unverified
+	return unconfirmed
 }
 
 // markIncomplete notes on the records of a message that hit a limit that

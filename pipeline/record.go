@@ -29,7 +29,7 @@ type Record struct {
 	Reason            classify.Reason
 	Status            string
 	ReplyCode         string
-	Action            string
+	Action            dsn.Action
 	Diagnostic        string
 	RemoteMTA         string
 	ReportingMTA      string
@@ -57,8 +57,9 @@ type Classifier func(classify.Input) classify.Result
 
 // Records turns the result of dsn.Parse on one message into records,
 // appended to dst: one per recipient, or a single one without recipient
-// (category none) when rep is nil or has no recipients. err is the error of
-// reading or parsing the message; it is put in every record. A nil c means
+// when rep is nil (category none) or has no recipients (judged by its
+// notice). err is the error of reading or parsing the message; it is put
+// in every record. A nil c means
 // classify.Classify.
 func Records(dst []Record, source string, rep *dsn.Report, err error, c Classifier) []Record {
 	if c == nil {
@@ -80,19 +81,13 @@ func Records(dst []Record, source string, rep *dsn.Report, err error, c Classifi
 		base.Sender = rep.To
 	}
 	if len(rep.Recipients) == 0 {
-		// Nothing to act on without an address: the category is none; the
-		// reason is kept when it agrees (notbounce, vacation).
-		res := c(classify.Input{Kind: rep.Kind, Vendor: rep.Vendor})
-		base.Category = classify.CategoryNone
+		// A bounce that names no one we can tell is still judged by its
+		// notice, so that what failed is reported; without an address
+		// nothing is suppressed (the record has no recipient).
+		res := c(classify.Input{Kind: rep.Kind, Vendor: rep.Vendor, Diagnostic: rep.Notice, Notice: rep.Notice})
+		base.Category, base.Reason, base.Evidence = res.Category, res.Reason, res.Evidence
 		if base.Date.IsZero() {
 			base.Date = rep.ArrivalDate
-		}
-		if res.Category == classify.CategoryNone {
-			base.Reason = res.Reason
-			base.Evidence = res.Evidence
-		} else {
-			// A bounce that names no one we can tell: nothing decided.
-			base.Reason = classify.ReasonUndefined
 		}
 		return append(dst, base)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/bouncer-dev/bouncer/classify"
 	"github.com/bouncer-dev/bouncer/mailsource"
+	"github.com/bouncer-dev/bouncer/push"
 	"github.com/bouncer-dev/bouncer/suppress"
 )
 
@@ -33,11 +34,18 @@ type Stats struct {
 	// Skipped counts events the state refused (not an address, no date).
 	Skipped int
 	// Unconfirmed and Unverified count failures recorded without effect
-	// (NoteUnconfirmed, a failed Proof).
-	Unconfirmed, Unverified int
+	// (NoteUnconfirmed, a failed Proof); Unproven those a Proof did not
+	// prove that suppress all the same (Options.ProofReportOnly).
+	Unconfirmed, Unverified, Unproven int
 	// Events counts the failures recorded, by category, once per address
 	// and message.
 	Events map[classify.Category]int
+	// Push is what the delivery pass of a Run without Watch did
+	// (Options.Push; nil when there was none), and PushErr why it stopped
+	// early (its deadline, the state); what it did not deliver waits in
+	// the outbox.
+	Push    *push.Stats
+	PushErr error
 }
 
 // Run is the bounce job: it reads every new message of src, parses and
@@ -56,12 +64,41 @@ type Stats struct {
 //
 // The Stats are valid even when an error is returned.
 func Run(ctx context.Context, db *suppress.DB, src mailsource.Source, opts *Options) (Stats, error) {
+	var ulog *unverifiedLog
+	if opts != nil && opts.UnverifiedFile != "" {
+		l, err := openUnverified(opts.UnverifiedFile)
+		if err != nil {
+			return Stats{}, err
+		}
+		defer l.f.Close()
+		ulog = l
+	}
 	r := newRunner(db, opts)
+	r.unverified = ulog
+	var pushed chan struct{}
+	if d := r.o.Push; d != nil && r.o.Watch {
+		pushed = make(chan struct{})
+		go func() {
+			defer close(pushed)
+			d.Run(ctx) // ends with ctx; a failed pass is logged by d
+		}()
+	}
 	err := r.drive(ctx, src)
 	if cerr := r.close(); err == nil {
 		err = cerr
 	}
-	return r.Stats(), err
+	st := r.Stats()
+	switch {
+	case pushed != nil:
+		<-pushed
+	case r.o.Push != nil && ctx.Err() == nil:
+		// What was committed, even by a run that failed, is delivered.
+		pctx, cancel := context.WithTimeout(ctx, r.o.PushTimeout)
+		ps, perr := r.o.Push.Deliver(pctx)
+		cancel()
+		st.Push, st.PushErr = &ps, perr
+	}
+	return st, err
 }
 
 // drive makes the passes.
@@ -125,6 +162,9 @@ type runner struct {
 	stats Stats
 	fatal error // a state error: Add refuses more work
 	dirty bool  // a commit recorded new events since OnCommit last ran
+
+	unverified *unverifiedLog // Options.UnverifiedFile, written by the writer
+	unproven   []Unverified   // committed, not yet written (r.mu)
 }
 
 type flushRequest struct {
@@ -248,8 +288,13 @@ func (r *runner) Commit(ctx context.Context) ([]mailsource.Committed, error) {
 		return nil, errors.New("pipeline: run closed")
 	}
 	rep := <-req.reply
-	if rep.err == nil && r.o.OnCommit != nil && r.takeDirty() {
-		r.o.OnCommit(ctx)
+	if rep.err == nil && (r.o.OnCommit != nil || r.o.Push != nil) && r.takeDirty() {
+		if r.o.Push != nil {
+			r.o.Push.Notify()
+		}
+		if r.o.OnCommit != nil {
+			r.o.OnCommit(ctx)
+		}
 	}
 	return rep.done, rep.err
 }
@@ -295,7 +340,7 @@ func (r *runner) work() {
 			default:
 				br.Reset(*j.data)
 				rep, perr := r.p.parse(&br)
-				j.res = r.p.build(ctx, &j.msg, j.hash, rep, perr)
+				j.res = r.p.build(ctx, &j.msg, j.hash, *j.data, rep, perr)
 				br.Reset(nil)
 			}
 			if cap(*j.data) <= 4*r.o.InlineBytes {

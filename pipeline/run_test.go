@@ -3,7 +3,6 @@ package pipeline
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -15,6 +14,7 @@ import (
 	"github.com/bouncer-dev/bouncer/classify"
 	"github.com/bouncer-dev/bouncer/dsn"
 	"github.com/bouncer-dev/bouncer/mailsource"
+	"github.com/bouncer-dev/bouncer/proof"
 	"github.com/bouncer-dev/bouncer/suppress"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -117,7 +117,7 @@ func TestProcessTextPosition(t *testing.T) {
 		}(), classify.CategoryHard, suppress.OutcomeBounce, "", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			res := p.build(context.Background(), &mailsource.Message{Name: "m"}, strings.Repeat("0", 64), tc.rep, nil)
+			res := p.build(context.Background(), &mailsource.Message{Name: "m"}, strings.Repeat("0", 64), nil, tc.rep, nil)
 			require.Len(t, res.Message.Events, 1)
 			assert.Equal(t, tc.want, res.Message.Events[0].Category)
 			assert.Equal(t, classify.CategoryHard, res.Records[0].Category, "the record keeps its classification")
@@ -131,24 +131,25 @@ func TestProcessTextPosition(t *testing.T) {
 // refuse is a Proof that refuses every bounce.
 type refuse struct{ calls int }
 
-var errForged = errors.New("no such message was sent")
-
-func (r *refuse) Check(context.Context, *dsn.Report) error { r.calls++; return errForged }
+func (r *refuse) Check(_ context.Context, b *Bounce) []proof.Verdict {
+	r.calls++
+	return make([]proof.Verdict, len(b.Report.Recipients))
+}
 
 func TestProcessProof(t *testing.T) {
-	proof := &refuse{}
-	p := NewProcessor(&Options{Proof: proof})
-	res := p.build(context.Background(), &mailsource.Message{Name: "m"}, strings.Repeat("0", 64),
+	refuser := &refuse{}
+	p := NewProcessor(&Options{Proof: refuser})
+	res := p.build(context.Background(), &mailsource.Message{Name: "m"}, strings.Repeat("0", 64), nil,
 		report(hard("a@example.net", dsn.PositionDSN)), nil)
-	assert.Equal(t, 1, proof.calls)
+	assert.Equal(t, 1, refuser.calls)
 	assert.Equal(t, 1, res.Unverified)
 	assert.Equal(t, classify.CategoryNone, res.Message.Events[0].Category, "an unverified failure suppresses nothing")
-	assert.Equal(t, NoteUnverified+errForged.Error(), res.Records[0].Note)
+	assert.Equal(t, NoteUnverified+string(proof.ReasonNoProof), res.Records[0].Note)
 
 	// Without a failure there is nothing to prove.
-	res = p.build(context.Background(), &mailsource.Message{Name: "m"}, strings.Repeat("0", 64),
+	res = p.build(context.Background(), &mailsource.Message{Name: "m"}, strings.Repeat("0", 64), nil,
 		&dsn.Report{Kind: dsn.KindNotBounce}, nil)
-	assert.Equal(t, 1, proof.calls)
+	assert.Equal(t, 1, refuser.calls)
 	assert.Zero(t, res.Unverified)
 }
 

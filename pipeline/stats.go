@@ -32,7 +32,20 @@ func (st Stats) Summary(w io.Writer) {
 		fmt.Fprintf(w, "unconfirmed: %d addresses read from free text and confirmed nowhere else: recorded, not suppressed\n", st.Unconfirmed)
 	}
 	if st.Unverified > 0 {
-		fmt.Fprintf(w, "unverified: %d failures of bounces the proof refused: recorded, not suppressed\n", st.Unverified)
+		fmt.Fprintf(w, "unverified: %d failures without proof that we sent to their recipient: recorded, not suppressed\n", st.Unverified)
+	}
+	if st.Unproven > 0 {
+		fmt.Fprintf(w, "unproven: %d failures without proof that we sent to their recipient: reported, and suppressing all the same (proof not required)\n", st.Unproven)
+	}
+	if st.Push != nil {
+		fmt.Fprintf(w, "pushed: %d delivered, %d to retry, %d failed", st.Push.Delivered, st.Push.Retried, st.Push.Failed)
+		if st.Push.Uncertain > 0 {
+			fmt.Fprintf(w, " (%d sent again after an attempt of unknown outcome)", st.Push.Uncertain)
+		}
+		if st.PushErr != nil {
+			fmt.Fprintf(w, " (stopped: %v; the rest waits for the next run)", st.PushErr)
+		}
+		fmt.Fprintln(w)
 	}
 	if st.Skipped > 0 {
 		fmt.Fprintf(w, "skipped: %d recipients that are not addresses or have no date\n", st.Skipped)

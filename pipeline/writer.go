@@ -163,7 +163,14 @@ func (w *writer) report(jobs []*job, n int) {
 	}
 	progress := r.o.Progress
 	snapshot := *st
+	unproven := r.unproven
+	r.unproven = nil
 	r.mu.Unlock()
+	if r.unverified != nil && len(unproven) > 0 {
+		if err := r.unverified.add(unproven); err != nil {
+			log.Warn("pipeline: cannot write the unverified list", "file", r.o.UnverifiedFile, "err", err)
+		}
+	}
 	if progress != nil {
 		progress(snapshot)
 	}
@@ -189,6 +196,12 @@ func (w *writer) count(st *Stats, j *job) {
 	}
 	st.Unconfirmed += res.Unconfirmed
 	st.Unverified += res.Unverified
+	for _, u := range res.Unproven {
+		if u.Suppressed {
+			st.Unproven++
+		}
+	}
+	w.r.unproven = append(w.r.unproven, res.Unproven...) // r.mu is held
 	for _, rec := range res.Records {
 		switch {
 		case rec.Note == NoteUnconfirmed:

@@ -39,6 +39,7 @@ const (
 // fallback (see applyEnv). The password has no flag at all: it would show
 // in process lists.
 var runEnv = []string{"imap", "maildir", "password-file", "oauth-token-file", "ca-file", "state", "out", "out-dir", "format", "after", "rules",
+	"push", "push-secret-file", "verp-key-file", "our-domains", "require-proof",
 	"log-format", "oauth-credentials", "metrics", "config"}
 
 // What --after does to a recorded bounce (IMAP actions map to them).
@@ -141,6 +142,10 @@ func (f *runFlags) config(env cli.Env) (*runjob.Config, string) {
 	if cfg.Policy, err = f.policy.policy(); err != nil {
 		return nil, err.Error()
 	}
+	if msg := f.wireConfig(cfg); msg != "" {
+		return nil, msg
+	}
+	cfg.PushSecretFile = f.pushSecretFile
 	if f.rules != "" {
 		c, err := pipeline.LoadRules(f.rules)
 		if err != nil {

@@ -3,11 +3,13 @@ package main
 import (
 	"flag"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/bouncer-dev/bouncer/imapfetch"
 	"github.com/bouncer-dev/bouncer/pipeline"
 	"github.com/bouncer-dev/bouncer/suppress"
+	"github.com/bouncer-dev/bouncer/verp"
 )
 
 // runFlags are the flags of bouncer run.
@@ -37,6 +39,13 @@ type runFlags struct {
 	poll               time.Duration
 	retries            int
 	policy             policyFlags
+	push               []string
+	pushSecretFile     string
+	verpKeyFile        string
+	ourDomains         string
+	requireProof       bool
+	validity           int
+	delim              string
 	ops                opsFlags // issue 12: service flags (opsflags.go)
 }
 
@@ -66,6 +75,16 @@ func newRunFlags(s *streams) *runFlags {
 	fs.IntVar(&f.fetchBatch, "fetch-batch", defaultFetchBatch, "IMAP messages per UID FETCH, committed together, then moved with one command")
 	fs.IntVar(&f.batch, "batch", pipeline.DefaultBatchSize, "messages recorded per transaction at most")
 	fs.DurationVar(&f.batchTime, "batch-time", pipeline.DefaultBatchTime, "how long a transaction stays open at most")
+	fs.Func("push", "deliver each new event to `KIND=URL` (listmonk, mautic or webhook; repeatable)", func(v string) error {
+		f.push = append(f.push, strings.Fields(v)...)
+		return nil
+	})
+	fs.StringVar(&f.pushSecretFile, "push-secret-file", "", "`FILE` of the push targets' credentials: NAME SECRET a line")
+	fs.StringVar(&f.verpKeyFile, "verp-key-file", "", "key `FILE` of signed VERP and BATV return paths: a bounce must carry a valid tag for its recipient")
+	fs.StringVar(&f.ourDomains, "our-domains", "", "`DOMAINS` (a.com,b.org): a bounce whose returned original's Message-ID or From is in one is proven (weak)")
+	fs.IntVar(&f.validity, "validity-days", verp.DefaultValidityDays, "`DAYS` a signed VERP tag stays valid")
+	fs.StringVar(&f.delim, "delimiter", string(verp.DelimiterPlus), "recipient delimiter of the signed VERP addresses: + or -")
+	fs.BoolVar(&f.requireProof, "require-proof", true, "with --verp-key-file or --our-domains, a failure without proof suppresses nothing (false: only report it)")
 	f.limits.register(fs)
 	f.policy.register(fs)
 	f.ops.register(fs)
@@ -85,7 +104,10 @@ soft ones after --soft-threshold on --soft-days days within --soft-window.
 
 Environment: BOUNCER_PASSWORD (the password; no flag for it), and
 BOUNCER_IMAP, _MAILDIR, _PASSWORD_FILE, _OAUTH_TOKEN_FILE, _CA_FILE, _STATE,
-_OUT, _OUT_DIR, _FORMAT, _AFTER, _RULES for flags not given.
+_OUT, _OUT_DIR, _FORMAT, _AFTER, _RULES, _PUSH (targets separated by
+spaces), _PUSH_SECRET_FILE, _VERP_KEY_FILE, _OUR_DOMAINS, _REQUIRE_PROOF
+for flags not given. A failure without proof is written to unverified.csv
+beside the lists.
 
 `+opsUsage+`Exit status: 0 done, 1 failed (unreachable, login, state in use, disk
 full…), 2 bad command line.

@@ -3,7 +3,7 @@
 //
 //	bouncer_messages_total{outcome}         messages committed: bounce, not_bounce, unrecognized, already, failed
 //	bouncer_bounces_total{category}         failures recorded: hard, soft, policy, complaint
-//	bouncer_pushes_total{result}            events pushed to the list tools: delivered, failed (see AddPushes)
+//	bouncer_pushes_total{result}            events pushed to the list tools: delivered, failed (push.Deliverer.Run's log)
 //	bouncer_errors_total{kind}              errors: message (not read whole), lists, log (warnings and errors logged)
 //	bouncer_last_success_timestamp_seconds  Unix time of the last pass or batch that completed without error
 //
@@ -40,6 +40,10 @@ const readHeaderTimeout = 10 * time.Second
 // passDone is the log message of imapfetch after a pass that did
 // something.
 const passDone = "imapfetch: pass done"
+
+// pushPass is the log message of push.Deliverer.Run after a pass that
+// delivered or failed something, with the counts as attributes.
+const pushPass = "push: pass"
 
 // Metrics are the metrics of one process. The zero value is not usable:
 // call New.
@@ -123,8 +127,8 @@ func (m *Metrics) Success() { m.lastSuccess.SetToCurrentTime() }
 // Error counts an error of kind ("lists", …).
 func (m *Metrics) Error(kind string) { m.errs.WithLabelValues(kind).Inc() }
 
-// AddPushes counts events pushed: delivered and failed for good. The push
-// wiring calls it with the totals of each push.Deliverer.Deliver.
+// AddPushes counts events pushed: delivered and failed for good. Handler
+// calls it for each pass of push.Deliverer.Run it sees logged.
 func (m *Metrics) AddPushes(delivered, failed int) {
 	m.pushes.WithLabelValues("delivered").Add(float64(delivered))
 	m.pushes.WithLabelValues("failed").Add(float64(failed))
@@ -149,6 +153,21 @@ func (h *handler) Handle(ctx context.Context, r slog.Record) error {
 		h.m.Error("log")
 	case r.Message == passDone:
 		h.m.Success()
+	case r.Message == pushPass:
+		var delivered, failed int64
+		r.Attrs(func(a slog.Attr) bool {
+			if a.Value.Kind() != slog.KindInt64 {
+				return true
+			}
+			switch a.Key {
+			case "delivered":
+				delivered = a.Value.Int64()
+			case "failed":
+				failed = a.Value.Int64()
+			}
+			return true
+		})
+		h.m.AddPushes(int(delivered), int(failed))
 	}
 	if !h.Handler.Enabled(ctx, r.Level) {
 		return nil

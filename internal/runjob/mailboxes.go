@@ -13,6 +13,7 @@ import (
 	"github.com/bouncer-dev/bouncer/internal/metrics"
 	"github.com/bouncer-dev/bouncer/mailsource"
 	"github.com/bouncer-dev/bouncer/pipeline"
+	"github.com/bouncer-dev/bouncer/push"
 	"github.com/bouncer-dev/bouncer/suppress"
 )
 
@@ -96,6 +97,20 @@ func runAll(ctx context.Context, db *suppress.DB, srcs []*opened, opts *pipeline
 	}
 	if opts.Watch {
 		var wg sync.WaitGroup
+		if d := opts.Push; d != nil && len(srcs) > 1 {
+			// One delivery loop for all the runs, woken by their commits.
+			shared := *opts
+			shared.Push = nil
+			onCommit := opts.OnCommit
+			shared.OnCommit = func(ctx context.Context) {
+				d.Notify()
+				if onCommit != nil {
+					onCommit(ctx)
+				}
+			}
+			opts = &shared
+			wg.Go(func() { d.Run(ctx) })
+		}
 		for i := range srcs {
 			wg.Go(func() { one(i) })
 		}
@@ -129,7 +144,8 @@ func addStats(a, b pipeline.Stats) pipeline.Stats {
 	return pipeline.Stats{Messages: a.Messages + b.Messages, Already: a.Already + b.Already, Bounces: a.Bounces + b.Bounces,
 		NotBounces: a.NotBounces + b.NotBounces, Unrecognized: a.Unrecognized + b.Unrecognized, Incomplete: a.Incomplete + b.Incomplete,
 		Failed: a.Failed + b.Failed, Skipped: a.Skipped + b.Skipped, Unconfirmed: a.Unconfirmed + b.Unconfirmed,
-		Unverified: a.Unverified + b.Unverified, Events: events}
+		Unverified: a.Unverified + b.Unverified, Unproven: a.Unproven + b.Unproven, Events: events,
+		Push: addPush(a.Push, b.Push), PushErr: errors.Join(a.PushErr, b.PushErr)}
 }
 
 // mailboxName names mb in the messages of a run of several mailboxes.
@@ -154,4 +170,20 @@ func startMetrics(ctx context.Context, s *streams, cfg *Config, srcs []*opened) 
 		o.progress = func(st pipeline.Stats) { cfg.Metrics.Progress(name, st) }
 	}
 	return nil
+}
+
+// addPush returns a + b, nil when both are.
+func addPush(a, b *push.Stats) *push.Stats {
+	if a == nil || b == nil {
+		return cmpOr(a, b)
+	}
+	return &push.Stats{Delivered: a.Delivered + b.Delivered, Retried: a.Retried + b.Retried, Failed: a.Failed + b.Failed,
+		Uncertain: a.Uncertain + b.Uncertain, Errors: append(append([]error(nil), a.Errors...), b.Errors...)}
+}
+
+func cmpOr(a, b *push.Stats) *push.Stats {
+	if a != nil {
+		return a
+	}
+	return b
 }

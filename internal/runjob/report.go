@@ -1,6 +1,7 @@
 package runjob
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -34,7 +35,7 @@ func summary(w io.Writer, cfg *Config, st pipeline.Stats, before, after suppress
 
 // dryRunReport says what a dry run would have done with the messages and
 // the lists.
-func dryRunReport(w io.Writer, cfg *Config, srcs []*opened) {
+func dryRunReport(ctx context.Context, w io.Writer, cfg *Config, db *suppress.DB, srcs []*opened, pushedBefore map[string]int) {
 	for _, o := range srcs {
 		fmt.Fprint(w, "dry run: ")
 		if len(srcs) > 1 {
@@ -59,6 +60,11 @@ func dryRunReport(w io.Writer, cfg *Config, srcs []*opened) {
 	for _, f := range []string{cfg.Out, cfg.OutDir} {
 		if f != "" {
 			fmt.Fprintf(w, "dry run: would write %s\n", f)
+		}
+	}
+	if pending, err := pendingPush(ctx, db, cfg); err == nil {
+		for _, t := range cfg.Push {
+			fmt.Fprintf(w, "dry run: would push %d events to %s\n", pending[t.String()]-pushedBefore[t.String()], t)
 		}
 	}
 	fmt.Fprintf(w, "dry run: nothing was changed: not the state %s, the mailbox, the lists, nor any push target\n", cfg.State)

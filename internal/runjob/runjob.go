@@ -21,6 +21,7 @@ import (
 	"github.com/bouncer-dev/bouncer/internal/metrics"
 	"github.com/bouncer-dev/bouncer/internal/termlog"
 	"github.com/bouncer-dev/bouncer/pipeline"
+	"github.com/bouncer-dev/bouncer/push"
 	"github.com/bouncer-dev/bouncer/suppress"
 )
 
@@ -39,6 +40,10 @@ type Config struct {
 	// Metrics, if set, are served at MetricsAddr (--metrics).
 	Metrics     *metrics.Metrics
 	MetricsAddr string
+	// Push are the push targets of the events, their secrets in
+	// PushSecretFile.
+	Push           []push.Target
+	PushSecretFile string
 }
 
 // Exit statuses of Run.
@@ -75,6 +80,10 @@ func doRun(ctx context.Context, s *streams, cfg *Config) int {
 		if err := suppress.CheckWritable(cfg.Out, cfg.OutDir); err != nil {
 			return fail(s, describeError(err, cfg))
 		}
+	}
+	pushed, err := openPush(ctx, db, cfg)
+	if err != nil {
+		return fail(s, "bouncer: "+oneLine(err))
 	}
 	before, err := db.Lists(ctx, cfg.Policy, nil)
 	if err != nil {
@@ -122,7 +131,7 @@ func doRun(ctx context.Context, s *streams, cfg *Config) int {
 		// they were.
 		return fail(s, describeError(runErr, cfg))
 	}
-	if code := finish(context.WithoutCancel(ctx), s, cfg, db, st, before, srcs); code != exitOK {
+	if code := finish(context.WithoutCancel(ctx), s, cfg, db, st, before, srcs, pushed); code != exitOK {
 		return code
 	}
 	switch {
@@ -144,19 +153,22 @@ func fail(s *streams, line string) int {
 // (they are consistent with the state at any point), and prints the
 // summary. A dry run writes nothing and says what it would have done
 // (dry counts the outcomes).
-func finish(ctx context.Context, s *streams, cfg *Config, db *suppress.DB, st pipeline.Stats, before suppress.Lists, srcs []*opened) int {
+func finish(ctx context.Context, s *streams, cfg *Config, db *suppress.DB, st pipeline.Stats, before suppress.Lists, srcs []*opened, pushed map[string]int) int {
 	if cfg.DryRun {
 		after, err := db.Lists(ctx, cfg.Policy, nil)
 		if err != nil {
 			return fail(s, fmt.Sprintf("bouncer: state %s: %v", cfg.State, oneLine(err)))
 		}
 		summary(s.stdout, cfg, st, before, after, nil)
-		dryRunReport(s.stdout, cfg, srcs)
+		dryRunReport(ctx, s.stdout, cfg, db, srcs, pushed)
 		return exitOK
 	}
 	after, files, err := db.WriteLists(ctx, cfg.Policy, cfg.Format, cfg.Out, cfg.OutDir)
 	if err != nil && !errors.Is(err, suppress.ErrWriteList) {
 		return fail(s, fmt.Sprintf("bouncer: state %s: %v", cfg.State, oneLine(err)))
+	}
+	if f := cfg.Pipe.UnverifiedFile; f != "" && st.Unverified+st.Unproven > 0 {
+		files = append(files, f) // appended to
 	}
 	summary(s.stdout, cfg, st, before, after, files)
 	if err != nil {
@@ -211,4 +223,36 @@ func warnSecret(w io.Writer, o *imapfetch.Options) {
 			fmt.Fprintf(w, "bouncer: warning: %s is readable by others (mode %04o); chmod 600 it\n", o.SecretFile, fi.Mode().Perm())
 		}
 	}
+}
+
+// openPush registers the push targets with the state and reads their
+// secrets, before a mailbox is touched. A dry run registers them with its
+// copy of the state, to count what would be pushed, and delivers nothing:
+// it returns the entries pending per target before the run.
+func openPush(ctx context.Context, db *suppress.DB, cfg *Config) (map[string]int, error) {
+	if len(cfg.Push) == 0 {
+		return nil, nil
+	}
+	d, err := push.New(db, cfg.Push, &push.Options{SecretFile: cfg.PushSecretFile, Logger: cfg.Pipe.Logger})
+	if err != nil {
+		return nil, err
+	}
+	if !cfg.DryRun {
+		cfg.Pipe.Push = d
+		return nil, nil
+	}
+	return pendingPush(ctx, db, cfg)
+}
+
+// pendingPush counts the pending outbox entries of each push target.
+func pendingPush(ctx context.Context, db *suppress.DB, cfg *Config) (map[string]int, error) {
+	n := make(map[string]int)
+	for _, t := range cfg.Push {
+		c, err := db.OutboxCount(ctx, t.String())
+		if err != nil {
+			return nil, err
+		}
+		n[t.String()] = c.Pending
+	}
+	return n, nil
 }

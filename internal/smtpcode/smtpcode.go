@@ -1,5 +1,7 @@
-// Package smtpcode tells where in a text an SMTP code stands where servers
-// write one, shared by the parser (package dsn) and the classifier.
+// Package smtpcode reads SMTP reply codes (RFC 5321 section 4.2) and
+// enhanced status codes (RFC 3463) in text, and tells whether one stands
+// where servers write it: the one scanner of codes that the parser
+// (package dsn) and the classifier share.
 //
 // An enhanced status code (RFC 3463, class.subject.detail) is evidence only
 // in SMTP context: after a reply code (RFC 5321 section 4.2: "550 5.1.1",
@@ -75,4 +77,35 @@ func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 func isWordByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || isDigit(c) || c == '-' || c == '_' || c == '.'
+}
+
+// StatusAt reads an enhanced status code (RFC 3463: class "." subject "."
+// detail, 1-3 digits each) at the start of s, and returns it with its
+// length; "", 0 when none starts there. The class is 2, 4 or 5, and the
+// code must end at a word boundary (not "5.1.10.2").
+func StatusAt(s string) (string, int) {
+	if len(s) < 5 || (s[0] != '2' && s[0] != '4' && s[0] != '5') || s[1] != '.' {
+		return "", 0
+	}
+	i := 2
+	for f := 0; f < 2; f++ {
+		j := i
+		for j < len(s) && j-i < 4 && isDigit(s[j]) {
+			j++
+		}
+		if j == i || j-i > 3 {
+			return "", 0
+		}
+		i = j
+		if f == 0 {
+			if i >= len(s) || s[i] != '.' {
+				return "", 0
+			}
+			i++
+		}
+	}
+	if i < len(s) && (isDigit(s[i]) || s[i] == '.' && i+1 < len(s) && isDigit(s[i+1])) {
+		return "", 0
+	}
+	return s[:i], i
 }

@@ -32,3 +32,21 @@ func TestInContext(t *testing.T) {
 		assert.Equal(t, tc.want, InContext(s, i), "%q", tc.text)
 	}
 }
+
+func TestStatusAt(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"5.1.1 user unknown", "5.1.1"},
+		{"4.4.7", "4.4.7"},
+		{"5.7.26)", "5.7.26"},
+		{"2.0.0", "2.0.0"},
+		{"3.1.1", ""},
+		{"5.1.1000", ""},
+		{"5.1.10.2", ""},
+		{"5.1", ""},
+		{"5..1", ""},
+	} {
+		got, n := StatusAt(tc.in)
+		assert.Equal(t, tc.want, got, "%q", tc.in)
+		assert.Equal(t, len(tc.want), n, "%q", tc.in)
+	}
+}

@@ -32,9 +32,14 @@ var originalMarkers = []string{
 	"the original message was:",                 //
 	"the original message --",                   //
 	"for reference, here is the header of your original message",
-	"原文",      // Japanese carriers
-	"元のメッセージ", // Japanese
-	"원본 메시지",  // Korean
+	"your message reads (in part)",                    // Exchange 5.5, SMTPSVC
+	"included is a copy of the message header",        // various
+	"here is a copy of the first part of the message", // various
+	"the text of your message was",                    //
+	"headers of the original message",                 //
+	"原文",                                              // Japanese carriers
+	"元のメッセージ",                                         // Japanese
+	"원본 메시지",                                          // Korean
 }
 
 // splitOriginal cuts a notice into the notice proper and the inline copy
@@ -286,7 +291,12 @@ func alone(line string, i int, addr string) bool {
 	if i < 0 || i+len(addr) > len(line) {
 		return false
 	}
-	return aloneOnLine(line, addrHit{addr: addr, start: i, end: i + len(addr)})
+	h := addrHit{addr: addr, start: i, end: i + len(addr)}
+	if b := strings.TrimSpace(line[:i]); strings.EqualFold(b, "dda:smtp=") {
+		// X.400 in Exchange notices: the reason is in the lines above.
+		return strings.Trim(line[h.end:], " \t>\":") == ""
+	}
+	return aloneOnLine(line, h)
 }
 
 // cutLine returns the line of s starting at off, at most max bytes of it

@@ -1,0 +1,122 @@
+package dsn
+
+import (
+	"bytes"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/japanese"
+	"golang.org/x/text/encoding/korean"
+	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/encoding/traditionalchinese"
+	"golang.org/x/text/transform"
+)
+
+// fixCharset decodes text that declared no charset: ISO-2022-JP is told by
+// its escape sequences; other 8-bit text by the charset hint (taken from
+// the message's encoded words). Valid UTF-8 is kept as it is.
+//
+// QUIRK: Japanese carriers send ISO-2022-JP without a charset parameter
+// (testdata/synthetic-ja-iso2022jp-undeclared.eml).
+func fixCharset(b []byte, hint string) []byte {
+	if bytes.Contains(b, []byte("\x1b$B")) || bytes.Contains(b, []byte("\x1b$@")) {
+		if d, _, err := transform.Bytes(japanese.ISO2022JP.NewDecoder(), b); err == nil {
+			return d
+		}
+	}
+	if utf8.Valid(b) {
+		return b
+	}
+	var t transform.Transformer
+	switch strings.ToLower(hint) {
+	case "euc-kr", "ks_c_5601-1987", "cp949", "ks_c_5601", "korean":
+		t = korean.EUCKR.NewDecoder()
+	case "shift_jis", "shift-jis", "sjis", "cp932", "windows-31j":
+		t = japanese.ShiftJIS.NewDecoder()
+	case "euc-jp":
+		t = japanese.EUCJP.NewDecoder()
+	case "gb2312", "gbk", "gb18030":
+		t = simplifiedchinese.GB18030.NewDecoder()
+	case "big5":
+		t = traditionalchinese.Big5.NewDecoder()
+	}
+	if t != nil {
+		if d, _, err := transform.Bytes(t, b); err == nil {
+			return d
+		}
+	}
+	return b
+}
+
+// stripHTML keeps the text of an HTML part, with a line break for each
+// block element.
+func stripHTML(b []byte) []byte {
+	out := make([]byte, 0, len(b)/2)
+	inTag := false
+	skip := false // inside <style> or <script>
+	var tag []byte
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if inTag {
+			if c == '>' {
+				inTag = false
+				t := strings.ToLower(strings.TrimLeft(string(tag), "/"))
+				if j := strings.IndexAny(t, " \t\n/"); j >= 0 {
+					t = t[:j]
+				}
+				switch t {
+				case "br", "p", "div", "tr", "li", "h1", "h2", "h3", "table", "td", "blockquote", "pre":
+					out = append(out, '\n')
+				case "style", "script":
+					skip = tag[0] != '/'
+				}
+				tag = tag[:0]
+			} else if len(tag) < 64 {
+				tag = append(tag, c)
+			}
+			continue
+		}
+		if c == '<' {
+			inTag = true
+			continue
+		}
+		if skip {
+			continue
+		}
+		if c == '&' {
+			if j := bytes.IndexByte(b[i:min(len(b), i+10)], ';'); j > 0 {
+				if r, ok := htmlEntities[string(b[i+1:i+j])]; ok {
+					out = append(out, r...)
+					i += j
+					continue
+				}
+			}
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+var htmlEntities = map[string]string{
+	"lt": "<", "gt": ">", "amp": "&", "quot": `"`, "nbsp": " ", "#39": "'", "apos": "'", "#64": "@",
+}
+
+// asciiLower lower-cases ASCII letters only, so that byte offsets in the
+// result are offsets in s (strings.ToLower can change the length of
+// non-ASCII text).
+func asciiLower(s string) string {
+	i := 0
+	for i < len(s) && !(s[i] >= 'A' && s[i] <= 'Z') {
+		i++
+	}
+	if i == len(s) {
+		return s
+	}
+	b := []byte(s)
+	for ; i < len(b); i++ {
+		if c := b[i]; c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}

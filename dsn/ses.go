@@ -1,0 +1,148 @@
+package dsn
+
+import (
+	"encoding/json"
+	"strings"
+)
+
+// sesRecipient is one recipient of an Amazon SES notification.
+type sesRecipient struct {
+	EmailAddress   string `json:"emailAddress"`
+	Action         string `json:"action"`
+	Status         string `json:"status"`
+	DiagnosticCode string `json:"diagnosticCode"`
+}
+
+// sesNotification reads the JSON notifications Amazon SES sends by mail
+// through SNS (notificationType Bounce, Complaint or Delivery).
+// QUIRK: the JSON arrives folded or broken by line wrapping, so each array
+// of recipients is decoded on its own (testdata/ses-json-bounce.eml).
+func (p *parser) sesNotification(body string) bool {
+	if strings.Contains(body, `\"notificationType\"`) || strings.Contains(body, `\"eventType\"`) {
+		// QUIRK: the notification wrapped in an SNS envelope, escaped
+		// (testdata/ses-sns-envelope.eml).
+		body = strings.ReplaceAll(strings.ReplaceAll(body, `\"`, `"`), `\\`, `\`)
+	}
+	i := strings.Index(body, `"notificationType"`)
+	if i < 0 {
+		i = strings.Index(body, `"eventType"`)
+	}
+	if i < 0 {
+		return false
+	}
+	j := strings.Index(body, `"bouncedRecipients"`)
+	k := strings.Index(body, `"complainedRecipients"`)
+	d := strings.Index(body, `"delivery"`)
+	var rs []sesRecipient
+	switch {
+	case j >= 0:
+		p.rep.Kind = KindDSN
+		rs = jsonArray[sesRecipient](body[j:])
+	case k >= 0:
+		p.rep.Kind = KindFeedback
+		rs = jsonArray[sesRecipient](body[k:])
+		for i := range rs {
+			rs[i].Action = string(ActionFailed)
+		}
+	case d >= 0:
+		p.rep.Kind = KindDSN
+		for _, a := range jsonArray[string](body[d:]) {
+			rs = append(rs, sesRecipient{EmailAddress: a, Action: "delivered", Status: "2.0.0"})
+		}
+		if sr := jsonString(body[d:], `"smtpResponse"`); sr != "" && len(rs) > 0 {
+			for i := range rs {
+				rs[i].DiagnosticCode = sr
+				if s := findStatus(sr); s != "" {
+					rs[i].Status = s
+				}
+			}
+		}
+	default:
+		return false
+	}
+	p.rep.Vendor = VendorAmazonSES
+	for _, r := range rs[:min(len(rs), p.opts.MaxRecipients)] {
+		a := cleanAddr(r.EmailAddress)
+		if a == "" {
+			continue
+		}
+		typ, diag := typedValue(r.DiagnosticCode)
+		rec := Recipient{FinalRecipient: a, Position: PositionSES, Action: Action(strings.ToLower(r.Action)), Status: findStatus(r.Status),
+			DiagnosticType: typ, Diagnostic: collapseSpace(diag)}
+		if p.rep.Kind == KindFeedback {
+			rec.FeedbackType = strings.ToLower(jsonString(body[k:], `"complaintFeedbackType"`))
+			if rec.FeedbackType == "" {
+				rec.FeedbackType = "abuse"
+			}
+		}
+		rec.ReplyCode = findReplyCode(rec.Diagnostic)
+		p.rep.Recipients = append(p.rep.Recipients, rec)
+	}
+	if mta := jsonString(body, `"reportingMTA"`); mta != "" {
+		_, p.rep.ReportingMTA = typedValue(mta)
+	}
+	return true
+}
+
+// jsonArray decodes the first JSON array after the key that s starts with.
+func jsonArray[T any](s string) []T {
+	i := strings.IndexByte(s, '[')
+	if i < 0 {
+		return nil
+	}
+	depth := 0
+	inStr := false
+	for j := i; j < len(s); j++ {
+		c := s[j]
+		switch {
+		case inStr:
+			if c == '\\' {
+				j++
+			} else if c == '"' {
+				inStr = false
+			}
+		case c == '"':
+			inStr = true
+		case c == '[' || c == '{':
+			depth++
+		case c == ']' || c == '}':
+			depth--
+			if depth == 0 {
+				var out []T
+				raw := strings.ReplaceAll(s[i:j+1], "\n", "")
+				if json.Unmarshal([]byte(raw), &out) != nil {
+					return nil
+				}
+				return out
+			}
+		}
+	}
+	return nil
+}
+
+// jsonString returns the string value after key in s.
+func jsonString(s, key string) string {
+	i := strings.Index(s, key)
+	if i < 0 {
+		return ""
+	}
+	rest := strings.TrimLeft(s[i+len(key):], " \t\n:")
+	if !strings.HasPrefix(rest, `"`) {
+		return ""
+	}
+	var v string
+	end := 1
+	for end < len(rest) && rest[end] != '"' {
+		if rest[end] == '\\' {
+			end++
+		}
+		end++
+	}
+	if end >= len(rest) {
+		return ""
+	}
+	if json.Unmarshal([]byte(rest[:end+1]), &v) != nil {
+		return ""
+	}
+	return v
+}
