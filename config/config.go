@@ -9,11 +9,13 @@
 //	state = "/var/lib/bouncer/bouncer.db"
 //	out   = "/var/lib/bouncer/suppressions.csv"
 //
+//	push  = ["listmonk=https://lists.example.org"]
+//	push_secret_file = "/etc/bouncer/push-secrets"
+//
 //	[[mailbox]]
 //	name          = "newsletter"
 //	imap          = "imaps://bounce@mail.example.org/INBOX"
 //	password_file = "/etc/bouncer/newsletter.pw"
-//	push          = ["listmonk=https://lists.example.org"]
 //
 //	[[mailbox]]
 //	name              = "m365"
@@ -45,11 +47,16 @@ var ErrConfig = errors.New("config")
 // File is the content of a configuration file. Empty fields leave the
 // command line's value (or its default).
 type File struct {
-	State     string    `toml:"state"`
-	Out       string    `toml:"out"`
-	OutDir    string    `toml:"out_dir"`
-	Format    string    `toml:"format"`
-	Mailboxes []Mailbox `toml:"mailbox"`
+	State  string `toml:"state"`
+	Out    string `toml:"out"`
+	OutDir string `toml:"out_dir"`
+	Format string `toml:"format"`
+	// Push lists the push targets (KIND=URL, as --push) of the events of
+	// every mailbox, their secrets in PushSecretFile: the state has one
+	// outbox (suppress.DB.SetOutbox).
+	Push           []string  `toml:"push"`
+	PushSecretFile string    `toml:"push_secret_file"`
+	Mailboxes      []Mailbox `toml:"mailbox"`
 }
 
 // Load reads and checks the configuration file name: at most
@@ -133,10 +140,14 @@ func (f *File) Merge(cmd *File, set map[string]bool) *File {
 	for name, pair := range map[string][2]*string{
 		"state": {&out.State, &cmd.State}, "out": {&out.Out, &cmd.Out},
 		"out-dir": {&out.OutDir, &cmd.OutDir}, "format": {&out.Format, &cmd.Format},
+		"push-secret-file": {&out.PushSecretFile, &cmd.PushSecretFile},
 	} {
 		if set[name] || *pair[0] == "" {
 			*pair[0] = *pair[1]
 		}
+	}
+	if set["push"] || len(out.Push) == 0 {
+		out.Push = cmd.Push
 	}
 	if set["imap"] || set["maildir"] {
 		out.Mailboxes = cmd.Mailboxes

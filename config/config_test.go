@@ -20,11 +20,11 @@ func write(t *testing.T, text string) string {
 
 func TestLoad(t *testing.T) {
 	f, err := Load(write(t, `state = "s.db"
+push = ["webhook=https://hooks.example.org/b"]
 [[mailbox]]
 imap = "imaps://bounce@mail.example.org/INBOX"
 password_file = "pw"
 unrecognized_folder = ""
-push = ["webhook=https://hooks.example.org/b"]
 [[mailbox]]
 name = "local"
 maildir = "/var/mail/bounce"
@@ -42,7 +42,7 @@ after = "seen"
 	assert.Empty(t, src.IMAP.UnrecognizedMailbox, `unrecognized_folder = "" leaves them in place`)
 	assert.Equal(t, "pw", src.IMAP.SecretFile)
 	assert.Equal(t, -1, src.IMAP.MaxRetries, "0 retries: none")
-	assert.Equal(t, []string{"webhook=https://hooks.example.org/b"}, src.Push)
+	assert.Equal(t, []string{"webhook=https://hooks.example.org/b"}, f.Push)
 
 	src, err = f.Mailboxes[1].Source(&Common{FetchBatch: 7})
 	require.NoError(t, err)

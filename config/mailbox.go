@@ -47,8 +47,6 @@ type Mailbox struct {
 	// bounce; nil means DefaultUnrecognizedFolder, "" leaves it in place.
 	ProcessedFolder    string  `toml:"processed_folder"`
 	UnrecognizedFolder *string `toml:"unrecognized_folder"`
-	// Push lists the push targets (KIND=URL, as --push) of its events.
-	Push []string `toml:"push"`
 
 	inFile bool // read by Load: errors name the keys, not the flags
 }
@@ -68,7 +66,6 @@ type Source struct {
 	IMAP        imapfetch.Options
 	Maildir     string // set for a Maildir
 	MaildirOpts mailsource.MaildirOptions
-	Push        []string
 	// After, ProcessedFolder and UnrecognizedFolder ("": left in place)
 	// are what the run does with the messages.
 	After                               mailsource.Action
@@ -84,7 +81,7 @@ func (m *Mailbox) Source(c *Common) (*Source, error) {
 	default:
 		return nil, m.errorf("unknown %s %q: want move, seen, delete or none", m.key("after"), m.After)
 	}
-	s := &Source{Name: m.Name, Push: m.Push, After: after, ProcessedFolder: cmpOr(m.ProcessedFolder, DefaultProcessedFolder)}
+	s := &Source{Name: m.Name, After: after, ProcessedFolder: cmpOr(m.ProcessedFolder, DefaultProcessedFolder)}
 	if after != mailsource.ActionNone {
 		s.UnrecognizedFolder = DefaultUnrecognizedFolder
 		if m.UnrecognizedFolder != nil {

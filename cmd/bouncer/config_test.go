@@ -136,3 +136,31 @@ after = "none"
 	assert.Len(t, listDir(t, filepath.Join(dir, "b", "new")), len(b), "the second mailbox's after = none")
 	assert.Empty(t, listDir(t, filepath.Join(dir, "a", "new")))
 }
+
+func TestConfigPushDryRun(t *testing.T) {
+	msgs := map[string][]byte{
+		"1.hard": seedDSN(0, "seed-nosuchuser@example.net", "5.1.1", "550 5.1.1 No such user <seed-nosuchuser@example.net>"),
+		"2.soft": seedDSN(1, "seed-quota@example.net", "4.2.2", "452 4.2.2 Mailbox full <seed-quota@example.net>"),
+	}
+	lm := newListmonkContract(t, "bouncer-api", "s3cret")
+	dir := t.TempDir()
+	conf := writeFile(t, filepath.Join(dir, "bouncer.toml"), fmt.Sprintf(`state = %q
+push = [%q]
+push_secret_file = %q
+[[mailbox]]
+maildir = %q
+`, filepath.Join(dir, "s.db"), "listmonk="+lm.URL, writeFile(t, filepath.Join(dir, "secrets"), "listmonk bouncer-api:s3cret\n"),
+		newMaildir(t, filepath.Join(dir, "Maildir"), msgs)))
+
+	before := treeHash(t, dir)
+	code, stdout, stderr := runBouncer(t, "run", "--config", conf, "--dry-run")
+	require.Equal(t, exitOK, code, "%s%s", stdout, stderr)
+	assert.Contains(t, stdout, "dry run: would push 2 events to listmonk="+lm.URL)
+	acc, _, _ := lm.snapshot()
+	assert.Empty(t, acc, "a dry run pushes nothing")
+	assert.Equal(t, before, treeHash(t, dir))
+
+	code, stdout, stderr = runBouncer(t, "run", "--config", conf)
+	require.Equal(t, exitOK, code, "%s%s", stdout, stderr)
+	assert.Contains(t, stdout, "pushed: 2 delivered", "the file's push targets")
+}

@@ -173,10 +173,11 @@ func (f *runFlags) mailboxes(cfg *runjob.Config, env cli.Env) ([]config.Mailbox,
 	for name := range env {
 		set[name] = true
 	}
-	cmd := &config.File{State: f.state, Out: f.out, OutDir: f.outDir, Format: f.format, Mailboxes: []config.Mailbox{{
-		IMAP: f.imap, Maildir: f.maildir, PasswordFile: f.passwordFile, OAuthTokenFile: f.oauthTokenFile,
-		OAuthCredentials: f.ops.oauthCredentials, CAFile: f.caFile, InsecurePlaintext: f.insecurePlaintext, Auth: f.auth,
-		After: f.after, ProcessedFolder: f.processedFolder, UnrecognizedFolder: &f.unrecognizedFolder}}}
+	cmd := &config.File{State: f.state, Out: f.out, OutDir: f.outDir, Format: f.format, Push: f.push,
+		PushSecretFile: f.pushSecretFile, Mailboxes: []config.Mailbox{{
+			IMAP: f.imap, Maildir: f.maildir, PasswordFile: f.passwordFile, OAuthTokenFile: f.oauthTokenFile,
+			OAuthCredentials: f.ops.oauthCredentials, CAFile: f.caFile, InsecurePlaintext: f.insecurePlaintext, Auth: f.auth,
+			After: f.after, ProcessedFolder: f.processedFolder, UnrecognizedFolder: &f.unrecognizedFolder}}}
 	var file *config.File
 	if f.ops.config != "" {
 		var err error
@@ -188,5 +189,6 @@ func (f *runFlags) mailboxes(cfg *runjob.Config, env cli.Env) ([]config.Mailbox,
 	}
 	run := file.Merge(cmd, set)
 	cfg.State, cfg.Out, cfg.OutDir, f.format = run.State, run.Out, run.OutDir, run.Format
+	f.push, f.pushSecretFile = run.Push, run.PushSecretFile
 	return run.Mailboxes, ""
 }
