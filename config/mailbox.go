@@ -208,3 +208,28 @@ func (m *Mailbox) Override(flags *Mailbox, set map[string]bool) {
 		m.InsecurePlaintext = flags.InsecurePlaintext
 	}
 }
+
+// ReadOnly makes s act on no message: nothing is moved, flagged or
+// deleted (for a dry run). After and the folders still say what a real
+// run would do.
+func (s *Source) ReadOnly() {
+	o := &s.IMAP
+	o.Action, o.UnrecognizedMailbox, o.FailedMailbox, o.ProcessedMailbox = imapfetch.ActionNone, "", "", ""
+	s.MaildirOpts.Action, s.MaildirOpts.UnrecognizedFolder = mailsource.ActionNone, ""
+}
+
+// Check refuses settings of c that would mean "the default" by accident,
+// naming the flags.
+func (c *Common) Check() error {
+	switch {
+	case c.Poll <= 0:
+		return &FlagError{Msg: "--poll must be positive"}
+	case c.FetchBatch < 1:
+		return &FlagError{Msg: "--fetch-batch must be at least 1"}
+	case c.MaxFetchBytes == 0:
+		return &FlagError{Msg: "--max-fetch-bytes must not be 0 (-1: no cap)"}
+	case c.Retries < 0:
+		return &FlagError{Msg: "--retries must not be negative"}
+	}
+	return nil
+}

@@ -9,19 +9,11 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
-	"time"
 
 	"github.com/bouncer-dev/bouncer/config"
-	"github.com/bouncer-dev/bouncer/imapfetch"
 	"github.com/bouncer-dev/bouncer/internal/demoimap"
 	"github.com/bouncer-dev/bouncer/suppress"
 )
-
-// demoUser is the login of the demo mailbox.
-const demoUser = demoimap.User
-
-// demoReceived is the arrival time of the demo's messages.
-var demoReceived = demoimap.Received
 
 // demoFlags are the flags of bouncer demo.
 type demoFlags struct {
@@ -97,21 +89,7 @@ func demoCommand(s *streams, args []string) int {
 
 	fmt.Fprintf(s.stdout, "demo: an IMAP server in memory at %s holds %d sample messages in INBOX\n\n", srv.Addr, srv.Loaded)
 	cfg := &runjob.Config{
-		Mailboxes: []*config.Source{{
-			Name:    "demo",
-			IMAPURL: "imap://" + demoUser + "@" + srv.Addr + "/INBOX",
-			IMAP: imapfetch.Options{
-				SecretFile: srv.PasswordFile,
-				// The embedded server listens on loopback only and offers
-				// no TLS: plaintext is allowed here and nowhere else.
-				InsecurePlaintext:   true,
-				Action:              imapfetch.ActionMove,
-				ProcessedMailbox:    defaultProcessedFolder,
-				UnrecognizedMailbox: defaultUnrecognizedFolder,
-				MaxRetries:          -1,
-				DialTimeout:         10 * time.Second,
-			},
-		}},
+		Mailboxes:   []*config.Source{srv.Source()},
 		State:       filepath.Join(tmp, "bouncer.db"),
 		Out:         f.out,
 		Format:      format,

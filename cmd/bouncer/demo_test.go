@@ -10,6 +10,12 @@ import (
 	"github.com/bouncer-dev/bouncer/internal/demoimap"
 )
 
+// demoUser is the login of the demo mailbox.
+const demoUser = demoimap.User
+
+// demoReceived is the arrival time of the demo's messages.
+var demoReceived = demoimap.Received
+
 func TestDemo(t *testing.T) {
 	samples := len(demoFiles(t))
 	dir := t.TempDir()

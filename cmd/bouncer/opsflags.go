@@ -4,9 +4,7 @@ import (
 	"flag"
 	"github.com/bouncer-dev/bouncer/internal/runjob"
 
-	"github.com/bouncer-dev/bouncer/imapfetch"
 	"github.com/bouncer-dev/bouncer/internal/metrics"
-	"github.com/bouncer-dev/bouncer/mailsource"
 )
 
 // opsFlags are the flags of bouncer run for running it as a service
@@ -28,35 +26,19 @@ func (o *opsFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&o.dryRun, "dry-run", false, "fetch and classify, and report what would be recorded, moved and pushed; change nothing (state, mailbox, lists)")
 }
 
-// applyMetrics sets up --metrics: the metrics count what the logger
-// logs, and are served by doRun. It returns the problem with the flags.
-func (o *opsFlags) applyMetrics(cfg *runjob.Config, f *runFlags) string {
-	if o.metrics == "" {
-		return ""
-	}
-	if !f.watch {
+// apply checks the service flags and sets them in cfg: --dry-run (one
+// pass) and --metrics (with --watch; the metrics count what the logger
+// logs). It returns the problem with the flags.
+func (o *opsFlags) apply(cfg *runjob.Config, f *runFlags) string {
+	switch {
+	case o.dryRun && f.watch:
+		return "--dry-run makes one pass: not with --watch"
+	case o.metrics != "" && !f.watch:
 		return "--metrics needs --watch (a single pass is better watched by its exit status)"
 	}
-	cfg.MetricsAddr = o.metrics
-	cfg.Metrics = metrics.New()
-	return ""
-}
-
-// applyDryRun turns cfg into a dry run (see --dry-run): the state is
-// copied, the sources act on nothing, no list is written. It returns the
-// problem with the flags, if any.
-func (o *opsFlags) applyDryRun(cfg *runjob.Config, f *runFlags) string {
-	if !o.dryRun {
-		return ""
-	}
-	if f.watch {
-		return "--dry-run makes one pass: not with --watch"
-	}
-	cfg.DryRun = true
-	for _, mb := range cfg.Mailboxes {
-		o := &mb.IMAP
-		o.Action, o.UnrecognizedMailbox, o.FailedMailbox, o.ProcessedMailbox = imapfetch.ActionNone, "", "", ""
-		mb.MaildirOpts.Action, mb.MaildirOpts.UnrecognizedFolder = mailsource.ActionNone, ""
+	cfg.DryRun = o.dryRun
+	if o.metrics != "" {
+		cfg.MetricsAddr, cfg.Metrics = o.metrics, metrics.New()
 	}
 	return ""
 }

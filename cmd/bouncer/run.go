@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"github.com/bouncer-dev/bouncer/internal/runjob"
-	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -42,13 +41,8 @@ var runEnv = []string{"imap", "maildir", "password-file", "oauth-token-file", "c
 	"push", "push-secret-file", "verp-key-file", "our-domains", "require-proof",
 	"log-format", "oauth-credentials", "metrics", "config"}
 
-// What --after does to a recorded bounce (IMAP actions map to them).
-const (
-	afterMove   = mailsource.ActionMove
-	afterSeen   = mailsource.ActionSeen
-	afterDelete = mailsource.ActionDelete
-	afterNone   = mailsource.ActionNone
-)
+// afterMove is the default of --after.
+const afterMove = mailsource.ActionMove
 
 // runCommand is bouncer run.
 func runCommand(s *streams, args []string) int {
@@ -72,10 +66,7 @@ func runCommand(s *streams, args []string) int {
 		return fail("%s", msg)
 	}
 	cfg.Env = env
-	if msg := f.ops.applyDryRun(cfg, f); msg != "" {
-		return fail("%s", msg)
-	}
-	if msg := f.ops.applyMetrics(cfg, f); msg != "" {
+	if msg := f.ops.apply(cfg, f); msg != "" {
 		return fail("%s", msg)
 	}
 	logFormat, err := cli.ParseLogFormat(f.ops.logFormat)
@@ -85,20 +76,13 @@ func runCommand(s *streams, args []string) int {
 	// Reconnections, UIDVALIDITY changes and messages that hit a limit
 	// are worth a line on stderr.
 	logger, stderr := cli.NewLogger(s.stderr, logFormat, termlog.NewHandler(s.stderr))
-	if cfg.Metrics != nil {
-		logger = slog.New(cfg.Metrics.Handler(logger.Handler()))
-	}
-	s = &streams{stdin: s.stdin, stdout: s.stdout, stderr: stderr}
-	for _, mb := range cfg.Mailboxes {
-		mb.IMAP.Logger = logger
-	}
-	cfg.Pipe.Logger = logger
+	cfg.SetLogger(logger)
 	if d, err := time.ParseDuration(os.Getenv(slowEnv)); err == nil {
 		cfg.Pipe.Delay = d
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return runjob.Run(ctx, cfg, s.stdout, s.stderr)
+	return runjob.Run(ctx, cfg, s.stdout, stderr)
 }
 
 // config checks the flags (and the --config file) and returns the run
@@ -114,15 +98,12 @@ func (f *runFlags) config(env cli.Env) (*runjob.Config, string) {
 			Poll:      f.poll,
 		},
 	}
-	switch {
-	case f.poll <= 0:
-		return nil, "--poll must be positive"
-	case f.batch < 1 || f.fetchBatch < 1 || f.batchTime <= 0:
-		return nil, "--batch and --fetch-batch must be at least 1, --batch-time positive"
-	case f.maxFetchBytes == 0:
-		return nil, "--max-fetch-bytes must not be 0 (-1: no cap)"
-	case f.retries < 0:
-		return nil, "--retries must not be negative"
+	common := &config.Common{Poll: f.poll, Retries: f.retries, FetchBatch: f.fetchBatch, MaxFetchBytes: f.maxFetchBytes}
+	if err := common.Check(); err != nil {
+		return nil, err.Error()
+	}
+	if f.batch < 1 || f.batchTime <= 0 {
+		return nil, "--batch must be at least 1, --batch-time positive"
 	}
 	if err := f.limits.check(); err != nil {
 		return nil, err.Error()
@@ -153,7 +134,6 @@ func (f *runFlags) config(env cli.Env) (*runjob.Config, string) {
 		}
 		cfg.Pipe.Classify = c
 	}
-	common := &config.Common{Poll: f.poll, Retries: f.retries, FetchBatch: f.fetchBatch, MaxFetchBytes: f.maxFetchBytes}
 	for i := range mailboxes {
 		src, err := mailboxes[i].Source(common)
 		if err != nil {

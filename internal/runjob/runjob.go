@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 
@@ -59,9 +60,27 @@ type streams struct {
 }
 
 // Run runs cfg and returns the exit status: 0 done, 1 failed (told on
-// stderr).
+// stderr). A dry run (Config.DryRun) makes its mailboxes read-only
+// (config.Source.ReadOnly).
 func Run(ctx context.Context, cfg *Config, stdout, stderr io.Writer) int {
+	if cfg.DryRun {
+		for _, mb := range cfg.Mailboxes {
+			mb.ReadOnly()
+		}
+	}
 	return doRun(ctx, &streams{stdout: stdout, stderr: stderr}, cfg)
+}
+
+// SetLogger has the run log to l: the mailboxes, the job and the push;
+// with Config.Metrics, what is logged is counted too (metrics.Handler).
+func (cfg *Config) SetLogger(l *slog.Logger) {
+	if cfg.Metrics != nil {
+		l = slog.New(cfg.Metrics.Handler(l.Handler()))
+	}
+	for _, mb := range cfg.Mailboxes {
+		mb.IMAP.Logger = l
+	}
+	cfg.Pipe.Logger = l
 }
 
 // doRun runs cfg and returns the exit status. Everything that can fail is
