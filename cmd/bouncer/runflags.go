@@ -90,7 +90,7 @@ func newRunFlags(s *streams) *runFlags {
 	f.ops.register(fs)
 	fs.Usage = func() {
 		w := fs.Output()
-		fmt.Fprint(w, `usage: bouncer run (--imap URL | --maildir DIR) [flags]
+		fmt.Fprint(w, `usage: bouncer run (--imap URL | --maildir DIR | --config FILE) [flags]
 
 Fetch the bounce mailbox, record every bounce in the state and write the
 suppression lists; one pass (for cron), or --watch. The state, the lists'
