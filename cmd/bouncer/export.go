@@ -13,7 +13,7 @@ import (
 )
 
 // exportEnv names the flags of bouncer export with an environment
-// variable fallback (see applyEnv).
+// variable fallback (see cli.ApplyEnv).
 var exportEnv = []string{"state", "out", "out-dir", "format"}
 
 // exportFlags are the flags of bouncer export.

@@ -35,7 +35,7 @@ const (
 )
 
 // runEnv names the flags of bouncer run that have an environment variable
-// fallback (see applyEnv). The password has no flag at all: it would show
+// fallback (see cli.ApplyEnv). The password has no flag at all: it would show
 // in process lists.
 var runEnv = []string{"imap", "maildir", "password-file", "oauth-token-file", "ca-file", "state", "out", "out-dir", "format", "after", "rules",
 	"push", "push-secret-file", "verp-key-file", "our-domains", "require-proof",

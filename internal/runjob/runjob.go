@@ -28,8 +28,13 @@ import (
 
 // Config is a checked bouncer run: its mailboxes, state and lists.
 type Config struct {
-	Mailboxes   []*config.Source
-	State       string
+	// Mailboxes are read one after the other, or all at once with
+	// Pipe.Watch; each IMAP mailbox keeps its cursor in the state under
+	// its URL.
+	Mailboxes []*config.Source
+	State     string // the state file (suppress.Open)
+	// Out and OutDir, if set, receive the lists (suppress.DB.WriteLists)
+	// in Format.
 	Out         string
 	OutDir      string
 	Format      suppress.Format
