@@ -105,6 +105,9 @@ func (f *runFlags) config(env cli.Env) (*runjob.Config, string) {
 	if f.batch < 1 || f.batchTime <= 0 {
 		return nil, "--batch must be at least 1, --batch-time positive"
 	}
+	if f.after == string(afterMove) && f.processedFolder == "" {
+		return nil, "--after move needs a --processed-folder"
+	}
 	if err := f.limits.check(); err != nil {
 		return nil, err.Error()
 	}
