@@ -3,9 +3,9 @@ package classify
 import (
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/bouncer-dev/bouncer/dsn"
+	"github.com/bouncer-dev/bouncer/internal/textcut"
 )
 
 // Input is what the classifier looks at for one recipient of one report.
@@ -212,13 +212,5 @@ func failed(action string) bool {
 	return a == "failed" || a == "delayed" || a == "expired"
 }
 
-// truncate cuts s to at most n bytes without splitting a UTF-8 sequence.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && n < len(s) && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
+// truncate is textcut.Bytes.
+func truncate(s string, n int) string { return textcut.Bytes(s, n) }

@@ -3,6 +3,8 @@ package dsn
 import (
 	"strings"
 	"unicode/utf8"
+
+	"github.com/bouncer-dev/bouncer/internal/textcut"
 )
 
 // originalMarkers start the copy of the returned message inside a
@@ -173,15 +175,7 @@ func diagnosticFrom(block string) string {
 	if len(block) > 4*MaxDiagnosticBytes {
 		block = block[:4*MaxDiagnosticBytes]
 	}
-	d := collapseSpace(block)
-	if len(d) > MaxDiagnosticBytes {
-		n := MaxDiagnosticBytes
-		for n > 0 && !utf8.RuneStart(d[n]) {
-			n--
-		}
-		d = d[:n]
-	}
-	return d
+	return textcut.Bytes(collapseSpace(block), MaxDiagnosticBytes)
 }
 
 // maxBlockBytes caps the text of one recipient's block, and

@@ -1,7 +1,6 @@
 package imapfetch
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +11,8 @@ import (
 	"github.com/emersion/go-imap/v2/imapserver"
 	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
 	"github.com/emersion/go-sasl"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 const testToken = "ya29.test-token"
@@ -84,9 +85,7 @@ func startSASLMem(t *testing.T) *memServer {
 func startSASLMemValid(t *testing.T, valid func(token string) bool) *memServer {
 	mem := imapmemserver.New()
 	user := imapmemserver.NewUser(testUser, testPassword)
-	if err := user.Create("INBOX", nil); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, user.Create("INBOX", nil))
 	mem.AddUser(user)
 	return startMemWith(t, capsRev1, func() imapserver.Session { return &saslSession{Session: mem.NewSession(), valid: valid} }, user)
 }
@@ -115,21 +114,18 @@ func TestAuth(t *testing.T) {
 			opts := testOptions(t, tc.secret)
 			opts.Mechanism = tc.mech
 			f, err := Dial(context.Background(), srv.url("INBOX"), opts)
-			if !errors.Is(err, tc.wantErr) {
-				t.Fatalf("Dial() = %v, want %v", err, tc.wantErr)
-			}
+			require.ErrorIs(t, err, tc.wantErr, "Dial()")
 			if err != nil {
 				msg := err.Error()
-				if !strings.HasPrefix(msg, "imapfetch: authentication failed: ") || strings.Contains(msg, "\n") || strings.Contains(msg, tc.secret) {
-					t.Errorf("error %q: want one line starting with imapfetch: and no secret", msg)
-				}
+				assert.True(t, strings.HasPrefix(msg, "imapfetch: authentication failed: "), "error %q", msg)
+				assert.NotContains(t, msg, "\n", "error %q", msg)
+				assert.NotContains(t, msg, tc.secret, "error %q", msg)
 				return
 			}
 			defer f.Close()
 			st, err := f.Fetch(context.Background(), &MemState{}, newRecorder().handle)
-			if err != nil || st.Fetched != 1 {
-				t.Errorf("Fetch() after login = %+v, %v", st, err)
-			}
+			assert.NoError(t, err, "Fetch() after login")
+			assert.Equal(t, 1, st.Fetched, "Fetch() after login")
 		})
 	}
 }
@@ -163,16 +159,14 @@ func TestSASLInitialResponses(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			mech, ir, err := tc.client.Start()
-			if err != nil || mech != tc.wantMech || string(ir) != tc.wantIR {
-				t.Errorf("Start() = %q, %q, %v; want %q, %q", mech, ir, err, tc.wantMech, tc.wantIR)
-			}
+			assert.NoError(t, err, "Start()")
+			assert.Equal(t, tc.wantMech, mech, "Start()")
+			assert.Equal(t, tc.wantIR, string(ir), "Start()")
 			resp, err := tc.client.Next([]byte(tc.challenge))
-			if err != nil || !bytes.Equal(resp, tc.wantResp) {
-				t.Errorf("Next(error challenge) = %q, %v; want %q", resp, err, tc.wantResp)
-			}
-			if _, err := tc.client.Next([]byte(tc.challenge)); err == nil {
-				t.Error("a second challenge was accepted")
-			}
+			assert.NoError(t, err, "Next(error challenge)")
+			assert.Equal(t, tc.wantResp, resp, "Next(error challenge)")
+			_, err = tc.client.Next([]byte(tc.challenge))
+			assert.Error(t, err, "a second challenge was accepted")
 		})
 	}
 }
@@ -180,24 +174,20 @@ func TestSASLInitialResponses(t *testing.T) {
 func TestSecretReread(t *testing.T) {
 	opts := testOptions(t, "first")
 	o, err := opts.withDefaults()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s, err := o.secret(); s != "first" || err != nil {
-		t.Errorf("secret() = %q, %v; want first (newline trimmed)", s, err)
-	}
+	require.NoError(t, err)
+	s, err := o.secret()
+	assert.Equal(t, "first", s, "secret()")
+	assert.NoError(t, err, "secret()")
 	writeFile(t, o.SecretFile, "second\r\n")
-	if s, _ := o.secret(); s != "second" {
-		t.Errorf("secret() after rotation = %q, want second", s)
-	}
+	s, _ = o.secret()
+	assert.Equal(t, "second", s, "secret() after rotation")
 
 	t.Setenv("IMAPFETCH_TEST_TOKEN", "from-env")
 	o = Options{SecretEnv: "IMAPFETCH_TEST_TOKEN"}
-	if s, err := o.secret(); s != "from-env" || err != nil {
-		t.Errorf("secret() from env = %q, %v", s, err)
-	}
+	s, err = o.secret()
+	assert.Equal(t, "from-env", s, "secret() from env")
+	assert.NoError(t, err, "secret() from env")
 	o = Options{SecretEnv: "IMAPFETCH_TEST_UNSET_VARIABLE"}
-	if _, err := o.secret(); !errors.Is(err, ErrSecret) {
-		t.Errorf("secret() from unset env = %v, want ErrSecret", err)
-	}
+	_, err = o.secret()
+	assert.ErrorIs(t, err, ErrSecret, "secret() from unset env")
 }

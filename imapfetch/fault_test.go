@@ -3,7 +3,6 @@ package imapfetch
 import (
 	"bytes"
 	"context"
-	"errors"
 	"io"
 	"net"
 	"strings"
@@ -11,6 +10,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // cutProxy forwards to target. On its first connection it closes both
@@ -24,9 +26,7 @@ type cutProxy struct {
 func startCutProxy(t *testing.T, target string, marker []byte) *cutProxy {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	p := &cutProxy{addr: ln.Addr().String()}
 	var wg sync.WaitGroup
 	t.Cleanup(func() {
@@ -137,27 +137,21 @@ func TestConnectionDroppedMidMessage(t *testing.T) {
 				}
 			}
 			st, err := f.Fetch(context.Background(), &MemState{}, h)
-			if err != nil {
-				t.Fatalf("Fetch() = %v", err)
-			}
-			if proxy.conns.Load() != 2 || st.Reconnects != 1 {
-				t.Errorf("connections = %d, Reconnects = %d; want 2 and 1", proxy.conns.Load(), st.Reconnects)
-			}
+			require.NoError(t, err, "Fetch()")
+			assert.EqualValues(t, 2, proxy.conns.Load(), "connections")
+			assert.Equal(t, 1, st.Reconnects, "Reconnects")
 			if tc.readBody {
 				rec.checkOnce(t, n)
 			} else {
 				// Message 3 was committed on its headers before the cut, then
 				// again after the reconnection: harmless, and it is moved once.
-				if rec.committed["<m3@test>"] != 2 || len(rec.committed) != n {
-					t.Errorf("commits = %v, want every message, m3 twice", rec.committed)
-				}
+				assert.Equal(t, 2, rec.committed["<m3@test>"], "commits")
+				assert.Len(t, rec.committed, n, "commits")
 			}
-			if got := srv.count(t, "INBOX"); got != 0 {
-				t.Errorf("INBOX holds %d, want 0", got)
-			}
-			if got := srv.count(t, "done"); got != n {
-				t.Errorf("done holds %d, want %d (each moved once)", got, n)
-			}
+			got := srv.count(t, "INBOX")
+			assert.Equal(t, 0, got, "INBOX holds %d", got)
+			got = srv.count(t, "done")
+			assert.Equal(t, n, got, "done holds %d", got)
 		})
 	}
 }
@@ -165,9 +159,7 @@ func TestConnectionDroppedMidMessage(t *testing.T) {
 func TestConnectionErrors(t *testing.T) {
 	srv := startMem(t, capsRev2)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	deadAddr := ln.Addr().String()
 	ln.Close()
 
@@ -191,16 +183,14 @@ func TestConnectionErrors(t *testing.T) {
 			opts.InsecurePlaintext = tc.plaintext
 			opts.MaxRetries = tc.retries
 			f, err := Dial(context.Background(), tc.url, opts)
-			if !errors.Is(err, tc.wantErr) {
-				if f != nil {
-					f.Close()
-				}
-				t.Fatalf("Dial() = %v, want %v", err, tc.wantErr)
+			if f != nil {
+				f.Close()
 			}
+			require.ErrorIs(t, err, tc.wantErr, "Dial()")
 			msg := err.Error()
-			if !strings.HasPrefix(msg, "imapfetch: ") || strings.Contains(msg, "\n") || !strings.HasSuffix(msg, tc.wantSuffix) {
-				t.Errorf("error %q: want one line starting with imapfetch: and ending with %q", msg, tc.wantSuffix)
-			}
+			assert.True(t, strings.HasPrefix(msg, "imapfetch: "), "error %q", msg)
+			assert.NotContains(t, msg, "\n", "error %q", msg)
+			assert.True(t, strings.HasSuffix(msg, tc.wantSuffix), "error %q", msg)
 		})
 	}
 }
@@ -210,21 +200,17 @@ func TestContextCanceled(t *testing.T) {
 	srv.append(t, "INBOX", testMessage(0, 0), testMessage(2, 0))
 	f := dialTest(t, srv.url("INBOX"), testOptions(t, testPassword))
 	ctx, cancel := context.WithCancel(context.Background())
-	st, err := f.Fetch(ctx, &MemState{}, func(context.Context, *Message) (Outcome, error) {
+	_, err := f.Fetch(ctx, &MemState{}, func(context.Context, *Message) (Outcome, error) {
 		cancel()
 		return OutcomeProcessed, nil
 	})
-	if !errors.Is(err, context.Canceled) {
-		t.Errorf("Fetch() = %+v, %v; want context.Canceled", st, err)
-	}
+	assert.ErrorIs(t, err, context.Canceled, "Fetch()")
 }
 
 // A server that greets and then never answers trips CommandTimeout.
 func TestCommandTimeout(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer ln.Close()
 	go func() {
 		for {
@@ -243,9 +229,7 @@ func TestCommandTimeout(t *testing.T) {
 	opts.CommandTimeout = 100 * time.Millisecond
 	opts.MaxRetries = -1
 	_, err = Dial(context.Background(), "imap://bounce@"+ln.Addr().String()+"/INBOX", opts)
-	if !errors.Is(err, ErrTimeout) {
-		t.Errorf("Dial() = %v, want ErrTimeout", err)
-	}
+	assert.ErrorIs(t, err, ErrTimeout, "Dial()")
 }
 
 // A refused action is retried, then reported; the messages stay, and the
@@ -261,19 +245,13 @@ func TestActionRefused(t *testing.T) {
 	rec := newRecorder()
 	state := &MemState{}
 	st, err := f.Fetch(context.Background(), state, rec.handle)
-	if !errors.Is(err, ErrServer) || !strings.HasSuffix(err.Error(), "(gave up after 2 attempts)") {
-		t.Errorf("Fetch() = %v, want ErrServer after 2 attempts", err)
-	}
-	if st.Reconnects != 1 {
-		t.Errorf("Reconnects = %d, want 1", st.Reconnects)
-	}
-	if len(rec.committed) != 2 || rec.committed["<m0@test>"] != 1 || rec.committed["<m2@test>"] != 1 {
-		t.Errorf("commits = %v, want m0 and m2 once each", rec.committed)
-	}
-	if srv.count(t, "INBOX") != 2 {
-		t.Errorf("INBOX holds %d, want both messages", srv.count(t, "INBOX"))
-	}
-	if _, last, _ := state.Load(context.Background(), "INBOX"); last != 0 {
-		t.Errorf("last UID = %d, want 0: nothing was acted on", last)
-	}
+	assert.ErrorIs(t, err, ErrServer, "Fetch()")
+	assert.True(t, strings.HasSuffix(err.Error(), "(gave up after 2 attempts)"), "Fetch()")
+	assert.Equal(t, 1, st.Reconnects, "Reconnects")
+	require.Len(t, rec.committed, 2, "commits")
+	assert.Equal(t, 1, rec.committed["<m0@test>"], "commits")
+	assert.Equal(t, 1, rec.committed["<m2@test>"], "commits")
+	assert.Equal(t, 2, srv.count(t, "INBOX"), "INBOX holds %d", srv.count(t, "INBOX"))
+	_, last, _ := state.Load(context.Background(), "INBOX")
+	assert.EqualValues(t, 0, last, "last UID")
 }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestFetchMoves(t *testing.T) {
@@ -34,37 +36,28 @@ func TestFetchMoves(t *testing.T) {
 			opts.UnrecognizedMailbox = "bounces-unrecognized"
 			opts.BatchSize = 3
 			f := dialTest(t, srv.url("INBOX"), opts)
-			if got := f.sess.caps.Has(imap.CapMove); got != tc.wantMove {
-				t.Fatalf("server MOVE capability = %v, want %v", got, tc.wantMove)
-			}
-			if got := f.sess.caps.Has(imap.CapUIDPlus); got != tc.wantMove {
-				t.Fatalf("server UIDPLUS capability = %v, want %v", got, tc.wantMove)
-			}
+			require.Equal(t, tc.wantMove, f.sess.caps.Has(imap.CapMove), "server MOVE capability")
+			require.Equal(t, tc.wantMove, f.sess.caps.Has(imap.CapUIDPlus), "server UIDPLUS capability")
 
 			rec := newRecorder()
 			state := &MemState{}
 			st, err := f.Fetch(context.Background(), state, rec.handle)
-			if err != nil {
-				t.Fatalf("Fetch() = %v", err)
-			}
+			require.NoError(t, err, "Fetch()")
 			rec.checkOnce(t, n)
-			if st.Fetched != n || st.Processed != 4 || st.Unrecognized != 3 {
-				t.Errorf("Stats = %+v, want 7 fetched, 4 processed, 3 unrecognized", st)
-			}
+			assert.Equal(t, n, st.Fetched, "Stats")
+			assert.Equal(t, 4, st.Processed, "Stats")
+			assert.Equal(t, 3, st.Unrecognized, "Stats")
 			for mailbox, want := range map[string]int{"INBOX": 0, "bounces-processed": 4, "bounces-unrecognized": 3} {
-				if got := srv.count(t, mailbox); got != want {
-					t.Errorf("%s holds %d messages, want %d", mailbox, got, want)
-				}
+				got := srv.count(t, mailbox)
+				assert.Equal(t, want, got, "%s holds %d messages", mailbox, got)
 			}
-			if _, last, _ := state.Load(context.Background(), "INBOX"); last != n {
-				t.Errorf("state last UID = %d, want %d", last, n)
-			}
+			_, last, _ := state.Load(context.Background(), "INBOX")
+			assert.EqualValues(t, n, last, "state last UID")
 
 			// A second pass finds nothing.
 			st, err = f.Fetch(context.Background(), state, rec.handle)
-			if err != nil || st.Fetched != 0 {
-				t.Errorf("second Fetch() = %+v, %v; want nothing fetched", st, err)
-			}
+			assert.NoError(t, err, "second Fetch()")
+			assert.Equal(t, 0, st.Fetched, "second Fetch()")
 		})
 	}
 }
@@ -79,77 +72,53 @@ func TestFetchIncrementalFlag(t *testing.T) {
 	f := dialTest(t, srv.url("INBOX"), opts)
 	rec := newRecorder()
 	state := &MemState{}
-	if _, err := f.Fetch(context.Background(), state, rec.handle); err != nil {
-		t.Fatal(err)
-	}
+	_, err := f.Fetch(context.Background(), state, rec.handle)
+	require.NoError(t, err)
 	srv.append(t, "INBOX", testMessage(6, 0), testMessage(8, 0))
 	st, err := f.Fetch(context.Background(), state, rec.handle)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st.Fetched != 2 {
-		t.Errorf("second Fetch fetched %d, want only the 2 new messages", st.Fetched)
-	}
-	if len(rec.messages) != 5 || rec.messages[3].UID != 4 || rec.messages[4].UID != 5 {
-		t.Errorf("handler saw %d messages, want 5 with UIDs 1..5", len(rec.messages))
-	}
-	if srv.count(t, "INBOX") != 5 {
-		t.Errorf("INBOX holds %d messages, want 5 (flagged, not moved)", srv.count(t, "INBOX"))
-	}
+	require.NoError(t, err)
+	assert.Equal(t, 2, st.Fetched, "second Fetch fetched %d", st.Fetched)
+	require.Len(t, rec.messages, 5, "handler saw %d messages", len(rec.messages))
+	assert.EqualValues(t, 4, rec.messages[3].UID, "handler saw %d messages", len(rec.messages))
+	assert.EqualValues(t, 5, rec.messages[4].UID, "handler saw %d messages", len(rec.messages))
+	assert.Equal(t, 5, srv.count(t, "INBOX"), "INBOX holds %d messages", srv.count(t, "INBOX"))
 	// Every message carries \Seen and the keyword.
 	data, err := f.sess.c.UIDSearch(&imapSearchUnflagged, nil).Wait()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if uids := data.AllUIDs(); len(uids) != 0 {
-		t.Errorf("messages without \\Seen or %s: %v", DefaultKeyword, uids)
-	}
+	require.NoError(t, err)
+	uids := data.AllUIDs()
+	assert.Empty(t, uids, "messages without \\Seen or %s: %v", DefaultKeyword, uids)
 }
 
 func TestFetchUIDValidityChange(t *testing.T) {
 	srv := startMem(t, capsRev2)
-	if err := srv.user.Create("bounces", nil); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, srv.user.Create("bounces", nil))
 	srv.append(t, "bounces", testMessage(0, 0), testMessage(2, 0), testMessage(4, 0))
 	opts := testOptions(t, testPassword)
 	rec := newRecorder()
 	state := &MemState{}
 	f := dialTest(t, srv.url("bounces"), opts)
-	if _, err := f.Fetch(context.Background(), state, rec.handle); err != nil {
-		t.Fatal(err)
-	}
+	_, err := f.Fetch(context.Background(), state, rec.handle)
+	require.NoError(t, err)
 	oldValidity, last, _ := state.Load(context.Background(), "bounces")
-	if last != 3 {
-		t.Fatalf("last UID = %d, want 3", last)
-	}
+	require.EqualValues(t, 3, last, "last UID")
 	f.Close()
 
 	// Re-create the mailbox: new UIDVALIDITY, UIDs start at 1 again.
-	if err := srv.user.Delete("bounces"); err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.user.Create("bounces", nil); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, srv.user.Delete("bounces"))
+	require.NoError(t, srv.user.Create("bounces", nil))
 	srv.append(t, "bounces", testMessage(0, 0), testMessage(2, 0), testMessage(4, 0), testMessage(6, 0))
 
 	f = dialTest(t, srv.url("bounces"), opts)
 	st, err := f.Fetch(context.Background(), state, rec.handle)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st.Resets != 1 || st.Fetched != 4 {
-		t.Errorf("Stats = %+v, want 1 reset and all 4 messages fetched again", st)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, 1, st.Resets, "Stats")
+	assert.Equal(t, 4, st.Fetched, "Stats")
 	newValidity, last, _ := state.Load(context.Background(), "bounces")
-	if newValidity == oldValidity || last != 4 {
-		t.Errorf("state = (%d, %d), want a new UIDVALIDITY (old %d) and last UID 4", newValidity, last, oldValidity)
-	}
+	assert.NotEqual(t, oldValidity, newValidity, "state")
+	assert.EqualValues(t, 4, last, "state")
 	// The idempotent handler saw the first three twice.
-	if rec.committed["<m0@test>"] != 2 || rec.committed["<m6@test>"] != 1 {
-		t.Errorf("commits = %v", rec.committed)
-	}
+	assert.Equal(t, 2, rec.committed["<m0@test>"], "commits")
+	assert.Equal(t, 1, rec.committed["<m6@test>"], "commits")
 }
 
 func TestHandlerErrorKeepsMessage(t *testing.T) {
@@ -182,21 +151,17 @@ func TestHandlerErrorKeepsMessage(t *testing.T) {
 			}
 			state := &MemState{}
 			_, err := f.Fetch(context.Background(), state, rec.handle)
-			if !errors.Is(err, tc.wantErr) {
-				t.Fatalf("Fetch() = %v, want %v", err, tc.wantErr)
+			require.ErrorIs(t, err, tc.wantErr, "Fetch()")
+			if err != nil {
+				assert.True(t, strings.HasPrefix(err.Error(), "imapfetch: "), "error text %q: want the imapfetch: prefix", err)
+				assert.Contains(t, err.Error(), boom.Error(), "error text: want the cause")
 			}
-			if err != nil && (!strings.HasPrefix(err.Error(), "imapfetch: ") || !strings.Contains(err.Error(), boom.Error())) {
-				t.Errorf("error text %q: want the imapfetch: prefix and the cause", err)
-			}
-			if got := srv.count(t, "INBOX"); got != tc.wantInbox {
-				t.Errorf("INBOX holds %d, want %d", got, tc.wantInbox)
-			}
-			if got := srv.count(t, "bounces-failed"); got != tc.wantFailed {
-				t.Errorf("bounces-failed holds %d, want %d", got, tc.wantFailed)
-			}
-			if _, last, _ := state.Load(context.Background(), "INBOX"); last != tc.wantLastUID {
-				t.Errorf("last UID = %d, want %d", last, tc.wantLastUID)
-			}
+			got := srv.count(t, "INBOX")
+			assert.Equal(t, tc.wantInbox, got, "INBOX holds %d", got)
+			got = srv.count(t, "bounces-failed")
+			assert.Equal(t, tc.wantFailed, got, "bounces-failed holds %d", got)
+			_, last, _ := state.Load(context.Background(), "INBOX")
+			assert.Equal(t, tc.wantLastUID, last, "last UID")
 		})
 	}
 }
@@ -210,12 +175,8 @@ func TestInvalidOutcomeIsAnError(t *testing.T) {
 	_, err := f.Fetch(context.Background(), &MemState{}, func(context.Context, *Message) (Outcome, error) {
 		return 0, nil
 	})
-	if !errors.Is(err, ErrHandler) {
-		t.Errorf("Fetch() = %v, want ErrHandler", err)
-	}
-	if srv.count(t, "INBOX") != 1 {
-		t.Error("message deleted after a handler returned no outcome")
-	}
+	assert.ErrorIs(t, err, ErrHandler, "Fetch()")
+	assert.Equal(t, 1, srv.count(t, "INBOX"), "message deleted after a handler returned no outcome")
 }
 
 func TestTruncation(t *testing.T) {
@@ -228,12 +189,8 @@ func TestTruncation(t *testing.T) {
 	f := dialTest(t, srv.url("INBOX"), opts)
 	rec := newRecorder()
 	st, err := f.Fetch(context.Background(), &MemState{}, rec.handle)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st.Truncated != 1 {
-		t.Errorf("Stats.Truncated = %d, want 1", st.Truncated)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, 1, st.Truncated, "Stats.Truncated")
 	tests := []struct {
 		id            string
 		wantSize      int64
@@ -245,12 +202,10 @@ func TestTruncation(t *testing.T) {
 	}
 	for i, tc := range tests {
 		m := rec.messages[i]
-		if m.Size != tc.wantSize || m.Truncated != tc.wantTruncated {
-			t.Errorf("message %s: Size %d Truncated %v, want %d %v", tc.id, m.Size, m.Truncated, tc.wantSize, tc.wantTruncated)
-		}
-		if got := rec.bodies[tc.id]; string(got) != string(tc.wantBody) {
-			t.Errorf("message %s: body of %d bytes, want %d", tc.id, len(got), len(tc.wantBody))
-		}
+		assert.Equal(t, tc.wantSize, m.Size, "message %s: Size %d Truncated %v", tc.id, m.Size, m.Truncated)
+		assert.Equal(t, tc.wantTruncated, m.Truncated, "message %s: Size %d Truncated %v", tc.id, m.Size, m.Truncated)
+		got := rec.bodies[tc.id]
+		assert.Equal(t, string(tc.wantBody), string(got), "message %s: body of %d bytes", tc.id, len(got))
 	}
 }
 
@@ -300,18 +255,15 @@ func TestWatch(t *testing.T) {
 			cancel()
 			select {
 			case err := <-done:
-				if err != nil {
-					t.Errorf("Watch() after cancel = %v, want nil", err)
-				}
+				assert.NoError(t, err, "Watch() after cancel")
 			case <-time.After(5 * time.Second):
 				t.Fatal("Watch did not return after cancel")
 			}
-			if len(rec.committed) != 2 || rec.committed["<m0@test>"] != 1 || rec.committed["<m2@test>"] != 1 {
-				t.Errorf("commits = %v, want m0 and m2 once each", rec.committed)
-			}
-			if got := srv.count(t, "done"); got != 2 {
-				t.Errorf("done holds %d messages, want 2", got)
-			}
+			require.Len(t, rec.committed, 2, "commits")
+			assert.Equal(t, 1, rec.committed["<m0@test>"], "commits")
+			assert.Equal(t, 1, rec.committed["<m2@test>"], "commits")
+			got := srv.count(t, "done")
+			assert.Equal(t, 2, got, "done holds %d messages", got)
 		})
 	}
 }
@@ -324,9 +276,8 @@ func TestFetchFreshStateRefetches(t *testing.T) {
 	f := dialTest(t, srv.url("INBOX"), testOptions(t, testPassword))
 	for i := 0; i < 2; i++ {
 		st, err := f.Fetch(context.Background(), &MemState{}, newRecorder().handle)
-		if err != nil || st.Fetched != 2 {
-			t.Errorf("Fetch() #%d with a fresh State = %+v, %v; want 2 fetched", i+1, st, err)
-		}
+		assert.NoError(t, err, "Fetch() #%d with a fresh State", i+1)
+		assert.Equal(t, 2, st.Fetched, "Fetch() #%d with a fresh State", i+1)
 	}
 }
 
@@ -336,16 +287,11 @@ func TestFetchMessageExpungedMeanwhile(t *testing.T) {
 	srv := startMem(t, capsRev2)
 	srv.append(t, "INBOX", testMessage(0, 0), testMessage(2, 0), testMessage(4, 0))
 	other, err := imapclient.DialInsecure(srv.addr, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer other.Close()
-	if err := other.Login(testUser, testPassword).Wait(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := other.Select("INBOX", nil).Wait(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, other.Login(testUser, testPassword).Wait())
+	_, err = other.Select("INBOX", nil).Wait()
+	require.NoError(t, err)
 
 	opts := testOptions(t, testPassword)
 	opts.BatchSize = 1
@@ -354,23 +300,16 @@ func TestFetchMessageExpungedMeanwhile(t *testing.T) {
 	rec.hook = func(n int) {
 		if n == 1 {
 			uid2 := imap.UIDSetNum(2)
-			if err := other.Store(uid2, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Flags: []imap.Flag{imap.FlagDeleted}}, nil).Close(); err != nil {
-				t.Error(err)
-			}
-			if err := other.UIDExpunge(uid2).Close(); err != nil {
-				t.Error(err)
-			}
+			assert.NoError(t, other.Store(uid2, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Flags: []imap.Flag{imap.FlagDeleted}}, nil).Close())
+			assert.NoError(t, other.UIDExpunge(uid2).Close())
 		}
 	}
 	state := &MemState{}
 	st, err := f.Fetch(context.Background(), state, rec.handle)
-	if err != nil || st.Fetched != 2 {
-		t.Fatalf("Fetch() = %+v, %v; want 2 fetched", st, err)
-	}
-	if rec.committed["<m2@test>"] != 0 || rec.committed["<m4@test>"] != 1 {
-		t.Errorf("commits = %v, want m0 and m4", rec.committed)
-	}
-	if _, last, _ := state.Load(context.Background(), "INBOX"); last != 3 {
-		t.Errorf("last UID = %d, want 3", last)
-	}
+	require.NoError(t, err, "Fetch()")
+	require.Equal(t, 2, st.Fetched, "Fetch()")
+	assert.Equal(t, 0, rec.committed["<m2@test>"], "commits")
+	assert.Equal(t, 1, rec.committed["<m4@test>"], "commits")
+	_, last, _ := state.Load(context.Background(), "INBOX")
+	assert.EqualValues(t, 3, last, "last UID")
 }

@@ -18,6 +18,8 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
 	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // Capability sets for the in-memory server.
@@ -42,9 +44,7 @@ func startMem(t testing.TB, caps imap.CapSet) *memServer {
 	t.Helper()
 	mem := imapmemserver.New()
 	user := imapmemserver.NewUser(testUser, testPassword)
-	if err := user.Create("INBOX", nil); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, user.Create("INBOX", nil))
 	mem.AddUser(user)
 	return startMemWith(t, caps, func() imapserver.Session { return mem.NewSession() }, user)
 }
@@ -60,9 +60,7 @@ func startMemWith(t testing.TB, caps imap.CapSet, newSession func() imapserver.S
 		Logger:       log.New(io.Discard, "", 0),
 	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
 	return &memServer{addr: ln.Addr().String(), user: user}
@@ -75,9 +73,8 @@ func (s *memServer) url(mailbox string) string {
 func (s *memServer) append(t testing.TB, mailbox string, msgs ...[]byte) {
 	t.Helper()
 	for _, m := range msgs {
-		if _, err := s.user.Append(mailbox, bytes.NewReader(m), &imap.AppendOptions{}); err != nil {
-			t.Fatalf("append to %s: %v", mailbox, err)
-		}
+		_, err := s.user.Append(mailbox, bytes.NewReader(m), &imap.AppendOptions{})
+		require.NoError(t, err, "append to %s", mailbox)
 	}
 }
 
@@ -96,9 +93,7 @@ func (s *memServer) count(t testing.TB, mailbox string) int {
 func testOptions(t testing.TB, secret string) *Options {
 	t.Helper()
 	file := filepath.Join(t.TempDir(), "secret")
-	if err := os.WriteFile(file, []byte(secret+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(file, []byte(secret+"\n"), 0o600))
 	return &Options{
 		SecretFile:        file,
 		InsecurePlaintext: true,
@@ -113,9 +108,7 @@ func testOptions(t testing.TB, secret string) *Options {
 func dialTest(t testing.TB, rawURL string, opts *Options) *Fetcher {
 	t.Helper()
 	f, err := Dial(context.Background(), rawURL, opts)
-	if err != nil {
-		t.Fatalf("Dial(%s) = %v", rawURL, err)
-	}
+	require.NoError(t, err, "Dial(%s)", rawURL)
 	t.Cleanup(func() { f.Close() })
 	return f
 }
@@ -189,13 +182,10 @@ func (r *recorder) checkOnce(t testing.TB, n int) {
 	defer r.mu.Unlock()
 	for i := 0; i < n; i++ {
 		id := fmt.Sprintf("<m%d@test>", i)
-		if got := r.committed[id]; got != 1 {
-			t.Errorf("message %s committed %d times, want 1", id, got)
-		}
+		got := r.committed[id]
+		assert.Equal(t, 1, got, "message %s committed %d times", id, got)
 	}
-	if len(r.committed) != n {
-		t.Errorf("committed %d distinct messages, want %d", len(r.committed), n)
-	}
+	assert.Len(t, r.committed, n, "committed %d distinct messages", len(r.committed))
 }
 
 // imapSearchUnflagged matches messages lacking \Seen or the default
@@ -209,7 +199,5 @@ var imapSearchUnflagged = imap.SearchCriteria{
 
 func writeFile(t testing.TB, name, content string) {
 	t.Helper()
-	if err := os.WriteFile(name, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(name, []byte(content), 0o600))
 }

@@ -95,8 +95,7 @@ func FuzzProbeSTARTTLS(f *testing.F) {
 		}
 		first, _, _ := strings.Cut(string(data), "\n")
 		got, err := bufio.NewReader(conn).ReadString('\n')
-		if err != nil || got != first+"\n" {
-			t.Fatalf("replayed %q, %v; want %q", got, err, first+"\n")
-		}
+		require.NoError(t, err, "replayed %q, %v;", got, err)
+		require.Equal(t, first+"\n", got, "replayed %q, %v;", got, err)
 	})
 }

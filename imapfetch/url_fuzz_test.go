@@ -1,6 +1,9 @@
 package imapfetch
 
-import "testing"
+import (
+	"github.com/stretchr/testify/require"
+	"testing"
+)
 
 // FuzzParseURL checks that no URL makes ParseURL panic, and that a URL it
 // accepts names a host, a port and a mailbox, and survives a round trip.
@@ -14,12 +17,12 @@ func FuzzParseURL(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if u.Host == "" || u.Port <= 0 || u.Port > 65535 || u.Mailbox == "" {
-			t.Fatalf("ParseURL(%q) = %+v: incomplete", raw, u)
-		}
+		require.NotEqual(t, "", u.Host, "ParseURL(%q)", raw)
+		require.Greater(t, u.Port, 0, "ParseURL(%q)", raw)
+		require.LessOrEqual(t, u.Port, 65535, "ParseURL(%q)", raw)
+		require.NotEqual(t, "", u.Mailbox, "ParseURL(%q)", raw)
 		v, err := ParseURL(u.String())
-		if err != nil || *v != *u {
-			t.Fatalf("ParseURL(%q).String() = %q, which parses to %+v, %v", raw, u.String(), v, err)
-		}
+		require.NoError(t, err, "ParseURL(%q).String()", raw)
+		require.Equal(t, *u, *v, "ParseURL(%q).String()", raw)
 	})
 }

@@ -1,9 +1,11 @@
 package imapfetch
 
 import (
-	"errors"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestParseURL(t *testing.T) {
@@ -38,17 +40,14 @@ func TestParseURL(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := ParseURL(tc.in)
 			if tc.want.Security == "" {
-				if !errors.Is(err, ErrURL) {
-					t.Errorf("ParseURL(%q) = %+v, %v; want ErrURL", tc.in, got, err)
-				}
-				if err != nil && containsSecret(err.Error()) {
-					t.Errorf("ParseURL(%q) error %q shows the password", tc.in, err)
+				assert.ErrorIs(t, err, ErrURL, "ParseURL(%q)", tc.in)
+				if err != nil {
+					assert.False(t, containsSecret(err.Error()), "ParseURL(%q) error %q shows the password", tc.in, err)
 				}
 				return
 			}
-			if err != nil || *got != tc.want {
-				t.Errorf("ParseURL(%q) = %+v, %v; want %+v", tc.in, got, err, tc.want)
-			}
+			assert.NoError(t, err, "ParseURL(%q)", tc.in)
+			assert.Equal(t, tc.want, *got, "ParseURL(%q)", tc.in)
 		})
 	}
 }
@@ -59,13 +58,10 @@ func containsSecret(s string) bool {
 
 func TestURLString(t *testing.T) {
 	u, err := ParseURL("imaps://bounce%40example.com@mail.example.com/Bounces/To%20Check")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	back, err := ParseURL(u.String())
-	if err != nil || *back != *u {
-		t.Errorf("ParseURL(%q) = %+v, %v; want %+v", u.String(), back, err, u)
-	}
+	assert.NoError(t, err, "ParseURL(%q)", u.String())
+	assert.Equal(t, *u, *back, "ParseURL(%q)", u.String())
 }
 
 func TestOptionsValidation(t *testing.T) {
@@ -86,22 +82,19 @@ func TestOptionsValidation(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := tc.opts.withDefaults()
-			if !errors.Is(err, tc.wantErr) {
-				t.Errorf("withDefaults() = %v, want %v", err, tc.wantErr)
-			}
+			assert.ErrorIs(t, err, tc.wantErr, "withDefaults()")
 		})
 	}
 
 	o, err := (&Options{SecretEnv: "X"}).withDefaults()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if o.BatchSize != DefaultBatchSize || o.MaxMessageBytes != DefaultMaxMessageBytes || o.MaxRetries != DefaultMaxRetries ||
-		o.Keyword != DefaultKeyword || o.CommandTimeout != DefaultCommandTimeout || o.Logger == nil {
-		t.Errorf("defaults not applied: %+v", o)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, DefaultBatchSize, o.BatchSize, "BatchSize")
+	assert.EqualValues(t, DefaultMaxMessageBytes, o.MaxMessageBytes, "MaxMessageBytes")
+	assert.Equal(t, DefaultMaxRetries, o.MaxRetries, "MaxRetries")
+	assert.Equal(t, DefaultKeyword, o.Keyword, "Keyword")
+	assert.Equal(t, DefaultCommandTimeout, o.CommandTimeout, "CommandTimeout")
+	assert.NotNil(t, o.Logger, "Logger")
 	o, _ = (&Options{SecretEnv: "X", MaxRetries: -1, MaxMessageBytes: -1}).withDefaults()
-	if o.MaxRetries != 0 || o.MaxMessageBytes != -1 {
-		t.Errorf("negative MaxRetries/MaxMessageBytes: got %d, %d; want 0 retries, no cap", o.MaxRetries, o.MaxMessageBytes)
-	}
+	assert.Equal(t, 0, o.MaxRetries, "negative MaxRetries/MaxMessageBytes")
+	assert.EqualValues(t, -1, o.MaxMessageBytes, "negative MaxRetries/MaxMessageBytes")
 }

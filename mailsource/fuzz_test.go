@@ -3,9 +3,10 @@ package mailsource
 import (
 	"bytes"
 	"io"
-	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // writeMboxrd joins msgs into an mbox with mboxrd quoting.
@@ -39,9 +40,7 @@ func FuzzMbox(f *testing.F) {
 		}
 		mbox := writeMboxrd(msgs)
 		got := readAll(t, strings.NewReader(mbox))
-		if !reflect.DeepEqual(got, msgs) {
-			t.Fatalf("read back %q, wrote %q", got, msgs)
-		}
+		require.Equal(t, msgs, got, "read back %q, wrote %q", got, msgs)
 
 		// Raw input: the messages together are never longer than it.
 		mb := NewMbox(bytes.NewReader(append([]byte("From "), data...)))
@@ -54,8 +53,6 @@ func FuzzMbox(f *testing.F) {
 			n, _ := io.Copy(io.Discard, msg)
 			total += int(n)
 		}
-		if total > len(data)+5 {
-			t.Fatalf("read %d bytes from %d", total, len(data)+5)
-		}
+		require.LessOrEqual(t, total, len(data)+5, "read %d bytes from %d", total, len(data)+5)
 	})
 }

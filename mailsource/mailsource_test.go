@@ -5,10 +5,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // readAll splits an mbox into its messages.
@@ -21,16 +23,10 @@ func readAll(t *testing.T, r io.Reader) []string {
 		if err == io.EOF {
 			return msgs
 		}
-		if err != nil {
-			t.Fatalf("Next() after %d messages: %v", len(msgs), err)
-		}
-		if mb.Count() != len(msgs)+1 {
-			t.Fatalf("Count() = %d, want %d", mb.Count(), len(msgs)+1)
-		}
+		require.NoError(t, err, "Next() after %d messages", len(msgs))
+		require.Equal(t, len(msgs)+1, mb.Count(), "Count()")
 		b, err := io.ReadAll(msg)
-		if err != nil {
-			t.Fatalf("reading message %d: %v", len(msgs)+1, err)
-		}
+		require.NoError(t, err, "reading message %d", len(msgs)+1)
 		msgs = append(msgs, string(b))
 	}
 }
@@ -111,75 +107,50 @@ func TestMbox(t *testing.T) {
 				{"one byte at a time", iotest.OneByteReader(strings.NewReader(tc.in))},
 			} {
 				got := readAll(t, r.r)
-				if !reflect.DeepEqual(got, tc.want) {
-					t.Errorf("%s: messages = %q, want %q", r.name, trim(got), trim(tc.want))
-				}
+				assert.Equal(t, tc.want, got, "%s: messages", r.name)
 			}
 		})
 	}
-}
-
-func trim(msgs []string) []string {
-	out := make([]string, len(msgs))
-	for i, m := range msgs {
-		if len(m) > 80 {
-			m = m[:40] + "…" + m[len(m)-40:]
-		}
-		out[i] = m
-	}
-	return out
 }
 
 func TestMboxSkipsUnreadRest(t *testing.T) {
 	in := "From a Sat Nov 28 10:00:00 2026\nS: 1\n\n" + strings.Repeat("line\n", 100000) + "\nFrom b Sat Nov 28 10:00:00 2026\nS: 2\n"
 	mb := NewMbox(strings.NewReader(in))
 	first, err := mb.Next()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	buf := make([]byte, 3)
-	if _, err := io.ReadFull(first, buf); err != nil || string(buf) != "S: " {
-		t.Fatalf("first read = %q, %v", buf, err)
-	}
+	_, err = io.ReadFull(first, buf)
+	require.NoError(t, err, "first read")
+	require.Equal(t, "S: ", string(buf), "first read")
 	second, err := mb.Next()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	b, _ := io.ReadAll(second)
-	if string(b) != "S: 2\n" || mb.Count() != 2 {
-		t.Errorf("second message = %q (#%d), want %q (#2)", b, mb.Count(), "S: 2\n")
-	}
-	if _, err := mb.Next(); err != io.EOF {
-		t.Errorf("Next() at end = %v, want io.EOF", err)
-	}
+	assert.Equal(t, "S: 2\n", string(b), "second message")
+	assert.Equal(t, 2, mb.Count(), "second message")
+	_, err = mb.Next()
+	assert.Equal(t, io.EOF, err, "Next() at end")
 }
 
 func TestMboxErrors(t *testing.T) {
 	t.Run("not an mbox", func(t *testing.T) {
 		_, err := NewMbox(strings.NewReader("Subject: x\n\n")).Next()
-		if err == nil || err == io.EOF {
-			t.Errorf("Next() = %v, want an error", err)
-		}
+		require.Error(t, err, "Next()")
+		assert.NotEqual(t, io.EOF, err, "Next()")
 	})
 	t.Run("empty", func(t *testing.T) {
-		if _, err := NewMbox(strings.NewReader("")).Next(); err != io.EOF {
-			t.Errorf("Next() = %v, want io.EOF", err)
-		}
+		_, err := NewMbox(strings.NewReader("")).Next()
+		assert.Equal(t, io.EOF, err, "Next()")
 	})
 	t.Run("read error is returned and sticks", func(t *testing.T) {
 		boom := errors.New("boom")
 		r := io.MultiReader(strings.NewReader("From a Sat Nov 28 10:00:00 2026\nS: 1\n"), iotest.ErrReader(boom))
 		mb := NewMbox(r)
 		msg, err := mb.Next()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := io.ReadAll(msg); !errors.Is(err, boom) {
-			t.Errorf("reading = %v, want %v", err, boom)
-		}
-		if _, err := mb.Next(); !errors.Is(err, boom) {
-			t.Errorf("Next() = %v, want %v", err, boom)
-		}
+		require.NoError(t, err)
+		_, err = io.ReadAll(msg)
+		assert.ErrorIs(t, err, boom, "reading")
+		_, err = mb.Next()
+		assert.ErrorIs(t, err, boom, "Next()")
 	})
 }
 
@@ -191,9 +162,7 @@ func TestIsMbox(t *testing.T) {
 		"From":                                false,
 		"":                                    false,
 	} {
-		if got := IsMbox([]byte(in)); got != want {
-			t.Errorf("IsMbox(%q) = %v, want %v", in, got, want)
-		}
+		assert.Equal(t, want, IsMbox([]byte(in)), "IsMbox(%q)", in)
 	}
 }
 
@@ -202,17 +171,11 @@ func writeFiles(t *testing.T, root string, files ...string) {
 	for _, f := range files {
 		p := filepath.Join(root, f)
 		if strings.HasSuffix(f, "/") {
-			if err := os.MkdirAll(p, 0o755); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, os.MkdirAll(p, 0o755))
 			continue
 		}
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte("Subject: "+f+"\n\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, []byte("Subject: "+f+"\n\n"), 0o644))
 	}
 }
 
@@ -246,19 +209,13 @@ func TestWalk(t *testing.T) {
 			writeFiles(t, root, tc.files...)
 			var got []string
 			err := Walk(filepath.Join(root, tc.root), func(path string, err error) error {
-				if err != nil {
-					t.Errorf("fn(%s, %v)", path, err)
-				}
+				assert.NoError(t, err, "fn(%s, %v)", path, err)
 				rel, _ := filepath.Rel(root, path)
 				got = append(got, filepath.ToSlash(rel))
 				return nil
 			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(got, tc.want) {
-				t.Errorf("Walk = %q, want %q", got, tc.want)
-			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got, "Walk")
 		})
 	}
 }
@@ -269,33 +226,27 @@ func TestWalkErrors(t *testing.T) {
 	if err := os.Symlink(filepath.Join(root, "missing"), filepath.Join(root, "b")); err != nil {
 		t.Skip("no symlinks:", err)
 	}
-	if err := os.Symlink(root, filepath.Join(root, "loop")); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.Symlink(root, filepath.Join(root, "loop")))
 	var got []string
 	Walk(root, func(path string, err error) error {
 		got = append(got, filepath.Base(path)+"="+boolString(err != nil))
 		return nil
 	})
 	want := []string{"a=ok", "b=error", "c=ok"}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("Walk = %q, want %q", got, want)
-	}
+	assert.Equal(t, want, got, "Walk")
 
 	got = nil
 	Walk(filepath.Join(root, "nonexistent"), func(path string, err error) error {
 		got = append(got, filepath.Base(path)+"="+boolString(err != nil))
 		return nil
 	})
-	if want := []string{"nonexistent=error"}; !reflect.DeepEqual(got, want) {
-		t.Errorf("Walk(nonexistent) = %q, want %q", got, want)
-	}
+	assert.Equal(t, []string{"nonexistent=error"}, got, "Walk(nonexistent)")
 
 	stop := errors.New("stop")
 	n := 0
-	if err := Walk(root, func(string, error) error { n++; return stop }); err != stop || n != 1 {
-		t.Errorf("Walk with fn failing = %v after %d calls, want %v after 1", err, n, stop)
-	}
+	err := Walk(root, func(string, error) error { n++; return stop })
+	assert.Equal(t, stop, err, "Walk with fn failing")
+	assert.Equal(t, 1, n, "Walk with fn failing: calls")
 }
 
 func boolString(failed bool) string {

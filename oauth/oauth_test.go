@@ -309,8 +309,7 @@ func (b *browser) Write(p []byte) (int, error) {
 	if m := regexp.MustCompile(`https?://\S+`).FindString(b.buf.String()); start && m != "" {
 		go func() {
 			resp, err := http.Get(m)
-			if err != nil {
-				b.t.Errorf("browser: %v", err)
+			if !assert.NoError(b.t, err, "browser") {
 				b.opened <- 0
 				return
 			}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/bouncer-dev/bouncer/dsn"
+	"github.com/stretchr/testify/require"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite ../testdata/*.golden.jsonl")
@@ -20,17 +21,14 @@ var updateGolden = flag.Bool("update", false, "rewrite ../testdata/*.golden.json
 // go test ./pipeline -run TestGoldenParse -update to rewrite them.
 func TestGoldenParse(t *testing.T) {
 	files, err := filepath.Glob("../testdata/*.eml")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no samples in ../testdata: %v", err)
-	}
+	require.NoError(t, err, "no samples in ../testdata")
+	require.NotEmpty(t, files, "no samples in ../testdata")
 	enc := jsonEncoder{explain: true}
 	for _, f := range files {
 		name := strings.TrimSuffix(filepath.Base(f), ".eml")
 		t.Run(name, func(t *testing.T) {
 			fh, err := os.Open(f)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			defer fh.Close()
 			rep, perr := dsn.Parse(fh, nil)
 			got := enc.Encode(nil, parseRecords(nil, name+".eml", rep, perr, nil))

@@ -12,7 +12,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"reflect"
 	"runtime"
 	"slices"
 	"strings"
@@ -21,6 +20,8 @@ import (
 
 	"github.com/bouncer-dev/bouncer/classify"
 	"github.com/bouncer-dev/bouncer/dsn"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // echoParse reads the whole message and reports it back in
@@ -52,9 +53,7 @@ func decodeJSONL(t *testing.T, out string) []map[string]string {
 	sc.Buffer(nil, 64<<20)
 	for sc.Scan() {
 		var m map[string]string
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			t.Fatalf("output line %q: %v", sc.Text(), err)
-		}
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &m), "output line %q", sc.Text())
 		recs = append(recs, m)
 	}
 	return recs
@@ -67,9 +66,7 @@ func runPipeline(t *testing.T, p *parser, stdin string, paths ...string) (recs [
 	p.stdin = strings.NewReader(stdin)
 	p.stderr = &errb
 	allRead, err := p.run(paths, &out)
-	if err != nil {
-		t.Fatalf("run: %v", err)
-	}
+	require.NoError(t, err, "run")
 	return decodeJSONL(t, out.String()), errb.String(), allRead
 }
 
@@ -83,12 +80,8 @@ func write(t *testing.T, root string, files ...string) {
 			content = msg(name)
 		}
 		p := filepath.Join(root, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
 	}
 }
 
@@ -115,24 +108,18 @@ func mboxOf(msgs ...string) string {
 func writeMbox(tb testing.TB, path, dir string, times int) int {
 	tb.Helper()
 	entries, err := os.ReadDir(dir)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, err)
 	var msgs []string
 	for _, e := range entries {
 		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			tb.Fatal(err)
-		}
+		require.NoError(tb, err)
 		msgs = append(msgs, string(b))
 	}
 	var all []string
 	for range times {
 		all = append(all, msgs...)
 	}
-	if err := os.WriteFile(path, []byte(mboxOf(all...)), 0o644); err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, os.WriteFile(path, []byte(mboxOf(all...)), 0o644))
 	return len(all)
 }
 
@@ -217,9 +204,8 @@ func TestDiscovery(t *testing.T) {
 				paths = append(paths, p)
 			}
 			recs, stderr, allRead := runPipeline(t, &parser{parse: echoParse, workers: 3}, tc.stdin, paths...)
-			if !allRead || stderr != "" {
-				t.Errorf("allRead = %v, stderr %q; want true, none", allRead, stderr)
-			}
+			assert.True(t, allRead, "allRead")
+			assert.Equal(t, "", stderr, "allRead")
 			var got [][2]string
 			for _, r := range recs {
 				src := r["source"]
@@ -228,9 +214,7 @@ func TestDiscovery(t *testing.T) {
 				}
 				got = append(got, [2]string{src, r["original_message_id"]})
 			}
-			if !reflect.DeepEqual(got, tc.want) {
-				t.Errorf("parse %q =\n%q\nwant\n%q", tc.paths, got, tc.want)
-			}
+			assert.Equal(t, tc.want, got, "parse %q", tc.paths)
 		})
 	}
 }
@@ -252,9 +236,8 @@ func TestLargeMessages(t *testing.T) {
 		for _, r := range recs {
 			got = append(got, r["original_message_id"])
 		}
-		if !allRead || !reflect.DeepEqual(got, want) {
-			t.Errorf("digests = %q (allRead %v), want %q", got, allRead, want)
-		}
+		assert.True(t, allRead, "digests")
+		assert.Equal(t, want, got, "digests")
 	})
 	t.Run("parser stops early", func(t *testing.T) {
 		head := func(r io.Reader, _ *dsn.Options) (*dsn.Report, error) {
@@ -269,9 +252,7 @@ func TestLargeMessages(t *testing.T) {
 			got = append(got, r["source"][len(root)+1:]+" "+r["original_message_id"])
 		}
 		want := []string{"box.mbox#1 Subject: one", "box.mbox#2 Subject: big", "box.mbox#3 Subject: thr", "box.mbox#4 Subject: big", "big.eml Subject: big"}
-		if !reflect.DeepEqual(got, want) {
-			t.Errorf("records = %q, want %q", got, want)
-		}
+		assert.Equal(t, want, got, "records")
 	})
 }
 
@@ -287,9 +268,8 @@ func TestUnreadablePaths(t *testing.T) {
 	}
 	var stdout, stderr bytes.Buffer
 	allRead, err := Parse(paths, &stdout, &ParseOptions{Options: Options{Workers: 4}, Stderr: &stderr})
-	if allRead || err != nil {
-		t.Errorf("Parse = %v, %v; want false (an input could not be read), nil", allRead, err)
-	}
+	assert.False(t, allRead, "Parse")
+	assert.NoError(t, err, "Parse")
 	recs := decodeJSONL(t, stdout.String())
 	var got []string
 	for _, r := range recs {
@@ -305,17 +285,13 @@ func TestUnreadablePaths(t *testing.T) {
 	if len(paths) == 4 {
 		want = append(want, "/proc/self/mem error=true category=none")
 	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("records =\n%q\nwant\n%q", got, want)
-	}
+	assert.Equal(t, want, got, "records")
 	for _, name := range []string{"missing.eml", "c.eml"} {
-		if !strings.Contains(stderr.String(), "bouncer: cannot read ") || !strings.Contains(stderr.String(), name) {
-			t.Errorf("stderr = %q, want a line about %s", stderr.String(), name)
-		}
+		assert.Contains(t, stderr.String(), "bouncer: cannot read ", "stderr")
+		assert.Contains(t, stderr.String(), name, "stderr")
 	}
-	if n := strings.Count(stderr.String(), "\n"); n != len(want)-3 {
-		t.Errorf("stderr has %d lines, want %d:\n%s", n, len(want)-3, stderr.String())
-	}
+	n := strings.Count(stderr.String(), "\n")
+	assert.Equal(t, len(want)-3, n, "stderr has %d lines", n)
 }
 
 func boolString(b bool) string { return fmt.Sprint(b) }
@@ -337,9 +313,8 @@ func TestJSONFields(t *testing.T) {
 		t.Run(fmt.Sprint("explain=", explain), func(t *testing.T) {
 			enc, _ := NewEncoder(FormatJSONL, explain)
 			out := enc.Encode(nil, []Record{rec})
-			if !bytes.HasSuffix(out, []byte("}\n")) || bytes.Count(out, []byte("\n")) != 1 {
-				t.Fatalf("output %q is not one line", out)
-			}
+			require.True(t, bytes.HasSuffix(out, []byte("}\n")), "output %q is not one line", out)
+			require.Equal(t, 1, bytes.Count(out, []byte("\n")), "output %q is not one line", out)
 			// Field order as documented.
 			var keys []string
 			dec := json.NewDecoder(bytes.NewReader(out))
@@ -354,13 +329,9 @@ func TestJSONFields(t *testing.T) {
 			if explain {
 				wantKeys = append(slices.Clone(want), "evidence")
 			}
-			if !reflect.DeepEqual(keys, wantKeys) {
-				t.Errorf("keys = %q, want %q", keys, wantKeys)
-			}
+			assert.Equal(t, wantKeys, keys, "keys")
 			var m map[string]string
-			if err := json.Unmarshal(out, &m); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, json.Unmarshal(out, &m))
 			wantValues := map[string]string{
 				"diagnostic": "550 5.1.1 \"no\" such\tuser\n\x00\uFFFD\u2028 ok ✓",
 				"date":       "2026-11-28T10:00:00+01:00",
@@ -373,15 +344,11 @@ func TestJSONFields(t *testing.T) {
 				wantValues["evidence"] = `status "5.1.1"`
 			}
 			for k, v := range wantValues {
-				if m[k] != v {
-					t.Errorf("%s = %q, want %q", k, m[k], v)
-				}
+				assert.Equal(t, v, m[k], "%s", k)
 			}
 			// The same bytes as encoding/json for the escaped string.
 			std, _ := json.Marshal(rec.Diagnostic)
-			if got := appendJSONString(nil, rec.Diagnostic); !bytes.Equal(got, bytes.ReplaceAll(std, []byte(`\u003c`), []byte("<"))) {
-				t.Errorf("appendJSONString = %s, encoding/json %s", got, std)
-			}
+			assert.Equal(t, bytes.ReplaceAll(std, []byte(`\u003c`), []byte("<")), appendJSONString(nil, rec.Diagnostic), "appendJSONString")
 		})
 	}
 }
@@ -390,16 +357,13 @@ func TestJSONString(t *testing.T) {
 	for _, s := range []string{"", "plain", "\"\\/", "\x00\x01\x1f\x7f", "é中😀", "\xff\xfe", "a\u2029b", "\xe2\x80", "<&>"} {
 		got := appendJSONString(nil, s)
 		var back string
-		if err := json.Unmarshal(got, &back); err != nil {
-			t.Errorf("appendJSONString(%q) = %s: invalid JSON: %v", s, got, err)
+		if !assert.NoError(t, json.Unmarshal(got, &back), "appendJSONString(%q) = %s: invalid JSON", s, got) {
 			continue
 		}
 		var want string
 		std, _ := json.Marshal(s)
 		json.Unmarshal(std, &want)
-		if back != want {
-			t.Errorf("appendJSONString(%q) decodes to %q, encoding/json's to %q", s, back, want)
-		}
+		assert.Equal(t, want, back, "appendJSONString(%q) decodes to %q, encoding/json's to %q", s, back, want)
 	}
 }
 
@@ -415,19 +379,13 @@ func TestCSV(t *testing.T) {
 			enc, _ := NewEncoder(FormatCSV, explain)
 			out := append(enc.Header(), enc.Encode(nil, recs)...)
 			rows, err := csv.NewReader(bytes.NewReader(out)).ReadAll()
-			if err != nil {
-				t.Fatalf("output is not CSV: %v\n%s", err, out)
-			}
+			require.NoError(t, err, "output is not CSV: %v\n%s", err, out)
 			header := append([]string(nil), FieldNames[:]...)
 			if explain {
 				header = append(header, "evidence")
 			}
-			if !reflect.DeepEqual(rows[0], header) {
-				t.Errorf("header = %q, want %q", rows[0], header)
-			}
-			if len(rows) != 3 {
-				t.Fatalf("%d rows, want 3", len(rows))
-			}
+			assert.Equal(t, header, rows[0], "header")
+			require.Len(t, rows, 3, "%d rows", len(rows))
 			get := func(row int, field string) string {
 				return rows[row][slices.Index(header, field)]
 			}
@@ -447,12 +405,10 @@ func TestCSV(t *testing.T) {
 				{2, "error", "'-boom"},
 				{2, "category", ""},
 			} {
-				if got := get(c.row, c.field); got != c.want {
-					t.Errorf("row %d %s = %q, want %q", c.row, c.field, got, c.want)
-				}
+				assert.Equal(t, c.want, get(c.row, c.field), "row %d %s", c.row, c.field)
 			}
-			if want := `phrase "=1+1"`; explain && get(1, "evidence") != want {
-				t.Errorf("evidence = %q, want %q", get(1, "evidence"), want)
+			if explain {
+				assert.Equal(t, `phrase "=1+1"`, get(1, "evidence"), "evidence")
 			}
 		})
 	}
@@ -486,9 +442,7 @@ func TestOrdering(t *testing.T) {
 			for _, r := range recs {
 				got = append(got, r["source"])
 			}
-			if !reflect.DeepEqual(got, want) {
-				t.Errorf("order differs with %d workers: got %d records, first %q", workers, len(got), got[:min(5, len(got))])
-			}
+			assert.Equal(t, want, got, "order differs with %d workers", workers)
 		})
 	}
 }
@@ -533,9 +487,7 @@ func TestRecordsFor(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := Records(nil, "s", tc.rep, tc.err, nil)
-			if len(got) != len(tc.want) {
-				t.Fatalf("recordsFor = %d records, want %d", len(got), len(tc.want))
-			}
+			require.Len(t, got, len(tc.want), "recordsFor")
 			for i := range got {
 				// Classification is classify's business: compare only that
 				// it was done by classify.Classify.
@@ -547,9 +499,7 @@ func TestRecordsFor(t *testing.T) {
 				} else if tc.rep != nil {
 					tc.want[i].Evidence = got[i].Evidence
 				}
-				if !reflect.DeepEqual(got[i], tc.want[i]) {
-					t.Errorf("record %d =\n%+v\nwant\n%+v", i, got[i], tc.want[i])
-				}
+				assert.Equal(t, tc.want[i], got[i], "record %d", i)
 			}
 		})
 	}

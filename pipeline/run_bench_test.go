@@ -16,6 +16,7 @@ import (
 	"github.com/bouncer-dev/bouncer/suppress"
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
+	"github.com/stretchr/testify/require"
 )
 
 // distinctBounces returns n distinct messages made from the bounce corpus
@@ -28,15 +29,12 @@ func distinctBounces(tb testing.TB, n int) [][]byte {
 		dir = "../testdata"
 	}
 	files, err := filepath.Glob(filepath.Join(dir, "*.eml"))
-	if err != nil || len(files) == 0 {
-		tb.Fatalf("no messages in %s: %v", dir, err)
-	}
+	require.NoError(tb, err, "no messages in %s", dir)
+	require.NotEmpty(tb, files, "no messages in %s", dir)
 	var base [][]byte
 	for _, f := range files {
 		b, err := os.ReadFile(f)
-		if err != nil {
-			tb.Fatal(err)
-		}
+		require.NoError(tb, err)
 		if bytes.HasPrefix(b, []byte("From ")) { // an mbox separator line
 			if i := bytes.IndexByte(b, '\n'); i >= 0 {
 				b = b[i+1:]
@@ -55,15 +53,11 @@ func distinctBounces(tb testing.TB, n int) [][]byte {
 func writeMaildir(tb testing.TB, dir string, msgs [][]byte) {
 	tb.Helper()
 	for _, sub := range []string{"new", "cur", "tmp"} {
-		if err := os.MkdirAll(filepath.Join(dir, sub), 0o700); err != nil {
-			tb.Fatal(err)
-		}
+		require.NoError(tb, os.MkdirAll(filepath.Join(dir, sub), 0o700))
 	}
 	for i, m := range msgs {
 		name := fmt.Sprintf("%d.M%dP1.bench", 1772447400+i, i)
-		if err := os.WriteFile(filepath.Join(dir, "new", name), m, 0o600); err != nil {
-			tb.Fatal(err)
-		}
+		require.NoError(tb, os.WriteFile(filepath.Join(dir, "new", name), m, 0o600))
 	}
 }
 
@@ -71,12 +65,8 @@ func writeMaildir(tb testing.TB, dir string, msgs [][]byte) {
 func openState(tb testing.TB, path string) *suppress.DB {
 	tb.Helper()
 	db, err := suppress.Open(context.Background(), path, nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := db.Lock(); err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, err)
+	require.NoError(tb, db.Lock())
 	return db
 }
 

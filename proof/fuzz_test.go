@@ -12,6 +12,7 @@ import (
 	"github.com/bouncer-dev/bouncer/dsn"
 	"github.com/bouncer-dev/bouncer/proof"
 	"github.com/bouncer-dev/bouncer/verp"
+	"github.com/stretchr/testify/require"
 )
 
 // FuzzCheck feeds any message to dsn.Parse and Check with a key that
@@ -37,16 +38,11 @@ func FuzzCheck(f *testing.F) {
 		rep, _ := dsn.Parse(bytes.NewReader(msg), nil)
 		h, _ := textproto.NewReader(bufio.NewReader(bytes.NewReader(msg))).ReadMIMEHeader()
 		vs := c.Check(h, rep)
-		if len(vs) != len(rep.Recipients) {
-			t.Fatalf("Check returned %d verdicts for %d recipients", len(vs), len(rep.Recipients))
-		}
+		require.Len(t, vs, len(rep.Recipients), "Check returned %d verdicts for %d recipients", len(vs), len(rep.Recipients))
 		for _, v := range vs {
-			if v.Proven {
-				t.Fatalf("Check proved %q by %s (%s) without the key", v.Recipient, v.Method, v.Evidence)
-			}
-			if v.Err == nil || v.Reason == proof.ReasonNone {
-				t.Fatalf("unproven verdict without a reason: %+v", v)
-			}
+			require.False(t, v.Proven, "Check proved %q by %s (%s) without the key", v.Recipient, v.Method, v.Evidence)
+			require.NotNil(t, v.Err, "unproven verdict without a reason: %+v", v)
+			require.NotEqual(t, proof.ReasonNone, v.Reason, "unproven verdict without a reason: %+v", v)
 		}
 	})
 }

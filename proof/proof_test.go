@@ -2,7 +2,6 @@ package proof_test
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"net/textproto"
 	"strings"
@@ -331,7 +330,7 @@ func TestNilAndEmpty(t *testing.T) {
 	var none proof.Checker
 	v = none.Check(nil, rep)
 	assert.False(t, v[0].Proven, "the zero Checker proves nothing")
-	assert.True(t, errors.Is(v[0].Err, proof.ErrNoProof))
+	assert.ErrorIs(t, v[0].Err, proof.ErrNoProof)
 }
 
 // TestManyAddresses: a bounce with thousands of Delivered-To fields is

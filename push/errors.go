@@ -1,7 +1,6 @@
 package push
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -10,8 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/bouncer-dev/bouncer/internal/textcut"
 )
 
 // Sentinel errors; the errors returned wrap them with %w.
@@ -145,36 +144,11 @@ func retryAfter(v string, now time.Time) time.Duration {
 	return 0
 }
 
-// oneLine makes an answer's start printable: valid UTF-8, runs of white
-// space and control characters as one space, cut to MaxErrorBody bytes.
+// oneLine folds an answer's body onto one line of at most MaxErrorBody
+// bytes.
 func oneLine(b []byte) string {
-	b = bytes.ToValidUTF8(b, []byte("\uFFFD"))
-	var s strings.Builder
-	space := false
-	for _, r := range string(b) {
-		if unicode.IsSpace(r) || unicode.IsControl(r) {
-			space = true
-			continue
-		}
-		if space && s.Len() > 0 {
-			s.WriteByte(' ')
-		}
-		space = false
-		s.WriteRune(r)
-		if s.Len() >= MaxErrorBody {
-			break
-		}
-	}
-	return cut(s.String(), MaxErrorBody)
+	return textcut.Bytes(textcut.OneLine(string(b[:min(len(b), 4*MaxErrorBody)])), MaxErrorBody)
 }
 
-// cut cuts s to at most n bytes at a rune boundary.
-func cut(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
+// cut is textcut.Bytes.
+func cut(s string, n int) string { return textcut.Bytes(s, n) }

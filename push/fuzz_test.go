@@ -2,6 +2,8 @@ package push
 
 import (
 	"testing"
+
+	"github.com/stretchr/testify/assert"
 )
 
 // FuzzParseTarget: any --push value yields a target whose String parses to
@@ -17,9 +19,8 @@ func FuzzParseTarget(f *testing.F) {
 			return
 		}
 		again, err := ParseTarget(tg.String())
-		if err != nil || again.String() != tg.String() {
-			t.Errorf("ParseTarget(%q).String() = %q does not parse to itself: %q, %v", s, tg, again, err)
-		}
+		assert.NoError(t, err, "ParseTarget(%q).String()", s)
+		assert.Equal(t, tg.String(), again.String(), "ParseTarget(%q).String()", s)
 	})
 }
 

@@ -3,7 +3,6 @@ package push
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -722,7 +721,7 @@ func TestSecretFile(t *testing.T) {
 func TestErrorText(t *testing.T) {
 	e := &Error{Target: "listmonk=https://x", Op: "post bounce", StatusCode: 422, Body: `{"message":"invalid email"}`, Err: ErrRejected}
 	assert.Equal(t, `push: listmonk=https://x: post bounce: 422 Unprocessable Entity: {"message":"invalid email"}`, e.Error())
-	assert.True(t, errors.Is(e, ErrRejected))
+	assert.ErrorIs(t, e, ErrRejected)
 	assert.Equal(t, "a b c", oneLine([]byte("  a\r\n\tb\x00c ")))
 	assert.Equal(t, "é", cut("éé", 3))
 }

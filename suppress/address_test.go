@@ -1,9 +1,11 @@
 package suppress
 
 import (
-	"errors"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestNormalizeAddress(t *testing.T) {
@@ -56,23 +58,19 @@ func TestNormalizeAddress(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := NormalizeAddress(tt.in)
 			if tt.want == "" {
-				if !errors.Is(err, ErrBadAddress) {
-					t.Errorf("NormalizeAddress(%q) = %q, %v, want ErrBadAddress", tt.in, got, err)
-				}
+				assert.ErrorIs(t, err, ErrBadAddress, "NormalizeAddress(%q)", tt.in)
 				return
 			}
-			if err != nil || got != tt.want {
-				t.Errorf("NormalizeAddress(%q) = %q, %v, want %q", tt.in, got, err, tt.want)
-			}
+			assert.NoError(t, err, "NormalizeAddress(%q)", tt.in)
+			assert.Equal(t, tt.want, got, "NormalizeAddress(%q)", tt.in)
 		})
 	}
 }
 
 func TestNormalizeAddressErrorText(t *testing.T) {
 	_, err := NormalizeAddress("nobody")
-	if err == nil || !strings.HasPrefix(err.Error(), "suppress: ") {
-		t.Errorf("NormalizeAddress(nobody) error = %v, want one starting with \"suppress: \"", err)
-	}
+	require.Error(t, err, "NormalizeAddress(nobody) error")
+	assert.True(t, strings.HasPrefix(err.Error(), "suppress: "), "NormalizeAddress(nobody) error")
 }
 
 func FuzzNormalizeAddress(f *testing.F) {
@@ -85,11 +83,8 @@ func FuzzNormalizeAddress(f *testing.F) {
 			return
 		}
 		again, err := NormalizeAddress(got)
-		if err != nil || again != got {
-			t.Errorf("NormalizeAddress(%q) = %q, but NormalizeAddress(%q) = %q, %v", s, got, got, again, err)
-		}
-		if len(got) > MaxAddressLen {
-			t.Errorf("NormalizeAddress(%q) = %q, longer than MaxAddressLen", s, got)
-		}
+		assert.NoError(t, err, "NormalizeAddress(%q)", s)
+		assert.Equal(t, got, again, "NormalizeAddress(%q)", s)
+		assert.LessOrEqual(t, len(got), MaxAddressLen, "NormalizeAddress(%q)", s)
 	})
 }

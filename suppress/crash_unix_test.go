@@ -9,6 +9,9 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestRecordSIGKILL kills a process with SIGKILL in the middle of a Record
@@ -23,24 +26,26 @@ func TestRecordSIGKILL(t *testing.T) {
 	cmd := exec.Command(os.Args[0], "-test.run=^TestRecordSIGKILL$")
 	cmd.Env = append(os.Environ(), "SUPPRESS_CRASH_STATE="+path)
 	out, err := cmd.CombinedOutput()
-	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
-		t.Fatalf("child = %v, want killed by SIGKILL; output:\n%s", err, out)
-	}
+	ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus)
+	require.True(t, ok, "child: %v; output:\n%s", err, out)
+	require.True(t, ws.Signaled(), "child: %v; output:\n%s", err, out)
+	require.Equal(t, syscall.SIGKILL, ws.Signal(), "child: %v; output:\n%s", err, out)
 
 	ctx := context.Background()
 	db := openTest(t, path)
-	if msgs, evs := countRows(t, db); msgs != 1 || evs != 2 {
-		t.Fatalf("after SIGKILL: %d messages, %d events, want 1, 2 (the first message only)", msgs, evs)
-	}
-	if res, err := db.Record(ctx, testMessage(1)); err != nil || !res.Already {
-		t.Errorf("Record(first) after SIGKILL = %+v, %v, want Already", res, err)
-	}
-	if res, err := db.Record(ctx, testMessage(2)); err != nil || res.Already || res.Events != 2 {
-		t.Errorf("Record(second) after SIGKILL = %+v, %v, want recorded with 2 events", res, err)
-	}
-	if msgs, evs := countRows(t, db); msgs != 2 || evs != 4 {
-		t.Errorf("after resume: %d messages, %d events, want 2, 4", msgs, evs)
-	}
+	msgs, evs := countRows(t, db)
+	require.Equal(t, 1, msgs, "after SIGKILL: %d messages, %d events", msgs, evs)
+	require.Equal(t, 2, evs, "after SIGKILL: %d messages, %d events", msgs, evs)
+	res, err := db.Record(ctx, testMessage(1))
+	assert.NoError(t, err, "Record(first) after SIGKILL")
+	assert.True(t, res.Already, "Record(first) after SIGKILL")
+	res, err = db.Record(ctx, testMessage(2))
+	assert.NoError(t, err, "Record(second) after SIGKILL")
+	assert.False(t, res.Already, "Record(second) after SIGKILL")
+	assert.Equal(t, 2, res.Events, "Record(second) after SIGKILL")
+	msgs, evs = countRows(t, db)
+	assert.Equal(t, 2, msgs, "after resume: %d messages, %d events", msgs, evs)
+	assert.Equal(t, 4, evs, "after resume: %d messages, %d events", msgs, evs)
 }
 
 // crashChild records one message, then dies by SIGKILL inside the

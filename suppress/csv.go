@@ -12,9 +12,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/bouncer-dev/bouncer/classify"
+	"github.com/bouncer-dev/bouncer/internal/textcut"
 )
 
 // Format is a layout of the suppression list.
@@ -230,30 +230,9 @@ func DefuseFormula(s string) string {
 	return s
 }
 
-// oneLine collapses every run of white space and control characters in s
-// (CR, LF, tabs of a folded diagnostic) to one space, trims it, and cuts it
-// to MaxDiagnostic bytes.
-func oneLine(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	var b strings.Builder
-	space := false
-	for _, r := range s {
-		if unicode.IsSpace(r) || unicode.IsControl(r) {
-			space = true
-			continue
-		}
-		if space && b.Len() > 0 {
-			b.WriteByte(' ')
-		}
-		space = false
-		b.WriteRune(r)
-	}
-	out := b.String()
-	if len(out) > MaxDiagnostic {
-		out = truncate(out, MaxDiagnostic-len("…")) + "…"
-	}
-	return out
-}
+// oneLine folds s onto one line of at most MaxDiagnostic bytes, ending in
+// "…" when cut.
+func oneLine(s string) string { return textcut.Ellipsis(textcut.OneLine(s), MaxDiagnostic) }
 
 // WriteFile writes entries in format f to path atomically: to a temporary
 // file in the same directory, synced, then renamed over path, so a reader
@@ -353,7 +332,7 @@ func mailchimpText(s string) string {
 	if len(s) <= MaxMailchimpText {
 		return s
 	}
-	return truncate(s, MaxMailchimpText-len("…")) + "…"
+	return textcut.Ellipsis(s, MaxMailchimpText)
 }
 
 // replyCode is c when it is a three-digit SMTP reply code (RFC 5321

@@ -3,7 +3,6 @@ package suppress
 import (
 	"bytes"
 	"encoding/csv"
-	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -53,27 +52,18 @@ func TestWriteCSVGolden(t *testing.T) {
 	for _, f := range Formats() {
 		t.Run(string(f), func(t *testing.T) {
 			var b bytes.Buffer
-			if err := WriteCSV(&b, f, append(l.Suppressed, l.Policy...)); err != nil {
-				t.Fatalf("WriteCSV(%s) = %v", f, err)
-			}
+			require.NoError(t, WriteCSV(&b, f, append(l.Suppressed, l.Policy...)), "WriteCSV(%s)", f)
 			golden := filepath.Join("testdata", string(f)+".golden")
 			if *update {
-				if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, os.WriteFile(golden, b.Bytes(), 0o644))
 			}
 			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(b.Bytes(), want) {
-				t.Errorf("WriteCSV(%s) =\n%s\nwant (%s)\n%s", f, b.Bytes(), golden, want)
-			}
+			require.NoError(t, err, "(run go test -update to create it)")
+			assert.Equal(t, want, b.Bytes(), "WriteCSV(%s)", f)
 			if f != FormatPlain {
 				r := csv.NewReader(bytes.NewReader(b.Bytes()))
-				if _, err := r.ReadAll(); err != nil {
-					t.Errorf("WriteCSV(%s) is not valid CSV: %v", f, err)
-				}
+				_, err := r.ReadAll()
+				assert.NoError(t, err, "WriteCSV(%s) is not valid CSV", f)
 			}
 		})
 	}
@@ -88,15 +78,9 @@ func TestWriteCSVDeterministic(t *testing.T) {
 	}
 	for _, f := range Formats() {
 		var a, b bytes.Buffer
-		if err := WriteCSV(&a, f, entries); err != nil {
-			t.Fatal(err)
-		}
-		if err := WriteCSV(&b, f, reversed); err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(a.Bytes(), b.Bytes()) {
-			t.Errorf("WriteCSV(%s) differs between two writes of the same entries", f)
-		}
+		require.NoError(t, WriteCSV(&a, f, entries))
+		require.NoError(t, WriteCSV(&b, f, reversed))
+		assert.Equal(t, b.Bytes(), a.Bytes(), "WriteCSV(%s) differs between two writes of the same entries", f)
 	}
 }
 
@@ -117,18 +101,12 @@ func TestWriteCSVFormulaInjection(t *testing.T) {
 	}
 	for _, f := range []Format{FormatGeneric, FormatMailchimp} {
 		var b bytes.Buffer
-		if err := WriteCSV(&b, f, entries); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, WriteCSV(&b, f, entries))
 		rows, err := csv.NewReader(&b).ReadAll()
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		for _, row := range rows[1:] {
 			for _, cell := range row {
-				if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
-					t.Errorf("WriteCSV(%s): cell %q starts a formula", f, cell)
-				}
+				assert.False(t, cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])), "WriteCSV(%s): cell %q starts a formula", f, cell)
 			}
 		}
 	}
@@ -144,9 +122,7 @@ func TestWriteCSVFormulaInjection(t *testing.T) {
 		{"", ""},
 	}
 	for _, tt := range tests {
-		if got := DefuseFormula(tt.in); got != tt.want {
-			t.Errorf("DefuseFormula(%q) = %q, want %q", tt.in, got, tt.want)
-		}
+		assert.Equal(t, tt.want, DefuseFormula(tt.in), "DefuseFormula(%q)", tt.in)
 	}
 }
 
@@ -161,12 +137,8 @@ func TestOneLine(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := oneLine(tt.in)
-			if got != tt.want {
-				t.Errorf("oneLine(%q) = %q, want %q", tt.in, got, tt.want)
-			}
-			if len(got) > MaxDiagnostic {
-				t.Errorf("oneLine(%q) is %d bytes, over MaxDiagnostic", tt.in, len(got))
-			}
+			assert.Equal(t, tt.want, got, "oneLine(%q)", tt.in)
+			assert.LessOrEqual(t, len(got), MaxDiagnostic, "oneLine(%q) is %d bytes, over MaxDiagnostic", tt.in, len(got))
 		})
 	}
 }
@@ -190,65 +162,46 @@ func TestParseFormat(t *testing.T) {
 	}
 	for _, tt := range tests {
 		got, err := ParseFormat(tt.in)
-		if got != tt.want || !errors.Is(err, tt.err) {
-			t.Errorf("ParseFormat(%q) = %q, %v, want %q, %v", tt.in, got, err, tt.want, tt.err)
-		}
+		assert.Equal(t, tt.want, got, "ParseFormat(%q)", tt.in)
+		assert.ErrorIs(t, err, tt.err, "ParseFormat(%q)", tt.in)
 	}
-	if err := WriteCSV(&bytes.Buffer{}, "excel", nil); !errors.Is(err, ErrUnknownFormat) {
-		t.Errorf("WriteCSV(excel) = %v, want ErrUnknownFormat", err)
-	}
+	assert.ErrorIs(t, WriteCSV(&bytes.Buffer{}, "excel", nil), ErrUnknownFormat, "WriteCSV(excel)")
 }
 
 func TestWriteFile(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "list.csv")
 	l := goldenLists()
-	if err := os.WriteFile(path, []byte("old"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := WriteFile(path, FormatGeneric, l.Suppressed); err != nil {
-		t.Fatalf("WriteFile() = %v", err)
-	}
+	require.NoError(t, os.WriteFile(path, []byte("old"), 0o600))
+	require.NoError(t, WriteFile(path, FormatGeneric, l.Suppressed), "WriteFile()")
 	var want bytes.Buffer
-	if err := WriteCSV(&want, FormatGeneric, l.Suppressed); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, WriteCSV(&want, FormatGeneric, l.Suppressed))
 	got, err := os.ReadFile(path)
-	if err != nil || !bytes.Equal(got, want.Bytes()) {
-		t.Errorf("WriteFile() wrote %q, %v, want %q", got, err, want.Bytes())
-	}
-	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o644 {
-		t.Errorf("mode = %v, %v, want 0644", fi.Mode(), err)
-	}
+	assert.NoError(t, err, "WriteFile() wrote %q, %v", got, err)
+	assert.Equal(t, want.Bytes(), got, "WriteFile() wrote %q, %v", got, err)
+	fi, err := os.Stat(path)
+	assert.NoError(t, err, "mode")
+	assert.EqualValues(t, 0o644, fi.Mode().Perm(), "mode")
 	names, _ := os.ReadDir(dir)
-	if len(names) != 1 {
-		t.Errorf("directory holds %d files after WriteFile, want 1 (no temporary left)", len(names))
-	}
-	if err := WriteFile(filepath.Join(dir, "missing", "list.csv"), FormatGeneric, nil); err == nil {
-		t.Errorf("WriteFile() into a missing directory = nil, want an error")
-	}
+	assert.Len(t, names, 1, "directory holds %d files after WriteFile", len(names))
+	assert.Error(t, WriteFile(filepath.Join(dir, "missing", "list.csv"), FormatGeneric, nil), "WriteFile() into a missing directory")
 }
 
 func TestWriteDir(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "out")
 	paths, err := WriteDir(dir, FormatPlain, goldenLists())
-	if err != nil {
-		t.Fatalf("WriteDir() = %v", err)
-	}
+	require.NoError(t, err, "WriteDir()")
 	want := map[string]string{
 		FileHard:      "evil@example.com\njürgen@xn--bcher-kva.example\nminus@example.com\nzed@example.org\n",
 		FileSoft:      "full@example.com\n",
 		FilePolicy:    "blocked@example.com\n",
 		FileComplaint: "abuse-report@example.net\n",
 	}
-	if len(paths) != len(want) {
-		t.Errorf("WriteDir() = %v, want %d paths", paths, len(want))
-	}
+	assert.Len(t, paths, len(want), "WriteDir()")
 	for name, w := range want {
 		got, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil || string(got) != w {
-			t.Errorf("%s = %q, %v, want %q", name, got, err, w)
-		}
+		assert.NoError(t, err, "%s", name)
+		assert.Equal(t, w, string(got), "%s", name)
 	}
 }
 

@@ -2,12 +2,13 @@ package suppress
 
 import (
 	"fmt"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/bouncer-dev/bouncer/classify"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // day returns midnight UTC of 2026-01-01 plus n days and h hours.
@@ -204,12 +205,8 @@ func TestDecide(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			l := Decide(tt.events, tt.policy, tt.query)
-			if got := addrs(l.Suppressed); got != tt.suppressed {
-				t.Errorf("Decide().Suppressed = %q, want %q", got, tt.suppressed)
-			}
-			if got := addrs(l.Policy); got != tt.report {
-				t.Errorf("Decide().Policy = %q, want %q", got, tt.report)
-			}
+			assert.Equal(t, tt.suppressed, addrs(l.Suppressed), "Decide().Suppressed")
+			assert.Equal(t, tt.report, addrs(l.Policy), "Decide().Policy")
 		})
 	}
 }
@@ -228,12 +225,9 @@ func TestDecideEntry(t *testing.T) {
 		Bounces: 3, FirstBounce: day(0, 0), LastBounce: day(3, 0),
 	}
 	l := Decide(events, nil, nil)
-	if len(l.Suppressed) != 1 || !reflect.DeepEqual(l.Suppressed[0], want) {
-		t.Errorf("Decide() = %+v, want [%+v]", l.Suppressed, want)
-	}
-	if !l.Now.Equal(day(3, 0)) {
-		t.Errorf("Decide().Now = %v, want the latest failure's date %v (not the auto-reply's)", l.Now, day(3, 0))
-	}
+	require.Len(t, l.Suppressed, 1, "Decide()")
+	assert.Equal(t, want, l.Suppressed[0], "Decide()")
+	assert.True(t, l.Now.Equal(day(3, 0)), "Decide().Now")
 }
 
 // TestDecideOrderIndependent checks that the order of the events, and ties
@@ -253,9 +247,7 @@ func TestDecideOrderIndependent(t *testing.T) {
 			rev[len(rot)-1-j] = rot[j]
 		}
 		for _, evs := range [][]Event{rot, rev} {
-			if got := Decide(evs, nil, nil); !reflect.DeepEqual(got, want) {
-				t.Errorf("Decide(%v) = %+v, want %+v", evs, got, want)
-			}
+			assert.Equal(t, want, Decide(evs, nil, nil), "Decide(%v)", evs)
 		}
 	}
 }
@@ -264,7 +256,5 @@ func TestNewlySuppressed(t *testing.T) {
 	before := []Entry{{Address: "a@example.com"}}
 	after := []Entry{{Address: "a@example.com"}, {Address: "b@example.com"}}
 	got := NewlySuppressed(before, after)
-	if fmt.Sprint(got) != fmt.Sprint([]Entry{{Address: "b@example.com"}}) {
-		t.Errorf("NewlySuppressed() = %v, want b@example.com only", got)
-	}
+	assert.Equal(t, fmt.Sprint([]Entry{{Address: "b@example.com"}}), fmt.Sprint(got), "NewlySuppressed()")
 }

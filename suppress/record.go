@@ -9,9 +9,9 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/bouncer-dev/bouncer/classify"
+	"github.com/bouncer-dev/bouncer/internal/textcut"
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
@@ -443,21 +443,8 @@ func clean(s string, max int) string {
 	return truncate(s, max)
 }
 
-// truncate cuts s to at most max bytes without splitting a rune.
-func truncate(s string, max int) string {
-	if len(s) <= max {
-		return s
-	}
-	s = s[:max]
-	for len(s) > 0 {
-		r, size := utf8.DecodeLastRuneInString(s)
-		if r != utf8.RuneError || size > 1 {
-			break
-		}
-		s = s[:len(s)-1]
-	}
-	return s
-}
+// truncate is textcut.Bytes.
+func truncate(s string, max int) string { return textcut.Bytes(s, max) }
 
 // wrapErr turns a database error into a package error.
 func (db *DB) wrapErr(op string, err error) error {

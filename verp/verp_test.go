@@ -343,7 +343,7 @@ func TestBATV(t *testing.T) {
 
 	for _, bad := range []string{"", "bounce@lists.example.org", "prvs=", "prvs=12=x@y", "prvs=1234abcdeg=x@y", "prvs=1234abcdef=nobody", "prvs=1234abcdef@y"} {
 		_, err := s.VerifyBATV(bad, sent)
-		assert.Truef(t, errors.Is(err, verp.ErrNoTag) || errors.Is(err, verp.ErrMalformed), "VerifyBATV(%q) = %v", bad, err)
+		assert.True(t, errors.Is(err, verp.ErrNoTag) || errors.Is(err, verp.ErrMalformed), "VerifyBATV(%q) = %v", bad, err)
 	}
 }
 

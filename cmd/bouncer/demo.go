@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"embed"
 	"flag"
 	"fmt"
 	"github.com/bouncer-dev/bouncer/internal/runjob"
+	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -14,6 +16,22 @@ import (
 	"github.com/bouncer-dev/bouncer/internal/demoimap"
 	"github.com/bouncer-dev/bouncer/suppress"
 )
+
+// demoMessages holds the demo's messages: a dozen returned mails of every
+// kind, copies of samples of testdata/ (demo/README.md lists them; the
+// sisimai ones under demo/LICENSE-corpus).
+//
+//go:embed demo/*.eml
+var demoMessages embed.FS
+
+// demoSamples returns the demo's messages, the *.eml files at its root.
+func demoSamples() fs.FS {
+	sub, err := fs.Sub(demoMessages, "demo")
+	if err != nil {
+		panic(err) // "demo" is a valid path: fs.Sub cannot fail
+	}
+	return sub
+}
 
 // demoFlags are the flags of bouncer demo.
 type demoFlags struct {
@@ -81,7 +99,7 @@ func demoCommand(s *streams, args []string) int {
 	}
 	defer os.RemoveAll(tmp)
 
-	srv, err := demoimap.Start(tmp)
+	srv, err := demoimap.Start(tmp, demoSamples())
 	if err != nil {
 		return fail(err)
 	}

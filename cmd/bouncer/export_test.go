@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // exportState runs bouncer over a Maildir of the demo samples and returns
@@ -15,9 +18,7 @@ func exportState(t *testing.T) string {
 	md := newMaildir(t, filepath.Join(dir, "Maildir"), demoFiles(t))
 	state := filepath.Join(dir, "s.db")
 	code, stdout, stderr := runBouncer(t, "run", "--maildir", md, "--state", state)
-	if code != exitOK {
-		t.Fatalf("run = %d\n%s%s", code, stdout, stderr)
-	}
+	require.Equal(t, exitOK, code, "run\n%s%s", stdout, stderr)
 	return state
 }
 
@@ -26,13 +27,9 @@ func exportState(t *testing.T) string {
 func exportRows(t *testing.T, args ...string) map[string]string {
 	t.Helper()
 	code, stdout, stderr := runBouncer(t, append([]string{"export"}, args...)...)
-	if code != exitOK {
-		t.Fatalf("export %q = %d\n%s", args, code, stderr)
-	}
+	require.Equal(t, exitOK, code, "export %q\n%s", args, stderr)
 	path := filepath.Join(t.TempDir(), "out.csv")
-	if err := os.WriteFile(path, []byte(stdout), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(path, []byte(stdout), 0o600))
 	return readList(t, path)
 }
 
@@ -40,93 +37,68 @@ func TestExport(t *testing.T) {
 	state := exportState(t)
 
 	all := exportRows(t, "--state", state)
-	if all[complaintAddr] != "complaint" || all[userUnknownAddr] != "hard" {
-		t.Errorf("export: %s = %q, %s = %q; want complaint and hard", complaintAddr, all[complaintAddr], userUnknownAddr, all[userUnknownAddr])
-	}
-	if _, ok := all[policyAddr]; ok {
-		t.Errorf("export lists %s, which had only a policy block", policyAddr)
-	}
+	assert.Equal(t, "complaint", all[complaintAddr], "export: %s", complaintAddr)
+	assert.Equal(t, "hard", all[userUnknownAddr], "export: %s", userUnknownAddr)
+	assert.NotContains(t, all, policyAddr, "export lists %s, which had only a policy block", policyAddr)
 
 	t.Run("category", func(t *testing.T) {
 		got := exportRows(t, "--state", state, "--category", "complaint")
-		if len(got) == 0 || got[complaintAddr] != "complaint" {
-			t.Errorf("--category complaint: %v", got)
-		}
+		assert.NotEmpty(t, got, "--category complaint: %v", got)
+		assert.Equal(t, "complaint", got[complaintAddr], "--category complaint: %v", got)
 		for a, c := range got {
-			if c != "complaint" {
-				t.Errorf("--category complaint lists %s (%s)", a, c)
-			}
+			assert.Equal(t, "complaint", c, "--category complaint lists %s (%s)", a, c)
 		}
 		got = exportRows(t, "--state", state, "--category", "hard,complaint")
 		for a, c := range got {
-			if c != "hard" && c != "complaint" {
-				t.Errorf("--category hard,complaint lists %s (%s)", a, c)
-			}
-			if all[a] != c {
-				t.Errorf("--category hard,complaint: %s is %s, but %q in the whole list", a, c, all[a])
-			}
+			assert.Contains(t, []string{"hard", "complaint"}, c, "--category hard,complaint lists %s", a)
+			assert.Equal(t, c, all[a], "--category hard,complaint: %s is %s, but %q in the whole list", a, c, all[a])
 		}
+		// Every failure of the demo samples, each with its category, when one
+		// soft bounce of any date is enough.
+		got = exportRows(t, "--state", state, "--category", "hard,soft,policy,complaint", "--soft-threshold", "1", "--soft-days", "1", "--soft-window", "36500d")
+		assert.Equal(t, demoWant, got, "--category hard,soft,policy,complaint")
 		// Policy blocks are not suppressed, but asking for them lists them.
 		got = exportRows(t, "--state", state, "--category", "policy")
-		if got[policyAddr] != "policy" {
-			t.Errorf("--category policy: %v, want %s", got, policyAddr)
-		}
+		assert.Equal(t, "policy", got[policyAddr], "--category policy: %v", got)
 	})
 
 	t.Run("since", func(t *testing.T) {
 		// arf-01.eml is dated 2009, lhost-qmail-16.eml 2024.
 		got := exportRows(t, "--state", state, "--since", "2020-01-01")
-		if _, ok := got[complaintAddr]; ok {
-			t.Errorf("--since 2020-01-01 keeps %s, whose bounce is from 2009", complaintAddr)
-		}
-		if _, ok := got[userUnknownAddr]; !ok {
-			t.Errorf("--since 2020-01-01 drops %s, whose bounce is from 2024", userUnknownAddr)
-		}
-		if len(got) >= len(all) {
-			t.Errorf("--since kept %d of %d addresses", len(got), len(all))
-		}
-		if got := exportRows(t, "--state", state, "--since", "2000-01-01T00:00:00Z"); len(got) != len(all) {
-			t.Errorf("--since 2000: %d addresses, want all %d", len(got), len(all))
-		}
+		assert.NotContains(t, got, complaintAddr, "--since 2020-01-01 keeps %s, whose bounce is from 2009", complaintAddr)
+		assert.Contains(t, got, userUnknownAddr, "--since 2020-01-01 drops %s, whose bounce is from 2024", userUnknownAddr)
+		assert.Less(t, len(got), len(all), "--since kept %d of %d addresses", len(got), len(all))
+		got = exportRows(t, "--state", state, "--since", "2000-01-01T00:00:00Z")
+		assert.Len(t, got, len(all), "--since 2000: %d addresses", len(got))
 		// A duration counts back from the latest bounce, not from the
 		// clock: the history's newest bounce is always within a day of it.
-		if got := exportRows(t, "--state", state, "--since", "1d"); len(got) == 0 || len(got) >= len(all) {
-			t.Errorf("--since 1d: %d addresses of %d, want the latest ones only", len(got), len(all))
-		}
+		got = exportRows(t, "--state", state, "--since", "1d")
+		assert.NotEmpty(t, got, "--since 1d: %d addresses of %d", len(got), len(all))
+		assert.Less(t, len(got), len(all), "--since 1d: %d addresses of %d", len(got), len(all))
 	})
 
 	t.Run("format and files", func(t *testing.T) {
 		dir := t.TempDir()
 		out := filepath.Join(dir, "plain.txt")
 		code, stdout, stderr := runBouncer(t, "export", "--state", state, "--format", "plain", "--out", out)
-		if code != exitOK || stdout != "" {
-			t.Fatalf("export --out = %d, stdout %q\n%s", code, stdout, stderr)
-		}
+		require.Equal(t, exitOK, code, "export --out\n%s", stderr)
+		require.Equal(t, "", stdout, "export --out\n%s", stderr)
 		b, err := os.ReadFile(out)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if lines := strings.Split(strings.TrimSpace(string(b)), "\n"); len(lines) != len(all) {
-			t.Errorf("plain list has %d lines, want %d:\n%s", len(lines), len(all), b)
-		}
+		require.NoError(t, err)
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		assert.Len(t, lines, len(all), "plain list has %d lines", len(lines))
 		code, _, stderr = runBouncer(t, "export", "--state", state, "--out-dir", filepath.Join(dir, "lists"))
-		if code != exitOK {
-			t.Fatalf("export --out-dir = %d\n%s", code, stderr)
-		}
+		require.Equal(t, exitOK, code, "export --out-dir\n%s", stderr)
 		hard := readList(t, filepath.Join(dir, "lists", "hard.csv"))
-		if hard[userUnknownAddr] != "hard" {
-			t.Errorf("hard.csv lacks %s", userUnknownAddr)
-		}
+		assert.Equal(t, "hard", hard[userUnknownAddr], "hard.csv lacks %s", userUnknownAddr)
 		policy := readList(t, filepath.Join(dir, "lists", "policy.csv"))
-		if policy[policyAddr] != "policy" {
-			t.Errorf("policy.csv lacks %s", policyAddr)
-		}
+		assert.Equal(t, "policy", policy[policyAddr], "policy.csv lacks %s", policyAddr)
 		// Exports of the same state are the same bytes.
 		code, again, _ := runBouncer(t, "export", "--state", state)
 		code2, again2, _ := runBouncer(t, "export", "--state", state)
-		if code != exitOK || code2 != exitOK || again != again2 {
-			t.Errorf("two exports differ")
-		}
+		assert.Equal(t, exitOK, code, "two exports differ")
+		assert.Equal(t, exitOK, code2, "two exports differ")
+		assert.Equal(t, again2, again, "two exports differ")
 	})
 
 	t.Run("errors", func(t *testing.T) {
@@ -141,9 +113,8 @@ func TestExport(t *testing.T) {
 			{[]string{"--state", filepath.Join(t.TempDir(), "missing.db")}, exitError, "no state"},
 		} {
 			code, _, stderr := runBouncer(t, append([]string{"export"}, tc.args...)...)
-			if code != tc.code || !strings.Contains(stderr, tc.want) {
-				t.Errorf("export %q = %d, stderr %q; want %d and %q", tc.args, code, stderr, tc.code, tc.want)
-			}
+			assert.Equal(t, tc.code, code, "export %q = %d, stderr %q; want %d and %q", tc.args, code, stderr, tc.code, tc.want)
+			assert.Contains(t, stderr, tc.want, "export %q = %d, stderr %q; want %d and %q", tc.args, code, stderr, tc.code, tc.want)
 		}
 	})
 }

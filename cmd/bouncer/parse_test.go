@@ -9,9 +9,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // decodeJSONL decodes JSON Lines output, failing on anything else.
@@ -22,9 +24,7 @@ func decodeJSONL(t *testing.T, out string) []map[string]string {
 	sc.Buffer(nil, 64<<20)
 	for sc.Scan() {
 		var m map[string]string
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			t.Fatalf("output line %q: %v", sc.Text(), err)
-		}
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &m), "output line %q", sc.Text())
 		recs = append(recs, m)
 	}
 	return recs
@@ -40,12 +40,8 @@ func write(t *testing.T, root string, files ...string) {
 			content = msg(name)
 		}
 		p := filepath.Join(root, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
 	}
 }
 
@@ -72,21 +68,16 @@ func mboxOf(msgs ...string) string {
 func TestParseCommand(t *testing.T) {
 	root := t.TempDir()
 	dsnSample, err := os.ReadFile("testdata/parse/dsn-user-unknown.eml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	plain, err := os.ReadFile("testdata/parse/not-a-bounce.eml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	write(t, root, "box.mbox="+mboxOf(string(plain), string(dsnSample)))
 
 	t.Run("jsonl", func(t *testing.T) {
 		var stdout, stderr bytes.Buffer
 		code := run([]string{"parse", "testdata/parse", filepath.Join(root, "box.mbox"), "-"}, bytes.NewReader(dsnSample), &stdout, &stderr)
-		if code != exitOK || stderr.Len() > 0 {
-			t.Fatalf("exit status %d, stderr %q; want 0, none", code, stderr.String())
-		}
+		require.Equal(t, exitOK, code, "stderr %q", stderr.String())
+		require.Zero(t, stderr.Len(), "stderr %q", stderr.String())
 		recs := decodeJSONL(t, stdout.String())
 		var got []string
 		for _, r := range recs {
@@ -99,44 +90,34 @@ func TestParseCommand(t *testing.T) {
 			"box.mbox#2 dsn nobody@example.net hard",
 			"- dsn nobody@example.net hard",
 		}
-		if !reflect.DeepEqual(got, want) {
-			t.Errorf("records =\n%q\nwant\n%q", got, want)
-		}
+		assert.Equal(t, want, got, "records")
 		r := recs[0]
 		for k, v := range map[string]string{
 			"status": "5.1.1", "action": "failed", "remote_mta": "mx.example.net", "reporting_mta": "mx.example.org",
 			"original_message_id": "news-42@lists.example.com", "sender": "news@lists.example.com",
 			"date": "2026-11-28T10:00:00Z", "error": "",
 		} {
-			if r[k] != v {
-				t.Errorf("%s = %q, want %q", k, r[k], v)
-			}
+			assert.Equal(t, v, r[k], "%s", k)
 		}
 	})
 	t.Run("rules", func(t *testing.T) {
 		var stdout, stderr bytes.Buffer
 		code := run([]string{"parse", "--rules", "testdata/site.rules", "--explain", "testdata/parse/dsn-user-unknown.eml"}, nil, &stdout, &stderr)
-		if code != exitOK {
-			t.Fatalf("exit status %d, stderr %q", code, stderr.String())
-		}
+		require.Equal(t, exitOK, code, "exit status %d, stderr %q", code, stderr.String())
 		recs := decodeJSONL(t, stdout.String())
-		if len(recs) != 1 || recs[0]["reason"] != "suspend" || !strings.HasPrefix(recs[0]["evidence"], "user") {
-			t.Errorf("records = %v, want reason suspend by a user rule", recs)
-		}
+		require.Len(t, recs, 1, "records")
+		assert.Equal(t, "suspend", recs[0]["reason"], "records")
+		assert.True(t, strings.HasPrefix(recs[0]["evidence"], "user"), "records")
 	})
 	t.Run("csv explain", func(t *testing.T) {
 		var stdout, stderr bytes.Buffer
 		code := run([]string{"parse", "-format", "csv", "--explain", "testdata/parse"}, nil, &stdout, &stderr)
-		if code != exitOK {
-			t.Fatalf("exit status %d, stderr %q", code, stderr.String())
-		}
+		require.Equal(t, exitOK, code, "exit status %d, stderr %q", code, stderr.String())
 		rows, err := csv.NewReader(&stdout).ReadAll()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(rows) != 3 || rows[0][len(rows[0])-1] != "evidence" || rows[1][1] != "nobody@example.net" {
-			t.Errorf("rows = %q", rows)
-		}
+		require.NoError(t, err)
+		require.Len(t, rows, 3, "rows")
+		assert.Equal(t, "evidence", rows[0][len(rows[0])-1], "rows")
+		assert.Equal(t, "nobody@example.net", rows[1][1], "rows")
 	})
 }
 
@@ -164,10 +145,9 @@ func TestCommandLine(t *testing.T) {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 			code := run(tc.args, strings.NewReader(""), &stdout, &stderr)
-			if code != tc.code || !strings.Contains(stdout.String(), tc.out) || !strings.Contains(stderr.String(), tc.errOut) {
-				t.Errorf("run(%q) = %d, stdout %q, stderr %q; want %d, stdout with %q, stderr with %q",
-					tc.args, code, stdout.String(), stderr.String(), tc.code, tc.out, tc.errOut)
-			}
+			assert.Equal(t, tc.code, code, "run(%q)", tc.args)
+			assert.Contains(t, stdout.String(), tc.out, "run(%q): stdout", tc.args)
+			assert.Contains(t, stderr.String(), tc.errOut, "run(%q): stderr", tc.args)
 		})
 	}
 }
@@ -184,7 +164,6 @@ func TestWriteError(t *testing.T) {
 	}
 	var stderr bytes.Buffer
 	code := run([]string{"parse", root}, nil, failWriter{}, &stderr)
-	if code != exitError || !strings.Contains(stderr.String(), "disk full") {
-		t.Errorf("exit status %d, stderr %q; want %d and the write error", code, stderr.String(), exitError)
-	}
+	assert.Equal(t, exitError, code, "stderr %q", stderr.String())
+	assert.Contains(t, stderr.String(), "disk full", "stderr %q", stderr.String())
 }

@@ -1,26 +1,24 @@
 // Package demoimap is the IMAP server of bouncer demo: go-imap's in-memory
-// server on a loopback port, its INBOX loaded with the samples of testdata/
-// (embedded by the root package), with CRLF line ends and a fixed arrival
-// time, as a mail server would store them.
+// server on a loopback port, its INBOX loaded with the demo's messages (the
+// *.eml files that cmd/bouncer embeds from cmd/bouncer/demo/), with CRLF
+// line ends and a fixed arrival time, as a mail server would store them.
 package demoimap
 
 import (
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"log"
 	"net"
 	"os"
-	"path"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
-	bouncer "github.com/bouncer-dev/bouncer"
 	"github.com/bouncer-dev/bouncer/config"
 	"github.com/bouncer-dev/bouncer/imapfetch"
 	"github.com/emersion/go-imap/v2"
@@ -43,9 +41,9 @@ type Server struct {
 }
 
 // Start starts an in-memory IMAP server on a free loopback port
-// whose INBOX holds the demo samples. Its password is random and written to
-// a file in dir.
-func Start(dir string) (*Server, error) {
+// whose INBOX holds the *.eml files at the root of samples, in name order.
+// Its password is random and written to a file in dir.
+func Start(dir string, samples fs.FS) (*Server, error) {
 	secret := make([]byte, 16)
 	if _, err := rand.Read(secret); err != nil {
 		return nil, err
@@ -61,11 +59,11 @@ func Start(dir string) (*Server, error) {
 	if err := d.user.Create("INBOX", nil); err != nil {
 		return nil, err
 	}
-	samples, err := loadSamples()
+	msgs, err := loadSamples(samples)
 	if err != nil {
 		return nil, err
 	}
-	for _, msg := range samples {
+	for _, msg := range msgs {
 		// As a mail server stores them: CRLF line endings (RFC 5322
 		// section 2.1), and a fixed arrival time so that demos agree.
 		opts := &imap.AppendOptions{Time: Received}
@@ -73,7 +71,7 @@ func Start(dir string) (*Server, error) {
 			return nil, fmt.Errorf("load the samples: %w", err)
 		}
 	}
-	d.Loaded = len(samples)
+	d.Loaded = len(msgs)
 	mem.AddUser(d.user)
 
 	d.srv = imapserver.New(&imapserver.Options{
@@ -107,22 +105,20 @@ func (d *Server) Close() {
 	d.srv.Close()
 }
 
-// loadSamples returns the embedded sample messages, in name order.
-func loadSamples() ([][]byte, error) {
-	entries, err := fs.ReadDir(bouncer.Samples, "testdata")
+// loadSamples returns the *.eml files at the root of samples, in name
+// order.
+func loadSamples(samples fs.FS) ([][]byte, error) {
+	names, err := fs.Glob(samples, "*.eml")
 	if err != nil {
 		return nil, err
 	}
-	var names []string
-	for _, e := range entries {
-		if strings.HasSuffix(e.Name(), ".eml") {
-			names = append(names, e.Name())
-		}
+	if len(names) == 0 {
+		return nil, errors.New("demoimap: no *.eml samples")
 	}
 	slices.Sort(names)
 	var out [][]byte
 	for _, n := range names {
-		b, err := bouncer.Samples.ReadFile(path.Join("testdata", n))
+		b, err := fs.ReadFile(samples, n)
 		if err != nil {
 			return nil, err
 		}

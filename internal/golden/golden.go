@@ -3,26 +3,23 @@
 package golden
 
 import (
-	"bytes"
 	"os"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // Check compares got with the file at path; with update it writes got to
-// path instead. hint says how to create or rewrite the file.
+// path instead. hint says how to create or rewrite the file. A difference
+// is reported as a line diff of the two.
 func Check(tb testing.TB, path string, got []byte, update bool, hint string) {
 	tb.Helper()
 	if update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			tb.Fatal(err)
-		}
+		require.NoError(tb, os.WriteFile(path, got, 0o644))
 		return
 	}
 	want, err := os.ReadFile(path)
-	if err != nil {
-		tb.Fatalf("%v (%s)", err, hint)
-	}
-	if !bytes.Equal(got, want) {
-		tb.Errorf("result differs from %s:\ngot:\n%s\nwant:\n%s", path, got, want)
-	}
+	require.NoError(tb, err, hint)
+	assert.Equal(tb, string(want), string(got), "result differs from %s (%s)", path, hint)
 }
