@@ -25,6 +25,12 @@
 // read-only path of bouncer parse: files, folders and mbox files in,
 // records out in the order of the inputs.
 //
+// On a state shared by several hosts (suppress on PostgreSQL), Run holds
+// the mailbox's lease (suppress.DB.AcquireLease, keyed by the IMAP URL, or
+// by host and path for a Maildir) while it works: one host at a time works
+// a mailbox, a standby (Options.Watch) takes over when the holder's lease
+// expires, and a holder that lost it commits nothing more.
+//
 // # Divergences
 //
 //   - A message that hits a limit of dsn.Options (Report.Truncated) or was

@@ -24,6 +24,9 @@ type imapSource struct {
 	key   string
 }
 
+// MailboxKey is the key of the mailbox's lease and records: its URL.
+func (s *imapSource) MailboxKey() string { return s.key }
+
 func (s *imapSource) Pass(ctx context.Context, sink mailsource.Sink) error {
 	_, err := s.f.FetchBatches(ctx, s.state, s.handler(sink))
 	return err

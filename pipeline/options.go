@@ -8,6 +8,7 @@ import (
 
 	"github.com/bouncer-dev/bouncer/dsn"
 	"github.com/bouncer-dev/bouncer/push"
+	"github.com/bouncer-dev/bouncer/suppress"
 )
 
 // Defaults of the Options fields.
@@ -94,6 +95,17 @@ type Options struct {
 	// PushTimeout bounds the delivery pass without Watch; what is left is
 	// delivered by the next run. Default DefaultPushTimeout (2 min).
 	PushTimeout time.Duration
+	// LeaseKey, if set, is the mailbox key Run leases before it works the
+	// source, so that one host at a time works it. Default: on a shared
+	// state (suppress.DB.Shared: PostgreSQL), an IMAP source's mailbox key
+	// (server, user and mailbox), or for a Maildir "maildir://HOST/PATH"
+	// (local to its host: set LeaseKey for a Maildir that hosts share);
+	// on SQLite, none.
+	LeaseKey string
+	// Lease sets the lease's TTL, renewal and holder name
+	// (suppress.LeaseOptions; the zero value means its defaults).
+	Lease suppress.LeaseOptions
+
 	// Delay is a pause after each message is recorded, inside its
 	// transaction: for tests that kill a run in the middle. Zero in use.
 	Delay time.Duration

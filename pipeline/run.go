@@ -63,7 +63,22 @@ type Stats struct {
 // not committed was not acted on.
 //
 // The Stats are valid even when an error is returned.
+//
+// On a shared state (PostgreSQL), or with Options.LeaseKey, Run first
+// takes the lease of the mailbox (suppress.DB.AcquireLease; with Watch it
+// waits for it) and holds it while it works: one host at a time works a
+// mailbox. When the lease is lost the work stops, and the error wraps
+// suppress.ErrLeaseLost (with Watch, Run waits for the lease again).
 func Run(ctx context.Context, db *suppress.DB, src mailsource.Source, opts *Options) (Stats, error) {
+	o := opts.withDefaults()
+	if key := leaseKey(db, src, &o); key != "" {
+		return runLeased(ctx, db, src, &o, key)
+	}
+	return run(ctx, db, src, &o)
+}
+
+// run is Run without the lease.
+func run(ctx context.Context, db *suppress.DB, src mailsource.Source, opts *Options) (Stats, error) {
 	var ulog *unverifiedLog
 	if opts != nil && opts.UnverifiedFile != "" {
 		l, err := openUnverified(opts.UnverifiedFile)

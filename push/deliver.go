@@ -71,7 +71,10 @@ type Options struct {
 // Deliverer pushes the events of a state's outbox to their targets. Its
 // methods are safe for concurrent use; passes (Deliver, Run) take turns. Use
 // one Deliverer per state: DB.Lock keeps a second process away, and within
-// a process two Deliverers would send an entry twice.
+// a process two Deliverers would send an entry twice. On a state shared by
+// several hosts (PostgreSQL), a pass takes the lease "push:" + target name
+// (suppress.DB.AcquireLease) for each target, so that one host at a time
+// drains a target's queue; a target leased by another host is left to it.
 type Deliverer struct {
 	db      *suppress.DB
 	targets []deliveryTarget
@@ -231,11 +234,37 @@ func (d *Deliverer) Deliver(ctx context.Context) (Stats, error) {
 	var st Stats
 	start := d.now()
 	for _, t := range d.targets {
-		if err := d.deliverTarget(ctx, t, start, &st); err != nil {
+		if err := d.deliverLeased(ctx, t, start, &st); err != nil {
 			return st, err
 		}
 	}
 	return st, nil
+}
+
+// deliverLeased is deliverTarget under the target's lease on a shared
+// state.
+func (d *Deliverer) deliverLeased(ctx context.Context, t deliveryTarget, start time.Time, st *Stats) error {
+	if !d.db.Shared() {
+		return d.deliverTarget(ctx, t, start, st)
+	}
+	lease, err := d.db.AcquireLease(ctx, "push:"+t.name, nil)
+	if errors.Is(err, suppress.ErrLeased) {
+		return nil // another host drains this target now
+	}
+	if err != nil {
+		return err
+	}
+	defer lease.Release(context.WithoutCancel(ctx))
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-lease.Lost():
+			cancel()
+		case <-lctx.Done():
+		}
+	}()
+	return d.deliverTarget(lctx, t, start, st)
 }
 
 func (d *Deliverer) deliverTarget(ctx context.Context, t deliveryTarget, start time.Time, st *Stats) error {

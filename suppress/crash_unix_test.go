@@ -6,7 +6,6 @@ import (
 	"context"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"syscall"
 	"testing"
 
@@ -22,7 +21,11 @@ func TestRecordSIGKILL(t *testing.T) {
 		crashChild(path)
 		return
 	}
-	path := filepath.Join(t.TempDir(), "state.db")
+	forEachStore(t, testRecordSIGKILL)
+}
+
+func testRecordSIGKILL(t *testing.T, newState func(*testing.T) string) {
+	path := newState(t)
 	cmd := exec.Command(os.Args[0], "-test.run=^TestRecordSIGKILL$")
 	cmd.Env = append(os.Environ(), "SUPPRESS_CRASH_STATE="+path)
 	out, err := cmd.CombinedOutput()

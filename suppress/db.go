@@ -45,11 +45,15 @@ const DefaultBusyTimeout = 5 * time.Second
 // checkpoints it and truncates it, when Options.WALLimit is zero.
 const DefaultWALLimit = 1 << 20
 
+// closeReleaseTimeout bounds the release of each lease by Close.
+const closeReleaseTimeout = 5 * time.Second
+
 // readConns is the number of connections of the read pool (Known, Lists).
 const readConns = 4
 
 // Options configures Open. The zero value, and a nil pointer, mean the
-// defaults.
+// defaults. Its fields concern the SQLite file; a PostgreSQL state takes
+// its settings from its URL (postgres.go).
 type Options struct {
 	// BusyTimeout is how long SQLite waits for a lock held by another
 	// connection before it fails; default DefaultBusyTimeout.
@@ -66,12 +70,13 @@ type Options struct {
 }
 
 // DB is the suppression state: the processed messages, their bounce events
-// and the IMAP sync state, in one SQLite file. Its methods are safe for
-// concurrent use.
+// and the IMAP sync state, in one SQLite file or a PostgreSQL database
+// (postgres.go). Its methods are safe for concurrent use.
 type DB struct {
-	sql  *sql.DB // the one writing connection
-	read *sql.DB // readers, concurrent with the writer (WAL)
-	path string
+	sql  *sql.DB // SQLite: the one writing connection; PostgreSQL: the pool
+	read *sql.DB // readers, concurrent with the writer (WAL); PostgreSQL: sql
+	path string  // the file, or the URL without its password
+	d    *dialect
 	// walLimit is Options.WALLimit with its default.
 	walLimit int64
 	// Statements prepared once, on the writing connection and on the
@@ -82,18 +87,26 @@ type DB struct {
 	mu   sync.Mutex
 	lock *fileLock // held by Lock, released by Unlock or Close
 
-	outbox []OutboxTarget // set by SetOutbox (outbox.go); guarded by mu
+	outbox []OutboxTarget  // set by SetOutbox (outbox.go); guarded by mu
+	leases map[*Lease]bool // held (lease.go); guarded by mu
 }
 
 // Open opens the state file at path, creating it if it does not exist, and
 // migrates its schema to the current version. The database is in WAL mode with
 // synchronous=FULL, so a committed Record survives a crash or SIGKILL.
+//
+// A path that is a PostgreSQL URL (IsURL: "postgres://user@host/db") opens
+// that database instead, with the same schema and the same behaviour
+// (postgres.go); the database must exist, its tables are created.
 func Open(ctx context.Context, path string, opts *Options) (*DB, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
 	if path == "" {
 		return nil, errors.New("suppress: empty state path")
+	}
+	if IsURL(path) {
+		return openPostgres(ctx, path, opts)
 	}
 	busy := opts.BusyTimeout
 	if busy <= 0 {
@@ -121,7 +134,7 @@ func Open(ctx context.Context, path string, opts *Options) (*DB, error) {
 	// One writing connection: SQLite serialises writers anyway, and one
 	// connection keeps the pragmas and transactions simple.
 	sdb.SetMaxOpenConns(1)
-	db := &DB{sql: sdb, path: path, walLimit: walLimit}
+	db := &DB{sql: sdb, path: path, d: sqliteDialect, walLimit: walLimit}
 	if err := db.migrate(ctx); err != nil {
 		sdb.Close()
 		return nil, db.openErr(err)
@@ -157,7 +170,7 @@ var knownSQL = `SELECT hash, outcome FROM messages WHERE hash IN (?` + strings.R
 // Statements of Record and Known.
 const (
 	insertMessageSQL = `INSERT INTO messages (hash, mailbox, uidvalidity, uid, message_id, outcome, source, events)
-		 VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`
 	insertEventSQL = `INSERT INTO events (message, address, category, reason, status, reply_code, diagnostic, date, original_message_id, source)
 		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	byHashSQL = `SELECT outcome FROM messages WHERE hash = ?`
@@ -179,7 +192,7 @@ func (db *DB) prepare(ctx context.Context) error {
 		{&db.readUID, db.read, byUIDSQL},
 		{&db.readKnown, db.read, knownSQL},
 	} {
-		st, err := s.pool.PrepareContext(ctx, s.sql)
+		st, err := s.pool.PrepareContext(ctx, db.d.bind(s.sql))
 		if err != nil {
 			return err
 		}
@@ -190,7 +203,12 @@ func (db *DB) prepare(ctx context.Context) error {
 
 // Checkpoint copies the write-ahead log into the database and truncates
 // it (PRAGMA wal_checkpoint(TRUNCATE)), giving its disk space back.
+//
+// On PostgreSQL it does nothing: the server manages its own log.
 func (db *DB) Checkpoint(ctx context.Context) error {
+	if db.d != sqliteDialect {
+		return nil
+	}
 	if _, err := db.sql.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
 		return db.wrapErr("checkpoint", err)
 	}
@@ -199,7 +217,7 @@ func (db *DB) Checkpoint(ctx context.Context) error {
 
 // afterCommit checkpoints the log when it grew past the limit.
 func (db *DB) afterCommit(ctx context.Context) error {
-	if db.walLimit <= 0 {
+	if db.walLimit <= 0 || db.d != sqliteDialect {
 		return nil
 	}
 	fi, err := os.Stat(db.path + "-wal")
@@ -214,6 +232,9 @@ func (db *DB) afterCommit(ctx context.Context) error {
 func (db *DB) openErr(err error) error {
 	if errors.Is(err, ErrNewerSchema) || errors.Is(err, ErrReadOnly) {
 		return err
+	}
+	if kind := db.d.kind(err); kind != nil && db.d != sqliteDialect {
+		return fmt.Errorf("%w: open %s: %v", kind, db.path, err)
 	}
 	code := sqliteCode(err)
 	if code == sqlite3.SQLITE_READONLY || code == sqlite3.SQLITE_CANTOPEN || code == sqlite3.SQLITE_PERM {
@@ -269,11 +290,19 @@ func escapeURIPath(p string) string {
 	return r.Replace(filepath.ToSlash(p))
 }
 
-// Close releases the lock, if held, and closes the database.
+// Close releases the leases and the lock, if held, and closes the
+// database.
 func (db *DB) Close() error {
+	for _, l := range db.heldLeases() {
+		ctx, cancel := context.WithTimeout(context.Background(), closeReleaseTimeout)
+		l.Release(ctx)
+		cancel()
+	}
 	err := db.Unlock()
-	if cerr := db.read.Close(); cerr != nil && err == nil {
-		err = fmt.Errorf("suppress: close: %w", cerr)
+	if db.read != db.sql {
+		if cerr := db.read.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("suppress: close: %w", cerr)
+		}
 	}
 	if cerr := db.sql.Close(); cerr != nil && err == nil {
 		err = fmt.Errorf("suppress: close: %w", cerr)
@@ -320,31 +349,39 @@ var migrations = []string{
 	);`,
 	// 2: the push outbox (outbox.go).
 	outboxSchema,
+	// 3: the mailbox leases (lease.go).
+	leaseSchema,
 }
 
 // SchemaVersion is the schema version this package writes: the number of
 // migration steps.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
-// migrate runs the missing migration steps, each in its own transaction
-// together with its user_version bump.
+// migrate runs the missing migration steps, each in its own write
+// transaction together with its version bump.
 func (db *DB) migrate(ctx context.Context) error {
-	var v int
-	if err := db.sql.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+	v, err := db.d.version(ctx, db.sql)
+	if err != nil {
 		return fmt.Errorf("suppress: open %s: %w", db.path, err)
 	}
 	if v > len(migrations) {
 		return fmt.Errorf("%w: %s has schema version %d, this bouncer knows %d", ErrNewerSchema, db.path, v, len(migrations))
 	}
-	for ; v < len(migrations); v++ {
-		tx, err := db.sql.BeginTx(ctx, nil)
+	for v < len(migrations) {
+		tx, err := db.beginWrite(ctx)
 		if err != nil {
 			return fmt.Errorf("suppress: migrate %s: %w", db.path, err)
 		}
+		if db.d.schemaTable != "" {
+			if _, err := tx.ExecContext(ctx, db.d.schemaTable); err != nil {
+				tx.Rollback()
+				return fmt.Errorf("suppress: migrate %s: %w", db.path, err)
+			}
+		}
 		// Re-read inside the write transaction: another process may have
 		// migrated in between.
-		var cur int
-		if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&cur); err != nil {
+		cur, err := db.d.version(ctx, tx)
+		if err != nil {
 			tx.Rollback()
 			return fmt.Errorf("suppress: migrate %s: %w", db.path, err)
 		}
@@ -353,22 +390,40 @@ func (db *DB) migrate(ctx context.Context) error {
 			if cur > len(migrations) {
 				return fmt.Errorf("%w: %s has schema version %d", ErrNewerSchema, db.path, cur)
 			}
-			v = cur - 1
+			v = cur
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+		if _, err := tx.ExecContext(ctx, db.d.ddl(migrations[v])); err != nil {
 			tx.Rollback()
 			return fmt.Errorf("suppress: migrate %s to version %d: %w", db.path, v+1, err)
 		}
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {
+		if err := db.d.setVersion(ctx, tx, v+1); err != nil {
 			tx.Rollback()
 			return fmt.Errorf("suppress: migrate %s to version %d: %w", db.path, v+1, err)
 		}
 		if err := tx.Commit(); err != nil {
 			return fmt.Errorf("suppress: migrate %s to version %d: %w", db.path, v+1, err)
 		}
+		v++
 	}
 	return nil
+}
+
+// beginWrite starts a write transaction: BEGIN IMMEDIATE in SQLite (the
+// DSN's _txlock), and on PostgreSQL a transaction that first takes the
+// write lock (dialect.writeLock).
+func (db *DB) beginWrite(ctx context.Context) (*sql.Tx, error) {
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	if db.d.writeLock != "" {
+		if _, err := tx.ExecContext(ctx, db.d.writeLock); err != nil {
+			tx.Rollback()
+			return nil, err
+		}
+	}
+	return tx, nil
 }
 
 // LoadState returns the sync state of an IMAP mailbox: its UIDVALIDITY and
@@ -376,7 +431,7 @@ func (db *DB) migrate(ctx context.Context) error {
 func (db *DB) LoadState(ctx context.Context, mailbox string) (uidValidity, lastUID uint32, err error) {
 	var v, u int64
 	err = db.sql.QueryRowContext(ctx,
-		"SELECT uidvalidity, last_uid FROM sync_state WHERE mailbox = ?", mailbox).Scan(&v, &u)
+		db.d.bind("SELECT uidvalidity, last_uid FROM sync_state WHERE mailbox = ?"), mailbox).Scan(&v, &u)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, 0, nil
 	}
@@ -389,9 +444,9 @@ func (db *DB) LoadState(ctx context.Context, mailbox string) (uidValidity, lastU
 // SaveState stores the sync state of an IMAP mailbox, replacing the one
 // before.
 func (db *DB) SaveState(ctx context.Context, mailbox string, uidValidity, lastUID uint32) error {
-	_, err := db.sql.ExecContext(ctx,
+	_, err := db.sql.ExecContext(ctx, db.d.bind(
 		`INSERT INTO sync_state (mailbox, uidvalidity, last_uid) VALUES (?, ?, ?)
-		 ON CONFLICT (mailbox) DO UPDATE SET uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid`,
+		 ON CONFLICT (mailbox) DO UPDATE SET uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid`),
 		mailbox, int64(uidValidity), int64(lastUID))
 	if err != nil {
 		return fmt.Errorf("suppress: save state of %q: %w", mailbox, err)
@@ -436,7 +491,13 @@ func (s SyncState) Save(ctx context.Context, mailbox string, uidValidity, lastUI
 // fails at once with an error wrapping ErrLocked instead of waiting. The lock
 // is held until Unlock or Close, and the OS drops it when the process dies.
 // Calling Lock on a DB that holds the lock does nothing.
+//
+// On PostgreSQL, Lock does nothing: several hosts and runs share the
+// database, and a Lease per mailbox keeps them apart (lease.go).
 func (db *DB) Lock() error {
+	if db.d != sqliteDialect {
+		return nil
+	}
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	if db.lock != nil {

@@ -4,8 +4,13 @@
 // # History
 //
 // The state is one SQLite file (modernc.org/sqlite, pure Go) in WAL mode
-// with synchronous=FULL and a busy timeout (Options). Its schema is migrated
-// by ordered steps counted in PRAGMA user_version; a file from a newer
+// with synchronous=FULL and a busy timeout (Options), or a PostgreSQL
+// database shared by several hosts (Open with a "postgres://" URL; pgx's
+// database/sql driver). Both run the same statements and schema through a
+// small dialect layer (dialect.go: placeholders, 64-bit integers, byte-wise
+// text order, the write lock), so the same history gives the same lists,
+// byte for byte. The schema is migrated by ordered steps counted in PRAGMA
+// user_version (PostgreSQL: the bouncer_schema table); a state from a newer
 // version is refused (ErrNewerSchema). It holds:
 //
 //   - messages: every processed message (mailbox, UIDVALIDITY, UID, SHA-256
@@ -16,7 +21,11 @@
 //   - sync_state: per IMAP mailbox, its UIDVALIDITY and last UID processed
 //     (LoadState, SaveState; DB.SyncState adapts them to imapfetch.State).
 //   - outbox: per push target, the events still to deliver and those
-//     delivered or refused (outbox.go; package push drains it).
+//     delivered or refused (outbox.go; package push drains it);
+//   - leases: per mailbox, the host that works it and until when
+//     (lease.go: AcquireLease, WaitLease). A lease expires when its holder
+//     stops renewing it, and every Batch checks the leases of its DB before
+//     it commits (ErrLeaseLost).
 //
 // DB.Record writes a message and its events in one transaction, so a crash
 // at any point loses nothing and counts nothing twice; recording a message
@@ -32,7 +41,12 @@
 // checkpointed and truncated, so that a nearly full disk keeps its space
 // for the history; a full disk is ErrDiskFull, a state that cannot be
 // written ErrReadOnly. DB.Lock takes an OS file lock beside the state so
-// that a second run fails at once with ErrLocked.
+// that a second run fails at once with ErrLocked (on PostgreSQL it does
+// nothing: the leases keep hosts apart, per mailbox). On PostgreSQL a
+// write transaction first takes a database-wide advisory lock, as BEGIN
+// IMMEDIATE does in SQLite, so that two hosts' batches never interleave;
+// a message seen by several hosts is recorded once (the unique hash and
+// IMAP identity, ON CONFLICT DO NOTHING).
 //
 // # Policy
 //
@@ -87,5 +101,6 @@
 // never altered in a list (an importer must match it byte for byte), so an
 // address that a spreadsheet would run as a formula is refused instead.
 // Stored text fields are cut to MaxStoredDiagnostic / MaxStoredField bytes
-// and made valid UTF-8.
+// and made valid UTF-8, with NUL bytes (which PostgreSQL text cannot hold)
+// replaced by U+FFFD in both stores.
 package suppress

@@ -102,8 +102,8 @@ func (db *DB) enqueue(ctx context.Context, tx *sql.Tx, message int64) error {
 	targets := db.outbox
 	db.mu.Unlock()
 	for _, t := range targets {
-		q := `INSERT OR IGNORE INTO outbox (event, target, state)
-			SELECT id, ?, 'pending' FROM events WHERE message = ?`
+		q := `INSERT INTO outbox (event, target, state)
+			SELECT id, CAST(? AS TEXT), 'pending' FROM events WHERE message = ?`
 		args := []any{t.Name, message}
 		if len(t.Categories) > 0 {
 			q += " AND category IN (?" + strings.Repeat(", ?", len(t.Categories)-1) + ")"
@@ -111,7 +111,8 @@ func (db *DB) enqueue(ctx context.Context, tx *sql.Tx, message int64) error {
 				args = append(args, string(c))
 			}
 		}
-		if _, err := tx.ExecContext(ctx, q+" ORDER BY id", args...); err != nil {
+		q += " ORDER BY id ON CONFLICT DO NOTHING"
+		if _, err := tx.ExecContext(ctx, db.d.bind(q), args...); err != nil {
 			return fmt.Errorf("queue for %s: %w", t.Name, err)
 		}
 	}
@@ -167,7 +168,7 @@ func (db *DB) Outbox(ctx context.Context, target string, state OutboxState, limi
 }
 
 func (db *DB) outboxQuery(ctx context.Context, op string, q string, args ...any) ([]OutboxEntry, error) {
-	rows, err := db.sql.QueryContext(ctx, q, args...)
+	rows, err := db.sql.QueryContext(ctx, db.d.bind(q), args...)
 	if err != nil {
 		return nil, db.wrapErr(op, err)
 	}
@@ -249,7 +250,7 @@ func (db *DB) MarkFailed(ctx context.Context, id int64, at time.Time, cause erro
 }
 
 func (db *DB) markOutbox(ctx context.Context, op string, id int64, q string, args ...any) error {
-	res, err := db.sql.ExecContext(ctx, q, args...)
+	res, err := db.sql.ExecContext(ctx, db.d.bind(q), args...)
 	if err != nil {
 		return db.wrapErr(op, err)
 	}
@@ -274,9 +275,9 @@ func errText(err error) string {
 // once with their attempts reset (after a fixed token or URL), and returns
 // how many there were.
 func (db *DB) RequeueFailed(ctx context.Context, target string) (int, error) {
-	res, err := db.sql.ExecContext(ctx,
+	res, err := db.sql.ExecContext(ctx, db.d.bind(
 		`UPDATE outbox SET state = 'pending', attempts = 0, inflight = 0, next_try = 0, done_at = 0
-		 WHERE target = ? AND state = 'failed'`, target)
+		 WHERE target = ? AND state = 'failed'`), target)
 	if err != nil {
 		return 0, db.wrapErr("requeue", err)
 	}
@@ -294,7 +295,7 @@ type OutboxCounts struct {
 
 // OutboxCount counts the entries of target by state.
 func (db *DB) OutboxCount(ctx context.Context, target string) (OutboxCounts, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT state, count(*) FROM outbox WHERE target = ? GROUP BY state`, target)
+	rows, err := db.sql.QueryContext(ctx, db.d.bind(`SELECT state, count(*) FROM outbox WHERE target = ? GROUP BY state`), target)
 	if err != nil {
 		return OutboxCounts{}, db.wrapErr("outbox count", err)
 	}

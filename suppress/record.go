@@ -12,7 +12,6 @@ import (
 
 	"github.com/bouncer-dev/bouncer/classify"
 	"github.com/bouncer-dev/bouncer/internal/textcut"
-	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // Outcome is what processing made of a message.
@@ -155,9 +154,11 @@ type Batch struct {
 	done                                bool
 }
 
-// Begin starts a Batch (BEGIN IMMEDIATE: it takes the write lock at once).
+// Begin starts a Batch (BEGIN IMMEDIATE: it takes the write lock at once;
+// on PostgreSQL the same lock is an advisory lock of the database, shared
+// by every host).
 func (db *DB) Begin(ctx context.Context) (*Batch, error) {
-	tx, err := db.sql.BeginTx(ctx, nil) // BEGIN IMMEDIATE (DSN _txlock)
+	tx, err := db.beginWrite(ctx)
 	if err != nil {
 		return nil, db.wrapErr("record", err)
 	}
@@ -195,23 +196,17 @@ func (b *Batch) Record(ctx context.Context, m *Message) (Result, error) {
 	// The insert does nothing when the message is known already (same
 	// hash, or same mailbox, UIDVALIDITY and UID): then its stored outcome
 	// is looked up.
-	res, err := b.insMessage.ExecContext(ctx,
+	var id int64
+	err := b.insMessage.QueryRowContext(ctx,
 		m.Hash, clean(m.Mailbox, MaxStoredField), int64(m.UIDValidity), int64(m.UID),
-		clean(m.MessageID, MaxStoredField), string(outcome), clean(m.Source, MaxStoredField), len(events))
-	if err != nil {
-		return Result{}, b.db.wrapErr("record", err)
-	}
-	if n, err := res.RowsAffected(); err != nil || n == 0 {
-		if err != nil {
-			return Result{}, b.db.wrapErr("record", err)
-		}
+		clean(m.MessageID, MaxStoredField), string(outcome), clean(m.Source, MaxStoredField), len(events)).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) { // no row returned: not inserted
 		stored, ok, err := b.known(ctx, m)
 		if err == nil && !ok {
 			err = fmt.Errorf("%w: message neither inserted nor found", ErrBadMessage)
 		}
 		return Result{Already: true, Outcome: stored}, err
 	}
-	id, err := res.LastInsertId()
 	if err != nil {
 		return Result{}, b.db.wrapErr("record", err)
 	}
@@ -246,6 +241,11 @@ func (b *Batch) Commit(ctx context.Context) error {
 		return fmt.Errorf("%w: batch already ended", ErrClosed)
 	}
 	b.done = true
+	// The fence: a batch of a host that lost its mailbox is not written.
+	if err := b.db.renewLeases(ctx, b.tx); err != nil {
+		b.tx.Rollback()
+		return err
+	}
 	if err := b.tx.Commit(); err != nil {
 		return b.db.wrapErr("commit", err)
 	}
@@ -295,7 +295,7 @@ func lookup(ctx context.Context, byHash, byUID *sql.Stmt, m *Message, db *DB) (O
 	if m.UID == 0 {
 		return "", false, nil
 	}
-	err := byUID.QueryRowContext(ctx, m.Mailbox, int64(m.UIDValidity), int64(m.UID)).Scan(&stored)
+	err := byUID.QueryRowContext(ctx, clean(m.Mailbox, MaxStoredField), int64(m.UIDValidity), int64(m.UID)).Scan(&stored)
 	switch {
 	case err == nil:
 		return Outcome(stored), true, nil
@@ -436,10 +436,12 @@ func isSHA256Hex(s string) bool {
 	return true
 }
 
-// clean makes s valid UTF-8 and cuts it to at most max bytes at a rune
-// boundary.
+// clean makes s valid UTF-8 without NUL bytes (which PostgreSQL's text
+// cannot hold; both stores store the same text) and cuts it to at most max
+// bytes at a rune boundary.
 func clean(s string, max int) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.ReplaceAll(s, "\x00", "\uFFFD")
 	return truncate(s, max)
 }
 
@@ -451,11 +453,8 @@ func (db *DB) wrapErr(op string, err error) error {
 	if errors.Is(err, sql.ErrConnDone) || strings.Contains(err.Error(), "sql: database is closed") {
 		return fmt.Errorf("%w: %s: %v", ErrClosed, op, err)
 	}
-	switch sqliteCode(err) {
-	case sqlite3.SQLITE_FULL:
-		return fmt.Errorf("%w: %s %s: %v", ErrDiskFull, op, db.path, err)
-	case sqlite3.SQLITE_READONLY:
-		return fmt.Errorf("%w: %s %s: %v", ErrReadOnly, op, db.path, err)
+	if kind := db.d.kind(err); kind != nil {
+		return fmt.Errorf("%w: %s %s: %v", kind, op, db.path, err)
 	}
 	return fmt.Errorf("suppress: %s: %w", op, err)
 }

@@ -32,7 +32,7 @@ func newExportFlags(s *streams) *exportFlags {
 	f := &exportFlags{fs: flag.NewFlagSet("export", flag.ContinueOnError)}
 	fs := f.fs
 	fs.SetOutput(s.stderr)
-	fs.StringVar(&f.state, "state", "bouncer.db", "state `FILE` written by bouncer run")
+	fs.StringVar(&f.state, "state", "bouncer.db", "state `FILE` (or postgres:// URL) written by bouncer run")
 	fs.StringVar(&f.out, "out", "", "write the list to `FILE` (default: standard output)")
 	fs.StringVar(&f.outDir, "out-dir", "", "write one list per category into `DIR`: hard.csv, soft.csv, policy.csv, complaint.csv")
 	fs.StringVar(&f.format, "format", string(suppress.FormatGeneric), "list `format`: "+formatNames())
@@ -68,6 +68,7 @@ func exportCommand(s *streams, args []string) int {
 		return code
 	}
 	env, err := cli.ApplyEnv(f.fs, exportEnv)
+	env.Redact("state", suppress.Redact)
 	fail := func(format string, a ...any) int {
 		fmt.Fprintf(s.stderr, "bouncer export: %s\n", env.Explain(fmt.Sprintf(format, a...)))
 		return exitUsage

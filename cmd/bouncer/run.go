@@ -51,6 +51,7 @@ func runCommand(s *streams, args []string) int {
 		return code
 	}
 	env, err := cli.ApplyEnv(f.fs, runEnv)
+	env.Redact("state", suppress.Redact)
 	fail := func(format string, a ...any) int {
 		fmt.Fprintf(s.stderr, "bouncer run: %s\n", env.Explain(fmt.Sprintf(format, a...)))
 		return exitUsage

@@ -60,7 +60,7 @@ func newRunFlags(s *streams) *runFlags {
 	fs.StringVar(&f.caFile, "ca-file", "", "PEM `FILE` of extra CA certificates to trust (private CA, self-signed server)")
 	fs.BoolVar(&f.insecurePlaintext, "insecure-plaintext", false, "with imap://, talk in the clear when the server has no STARTTLS (password included; loopback and tests only)")
 	fs.StringVar(&f.auth, "auth", "auto", "authentication `MECHANISM`: auto, plain, login, xoauth2 or oauthbearer")
-	fs.StringVar(&f.state, "state", "bouncer.db", "state `FILE`: the history of bounces (SQLite)")
+	fs.StringVar(&f.state, "state", "bouncer.db", "state `FILE`: the history of bounces (SQLite), or a postgres:// URL shared by several hosts")
 	fs.StringVar(&f.out, "out", "", "write the suppression list to `FILE`")
 	fs.StringVar(&f.outDir, "out-dir", "", "write one list per category into `DIR`: hard.csv, soft.csv, policy.csv, complaint.csv")
 	fs.StringVar(&f.format, "format", string(suppress.FormatGeneric), "list `format`: "+formatNames())

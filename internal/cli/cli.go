@@ -143,6 +143,15 @@ func ApplyEnv(fs *flag.FlagSet, names []string) (Env, error) {
 	return env, nil
 }
 
+// Redact rewrites the value recorded for the flag name with redact (a
+// URL's password), for the errors that name it.
+func (e Env) Redact(name string, redact func(string) string) {
+	if v, ok := e[name]; ok {
+		variable, value, _ := strings.Cut(v, "=")
+		e[name] = variable + "=" + redact(value)
+	}
+}
+
 // Explain prefixes msg with the variable that gave the value of the
 // first flag msg names ("--state", "--format") when that flag was set
 // from the environment: "BOUNCER_STATE=/x: …".

@@ -39,7 +39,7 @@ type Request struct {
 
 // Export writes the lists r asks for and returns the paths written.
 func Export(ctx context.Context, r *Request) ([]string, error) {
-	if _, err := os.Stat(r.State); err != nil {
+	if _, err := os.Stat(r.State); err != nil && !suppress.IsURL(r.State) {
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
 			err = pe.Err // the message names the path already
@@ -48,7 +48,7 @@ func Export(ctx context.Context, r *Request) ([]string, error) {
 	}
 	lists, err := read(ctx, r)
 	if err != nil {
-		return nil, fmt.Errorf("state %s: %w", r.State, err)
+		return nil, fmt.Errorf("state %s: %w", suppress.Redact(r.State), err)
 	}
 	if r.OutDir != "" {
 		return suppress.WriteDir(r.OutDir, r.Format, lists)

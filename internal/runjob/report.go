@@ -29,7 +29,7 @@ func summary(w io.Writer, cfg *Config, st pipeline.Stats, before, after suppress
 		fmt.Fprintf(w, "wrote %s\n", f)
 	}
 	if len(files) == 0 && !cfg.DryRun {
-		fmt.Fprintf(w, "no list written (no --out or --out-dir); bouncer export --state %s writes it from the state\n", cfg.State)
+		fmt.Fprintf(w, "no list written (no --out or --out-dir); bouncer export --state %s writes it from the state\n", suppress.Redact(cfg.State))
 	}
 }
 
@@ -67,7 +67,7 @@ func dryRunReport(ctx context.Context, w io.Writer, cfg *Config, db *suppress.DB
 			fmt.Fprintf(w, "dry run: would push %d events to %s\n", pending[t.String()]-pushedBefore[t.String()], t)
 		}
 	}
-	fmt.Fprintf(w, "dry run: nothing was changed: not the state %s, the mailbox, the lists, nor any push target\n", cfg.State)
+	fmt.Fprintf(w, "dry run: nothing was changed: not the state %s, the mailbox, the lists, nor any push target\n", suppress.Redact(cfg.State))
 }
 
 // diskFull words a state or list that cannot be written for lack of space.
@@ -77,7 +77,11 @@ const diskFull = "disk full: the state %s or the lists cannot be written (%s); f
 func describeError(err error, cfg *Config) string {
 	switch {
 	case errors.Is(err, suppress.ErrDiskFull), errors.Is(err, syscall.ENOSPC):
-		return "bouncer: " + fmt.Sprintf(diskFull, cfg.State, oneLine(err))
+		return "bouncer: " + fmt.Sprintf(diskFull, suppress.Redact(cfg.State), oneLine(err))
+	case errors.Is(err, suppress.ErrLeased):
+		return fmt.Sprintf("bouncer: another host is working this mailbox (%s); this run did nothing; --watch waits to take over", oneLine(err))
+	case errors.Is(err, suppress.ErrLeaseLost):
+		return fmt.Sprintf("bouncer: this host lost the mailbox to another (%s); what was recorded is kept, the other host goes on", oneLine(err))
 	case errors.Is(err, suppress.ErrReadOnly):
 		return fmt.Sprintf("bouncer: the state is read-only: %s; bouncer run must be able to write it and its folder", oneLine(err))
 	}

@@ -111,7 +111,7 @@ func doRun(ctx context.Context, s *streams, cfg *Config) int {
 	}
 	before, err := db.Lists(ctx, cfg.Policy, nil)
 	if err != nil {
-		return fail(s, fmt.Sprintf("bouncer: state %s: %v", cfg.State, oneLine(err)))
+		return fail(s, fmt.Sprintf("bouncer: state %s: %v", suppress.Redact(cfg.State), oneLine(err)))
 	}
 	srcs, err := openSources(ctx, db, cfg)
 	defer func() {
@@ -181,7 +181,7 @@ func finish(ctx context.Context, s *streams, cfg *Config, db *suppress.DB, st pi
 	if cfg.DryRun {
 		after, err := db.Lists(ctx, cfg.Policy, nil)
 		if err != nil {
-			return fail(s, fmt.Sprintf("bouncer: state %s: %v", cfg.State, oneLine(err)))
+			return fail(s, fmt.Sprintf("bouncer: state %s: %v", suppress.Redact(cfg.State), oneLine(err)))
 		}
 		summary(s.stdout, cfg, st, before, after, nil)
 		dryRunReport(ctx, s.stdout, cfg, db, srcs, pushed)
@@ -189,7 +189,7 @@ func finish(ctx context.Context, s *streams, cfg *Config, db *suppress.DB, st pi
 	}
 	after, files, err := db.WriteLists(ctx, cfg.Policy, cfg.Format, cfg.Out, cfg.OutDir)
 	if err != nil && !errors.Is(err, suppress.ErrWriteList) {
-		return fail(s, fmt.Sprintf("bouncer: state %s: %v", cfg.State, oneLine(err)))
+		return fail(s, fmt.Sprintf("bouncer: state %s: %v", suppress.Redact(cfg.State), oneLine(err)))
 	}
 	if f := cfg.Pipe.UnverifiedFile; f != "" && st.Unverified+st.Unproven > 0 {
 		files = append(files, f) // appended to
@@ -206,6 +206,9 @@ func finish(ctx context.Context, s *streams, cfg *Config, db *suppress.DB, st pi
 // removed by the close function.
 func openState(ctx context.Context, s *streams, cfg *Config) (*suppress.DB, func(), int) {
 	path, cleanup := cfg.State, func() {}
+	if cfg.DryRun && suppress.IsURL(cfg.State) {
+		return nil, nil, fail(s, "bouncer: --dry-run records into a copy of the state: it needs a SQLite state file, not a shared database")
+	}
 	if cfg.DryRun {
 		tmp, err := os.MkdirTemp("", "bouncer-dry-run-")
 		if err == nil {
@@ -225,7 +228,7 @@ func openState(ctx context.Context, s *streams, cfg *Config) (*suppress.DB, func
 	}
 	switch {
 	case errors.Is(err, suppress.ErrLocked):
-		fmt.Fprintf(s.stderr, "bouncer: another bouncer is already running on the state %s; try again when it is done\n", cfg.State)
+		fmt.Fprintf(s.stderr, "bouncer: another bouncer is already running on the state %s; try again when it is done\n", suppress.Redact(cfg.State))
 	case err != nil:
 		fmt.Fprintln(s.stderr, "bouncer: "+cfg.Env.ExplainValue("state", strings.TrimPrefix(describeError(err, cfg), "bouncer: ")))
 	default:
