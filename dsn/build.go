@@ -8,6 +8,7 @@ import (
 
 	netmail "net/mail"
 
+	"github.com/bouncer-dev/bouncer/verp"
 	"github.com/emersion/go-message"
 )
 
@@ -368,6 +369,15 @@ func (p *parser) verpRecipient() string {
 
 // decodeVERP returns the recipient encoded in a VERP address, or "".
 func decodeVERP(a string) string {
+	// A signed return path (bounce+TAG+user=example.com@…, package verp)
+	// names its recipient after the tag; the tag is not checked here.
+	for _, d := range []verp.Delimiter{verp.DelimiterPlus, verp.DelimiterMinus} {
+		if v, err := (&verp.Signer{Delimiter: d}).Parse(a); err == nil {
+			if h := findAddrs(v.Recipient); len(h) == 1 && h[0].addr == v.Recipient {
+				return v.Recipient
+			}
+		}
+	}
 	at := strings.LastIndexByte(a, '@')
 	if at < 0 {
 		return ""

@@ -3,7 +3,9 @@ package dsn
 import (
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/bouncer-dev/bouncer/verp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -203,4 +205,21 @@ func TestKinds(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSignedVERP checks that a bounce naming no recipient, delivered to a
+// signed VERP return path (package verp), is read as a bounce for the
+// recipient after the tag, not for the tag glued to it.
+func TestSignedVERP(t *testing.T) {
+	keys, err := verp.NewKeys([]byte("0123456789abcdef0123456789abcdef"))
+	require.NoError(t, err)
+	rp, err := (&verp.Signer{Keys: keys}).ReturnPath("bounce@lists.example.org", "ann+news@example.net", time.Now())
+	require.NoError(t, err)
+	msg := "Delivered-To: " + rp + "\r\n" + notice("MAILER-DAEMON@mx.example.net", "failure notice",
+		"Your message could not be delivered. The mailbox is full.\n")
+	rep, _ := Parse(strings.NewReader(msg), nil)
+	assert.Equal(t, "ann+news@example.net", rep.VERP)
+	require.Len(t, rep.Recipients, 1)
+	assert.Equal(t, "ann+news@example.net", rep.Recipients[0].FinalRecipient)
+	assert.Equal(t, PositionVERP, rep.Recipients[0].Position)
 }

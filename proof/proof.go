@@ -215,37 +215,10 @@ func verpVerdict(vs []verpResult, r dsn.Recipient) Verdict {
 			// at the address it was forwarded to.
 			return Verdict{Recipient: r.OriginalRecipient, Proven: true, Method: MethodVERP, Evidence: x.addr}
 		}
-		if r.Position == dsn.PositionVERP && verp.SameAddress(unsignedDecoding(x.addr), r.FinalRecipient) {
-			// dsn found no recipient in the notice and decoded this very
-			// address as an unsigned VERP address ("tag+user@domain"):
-			// the recipient is the one the tag was made for.
-			return Verdict{Recipient: x.a.Recipient, Proven: true, Method: MethodVERP, Evidence: x.addr}
-		}
 		x.err = fmt.Errorf("%w: %q is for %q, not %q", verp.ErrWrongRecipient, x.addr, x.a.Recipient, r.FinalRecipient)
 		best = x
 	}
 	return unproven(r.FinalRecipient, best.addr, best.err)
-}
-
-// unsignedDecoding is what an unsigned VERP decoder (dsn's: after the
-// first "+" or "-", the last "=" is the "@") makes of a signed address.
-func unsignedDecoding(addr string) string {
-	a := strings.Trim(strings.TrimSpace(addr), "<>")
-	at := strings.LastIndexByte(a, '@')
-	if at < 0 {
-		return ""
-	}
-	local := a[:at]
-	i := strings.IndexAny(local, "+-")
-	if i < 0 {
-		return ""
-	}
-	enc := local[i+1:]
-	eq := strings.LastIndexByte(enc, '=')
-	if eq <= 0 {
-		return ""
-	}
-	return enc[:eq] + "@" + enc[eq+1:]
 }
 
 type batvResult struct {
