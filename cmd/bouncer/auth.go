@@ -11,7 +11,6 @@ import (
 	"syscall"
 
 	"github.com/bouncer-dev/bouncer/internal/authflow"
-	"github.com/bouncer-dev/bouncer/internal/cli"
 	"github.com/bouncer-dev/bouncer/oauth"
 )
 
@@ -68,19 +67,12 @@ Flags:
 // authCommand is bouncer auth.
 func authCommand(s *streams, args []string) int {
 	f := newAuthFlags(s)
-	if code, ok := parseArgs(s, "auth", f.fs, func() error { return f.fs.Parse(args) }); !ok {
+	env, code, ok := parseWithEnv(s, "auth", f.fs, args, []string{"oauth-credentials"})
+	if !ok {
 		return code
 	}
-	env, err := cli.ApplyEnv(f.fs, []string{"oauth-credentials"})
-	fail := func(format string, a ...any) int {
-		fmt.Fprintf(s.stderr, "bouncer auth: %s\n", env.Explain(fmt.Sprintf(format, a...)))
-		return exitUsage
-	}
+	fail := usageError(s, "auth", env)
 	switch {
-	case err != nil:
-		return fail("%v", err)
-	case f.fs.NArg() > 0:
-		return fail("unexpected argument %q; see bouncer auth -h", f.fs.Arg(0))
 	case f.file == "":
 		return fail("--oauth-credentials FILE is required")
 	case f.port < 0 || f.port > 65535:

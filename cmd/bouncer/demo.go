@@ -5,7 +5,6 @@ import (
 	"embed"
 	"flag"
 	"fmt"
-	"github.com/bouncer-dev/bouncer/internal/runjob"
 	"io/fs"
 	"os"
 	"os/signal"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/bouncer-dev/bouncer/config"
 	"github.com/bouncer-dev/bouncer/internal/demoimap"
+	"github.com/bouncer-dev/bouncer/internal/runjob"
 	"github.com/bouncer-dev/bouncer/suppress"
 )
 

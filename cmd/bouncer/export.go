@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/bouncer-dev/bouncer/internal/cli"
 	"github.com/bouncer-dev/bouncer/internal/listexport"
 	"github.com/bouncer-dev/bouncer/suppress"
 )
@@ -64,21 +63,11 @@ Flags:
 // exportCommand is bouncer export.
 func exportCommand(s *streams, args []string) int {
 	f := newExportFlags(s)
-	if code, ok := parseArgs(s, "export", f.fs, func() error { return f.fs.Parse(args) }); !ok {
+	env, code, ok := parseWithEnv(s, "export", f.fs, args, exportEnv)
+	if !ok {
 		return code
 	}
-	env, err := cli.ApplyEnv(f.fs, exportEnv)
-	env.Redact("state", suppress.Redact)
-	fail := func(format string, a ...any) int {
-		fmt.Fprintf(s.stderr, "bouncer export: %s\n", env.Explain(fmt.Sprintf(format, a...)))
-		return exitUsage
-	}
-	if err != nil {
-		return fail("%v", err)
-	}
-	if f.fs.NArg() > 0 {
-		return fail("unexpected argument %q; see bouncer help export", f.fs.Arg(0))
-	}
+	fail := usageError(s, "export", env)
 	format, err := suppress.ParseFormat(f.format)
 	if err != nil {
 		return fail("unknown --format %q: want one of %s", f.format, formatNames())

@@ -19,6 +19,7 @@ import (
 	"os"
 
 	"github.com/bouncer-dev/bouncer/internal/cli"
+	"github.com/bouncer-dev/bouncer/suppress"
 )
 
 // Exit statuses, the same for every command.
@@ -139,4 +140,36 @@ func parseArgs(s *streams, name string, fs *flag.FlagSet, parse func() error) (c
 	}
 	fmt.Fprintf(s.stderr, "bouncer %s: %v; see bouncer %s -h\n", name, err, name)
 	return exitUsage, false
+}
+
+// parseWithEnv parses the command line of the command name (parseArgs),
+// then the environment variables of the flags in envNames that it did not
+// give (cli.ApplyEnv, a state URL's password redacted), and refuses
+// arguments. ok is false when the command must stop, with the exit status
+// code.
+func parseWithEnv(s *streams, name string, fs *flag.FlagSet, args, envNames []string) (env cli.Env, code int, ok bool) {
+	if code, ok := parseArgs(s, name, fs, func() error { return fs.Parse(args) }); !ok {
+		return nil, code, false
+	}
+	env, err := cli.ApplyEnv(fs, envNames)
+	env.Redact("state", suppress.Redact)
+	switch {
+	case err != nil:
+		fmt.Fprintf(s.stderr, "bouncer %s: %v\n", name, err)
+	case fs.NArg() > 0:
+		fmt.Fprintf(s.stderr, "bouncer %s: unexpected argument %q; see bouncer help %s\n", name, fs.Arg(0), name)
+	default:
+		return env, exitOK, true
+	}
+	return env, exitUsage, false
+}
+
+// usageError returns the failure of the command name for a bad command
+// line: it prints the message, prefixed with the variable that gave a
+// flag it names (cli.Env.Explain), and returns exitUsage.
+func usageError(s *streams, name string, env cli.Env) func(format string, a ...any) int {
+	return func(format string, a ...any) int {
+		fmt.Fprintf(s.stderr, "bouncer %s: %s\n", name, env.Explain(fmt.Sprintf(format, a...)))
+		return exitUsage
+	}
 }

@@ -2,9 +2,9 @@ package main
 
 import (
 	"flag"
-	"github.com/bouncer-dev/bouncer/internal/runjob"
 
 	"github.com/bouncer-dev/bouncer/internal/metrics"
+	"github.com/bouncer-dev/bouncer/internal/runjob"
 )
 
 // opsFlags are the flags of bouncer run for running it as a service

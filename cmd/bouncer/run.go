@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"github.com/bouncer-dev/bouncer/internal/runjob"
 	"os"
 	"os/signal"
 	"syscall"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/bouncer-dev/bouncer/config"
 	"github.com/bouncer-dev/bouncer/internal/cli"
+	"github.com/bouncer-dev/bouncer/internal/runjob"
 	"github.com/bouncer-dev/bouncer/internal/termlog"
 	"github.com/bouncer-dev/bouncer/mailsource"
 	"github.com/bouncer-dev/bouncer/pipeline"
@@ -47,21 +47,11 @@ const afterMove = mailsource.ActionMove
 // runCommand is bouncer run.
 func runCommand(s *streams, args []string) int {
 	f := newRunFlags(s)
-	if code, ok := parseArgs(s, "run", f.fs, func() error { return f.fs.Parse(args) }); !ok {
+	env, code, ok := parseWithEnv(s, "run", f.fs, args, runEnv)
+	if !ok {
 		return code
 	}
-	env, err := cli.ApplyEnv(f.fs, runEnv)
-	env.Redact("state", suppress.Redact)
-	fail := func(format string, a ...any) int {
-		fmt.Fprintf(s.stderr, "bouncer run: %s\n", env.Explain(fmt.Sprintf(format, a...)))
-		return exitUsage
-	}
-	if err != nil {
-		return fail("%v", err)
-	}
-	if f.fs.NArg() > 0 {
-		return fail("unexpected argument %q; see bouncer help run", f.fs.Arg(0))
-	}
+	fail := usageError(s, "run", env)
 	cfg, msg := f.config(env)
 	if msg != "" {
 		return fail("%s", msg)
@@ -127,10 +117,9 @@ func (f *runFlags) config(env cli.Env) (*runjob.Config, string) {
 	if cfg.Policy, err = f.policy.policy(); err != nil {
 		return nil, err.Error()
 	}
-	if msg := f.wireConfig(cfg); msg != "" {
+	if msg := cfg.SetWire(f.wire()); msg != "" {
 		return nil, msg
 	}
-	cfg.PushSecretFile = f.pushSecretFile
 	if f.rules != "" {
 		c, err := pipeline.LoadRules(f.rules)
 		if err != nil {
