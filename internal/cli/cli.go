@@ -25,6 +25,11 @@ func Version(name string) string {
 	if !ok {
 		return name + " (unknown version: built without module support)"
 	}
+	return versionOf(name, bi)
+}
+
+// versionOf is the version line of a build.
+func versionOf(name string, bi *debug.BuildInfo) string {
 	v := bi.Main.Version
 	if v == "" {
 		v = "(devel)"

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"runtime/debug"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -56,4 +57,12 @@ func TestEnv(t *testing.T) {
 	var ue *UsageError
 	require.ErrorAs(t, err, &ue)
 	assert.Contains(t, ue.Msg, "BOUNCER_WORKERS=many: ")
+}
+
+func TestVersion(t *testing.T) {
+	bi := &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "v1.4.0"}, Settings: []debug.BuildSetting{
+		{Key: "vcs.revision", Value: "0123456789abcdef0123"}, {Key: "vcs.time", Value: "2026-12-03T10:00:00Z"}, {Key: "vcs.modified", Value: "true"},
+	}}
+	assert.Equal(t, "bouncer v1.4.0 (revision 0123456789ab of 2026-12-03T10:00:00Z, modified), go1.26.8", versionOf("bouncer", bi))
+	assert.Equal(t, "bouncer (devel), go1.26.8", versionOf("bouncer", &debug.BuildInfo{GoVersion: "go1.26.8"}))
 }
