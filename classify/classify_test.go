@@ -2,7 +2,6 @@ package classify
 
 import (
 	"bufio"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -10,6 +9,9 @@ import (
 	"testing"
 
 	"github.com/bouncer-dev/bouncer/dsn"
+	"github.com/bouncer-dev/bouncer/internal/golden"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/golden.out")
@@ -82,9 +84,9 @@ func TestRuleFamilies(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := Classify(tt.in)
-			if got.Reason != tt.want || got.Evidence.Rule != tt.wantRule || got.Category != tt.want.Category() {
-				t.Errorf("Classify(%+v) = %s/%s by %s, want %s/%s by %s", tt.in, got.Reason, got.Category, got.Evidence, tt.want, tt.want.Category(), tt.wantRule)
-			}
+			assert.Equal(t, tt.want, got.Reason, "Classify(%+v): reason (%s)", tt.in, got.Evidence)
+			assert.Equal(t, tt.wantRule, got.Evidence.Rule, "Classify(%+v): rule (%s)", tt.in, got.Evidence)
+			assert.Equal(t, tt.want.Category(), got.Category, "Classify(%+v): category", tt.in)
 		})
 	}
 }
@@ -119,9 +121,7 @@ func TestLanguages(t *testing.T) {
 		} {
 			t.Run(lang+"/"+c.what, func(t *testing.T) {
 				got := Classify(Input{Kind: dsn.KindBounce, Diagnostic: c.text})
-				if got.Reason != c.want {
-					t.Errorf("Classify(%q) = %s (%s), want %s", c.text, got.Reason, got.Evidence, c.want)
-				}
+				assert.Equal(t, c.want, got.Reason, "Classify(%q) (%s)", c.text, got.Evidence)
 			})
 		}
 	}
@@ -135,17 +135,13 @@ mailbox has been retired     suspend
 no mailbox (#5.1.1) here      userunknown
 `
 	rules, err := ParseRules(strings.NewReader(src))
-	if err != nil {
-		t.Fatalf("ParseRules: %v", err)
-	}
+	require.NoError(t, err, "ParseRules")
 	want := []Rule{
 		{Phrase: "mailbox has been retired", Reason: ReasonSuspend, Line: 2},
 		{Regexp: "quota (is )?exhausted", Reason: ReasonMailboxFull, Line: 4},
 		{Phrase: "no mailbox (#5.1.1) here", Reason: ReasonUserUnknown, Line: 5},
 	}
-	if fmt.Sprint(rules) != fmt.Sprint(want) {
-		t.Errorf("ParseRules = %v, want %v", rules, want)
-	}
+	assert.Equal(t, want, rules, "ParseRules")
 
 	for _, tt := range []struct{ name, src, line string }{
 		{"unknown reason", "ok userunknown\nsome phrase nosuchreason\n", "line 2"},
@@ -155,22 +151,18 @@ no mailbox (#5.1.1) here      userunknown
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := ParseRules(strings.NewReader(tt.src))
-			if !errors.Is(err, ErrBadRule) || !strings.Contains(err.Error(), tt.line+":") || !strings.HasPrefix(err.Error(), "classify: ") {
-				t.Errorf("ParseRules(%q) error = %v, want ErrBadRule at %s", tt.src, err, tt.line)
-			}
+			require.ErrorIs(t, err, ErrBadRule, "ParseRules(%q)", tt.src)
+			assert.Contains(t, err.Error(), tt.line+":", "ParseRules(%q) error names the line", tt.src)
+			assert.True(t, strings.HasPrefix(err.Error(), "classify: "), "ParseRules(%q) error %q starts with the package name", tt.src, err)
 		})
 	}
 }
 
 func TestClassifierRules(t *testing.T) {
 	rules, err := ParseRules(strings.NewReader("mailbox has been retired suspend\n/quota (is )?exhausted/ mailboxfull\nuser unknown filtered\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	c, err := New(&Options{Rules: rules})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, tt := range []struct {
 		diag string
 		want Reason
@@ -182,36 +174,26 @@ func TestClassifierRules(t *testing.T) {
 		{"550 5.1.1 no such user", ReasonUserUnknown, RulePhrase},
 	} {
 		got := c.Classify(Input{Kind: dsn.KindDSN, Diagnostic: tt.diag})
-		if got.Reason != tt.want || got.Evidence.Rule != tt.rule {
-			t.Errorf("Classify(%q) = %s by %s, want %s by %s", tt.diag, got.Reason, got.Evidence, tt.want, tt.rule)
-		}
+		assert.Equal(t, tt.want, got.Reason, "Classify(%q): reason (%s)", tt.diag, got.Evidence)
+		assert.Equal(t, tt.rule, got.Evidence.Rule, "Classify(%q): rule (%s)", tt.diag, got.Evidence)
 	}
-	if _, err := New(&Options{Rules: []Rule{{Phrase: "x", Reason: "bogus"}}}); !errors.Is(err, ErrBadRule) {
-		t.Errorf("New with a bad reason: error = %v, want ErrBadRule", err)
-	}
+	_, err = New(&Options{Rules: []Rule{{Phrase: "x", Reason: "bogus"}}})
+	assert.ErrorIs(t, err, ErrBadRule, "New with a bad reason")
 	for _, opts := range []*Options{nil, {}} {
 		c, err := New(opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := c.Classify(Input{Diagnostic: "550 user unknown"}); got.Reason != ReasonUserUnknown {
-			t.Errorf("New(%v).Classify = %s, want userunknown", opts, got.Reason)
-		}
+		require.NoError(t, err)
+		got := c.Classify(Input{Diagnostic: "550 user unknown"})
+		assert.Equal(t, ReasonUserUnknown, got.Reason, "New(%v).Classify", opts)
 	}
 }
 
 func TestMaxTextBytes(t *testing.T) {
 	c, err := New(&Options{MaxTextBytes: 20})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	in := Input{Kind: dsn.KindBounce, Diagnostic: "550 sorry, no luck. " + strings.Repeat("é", 10) + " user unknown"}
-	if got := c.Classify(in); got.Reason != ReasonOnHold {
-		t.Errorf("Classify past MaxTextBytes = %s (%s), want onhold", got.Reason, got.Evidence)
-	}
-	if got := Classify(in); got.Reason != ReasonUserUnknown {
-		t.Errorf("Classify = %s, want userunknown", got.Reason)
-	}
+	got := c.Classify(in)
+	assert.Equal(t, ReasonOnHold, got.Reason, "Classify past MaxTextBytes (%s)", got.Evidence)
+	assert.Equal(t, ReasonUserUnknown, Classify(in).Reason, "Classify without a limit")
 }
 
 func TestEvidenceString(t *testing.T) {
@@ -224,35 +206,28 @@ func TestEvidenceString(t *testing.T) {
 		{Evidence{Rule: RuleNone}, `none`},
 		{Evidence{Rule: RulePhrase, Match: "unknown user", Note: "n"}, `phrase "unknown user" (n)`},
 	} {
-		if got := tt.e.String(); got != tt.want {
-			t.Errorf("%#v.String() = %s, want %s", tt.e, got, tt.want)
-		}
+		assert.Equal(t, tt.want, tt.e.String(), "%#v.String()", tt.e)
 	}
 }
 
 func TestTaxonomy(t *testing.T) {
-	if n := len(Reasons()); n != 36 || len(categories) != 36 {
-		t.Errorf("Reasons() has %d reasons, categories %d, want 36", n, len(categories))
-	}
+	assert.Len(t, Reasons(), 36, "Reasons()")
+	assert.Len(t, categories, 36, "categories")
 	for _, r := range Reasons() {
-		if !r.Valid() {
-			t.Errorf("Reasons() holds %q, which has no category", r)
-		}
+		assert.True(t, r.Valid(), "Reasons() holds %q, which has no category", r)
 	}
 	for _, r := range reasonOrder {
-		if !strings.HasPrefix(string(r), "~") && !r.Valid() {
-			t.Errorf("reasonOrder holds %q, not a reason", r)
+		if !strings.HasPrefix(string(r), "~") {
+			assert.True(t, r.Valid(), "reasonOrder holds %q, not a reason", r)
 		}
 	}
 	for r := range phraseTable {
-		if _, ok := rankOf[r]; !ok {
-			t.Errorf("phraseTable reason %q is not in reasonOrder", r)
-		}
+		assert.Contains(t, rankOf, r, "phraseTable reason %q is not in reasonOrder", r)
 	}
 	for r, ps := range phraseTable {
 		for _, p := range ps {
-			if p != normalize(p) && !strings.ContainsAny(p, "*|!") {
-				t.Errorf("phrase %q (%s) is not normalized: %q", p, r, normalize(p))
+			if !strings.ContainsAny(p, "*|!") {
+				assert.Equal(t, normalize(p), p, "phrase %q (%s) is not normalized", p, r)
 			}
 		}
 	}
@@ -262,9 +237,7 @@ func TestTaxonomy(t *testing.T) {
 // their evidence, to testdata/golden.out.
 func TestGolden(t *testing.T) {
 	f, err := os.Open("testdata/golden.tsv")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer f.Close()
 	var out strings.Builder
 	sc := bufio.NewScanner(f)
@@ -274,9 +247,7 @@ func TestGolden(t *testing.T) {
 			continue
 		}
 		fs := strings.SplitN(line, "\t", 6)
-		if len(fs) != 6 {
-			t.Fatalf("golden.tsv: bad line %q", line)
-		}
+		require.Len(t, fs, 6, "golden.tsv: bad line %q", line)
 		for i := range fs {
 			if fs[i] == "-" {
 				fs[i] = ""
@@ -287,28 +258,6 @@ func TestGolden(t *testing.T) {
 		r := Classify(in)
 		fmt.Fprintf(&out, "%s\t%s\t%s\n", r.Reason, r.Category, r.Evidence)
 	}
-	if *update {
-		if err := os.WriteFile("testdata/golden.out", []byte(out.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile("testdata/golden.out")
-	if err != nil {
-		t.Fatalf("%v (run go test -run TestGolden -update)", err)
-	}
-	got := strings.Split(out.String(), "\n")
-	wl := strings.Split(string(want), "\n")
-	for i := 0; i < len(got) || i < len(wl); i++ {
-		var g, w string
-		if i < len(got) {
-			g = got[i]
-		}
-		if i < len(wl) {
-			w = wl[i]
-		}
-		if g != w {
-			t.Errorf("golden record %d = %q, want %q", i+1, g, w)
-		}
-	}
+	require.NoError(t, sc.Err())
+	golden.Check(t, "testdata/golden.out", []byte(out.String()), *update, "run go test ./classify -run TestGolden -update")
 }

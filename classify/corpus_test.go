@@ -2,35 +2,52 @@ package classify
 
 import (
 	"encoding/csv"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/bouncer-dev/bouncer/dsn"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The floors TestCorpus holds the shared corpus to, in percent of all its
+// records, a point under what the parser and the classifier reached when
+// they were set (found 99.1%, reason 90.2%, category 92.3% of 427 records).
+// Raise them as the figures improve; a change that lowers a figure under
+// its floor is a regression.
+const (
+	corpusFoundFloor    = 98.0
+	corpusReasonFloor   = 89.0
+	corpusCategoryFloor = 91.0
 )
 
 // TestCorpus measures, when BOUNCER_CORPUS names the shared corpus
 // (../shared/corpus: bounces/ and expected.tsv), how often the reason and
 // the category agree with the expected ones, reading each message with
-// dsn.Parse. It reports; it does not fail (the accuracy is the parser's and
-// the classifier's together). With -v it lists the disagreements.
+// dsn.Parse, and fails when a figure falls under its floor (the accuracy is
+// the parser's and the classifier's together). With -v it lists the
+// disagreements. Without the shared corpus it skips.
 func TestCorpus(t *testing.T) {
 	dir := os.Getenv("BOUNCER_CORPUS")
 	if dir == "" {
-		t.Skip("BOUNCER_CORPUS not set")
+		t.Skip("shared corpus absent: BOUNCER_CORPUS not set (it names ../shared/corpus)")
 	}
 	f, err := os.Open(filepath.Join(dir, "expected.tsv"))
-	if err != nil {
-		t.Fatal(err)
+	if errors.Is(err, fs.ErrNotExist) {
+		t.Skipf("shared corpus absent: no %s", filepath.Join(dir, "expected.tsv"))
 	}
+	require.NoError(t, err)
 	defer f.Close()
 	cr := csv.NewReader(f)
 	cr.Comma = '\t'
 	rows, err := cr.ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.Greater(t, len(rows), 1, "expected.tsv holds no records")
+	require.GreaterOrEqual(t, len(rows[0]), 6, "expected.tsv has too few columns")
 	reports := map[string]*dsn.Report{}
 	var found, reason, category int
 	for _, row := range rows[1:] {
@@ -38,9 +55,7 @@ func TestCorpus(t *testing.T) {
 		rep, ok := reports[file]
 		if !ok {
 			fh, err := os.Open(filepath.Join(dir, "bounces", file))
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			rep, _ = dsn.Parse(fh, nil)
 			fh.Close()
 			reports[file] = rep
@@ -71,6 +86,10 @@ func TestCorpus(t *testing.T) {
 		}
 	}
 	n := len(rows) - 1
+	pct := func(k int) float64 { return 100 * float64(k) / float64(n) }
 	t.Logf("%d records, %d found by the parser: reason %.1f%%, category %.1f%% (of all records)",
-		n, found, 100*float64(reason)/float64(n), 100*float64(category)/float64(n))
+		n, found, pct(reason), pct(category))
+	assert.GreaterOrEqual(t, pct(found), corpusFoundFloor, "records found by the parser, in percent of all records")
+	assert.GreaterOrEqual(t, pct(reason), corpusReasonFloor, "reason agrees, in percent of all records")
+	assert.GreaterOrEqual(t, pct(category), corpusCategoryFloor, "category agrees, in percent of all records")
 }

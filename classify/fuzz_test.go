@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/bouncer-dev/bouncer/dsn"
+	"github.com/stretchr/testify/require"
 )
 
 // FuzzClassify checks that no input makes Classify panic and that every
@@ -20,12 +21,8 @@ func FuzzClassify(f *testing.F) {
 	f.Fuzz(func(t *testing.T, diag, status, reply, command, action string) {
 		for _, k := range []dsn.Kind{dsn.KindDSN, dsn.KindBounce} {
 			r := Classify(Input{Kind: k, Diagnostic: diag, Status: status, ReplyCode: reply, Command: dsn.Command(command), Action: dsn.Action(action)})
-			if !r.Reason.Valid() {
-				t.Fatalf("Classify(%q, %q, %q) = invalid reason %q", diag, status, reply, r.Reason)
-			}
-			if r.Category != r.Reason.Category() {
-				t.Fatalf("Classify: category %s for reason %s", r.Category, r.Reason)
-			}
+			require.True(t, r.Reason.Valid(), "Classify(%q, %q, %q) = invalid reason %q", diag, status, reply, r.Reason)
+			require.Equal(t, r.Reason.Category(), r.Category, "Classify: category for reason %s", r.Reason)
 		}
 	})
 }
@@ -43,14 +40,10 @@ func FuzzParseRules(f *testing.F) {
 			return
 		}
 		for _, r := range rules {
-			if !r.Reason.Valid() {
-				t.Fatalf("ParseRules(%q) accepted reason %q", text, r.Reason)
-			}
+			require.True(t, r.Reason.Valid(), "ParseRules(%q) accepted reason %q", text, r.Reason)
 		}
 		c, err := New(&Options{Rules: rules})
-		if err != nil {
-			t.Fatalf("New(rules of %q): %v", text, err)
-		}
+		require.NoError(t, err, "New(rules of %q)", text)
 		c.Classify(Input{Kind: dsn.KindDSN, Diagnostic: text})
 	})
 }

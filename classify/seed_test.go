@@ -167,9 +167,7 @@ var seedLineRE = regexp.MustCompile(`^\s*[2-5][0-9][0-9][ -]`)
 // row in seedRows, so a line added to the file cannot go untested.
 func TestSeedFileCovered(t *testing.T) {
 	b, err := os.ReadFile("testdata/smtp-reply-codes-ko.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	rows := map[string]bool{}
 	for _, r := range seedRows {
 		rows[r.line] = true
@@ -182,13 +180,10 @@ func TestSeedFileCovered(t *testing.T) {
 			continue
 		}
 		n++
-		if !rows[line] {
-			t.Errorf("seed line %q has no row in seedRows", line)
-		}
+		assert.True(t, rows[line], "seed line %q has no row in seedRows", line)
 	}
-	if n != len(seedRows) {
-		t.Errorf("seed file has %d reply lines, seedRows %d", n, len(seedRows))
-	}
+	require.NoError(t, sc.Err())
+	assert.Len(t, seedRows, n, "seedRows against the reply lines of the seed file")
 }
 
 // seedCodes returns the reply code and enhanced status code written at the
@@ -210,9 +205,8 @@ func TestSeed(t *testing.T) {
 			check := func(wrapping string, in Input) {
 				t.Helper()
 				got := Classify(in)
-				if got.Reason != row.want || got.Category != wantCat {
-					t.Errorf("%s: Classify(%+v) = %s/%s (%s), want %s/%s", wrapping, in, got.Reason, got.Category, got.Evidence, row.want, wantCat)
-				}
+				assert.Equal(t, row.want, got.Reason, "%s: Classify(%+v): reason (%s)", wrapping, in, got.Evidence)
+				assert.Equal(t, wantCat, got.Category, "%s: Classify(%+v): category (%s)", wrapping, in, got.Evidence)
 			}
 
 			// 1. The bare line.
@@ -266,18 +260,14 @@ func koreanNotice(t *testing.T, line string) []byte {
 		"반송 사유: " + line + "\n\n" +
 		"이 메일은 발신 전용입니다.\n"
 	b, _, err := transform.Bytes(korean.EUCKR.NewEncoder(), []byte(text))
-	if err != nil {
-		t.Fatalf("encoding %q in EUC-KR: %v", line, err)
-	}
+	require.NoError(t, err, "encoding %q in EUC-KR", line)
 	return b
 }
 
 func decodeEUCKR(t *testing.T, b []byte) string {
 	t.Helper()
 	d, _, err := transform.Bytes(korean.EUCKR.NewDecoder(), b)
-	if err != nil {
-		t.Fatalf("decoding EUC-KR: %v", err)
-	}
+	require.NoError(t, err, "decoding EUC-KR")
 	return string(d)
 }
 
@@ -333,11 +323,11 @@ func TestSeedThroughParser(t *testing.T) {
 				}
 				require.Equal(t, []string{"user@example.net"}, got, "the recipients the parser found")
 				r := rep.Recipients[0]
-				if !strings.Contains(r.Diagnostic, row.line[4:]) && r.Status == "" && r.ReplyCode == "" {
-					// The parser's job, not the classifier's: it cut the
-					// recipient's text before the reply line.
-					t.Errorf("dsn.Parse kept no reply line for the recipient: Diagnostic %q", r.Diagnostic)
-				}
+				// The parser's job, not the classifier's: a recipient with
+				// neither the reply line nor a code had its text cut
+				// before the reply line.
+				kept := strings.Contains(r.Diagnostic, row.line[4:]) || r.Status != "" || r.ReplyCode != ""
+				assert.True(t, kept, "dsn.Parse kept no reply line for the recipient: Diagnostic %q", r.Diagnostic)
 				in := Input{Kind: rep.Kind, Status: r.Status, ReplyCode: r.ReplyCode, Diagnostic: r.Diagnostic,
 					Action: r.Action, Command: r.Command, Vendor: rep.Vendor, DiagnosticType: r.DiagnosticType}
 				res := Classify(in)

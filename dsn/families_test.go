@@ -1,9 +1,11 @@
 package dsn
 
 import (
-	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func msg(header, body string) string {
@@ -156,19 +158,13 @@ Forward this to friend@example.org!
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rep, err := Parse(strings.NewReader(tt.msg), nil)
-			if err != nil {
-				t.Errorf("Parse() error = %v", err)
-			}
-			if rep.Kind != tt.kind {
-				t.Errorf("Parse().Kind = %q, want %q", rep.Kind, tt.kind)
-			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.kind, rep.Kind, "Parse().Kind")
 			var got []string
 			for _, r := range rep.Recipients {
 				got = append(got, r.FinalRecipient)
 			}
-			if fmt.Sprint(got) != fmt.Sprint(tt.rcpts) {
-				t.Errorf("Parse() recipients = %v, want %v", got, tt.rcpts)
-			}
+			assert.Equal(t, tt.rcpts, got, "Parse() recipients")
 		})
 	}
 }

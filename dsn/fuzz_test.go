@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // FuzzParse checks that no input makes Parse panic or return a nil Report,
@@ -20,11 +22,7 @@ func FuzzParse(f *testing.F) {
 	opts := &Options{MaxRecipients: 50, MaxParts: 50, MaxDepth: 8}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		rep, _ := parseNoRecover(bytes.NewReader(b), opts)
-		if rep == nil {
-			t.Fatal("Parse returned a nil Report")
-		}
-		if len(rep.Recipients) > opts.MaxRecipients {
-			t.Fatalf("Parse kept %d recipients, limit %d", len(rep.Recipients), opts.MaxRecipients)
-		}
+		require.NotNil(t, rep, "Parse returned a nil Report")
+		require.LessOrEqual(t, len(rep.Recipients), opts.MaxRecipients, "Parse kept more recipients than the limit")
 	})
 }

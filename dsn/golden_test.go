@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/bouncer-dev/bouncer/internal/golden"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in ../testdata")
@@ -64,22 +66,17 @@ func toGolden(rep *Report, err error) goldenReport {
 // with NAME.dsn.json beside it. Run with -update to rewrite them.
 func TestGolden(t *testing.T) {
 	files, err := filepath.Glob("../testdata/*.eml")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no samples in ../testdata: %v", err)
-	}
+	require.NoError(t, err)
+	require.NotEmpty(t, files, "no samples in ../testdata")
 	for _, f := range files {
 		name := strings.TrimSuffix(filepath.Base(f), ".eml")
 		t.Run(name, func(t *testing.T) {
 			fh, err := os.Open(f)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			defer fh.Close()
 			rep, perr := Parse(fh, nil)
 			got, err := json.MarshalIndent(toGolden(rep, perr), "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			got = append(got, '\n')
 			golden.Check(t, strings.TrimSuffix(f, ".eml")+".dsn.json", got, *update, "run go test ./dsn -update")
 		})
@@ -96,9 +93,7 @@ func TestQuirksNameSamples(t *testing.T) {
 			continue
 		}
 		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		lines := strings.Split(string(b), "\n")
 		for i, l := range lines {
 			if !strings.Contains(l, "QUIRK:") {
@@ -110,16 +105,14 @@ func TestQuirksNameSamples(t *testing.T) {
 				c.WriteString(lines[j])
 			}
 			text := c.String()
-			k := strings.Index(text, ".eml")
-			if k < 0 {
-				t.Errorf("%s:%d: QUIRK names no sample", f, i+1)
+			if !assert.Contains(t, text, ".eml", "%s:%d: QUIRK names no sample", f, i+1) {
 				continue
 			}
+			k := strings.Index(text, ".eml")
 			start := strings.LastIndexAny(text[:k], " (/\t") + 1
 			name := text[start : k+4]
-			if _, err := os.Stat(filepath.Join("../testdata", name)); err != nil {
-				t.Errorf("%s:%d: QUIRK names %s, which is not in ../testdata", f, i+1, name)
-			}
+			_, err := os.Stat(filepath.Join("../testdata", name))
+			assert.NoError(t, err, "%s:%d: QUIRK names %s, which is not in ../testdata", f, i+1, name)
 		}
 	}
 }

@@ -2,7 +2,6 @@ package dsn
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -53,22 +52,17 @@ func TestHostile(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rep, err := Parse(strings.NewReader(tt.msg), nil)
-			if rep == nil {
-				t.Fatalf("Parse returned a nil Report (err %v)", err)
-			}
-			if tt.wantErr == nil && err != nil && !errors.Is(err, ErrMalformed) {
-				t.Errorf("Parse() error = %v, want none", err)
-			}
-			if tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
-				t.Errorf("Parse() error = %v, want %v", err, tt.wantErr)
+			require.NotNil(t, rep, "Parse returned a nil Report (err %v)", err)
+			if tt.wantErr != nil {
+				assert.ErrorIs(t, err, tt.wantErr)
+			} else if err != nil {
+				assert.ErrorIs(t, err, ErrMalformed, "want no error, or only ErrMalformed")
 			}
 			got := ""
 			if len(rep.Recipients) > 0 {
 				got = rep.Recipients[0].FinalRecipient
 			}
-			if got != tt.wantRcpt {
-				t.Errorf("Parse() first recipient = %q, want %q", got, tt.wantRcpt)
-			}
+			assert.Equal(t, tt.wantRcpt, got, "Parse() first recipient")
 		})
 	}
 }
@@ -137,26 +131,20 @@ func TestHugeAttachmentStreams(t *testing.T) {
 			rep, err := Parse(hugeReader(300<<20, first), nil)
 			var after runtime.MemStats
 			runtime.ReadMemStats(&after)
-			if err != nil {
-				t.Errorf("Parse(300 MB) error = %v", err)
-			}
-			if len(rep.Recipients) != 1 || rep.Recipients[0].FinalRecipient != "big@example.com" {
-				t.Errorf("Parse(300 MB) recipients = %+v, want big@example.com", rep.Recipients)
-			}
+			require.NoError(t, err, "Parse(300 MB)")
+			require.Len(t, rep.Recipients, 1, "Parse(300 MB) recipients")
+			assert.Equal(t, "big@example.com", rep.Recipients[0].FinalRecipient, "Parse(300 MB) recipient")
 			// Total allocation, not just the live heap: nothing may buffer
 			// the attachment even briefly.
-			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 100<<20 {
-				t.Errorf("Parse(300 MB) allocated %d MiB, want under 100 MiB", alloc>>20)
-			}
+			alloc := after.TotalAlloc - before.TotalAlloc
+			assert.LessOrEqual(t, alloc, uint64(100<<20), "Parse(300 MB) allocated %d MiB, want under 100 MiB", alloc>>20)
 		})
 	}
 }
 
 func TestLineEndingsAgree(t *testing.T) {
 	raw, err := os.ReadFile("../testdata/synthetic-dsn-lenient.eml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	lf := bytes.ReplaceAll(raw, []byte("\r\n"), []byte("\n"))
 	variants := map[string][]byte{
 		"LF":   lf,
@@ -166,12 +154,8 @@ func TestLineEndingsAgree(t *testing.T) {
 	want, _ := Parse(bytes.NewReader(lf), nil)
 	for name, b := range variants {
 		got, err := Parse(bytes.NewReader(b), nil)
-		if err != nil {
-			t.Errorf("%s: Parse error %v", name, err)
-		}
-		if fmt.Sprint(toGolden(got, nil)) != fmt.Sprint(toGolden(want, nil)) {
-			t.Errorf("%s: Parse = %+v, want %+v", name, toGolden(got, nil), toGolden(want, nil))
-		}
+		assert.NoError(t, err, name)
+		assert.Equal(t, toGolden(want, nil), toGolden(got, nil), name)
 	}
 }
 
@@ -195,9 +179,9 @@ func TestRegressions(t *testing.T) {
 		// gigabytes.
 		long := "Diagnostic-Code: smtp; 550 5.1.1 user unknown\n" + strings.Repeat("  more text on a folded line\n", 50000)
 		rep, _ := Parse(strings.NewReader(dsnMessage("Final-Recipient: rfc822; a@example.com\nAction: failed\nStatus: 5.1.1\n"+long)), nil)
-		if len(rep.Recipients) != 1 || !strings.HasPrefix(rep.Recipients[0].Diagnostic, "550 5.1.1 user unknown more text") {
-			t.Errorf("Parse(folded field) = %+v", rep.Recipients)
-		}
+		require.Len(t, rep.Recipients, 1, "Parse(folded field)")
+		diag := rep.Recipients[0].Diagnostic
+		assert.True(t, strings.HasPrefix(diag, "550 5.1.1 user unknown more text"), "Parse(folded field) diagnostic = %.80q", diag)
 	})
 	t.Run("feedback-report-recipients-are-capped", func(t *testing.T) {
 		var b strings.Builder
@@ -207,24 +191,21 @@ func TestRegressions(t *testing.T) {
 		}
 		b.WriteString("--F--\n")
 		rep, err := Parse(strings.NewReader(b.String()), &Options{MaxRecipients: 10})
-		if len(rep.Recipients) != 10 || !errors.Is(err, ErrLimit) {
-			t.Errorf("Parse(30 complained recipients, MaxRecipients 10) = %d recipients, %v; want 10, ErrLimit", len(rep.Recipients), err)
-		}
+		assert.Len(t, rep.Recipients, 10, "Parse(30 complained recipients, MaxRecipients 10)")
+		assert.ErrorIs(t, err, ErrLimit, "Parse(30 complained recipients, MaxRecipients 10)")
 	})
 	t.Run("small-header-limit-is-no-false-alarm", func(t *testing.T) {
 		msg := dsnMessage("Final-Recipient: rfc822; a@example.com\nAction: failed\nStatus: 5.1.1\n")
 		rep, err := Parse(strings.NewReader(msg), &Options{MaxHeaderBytes: 1000})
-		if err != nil || rep.Truncated {
-			t.Errorf("Parse(300-byte header, MaxHeaderBytes 1000) error = %v, Truncated = %v; want nil, false", err, rep.Truncated)
-		}
+		assert.NoError(t, err, "Parse(300-byte header, MaxHeaderBytes 1000)")
+		assert.False(t, rep.Truncated, "Parse(300-byte header, MaxHeaderBytes 1000) Truncated")
 	})
 	t.Run("a-failing-reader-is-an-error", func(t *testing.T) {
 		msg := dsnMessage("Final-Recipient: rfc822; a@example.com\nAction: failed\nStatus: 5.1.1\n")
 		r := &errAfterReader{r: strings.NewReader(msg[:len(msg)/2]), err: io.ErrUnexpectedEOF}
 		_, err := Parse(r, nil)
-		if !errors.Is(err, ErrRead) || !errors.Is(err, io.ErrUnexpectedEOF) {
-			t.Errorf("Parse(connection cut) error = %v, want ErrRead wrapping io.ErrUnexpectedEOF", err)
-		}
+		assert.ErrorIs(t, err, ErrRead, "Parse(connection cut)")
+		assert.ErrorIs(t, err, io.ErrUnexpectedEOF, "Parse(connection cut) wraps the reader's error")
 	})
 	t.Run("many-recipients-in-free-text", func(t *testing.T) {
 		var b strings.Builder
@@ -233,8 +214,6 @@ func TestRegressions(t *testing.T) {
 			fmt.Fprintf(&b, "  user%d@example.com\n    550 5.1.1 user unknown\n", i)
 		}
 		rep, _ := Parse(strings.NewReader(b.String()), nil)
-		if len(rep.Recipients) != 5000 {
-			t.Errorf("Parse(5,000 free-text recipients) = %d recipients", len(rep.Recipients))
-		}
+		assert.Len(t, rep.Recipients, 5000, "Parse(5,000 free-text recipients)")
 	})
 }

@@ -5,19 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"reflect"
 	"testing"
 	"time"
 
 	"github.com/bouncer-dev/bouncer/classify"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func openTest(t *testing.T, path string) *DB {
 	t.Helper()
 	db, err := Open(context.Background(), path, nil)
-	if err != nil {
-		t.Fatalf("Open(%s) = %v", path, err)
-	}
+	require.NoError(t, err, "Open(%s)", path)
 	t.Cleanup(func() { db.Close() })
 	return db
 }
@@ -42,48 +41,36 @@ func testMessage(uid uint32) *Message {
 
 func countRows(t *testing.T, db *DB) (messages, events int) {
 	t.Helper()
-	if err := db.sql.QueryRow("SELECT count(*) FROM messages").Scan(&messages); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.sql.QueryRow("SELECT count(*) FROM events").Scan(&events); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, db.sql.QueryRow("SELECT count(*) FROM messages").Scan(&messages))
+	require.NoError(t, db.sql.QueryRow("SELECT count(*) FROM events").Scan(&events))
 	return messages, events
 }
 
 func TestOpenMigratesEmpty(t *testing.T) {
-	if SchemaVersion != len(migrations) {
-		t.Fatalf("SchemaVersion = %d, but there are %d migration steps", SchemaVersion, len(migrations))
-	}
+	require.Equal(t, len(migrations), SchemaVersion, "SchemaVersion against the migration steps")
 	path := filepath.Join(t.TempDir(), "state.db")
 	db := openTest(t, path)
 	var v int
-	if err := db.sql.QueryRow("PRAGMA user_version").Scan(&v); err != nil || v != SchemaVersion {
-		t.Errorf("user_version = %d, %v, want %d", v, err, SchemaVersion)
-	}
+	require.NoError(t, db.sql.QueryRow("PRAGMA user_version").Scan(&v))
+	assert.Equal(t, SchemaVersion, v, "user_version")
 	var mode string
-	if err := db.sql.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
-		t.Errorf("journal_mode = %q, %v, want wal", mode, err)
-	}
+	require.NoError(t, db.sql.QueryRow("PRAGMA journal_mode").Scan(&mode))
+	assert.Equal(t, "wal", mode, "journal_mode")
 	db.Close()
 	// Opening again runs no step and keeps the version.
 	db = openTest(t, path)
-	if err := db.sql.QueryRow("PRAGMA user_version").Scan(&v); err != nil || v != SchemaVersion {
-		t.Errorf("after reopen user_version = %d, %v, want %d", v, err, SchemaVersion)
-	}
+	require.NoError(t, db.sql.QueryRow("PRAGMA user_version").Scan(&v))
+	assert.Equal(t, SchemaVersion, v, "user_version after reopen")
 }
 
 func TestOpenRefusesNewerSchema(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "state.db")
 	db := openTest(t, path)
-	if _, err := db.sql.Exec(fmt.Sprintf("PRAGMA user_version = %d", SchemaVersion+1)); err != nil {
-		t.Fatal(err)
-	}
+	_, err := db.sql.Exec(fmt.Sprintf("PRAGMA user_version = %d", SchemaVersion+1))
+	require.NoError(t, err)
 	db.Close()
-	_, err := Open(context.Background(), path, nil)
-	if !errors.Is(err, ErrNewerSchema) {
-		t.Errorf("Open(newer) = %v, want ErrNewerSchema", err)
-	}
+	_, err = Open(context.Background(), path, nil)
+	assert.ErrorIs(t, err, ErrNewerSchema, "Open(newer)")
 }
 
 func TestRecordIdempotent(t *testing.T) {
@@ -92,12 +79,11 @@ func TestRecordIdempotent(t *testing.T) {
 		db := openTest(t, newState(t))
 		m := testMessage(1)
 		res, err := db.Record(ctx, m)
-		if err != nil {
-			t.Fatalf("Record() = %v", err)
-		}
-		if res.Already || res.Outcome != OutcomeBounce || res.Events != 2 || len(res.Skipped) != 0 {
-			t.Errorf("Record() = %+v, want new bounce with 2 events", res)
-		}
+		require.NoError(t, err, "Record()")
+		assert.False(t, res.Already, "Record() of a new message")
+		assert.Equal(t, OutcomeBounce, res.Outcome, "Record() outcome")
+		assert.Equal(t, 2, res.Events, "Record() events")
+		assert.Empty(t, res.Skipped, "Record() skipped")
 
 		tests := []struct {
 			name string
@@ -111,22 +97,22 @@ func TestRecordIdempotent(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				res, err := db.Record(ctx, tt.m)
-				if err != nil || !res.Already || res.Outcome != OutcomeBounce {
-					t.Errorf("Record() again = %+v, %v, want Already with outcome bounce", res, err)
-				}
+				require.NoError(t, err, "Record() again")
+				assert.True(t, res.Already, "Record() again")
+				assert.Equal(t, OutcomeBounce, res.Outcome, "Record() again: outcome")
 			})
 		}
-		if msgs, evs := countRows(t, db); msgs != 1 || evs != 2 {
-			t.Errorf("rows = %d messages, %d events, want 1, 2", msgs, evs)
-		}
+		msgs, evs := countRows(t, db)
+		assert.Equal(t, 1, msgs, "messages rows")
+		assert.Equal(t, 2, evs, "events rows")
 
 		// Another UIDVALIDITY is another message, unless the hash matches.
 		m2 := testMessage(1)
 		m2.UIDValidity = 8
 		m2.Hash = Hash([]byte("other"))
-		if res, err := db.Record(ctx, m2); err != nil || res.Already {
-			t.Errorf("Record(other uidvalidity) = %+v, %v, want recorded", res, err)
-		}
+		res, err = db.Record(ctx, m2)
+		require.NoError(t, err, "Record(other uidvalidity)")
+		assert.False(t, res.Already, "Record(other uidvalidity) records it")
 	})
 }
 
@@ -134,13 +120,10 @@ func TestRecordStoresEvents(t *testing.T) {
 	forEachStore(t, func(t *testing.T, newState func(*testing.T) string) {
 		ctx := context.Background()
 		db := openTest(t, newState(t))
-		if _, err := db.Record(ctx, testMessage(3)); err != nil {
-			t.Fatal(err)
-		}
+		_, err := db.Record(ctx, testMessage(3))
+		require.NoError(t, err)
 		evs, err := db.Events(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		want := []Event{
 			{Address: "full@example.com", Category: classify.CategorySoft, Reason: classify.ReasonMailboxFull,
 				Status: "4.2.2", Date: day(3, 0), Source: "rfc3464"}, // message date stands in
@@ -148,9 +131,7 @@ func TestRecordStoresEvents(t *testing.T) {
 				Status: "5.1.1", ReplyCode: "550", Diagnostic: "550 5.1.1 user unknown", Date: day(3, 1),
 				MessageID: "<orig@list.example>", Source: "rfc3464"},
 		}
-		if !reflect.DeepEqual(evs, want) {
-			t.Errorf("Events() = %+v\nwant %+v", evs, want)
-		}
+		assert.Equal(t, want, evs, "Events()")
 	})
 }
 
@@ -166,23 +147,20 @@ func TestRecordSkipsBadEvents(t *testing.T) {
 			Event{Address: "GONE@example.com", Reason: classify.ReasonUserUnknown}, // duplicate
 		)
 		res, err := db.Record(ctx, m)
-		if err != nil {
-			t.Fatalf("Record() = %v", err)
-		}
-		if res.Events != 2 || len(res.Skipped) != 2 {
-			t.Fatalf("Record() = %+v, want 2 events and 2 skipped", res)
-		}
-		if !errors.Is(res.Skipped[0], ErrBadAddress) || !errors.Is(res.Skipped[1], ErrBadEvent) {
-			t.Errorf("Skipped = %v, want ErrBadAddress then ErrBadEvent", res.Skipped)
-		}
+		require.NoError(t, err, "Record()")
+		require.Equal(t, 2, res.Events, "Record() events")
+		require.Len(t, res.Skipped, 2, "Record() skipped")
+		assert.ErrorIs(t, res.Skipped[0], ErrBadAddress, "first skipped")
+		assert.ErrorIs(t, res.Skipped[1], ErrBadEvent, "second skipped")
 
 		// Without any date, the event is skipped rather than dated by the clock.
 		m = testMessage(2)
 		m.Date = time.Time{}
 		res, err = db.Record(ctx, m)
-		if err != nil || res.Events != 1 || len(res.Skipped) != 1 || !errors.Is(res.Skipped[0], ErrBadEvent) {
-			t.Errorf("Record(no date) = %+v, %v, want 1 event and 1 skipped with ErrBadEvent", res, err)
-		}
+		require.NoError(t, err, "Record(no date)")
+		assert.Equal(t, 1, res.Events, "Record(no date) events")
+		require.Len(t, res.Skipped, 1, "Record(no date) skipped")
+		assert.ErrorIs(t, res.Skipped[0], ErrBadEvent, "Record(no date) skipped")
 	})
 }
 
@@ -201,14 +179,13 @@ func TestRecordBadMessage(t *testing.T) {
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				if _, err := db.Record(ctx, tt.m); !errors.Is(err, ErrBadMessage) {
-					t.Errorf("Record() = %v, want ErrBadMessage", err)
-				}
+				_, err := db.Record(ctx, tt.m)
+				assert.ErrorIs(t, err, ErrBadMessage, "Record()")
 			})
 		}
-		if msgs, evs := countRows(t, db); msgs != 0 || evs != 0 {
-			t.Errorf("rows = %d messages, %d events, want none", msgs, evs)
-		}
+		msgs, evs := countRows(t, db)
+		assert.Zero(t, msgs, "messages rows")
+		assert.Zero(t, evs, "events rows")
 	})
 }
 
@@ -229,9 +206,8 @@ func TestRecordOutcome(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				res, err := db.Record(ctx, tt.m)
-				if err != nil || res.Outcome != tt.want {
-					t.Errorf("Record() = %+v, %v, want outcome %s", res, err, tt.want)
-				}
+				require.NoError(t, err, "Record()")
+				assert.Equal(t, tt.want, res.Outcome, "Record() outcome")
 			})
 		}
 	})
@@ -253,25 +229,23 @@ func TestRecordAtomic(t *testing.T) {
 		}
 		_, err := db.Record(ctx, testMessage(1))
 		testHookEvent = nil
-		if !errors.Is(err, boom) {
-			t.Fatalf("Record() = %v, want the injected error", err)
-		}
-		if msgs, evs := countRows(t, db); msgs != 0 || evs != 0 {
-			t.Fatalf("after failed Record: %d messages, %d events, want none", msgs, evs)
-		}
+		require.ErrorIs(t, err, boom, "Record() returns the injected error")
+		msgs, evs := countRows(t, db)
+		require.Zero(t, msgs, "messages rows after failed Record")
+		require.Zero(t, evs, "events rows after failed Record")
 		db.Close()
 
 		db = openTest(t, path)
-		if msgs, evs := countRows(t, db); msgs != 0 || evs != 0 {
-			t.Fatalf("after reopen: %d messages, %d events, want none", msgs, evs)
-		}
+		msgs, evs = countRows(t, db)
+		require.Zero(t, msgs, "messages rows after reopen")
+		require.Zero(t, evs, "events rows after reopen")
 		res, err := db.Record(ctx, testMessage(1))
-		if err != nil || res.Already || res.Events != 2 {
-			t.Errorf("Record() after failure = %+v, %v, want recorded with 2 events", res, err)
-		}
-		if msgs, evs := countRows(t, db); msgs != 1 || evs != 2 {
-			t.Errorf("rows = %d messages, %d events, want 1, 2", msgs, evs)
-		}
+		require.NoError(t, err, "Record() after failure")
+		assert.False(t, res.Already, "Record() after failure records it")
+		assert.Equal(t, 2, res.Events, "Record() after failure: events")
+		msgs, evs = countRows(t, db)
+		assert.Equal(t, 1, msgs, "messages rows")
+		assert.Equal(t, 2, evs, "events rows")
 	})
 }
 
@@ -279,9 +253,8 @@ func TestRecordClosed(t *testing.T) {
 	forEachStore(t, func(t *testing.T, newState func(*testing.T) string) {
 		db := openTest(t, newState(t))
 		db.Close()
-		if _, err := db.Record(context.Background(), testMessage(1)); !errors.Is(err, ErrClosed) {
-			t.Errorf("Record() on closed DB = %v, want ErrClosed", err)
-		}
+		_, err := db.Record(context.Background(), testMessage(1))
+		assert.ErrorIs(t, err, ErrClosed, "Record() on closed DB")
 	})
 }
 
@@ -291,44 +264,32 @@ func TestPersistsAcrossReopen(t *testing.T) {
 		path := newState(t)
 		db := openTest(t, path)
 		for uid := uint32(1); uid <= 3; uid++ {
-			if _, err := db.Record(ctx, testMessage(uid)); err != nil {
-				t.Fatal(err)
-			}
+			_, err := db.Record(ctx, testMessage(uid))
+			require.NoError(t, err)
 		}
-		if err := db.SaveState(ctx, "INBOX", 7, 3); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, db.SaveState(ctx, "INBOX", 7, 3))
 		before, err := db.Lists(ctx, nil, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := db.Close(); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
+		require.NoError(t, db.Close())
 
 		db = openTest(t, path)
 		v, last, err := db.LoadState(ctx, "INBOX")
-		if err != nil || v != 7 || last != 3 {
-			t.Errorf("LoadState() = %d, %d, %v, want 7, 3", v, last, err)
-		}
+		require.NoError(t, err, "LoadState()")
+		assert.Equal(t, uint32(7), v, "LoadState() UIDVALIDITY")
+		assert.Equal(t, uint32(3), last, "LoadState() last UID")
 		after, err := db.Lists(ctx, nil, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !reflect.DeepEqual(before, after) {
-			t.Errorf("Lists() after reopen = %+v, want %+v", after, before)
-		}
-		if got := addrs(after.Suppressed); got != "full@example.com:soft gone@example.com:hard" {
-			t.Errorf("Lists().Suppressed = %q", got)
-		}
-		if res, err := db.Record(ctx, testMessage(2)); err != nil || !res.Already {
-			t.Errorf("Record() after reopen = %+v, %v, want Already", res, err)
-		}
+		require.NoError(t, err)
+		assert.Equal(t, before, after, "Lists() after reopen")
+		assert.Equal(t, "full@example.com:soft gone@example.com:hard", addrs(after.Suppressed), "Lists().Suppressed")
+		res, err := db.Record(ctx, testMessage(2))
+		require.NoError(t, err, "Record() after reopen")
+		assert.True(t, res.Already, "Record() after reopen")
 		c, err := db.Counts(ctx)
-		if err != nil || c.Messages != 3 || c.ByOutcome[OutcomeBounce] != 3 ||
-			c.ByCategory[classify.CategoryHard] != 3 || c.ByCategory[classify.CategorySoft] != 3 {
-			t.Errorf("Counts() = %+v, %v, want 3 messages, 3 hard and 3 soft events", c, err)
-		}
+		require.NoError(t, err, "Counts()")
+		assert.Equal(t, 3, c.Messages, "Counts() messages")
+		assert.Equal(t, 3, c.ByOutcome[OutcomeBounce], "Counts() bounces")
+		assert.Equal(t, 3, c.ByCategory[classify.CategoryHard], "Counts() hard events")
+		assert.Equal(t, 3, c.ByCategory[classify.CategorySoft], "Counts() soft events")
 	})
 }
 
@@ -336,21 +297,20 @@ func TestSyncState(t *testing.T) {
 	forEachStore(t, func(t *testing.T, newState func(*testing.T) string) {
 		ctx := context.Background()
 		db := openTest(t, newState(t))
-		if v, last, err := db.LoadState(ctx, "INBOX"); err != nil || v != 0 || last != 0 {
-			t.Errorf("LoadState(new) = %d, %d, %v, want 0, 0, nil", v, last, err)
-		}
+		v, last, err := db.LoadState(ctx, "INBOX")
+		require.NoError(t, err, "LoadState(new)")
+		assert.Zero(t, v, "LoadState(new) UIDVALIDITY")
+		assert.Zero(t, last, "LoadState(new) last UID")
 		steps := []struct{ v, last uint32 }{{1, 10}, {1, 20}, {2, 5}, {4294967295, 4294967295}}
 		for _, s := range steps {
-			if err := db.SaveState(ctx, "INBOX", s.v, s.last); err != nil {
-				t.Fatal(err)
-			}
-			if v, last, err := db.LoadState(ctx, "INBOX"); err != nil || v != s.v || last != s.last {
-				t.Errorf("LoadState() = %d, %d, %v, want %d, %d", v, last, err, s.v, s.last)
-			}
+			require.NoError(t, db.SaveState(ctx, "INBOX", s.v, s.last))
+			v, last, err := db.LoadState(ctx, "INBOX")
+			require.NoError(t, err, "LoadState()")
+			assert.Equal(t, s.v, v, "LoadState() UIDVALIDITY")
+			assert.Equal(t, s.last, last, "LoadState() last UID")
 		}
-		if v, _, _ := db.LoadState(ctx, "Other"); v != 0 {
-			t.Errorf("LoadState(Other) = %d, want 0", v)
-		}
+		v, _, _ = db.LoadState(ctx, "Other")
+		assert.Zero(t, v, "LoadState(Other)")
 	})
 }
 
@@ -366,15 +326,15 @@ func TestSyncStateAdapter(t *testing.T) {
 		ctx := context.Background()
 		db := openTest(t, newState(t))
 		var s fetchState = db.SyncState()
-		if err := s.Save(ctx, "INBOX", 3, 9); err != nil {
-			t.Fatal(err)
-		}
-		if v, last, err := db.LoadState(ctx, "INBOX"); err != nil || v != 3 || last != 9 {
-			t.Errorf("LoadState() after Save = %d, %d, %v, want 3, 9", v, last, err)
-		}
-		if v, last, err := s.Load(ctx, "INBOX"); err != nil || v != 3 || last != 9 {
-			t.Errorf("Load() = %d, %d, %v, want 3, 9", v, last, err)
-		}
+		require.NoError(t, s.Save(ctx, "INBOX", 3, 9))
+		v, last, err := db.LoadState(ctx, "INBOX")
+		require.NoError(t, err, "LoadState() after Save")
+		assert.Equal(t, uint32(3), v, "LoadState() after Save: UIDVALIDITY")
+		assert.Equal(t, uint32(9), last, "LoadState() after Save: last UID")
+		v, last, err = s.Load(ctx, "INBOX")
+		require.NoError(t, err, "Load()")
+		assert.Equal(t, uint32(3), v, "Load() UIDVALIDITY")
+		assert.Equal(t, uint32(9), last, "Load() last UID")
 	})
 }
 
@@ -383,18 +343,18 @@ func TestLookup(t *testing.T) {
 		ctx := context.Background()
 		db := openTest(t, newState(t))
 		m := testMessage(1)
-		if _, ok, err := db.Lookup(ctx, m); err != nil || ok {
-			t.Errorf("Lookup(new) = %v, %v, want false", ok, err)
-		}
-		if _, err := db.Record(ctx, m); err != nil {
-			t.Fatal(err)
-		}
+		_, ok, err := db.Lookup(ctx, m)
+		require.NoError(t, err, "Lookup(new)")
+		assert.False(t, ok, "Lookup(new)")
+		_, err = db.Record(ctx, m)
+		require.NoError(t, err)
 		byHash := &Message{Hash: m.Hash}
 		byUID := &Message{Hash: Hash(nil), Mailbox: "INBOX", UIDValidity: 7, UID: 1}
 		for _, q := range []*Message{m, byHash, byUID} {
-			if o, ok, err := db.Lookup(ctx, q); err != nil || !ok || o != OutcomeBounce {
-				t.Errorf("Lookup(%+v) = %q, %v, %v, want bounce, true", q, o, ok, err)
-			}
+			o, ok, err := db.Lookup(ctx, q)
+			require.NoError(t, err, "Lookup(%+v)", q)
+			assert.True(t, ok, "Lookup(%+v) finds it", q)
+			assert.Equal(t, OutcomeBounce, o, "Lookup(%+v) outcome", q)
 		}
 	})
 }
@@ -403,22 +363,11 @@ func TestLock(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "state.db")
 	a := openTest(t, path)
 	b := openTest(t, path)
-	if err := a.Lock(); err != nil {
-		t.Fatalf("first Lock() = %v", err)
-	}
-	if err := a.Lock(); err != nil {
-		t.Errorf("Lock() again by the holder = %v, want nil", err)
-	}
-	err := b.Lock()
-	if !errors.Is(err, ErrLocked) {
-		t.Fatalf("second Lock() = %v, want ErrLocked", err)
-	}
-	if err := a.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Lock(); err != nil {
-		t.Errorf("Lock() after the holder closed = %v, want nil", err)
-	}
+	require.NoError(t, a.Lock(), "first Lock()")
+	assert.NoError(t, a.Lock(), "Lock() again by the holder")
+	require.ErrorIs(t, b.Lock(), ErrLocked, "second Lock()")
+	require.NoError(t, a.Close())
+	assert.NoError(t, b.Lock(), "Lock() after the holder closed")
 }
 
 // TestConcurrentRecord records the same messages from two DB handles at
@@ -441,13 +390,11 @@ func TestConcurrentRecord(t *testing.T) {
 			}()
 		}
 		for range dbs {
-			if err := <-errc; err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, <-errc)
 		}
-		if msgs, evs := countRows(t, dbs[0]); msgs != 20 || evs != 40 {
-			t.Errorf("rows = %d messages, %d events, want 20, 40", msgs, evs)
-		}
+		msgs, evs := countRows(t, dbs[0])
+		assert.Equal(t, 20, msgs, "messages rows")
+		assert.Equal(t, 40, evs, "events rows")
 	})
 }
 
@@ -463,15 +410,11 @@ func TestRecordSameAddressKeepsWorst(t *testing.T) {
 			{Address: "X@Example.com", Category: classify.CategoryHard, Reason: classify.ReasonUserUnknown},
 			{Address: "x@example.com", Category: classify.CategorySoft, Reason: classify.ReasonMailboxFull},
 		}}
-		if _, err := db.Record(ctx, m); err != nil {
-			t.Fatal(err)
-		}
+		_, err := db.Record(ctx, m)
+		require.NoError(t, err)
 		evs, err := db.Events(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(evs) != 1 || evs[0].Category != classify.CategoryHard {
-			t.Errorf("Events() = %+v, want one hard event for x@example.com", evs)
-		}
+		require.NoError(t, err)
+		require.Len(t, evs, 1, "Events(): one event for x@example.com")
+		assert.Equal(t, classify.CategoryHard, evs[0].Category, "Events(): the worst category")
 	})
 }
