@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"embed"
-	"errors"
 	"flag"
 	"fmt"
 	"io/fs"
@@ -11,10 +10,10 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
-	"time"
 
-	"github.com/bouncer-dev/bouncer/imapfetch"
+	"github.com/bouncer-dev/bouncer/config"
 	"github.com/bouncer-dev/bouncer/internal/demoimap"
+	"github.com/bouncer-dev/bouncer/internal/runjob"
 	"github.com/bouncer-dev/bouncer/suppress"
 )
 
@@ -33,9 +32,6 @@ func demoSamples() fs.FS {
 	}
 	return sub
 }
-
-// demoUser is the login of the demo mailbox.
-const demoUser = demoimap.User
 
 // demoFlags are the flags of bouncer demo.
 type demoFlags struct {
@@ -61,6 +57,9 @@ bounces in a state (in a temporary folder, so every demo starts clean), move
 the messages to bounces-processed and bounces-unrecognized, and write the
 suppression list, demo-suppressions.csv in the current folder by default.
 
+Exit status: 0 done, 1 failed (the embedded server, the state, the list),
+2 bad command line.
+
 Flags:
 `)
 		fs.PrintDefaults()
@@ -71,11 +70,8 @@ Flags:
 // demoCommand is bouncer demo.
 func demoCommand(s *streams, args []string) int {
 	f := newDemoFlags(s)
-	if err := f.fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, ok := parseArgs(s, "demo", f.fs, func() error { return f.fs.Parse(args) }); !ok {
+		return code
 	}
 	if f.fs.NArg() > 0 {
 		fmt.Fprintf(s.stderr, "bouncer demo: unexpected argument %q; see bouncer help demo\n", f.fs.Arg(0))
@@ -110,25 +106,14 @@ func demoCommand(s *streams, args []string) int {
 	defer srv.Close()
 
 	fmt.Fprintf(s.stdout, "demo: an IMAP server in memory at %s holds %d sample messages in INBOX\n\n", srv.Addr, srv.Loaded)
-	cfg := &runConfig{
-		imapURL: "imap://" + demoUser + "@" + srv.Addr + "/INBOX",
-		imapOpts: imapfetch.Options{
-			SecretFile: srv.PasswordFile,
-			// The embedded server listens on loopback only and offers no
-			// TLS: plaintext is allowed here and nowhere else.
-			InsecurePlaintext:   true,
-			Action:              imapfetch.ActionMove,
-			ProcessedMailbox:    defaultProcessedFolder,
-			UnrecognizedMailbox: defaultUnrecognizedFolder,
-			MaxRetries:          -1,
-			DialTimeout:         10 * time.Second,
-		},
-		state:       filepath.Join(tmp, "bouncer.db"),
-		out:         f.out,
-		format:      format,
-		summaryPath: true,
+	cfg := &runjob.Config{
+		Mailboxes:   []*config.Source{srv.Source()},
+		State:       filepath.Join(tmp, "bouncer.db"),
+		Out:         f.out,
+		Format:      format,
+		SummaryPath: true,
 	}
-	if code := doRun(ctx, s, cfg); code != exitOK {
+	if code := runjob.Run(ctx, cfg, s.stdout, s.stderr); code != exitOK {
 		return code
 	}
 

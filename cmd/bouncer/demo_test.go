@@ -12,6 +12,9 @@ import (
 	"github.com/bouncer-dev/bouncer/internal/demoimap"
 )
 
+// demoUser is the login of the demo mailbox.
+const demoUser = demoimap.User
+
 func TestDemo(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)

@@ -5,17 +5,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io/fs"
-	"os"
-	"slices"
-	"time"
+	"strings"
 
-	"github.com/bouncer-dev/bouncer/classify"
+	"github.com/bouncer-dev/bouncer/internal/listexport"
 	"github.com/bouncer-dev/bouncer/suppress"
 )
 
 // exportEnv names the flags of bouncer export with an environment
-// variable fallback (see applyEnv).
+// variable fallback (see cli.ApplyEnv).
 var exportEnv = []string{"state", "out", "out-dir", "format"}
 
 // exportFlags are the flags of bouncer export.
@@ -53,6 +50,9 @@ report of what the sender should fix) even though they are not suppressed.
 Environment: BOUNCER_STATE, BOUNCER_OUT, BOUNCER_OUT_DIR and BOUNCER_FORMAT
 stand in for flags that are not given.
 
+Exit status: 0 done, 1 failed (no state, state unreadable, list not
+written), 2 bad command line.
+
 Flags:
 `)
 		fs.PrintDefaults()
@@ -63,22 +63,11 @@ Flags:
 // exportCommand is bouncer export.
 func exportCommand(s *streams, args []string) int {
 	f := newExportFlags(s)
-	if err := f.fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	env, code, ok := parseWithEnv(s, "export", f.fs, args, exportEnv)
+	if !ok {
+		return code
 	}
-	fail := func(format string, a ...any) int {
-		fmt.Fprintf(s.stderr, "bouncer export: "+format+"\n", a...)
-		return exitUsage
-	}
-	if err := applyEnv(f.fs, exportEnv); err != nil {
-		return fail("%v", err)
-	}
-	if f.fs.NArg() > 0 {
-		return fail("unexpected argument %q; see bouncer help export", f.fs.Arg(0))
-	}
+	fail := usageError(s, "export", env)
 	format, err := suppress.ParseFormat(f.format)
 	if err != nil {
 		return fail("unknown --format %q: want one of %s", f.format, formatNames())
@@ -87,82 +76,31 @@ func exportCommand(s *streams, args []string) int {
 	if err != nil {
 		return fail("%v", err)
 	}
-	var q suppress.Query
-	var sinceBack time.Duration // --since as a duration: back from the latest bounce
+	req := &listexport.Request{State: f.state, Policy: pol, Format: format, Out: f.out, OutDir: f.outDir, Stdout: s.stdout}
 	if f.since != "" {
-		if q.Since, sinceBack, err = suppress.ParseSince(f.since); err != nil {
+		if req.Query.Since, req.SinceBack, err = suppress.ParseSince(f.since); err != nil {
 			return fail("%v", err)
 		}
 	}
-	if q.Categories, err = suppress.ParseCategories(f.categories); err != nil {
+	if req.Query.Categories, err = suppress.ParseCategories(f.categories); err != nil {
 		return fail("%v", err)
 	}
 	if f.out != "" && f.outDir != "" {
 		return fail("give --out or --out-dir, not both")
 	}
-	if _, err := os.Stat(f.state); err != nil && !suppress.IsURL(f.state) {
-		// Open would create an empty state: a typo must not pass unnoticed.
-		fmt.Fprintf(s.stderr, "bouncer export: no state %s: %v\n", f.state, unwrapPath(err))
-		return exitError
-	}
-
-	lists, err := exportLists(f.state, pol, &q, sinceBack)
+	paths, err := listexport.Export(context.Background(), req)
 	if err != nil {
-		fmt.Fprintf(s.stderr, "bouncer export: state %s: %v\n", suppress.Redact(f.state), oneLine(err))
+		msg := oneLine(err)
+		if errors.Is(err, listexport.ErrNoState) || strings.HasPrefix(msg, "state ") {
+			msg = env.ExplainValue("state", msg)
+		}
+		fmt.Fprintf(s.stderr, "bouncer export: %s\n", msg)
 		return exitError
 	}
-
 	if f.outDir != "" {
-		paths, err := suppress.WriteDir(f.outDir, format, lists)
-		if err != nil {
-			fmt.Fprintf(s.stderr, "bouncer export: %v\n", oneLine(err))
-			return exitError
-		}
 		for _, p := range paths {
 			fmt.Fprintf(s.stderr, "wrote %s\n", p)
 		}
-		return exitOK
-	}
-	entries := lists.Suppressed
-	if slices.Contains(q.Categories, classify.CategoryPolicy) {
-		entries = lists.WithPolicy()
-	}
-	if f.out != "" {
-		err = suppress.WriteFile(f.out, format, entries)
-	} else {
-		err = suppress.WriteCSV(s.stdout, format, entries)
-	}
-	if err != nil {
-		fmt.Fprintf(s.stderr, "bouncer export: %v\n", oneLine(err))
-		return exitError
 	}
 	return exitOK
-}
-
-// exportLists reads the lists of the state at path; sinceBack, if set,
-// counts back from the latest bounce of the history, not from the clock:
-// the same state always exports the same lists.
-func exportLists(path string, pol *suppress.Policy, q *suppress.Query, sinceBack time.Duration) (suppress.Lists, error) {
-	ctx := context.Background()
-	db, err := suppress.Open(ctx, path, nil)
-	if err != nil {
-		return suppress.Lists{}, err
-	}
-	defer db.Close()
-	lists, err := db.Lists(ctx, pol, q)
-	if err == nil && sinceBack > 0 {
-		q.Since = lists.Now.Add(-sinceBack)
-		lists, err = db.Lists(ctx, pol, q)
-	}
-	return lists, err
-}
-
-// unwrapPath drops the path from a *fs.PathError, which the message names
-// already.
-func unwrapPath(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }

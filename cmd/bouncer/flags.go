@@ -4,7 +4,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"runtime"
 	"strings"
 
@@ -83,19 +82,7 @@ func formatNames() string {
 	return strings.Join(names, ", ")
 }
 
-// applyEnv sets the flags of fs named in names that were not given on the
-// command line from their environment variables: BOUNCER_ and the name in
-// upper case, "-" as "_" (--out-dir: BOUNCER_OUT_DIR).
-func applyEnv(fs *flag.FlagSet, names []string) error {
-	set := make(map[string]bool)
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	for _, name := range names {
-		v := "BOUNCER_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
-		if val := os.Getenv(v); val != "" && !set[name] {
-			if err := fs.Set(name, val); err != nil {
-				return fmt.Errorf("$%s: %v", v, err)
-			}
-		}
-	}
-	return nil
+// oneLine returns the text of err on one line.
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
 }

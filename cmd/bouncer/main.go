@@ -12,18 +12,26 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/bouncer-dev/bouncer/internal/cli"
+	"github.com/bouncer-dev/bouncer/suppress"
 )
 
-// Exit statuses.
+// Exit statuses, the same for every command.
 const (
 	exitOK    = 0 // done
 	exitError = 1 // done, but an input could not be read or the output failed
 	exitUsage = 2 // bad command line
 )
+
+// exitText says the exit statuses in the usage texts; each command adds
+// what 1 means for it.
+const exitText = "Exit status: 0 done, 1 %s, 2 bad command line.\n"
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
@@ -56,6 +64,8 @@ var commands = []command{
 		flags: func(s *streams) *flag.FlagSet { return newExportFlags(s).fs }, run: exportCommand},
 	{name: "demo", summary: "run the whole pipeline on sample bounces, no setup needed",
 		flags: func(s *streams) *flag.FlagSet { return newDemoFlags(s).fs }, run: demoCommand},
+	{name: "auth", summary: "authorize access to a Gmail or Microsoft 365 mailbox with OAuth2, once",
+		flags: func(s *streams) *flag.FlagSet { return newAuthFlags(s).fs }, run: authCommand},
 	{name: "verp", summary: "print the signed return path (VERP or BATV) of a recipient",
 		flags: func(s *streams) *flag.FlagSet { return newVerpFlags(s).fs }, run: verpCommand},
 }
@@ -72,14 +82,16 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	switch name {
 	case "help", "-h", "-help", "--help":
 		return help(s, args[1:])
+	case "version", "-version", "--version":
+		fmt.Fprintln(stdout, cli.Version("bouncer"))
+		return exitOK
 	}
 	for _, c := range commands {
 		if c.name == name {
 			return c.run(s, args[1:])
 		}
 	}
-	fmt.Fprintf(stderr, "bouncer: unknown command %q\n", name)
-	usage(stderr)
+	fmt.Fprintf(stderr, "bouncer: unknown command %q; see bouncer help\n", name)
 	return exitUsage
 }
 
@@ -89,6 +101,8 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}
 	fmt.Fprint(w, "  help     show this text, or the flags of a command: bouncer help COMMAND\n")
+	fmt.Fprint(w, "  version  print the version (also --version)\n\n")
+	fmt.Fprintf(w, exitText, "failed (see each command)")
 }
 
 // help prints the usage text, or that of the command named in args.
@@ -106,7 +120,56 @@ func help(s *streams, args []string) int {
 		fs.Usage()
 		return exitOK
 	}
-	fmt.Fprintf(s.stderr, "bouncer help: unknown command %q\n", args[0])
-	usage(s.stderr)
+	fmt.Fprintf(s.stderr, "bouncer help: unknown command %q; see bouncer help\n", args[0])
 	return exitUsage
+}
+
+// parseArgs parses the command line of the command name with parse (a
+// call of fs.Parse): the usage text on stdout for -h, a bad flag in one
+// line with a hint on stderr. ok is false when the command must stop, with
+// the exit status code.
+func parseArgs(s *streams, name string, fs *flag.FlagSet, parse func() error) (code int, ok bool) {
+	err := cli.Parse(fs, parse)
+	switch {
+	case err == nil:
+		return exitOK, true
+	case errors.Is(err, flag.ErrHelp):
+		fs.SetOutput(s.stdout)
+		fs.Usage()
+		return exitOK, false
+	}
+	fmt.Fprintf(s.stderr, "bouncer %s: %v; see bouncer %s -h\n", name, err, name)
+	return exitUsage, false
+}
+
+// parseWithEnv parses the command line of the command name (parseArgs),
+// then the environment variables of the flags in envNames that it did not
+// give (cli.ApplyEnv, a state URL's password redacted), and refuses
+// arguments. ok is false when the command must stop, with the exit status
+// code.
+func parseWithEnv(s *streams, name string, fs *flag.FlagSet, args, envNames []string) (env cli.Env, code int, ok bool) {
+	if code, ok := parseArgs(s, name, fs, func() error { return fs.Parse(args) }); !ok {
+		return nil, code, false
+	}
+	env, err := cli.ApplyEnv(fs, envNames)
+	env.Redact("state", suppress.Redact)
+	switch {
+	case err != nil:
+		fmt.Fprintf(s.stderr, "bouncer %s: %v\n", name, err)
+	case fs.NArg() > 0:
+		fmt.Fprintf(s.stderr, "bouncer %s: unexpected argument %q; see bouncer help %s\n", name, fs.Arg(0), name)
+	default:
+		return env, exitOK, true
+	}
+	return env, exitUsage, false
+}
+
+// usageError returns the failure of the command name for a bad command
+// line: it prints the message, prefixed with the variable that gave a
+// flag it names (cli.Env.Explain), and returns exitUsage.
+func usageError(s *streams, name string, env cli.Env) func(format string, a ...any) int {
+	return func(format string, a ...any) int {
+		fmt.Fprintf(s.stderr, "bouncer %s: %s\n", name, env.Explain(fmt.Sprintf(format, a...)))
+		return exitUsage
+	}
 }

@@ -1,11 +1,11 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"slices"
 
+	"github.com/bouncer-dev/bouncer/internal/cli"
 	"github.com/bouncer-dev/bouncer/pipeline"
 )
 
@@ -48,8 +48,8 @@ x-failed-recipients, verp, template, transcript, text, original,
 autoreply), note (why a failure suppresses nothing, or that a limit was
 reached), and evidence with --explain.
 
-Exit status: 0 when every path could be read, 1 when one could not (the
-others are still processed), 2 for a bad command line.
+Exit status: 0 done, every path read, 1 a path could not be read (the
+others are still processed) or the output failed, 2 bad command line.
 
 Flags:
 `)
@@ -61,12 +61,13 @@ Flags:
 // parseCommand is bouncer parse.
 func parseCommand(s *streams, args []string) int {
 	f := newParseFlags(s)
-	paths, err := parseInterspersed(f.fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	var paths []string
+	code, ok := parseArgs(s, "parse", f.fs, func() (err error) {
+		paths, err = cli.ParseInterspersed(f.fs, args)
+		return err
+	})
+	if !ok {
+		return code
 	}
 	fail := func(format string, a ...any) int {
 		fmt.Fprintf(s.stderr, "bouncer parse: "+format+"\n", a...)
@@ -106,25 +107,4 @@ func parseCommand(s *streams, args []string) int {
 		return exitError
 	}
 	return exitOK
-}
-
-// parseInterspersed parses args with fs, allowing flags after the
-// arguments ("bouncer parse DIR --format csv"), and returns the arguments.
-// Everything after "--" is an argument.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var rest []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		left := fs.Args()
-		if len(left) == 0 {
-			return rest, nil
-		}
-		if k := len(args) - len(left); k > 0 && args[k-1] == "--" {
-			return append(rest, left...), nil
-		}
-		rest = append(rest, left[0])
-		args = left[1:]
-	}
 }

@@ -133,7 +133,7 @@ func TestCommandLine(t *testing.T) {
 		{args: []string{"help", "nope"}, code: exitUsage, errOut: "unknown command"},
 		{args: []string{"nope"}, code: exitUsage, errOut: "unknown command \"nope\""},
 		{args: []string{"parse"}, code: exitUsage, errOut: "no PATH"},
-		{args: []string{"parse", "-h"}, code: exitOK, errOut: "usage: bouncer parse"},
+		{args: []string{"parse", "-h"}, code: exitOK, out: "usage: bouncer parse"},
 		{args: []string{"parse", "--format", "xml", "x"}, code: exitUsage, errOut: "unknown --format"},
 		{args: []string{"parse", "--workers", "0", "x"}, code: exitUsage, errOut: "--workers"},
 		{args: []string{"parse", "--bogus", "x"}, code: exitUsage, errOut: "bogus"},

@@ -2,21 +2,19 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
-	"github.com/bouncer-dev/bouncer/imapfetch"
+	"github.com/bouncer-dev/bouncer/config"
+	"github.com/bouncer-dev/bouncer/internal/cli"
+	"github.com/bouncer-dev/bouncer/internal/runjob"
 	"github.com/bouncer-dev/bouncer/internal/termlog"
 	"github.com/bouncer-dev/bouncer/mailsource"
 	"github.com/bouncer-dev/bouncer/pipeline"
-	"github.com/bouncer-dev/bouncer/push"
 	"github.com/bouncer-dev/bouncer/suppress"
 )
 
@@ -24,7 +22,7 @@ const (
 	// Folders that receive the messages once they are recorded (IMAP
 	// mailboxes; for a Maildir, the Maildir++ folders ".NAME").
 	defaultProcessedFolder    = mailsource.DefaultProcessedFolder
-	defaultUnrecognizedFolder = "bounces-unrecognized"
+	defaultUnrecognizedFolder = config.DefaultUnrecognizedFolder
 	// defaultFetchBatch is the number of messages per UID FETCH, committed
 	// together and then moved with one MOVE.
 	defaultFetchBatch = 500
@@ -33,84 +31,56 @@ const (
 	// in the middle.
 	slowEnv = "BOUNCER_TEST_SLOW"
 	// passwordEnv is the environment variable that may hold the password.
-	passwordEnv = "BOUNCER_PASSWORD"
+	passwordEnv = config.PasswordEnv
 )
 
 // runEnv names the flags of bouncer run that have an environment variable
-// fallback (see applyEnv). The password has no flag at all: it would show
+// fallback (see cli.ApplyEnv). The password has no flag at all: it would show
 // in process lists.
 var runEnv = []string{"imap", "maildir", "password-file", "oauth-token-file", "ca-file", "state", "out", "out-dir", "format", "after", "rules",
-	"push", "push-secret-file", "verp-key-file", "our-domains", "require-proof"}
+	"push", "push-secret-file", "verp-key-file", "our-domains", "require-proof",
+	"log-format", "oauth-credentials", "metrics", "config"}
 
-// What --after does to a recorded bounce (IMAP actions map to them).
-const (
-	afterMove   = mailsource.ActionMove
-	afterSeen   = mailsource.ActionSeen
-	afterDelete = mailsource.ActionDelete
-	afterNone   = mailsource.ActionNone
-)
-
-// runConfig is a checked bouncer run command line (or the demo's).
-type runConfig struct {
-	imapURL     string
-	imapOpts    imapfetch.Options
-	maildir     string
-	maildirOpts mailsource.MaildirOptions
-	state       string
-	out         string
-	outDir      string
-	format      suppress.Format
-	policy      *suppress.Policy
-	pipe        pipeline.Options
-	summaryPath bool // print the absolute path of the list
-
-	push           []push.Target
-	pushSecretFile string
-}
+// afterMove is the default of --after.
+const afterMove = mailsource.ActionMove
 
 // runCommand is bouncer run.
 func runCommand(s *streams, args []string) int {
 	f := newRunFlags(s)
-	if err := f.fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	env, code, ok := parseWithEnv(s, "run", f.fs, args, runEnv)
+	if !ok {
+		return code
 	}
-	fail := func(format string, a ...any) int {
-		fmt.Fprintf(s.stderr, "bouncer run: "+format+"\n", a...)
-		return exitUsage
-	}
-	if err := applyEnv(f.fs, runEnv); err != nil {
-		return fail("%v", err)
-	}
-	if f.fs.NArg() > 0 {
-		return fail("unexpected argument %q; see bouncer help run", f.fs.Arg(0))
-	}
-	cfg, msg := f.config()
+	fail := usageError(s, "run", env)
+	cfg, msg := f.config(env)
 	if msg != "" {
 		return fail("%s", msg)
 	}
+	cfg.Env = env
+	if msg := f.ops.apply(cfg, f); msg != "" {
+		return fail("%s", msg)
+	}
+	logFormat, err := cli.ParseLogFormat(f.ops.logFormat)
+	if err != nil {
+		return fail("%v", err)
+	}
 	// Reconnections, UIDVALIDITY changes and messages that hit a limit
 	// are worth a line on stderr.
-	cfg.imapOpts.Logger = slog.New(termlog.NewHandler(s.stderr))
-	cfg.pipe.Logger = cfg.imapOpts.Logger
+	logger, stderr := cli.NewLogger(s.stderr, logFormat, termlog.NewHandler(s.stderr))
+	cfg.SetLogger(logger)
 	if d, err := time.ParseDuration(os.Getenv(slowEnv)); err == nil {
-		cfg.pipe.Delay = d
+		cfg.Pipe.Delay = d
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return doRun(ctx, s, cfg)
+	return runjob.Run(ctx, cfg, s.stdout, stderr)
 }
 
-// config checks the flags and returns the run they describe, or the
-// problem with them.
-func (f *runFlags) config() (*runConfig, string) {
-	cfg := &runConfig{
-		state:  f.state,
-		out:    f.out,
-		outDir: f.outDir,
-		pipe: pipeline.Options{
+// config checks the flags (and the --config file) and returns the run
+// they describe, or the problem with them.
+func (f *runFlags) config(env cli.Env) (*runjob.Config, string) {
+	cfg := &runjob.Config{
+		Pipe: pipeline.Options{
 			Workers:   f.limits.workers,
 			DSN:       f.limits.dsn,
 			BatchSize: f.batch,
@@ -119,127 +89,79 @@ func (f *runFlags) config() (*runConfig, string) {
 			Poll:      f.poll,
 		},
 	}
-	switch {
-	case f.imap == "" && f.maildir == "":
-		return nil, "no mailbox: give --imap URL or --maildir DIR (or $BOUNCER_IMAP); see bouncer help run"
-	case f.imap != "" && f.maildir != "":
-		return nil, "give --imap or --maildir, not both"
-	case f.state == "":
-		return nil, "--state must not be empty"
-	case f.poll <= 0:
-		return nil, "--poll must be positive"
-	case f.batch < 1 || f.fetchBatch < 1 || f.batchTime <= 0:
-		return nil, "--batch and --fetch-batch must be at least 1, --batch-time positive"
-	case f.maxFetchBytes == 0:
-		return nil, "--max-fetch-bytes must not be 0 (-1: no cap)"
+	common := &config.Common{Poll: f.poll, Retries: f.retries, FetchBatch: f.fetchBatch, MaxFetchBytes: f.maxFetchBytes}
+	if err := common.Check(); err != nil {
+		return nil, err.Error()
+	}
+	if f.batch < 1 || f.batchTime <= 0 {
+		return nil, "--batch must be at least 1, --batch-time positive"
+	}
+	if f.after == string(afterMove) && f.processedFolder == "" {
+		return nil, "--after move needs a --processed-folder"
 	}
 	if err := f.limits.check(); err != nil {
 		return nil, err.Error()
+	}
+	mailboxes, msg := f.mailboxes(cfg, env)
+	if msg != "" {
+		return nil, msg
+	}
+	if cfg.State == "" {
+		return nil, "--state must not be empty"
 	}
 	format, err := suppress.ParseFormat(f.format)
 	if err != nil {
 		return nil, fmt.Sprintf("unknown --format %q: want one of %s", f.format, formatNames())
 	}
-	cfg.format = format
-	after := mailsource.Action(f.after)
-	switch after {
-	case afterMove, afterSeen, afterDelete, afterNone:
-	default:
-		return nil, fmt.Sprintf("unknown --after %q: want move, seen, delete or none", f.after)
-	}
-	if cfg.policy, err = f.policy.policy(); err != nil {
+	cfg.Format = format
+	if cfg.Policy, err = f.policy.policy(); err != nil {
 		return nil, err.Error()
 	}
-	if msg := f.wireConfig(cfg); msg != "" {
+	if msg := cfg.SetWire(f.wire()); msg != "" {
 		return nil, msg
 	}
-	cfg.pushSecretFile = f.pushSecretFile
 	if f.rules != "" {
 		c, err := pipeline.LoadRules(f.rules)
 		if err != nil {
 			return nil, err.Error()
 		}
-		cfg.pipe.Classify = c
+		cfg.Pipe.Classify = c
 	}
-	if f.after == string(afterMove) && f.processedFolder == "" {
-		return nil, "--after move needs a --processed-folder"
-	}
-	if f.maildir != "" {
-		cfg.maildir = f.maildir
-		cfg.maildirOpts = mailsource.MaildirOptions{
-			Action:          after,
-			ProcessedFolder: f.processedFolder,
-			Batch:           f.batch,
+	for i := range mailboxes {
+		src, err := mailboxes[i].Source(common)
+		if err != nil {
+			return nil, err.Error()
 		}
-		if after != afterNone {
-			cfg.maildirOpts.UnrecognizedFolder = f.unrecognizedFolder
-		}
-		return cfg, ""
-	}
-	if msg := f.imapConfig(cfg, after); msg != "" {
-		return nil, msg
+		cfg.Mailboxes = append(cfg.Mailboxes, src)
 	}
 	return cfg, ""
 }
 
-// imapConfig fills in the IMAP options of cfg, or returns the problem
-// with the flags.
-func (f *runFlags) imapConfig(cfg *runConfig, after mailsource.Action) string {
-	u, err := imapfetch.ParseURL(f.imap)
-	if err != nil {
-		return fmt.Sprintf("bad --imap URL: %v", strings.TrimPrefix(err.Error(), imapfetch.ErrURL.Error()+": "))
+// mailboxes returns the mailboxes of the run: the --config file's, with
+// the flags given over it (config.File.Merge), or the one of the flags;
+// it sets the state and lists of cfg.
+func (f *runFlags) mailboxes(cfg *runjob.Config, env cli.Env) ([]config.Mailbox, string) {
+	set := make(map[string]bool)
+	f.fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	for name := range env {
+		set[name] = true
 	}
-	cfg.imapURL = f.imap
-	o := &cfg.imapOpts
-	o.CAFile = f.caFile
-	o.InsecurePlaintext = f.insecurePlaintext
-	if f.insecurePlaintext && u.Security == imapfetch.SecurityTLS {
-		return "--insecure-plaintext applies to imap:// URLs only"
+	cmd := &config.File{State: f.state, Out: f.out, OutDir: f.outDir, Format: f.format, Push: f.push,
+		PushSecretFile: f.pushSecretFile, Mailboxes: []config.Mailbox{{
+			IMAP: f.imap, Maildir: f.maildir, PasswordFile: f.passwordFile, OAuthTokenFile: f.oauthTokenFile,
+			OAuthCredentials: f.ops.oauthCredentials, CAFile: f.caFile, InsecurePlaintext: f.insecurePlaintext, Auth: f.auth,
+			After: f.after, ProcessedFolder: f.processedFolder, UnrecognizedFolder: &f.unrecognizedFolder}}}
+	var file *config.File
+	if f.ops.config != "" {
+		var err error
+		if file, err = config.Load(f.ops.config); err != nil {
+			return nil, "--config: " + oneLine(err)
+		}
+	} else if f.imap == "" && f.maildir == "" {
+		return nil, "no mailbox: give --imap URL, --maildir DIR or --config FILE (or $BOUNCER_IMAP); see bouncer help run"
 	}
-	switch {
-	case f.passwordFile != "" && f.oauthTokenFile != "":
-		return "give --password-file or --oauth-token-file, not both"
-	case f.oauthTokenFile != "":
-		o.SecretFile = f.oauthTokenFile
-		o.Mechanism = imapfetch.MechanismXOAuth2
-	case f.passwordFile != "":
-		o.SecretFile = f.passwordFile
-	case os.Getenv(passwordEnv) != "":
-		o.SecretEnv = passwordEnv
-	default:
-		return "no password: give --password-file FILE, --oauth-token-file FILE or $" + passwordEnv
-	}
-	switch m := imapfetch.Mechanism(strings.ToUpper(f.auth)); m {
-	case "AUTO":
-	case imapfetch.MechanismPlain, imapfetch.MechanismLogin, imapfetch.MechanismXOAuth2, imapfetch.MechanismOAuthBearer:
-		o.Mechanism = m
-	default:
-		return fmt.Sprintf("unknown --auth %q: want auto, plain, login, xoauth2 or oauthbearer", f.auth)
-	}
-	if f.retries < 0 {
-		return "--retries must not be negative"
-	}
-	o.MaxRetries = f.retries
-	if f.retries == 0 {
-		o.MaxRetries = -1 // imapfetch: negative means no retry
-	}
-	o.PollInterval = f.poll
-	o.BatchSize = f.fetchBatch
-	o.MaxMessageBytes = f.maxFetchBytes
-	switch after {
-	case afterMove:
-		o.Action = imapfetch.ActionMove
-		o.ProcessedMailbox = f.processedFolder
-	case afterSeen:
-		o.Action = imapfetch.ActionFlag
-	case afterDelete:
-		o.Action = imapfetch.ActionDelete
-	case afterNone:
-		o.Action = imapfetch.ActionNone
-	}
-	if after != afterNone {
-		// With none the run is read-only: nothing moves.
-		o.UnrecognizedMailbox = f.unrecognizedFolder
-	}
-	return ""
+	run := file.Merge(cmd, set)
+	cfg.State, cfg.Out, cfg.OutDir, f.format = run.State, run.Out, run.OutDir, run.Format
+	f.push, f.pushSecretFile = run.Push, run.PushSecretFile
+	return run.Mailboxes, ""
 }

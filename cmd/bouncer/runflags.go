@@ -46,6 +46,7 @@ type runFlags struct {
 	requireProof       bool
 	validity           int
 	delim              string
+	ops                opsFlags // issue 12: service flags (opsflags.go)
 }
 
 func newRunFlags(s *streams) *runFlags {
@@ -86,9 +87,10 @@ func newRunFlags(s *streams) *runFlags {
 	fs.BoolVar(&f.requireProof, "require-proof", true, "with --verp-key-file or --our-domains, a failure without proof suppresses nothing (false: only report it)")
 	f.limits.register(fs)
 	f.policy.register(fs)
+	f.ops.register(fs)
 	fs.Usage = func() {
 		w := fs.Output()
-		fmt.Fprint(w, `usage: bouncer run (--imap URL | --maildir DIR) [flags]
+		fmt.Fprint(w, `usage: bouncer run (--imap URL | --maildir DIR | --config FILE) [flags]
 
 Fetch the bounce mailbox, record every bounce in the state and write the
 suppression lists; one pass (for cron), or --watch. The state, the lists'
@@ -107,7 +109,7 @@ spaces), _PUSH_SECRET_FILE, _VERP_KEY_FILE, _OUR_DOMAINS, _REQUIRE_PROOF
 for flags not given. A failure without proof is written to unverified.csv
 beside the lists.
 
-Exit status: 0 done, 1 failed (unreachable, login, state in use, disk
+`+opsUsage+`Exit status: 0 done, 1 failed (unreachable, login, state in use, disk
 full…), 2 bad command line.
 
 Flags:

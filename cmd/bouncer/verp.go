@@ -43,6 +43,10 @@ README on setting it in your sending tool. --batv prints the BATV form of
 the bounce address instead, for an MTA that signs no recipient. --verify
 checks addresses the other way round.
 
+Exit status: 0 done, 1 the key file could not be read or an address could
+not be signed or verified (the others are still printed), 2 bad command
+line.
+
 Flags:
 `)
 		fs.PrintDefaults()
@@ -53,11 +57,8 @@ Flags:
 // verpCommand is bouncer verp.
 func verpCommand(s *streams, args []string) int {
 	f := newVerpFlags(s)
-	if err := f.fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, ok := parseArgs(s, "verp", f.fs, func() error { return f.fs.Parse(args) }); !ok {
+		return code
 	}
 	fail := func(format string, a ...any) int {
 		fmt.Fprintf(s.stderr, "bouncer verp: "+format+"\n", a...)

@@ -19,6 +19,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/bouncer-dev/bouncer/config"
+	"github.com/bouncer-dev/bouncer/imapfetch"
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
 	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
@@ -141,3 +143,27 @@ func crlf(b []byte) []byte {
 	b = bytes.ReplaceAll(b, []byte("\r"), []byte("\n"))
 	return bytes.ReplaceAll(b, []byte("\n"), []byte("\r\n"))
 }
+
+// Source returns the demo mailbox as a source of bouncer run: INBOX, the
+// bounces moved to config.DefaultProcessedFolder and the others to
+// config.DefaultUnrecognizedFolder.
+func (s *Server) Source() *config.Source {
+	return &config.Source{
+		Name:    "demo",
+		IMAPURL: "imap://" + User + "@" + s.Addr + "/INBOX",
+		IMAP: imapfetch.Options{
+			SecretFile: s.PasswordFile,
+			// The server listens on loopback only and offers no TLS:
+			// plaintext is allowed here and nowhere else.
+			InsecurePlaintext:   true,
+			Action:              imapfetch.ActionMove,
+			ProcessedMailbox:    config.DefaultProcessedFolder,
+			UnrecognizedMailbox: config.DefaultUnrecognizedFolder,
+			MaxRetries:          -1,
+			DialTimeout:         dialTimeout,
+		},
+	}
+}
+
+// dialTimeout bounds the connection to the demo server.
+const dialTimeout = 10 * time.Second

@@ -1,6 +1,7 @@
-package main
+package runjob
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -9,35 +10,74 @@ import (
 	"syscall"
 
 	"github.com/bouncer-dev/bouncer/imapfetch"
+	"github.com/bouncer-dev/bouncer/mailsource"
+	"github.com/bouncer-dev/bouncer/oauth"
 	"github.com/bouncer-dev/bouncer/pipeline"
 	"github.com/bouncer-dev/bouncer/suppress"
 )
 
 // summary prints what the run did.
-func summary(w io.Writer, cfg *runConfig, st pipeline.Stats, before, after suppress.Lists, files []string) {
+func summary(w io.Writer, cfg *Config, st pipeline.Stats, before, after suppress.Lists, files []string) {
 	st.Summary(w)
 	after.Summary(w, before, 20)
 	for _, f := range files {
-		if cfg.summaryPath {
+		if cfg.SummaryPath {
 			if abs, err := filepath.Abs(f); err == nil {
 				f = abs
 			}
 		}
 		fmt.Fprintf(w, "wrote %s\n", f)
 	}
-	if len(files) == 0 {
-		fmt.Fprintf(w, "no list written (no --out or --out-dir); bouncer export --state %s writes it from the state\n", suppress.Redact(cfg.state))
+	if len(files) == 0 && !cfg.DryRun {
+		fmt.Fprintf(w, "no list written (no --out or --out-dir); bouncer export --state %s writes it from the state\n", suppress.Redact(cfg.State))
 	}
+}
+
+// dryRunReport says what a dry run would have done with the messages and
+// the lists.
+func dryRunReport(ctx context.Context, w io.Writer, cfg *Config, db *suppress.DB, srcs []*opened, pushedBefore map[string]int) {
+	for _, o := range srcs {
+		fmt.Fprint(w, "dry run: ")
+		if len(srcs) > 1 {
+			fmt.Fprintf(w, "%s: ", mailboxName(o.mb))
+		}
+		switch o.mb.After {
+		case mailsource.ActionMove:
+			fmt.Fprintf(w, "would move %d bounces to %s", o.dry.Moves.Processed, o.mb.ProcessedFolder)
+		case mailsource.ActionSeen:
+			fmt.Fprintf(w, "would mark %d bounces as seen", o.dry.Moves.Processed)
+		case mailsource.ActionDelete:
+			fmt.Fprintf(w, "would delete %d bounces", o.dry.Moves.Processed)
+		default:
+			fmt.Fprintf(w, "would leave %d bounces in place", o.dry.Moves.Processed)
+		}
+		if o.mb.UnrecognizedFolder != "" {
+			fmt.Fprintf(w, ", move %d others to %s\n", o.dry.Moves.Unrecognized, o.mb.UnrecognizedFolder)
+		} else {
+			fmt.Fprintf(w, ", leave %d others in place\n", o.dry.Moves.Unrecognized)
+		}
+	}
+	for _, f := range []string{cfg.Out, cfg.OutDir} {
+		if f != "" {
+			fmt.Fprintf(w, "dry run: would write %s\n", f)
+		}
+	}
+	if pending, err := pendingPush(ctx, db, cfg); err == nil {
+		for _, t := range cfg.Push {
+			fmt.Fprintf(w, "dry run: would push %d events to %s\n", pending[t.String()]-pushedBefore[t.String()], t)
+		}
+	}
+	fmt.Fprintf(w, "dry run: nothing was changed: not the state %s, the mailbox, the lists, nor any push target\n", suppress.Redact(cfg.State))
 }
 
 // diskFull words a state or list that cannot be written for lack of space.
 const diskFull = "disk full: the state %s or the lists cannot be written (%s); free some space and run again: what was recorded is kept, and nothing was moved that was not recorded"
 
 // describeError turns an error of a run into one line for stderr.
-func describeError(err error, cfg *runConfig) string {
+func describeError(err error, cfg *Config) string {
 	switch {
 	case errors.Is(err, suppress.ErrDiskFull), errors.Is(err, syscall.ENOSPC):
-		return "bouncer: " + fmt.Sprintf(diskFull, suppress.Redact(cfg.state), oneLine(err))
+		return "bouncer: " + fmt.Sprintf(diskFull, suppress.Redact(cfg.State), oneLine(err))
 	case errors.Is(err, suppress.ErrLeased):
 		return fmt.Sprintf("bouncer: another host is working this mailbox (%s); this run did nothing; --watch waits to take over", oneLine(err))
 	case errors.Is(err, suppress.ErrLeaseLost):
@@ -45,17 +85,25 @@ func describeError(err error, cfg *runConfig) string {
 	case errors.Is(err, suppress.ErrReadOnly):
 		return fmt.Sprintf("bouncer: the state is read-only: %s; bouncer run must be able to write it and its folder", oneLine(err))
 	}
+	prefix, url := "bouncer: ", ""
+	var me *mailboxError
+	if errors.As(err, &me) {
+		url = me.mb.IMAPURL
+		if len(cfg.Mailboxes) > 1 {
+			prefix += mailboxName(me.mb) + ": "
+		}
+	}
 	var e *imapfetch.Error
 	if !errors.As(err, &e) {
-		return "bouncer: " + oneLine(err)
+		return prefix + oneLine(err)
 	}
-	return "bouncer: imap: " + describeIMAP(err, e, cfg)
+	return prefix + "imap: " + describeIMAP(err, e, url)
 }
 
 // describeIMAP words an error of the mailbox by its kind.
-func describeIMAP(err error, e *imapfetch.Error, cfg *runConfig) string {
+func describeIMAP(err error, e *imapfetch.Error, url string) string {
 	var who string
-	if u, perr := imapfetch.ParseURL(cfg.imapURL); perr == nil {
+	if u, perr := imapfetch.ParseURL(url); perr == nil {
 		who = u.User + "@" + u.Host
 	}
 	detail := ""
@@ -72,6 +120,9 @@ func describeIMAP(err error, e *imapfetch.Error, cfg *runConfig) string {
 	case imapfetch.KindAuth:
 		return fmt.Sprintf("login failed for %s: %s", who, detail)
 	case imapfetch.KindToken:
+		if errors.Is(err, oauth.ErrInvalidGrant) || errors.Is(err, oauth.ErrFile) {
+			detail += "; run bouncer auth --oauth-credentials FILE"
+		}
 		return fmt.Sprintf("no OAuth2 token for %s: %s", who, detail)
 	case imapfetch.KindCertificate:
 		return fmt.Sprintf("the certificate of %s is not trusted (see --ca-file): %s", e.Addr, detail)

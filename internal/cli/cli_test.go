@@ -1,0 +1,68 @@
+package cli
+
+import (
+	"errors"
+	"flag"
+	"io"
+	"runtime/debug"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestParse(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--nope"}, "unknown flag --nope"},
+		{[]string{"-n", "x"}, `bad value "x" for --n: parse error`},
+		{[]string{"--b=maybe"}, `bad value "maybe" for --b: parse error`},
+		{[]string{"--s"}, "--s needs a value"},
+	} {
+		t.Run(tc.want, func(t *testing.T) {
+			fs := flag.NewFlagSet("x", flag.ContinueOnError)
+			fs.SetOutput(io.Discard)
+			fs.Int("n", 0, "")
+			fs.Bool("b", false, "")
+			fs.String("s", "", "")
+			err := Parse(fs, func() error { return fs.Parse(tc.args) })
+			var ue *UsageError
+			require.True(t, errors.As(err, &ue), "Parse(%q) = %v, want a *UsageError", tc.args, err)
+			assert.Equal(t, tc.want, ue.Msg)
+		})
+	}
+	fs := flag.NewFlagSet("x", flag.ContinueOnError)
+	assert.ErrorIs(t, Parse(fs, func() error { return fs.Parse([]string{"-h"}) }), flag.ErrHelp)
+}
+
+func TestEnv(t *testing.T) {
+	fs := flag.NewFlagSet("x", flag.ContinueOnError)
+	fs.String("out-dir", "", "")
+	fs.String("out", "", "")
+	fs.Int("workers", 1, "")
+	t.Setenv("BOUNCER_OUT_DIR", "/lists")
+	t.Setenv("BOUNCER_OUT", "")
+	env, err := ApplyEnv(fs, []string{"out-dir", "out"})
+	require.NoError(t, err)
+	assert.Equal(t, Env{"out-dir": "BOUNCER_OUT_DIR=/lists"}, env)
+	assert.Equal(t, "/lists", fs.Lookup("out-dir").Value.String())
+	assert.Equal(t, "BOUNCER_OUT_DIR=/lists: bad --out-dir", env.Explain("bad --out-dir"))
+	assert.Equal(t, "bad --out", env.Explain("bad --out"), "--out is not --out-dir")
+	assert.Equal(t, "bad --outer", env.Explain("bad --outer"))
+
+	t.Setenv("BOUNCER_WORKERS", "many")
+	_, err = ApplyEnv(fs, []string{"workers"})
+	var ue *UsageError
+	require.ErrorAs(t, err, &ue)
+	assert.Contains(t, ue.Msg, "BOUNCER_WORKERS=many: ")
+}
+
+func TestVersion(t *testing.T) {
+	bi := &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "v1.4.0"}, Settings: []debug.BuildSetting{
+		{Key: "vcs.revision", Value: "0123456789abcdef0123"}, {Key: "vcs.time", Value: "2026-12-03T10:00:00Z"}, {Key: "vcs.modified", Value: "true"},
+	}}
+	assert.Equal(t, "bouncer v1.4.0 (revision 0123456789ab of 2026-12-03T10:00:00Z, modified), go1.26.8", versionOf("bouncer", bi))
+	assert.Equal(t, "bouncer (devel), go1.26.8", versionOf("bouncer", &debug.BuildInfo{GoVersion: "go1.26.8"}))
+}
