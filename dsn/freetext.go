@@ -2,6 +2,8 @@ package dsn
 
 import (
 	"strings"
+
+	"golang.org/x/net/publicsuffix"
 )
 
 // daemonLocals are the local parts that mail systems write bounces from.
@@ -14,6 +16,12 @@ var daemonLocals = map[string]bool{
 // systems that write bounces, and the no-reply senders.
 var excludedLocals = func() map[string]bool {
 	m := map[string]bool{"noreply": true, "no-reply": true, "nobody": true}
+	// Placeholders of help texts ("emailing NAME@example.edu", "write
+	// to user@domain"): examples, not anyone's address.
+	for _, l := range []string{"name", "username", "user.name", "yourname", "your.name", "firstname.lastname",
+		"first.last", "someone", "somebody", "you", "your-address", "youraddress"} {
+		m[l] = true
+	}
 	for l := range daemonLocals {
 		m[l] = true
 	}
@@ -251,6 +259,9 @@ func (p *parser) textRecipients(body string) {
 				p.excludedAnchor = true
 				continue
 			}
+			if exampleAddr(prev, nl, h) {
+				continue // an example of a help text
+			}
 			anch := !quotedTo && isAnchorLine(nl, h)
 			if anch && inBlock && !opensBlock(nl, h) {
 				// Inside the lines about a recipient already named (its
@@ -282,13 +293,13 @@ func (p *parser) textRecipients(body string) {
 			blockOpen = true
 		}
 	}
-	if !anyAnchored && len(cands) == 0 {
+	if !anyAnchored {
 		// Bare local parts listed under "the following recipients" by the
 		// recipients' own system (AOL's screen names): they are addresses
 		// at the domain of the daemon that wrote the notice.
 		for _, b := range p.bareRecipients(body) {
 			index[strings.ToLower(b.addr)] = len(cands)
-			cands = append(cands, cand{b.addr, PositionTemplate, true, b.line, b.line + b.start})
+			cands = append(cands, cand{b.addr, b.pos, true, b.line, b.line + b.start})
 			anyAnchored = true
 		}
 	}
@@ -462,6 +473,15 @@ func (p *parser) looksLikeBounce(body string) bool {
 	}
 	if !fromDaemon {
 		fromDaemon = containsAny(strings.ToLower(p.top.Get("From")), daemonNames)
+	}
+	if !fromDaemon {
+		// The envelope sender is a mail system's (Return-Path:
+		// <MAILER-DAEMON@…>): a gateway that writes its own From.
+		for _, a := range headerAddrs(p.top, "Return-Path") {
+			if at := strings.LastIndexByte(a, '@'); at > 0 && isDaemonLocal(strings.ToLower(a[:at])) {
+				fromDaemon = true
+			}
+		}
 	}
 	if !fromDaemon && isForward(p.rep.Subject) {
 		// A forwarded bounce: its own From line names the daemon.
@@ -695,39 +715,62 @@ func (p *parser) challenge(body string) bool {
 // maxBareRecipients caps the bare local parts read from one list.
 const maxBareRecipients = 100
 
+// bareRecipient is a local part listed alone as a failed recipient, made
+// an address.
+type bareRecipient struct {
+	addrHit     // start: the column of the name
+	line    int // the offset of its line
+	pos     Position
+}
+
 // bareRecipients reads the indented bare local parts ("\tscreenname")
 // listed right under a line that announces failed recipients, in a notice
-// written by a mail daemon: each is an address at the daemon's domain.
-// addrHit.start is the column of the name; line the offset of its line.
-func (p *parser) bareRecipients(body string) []struct {
-	addrHit
-	line int
-} {
+// written by a mail daemon. Each is the original's recipient of that local
+// part when there is one; else an address at the daemon's domain when the
+// daemon writes from the organisation's own domain (MAILER-DAEMON@aol.com);
+// else at that organisation's domain (publicsuffix: mr2.its.example.edu
+// gives example.edu), a guess that is PositionText: never acted on alone.
+func (p *parser) bareRecipients(body string) []bareRecipient {
 	from := strings.ToLower(p.rep.From)
 	at := strings.LastIndexByte(from, '@')
 	if at < 0 || !isDaemonLocal(from[:at]) || !validDomain(from[at+1:]) {
 		return nil
 	}
-	domain := from[at+1:]
-	var out []struct {
-		addrHit
-		line int
+	domain, guessed := from[at+1:], false
+	if org, err := publicsuffix.EffectiveTLDPlusOne(domain); err == nil && org != domain {
+		domain, guessed = org, true
 	}
+	origByLocal := map[string]string{}
+	for a := range p.originalRecipients() {
+		if k := strings.LastIndexByte(a, '@'); k > 0 {
+			origByLocal[a[:k]] = a
+		}
+	}
+	var out []bareRecipient
 	listing := false
 	for off := 0; off < len(body) && len(out) < maxBareRecipients; {
 		st := off
 		var line string
 		line, off, _ = cutLine(body, off, maxBlockBytes)
 		name := strings.TrimSpace(line)
+		if i := strings.Index(name, "  "); i > 0 && indent(line) > 0 {
+			// "  name    No matches to nameserver query": the reason
+			// beside the name, in a column of its own.
+			name = name[:i]
+		}
 		switch {
 		case introducesFailures(line) || strings.HasSuffix(name, ":") && strings.Contains(asciiLower(line), "following"):
 			listing = true
 		case listing && indent(line) > 0 && name != "" && validLocal(name) && !strings.ContainsAny(name, " \t@<>()[],;:\"") && isASCII(name):
 			i := strings.Index(line, name)
-			out = append(out, struct {
-				addrHit
-				line int
-			}{addrHit{addr: name + "@" + domain, start: i, end: i + len(name)}, st})
+			addr, pos := name+"@"+domain, PositionTemplate
+			if guessed {
+				pos = PositionText
+			}
+			if a := origByLocal[strings.ToLower(name)]; a != "" {
+				addr, pos = a, PositionTemplate // the original was sent to it
+			}
+			out = append(out, bareRecipient{addrHit{addr: addr, start: i, end: i + len(name)}, st, pos})
 		case name == "" && len(out) == 0:
 			// a blank line may separate the list from its heading
 		default:
@@ -771,4 +814,20 @@ func opensBlock(l noticeLine, h addrHit) bool {
 // mail, whatever words it holds.
 func (p *parser) humanReply(subjBounce bool) bool {
 	return p.top.Get("In-Reply-To") != "" && !subjBounce && !p.nullSender() && p.top.Get("Return-Path") != ""
+}
+
+// exampleAddr reports whether h is an example of a help text: after
+// "e.g." or "for example" on its line, or at the start of a line that
+// continues a sentence ending in one ("…, e.g., if\nx@y fails, try …").
+func exampleAddr(prev string, l noticeLine, h addrHit) bool {
+	words := []string{"e.g.", "e. g.", "for example", "for instance", "such as", "z.b.", "p.ex."}
+	if containsAny(asciiLower(l.before(h)), words) {
+		return true
+	}
+	if strings.TrimSpace(l.before(h)) != "" {
+		return false
+	}
+	p := asciiLower(strings.TrimSpace(prev))
+	tail := p[max(0, len(p)-24):]
+	return containsAny(tail, words)
 }

@@ -181,6 +181,41 @@ func TestKinds(t *testing.T) {
 				"Received: from relay.example.org by mx.corp.example\n\tfor <other@corp.example>; Sun, 27 May 2001 14:21:25 -0700\n"),
 		kind: KindBounce, recipients: []string{"lee@corp.example"}, pos: PositionTemplate,
 	})
+	tests = append(tests, []struct {
+		name       string
+		msg        string
+		kind       Kind
+		recipients []string
+		pos        Position
+		status     string
+	}{{
+		// A directory's notice lists the bare name with its reason in a
+		// column; its help text gives examples ("e.g., if x@y fails, try
+		// z@y", "NAME@example.edu"), which are no one's. The daemon writes
+		// from a host of the organisation: the domain is a guess.
+		name: "bare name with its reason, help text with examples",
+		msg: notice("MAILER-DAEMON@mx2.its.uni.example", "Returned mail - nameserver error report",
+			" --------Message not delivered to the following:\n\n  sam.lowry    No matches to nameserver query\n\n"+
+				" If no lookup tools are available, try the most explicit form of the name, e.g., if\n"+
+				" jo.ann@uni.example fails, try joanna.b.ann@uni.example.\n"+
+				" To reach a party formerly reachable by emailing NAME@uni.example, write to NAME@cs.uni.example.\n"),
+		kind: KindBounce, recipients: []string{"sam.lowry@uni.example"}, pos: PositionText,
+	}, {
+		// A gateway writes its own From, but the envelope sender is a
+		// mail system's.
+		name: "gateway with a daemon's envelope sender",
+		msg: "Return-Path: <MAILER-DAEMON@relay.example.org>\r\n" + notice("scanner@corp.example", "Mail could not be delivered",
+			"Sent <<< RCPT TO:<kim@corp.example>\nReceived >>> 550 5.1.1 unknown user.\nUnable to deliver message to <kim@corp.example>.\n"),
+		kind: KindBounce, recipients: []string{"kim@corp.example"}, status: "5.1.1",
+	}, {
+		// Microsoft's report puts the original after "Old message:"; a
+		// list manager's words in it are not the notice's.
+		name: "old message",
+		msg: "Return-Path: <>\r\n" + notice("<admin@bank.example>", "Non-Delivery: Your message to news awaits moderator approval",
+			"--- Non-Delivery Report ---\nThe email below could not be delivered to the following user:\n\n"+
+				"\"lou@bank.example\" <lou@bank.example>\n\nOld message:\n\nYour mail to 'news' is being held: Post by non-member to a members-only list\n"),
+		kind: KindBounce, recipients: []string{"lou@bank.example"},
+	}}...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			rep, _ := Parse(strings.NewReader(tc.msg), nil)

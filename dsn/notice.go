@@ -35,6 +35,7 @@ var originalMarkers = []string{
 	"the original message --",                   //
 	"for reference, here is the header of your original message",
 	"your message reads (in part)",                    // Exchange 5.5, SMTPSVC
+	"old message:",                                    // Microsoft's non-delivery reports
 	"included is a copy of the message header",        // various
 	"here is a copy of the first part of the message", // various
 	"the text of your message was",                    //
