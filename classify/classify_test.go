@@ -54,6 +54,8 @@ func TestRuleFamilies(t *testing.T) {
 		{"the maximum incoming message size", Input{Kind: dsn.KindBounce, Diagnostic: "The message exceeded the maximum incoming message size of the server"}, ReasonMesgTooBig, RulePhrase},
 		{"the recipient's settings refuse the sender", Input{Kind: dsn.KindBounce, Diagnostic: "Your mail to the following recipients could not be delivered because they are not accepting mail from news@example.org: kewlname"}, ReasonFiltered, RulePhrase},
 		{"a message without To refused", Input{Kind: dsn.KindDSN, Status: "5.0.0", Diagnostic: "Failed to deliver to '<a@example.lv>' Messages without To: fields are not accepted here"}, ReasonNotCompliantRFC, RulePhrase},
+		{"a bad-recipient token", Input{Kind: dsn.KindDSN, Status: "5.0.0", Diagnostic: "550 BAD_RECIPIENT - see http://mail.example.ac.uk/undelivered.php?r=BAD_RECIPIENT"}, ReasonUserUnknown, RulePhrase},
+		{"an ambiguous name in a directory", Input{Kind: dsn.KindBounce, Diagnostic: "Recipient user name kim (kim@corp.example) not unique. Several matches found in Domino Directory."}, ReasonUserUnknown, RulePhrase},
 		{"kind challenge", Input{Kind: dsn.KindChallenge, Diagnostic: "Sender not pre-approved"}, ReasonNotBounce, RuleKind},
 		{"user unknown at MAIL is the sender", Input{Command: "MAIL", Diagnostic: "553 5.1.8 unknown user"}, ReasonRejected, RulePhrase},
 		{"refused at MAIL", Input{Diagnostic: "550 5.7.1 Access denied (in reply to MAIL FROM command)"}, ReasonRejected, RulePhrase},
