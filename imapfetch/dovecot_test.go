@@ -3,7 +3,9 @@ package imapfetch
 import (
 	"context"
 	"io"
+	"log/slog"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -211,4 +213,39 @@ func BenchmarkFetchDovecot(b *testing.B) {
 	}
 	b.ReportMetric(float64(n*b.N)/time.Since(start).Seconds(), "msgs/s")
 	b.ReportMetric(0, "ns/op")
+}
+
+// TestDovecotForeignHistory runs a mailbox with one state, then with
+// another (a second --state file): the second warns that the processed
+// folder holds messages it has no record of; the first, run again, does
+// not.
+func TestDovecotForeignHistory(t *testing.T) {
+	t.Parallel()
+	srv := dovecottest.Start(t)
+	for i := 0; i < 3; i++ {
+		srv.Append(t, "INBOX", testMessage(i, 100))
+	}
+	run := func(state State) (bool, string) {
+		var log strings.Builder
+		opts := dovecotOptions(srv)
+		opts.Action = ActionMove
+		opts.ProcessedMailbox = "processed"
+		opts.UnrecognizedMailbox = "unrecognized"
+		opts.Logger = slog.New(slog.NewTextHandler(&log, nil))
+		f := dialTest(t, srv.URL("INBOX"), opts)
+		_, err := f.Fetch(context.Background(), state, newRecorder().handle)
+		require.NoError(t, err)
+		return f.ForeignHistory(), log.String()
+	}
+	first := &MemState{}
+	foreign, log := run(first)
+	assert.False(t, foreign, "a first run over an empty processed folder: %s", log)
+	srv.Append(t, "INBOX", testMessage(3, 100))
+	srv.Append(t, "INBOX", testMessage(5, 100))
+	foreign, log = run(first)
+	assert.False(t, foreign, "the same state again: %s", log)
+	srv.Append(t, "INBOX", testMessage(7, 100))
+	foreign, log = run(&MemState{})
+	assert.True(t, foreign, "another state over a processed folder in use")
+	assert.Contains(t, log, "another state may be working this mailbox")
 }

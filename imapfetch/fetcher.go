@@ -31,6 +31,8 @@ type Fetcher struct {
 	// refused collects the actions the server refused for good.
 	refused refusals
 
+	foreign bool // warnForeignHistory warned
+
 	noIdle    bool         // tests: behave as if the server lacked IDLE
 	afterCopy func() error // tests: runs between COPY and EXPUNGE
 }
@@ -299,6 +301,9 @@ func (f *Fetcher) pass(ctx context.Context, s *session, state State, h BatchHand
 	savedValidity, last, err := state.Load(ctx, mailbox)
 	if err != nil {
 		return &Error{Kind: KindState, Mailbox: mailbox, Op: "load", Err: err}
+	}
+	if savedValidity == 0 {
+		f.warnForeignHistory(s, mailbox)
 	}
 	if savedValidity != s.uidValidity {
 		if savedValidity != 0 {
@@ -582,3 +587,24 @@ func (f *Fetcher) handle(ctx context.Context, s *session, m *Message, lit imap.L
 	}
 	return true, err
 }
+
+// warnForeignHistory warns, on the first pass of a state over a mailbox,
+// when the processed folder already holds messages: another state (a
+// second --state file, a lost one) has worked this mailbox, and the history
+// of its bounces is not in this one.
+func (f *Fetcher) warnForeignHistory(s *session, mailbox string) {
+	if f.opts.Action != ActionMove || f.opts.ProcessedMailbox == "" {
+		return
+	}
+	data, err := s.c.Status(f.opts.ProcessedMailbox, &imap.StatusOptions{NumMessages: true}).Wait()
+	if err != nil || data.NumMessages == nil || *data.NumMessages == 0 {
+		return // no such folder yet, or empty: nothing was processed before
+	}
+	f.opts.Logger.Warn("imapfetch: this state has no record of the mailbox, but its processed folder already holds messages: another state may be working this mailbox, and the history of those bounces is not in this one (check --state)",
+		"mailbox", mailbox, "processed", f.opts.ProcessedMailbox, "messages", *data.NumMessages)
+	f.foreign = true
+}
+
+// ForeignHistory reports whether a pass found the processed folder already
+// in use by a state other than this one (see the warning above).
+func (f *Fetcher) ForeignHistory() bool { return f.foreign }
