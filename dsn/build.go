@@ -64,11 +64,43 @@ func headerAddrs(h message.Header, key string) []string {
 // finish decides the kind of message and fills the Report.
 func (p *parser) finish() {
 	rep := p.rep
+	body := p.noticeBody()
+	rep.VERP = p.verpRecipient()
+	if rep.ReportingMTA == "" {
+		rep.ReportingMTA = p.reportingMTAFromText(body)
+	}
+	if !p.dsnSeen && !p.arfSeen {
+		p.inlineDSN(body)
+	}
+	if !p.detect(body) {
+		return // not a bounce, or a kind that is complete as it is
+	}
+	if p.googleGroups(body) {
+		rep.Vendor = VendorGoogleGroups
+	}
+	if (rep.Kind == KindBounce || rep.Kind == KindDSN) && p.challenge(body) {
+		rep.Kind = KindChallenge
+		rep.Vendor = VendorChallenge
+		return
+	}
+	if rep.Kind == KindBounce || rep.Kind == KindDSN {
+		// The reason may stand anywhere in the notice ("Could not be
+		// delivered because of 550 5.1.1 User unknown. The following
+		// recipients were affected:"): keep it for the classifier.
+		rep.Notice = p.bodyDiagnostic(body)
+		p.lastResortRecipient(body)
+	}
+}
+
+// noticeBody returns the notice proper: the text (or the HTML) read, a
+// forwarded bounce unquoted, without the inline copy of the original, whose
+// header it reads when no message/rfc822 part gave one.
+func (p *parser) noticeBody() string {
 	notice := string(p.notice)
 	if strings.TrimSpace(notice) == "" {
 		notice = string(p.html)
 	}
-	if isForward(rep.Subject) {
+	if isForward(p.rep.Subject) {
 		// QUIRK: a bounce forwarded by a person ("Fwd: Returned mail"),
 		// quoted with "> " (testdata/forwarded-bounce.eml).
 		notice = skipForwardHeader(unquote(notice))
@@ -78,14 +110,14 @@ func (p *parser) finish() {
 		p.origHdr, _ = readHeaderString(inline)
 	}
 	p.fillOriginal()
-	rep.VERP = p.verpRecipient()
-	if rep.ReportingMTA == "" {
-		rep.ReportingMTA = p.reportingMTAFromText(body)
-	}
+	return body
+}
 
-	if !p.dsnSeen && !p.arfSeen {
-		p.inlineDSN(body)
-	}
+// detect decides the kind of message, in the order of preference of the
+// package doc, and reads its recipients. It reports false for the kinds
+// that are done at once (challenge, auto-reply, not a bounce).
+func (p *parser) detect(body string) bool {
+	rep := p.rep
 	switch {
 	case p.arfSeen:
 		rep.Kind = KindFeedback
@@ -105,59 +137,50 @@ func (p *parser) finish() {
 	case p.unsubscribeRequest():
 	default:
 		bounce := p.looksLikeBounce(body)
-		if p.challenge(body) {
+		switch {
+		case p.challenge(body):
 			rep.Kind = KindChallenge
 			rep.Vendor = VendorChallenge
-			return
-		}
-		if !bounce && p.looksLikeAutoReply() {
+			return false
+		case !bounce && p.looksLikeAutoReply():
 			rep.Kind = KindAutoReply
 			rep.Vendor = VendorRFC3834
 			if a := rep.From; a != "" {
 				rep.Recipients = append(rep.Recipients, Recipient{FinalRecipient: a, Position: PositionAutoReply, Action: ActionAutoReply})
 			}
-			return
-		}
-		if !bounce && !p.dsnSeen {
+			return false
+		case !bounce && !p.dsnSeen:
 			rep.Kind = KindNotBounce
-			return
+			return false
 		}
-		rep.Kind = KindBounce
-		rep.Vendor = VendorText
+		rep.Kind, rep.Vendor = KindBounce, VendorText
 		if p.dsnSeen {
-			rep.Kind = KindDSN
-			rep.Vendor = VendorRFC3464
+			rep.Kind, rep.Vendor = KindDSN, VendorRFC3464
 		}
 		p.textRecipients(body)
 	}
-	if p.googleGroups(body) {
-		rep.Vendor = VendorGoogleGroups
-	}
-	if (rep.Kind == KindBounce || rep.Kind == KindDSN) && p.challenge(body) {
-		rep.Kind = KindChallenge
-		rep.Vendor = VendorChallenge
+	return true
+}
+
+// lastResortRecipient gives a bounce that names no recipient the address
+// it was delivered to, when that is a VERP address, else the returned
+// original's only recipient; with neither it is ErrNoRecipient.
+func (p *parser) lastResortRecipient(body string) {
+	rep := p.rep
+	if len(rep.Recipients) > 0 {
 		return
 	}
-	if rep.Kind == KindBounce || rep.Kind == KindDSN {
-		// The reason may stand anywhere in the notice ("Could not be
-		// delivered because of 550 5.1.1 User unknown. The following
-		// recipients were affected:"): keep it for the classifier.
-		rep.Notice = p.bodyDiagnostic(body)
+	a, pos := rep.VERP, PositionVERP
+	if a == "" && !p.excludedAnchor {
+		a, pos = p.soleOriginalRecipient(), PositionOriginal
 	}
-	if len(rep.Recipients) == 0 && (rep.Kind == KindBounce || rep.Kind == KindDSN) {
-		a, pos := rep.VERP, PositionVERP
-		if a == "" && !p.excludedAnchor {
-			a, pos = p.soleOriginalRecipient(), PositionOriginal
-		}
-		if a != "" {
-			r := Recipient{FinalRecipient: a, Position: pos, Action: ActionFailed}
-			p.fillFromText(&r, body, body)
-			rep.Recipients = append(rep.Recipients, r)
-		}
-	}
-	if len(rep.Recipients) == 0 && (rep.Kind == KindBounce || rep.Kind == KindDSN) {
+	if a == "" {
 		p.addErr(ErrNoRecipient)
+		return
 	}
+	r := Recipient{FinalRecipient: a, Position: pos, Action: ActionFailed}
+	p.fillFromText(&r, body, body)
+	rep.Recipients = append(rep.Recipients, r)
 }
 
 // fillOriginal copies what is known of the returned original.

@@ -1,6 +1,7 @@
 package dsn
 
 import (
+	"fmt"
 	"strings"
 
 	"golang.org/x/net/publicsuffix"
@@ -202,144 +203,167 @@ func (p *parser) textRecipients(body string) {
 		p.listRecipient(body)
 		return
 	}
-	ex := p.excluded()
-	origTo := p.originalRecipients()
-	// An address the original was sent to can be its own sender or a
-	// postmaster: sending to oneself or to postmaster@ fails like any other.
-	// QUIRK: testdata/exim-sent-to-self.eml.
-	isExcluded := func(a string) bool {
-		return excludedAddr(a, ex) && !origTo[strings.ToLower(a)]
-	}
-	type cand struct {
-		addr     string
-		pos      Position
-		anchored bool
-		at       int // start of the line that named it first, -1 unknown
-		hit      int // start of the address on that line
-	}
-	var cands []cand
-	index := map[string]int{}
-	anyAnchored := false
-	var selfListed []string // excluded addresses listed as failed
-	blockOpen := false      // the lines since the last blank one named a recipient
-	inHeaderField := false  // the line before was a quoted header field or its folding
-	prevLine := ""
+	ts := &textSearch{p: p, ex: p.excluded(), origTo: p.originalRecipients(), index: map[string]int{}}
 	for off := 0; off < len(body); {
-		var line string
 		at := off
+		var line string
 		line, off = nextLine(body, off)
-		prev := prevLine
-		if strings.TrimSpace(line) != "" {
-			prevLine = line
-		} else {
-			blockOpen = false // a paragraph ends the lines about a recipient
+		ts.scanLine(line, at)
+	}
+	ts.fallbacks(body)
+	ts.emit(body)
+}
+
+// textCand is an address the recipient search found in a notice.
+type textCand struct {
+	addr     string
+	pos      Position
+	anchored bool // named in a recipient position
+	at       int  // start of the line that named it first, -1 unknown
+	hit      int  // start of the address on that line
+}
+
+// textSearch is the state of the recipient search over a notice, line by
+// line.
+type textSearch struct {
+	p             *parser
+	ex, origTo    map[string]bool
+	cands         []textCand
+	index         map[string]int // lower-case address → cands
+	anyAnchored   bool
+	selfListed    []string // excluded addresses listed as failed
+	blockOpen     bool     // the lines since the last blank one named a recipient
+	inHeaderField bool     // the line before was a quoted header field or its folding
+	prevLine      string   // the last line that was not blank
+}
+
+// excluded reports whether a is no failed recipient (the sender, a
+// postmaster, our own address). An address the original was sent to can
+// be its own sender or a postmaster: sending to oneself or to postmaster@
+// fails like any other. QUIRK: testdata/exim-sent-to-self.eml.
+func (ts *textSearch) excluded(a string) bool {
+	return excludedAddr(a, ts.ex) && !ts.origTo[strings.ToLower(a)]
+}
+
+// add records a candidate, or marks a known one anchored; it reports
+// whether the address was new.
+func (ts *textSearch) add(c textCand) bool {
+	la := strings.ToLower(c.addr)
+	if i, ok := ts.index[la]; ok {
+		if c.anchored {
+			ts.cands[i].anchored = true
+			ts.anyAnchored = true
 		}
-		indented := len(line) > 0 && (line[0] == ' ' || line[0] == '\t')
-		inHeaderField = isQuotedHeader(line) && !indented || inHeaderField && indented
-		if strings.IndexByte(line, '@') < 0 || inHeaderField || isQuotedHeader(line) || quotedLine(line) {
-			// A header field of a quoted message, with its folded lines
-			// ("Received: … \n\tfor <x@y>; date"), and "> "-quoted
-			// text are data about a message, not a recipient position.
+		return false
+	}
+	ts.index[la] = len(ts.cands)
+	ts.cands = append(ts.cands, c)
+	ts.anyAnchored = ts.anyAnchored || c.anchored
+	return true
+}
+
+// scanLine reads the addresses of one notice line, which starts at offset
+// at of the notice.
+func (ts *textSearch) scanLine(line string, at int) {
+	prev := ts.prevLine
+	if strings.TrimSpace(line) != "" {
+		ts.prevLine = line
+	} else {
+		ts.blockOpen = false // a paragraph ends the lines about a recipient
+	}
+	indented := len(line) > 0 && (line[0] == ' ' || line[0] == '\t')
+	ts.inHeaderField = isQuotedHeader(line) && !indented || ts.inHeaderField && indented
+	if strings.IndexByte(line, '@') < 0 || ts.inHeaderField || isQuotedHeader(line) || quotedLine(line) {
+		// A header field of a quoted message, with its folded lines
+		// ("Received: … \n\tfor <x@y>; date"), and "> "-quoted text are
+		// data about a message, not a recipient position.
+		return
+	}
+	quotedTo := isQuotedTo(line)
+	nl := newNoticeLine(line)
+	inBlock := ts.blockOpen
+	prevIntroduces := introducesFailures(prev)
+	for _, h := range findAddrs(line) {
+		if inURL(line, h) {
 			continue
 		}
-		quotedTo := isQuotedTo(line)
-		nl := newNoticeLine(line)
-		inBlock := blockOpen
-		anchoredHere := false
-		prevIntroduces := introducesFailures(prev)
-		for _, h := range findAddrs(line) {
-			if inURL(line, h) {
-				continue
+		if ts.excluded(h.addr) {
+			if prevIntroduces && aloneOnLine(line, h) && !excludedLocals[localPart(h.addr)] &&
+				!strings.EqualFold(h.addr, ts.p.rep.From) {
+				ts.selfListed = append(ts.selfListed, h.addr)
 			}
-			if isExcluded(h.addr) {
-				if prevIntroduces && aloneOnLine(line, h) && !excludedLocals[localPart(h.addr)] &&
-					!strings.EqualFold(h.addr, p.rep.From) {
-					selfListed = append(selfListed, h.addr)
-				}
-				p.excludedAnchor = true
-				continue
-			}
-			if exampleAddr(prev, nl, h) {
-				continue // an example of a help text
-			}
-			anch := !quotedTo && isAnchorLine(nl, h)
-			if anch && inBlock && !opensBlock(nl, h) {
-				// Inside the lines about a recipient already named (its
-				// server's reply, continued), an address is the reply's,
-				// not another recipient, unless it opens a line or stands
-				// after a recipient label, as MTA templates put them.
-				anch = false
-			}
-			la := strings.ToLower(h.addr)
-			if i, ok := index[la]; ok {
-				if anch {
-					cands[i].anchored = true
-					anyAnchored = true
-					anchoredHere = true
-				}
-				continue
-			}
-			if !anch && beforeWordIsSender(nl, h) {
-				continue
-			}
-			index[la] = len(cands)
-			cands = append(cands, cand{h.addr, PositionTemplate, anch, at, at + h.start})
-			if anch {
-				anyAnchored = true
-				anchoredHere = true
-			}
+			ts.p.excludedAnchor = true
+			continue
 		}
-		if anchoredHere {
-			blockOpen = true
+		if exampleAddr(prev, nl, h) {
+			continue // an example of a help text
+		}
+		anch := !quotedTo && isAnchorLine(nl, h)
+		if anch && inBlock && !opensBlock(nl, h) {
+			// Inside the lines about a recipient already named (its
+			// server's reply, continued), an address is the reply's, not
+			// another recipient, unless it opens a line or stands after a
+			// recipient label, as MTA templates put them.
+			anch = false
+		}
+		if _, known := ts.index[strings.ToLower(h.addr)]; !known && !anch && beforeWordIsSender(nl, h) {
+			continue
+		}
+		ts.add(textCand{h.addr, PositionTemplate, anch, at, at + h.start})
+		if anch {
+			ts.blockOpen = true
 		}
 	}
-	if !anyAnchored {
+}
+
+// fallbacks adds the recipients of the notices that name none in a
+// recipient position: bare local parts under a list heading, the sender's
+// own address listed as failed, X-Failed-Recipients.
+func (ts *textSearch) fallbacks(body string) {
+	if !ts.anyAnchored {
 		// Bare local parts listed under "the following recipients" by the
-		// recipients' own system (AOL's screen names): they are addresses
-		// at the domain of the daemon that wrote the notice.
-		for _, b := range p.bareRecipients(body) {
-			index[strings.ToLower(b.addr)] = len(cands)
-			cands = append(cands, cand{b.addr, b.pos, true, b.line, b.line + b.start})
-			anyAnchored = true
+		// recipients' own system (AOL's screen names).
+		for _, b := range ts.p.bareRecipients(body) {
+			ts.add(textCand{b.addr, b.pos, true, b.line, b.line + b.start})
 		}
 	}
-	if !anyAnchored && len(selfListed) > 0 {
+	if !ts.anyAnchored && len(ts.selfListed) > 0 {
 		// The sender's own address, listed alone under "The following
 		// address(es) failed:": a message sent to oneself bounced.
 		// QUIRK: testdata/exim-sent-to-self.eml.
-		for _, a := range selfListed {
-			if _, ok := index[strings.ToLower(a)]; !ok {
-				index[strings.ToLower(a)] = len(cands)
-				cands = append(cands, cand{a, PositionTemplate, true, -1, -1})
-			}
+		for _, a := range ts.selfListed {
+			ts.add(textCand{a, PositionTemplate, true, -1, -1})
 		}
-		anyAnchored = true
 	}
-	if !anyAnchored {
-		// X-Failed-Recipients (Exim, Gmail) when the text names no one.
-		for _, v := range p.top.Values("X-Failed-Recipients") {
-			for _, h := range findAddrs(v) {
-				la := strings.ToLower(h.addr)
-				if isExcluded(h.addr) {
-					continue
-				}
-				if i, ok := index[la]; ok {
-					cands[i].anchored = true
-					cands[i].pos = PositionXFailedRecipients
-				} else {
-					index[la] = len(cands)
-					cands = append(cands, cand{h.addr, PositionXFailedRecipients, true, -1, -1})
-				}
-				anyAnchored = true
+	if ts.anyAnchored {
+		return
+	}
+	// X-Failed-Recipients (Exim, Gmail) when the text names no one.
+	for _, v := range ts.p.top.Values("X-Failed-Recipients") {
+		for _, h := range findAddrs(v) {
+			if ts.excluded(h.addr) {
+				continue
+			}
+			c := textCand{h.addr, PositionXFailedRecipients, true, -1, -1}
+			if !ts.add(c) {
+				ts.cands[ts.index[strings.ToLower(h.addr)]].pos = PositionXFailedRecipients
 			}
 		}
 	}
-	for _, c := range cands {
-		if anyAnchored && !c.anchored {
+}
+
+// emit turns the candidates into the report's recipients: the anchored
+// ones when there are any, else all of them, from running text.
+func (ts *textSearch) emit(body string) {
+	p := ts.p
+	for _, c := range ts.cands {
+		if ts.anyAnchored && !c.anchored {
 			continue
 		}
 		if len(p.rep.Recipients) >= p.opts.MaxRecipients {
-			break
+			p.addErr(fmt.Errorf("%w: more than %d recipients", ErrLimit, p.opts.MaxRecipients))
+			p.rep.Truncated = true
+			return
 		}
 		r := Recipient{FinalRecipient: c.addr, Position: c.pos}
 		if !c.anchored {
