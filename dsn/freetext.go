@@ -719,7 +719,7 @@ var challengePhrases = []string{
 
 // maxChallengeText caps the notice text searched for a challenge: such
 // systems say what they want at the top.
-const maxChallengeText = 8 << 10
+const maxChallengeText = 2 << 10
 
 // challenge reports whether the notice, or the diagnostic of a recipient,
 // is a challenge/response request rather than a failure.
