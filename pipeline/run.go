@@ -217,9 +217,7 @@ func (r *runner) close() error {
 	r.workers.Wait()
 	close(r.results)
 	<-r.written
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.fatal
+	return r.fatalErr()
 }
 
 // Stats returns the running totals.
