@@ -7,7 +7,9 @@ import (
 )
 
 // builtin applies the built-in rules to in, whose diagnostic (with the
-// status comment) is already normalized as text.
+// status comment) is already normalized as text. The evidence weighs in
+// order: the words, the enhanced status code, the reply code, and last the
+// command and the action.
 func builtin(in Input, text string) Result {
 	if dt := strings.ToLower(strings.TrimSpace(in.DiagnosticType)); dt == "x-unix" {
 		// A local program answered ("X-Unix; 255"): its words follow.
@@ -15,12 +17,28 @@ func builtin(in Input, text string) Result {
 	}
 	builtins := builtinSet()
 	ev := builtins.collect(text)
+	st, rc := codes(in)
+	cmd := command(string(in.Command), &ev, text)
 
-	st := statusCode(in.Status)
+	if r, ok := byWords(in, builtins, &ev, text, st, rc, cmd); ok {
+		return r
+	}
+	if r, ok := byCodes(in, st, rc); ok {
+		return r
+	}
+	return byCommand(in, &ev, text, st, rc, cmd)
+}
+
+// codes returns the enhanced status code and the reply code of in. A
+// success status on a record that failed counts as none, and the codes the
+// diagnostic quotes fill in a missing reply code and a status that says
+// only the class.
+func codes(in Input) (st, rc string) {
+	st = statusCode(in.Status)
 	if st != "" && st[0] == '2' {
 		st = "" // success on a record that failed (byKind took the others)
 	}
-	rc := strings.TrimSpace(in.ReplyCode)
+	rc = strings.TrimSpace(in.ReplyCode)
 	if st == "" || strings.HasSuffix(st, ".0.0") || rc == "" {
 		r, s := codesIn(in.Diagnostic)
 		if rc == "" {
@@ -32,64 +50,79 @@ func builtin(in Input, text string) Result {
 			st = s
 		}
 	}
-	temporary := st != "" && st[0] == '4' || st == "" && rc != "" && rc[0] == '4'
-	cmd := command(string(in.Command), &ev, text)
+	return st, rc
+}
 
-	// 1. Words: first a provider's own wording, which no other evidence
-	// qualifies, then the common phrases.
+// byWords decides by the words of the diagnostic: first a provider's own
+// wording, which no other evidence qualifies, then the common phrases,
+// qualified by the codes st and rc and the SMTP command cmd. A refusal in
+// reply to MAIL decides here too, before the codes. It reports false when
+// the words decide nothing.
+func byWords(in Input, builtins *phraseSet, ev *evidence, text, st, rc, cmd string) (Result, bool) {
 	if ev.strong != 0 {
 		p := &builtins.phrases[ev.strong-1]
-		return result(p.reason, RulePhrase, cut(text[ev.strongSpan[0]:ev.strongSpan[1]]), "decisive wording")
+		return result(p.reason, RulePhrase, cut(text[ev.strongSpan[0]:ev.strongSpan[1]]), "decisive wording"), true
 	}
 	if ev.has(sigOrange) {
 		if r, code := orangeCode(text[ev.span[rankOf[sigOrange]][0]:]); r != "" {
-			return result(r, RulePhrase, code, "Orange error code")
+			return result(r, RulePhrase, code, "Orange error code"), true
 		}
 	}
-	if r, ok := pickPhrase(&ev); ok {
+	if r, ok := pickPhrase(ev); ok {
 		if r == sigRefused {
 			// A weak phrase says more than an unspecific refusal.
-			if w, ok := pickWeak(&ev); ok {
+			if w, ok := pickWeak(ev); ok {
 				r = w
 			}
 		}
 		words := ev.words(text, r)
 		sr := statusReason(st)
+		temporary := st != "" && st[0] == '4' || st == "" && rc != "" && rc[0] == '4'
 		if q, note := qualify(r, cmd, sr, temporary, string(in.Action)); q != sigRefused {
-			return result(q, RulePhrase, words, note)
+			return result(q, RulePhrase, words, note), true
 		}
 		// An unspecific refusal: the codes may say more.
 		if sr != "" {
-			return result(sr, RuleStatus, st, "")
+			return result(sr, RuleStatus, st, ""), true
 		}
 		if rr := replyReason(rc); rr != "" && rr != ReasonSyntaxError {
-			return result(rr, RuleReply, rc, "")
+			return result(rr, RuleReply, rc, ""), true
 		}
-		return result(ReasonBlocked, RulePhrase, words, "unspecific refusal of the sending host")
+		return result(ReasonBlocked, RulePhrase, words, "unspecific refusal of the sending host"), true
 	}
 	if cmd == "MAIL" && (st == "" || st[0] == '5') && (rc == "" || rc[0] == '5') {
-		return result(ReasonRejected, RuleCommand, "MAIL", "refused in reply to MAIL: the sender")
+		return result(ReasonRejected, RuleCommand, "MAIL", "refused in reply to MAIL: the sender"), true
 	}
+	return Result{}, false
+}
 
-	// 2. The enhanced status code.
+// byCodes decides by the enhanced status code st, then by the reply code
+// rc. A success reply code does not undo a record that says it failed. It
+// reports false when neither code decides.
+func byCodes(in Input, st, rc string) (Result, bool) {
 	if r := statusReason(st); r != "" {
 		if r == ReasonHostUnknown && rc == "512" {
 			// QUIRK: 512 is no RFC 5321 code; the Korean providers of
 			// testdata/smtp-reply-codes-ko.txt (the owner's list) send "512 5.1.2" when
 			// the destination system does not answer.
-			return result(ReasonNetworkError, RuleReply, rc+" "+st, "512: the destination system did not answer")
+			return result(ReasonNetworkError, RuleReply, rc+" "+st, "512: the destination system did not answer"), true
 		}
 		if transient(r) && delayed(string(in.Action)) {
-			return result(ReasonExpired, RuleAction, strings.ToLower(string(in.Action)), "delayed: "+st)
+			return result(ReasonExpired, RuleAction, strings.ToLower(string(in.Action)), "delayed: "+st), true
 		}
-		return result(r, RuleStatus, st, "")
+		return result(r, RuleStatus, st, ""), true
 	}
-	// 3. The reply code. A success code does not undo a record that says
-	// it failed.
 	if r := replyReason(rc); r != "" && !(rc[0] < '4' && failed(string(in.Action))) {
-		return result(r, RuleReply, rc, "")
+		return result(r, RuleReply, rc, ""), true
 	}
-	// 4. The command and the action.
+	return Result{}, false
+}
+
+// byCommand decides by what is left when neither the words nor the codes
+// did: the SMTP command, the action, the vendor, vacation words without a
+// code; a failure code whose reason nothing tells is onhold, and no code at
+// all undefined.
+func byCommand(in Input, ev *evidence, text, st, rc, cmd string) Result {
 	if cmd == "HELO" {
 		return result(ReasonBlocked, RuleCommand, cmd, "refused before MAIL: the sending host")
 	}
@@ -283,86 +316,121 @@ func statusReason(st string) Reason {
 	}
 	subject, detail := rest[:i], rest[i+1:]
 	switch subject {
-	case "1": // addressing status
-		switch detail {
-		case "1", "3", "4":
-			return ReasonUserUnknown
-		case "2":
-			if temp {
-				return ReasonNetworkError
-			}
-			return ReasonHostUnknown
-		case "6":
-			return ReasonHasMoved
-		case "7", "8":
-			return ReasonRejected
-		case "10":
-			return ReasonNotAccept
-		}
-	case "2": // mailbox status
-		switch detail {
-		case "0":
-			return ReasonFiltered
-		case "1":
-			return ReasonSuspend
-		case "2":
-			return ReasonMailboxFull
-		case "3":
-			return ReasonExceedLimit
-		case "4":
-			return ReasonSystemError
-		}
-	case "3": // mail system status
-		switch detail {
-		case "0", "3", "5":
-			return ReasonSystemError
-		case "1":
-			return ReasonSystemFull
-		case "2":
-			if temp {
-				return ReasonSystemError
-			}
-			return ReasonNotAccept
-		case "4":
-			return ReasonMesgTooBig
-		}
-	case "4": // network and routing status
-		switch detail {
-		case "0", "2", "6":
-			return ReasonNetworkError
-		case "1":
-			if temp {
-				return ReasonExpired
-			}
-			return ReasonNetworkError
-		case "3":
-			return ReasonSystemError
-		case "4":
-			if temp {
-				return ReasonNetworkError
-			}
-			return ReasonHostUnknown
-		case "5":
-			return ReasonSystemFull
-		case "7":
-			return ReasonExpired
-		}
-	case "5": // mail delivery protocol status
-		switch detail {
-		case "0":
-			return ""
-		case "3":
-			return ReasonTooManyConn
-		case "6":
-			return ReasonSecurityError
-		}
-		return ReasonSyntaxError
+	case "1":
+		return addressingStatus(temp, detail)
+	case "2":
+		return mailboxStatus(detail)
+	case "3":
+		return systemStatus(temp, detail)
+	case "4":
+		return networkStatus(temp, detail)
+	case "5":
+		return protocolStatus(detail)
 	case "6": // message content or media status
 		return ReasonContentError
-	case "7": // security or policy status
+	case "7":
 		return securityStatus(temp, detail)
 	}
 	return ""
+}
+
+// addressingStatus reads the details of X.1.Z codes, addressing status
+// (RFC 3463 section 3.2); temp says the class is 4.
+func addressingStatus(temp bool, detail string) Reason {
+	switch detail {
+	case "1", "3", "4":
+		return ReasonUserUnknown
+	case "2":
+		if temp {
+			return ReasonNetworkError
+		}
+		return ReasonHostUnknown
+	case "6":
+		return ReasonHasMoved
+	case "7", "8":
+		return ReasonRejected
+	case "10":
+		return ReasonNotAccept
+	}
+	return ""
+}
+
+// mailboxStatus reads the details of X.2.Z codes, mailbox status (RFC 3463
+// section 3.3).
+func mailboxStatus(detail string) Reason {
+	switch detail {
+	case "0":
+		return ReasonFiltered
+	case "1":
+		return ReasonSuspend
+	case "2":
+		return ReasonMailboxFull
+	case "3":
+		return ReasonExceedLimit
+	case "4":
+		return ReasonSystemError
+	}
+	return ""
+}
+
+// systemStatus reads the details of X.3.Z codes, mail system status (RFC
+// 3463 section 3.4); temp says the class is 4.
+func systemStatus(temp bool, detail string) Reason {
+	switch detail {
+	case "0", "3", "5":
+		return ReasonSystemError
+	case "1":
+		return ReasonSystemFull
+	case "2":
+		if temp {
+			return ReasonSystemError
+		}
+		return ReasonNotAccept
+	case "4":
+		return ReasonMesgTooBig
+	}
+	return ""
+}
+
+// networkStatus reads the details of X.4.Z codes, network and routing
+// status (RFC 3463 section 3.5); temp says the class is 4.
+func networkStatus(temp bool, detail string) Reason {
+	switch detail {
+	case "0", "2", "6":
+		return ReasonNetworkError
+	case "1":
+		if temp {
+			return ReasonExpired
+		}
+		return ReasonNetworkError
+	case "3":
+		return ReasonSystemError
+	case "4":
+		if temp {
+			return ReasonNetworkError
+		}
+		return ReasonHostUnknown
+	case "5":
+		return ReasonSystemFull
+	case "7":
+		return ReasonExpired
+	}
+	return ""
+}
+
+// protocolStatus reads the details of X.5.Z codes, mail delivery protocol
+// status (RFC 3463 section 3.6). X.5.0, undefined, decides nothing; any
+// other detail without its own reason is a syntax error.
+func protocolStatus(detail string) Reason {
+	switch detail {
+	case "0":
+		return ""
+	case "3":
+		return ReasonTooManyConn
+	case "6":
+		return ReasonSecurityError
+	}
+	return ReasonSyntaxError
 }
 
 // securityStatus reads the details of X.7.Z codes: those of RFC 3463 and

@@ -82,12 +82,11 @@ func (s *session) wrapIn(op, mailbox string, err error) error {
 // dial connects, authenticates and selects the mailbox. On any error the
 // connection is closed.
 func dial(ctx context.Context, u *URL, o *Options, tlsConfig *tls.Config) (*session, error) {
-	addr := u.Addr()
 	secret, err := o.secret()
 	if err != nil {
 		e := newError(KindSecret, "", "", "", err)
 		if e.Kind == KindToken {
-			e.Addr = addr
+			e.Addr = u.Addr()
 		}
 		return nil, e
 	}
@@ -95,28 +94,82 @@ func dial(ctx context.Context, u *URL, o *Options, tlsConfig *tls.Config) (*sess
 	if err != nil {
 		return nil, err
 	}
+	s := newSession(conn, u, o)
+	if err := s.startClient(conn, u, o, tlsConfig); err != nil {
+		return nil, err
+	}
+	stop := context.AfterFunc(ctx, func() { s.c.Close() })
+	defer stop()
 
-	s := &session{newMail: make(chan struct{}, 1), timeout: o.CommandTimeout, log: o.Logger, addr: addr, mailbox: u.Mailbox}
-	raw := conn // conn may be wrapped below; the watchdog closes the socket
+	if err := s.open(u, o, secret); err != nil {
+		s.close()
+		return nil, err
+	}
+	if ctx.Err() != nil {
+		s.close()
+		return nil, ctx.Err()
+	}
+	return s, nil
+}
+
+// newSession returns the session of conn, its watchdog armed: when a
+// command goes unanswered for o.CommandTimeout, the watchdog closes conn.
+func newSession(conn net.Conn, u *URL, o *Options) *session {
+	s := &session{newMail: make(chan struct{}, 1), timeout: o.CommandTimeout, log: o.Logger, addr: u.Addr(), mailbox: u.Mailbox}
+	raw := conn // conn may be wrapped later; the watchdog closes the socket
 	s.timer = time.AfterFunc(time.Hour, func() {
 		s.timedOut.Store(true)
 		raw.Close()
 	})
 	s.arm()
+	return s
+}
+
+// startClient starts the IMAP client on conn, with STARTTLS when u asks for
+// it (or, with o.InsecurePlaintext, whenever the server offers it). On an
+// error it stops the watchdog and closes conn.
+func (s *session) startClient(conn net.Conn, u *URL, o *Options, tlsConfig *tls.Config) error {
 	startTLS := u.Security == SecuritySTARTTLS
 	if startTLS && o.InsecurePlaintext {
 		// Opportunistic: STARTTLS whenever the server offers it.
+		var err error
 		conn, startTLS, err = probeSTARTTLS(conn)
 		if err != nil {
 			s.timer.Stop()
 			conn.Close()
-			return nil, s.wrap("greeting", err)
+			return s.wrap("greeting", err)
 		}
 		if !startTLS {
-			s.log.Warn("imapfetch: server offers no STARTTLS: talking in the clear (insecure plaintext allowed)", "addr", addr)
+			s.log.Warn("imapfetch: server offers no STARTTLS: talking in the clear (insecure plaintext allowed)", "addr", s.addr)
 		}
 	}
-	copts := &imapclient.Options{
+	copts := s.clientOptions(tlsConfig)
+	if !startTLS {
+		s.c = imapclient.New(conn, copts)
+		s.tls = u.Security == SecurityTLS
+		return nil
+	}
+	c, err := imapclient.NewStartTLS(conn, copts)
+	if err != nil {
+		s.timer.Stop()
+		conn.Close()
+		var imapErr *imap.Error
+		if errors.As(err, &imapErr) {
+			return &Error{Kind: KindTLSRequired, Addr: s.addr, Op: "STARTTLS", Err: err}
+		}
+		if cerr := certificateError(u, err); cerr != nil {
+			return cerr
+		}
+		return s.wrap("STARTTLS", err)
+	}
+	s.c, s.tls = c, true
+	return nil
+}
+
+// clientOptions returns the options of the IMAP client: tlsConfig, and a
+// handler that signals newMail when the server reports a new message count.
+func (s *session) clientOptions(tlsConfig *tls.Config) *imapclient.Options {
+	return &imapclient.Options{
 		TLSConfig: tlsConfig,
 		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
 			Mailbox: func(d *imapclient.UnilateralDataMailbox) {
@@ -129,54 +182,27 @@ func dial(ctx context.Context, u *URL, o *Options, tlsConfig *tls.Config) (*sess
 			},
 		},
 	}
-	if startTLS {
-		s.c, err = imapclient.NewStartTLS(conn, copts)
-		if err != nil {
-			s.timer.Stop()
-			conn.Close()
-			var imapErr *imap.Error
-			if errors.As(err, &imapErr) {
-				return nil, &Error{Kind: KindTLSRequired, Addr: addr, Op: "STARTTLS", Err: err}
-			}
-			if cerr := certificateError(u, err); cerr != nil {
-				return nil, cerr
-			}
-			return nil, s.wrap("STARTTLS", err)
-		}
-		s.tls = true
-	} else {
-		s.c = imapclient.New(conn, copts)
-		s.tls = u.Security == SecurityTLS
-	}
-	stop := context.AfterFunc(ctx, func() { s.c.Close() })
-	defer stop()
+}
 
+// open waits for the greeting, authenticates with secret unless the server
+// already did, reads the capabilities and selects the mailbox. The caller
+// closes the session on an error.
+func (s *session) open(u *URL, o *Options, secret string) error {
 	if err := s.c.WaitGreeting(); err != nil {
-		s.close()
-		return nil, s.wrap("greeting", err)
+		return s.wrap("greeting", err)
 	}
 	if s.c.State() == imap.ConnStateNotAuthenticated {
+		// A failed SASL exchange can leave the connection waiting: the
+		// caller never reuses it.
 		if err := s.authenticate(u, o, secret); err != nil {
-			// A failed SASL exchange can leave the connection waiting:
-			// never reuse it.
-			s.close()
-			return nil, err
+			return err
 		}
 	}
 	s.arm()
 	if s.caps = s.c.Caps(); s.caps == nil {
-		s.close()
-		return nil, s.wrap("CAPABILITY", errors.New("no capabilities"))
+		return s.wrap("CAPABILITY", errors.New("no capabilities"))
 	}
-	if err := s.selectMailbox(u.Mailbox); err != nil {
-		s.close()
-		return nil, err
-	}
-	if ctx.Err() != nil {
-		s.close()
-		return nil, ctx.Err()
-	}
-	return s, nil
+	return s.selectMailbox(u.Mailbox)
 }
 
 // selectMailbox (re-)selects mailbox and records its UIDVALIDITY.

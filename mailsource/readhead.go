@@ -11,12 +11,31 @@ func ReadHead(r io.Reader, buf *[]byte, max int, hint int64) (complete bool, err
 	if hint > 0 && hint < int64(max) {
 		want = int(hint)
 	}
+	return readUpTo(r, buf, max, want, hint)
+}
+
+// ReadSized reads r into *buf until its end or max bytes; complete tells
+// whether the end was reached. size, if known, sizes the buffer, but only
+// the end of r ends the read: unlike ReadHead's hint, a size a server
+// declares is no promise.
+func ReadSized(r io.Reader, buf *[]byte, max int, size int64) (complete bool, err error) {
+	want := 0
+	if size > 0 && size <= int64(max) {
+		want = int(size) + 1
+	}
+	return readUpTo(r, buf, max, want, 0)
+}
+
+// readUpTo reads r into *buf, grown to a capacity of want first, until the
+// end or max bytes. end, if positive, is taken as the end once that much is
+// read.
+func readUpTo(r io.Reader, buf *[]byte, max, want int, end int64) (complete bool, err error) {
 	b := (*buf)[:0]
 	if cap(b) < want {
 		b = make([]byte, 0, want)
 	}
 	for {
-		if hint > 0 && int64(len(b)) == hint {
+		if end > 0 && int64(len(b)) == end {
 			*buf = b
 			return true, nil
 		}

@@ -128,6 +128,16 @@ type Credentials struct {
 	Expiry      time.Time `json:"expiry,omitzero"`
 }
 
+// forUser returns c checked, with the provider's defaults, for an
+// authorization by a user (Authorize, AuthorizeLoopback): only the
+// refresh-token grant needs one.
+func (c *Credentials) forUser() (Credentials, error) {
+	if c.Grant != "" && c.Grant != GrantRefreshToken {
+		return Credentials{}, fmt.Errorf("%w: grant %s needs no authorization by a user", ErrFile, c.Grant)
+	}
+	return c.withDefaults(false)
+}
+
 // withDefaults returns a copy of c with the provider's defaults filled in,
 // after checking it. needRefreshToken is false for Authorize, which is
 // about to obtain one.

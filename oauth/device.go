@@ -16,10 +16,7 @@ import (
 // expired (ErrDenied) or ctx is done. It returns a copy of c holding the
 // refresh and access tokens, ready for WriteFile; c itself is unchanged.
 func Authorize(ctx context.Context, c *Credentials, prompt io.Writer, opts *Options) (*Credentials, error) {
-	if c.Grant != "" && c.Grant != GrantRefreshToken {
-		return nil, fmt.Errorf("%w: grant %s needs no authorization by a user", ErrFile, c.Grant)
-	}
-	checked, err := c.withDefaults(false)
+	checked, err := c.forUser()
 	if err != nil {
 		return nil, err
 	}

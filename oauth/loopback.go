@@ -39,10 +39,7 @@ type LoopbackOptions struct {
 // grant does not allow. It returns a copy of c holding the refresh and
 // access tokens, ready for WriteFile; ctx bounds the wait.
 func AuthorizeLoopback(ctx context.Context, c *Credentials, prompt io.Writer, opts *LoopbackOptions) (*Credentials, error) {
-	if c.Grant != "" && c.Grant != GrantRefreshToken {
-		return nil, fmt.Errorf("%w: grant %s needs no authorization by a user", ErrFile, c.Grant)
-	}
-	checked, err := c.withDefaults(false)
+	checked, err := c.forUser()
 	if err != nil {
 		return nil, err
 	}

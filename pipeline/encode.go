@@ -46,6 +46,15 @@ const (
 	FormatCSV Format = "csv"
 )
 
+// columns is how many of the fields of Record.values an encoder writes:
+// FieldNames, and with explain the evidence.
+func columns(explain bool) int {
+	if explain {
+		return len(FieldNames) + 1
+	}
+	return len(FieldNames)
+}
+
 // values puts the fields of r into v, in FieldNames order, and with
 // explain the evidence last.
 func (r *Record) values(v *[len(FieldNames) + 1]string, explain bool) {
@@ -133,10 +142,7 @@ func (jsonEncoder) Header() []byte { return nil }
 
 func (e jsonEncoder) Encode(dst []byte, recs []Record) []byte {
 	var v [len(FieldNames) + 1]string
-	n := len(FieldNames)
-	if e.explain {
-		n++
-	}
+	n := columns(e.explain)
 	for i := range recs {
 		recs[i].values(&v, e.explain)
 		for j := 0; j < n; j++ {
@@ -231,10 +237,7 @@ func (e *csvEncoder) Header() []byte {
 
 func (e *csvEncoder) Encode(dst []byte, recs []Record) []byte {
 	var v [len(FieldNames) + 1]string
-	n := len(FieldNames)
-	if e.explain {
-		n++
-	}
+	n := columns(e.explain)
 	for i := range recs {
 		recs[i].values(&v, e.explain)
 		e.row = e.row[:0]

@@ -217,9 +217,7 @@ func (r *runner) close() error {
 	r.workers.Wait()
 	close(r.results)
 	<-r.written
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.fatal
+	return r.fatalErr()
 }
 
 // Stats returns the running totals.
@@ -256,7 +254,7 @@ func (r *runner) Add(ctx context.Context, m *mailsource.Message) (mailsource.Tic
 		}
 	}
 	buf := bufPool.Get().(*[]byte)
-	complete, err := readInline(m.Body, buf, r.o.InlineBytes, m.Size)
+	complete, err := mailsource.ReadSized(m.Body, buf, r.o.InlineBytes, m.Size)
 	switch {
 	case err != nil:
 		bufPool.Put(buf)
@@ -364,34 +362,6 @@ func (r *runner) work() {
 			}
 			j.data = nil
 			r.results <- j
-		}
-	}
-}
-
-// readInline reads r into *buf until its end or max bytes; complete tells
-// whether the end was reached. size, if known, sizes the buffer.
-func readInline(r io.Reader, buf *[]byte, max int, size int64) (complete bool, err error) {
-	b := (*buf)[:0]
-	if size > 0 && size <= int64(max) && int64(cap(b)) < size+1 {
-		b = make([]byte, 0, size+1)
-	}
-	for {
-		if len(b) >= max {
-			*buf = b
-			return false, nil
-		}
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-		n, err := r.Read(b[len(b):min(cap(b), max)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			*buf = b
-			return true, nil
-		}
-		if err != nil {
-			*buf = b
-			return false, err
 		}
 	}
 }

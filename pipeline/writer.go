@@ -261,6 +261,7 @@ func sourceOutcome(o suppress.Outcome) mailsource.Outcome {
 	return mailsource.OutcomeUnrecognized
 }
 
+// setFatal records err as the run's fatal error, unless one is already.
 func (r *runner) setFatal(err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -269,6 +270,7 @@ func (r *runner) setFatal(err error) {
 	}
 }
 
+// fatalErr returns the run's fatal error, if any.
 func (r *runner) fatalErr() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -160,8 +160,12 @@ func (c *Checker) Check(h textproto.MIMEHeader, rep *dsn.Report) []Verdict {
 	}
 	addrs := deliveredTo(h, rep)
 	out := make([]Verdict, len(rep.Recipients))
-	vs := c.verpEvidence(addrs, now)
-	bs := c.batvEvidence(addrs, now)
+	var vs []verpResult
+	var bs []batvResult
+	if c.Signer != nil {
+		vs = evidence(c, addrs, now, c.Signer.Verify)
+		bs = evidence(c, addrs, now, c.Signer.VerifyBATV)
+	}
 	for i, r := range rep.Recipients {
 		switch {
 		case len(vs) > 0:
@@ -175,24 +179,33 @@ func (c *Checker) Check(h textproto.MIMEHeader, rep *dsn.Report) []Verdict {
 	return out
 }
 
-// verpResult is one tagged address and what Verify said of it.
-type verpResult struct {
+// tagged is one tagged address of type A and what the check of its tag
+// said of it.
+type tagged[A any] struct {
 	addr string
-	a    verp.Address
+	a    A
 	err  error
 }
 
-func (c *Checker) verpEvidence(addrs []string, now time.Time) []verpResult {
+// verpResult is one tagged address and what Verify said of it.
+type verpResult = tagged[verp.Address]
+
+// batvResult is one tagged address and what VerifyBATV said of it.
+type batvResult = tagged[verp.BATVAddress]
+
+// evidence returns the addresses of addrs that carry a tag, each with what
+// verify said of it at now; none when c has no keys.
+func evidence[A any](c *Checker, addrs []string, now time.Time, verify func(string, time.Time) (A, error)) []tagged[A] {
 	if c.Signer == nil || c.Signer.Keys.Len() == 0 {
 		return nil
 	}
-	var out []verpResult
+	var out []tagged[A]
 	for _, s := range addrs {
-		a, err := c.Signer.Verify(s, now)
+		a, err := verify(s, now)
 		if errors.Is(err, verp.ErrNoTag) {
 			continue
 		}
-		out = append(out, verpResult{addr: s, a: a, err: err})
+		out = append(out, tagged[A]{addr: s, a: a, err: err})
 	}
 	return out
 }
@@ -219,26 +232,6 @@ func verpVerdict(vs []verpResult, r dsn.Recipient) Verdict {
 		best = x
 	}
 	return unproven(r.FinalRecipient, best.addr, best.err)
-}
-
-type batvResult struct {
-	addr string
-	err  error
-}
-
-func (c *Checker) batvEvidence(addrs []string, now time.Time) []batvResult {
-	if c.Signer == nil || c.Signer.Keys.Len() == 0 {
-		return nil
-	}
-	var out []batvResult
-	for _, s := range addrs {
-		_, err := c.Signer.VerifyBATV(s, now)
-		if errors.Is(err, verp.ErrNoTag) {
-			continue
-		}
-		out = append(out, batvResult{addr: s, err: err})
-	}
-	return out
 }
 
 func batvVerdict(bs []batvResult, r dsn.Recipient) Verdict {

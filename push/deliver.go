@@ -130,17 +130,7 @@ func New(db *suppress.DB, targets []Target, opts *Options) (*Deliverer, error) {
 	if d.maxBackoff < d.minBackoff {
 		d.maxBackoff = d.minBackoff
 	}
-	timeout := or(opts.Timeout, DefaultTimeout)
-	hc := &http.Client{Timeout: timeout}
-	if opts.HTTPClient != nil {
-		c := *opts.HTTPClient
-		if c.Timeout == 0 {
-			c.Timeout = timeout
-		}
-		hc = &c
-	}
-	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	d.hc = hc
+	d.hc = httpClient(opts)
 	ua := opts.UserAgent
 	if ua == "" {
 		ua = DefaultUserAgent
@@ -153,40 +143,70 @@ func New(db *suppress.DB, targets []Target, opts *Options) (*Deliverer, error) {
 	if err != nil {
 		return nil, err
 	}
-	var outbox []suppress.OutboxTarget
 	seen := make(map[string]bool)
 	for _, t := range targets {
-		if !t.Kind.valid() || t.URL == nil {
-			return nil, fmt.Errorf("%w %s", ErrBadTarget, t)
-		}
-		name := t.String()
-		if seen[name] {
-			return nil, fmt.Errorf("%w %s: given twice", ErrBadTarget, name)
-		}
-		seen[name] = true
-		s, err := secrets.forTarget(t)
+		dt, err := d.newTarget(t, secrets, ua, seen)
 		if err != nil {
 			return nil, err
 		}
-		if err := checkSecret(t, s); err != nil {
-			return nil, err
-		}
-		dt := deliveryTarget{Target: t, name: name}
-		switch t.Kind {
-		case KindListmonk:
-			dt.client = &listmonkClient{t: t, auth: s, hc: hc, ua: ua}
-		case KindMautic:
-			dt.client = &mauticClient{t: t, auth: s, hc: hc, ua: ua}
-		case KindWebhook:
-			dt.client = &webhookClient{t: t, secret: s, hc: hc, ua: ua, now: d.now}
-		}
 		d.targets = append(d.targets, dt)
-		outbox = append(outbox, suppress.OutboxTarget{Name: name, Categories: t.Kind.Categories()})
+	}
+	outbox := make([]suppress.OutboxTarget, 0, len(d.targets))
+	for _, dt := range d.targets {
+		outbox = append(outbox, suppress.OutboxTarget{Name: dt.name, Categories: dt.Kind.Categories()})
 	}
 	if err := db.SetOutbox(outbox); err != nil {
 		return nil, fmt.Errorf("push: %w", err)
 	}
 	return d, nil
+}
+
+// httpClient returns the HTTP client of opts: a copy of opts.HTTPClient or
+// a new one, with opts.Timeout (default DefaultTimeout) where it has none,
+// that follows no redirect.
+func httpClient(opts *Options) *http.Client {
+	timeout := or(opts.Timeout, DefaultTimeout)
+	hc := &http.Client{Timeout: timeout}
+	if opts.HTTPClient != nil {
+		c := *opts.HTTPClient
+		if c.Timeout == 0 {
+			c.Timeout = timeout
+		}
+		hc = &c
+	}
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return hc
+}
+
+// newTarget checks t and returns it with the client that pushes to it,
+// which authenticates with t's secret from secrets and sends ua. seen holds
+// the names of the targets already made; t's is added.
+func (d *Deliverer) newTarget(t Target, secrets secrets, ua string, seen map[string]bool) (deliveryTarget, error) {
+	if !t.Kind.valid() || t.URL == nil {
+		return deliveryTarget{}, fmt.Errorf("%w %s", ErrBadTarget, t)
+	}
+	name := t.String()
+	if seen[name] {
+		return deliveryTarget{}, fmt.Errorf("%w %s: given twice", ErrBadTarget, name)
+	}
+	seen[name] = true
+	s, err := secrets.forTarget(t)
+	if err != nil {
+		return deliveryTarget{}, err
+	}
+	if err := checkSecret(t, s); err != nil {
+		return deliveryTarget{}, err
+	}
+	dt := deliveryTarget{Target: t, name: name}
+	switch t.Kind {
+	case KindListmonk:
+		dt.client = &listmonkClient{t: t, auth: s, hc: d.hc, ua: ua}
+	case KindMautic:
+		dt.client = &mauticClient{t: t, auth: s, hc: d.hc, ua: ua}
+	case KindWebhook:
+		dt.client = &webhookClient{t: t, secret: s, hc: d.hc, ua: ua, now: d.now}
+	}
+	return dt, nil
 }
 
 func or[T int | time.Duration](v, def T) T {

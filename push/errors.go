@@ -1,6 +1,8 @@
 package push
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bouncer-dev/bouncer/classify"
 	"github.com/bouncer-dev/bouncer/internal/textcut"
 )
 
@@ -152,3 +155,30 @@ func oneLine(b []byte) string {
 
 // cut is textcut.Bytes.
 func cut(s string, n int) string { return textcut.Bytes(s, n) }
+
+// newRequest returns the request of op (method on the URL u, with body;
+// nil: none) to target t, or an *Error of ErrRejected when u makes none.
+func newRequest(ctx context.Context, t Target, op, method, u string, body []byte) (*http.Request, error) {
+	var r io.Reader
+	if body != nil {
+		r = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, r)
+	if err != nil {
+		return nil, &Error{Target: t.String(), Op: op, Err: fmt.Errorf("%w: %w", ErrRejected, err)}
+	}
+	return req, nil
+}
+
+// answerError is the *Error of op when t's 2xx answer body does not read
+// (err): ErrUnavailable, as the answer may be a proxy's page.
+func answerError(t Target, op string, body []byte, err error) error {
+	return &Error{Target: t.String(), Op: op, StatusCode: http.StatusOK, Body: oneLine(body),
+		Err: fmt.Errorf("%w: %v", ErrUnavailable, err)}
+}
+
+// refusedCategory is the *Error of op when service, the kind of t, takes
+// no events of category c: ErrRejected, never retried.
+func refusedCategory(t Target, op, service string, c classify.Category) error {
+	return &Error{Target: t.String(), Op: op, Err: fmt.Errorf("%w: %s takes no %s events", ErrRejected, service, c)}
+}

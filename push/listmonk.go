@@ -68,8 +68,7 @@ func (c *listmonkClient) push(ctx context.Context, e *suppress.OutboxEntry) erro
 	case classify.CategoryComplaint:
 		typ = listmonkComplaint
 	default:
-		return &Error{Target: c.t.String(), Op: "post bounce",
-			Err: fmt.Errorf("%w: listmonk takes no %s events", ErrRejected, e.Event.Category)}
+		return refusedCategory(c.t, "post bounce", "listmonk", e.Event.Category)
 	}
 	body, err := marshal(listmonkBounce{
 		Email:     e.Event.Address,
@@ -98,9 +97,9 @@ func (c *listmonkClient) push(ctx context.Context, e *suppress.OutboxEntry) erro
 			return nil
 		}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.t.endpoint("/webhooks/bounce"), bytes.NewReader(body))
+	req, err := newRequest(ctx, c.t, "post bounce", http.MethodPost, c.t.endpoint("/webhooks/bounce"), body)
 	if err != nil {
-		return &Error{Target: c.t.String(), Op: "post bounce", Err: fmt.Errorf("%w: %w", ErrRejected, err)}
+		return err
 	}
 	req.Header.Set("Authorization", "token "+string(c.auth))
 	req.Header.Set("Content-Type", "application/json")
@@ -164,9 +163,9 @@ func (c *listmonkClient) get(ctx context.Context, path string, v any) error {
 	u.Path += ref.Path
 	u.RawPath = ""
 	u.RawQuery = ref.RawQuery
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	req, err := newRequest(ctx, c.t, "look up bounce", http.MethodGet, u.String(), nil)
 	if err != nil {
-		return &Error{Target: c.t.String(), Op: "look up bounce", Err: fmt.Errorf("%w: %w", ErrRejected, err)}
+		return err
 	}
 	req.Header.Set("Authorization", "token "+string(c.auth))
 	req.Header.Set("Accept", "application/json")
@@ -176,8 +175,7 @@ func (c *listmonkClient) get(ctx context.Context, path string, v any) error {
 		return err
 	}
 	if err := json.Unmarshal(body, v); err != nil {
-		return &Error{Target: c.t.String(), Op: "look up bounce", StatusCode: http.StatusOK, Body: oneLine(body),
-			Err: fmt.Errorf("%w: %v", ErrUnavailable, err)}
+		return answerError(c.t, "look up bounce", body, err)
 	}
 	return nil
 }

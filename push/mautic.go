@@ -57,8 +57,7 @@ func (c *mauticClient) push(ctx context.Context, e *suppress.OutboxEntry) error 
 		// As Mautic's own feedback-loop processing records a complaint.
 		reason = mauticUnsubscribed
 	default:
-		return &Error{Target: c.t.String(), Op: "add do-not-contact",
-			Err: fmt.Errorf("%w: Mautic takes no %s events", ErrRejected, e.Event.Category)}
+		return refusedCategory(c.t, "add do-not-contact", "Mautic", e.Event.Category)
 	}
 	ids, err := c.find(ctx, e.Event.Address)
 	if err != nil {
@@ -74,10 +73,10 @@ func (c *mauticClient) push(ctx context.Context, e *suppress.OutboxEntry) error 
 	// Adding a Do Not Contact entry twice leaves one: a repeat after a
 	// crash does no harm.
 	for _, id := range ids {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost,
-			c.t.endpoint("/api/contacts/"+strconv.FormatInt(id, 10)+"/dnc/email/add"), bytes.NewReader(body))
+		req, err := newRequest(ctx, c.t, "add do-not-contact", http.MethodPost,
+			c.t.endpoint("/api/contacts/"+strconv.FormatInt(id, 10)+"/dnc/email/add"), body)
 		if err != nil {
-			return &Error{Target: c.t.String(), Op: "add do-not-contact", Err: fmt.Errorf("%w: %w", ErrRejected, err)}
+			return err
 		}
 		c.header(req)
 		req.Header.Set("Content-Type", "application/json")
@@ -115,9 +114,9 @@ func (c *mauticClient) find(ctx context.Context, addr string) ([]int64, error) {
 	q := url.Values{}
 	q.Set("search", "email:"+addr)
 	q.Set("limit", strconv.Itoa(MaxMauticContacts))
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.t.endpoint("/api/contacts")+"?"+q.Encode(), nil)
+	req, err := newRequest(ctx, c.t, "find contact", http.MethodGet, c.t.endpoint("/api/contacts")+"?"+q.Encode(), nil)
 	if err != nil {
-		return nil, &Error{Target: c.t.String(), Op: "find contact", Err: fmt.Errorf("%w: %w", ErrRejected, err)}
+		return nil, err
 	}
 	c.header(req)
 	body, err := send(c.hc, c.t, "find contact", req, MaxMauticAnswer)
@@ -126,8 +125,7 @@ func (c *mauticClient) find(ctx context.Context, addr string) ([]int64, error) {
 	}
 	contacts, err := parseMauticContacts(body)
 	if err != nil {
-		return nil, &Error{Target: c.t.String(), Op: "find contact", StatusCode: http.StatusOK, Body: oneLine(body),
-			Err: fmt.Errorf("%w: %v", ErrUnavailable, err)}
+		return nil, answerError(c.t, "find contact", body, err)
 	}
 	var ids []int64
 	for _, ct := range contacts {

@@ -1,12 +1,10 @@
 package push
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -106,9 +104,9 @@ func (c *webhookClient) push(ctx context.Context, e *suppress.OutboxEntry) error
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.t.URL.String(), bytes.NewReader(body))
+	req, err := newRequest(ctx, c.t, "post event", http.MethodPost, c.t.URL.String(), body)
 	if err != nil {
-		return &Error{Target: c.t.String(), Op: "post event", Err: fmt.Errorf("%w: %w", ErrRejected, err)}
+		return err
 	}
 	ts := c.now().Unix()
 	req.Header.Set("Content-Type", "application/json")
