@@ -20,15 +20,19 @@ func notice(from, subject, body string) string {
 // TestKinds checks, for each kind of message the recipient search must tell
 // apart, a message written for that kind: the recipients found, and where
 // their address was read.
+// kindCase is a message written for one kind, with what the parser must
+// find in it.
+type kindCase struct {
+	name       string
+	msg        string
+	kind       Kind
+	recipients []string
+	pos        Position // of the first recipient, when set
+	status     string   // of the first recipient, when set
+}
+
 func TestKinds(t *testing.T) {
-	tests := []struct {
-		name       string
-		msg        string
-		kind       Kind
-		recipients []string
-		pos        Position // of the first recipient, when set
-		status     string   // of the first recipient, when set
-	}{
+	tests := []kindCase{
 		{
 			// The returned original follows a rule that announces it; its
 			// Received "for <x>" lines and its To are data, not evidence.
@@ -109,14 +113,7 @@ func TestKinds(t *testing.T) {
 			kind: KindBounce, recipients: []string{"dan@mx.example.it"}, pos: PositionTemplate,
 		},
 	}
-	tests = append(tests, struct {
-		name       string
-		msg        string
-		kind       Kind
-		recipients []string
-		pos        Position
-		status     string
-	}{
+	tests = append(tests, kindCase{
 		// Signed MAILER-DAEMON, but a person's reply: a return path, an
 		// In-Reply-To, a subject of its own. Bounce words deep in it
 		// decide nothing.
@@ -126,14 +123,7 @@ func TestKinds(t *testing.T) {
 			"I was writing you this long email.\r\nYour message to fred@example.com was rejected due to the user exceeding its mailbox quota\r\n",
 		kind: KindNotBounce,
 	})
-	tests = append(tests, struct {
-		name       string
-		msg        string
-		kind       Kind
-		recipients []string
-		pos        Position
-		status     string
-	}{
+	tests = append(tests, kindCase{
 		// The mailbox the bounce was delivered to is ours, wherever the
 		// notice writes it.
 		name: "our own bounce address",
@@ -142,14 +132,7 @@ func TestKinds(t *testing.T) {
 				"The following address(es) failed:\n\n  sub@example.net\n    mailbox is full\n  bounce@lists.example.org\n    retry timeout exceeded\n"),
 		kind: KindBounce, recipients: []string{"sub@example.net"}, pos: PositionTemplate,
 	})
-	tests = append(tests, struct {
-		name       string
-		msg        string
-		kind       Kind
-		recipients []string
-		pos        Position
-		status     string
-	}{
+	tests = append(tests, kindCase{
 		// A report whose diagnostic asks the sending server to confirm
 		// itself on a web page: a challenge, whatever the Action says.
 		name: "challenge in a report's diagnostic",
@@ -161,14 +144,7 @@ func TestKinds(t *testing.T) {
 			"Diagnostic-Code: smtp; 550 Your server requires confirmation, see https://confirm.example.net/ to confirm this mail server\r\n--b--\r\n",
 		kind: KindChallenge,
 	})
-	tests = append(tests, struct {
-		name       string
-		msg        string
-		kind       Kind
-		recipients []string
-		pos        Position
-		status     string
-	}{
+	tests = append(tests, kindCase{
 		// A quoted original inside the notice: its folded Received lines
 		// ("\tfor <x>;") and its "> "-quoted lines are data; the prose
 		// names the recipient ("was addressed, x,").
@@ -181,14 +157,7 @@ func TestKinds(t *testing.T) {
 				"Received: from relay.example.org by mx.corp.example\n\tfor <other@corp.example>; Sun, 27 May 2001 14:21:25 -0700\n"),
 		kind: KindBounce, recipients: []string{"lee@corp.example"}, pos: PositionTemplate,
 	})
-	tests = append(tests, []struct {
-		name       string
-		msg        string
-		kind       Kind
-		recipients []string
-		pos        Position
-		status     string
-	}{{
+	tests = append(tests, []kindCase{{
 		// A directory's notice lists the bare name with its reason in a
 		// column; its help text gives examples ("e.g., if x@y fails, try
 		// z@y", "NAME@example.edu"), which are no one's. The daemon writes

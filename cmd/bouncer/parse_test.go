@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bouncer-dev/bouncer/internal/testmail"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -30,38 +31,10 @@ func decodeJSONL(t *testing.T, out string) []map[string]string {
 	return recs
 }
 
-// write creates the files under root; the content of each is
-// "Subject: NAME\n\nbody\n" unless given after a "=".
-func write(t *testing.T, root string, files ...string) {
-	t.Helper()
-	for _, f := range files {
-		name, content, ok := strings.Cut(f, "=")
-		if !ok {
-			content = msg(name)
-		}
-		p := filepath.Join(root, name)
-		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
-		require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
-	}
-}
-
-func msg(name string) string { return "Subject: " + name + "\n\nbody\n" }
-
-// mboxOf writes messages as an mbox with mboxrd quoting.
-func mboxOf(msgs ...string) string {
-	var b strings.Builder
-	for i, m := range msgs {
-		fmt.Fprintf(&b, "From sender%d@example.com Sat Nov 28 10:00:00 2026\n", i)
-		for _, line := range strings.SplitAfter(m, "\n") {
-			if strings.HasPrefix(strings.TrimLeft(line, ">"), "From ") {
-				b.WriteByte('>')
-			}
-			b.WriteString(line)
-		}
-		b.WriteString("\n")
-	}
-	return b.String()
-}
+// write, msg and mboxOf are the testmail helpers.
+func write(t *testing.T, root string, files ...string) { testmail.Write(t, root, files...) }
+func msg(name string) string                           { return testmail.Msg(name) }
+func mboxOf(msgs ...string) string                     { return testmail.Mbox(msgs...) }
 
 // TestParseCommand runs bouncer parse end to end, in process, with the real
 // parser.
