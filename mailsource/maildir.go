@@ -287,3 +287,19 @@ func Received(e fs.DirEntry) time.Time {
 	}
 	return time.Time{}
 }
+
+// Processed returns how many messages the processed folder holds (with
+// ActionMove; 0 otherwise), in cur/ and new/: a state that has recorded
+// nothing while the folder is in use is not the state that filled it.
+func (m *Maildir) Processed() int {
+	if m.opts.Action != ActionMove {
+		return 0
+	}
+	n := 0
+	for _, d := range []string{"cur", "new"} {
+		if es, err := os.ReadDir(filepath.Join(m.FolderPath(m.opts.ProcessedFolder), d)); err == nil {
+			n += len(es)
+		}
+	}
+	return n
+}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -90,6 +91,7 @@ func run(ctx context.Context, db *suppress.DB, src mailsource.Source, opts *Opti
 	}
 	r := newRunner(db, opts)
 	r.unverified = ulog
+	warnForeignHistory(ctx, db, src, r.o.Logger)
 	var pushed chan struct{}
 	if d := r.o.Push; d != nil && r.o.Watch {
 		pushed = make(chan struct{})
@@ -363,5 +365,28 @@ func (r *runner) work() {
 			j.data = nil
 			r.results <- j
 		}
+	}
+}
+
+// processedCounter is a source that can say how many messages its
+// processed folder holds (mailsource.Maildir).
+type processedCounter interface{ Processed() int }
+
+// warnForeignHistory warns when the state has recorded nothing while the
+// source's processed folder already holds messages: another state (a
+// second --state file, a lost one) worked this mailbox, and the history of
+// those bounces is not in this one. (imapfetch warns the same for IMAP.)
+func warnForeignHistory(ctx context.Context, db *suppress.DB, src mailsource.Source, log *slog.Logger) {
+	pc, ok := src.(processedCounter)
+	if !ok {
+		return
+	}
+	n := pc.Processed()
+	if n == 0 {
+		return
+	}
+	if c, err := db.Counts(ctx); err == nil && c.Messages == 0 {
+		log.Warn("pipeline: this state has recorded nothing, but the processed folder already holds messages: another state may be working this mailbox, and the history of those bounces is not in this one (check --state)",
+			"messages", n)
 	}
 }

@@ -177,3 +177,26 @@ func TestRunSecondPass(t *testing.T) {
 func newTestLogger(w *bytes.Buffer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, nil))
 }
+
+// TestRunForeignHistory runs a Maildir with one state, then new mail with
+// another (a second --state file): the second warns that the processed
+// folder holds messages it has no record of; the first, run again, does
+// not.
+func TestRunForeignHistory(t *testing.T) {
+	dir := t.TempDir()
+	md := filepath.Join(dir, "Maildir")
+	writeMaildir(t, md, distinctBounces(t, 5))
+	run := func(state string) string {
+		var log bytes.Buffer
+		db := openState(t, filepath.Join(dir, state))
+		defer db.Close()
+		src, err := mailsource.OpenMaildir(md, &mailsource.MaildirOptions{Action: mailsource.ActionMove})
+		require.NoError(t, err)
+		_, err = Run(context.Background(), db, src, &Options{Logger: newTestLogger(&log)})
+		require.NoError(t, err)
+		return log.String()
+	}
+	assert.NotContains(t, run("a.db"), "another state", "a first run over an empty processed folder")
+	assert.NotContains(t, run("a.db"), "another state", "the same state again")
+	assert.Contains(t, run("b.db"), "another state may be working this mailbox", "a second state")
+}
