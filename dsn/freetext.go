@@ -272,8 +272,9 @@ func (ts *textSearch) scanLine(line string, at int) {
 		ts.blockOpen = false // a paragraph ends the lines about a recipient
 	}
 	indented := len(line) > 0 && (line[0] == ' ' || line[0] == '\t')
-	ts.inHeaderField = isQuotedHeader(line) && !indented || ts.inHeaderField && indented
-	if strings.IndexByte(line, '@') < 0 || ts.inHeaderField || isQuotedHeader(line) || quotedLine(line) {
+	header := isQuotedHeader(line)
+	ts.inHeaderField = header && !indented || ts.inHeaderField && indented
+	if strings.IndexByte(line, '@') < 0 || ts.inHeaderField || header || quotedLine(line) {
 		// A header field of a quoted message, with its folded lines
 		// ("Received: … \n\tfor <x@y>; date"), and "> "-quoted text are
 		// data about a message, not a recipient position.
@@ -724,8 +725,14 @@ const maxChallengeText = 2 << 10
 // challenge reports whether the notice, or the diagnostic of a recipient,
 // is a challenge/response request rather than a failure.
 func (p *parser) challenge(body string) bool {
-	lb := p.lowerBody(body)
-	if containsAny(lb[:min(len(lb), maxChallengeText)], challengePhrases) {
+	if p.challengeText == 0 { // the notice is searched once per message
+		p.challengeText = -1
+		lb := p.lowerBody(body)
+		if containsAny(lb[:min(len(lb), maxChallengeText)], challengePhrases) {
+			p.challengeText = 1
+		}
+	}
+	if p.challengeText > 0 {
 		return true
 	}
 	for _, r := range p.rep.Recipients {

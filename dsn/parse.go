@@ -120,6 +120,9 @@ type parser struct {
 	html   []byte // text/html, used when there is no plain text
 
 	listNotice bool // a mailing-list manager's refusal
+	// challengeText is whether the notice's text reads as a challenge:
+	// 0 not searched yet, 1 yes, -1 no (challenge).
+	challengeText int8
 	// excludedAnchor: the text named an excluded address (the sender) as
 	// a recipient; guessing from the original's To would then be wrong.
 	excludedAnchor bool

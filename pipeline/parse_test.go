@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/csv"
@@ -46,19 +45,8 @@ func digest(s string) string {
 	return fmt.Sprintf("%d:%s", len(s), hex.EncodeToString(h[:]))
 }
 
-// decodeJSONL decodes JSON Lines output, failing on anything else.
-func decodeJSONL(t *testing.T, out string) []map[string]string {
-	t.Helper()
-	var recs []map[string]string
-	sc := bufio.NewScanner(strings.NewReader(out))
-	sc.Buffer(nil, 64<<20)
-	for sc.Scan() {
-		var m map[string]string
-		require.NoError(t, json.Unmarshal(sc.Bytes(), &m), "output line %q", sc.Text())
-		recs = append(recs, m)
-	}
-	return recs
-}
+// decodeJSONL is testmail.DecodeJSONL.
+func decodeJSONL(t *testing.T, out string) []map[string]string { return testmail.DecodeJSONL(t, out) }
 
 // runPipeline runs p over paths and returns the records as source → field.
 func runPipeline(t *testing.T, p *parser, stdin string, paths ...string) (recs []map[string]string, stderr string, allRead bool) {

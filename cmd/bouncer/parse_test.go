@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -17,19 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// decodeJSONL decodes JSON Lines output, failing on anything else.
-func decodeJSONL(t *testing.T, out string) []map[string]string {
-	t.Helper()
-	var recs []map[string]string
-	sc := bufio.NewScanner(strings.NewReader(out))
-	sc.Buffer(nil, 64<<20)
-	for sc.Scan() {
-		var m map[string]string
-		require.NoError(t, json.Unmarshal(sc.Bytes(), &m), "output line %q", sc.Text())
-		recs = append(recs, m)
-	}
-	return recs
-}
+// decodeJSONL is testmail.DecodeJSONL.
+func decodeJSONL(t *testing.T, out string) []map[string]string { return testmail.DecodeJSONL(t, out) }
 
 // write, msg and mboxOf are the testmail helpers.
 func write(t *testing.T, root string, files ...string) { testmail.Write(t, root, files...) }

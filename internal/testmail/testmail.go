@@ -1,8 +1,11 @@
 // Package testmail writes the small messages, folders and mbox files that
-// the tests of several packages read.
+// the tests of several packages read, and decodes what bouncer parse
+// prints of them.
 package testmail
 
 import (
+	"bufio"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -44,4 +47,19 @@ func Mbox(msgs ...string) string {
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// DecodeJSONL decodes the JSON Lines that bouncer parse prints, failing the
+// test on a line that is not a JSON object of strings.
+func DecodeJSONL(t testing.TB, out string) []map[string]string {
+	t.Helper()
+	var recs []map[string]string
+	sc := bufio.NewScanner(strings.NewReader(out))
+	sc.Buffer(nil, 64<<20)
+	for sc.Scan() {
+		var m map[string]string
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &m), "output line %q", sc.Text())
+		recs = append(recs, m)
+	}
+	return recs
 }
