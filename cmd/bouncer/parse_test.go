@@ -18,9 +18,8 @@ import (
 // decodeJSONL is testmail.DecodeJSONL.
 func decodeJSONL(t *testing.T, out string) []map[string]string { return testmail.DecodeJSONL(t, out) }
 
-// write, msg and mboxOf are the testmail helpers.
+// write and mboxOf are the testmail helpers.
 func write(t *testing.T, root string, files ...string) { testmail.Write(t, root, files...) }
-func msg(name string) string                           { return testmail.Msg(name) }
 func mboxOf(msgs ...string) string                     { return testmail.Mbox(msgs...) }
 
 // TestParseCommand runs bouncer parse end to end, in process, with the real
