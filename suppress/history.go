@@ -364,7 +364,7 @@ func decide(events []Event, cut map[string]time.Time, sums map[string]Summary, p
 	}
 	lists := Decide(kept, &pol, nil)
 	if len(sums) > 0 {
-		lists.Suppressed = mergeSummaries(lists.Suppressed, sums, cut, pol.Now)
+		lists.Suppressed = mergeSummaries(lists.Suppressed, sums, cut, &pol)
 	}
 	lists.Suppressed = keepQuery(lists.Suppressed, q)
 	lists.Policy = keepQuery(lists.Policy, q)
@@ -393,8 +393,9 @@ func latestFailure(events []Event, sums map[string]Summary) time.Time {
 // summary's entry; one with an entry of the same category gets the pruned
 // events' count and first date; the category that comes first in
 // suppressOrder wins. A summary dated at or before an allow's cutoff, or
-// after now, does not count.
-func mergeSummaries(entries []Entry, sums map[string]Summary, cut map[string]time.Time, now time.Time) []Entry {
+// after now, or of a category the policy does not suppress at once (soft;
+// policy without SuppressPolicy) does not count.
+func mergeSummaries(entries []Entry, sums map[string]Summary, cut map[string]time.Time, pol *Policy) []Entry {
 	at := make(map[string]int, len(entries))
 	for i, e := range entries {
 		at[e.Address] = i
@@ -403,7 +404,7 @@ func mergeSummaries(entries []Entry, sums map[string]Summary, cut map[string]tim
 		if c, ok := cut[addr]; ok && !s.LastBounce.After(c) {
 			continue
 		}
-		if s.LastBounce.After(now) {
+		if s.LastBounce.After(pol.Now) || !pol.suppresses(s.Category, []Event{{}}) {
 			continue
 		}
 		i, ok := at[addr]

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"hash/crc32"
 	"path/filepath"
 	"testing"
 	"time"
@@ -24,11 +25,12 @@ const undoHistorySchema = `DROP TABLE pruned; DROP TABLE allows;
 // evidenceMessage is a bounce of one address with every piece of evidence
 // the state keeps, dated on day n.
 func evidenceMessage(n int, addr string, r classify.Reason) *Message {
+	uid := uint32(n+1) + 1000*(crc32.ChecksumIEEE([]byte(addr+string(r)))%1000)
 	return &Message{
-		Mailbox: "INBOX", UIDValidity: 9, UID: uint32(n + 1),
+		Mailbox: "INBOX", UIDValidity: 9, UID: uid,
 		Hash:      Hash([]byte(fmt.Sprintf("evidence %d %s %s", n, addr, r))),
 		MessageID: fmt.Sprintf("<bounce-%d@mx.example>", n),
-		Source:    "imap", Location: fmt.Sprintf("UID %d", n+1), Placed: PlacedProcessed,
+		Source:    "imap", Location: fmt.Sprintf("UID %d", uid), Placed: PlacedProcessed,
 		Date: day(n, 0),
 		Events: []Event{{
 			Address: addr, Reason: r, Status: "5.1.1", ReplyCode: "550",
@@ -82,8 +84,8 @@ func TestWhyShowsEvidence(t *testing.T) {
 		assert.Equal(t, "proven: verp", e.Proof)
 		assert.Equal(t, "<bounce-1@mx.example>", e.BounceMessageID)
 		assert.Equal(t, "<orig@list.example>", e.OriginalMessageID)
-		assert.Equal(t, EventSource{Detector: "postfix", Origin: "imap", Mailbox: "INBOX", UIDValidity: 9, UID: 2,
-			Location: "UID 2", Placed: PlacedProcessed, Outcome: OutcomeBounce,
+		assert.Equal(t, EventSource{Detector: "postfix", Origin: "imap", Mailbox: "INBOX", UIDValidity: 9, UID: m.UID,
+			Location: fmt.Sprintf("UID %d", m.UID), Placed: PlacedProcessed, Outcome: OutcomeBounce,
 			Hash: m.Hash}, e.Source)
 		assert.True(t, e.Counted)
 
