@@ -81,13 +81,26 @@ func AuthorizeLoopback(ctx context.Context, c *Credentials, prompt io.Writer, op
 		} else {
 			fmt.Fprintln(w, "<p>bouncer is authorized. You can close this window.</p>")
 		}
+		// The page reaches the browser before the caller may close the
+		// server: a close racing an unflushed reply ends it with an EOF.
+		if f, ok := w.(http.Flusher); ok {
+			f.Flush()
+		}
 		select {
 		case results <- res:
 		default:
 		}
 	})}
 	go srv.Serve(ln)
-	defer srv.Close()
+	defer func() {
+		// Shutdown lets the reply being written finish; Close ends what
+		// is left after loopbackReadTimeout.
+		sctx, cancel := context.WithTimeout(context.Background(), loopbackReadTimeout)
+		defer cancel()
+		if srv.Shutdown(sctx) != nil {
+			srv.Close()
+		}
+	}()
 
 	fmt.Fprintf(prompt, "To authorize access to the mailbox, open this URL in a browser on this machine:\n\n    %s\n\nWaiting for the authorization…\n", authURL)
 	var res result
