@@ -9,8 +9,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"strings"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
