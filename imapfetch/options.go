@@ -63,7 +63,7 @@ const (
 	DefaultDialTimeout     = 30 * time.Second
 	DefaultCommandTimeout  = 2 * time.Minute
 	DefaultIOTimeout       = 2 * time.Minute
-	DefaultMaxGreeting     = 16 << 10
+	DefaultMaxGreeting     = 8 << 10
 	DefaultMaxLineBytes    = 8 << 20
 	DefaultMaxLiteralBytes = 1 << 20
 	DefaultIdleTimeout     = 10 * time.Minute
@@ -153,7 +153,9 @@ type Options struct {
 
 	// MaxGreetingBytes caps the server's greeting (sent before TLS on
 	// imap://, so by anyone on the path). Default DefaultMaxGreeting
-	// (16 KiB).
+	// (8 KiB). On imap:// every line before TLS (or, with
+	// InsecurePlaintext, before go-imap takes over) is capped at 8 KiB
+	// whatever this says.
 	MaxGreetingBytes int64
 	// MaxLineBytes caps each response of the server, its literals
 	// included, the message bodies fetched left out (a UID SEARCH answer

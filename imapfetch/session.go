@@ -83,6 +83,9 @@ func (s *session) wrapIn(op, mailbox string, err error) error {
 	e = &Error{Kind: KindDisconnected, Addr: s.addr, Mailbox: mailbox, Op: op, Err: err}
 	var imapErr *imap.Error
 	limit, stalled := s.g.fault()
+	if limit == nil {
+		errors.As(err, &limit)
+	}
 	switch {
 	case limit != nil:
 		e.Kind, e.Err = KindTooLarge, limit

@@ -14,8 +14,10 @@ import (
 	"github.com/emersion/go-imap/v2"
 )
 
-// maxProbeLine caps each line the STARTTLS probe reads (the greeting, a
-// CAPABILITY response); a longer line fails the connection.
+// maxProbeLine caps each line read on imap:// before go-imap takes over
+// (the greeting, the probe's CAPABILITY response, the answer to
+// STARTTLS), whatever Options.MaxGreetingBytes: a longer line fails the
+// connection with a *LimitError.
 const maxProbeLine = 8 << 10
 
 // maxProbeLines caps the lines read while waiting for the answer to the
@@ -43,7 +45,7 @@ const tlsGreeting = "* OK TLS established\r\n"
 // refused: those bytes would come from before TLS (a command injection).
 func (s *session) startTLS(c, raw net.Conn, o *Options, cfg *tls.Config) (net.Conn, error) {
 	br := bufio.NewReaderSize(c, maxProbeLine)
-	greeting, err := readProbeLine(br)
+	greeting, err := readProbeLine(br, LimitGreeting)
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +82,7 @@ func (s *session) startTLS(c, raw net.Conn, o *Options, cfg *tls.Config) (net.Co
 // an ErrTLSRequired error wrapping the server's *imap.Error for NO or BAD.
 func (s *session) startTLSAnswer(br *bufio.Reader) error {
 	for i := 0; i < maxProbeLines; i++ {
-		b, err := readProbeLine(br)
+		b, err := readProbeLine(br, LimitLine)
 		if err != nil {
 			return err
 		}
@@ -121,7 +123,7 @@ func (c *replayConn) Read(p []byte) (int, error) { return c.r.Read(p) }
 // caller's watchdog bounds the time (the server may never answer).
 func probeSTARTTLS(conn net.Conn) (net.Conn, bool, error) {
 	br := bufio.NewReaderSize(conn, maxProbeLine)
-	greeting, err := readProbeLine(br)
+	greeting, err := readProbeLine(br, LimitGreeting)
 	if err != nil {
 		return conn, false, err
 	}
@@ -147,7 +149,7 @@ func probeSTARTTLS(conn net.Conn) (net.Conn, bool, error) {
 		if i == maxProbeLines {
 			return conn, false, errors.New("no answer to CAPABILITY")
 		}
-		b, err := readProbeLine(br)
+		b, err := readProbeLine(br, LimitLine)
 		if err != nil {
 			return conn, false, err
 		}
@@ -162,11 +164,12 @@ func probeSTARTTLS(conn net.Conn) (net.Conn, bool, error) {
 	}
 }
 
-// readProbeLine reads one CRLF-terminated line, at most maxProbeLine bytes.
-func readProbeLine(br *bufio.Reader) ([]byte, error) {
+// readProbeLine reads one CRLF-terminated line, at most maxProbeLine
+// bytes; a longer one is a *LimitError for limit.
+func readProbeLine(br *bufio.Reader, limit Limit) ([]byte, error) {
 	b, err := br.ReadSlice('\n')
 	if errors.Is(err, bufio.ErrBufferFull) {
-		return nil, fmt.Errorf("server line longer than %d bytes", maxProbeLine)
+		return nil, &LimitError{Limit: limit, Max: maxProbeLine, Size: -1}
 	}
 	if err != nil {
 		return nil, err
