@@ -2,10 +2,6 @@ package imapfetch
 
 import (
 	"context"
-	"io"
-	"net"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,66 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bouncer-dev/bouncer/internal/dovecottest"
+	"github.com/bouncer-dev/bouncer/internal/faultproxy"
 )
-
-// stallProxy forwards to target. On its first connection, once the server
-// has sent after bytes, it forwards nothing more and holds both sides open
-// until the client hangs up: a server (or a middlebox) gone silent in the
-// middle of a message. The bytes are counted on the wire, TLS included.
-type stallProxy struct {
-	addr    string
-	stalled atomic.Bool
-}
-
-func startStallProxy(t *testing.T, target string, after int64) *stallProxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	p := &stallProxy{addr: ln.Addr().String()}
-	var wg sync.WaitGroup
-	t.Cleanup(func() {
-		ln.Close()
-		wg.Wait()
-	})
-	first := true
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			client, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			server, err := net.Dial("tcp", target)
-			if err != nil {
-				client.Close()
-				continue
-			}
-			stall := first
-			first = false
-			clientGone := make(chan struct{})
-			wg.Add(2)
-			go func() {
-				defer wg.Done()
-				io.Copy(server, client)
-				close(clientGone)
-			}()
-			go func() {
-				defer wg.Done()
-				defer client.Close()
-				defer server.Close()
-				if !stall {
-					io.Copy(client, server)
-					return
-				}
-				io.CopyN(client, server, after)
-				p.stalled.Store(true)
-				<-clientGone // silent, but open
-			}()
-		}
-	}()
-	return p
-}
 
 // Issue 22 item 1: a server that stops in the middle of a message body
 // (the Handler blocked reading it) costs IOTimeout, not the run: the
@@ -102,18 +40,18 @@ func TestDovecotStallMidBody(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			proxy := startStallProxy(t, tc.target, stallAt)
+			proxy := faultproxy.Stall(t, tc.target, stallAt)
 			opts := dovecotOptions(srv)
 			opts.IOTimeout = 300 * time.Millisecond
 			opts.CommandTimeout = time.Hour
-			f := dialTest(t, tc.scheme+"://"+srv.User+"@"+proxy.addr+"/INBOX", opts)
+			f := dialTest(t, tc.scheme+"://"+srv.User+"@"+proxy.Addr+"/INBOX", opts)
 
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
 			rec := newRecorder()
 			st, err := f.Fetch(ctx, &MemState{}, rec.handle)
 			require.NoError(t, err, "Fetch() through a stalling proxy")
-			require.True(t, proxy.stalled.Load(), "the proxy never stalled")
+			require.True(t, proxy.Stalled(), "the proxy never stalled")
 			rec.checkOnce(t, n)
 			assert.Equal(t, 1, st.Reconnects, "reconnections")
 			assert.Len(t, rec.messages, n+1, "the stalled message was not handed to the Handler, then again")
