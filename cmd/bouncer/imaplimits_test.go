@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
+	"net"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -80,4 +83,42 @@ func TestRunStalledServer(t *testing.T) {
 			assert.Equal(t, len(samples), processed+unrecognized, "processed %d + unrecognized %d", processed, unrecognized)
 		})
 	}
+}
+
+// Issue 22 item 2: a server whose greeting never ends (512 MiB, before TLS)
+// ends the run at once with an error naming the cap, not retried.
+func TestRunHostileGreeting(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { ln.Close() })
+	conns := make(chan struct{}, 10)
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns <- struct{}{}
+			go func() {
+				defer conn.Close()
+				chunk := bytes.Repeat([]byte("x"), 64<<10)
+				if _, err := conn.Write([]byte("* OK ")); err != nil {
+					return
+				}
+				for i := 0; i < (512<<20)/len(chunk); i++ {
+					if _, err := conn.Write(chunk); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	dir := t.TempDir()
+	pw := writeFile(t, filepath.Join(dir, "pw"), "secret")
+	code, stdout, stderr := runBounded(t, "run", "--imap", "imap://bounce@"+ln.Addr().String()+"/INBOX", "--password-file", pw,
+		"--state", filepath.Join(dir, "s.db"))
+	checkOneLineError(t, code, stdout, stderr, "bouncer: imap: "+ln.Addr().String()+" sent more than bouncer accepts")
+	assert.Contains(t, stderr, "greeting longer than 8192 bytes")
+	assert.Len(t, conns, 1, "retried")
+	assert.False(t, strings.Contains(stderr, "retrying"), "retried: %s", stderr)
 }
