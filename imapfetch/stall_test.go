@@ -58,3 +58,46 @@ func TestDovecotStallMidBody(t *testing.T) {
 		})
 	}
 }
+
+// The I/O timeout bounds waits for bytes the server owes, not the quiet of
+// a mailbox: Watch idles (IDLE, or between NOOP polls) many times longer
+// than IOTimeout on one connection, and still gets new mail.
+func TestWatchOutlastsIOTimeout(t *testing.T) {
+	for _, noIdle := range []bool{false, true} {
+		t.Run(map[bool]string{false: "IDLE", true: "NOOP polling"}[noIdle], func(t *testing.T) {
+			srv := startMem(t, capsRev2)
+			srv.append(t, "INBOX", testMessage(0, 0))
+			proxy := faultproxy.Stall(t, srv.addr, 1<<40) // counts connections, never stalls
+			opts := testOptions(t, testPassword)
+			opts.IOTimeout = 50 * time.Millisecond
+			opts.PollInterval = 400 * time.Millisecond
+			f := dialTest(t, "imap://"+testUser+"@"+proxy.Addr+"/INBOX", opts)
+			f.noIdle = noIdle
+
+			seen := make(chan int, 10)
+			rec := newRecorder()
+			rec.hook = func(n int) { seen <- n }
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- f.Watch(ctx, &MemState{}, rec.handle) }()
+			wait := func(what string) {
+				t.Helper()
+				select {
+				case <-seen:
+				case err := <-done:
+					t.Fatalf("Watch returned %v while waiting for %s", err, what)
+				case <-time.After(10 * time.Second):
+					t.Fatalf("timeout waiting for %s", what)
+				}
+			}
+			wait("the first message")
+			time.Sleep(10 * opts.IOTimeout) // quiet: no byte owed
+			srv.append(t, "INBOX", testMessage(2, 0))
+			wait("a message appended after a quiet spell")
+			cancel()
+			require.NoError(t, <-done, "Watch() after cancel")
+			assert.Equal(t, map[string]int{"<m0@test>": 1, "<m2@test>": 1}, rec.committed, "messages committed")
+			assert.Equal(t, 1, proxy.Conns(), "connections: the quiet spell dropped one")
+		})
+	}
+}

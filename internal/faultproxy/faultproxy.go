@@ -55,6 +55,7 @@ func Stall(tb testing.TB, target string, after int64) *Proxy {
 			go func() {
 				defer wg.Done()
 				io.Copy(server, client)
+				server.Close() // the client hung up: so does the server
 				close(clientGone)
 			}()
 			go func() {
