@@ -141,3 +141,26 @@ func FuzzScanner(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkScanner measures the accounting of a FETCH stream: bodies of
+// 64 KiB between their response lines, read in 4 KiB chunks as go-imap's
+// bufio.Reader does.
+func BenchmarkScanner(b *testing.B) {
+	var stream []byte
+	stream = append(stream, testGreeting...)
+	body := strings.Repeat("Received: from x\r\n", (64<<10)/18)
+	for i := 1; i <= 100; i++ {
+		stream = fmt.Appendf(stream, "* %d FETCH (UID %d BODY[]<0> {%d}\r\n%s)\r\n", i, i, len(body), body)
+	}
+	stream = append(stream, "T9 OK UID FETCH completed\r\n"...)
+	lim := wireLimits{greeting: DefaultMaxGreeting, line: DefaultMaxLineBytes, literal: DefaultMaxLiteralBytes, body: DefaultMaxMessageBytes}
+	b.SetBytes(int64(len(stream)))
+	for b.Loop() {
+		s := newScanner(lim, false)
+		for off := 0; off < len(stream); off += 4096 {
+			if _, err := s.feed(stream[off:min(off+4096, len(stream))]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
