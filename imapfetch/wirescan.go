@@ -51,8 +51,6 @@ const (
 	// scanTailLen is the number of bytes kept of a segment's end: room for
 	// "BODY[section]<origin> {size}" before a literal.
 	scanTailLen = 512
-	// maxLiteralDigits is the longest literal size that fits an int64.
-	maxLiteralDigits = 19
 )
 
 // wireLimits are the caps the scanner enforces; body < 0: no cap.
