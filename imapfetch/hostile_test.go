@@ -240,6 +240,7 @@ func TestHostileServerCaps(t *testing.T) {
 			opts := testOptions(t, testPassword)
 			opts.InsecurePlaintext = tc.plaintext
 			opts.CAFile = caFile
+			opts.CommandTimeout = 5 * time.Minute // the cap, not the watchdog, must end it (-race is slow)
 
 			var before, after runtime.MemStats
 			runtime.GC()
