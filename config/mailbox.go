@@ -57,6 +57,7 @@ type Common struct {
 	Retries       int           // reconnections; 0: none
 	FetchBatch    int           // imapfetch.Options.BatchSize, mailsource.MaildirOptions.Batch
 	MaxFetchBytes int64         // imapfetch.Options.MaxMessageBytes
+	IOTimeout     time.Duration // imapfetch.Options.IOTimeout
 }
 
 // Source is a checked mailbox, ready to open.
@@ -132,6 +133,7 @@ func (m *Mailbox) imap(s *Source, c *Common) error {
 		o.MaxRetries = -1 // imapfetch: negative means no retry
 	}
 	o.PollInterval, o.BatchSize, o.MaxMessageBytes = c.Poll, c.FetchBatch, c.MaxFetchBytes
+	o.IOTimeout = c.IOTimeout
 	switch s.After {
 	case mailsource.ActionMove:
 		o.Action, o.ProcessedMailbox = imapfetch.ActionMove, s.ProcessedFolder
@@ -230,6 +232,8 @@ func (c *Common) Check() error {
 		return &FlagError{Msg: "--max-fetch-bytes must not be 0 (-1: no cap)"}
 	case c.Retries < 0:
 		return &FlagError{Msg: "--retries must not be negative"}
+	case c.IOTimeout <= 0:
+		return &FlagError{Msg: "--io-timeout must be positive"}
 	}
 	return nil
 }

@@ -48,6 +48,50 @@
 // idempotent. Watch does the same continuously, waiting for new mail with
 // IDLE (RFC 2177) or, without it, by polling with NOOP.
 //
+// # Limits and timeouts
+//
+// Every byte of the server is untrusted, and the connection is bounded in
+// time and size whatever the server does:
+//
+//   - Options.DialTimeout bounds the TCP and TLS connection;
+//     Options.CommandTimeout each command (for FETCH, the wait for each
+//     next message), the Handler's time left out.
+//   - Options.IOTimeout (2 min) bounds each read and write of the
+//     connection while the server owes us bytes, message bodies included
+//     while the Handler reads them: no byte for that long closes the
+//     connection, and the error (ErrTimeout) is retried like a dropped
+//     connection, the message in progress handed to the Handler again after
+//     reconnecting. Reads in IDLE and between commands wait as long as they
+//     must. go-imap's own deadlines (30 s per response, 5 min per body
+//     literal) apply as well, the earlier one winning.
+//   - What the server sends besides the bodies asked for is capped
+//     (RFC 3501 section 4.3 literals, section 7 responses): the greeting
+//     (Options.MaxGreetingBytes, 8 KiB; on imap:// each line before TLS is
+//     at most 8 KiB), each response, its literals included and fetched
+//     bodies left out (Options.MaxLineBytes, 8 MiB), and each literal other
+//     than a fetched body (Options.MaxLiteralBytes, 1 MiB). A fetched body
+//     may not exceed the Options.MaxMessageBytes asked for. Past a cap the
+//     connection is closed at once and the error wraps ErrTooLarge, its
+//     cause a *LimitError naming the cap; it is not retried. The caps are
+//     checked as the bytes arrive, and a literal is refused from its
+//     announced size, before its first byte: a hostile server costs at
+//     most about five times MaxLineBytes of allocation (go-imap's parser
+//     copies a response as it grows), whatever it sends.
+//
+// go-imap v2 (v2.0.0-beta.8) bounds none of this on the client side: its
+// parser (internal/imapwire.Decoder) has MaxSize and
+// CheckBufferedLiteralFunc, but only its server sets them, and
+// imapclient.Options exposes neither; no upstream issue asks for them for
+// the client (the server's is emersion/go-imap#93). So the package wraps
+// the connection itself: a net.Conn that puts the deadlines on each read
+// and write, and follows the stream (where each response ends, which bytes
+// are literals, which literal is a "BODY[…]" of a FETCH response) to
+// enforce the caps. For that it must see the plaintext: STARTTLS is done
+// here, before go-imap takes over (RFC 3501 section 6.2.1; a server that
+// sends anything between its OK and the TLS handshake is refused, as those
+// bytes could be injected), and go-imap is then told the capabilities
+// anew.
+//
 // # Divergences
 //
 //   - Only the USER@HOST:PORT/MAILBOX part of RFC 5092 IMAP URLs is
@@ -70,6 +114,13 @@
 //     BAD either way, and the connection is closed after any failed login.
 //   - The Handler's time is not bounded; go-imap gives up on a literal that
 //     is not read for 5 minutes, which counts as a dropped connection.
+//   - The caps follow the stream leniently: a line may end with a bare LF;
+//     "{N}" at the end of a status response or a continuation request
+//     (RFC 3501 sections 7.1 and 7.5) is text, as go-imap reads it, and
+//     elsewhere always announces a literal ("{N+}" and "~{N}" too);
+//     a literal is a fetched body when its response starts "* N FETCH ("
+//     and the literal follows "BODY[section]" or "BODY[section]<origin>",
+//     whatever was asked.
 //   - Listing the new UIDs holds one (UID, size) pair per new message in
 //     memory (16 bytes each), not the messages.
 //   - With Options.InsecurePlaintext, whether the server offers STARTTLS is

@@ -40,8 +40,10 @@ var (
 	// connection dropped after it was opened, mid-message too
 	// (KindDisconnected). Retried.
 	ErrConnection = errors.New("imapfetch: connection failed")
-	// ErrTimeout: an IMAP command took longer than Options.CommandTimeout.
-	// Retried.
+	// ErrTimeout: an IMAP command took longer than Options.CommandTimeout,
+	// or the server sent no byte for Options.IOTimeout while one was
+	// expected (a message body included), or took that long to accept
+	// one. Retried.
 	ErrTimeout = errors.New("imapfetch: timeout")
 	// ErrServer: the server answered NO or BAD to a command after login,
 	// with no response code saying the refusal is permanent. Retried.
@@ -59,6 +61,11 @@ var (
 	ErrHandler = errors.New("imapfetch: handler failed")
 	// ErrState: the State store failed. Not retried.
 	ErrState = errors.New("imapfetch: state store failed")
+	// ErrTooLarge: the server sent more than a cap allows (a greeting, a
+	// response or a literal too long, a message body larger than asked
+	// for); the cause is a *LimitError, and the connection was closed. Not
+	// retried.
+	ErrTooLarge = errors.New("imapfetch: server response over a limit")
 )
 
 // Kind is the class of an *Error. Each Kind wraps one sentinel error
@@ -83,6 +90,7 @@ const (
 	KindRefused                      // ErrRefused: permanent NO or BAD
 	KindHandler                      // ErrHandler
 	KindState                        // ErrState
+	KindTooLarge                     // ErrTooLarge
 )
 
 var kindSentinels = map[Kind]error{
@@ -101,6 +109,7 @@ var kindSentinels = map[Kind]error{
 	KindRefused:      ErrRefused,
 	KindHandler:      ErrHandler,
 	KindState:        ErrState,
+	KindTooLarge:     ErrTooLarge,
 }
 
 // Sentinel returns the sentinel error of k (nil for an unknown Kind).

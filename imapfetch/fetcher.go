@@ -573,7 +573,7 @@ func (f *Fetcher) checkGone(s *session, missing map[imap.UID]int64) error {
 func (f *Fetcher) handle(ctx context.Context, s *session, m *Message, lit imap.LiteralReader, h BatchHandler, st *Stats) (bool, error) {
 	body := &countingReader{r: lit, size: lit.Size()}
 	m.Body = body
-	s.disarm() // the Handler's time is its own
+	s.pause() // the Handler's time is its own; a stalled body trips the I/O timeout
 	err := h.Handle(ctx, m)
 	s.arm()
 	// Read what the Handler left, to check the literal arrived whole.

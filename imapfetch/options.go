@@ -62,6 +62,10 @@ const (
 	DefaultMaxBackoff      = time.Minute
 	DefaultDialTimeout     = 30 * time.Second
 	DefaultCommandTimeout  = 2 * time.Minute
+	DefaultIOTimeout       = 2 * time.Minute
+	DefaultMaxGreeting     = 8 << 10
+	DefaultMaxLineBytes    = 8 << 20
+	DefaultMaxLiteralBytes = 1 << 20
 	DefaultIdleTimeout     = 10 * time.Minute
 	DefaultPollInterval    = time.Minute
 )
@@ -138,6 +142,32 @@ type Options struct {
 	// each next message; the time the Handler spends is not counted.
 	// Default DefaultCommandTimeout (2 min).
 	CommandTimeout time.Duration
+	// IOTimeout bounds each read and write of the connection: while an
+	// answer or a message body is expected, no byte from the server for
+	// that long (or a write that long blocked) drops the connection
+	// (ErrTimeout, retried like any dropped connection). Unlike
+	// CommandTimeout it applies while the Handler reads a body. Reads in
+	// IDLE and between commands are not bounded. Default DefaultIOTimeout
+	// (2 min).
+	IOTimeout time.Duration
+
+	// MaxGreetingBytes caps the server's greeting (sent before TLS on
+	// imap://, so by anyone on the path). Default DefaultMaxGreeting
+	// (8 KiB). On imap:// every line before TLS (or, with
+	// InsecurePlaintext, before go-imap takes over) is capped at 8 KiB
+	// whatever this says.
+	MaxGreetingBytes int64
+	// MaxLineBytes caps each response of the server, its literals
+	// included, the message bodies fetched left out (a UID SEARCH answer
+	// naming a million messages takes about 7 MiB). Default
+	// DefaultMaxLineBytes (8 MiB).
+	MaxLineBytes int64
+	// MaxLiteralBytes caps each literal the server sends other than a
+	// fetched message body (a mailbox name, a header field); bodies are
+	// capped by MaxMessageBytes. Default DefaultMaxLiteralBytes (1 MiB).
+	// Past any of these caps the connection is closed and the error wraps
+	// ErrTooLarge.
+	MaxLiteralBytes int64
 
 	// IdleTimeout is how long Watch stays in one IDLE before it ends it,
 	// checks for mail and idles again (RFC 2177 asks for less than 29 min).
@@ -215,6 +245,7 @@ func (o *Options) withDefaults() (Options, error) {
 	if v.CommandTimeout <= 0 {
 		v.CommandTimeout = DefaultCommandTimeout
 	}
+	v.setLimitDefaults()
 	if v.IdleTimeout <= 0 {
 		v.IdleTimeout = DefaultIdleTimeout
 	}
@@ -225,6 +256,32 @@ func (o *Options) withDefaults() (Options, error) {
 		v.Logger = slog.New(slog.DiscardHandler)
 	}
 	return v, nil
+}
+
+// setLimitDefaults fills in the defaults of the time and size limits of
+// the connection.
+func (v *Options) setLimitDefaults() {
+	if v.IOTimeout <= 0 {
+		v.IOTimeout = DefaultIOTimeout
+	}
+	if v.MaxGreetingBytes <= 0 {
+		v.MaxGreetingBytes = DefaultMaxGreeting
+	}
+	if v.MaxLineBytes <= 0 {
+		v.MaxLineBytes = DefaultMaxLineBytes
+	}
+	if v.MaxLiteralBytes <= 0 {
+		v.MaxLiteralBytes = DefaultMaxLiteralBytes
+	}
+}
+
+// wireLimits returns the caps on what the server sends.
+func (o *Options) wireLimits() wireLimits {
+	body := o.MaxMessageBytes
+	if body <= 0 {
+		body = -1
+	}
+	return wireLimits{greeting: o.MaxGreetingBytes, line: o.MaxLineBytes, literal: o.MaxLiteralBytes, body: body}
 }
 
 // mechanism returns the mechanism to use with a server advertising caps.

@@ -6,9 +6,11 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -26,6 +28,7 @@ type session struct {
 	timeout     time.Duration
 	timer       *time.Timer
 	timedOut    atomic.Bool
+	g           *guardConn // the connection as go-imap reads it
 	log         *slog.Logger
 	fresh       bool // selected and not used by a pass yet
 	tls         bool // the connection is encrypted
@@ -35,11 +38,23 @@ type session struct {
 }
 
 // arm starts (or restarts) the command watchdog: when it fires the
-// connection is closed, which fails the blocked command.
-func (s *session) arm() { s.timer.Reset(s.timeout) }
+// connection is closed, which fails the blocked command. The server's
+// bytes are expected from now on: each read is bounded by the I/O timeout.
+func (s *session) arm() {
+	s.g.expect(true)
+	s.timer.Reset(s.timeout)
+}
 
-// disarm stops the watchdog.
-func (s *session) disarm() { s.timer.Stop() }
+// disarm stops the watchdog; reads wait without a deadline (IDLE, between
+// commands).
+func (s *session) disarm() {
+	s.timer.Stop()
+	s.g.expect(false)
+}
+
+// pause stops the watchdog while the Handler has a message, but not the
+// I/O timeout: the Handler's time is its own, a stalled body is not.
+func (s *session) pause() { s.timer.Stop() }
 
 func (s *session) close() {
 	s.timer.Stop()
@@ -67,7 +82,16 @@ func (s *session) wrapIn(op, mailbox string, err error) error {
 	}
 	e = &Error{Kind: KindDisconnected, Addr: s.addr, Mailbox: mailbox, Op: op, Err: err}
 	var imapErr *imap.Error
+	limit, stalled := s.g.fault()
+	if limit == nil {
+		errors.As(err, &limit)
+	}
 	switch {
+	case limit != nil:
+		e.Kind, e.Err = KindTooLarge, limit
+	case stalled:
+		e.Kind = KindTimeout
+		e.Err = fmt.Errorf("no data from the server for %v (I/O timeout)", s.g.timeout)
 	case s.timedOut.Load():
 		e.Kind = KindTimeout
 		e.Err = fmt.Errorf("no answer within %v", s.timeout)
@@ -114,8 +138,10 @@ func dial(ctx context.Context, u *URL, o *Options, tlsConfig *tls.Config) (*sess
 
 // newSession returns the session of conn, its watchdog armed: when a
 // command goes unanswered for o.CommandTimeout, the watchdog closes conn.
+// Its reads and writes go through a guardConn, the greeting to come.
 func newSession(conn net.Conn, u *URL, o *Options) *session {
 	s := &session{newMail: make(chan struct{}, 1), timeout: o.CommandTimeout, log: o.Logger, addr: u.Addr(), mailbox: u.Mailbox}
+	s.g = newGuardConn(conn, o.IOTimeout, newScanner(o.wireLimits(), false))
 	raw := conn // conn may be wrapped later; the watchdog closes the socket
 	s.timer = time.AfterFunc(time.Hour, func() {
 		s.timedOut.Store(true)
@@ -125,15 +151,16 @@ func newSession(conn net.Conn, u *URL, o *Options) *session {
 	return s
 }
 
-// startClient starts the IMAP client on conn, with STARTTLS when u asks for
+// startClient starts the IMAP client on s.g, with STARTTLS when u asks for
 // it (or, with o.InsecurePlaintext, whenever the server offers it). On an
 // error it stops the watchdog and closes conn.
 func (s *session) startClient(conn net.Conn, u *URL, o *Options, tlsConfig *tls.Config) error {
 	startTLS := u.Security == SecuritySTARTTLS
+	var c net.Conn = s.g
 	if startTLS && o.InsecurePlaintext {
 		// Opportunistic: STARTTLS whenever the server offers it.
 		var err error
-		conn, startTLS, err = probeSTARTTLS(conn)
+		c, startTLS, err = probeSTARTTLS(c)
 		if err != nil {
 			s.timer.Stop()
 			conn.Close()
@@ -145,24 +172,25 @@ func (s *session) startClient(conn net.Conn, u *URL, o *Options, tlsConfig *tls.
 	}
 	copts := s.clientOptions(tlsConfig)
 	if !startTLS {
-		s.c = imapclient.New(conn, copts)
+		s.c = imapclient.New(c, copts)
 		s.tls = u.Security == SecurityTLS
 		return nil
 	}
-	c, err := imapclient.NewStartTLS(conn, copts)
+	tc, err := s.startTLS(c, conn, o, tlsConfig)
 	if err != nil {
 		s.timer.Stop()
 		conn.Close()
-		var imapErr *imap.Error
-		if errors.As(err, &imapErr) {
-			return &Error{Kind: KindTLSRequired, Addr: s.addr, Op: "STARTTLS", Err: err}
-		}
 		if cerr := certificateError(u, err); cerr != nil {
 			return cerr
 		}
 		return s.wrap("STARTTLS", err)
 	}
-	s.c, s.tls = c, true
+	// The TLS layer gets a guard of its own, which sees the plaintext; the
+	// greeting is behind it.
+	s.g = newGuardConn(tc, o.IOTimeout, newScanner(o.wireLimits(), true))
+	s.g.expect(true)
+	replay := &replayConn{Conn: s.g, r: io.MultiReader(strings.NewReader(tlsGreeting), s.g)}
+	s.c, s.tls = imapclient.New(replay, copts), true
 	return nil
 }
 

@@ -89,7 +89,7 @@ func (f *runFlags) config(env cli.Env) (*runjob.Config, string) {
 			Poll:      f.poll,
 		},
 	}
-	common := &config.Common{Poll: f.poll, Retries: f.retries, FetchBatch: f.fetchBatch, MaxFetchBytes: f.maxFetchBytes}
+	common := &config.Common{Poll: f.poll, Retries: f.retries, FetchBatch: f.fetchBatch, MaxFetchBytes: f.maxFetchBytes, IOTimeout: f.ioTimeout}
 	if err := common.Check(); err != nil {
 		return nil, err.Error()
 	}

@@ -432,6 +432,7 @@ func TestRunUsage(t *testing.T) {
 		{"after", []string{"--maildir", dir, "--after", "archive"}, "unknown --after"},
 		{"window", []string{"--maildir", dir, "--soft-window", "soon"}, "bad --soft-window"},
 		{"plaintext with imaps", []string{"--imap", "imaps://u@h/INBOX", "--password-file", pw, "--insecure-plaintext"}, "imap:// URLs only"},
+		{"no I/O timeout", []string{"--maildir", dir, "--io-timeout", "0"}, "--io-timeout must be positive"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, stderr := runBouncer(t, append([]string{"run"}, tc.args...)...)

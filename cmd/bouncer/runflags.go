@@ -16,6 +16,7 @@ import (
 type runFlags struct {
 	limits             limitFlags
 	maxFetchBytes      int64
+	ioTimeout          time.Duration
 	fetchBatch         int
 	batch              int
 	batchTime          time.Duration
@@ -72,6 +73,7 @@ func newRunFlags(s *streams) *runFlags {
 	fs.DurationVar(&f.poll, "poll", time.Minute, "with --watch, how often to look for mail when IDLE is not available (Maildir, or servers without IDLE)")
 	fs.IntVar(&f.retries, "retries", imapfetch.DefaultMaxRetries, "reconnections after connection faults before giving up (0: none)")
 	fs.Int64Var(&f.maxFetchBytes, "max-fetch-bytes", imapfetch.DefaultMaxMessageBytes, "bytes fetched of one IMAP message; a larger one is incomplete (-1: no cap)")
+	fs.DurationVar(&f.ioTimeout, "io-timeout", imapfetch.DefaultIOTimeout, "IMAP: no byte from the server for this long while one is expected (a message body too) drops the connection, then the run reconnects (--retries)")
 	fs.IntVar(&f.fetchBatch, "fetch-batch", defaultFetchBatch, "IMAP messages per UID FETCH, committed together, then moved with one command")
 	fs.IntVar(&f.batch, "batch", pipeline.DefaultBatchSize, "messages recorded per transaction at most")
 	fs.DurationVar(&f.batchTime, "batch-time", pipeline.DefaultBatchTime, "how long a transaction stays open at most")

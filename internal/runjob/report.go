@@ -138,6 +138,8 @@ func describeIMAP(err error, e *imapfetch.Error, url string) string {
 		return fmt.Sprintf("lost the connection to %s: %s", e.Addr, detail)
 	case imapfetch.KindTimeout:
 		return fmt.Sprintf("%s does not answer: %s", e.Addr, detail)
+	case imapfetch.KindTooLarge:
+		return fmt.Sprintf("%s sent more than bouncer accepts (not retried): %s", e.Addr, detail)
 	case imapfetch.KindRefused:
 		what := e.Op
 		if e.Mailbox != "" {
