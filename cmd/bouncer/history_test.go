@@ -215,3 +215,23 @@ func TestHistoryUsage(t *testing.T) {
 		assert.Equal(t, exitUsage, code, "%v: %s", args, stderr)
 	}
 }
+
+// TestRunRetain: run --retain prunes the old events when a run starts,
+// and the list stays the same.
+func TestRunRetain(t *testing.T) {
+	dir := t.TempDir()
+	md := newMaildir(t, filepath.Join(dir, "Maildir"), demoFiles(t))
+	state := filepath.Join(dir, "s.db")
+	args := []string{"run", "--maildir", md, "--state", state, "--after", "none", "--unrecognized-folder", ""}
+	bouncerOK(t, args...)
+	before := bouncerOK(t, "export", "--state", state)
+	out := bouncerOK(t, append(args, "--retain", "400d")...)
+	assert.Contains(t, out, "(--retain)")
+	assert.Equal(t, before, bouncerOK(t, "export", "--state", state))
+	h := whyJSON(t, state, userUnknownAddr)
+	assert.True(t, h.Suppressed)
+	assert.NotNil(t, h.Pruned, "its event of 2013 was pruned into a summary")
+
+	code, _, _ := runBouncer(t, append(args, "--retain", "soon")...)
+	assert.Equal(t, exitUsage, code)
+}
