@@ -235,3 +235,43 @@ func TestRunRetain(t *testing.T) {
 	code, _, _ := runBouncer(t, append(args, "--retain", "soon")...)
 	assert.Equal(t, exitUsage, code)
 }
+
+// TestPushStatusRequeue: push --status shows each target's queue and its
+// last failure; --requeue-failed --target queues that target's failures
+// again, and only those.
+func TestPushStatusRequeue(t *testing.T) {
+	for name, newState := range historyStates(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := t.Context()
+			state := newState(t)
+			db, err := suppress.Open(ctx, state, nil)
+			require.NoError(t, err)
+			require.NoError(t, db.SetOutbox([]suppress.OutboxTarget{{Name: "listmonk=https://lists.example.org"}, {Name: "webhook=https://hook.example.org"}}))
+			_, err = db.Record(ctx, &suppress.Message{Hash: suppress.Hash([]byte("m")), Date: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC),
+				Events: []suppress.Event{{Address: "a@example.com", Reason: "userunknown"}}})
+			require.NoError(t, err)
+			for _, target := range []string{"listmonk=https://lists.example.org", "webhook=https://hook.example.org"} {
+				due, err := db.Due(ctx, target, time.Now(), 10)
+				require.NoError(t, err)
+				require.Len(t, due, 1)
+				require.NoError(t, db.MarkFailed(ctx, due[0].ID, time.Now(), fmt.Errorf("%s: 401 \x1b[31mbad token", target)))
+			}
+			require.NoError(t, db.Close())
+
+			out := bouncerOK(t, "push", "--status", "--state", state)
+			assert.Contains(t, out, "listmonk=https://lists.example.org: 0 pending (0 uncertain), 0 delivered, 1 failed\n")
+			assert.Contains(t, out, "last failure: listmonk=https://lists.example.org: 401 [31mbad token\n", "control characters folded")
+			out = bouncerOK(t, "push", "--requeue-failed", "--target", "webhook=https://hook.example.org", "--state", state)
+			assert.Equal(t, "webhook=https://hook.example.org: 1 failed entries queued again, due at the next run\n", out)
+			var ts []suppress.TargetStatus
+			require.NoError(t, json.Unmarshal([]byte(bouncerOK(t, "push", "--status", "--state", state, "--format", "json")), &ts))
+			assert.Equal(t, []suppress.TargetStatus{
+				{Target: "listmonk=https://lists.example.org", Failed: 1, LastError: "listmonk=https://lists.example.org: 401 \x1b[31mbad token"},
+				{Target: "webhook=https://hook.example.org", Pending: 1},
+			}, ts)
+			code, _, stderr := runBouncer(t, "push", "--requeue-failed", "--target", "nope", "--state", state)
+			assert.Equal(t, exitError, code)
+			assert.Contains(t, stderr, "no target")
+		})
+	}
+}
