@@ -39,7 +39,7 @@ func TestWriteWhyText(t *testing.T) {
 	assert.Contains(t, out, "gone@example.com: suppressed (hard, userunknown) since 2026-03-02T10:00:00Z\n")
 	assert.Contains(t, out, "rule: hard: a hard bounce suppresses at once, for good\n")
 	assert.Contains(t, out, `evidence: phrase "user unknown"; recipient from: dsn`)
-	assert.Contains(t, out, "read by postfix from maildir:/m /m/new/1.eml, moved to the processed folder")
+	assert.Contains(t, out, "read by postfix from maildir:/m /m/new/1.eml, then processed (--after)")
 	assert.Contains(t, out, "x@example.com: not in this state")
 	for _, c := range out {
 		if c < ' ' && c != '\n' {

@@ -90,8 +90,11 @@ func writeEvent(ew *errWriter, e *suppress.HistoryEvent) {
 		where += " " + text(src.Location)
 	}
 	ew.printf("      read by %s from %s", orDash(text(src.Detector)), orDash(strings.TrimSpace(where)))
-	if src.Placed != "" {
-		ew.printf(", moved to the %s folder", src.Placed)
+	switch src.Placed {
+	case suppress.PlacedProcessed:
+		ew.printf(", then processed (--after)")
+	case suppress.PlacedUnrecognized:
+		ew.printf(", then left for humans (the unrecognized folder)")
 	}
 	ew.printf("\n")
 }
