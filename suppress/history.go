@@ -297,7 +297,7 @@ const summarySelect = `SELECT address, category, reason, status, reply_code, dia
 
 // summaries returns the summaries of pruned suppressions, of addrs or of
 // every address when addrs is nil.
-func (db *DB) summaries(ctx context.Context, q querier2, addrs []string) (map[string]Summary, error) {
+func (db *DB) summaries(ctx context.Context, q rowsQuerier, addrs []string) (map[string]Summary, error) {
 	query := summarySelect
 	var args []any
 	if addrs != nil {
@@ -336,8 +336,8 @@ func (db *DB) summaries(ctx context.Context, q querier2, addrs []string) (map[st
 	return out, nil
 }
 
-// querier2 runs queries: the read pool, or a transaction.
-type querier2 interface {
+// rowsQuerier runs queries: the read pool, or a transaction.
+type rowsQuerier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
