@@ -210,24 +210,30 @@ func TestAllowBadAddress(t *testing.T) {
 
 // TestHistoryMigratesVersion3: a state written before the evidence columns
 // gets them, keeps its events (with empty evidence) and records new ones
-// with theirs.
+// with theirs, on both stores.
 func TestHistoryMigratesVersion3(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "state.db")
-	db := openTest(t, path)
-	record(t, db, evidenceMessage(1, "old@example.com", classify.ReasonUserUnknown))
-	_, err := db.sql.Exec(undoHistorySchema + "PRAGMA user_version = 3")
-	require.NoError(t, err)
-	require.NoError(t, db.Close())
+	forEachStore(t, func(t *testing.T, newState func(*testing.T) string) {
+		ctx := context.Background()
+		path := newState(t)
+		db := openTest(t, path)
+		record(t, db, evidenceMessage(1, "old@example.com", classify.ReasonUserUnknown))
+		setVersion := "PRAGMA user_version = 3"
+		if db.Shared() {
+			setVersion = "DELETE FROM bouncer_schema; INSERT INTO bouncer_schema (version) VALUES (3)"
+		}
+		_, err := db.sql.Exec(undoHistorySchema + setVersion)
+		require.NoError(t, err)
+		require.NoError(t, db.Close())
 
-	db = openTest(t, path)
-	record(t, db, evidenceMessage(2, "new@example.com", classify.ReasonUserUnknown))
-	hs, err := db.Why(ctx, nil, "old@example.com", "new@example.com")
-	require.NoError(t, err)
-	require.Len(t, hs[0].Events, 1)
-	assert.Empty(t, hs[0].Events[0].Evidence, "an event from before the step")
-	assert.True(t, hs[0].Suppressed)
-	assert.Equal(t, `phrase "user unknown"`, hs[1].Events[0].Evidence)
+		db = openTest(t, path)
+		record(t, db, evidenceMessage(2, "new@example.com", classify.ReasonUserUnknown))
+		hs, err := db.Why(ctx, nil, "old@example.com", "new@example.com")
+		require.NoError(t, err)
+		require.Len(t, hs[0].Events, 1)
+		assert.Empty(t, hs[0].Events[0].Evidence, "an event from before the step")
+		assert.True(t, hs[0].Suppressed)
+		assert.Equal(t, `phrase "user unknown"`, hs[1].Events[0].Evidence)
+	})
 }
 
 // TestWhyAgreesWithLists: Why, which reads only the addresses asked,
