@@ -14,10 +14,16 @@
 // version is refused (ErrNewerSchema). It holds:
 //
 //   - messages: every processed message (mailbox, UIDVALIDITY, UID, SHA-256
-//     of the raw bytes, Message-ID, outcome, source);
+//     of the raw bytes, Message-ID, outcome, source, where it was read
+//     and where it went);
 //   - events: every bounce event (normalised address, category, reason,
 //     status, reply code, diagnostic, date from the bounce itself, the
-//     original message's Message-ID, source);
+//     original message's Message-ID, source, and the evidence: the rule
+//     that decided the reason, where the address was read, the proof);
+//   - allows: the lifted suppressions, with who, when, why and until when
+//     (DB.Allow; history.go);
+//   - pruned: per suppressed address, the summary of its events removed
+//     by DB.Prune;
 //   - sync_state: per IMAP mailbox, its UIDVALIDITY and last UID processed
 //     (LoadState, SaveState; DB.SyncState adapts them to imapfetch.State).
 //   - outbox: per push target, the events still to deliver and those
@@ -60,7 +66,10 @@
 //
 // Deliberate choices:
 //   - Suppression is not lifted by a later delivery notice or auto-reply:
-//     those are rare, unreliable, and lifting is the list owner's call.
+//     those are rare, unreliable, and lifting is the list owner's call
+//     (DB.Allow): the events of an allowed address dated up to its allow
+//     (or its Until) do not count, so a rerun over the same messages keeps
+//     it off the lists, and a new bounce dated after it counts again.
 //   - Hard and complaint suppressions do not age out.
 //   - An address that qualifies under several categories is listed once,
 //     under the first of complaint, hard, soft, policy.
@@ -70,6 +79,18 @@
 //   - An address repeated in one message counts once for that message.
 //   - An event without a date takes the message's date (Message.Date); with
 //     neither, it is skipped: the clock is never a bounce date.
+//
+// # The operator's questions
+//
+// One API answers them, for the CLI and the console alike (history.go,
+// pending.go, stats.go, forget.go, prune.go): DB.Why (an address's events
+// with their evidence, the rule that suppresses it, its allows), DB.Allow
+// and DB.AllowsSince, DB.Pending (soft bounces under the threshold),
+// DB.Stats, DB.OutboxStatus, DB.Forget (every trace of an address erased,
+// then, on SQLite, secure delete, log truncated and VACUUM, so its bytes
+// leave the files) and DB.Prune (old events removed, who is suppressed
+// unchanged: a summary per suppressed address stands for them). None of
+// them takes the run lock: each is one transaction, safe beside a run.
 //
 // # Lists
 //

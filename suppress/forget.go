@@ -137,7 +137,7 @@ func (db *DB) forgetOne(ctx context.Context, tx *sql.Tx, addr string) (Forgotten
 // scrub replaces addr, in any case, by Forgotten in the text columns of
 // scrubColumns, and returns how many fields it changed.
 func (db *DB) scrub(ctx context.Context, tx *sql.Tx, addr string) (int, error) {
-	re := regexp.MustCompile("(?i)" + regexp.QuoteMeta(addr))
+	re := addressPattern(addr)
 	pattern := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(addr) + "%"
 	total := 0
 	for _, c := range scrubColumns {
@@ -160,7 +160,7 @@ func (db *DB) scrub(ctx context.Context, tx *sql.Tx, addr string) (int, error) {
 				rows.Close()
 				return total, err
 			}
-			if t := re.ReplaceAllLiteralString(text, Forgotten); t != text {
+			if t := scrubText(re, text); t != text {
 				changes = append(changes, change{key, t})
 			}
 		}
@@ -177,6 +177,18 @@ func (db *DB) scrub(ctx context.Context, tx *sql.Tx, addr string) (int, error) {
 		total += len(changes)
 	}
 	return total, nil
+}
+
+// addressPattern matches addr in any case (Unicode simple folding).
+func addressPattern(addr string) *regexp.Regexp {
+	return regexp.MustCompile("(?i)" + regexp.QuoteMeta(addr))
+}
+
+// scrubText replaces every match of re in text by Forgotten. Forgotten
+// holds brackets, which no normalised address does, so a replacement
+// cannot make a new match with the text around it.
+func scrubText(re *regexp.Regexp, text string) string {
+	return re.ReplaceAllLiteralString(text, Forgotten)
 }
 
 // compact rewrites the state's files after Forget so that deleted bytes

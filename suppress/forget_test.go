@@ -145,3 +145,21 @@ func TestForgetBadAddress(t *testing.T) {
 	_, err := db.Forget(context.Background(), []string{"nope"})
 	assert.ErrorIs(t, err, ErrBadAddress)
 }
+
+// FuzzScrubText: whatever text quotes an address, in whatever case, the
+// scrubbed text quotes it nowhere.
+func FuzzScrubText(f *testing.F) {
+	f.Add("erase.me@example.com", "550 <Erase.Me@Example.COM>: unknown; erase.me@example.comerase.me@example.com")
+	f.Add("a@b.co", "a@b.a@b.coo A@B.CO \u212a")
+	f.Add("k@example.com", "\u212a@EXAMPLE.COM")
+	f.Fuzz(func(t *testing.T, addr, text string) {
+		norm, err := NormalizeAddress(addr)
+		if err != nil {
+			return
+		}
+		out := scrubText(addressPattern(norm), text)
+		if addressPattern(norm).MatchString(out) {
+			t.Fatalf("scrubText(%q, %q) = %q: still quotes it", norm, text, out)
+		}
+	})
+}

@@ -297,7 +297,7 @@ const summarySelect = `SELECT address, category, reason, status, reply_code, dia
 
 // summaries returns the summaries of pruned suppressions, of addrs or of
 // every address when addrs is nil.
-func (db *DB) summaries(ctx context.Context, q querier2, addrs []string) (map[string]Summary, error) {
+func (db *DB) summaries(ctx context.Context, q rowsQuerier, addrs []string) (map[string]Summary, error) {
 	query := summarySelect
 	var args []any
 	if addrs != nil {
@@ -336,8 +336,8 @@ func (db *DB) summaries(ctx context.Context, q querier2, addrs []string) (map[st
 	return out, nil
 }
 
-// querier2 runs queries: the read pool, or a transaction.
-type querier2 interface {
+// rowsQuerier runs queries: the read pool, or a transaction.
+type rowsQuerier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
@@ -510,7 +510,9 @@ type AddressHistory struct {
 // with their evidence, whether p (nil: the defaults) suppresses it now and
 // by which rule, its allows and any pruned summary. An address the state
 // knows nothing of has Known false; one that is not an address at all is
-// an error wrapping ErrBadAddress.
+// an error wrapping ErrBadAddress. It reads the events of the addresses
+// asked (by index) and the date of the latest failure, not the whole
+// history: the decision for one address depends on nothing else.
 func (db *DB) Why(ctx context.Context, p *Policy, addrs ...string) ([]AddressHistory, error) {
 	norm := make([]string, len(addrs))
 	for i, a := range addrs {
@@ -520,30 +522,34 @@ func (db *DB) Why(ctx context.Context, p *Policy, addrs ...string) ([]AddressHis
 		}
 		norm[i] = n
 	}
-	all, err := db.Events(ctx)
-	if err != nil {
-		return nil, err
+	pol := p.withDefaults()
+	if pol.Now.IsZero() {
+		now, err := db.latestFailure(ctx)
+		if err != nil {
+			return nil, err
+		}
+		pol.Now = now
 	}
-	cut, err := db.cutoffs(ctx)
-	if err != nil {
-		return nil, err
-	}
-	sums, err := db.summaries(ctx, db.read, nil)
-	if err != nil {
-		return nil, err
-	}
-	lists := decide(all, cut, sums, p, nil)
 	allows, err := db.allowsOf(ctx, norm)
 	if err != nil {
 		return nil, err
 	}
-	pending := pendingOf(all, cut, lists, p)
+	cut := cutoffMap(allows)
+	sums, err := db.summaries(ctx, db.read, norm)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]AddressHistory, len(addrs))
+	var events []Event
 	for i, addr := range norm {
 		h := &out[i]
-		h.Address, h.Normalized, h.Now = addrs[i], addr, lists.Now
+		h.Address, h.Normalized = addrs[i], addr
 		if h.Events, err = db.historyEvents(ctx, addr, cut[addr]); err != nil {
 			return nil, err
+		}
+		for _, e := range h.Events {
+			events = append(events, Event{Address: addr, Category: e.Category, Reason: e.Reason, Status: e.Status,
+				ReplyCode: e.ReplyCode, Diagnostic: e.Diagnostic, Date: e.Date})
 		}
 		for _, a := range allows {
 			if a.Address == addr {
@@ -554,17 +560,42 @@ func (db *DB) Why(ctx context.Context, p *Policy, addrs ...string) ([]AddressHis
 			h.Pruned = &s
 		}
 		h.Known = len(h.Events) > 0 || len(h.Allows) > 0 || h.Pruned != nil
+	}
+	lists := decide(events, cut, sums, &pol, nil)
+	pending := pendingOf(events, cut, lists, &pol)
+	for i := range out {
+		h := &out[i]
+		addr := h.Normalized
+		h.Now = lists.Now
 		if e, ok := findEntry(lists.Suppressed, addr); ok {
 			h.Suppressed, h.Category, h.Reason = true, e.Category, e.Reason
-			h.Rule, h.RuleText = p.Rule(e.Category)
+			h.Rule, h.RuleText = pol.Rule(e.Category)
 			h.Since, h.LastBounce, h.Bounces = e.FirstBounce, e.LastBounce, e.Bounces
 		}
 		if pe, ok := pending[addr]; ok {
 			h.Pending = &pe
 		}
-		h.Allowed = len(h.Allows) > 0 && !h.Suppressed && allowMattered(all, sums, addr, p)
+		h.Allowed = len(h.Allows) > 0 && !h.Suppressed && allowMattered(events, sums, addr, &pol)
 	}
 	return out, nil
+}
+
+// latestFailure is the date of the latest failure of the history, pruned
+// summaries included: the default Now of a decision (zero for an empty
+// history).
+func (db *DB) latestFailure(ctx context.Context) (time.Time, error) {
+	var ev, sum int64
+	err := db.read.QueryRowContext(ctx, `SELECT coalesce(max(date), 0) FROM events WHERE category != 'none'`).Scan(&ev)
+	if err == nil {
+		err = db.read.QueryRowContext(ctx, `SELECT coalesce(max(last_date), 0) FROM pruned`).Scan(&sum)
+	}
+	if err != nil {
+		return time.Time{}, db.wrapErr("why", err)
+	}
+	if n := max(ev, sum); n != 0 {
+		return time.Unix(n, 0).UTC(), nil
+	}
+	return time.Time{}, nil
 }
 
 // allowMattered reports whether addr would be suppressed without its

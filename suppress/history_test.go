@@ -210,22 +210,69 @@ func TestAllowBadAddress(t *testing.T) {
 
 // TestHistoryMigratesVersion3: a state written before the evidence columns
 // gets them, keeps its events (with empty evidence) and records new ones
-// with theirs.
+// with theirs, on both stores.
 func TestHistoryMigratesVersion3(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "state.db")
-	db := openTest(t, path)
-	record(t, db, evidenceMessage(1, "old@example.com", classify.ReasonUserUnknown))
-	_, err := db.sql.Exec(undoHistorySchema + "PRAGMA user_version = 3")
-	require.NoError(t, err)
-	require.NoError(t, db.Close())
+	forEachStore(t, func(t *testing.T, newState func(*testing.T) string) {
+		ctx := context.Background()
+		path := newState(t)
+		db := openTest(t, path)
+		record(t, db, evidenceMessage(1, "old@example.com", classify.ReasonUserUnknown))
+		setVersion := "PRAGMA user_version = 3"
+		if db.Shared() {
+			setVersion = "DELETE FROM bouncer_schema; INSERT INTO bouncer_schema (version) VALUES (3)"
+		}
+		_, err := db.sql.Exec(undoHistorySchema + setVersion)
+		require.NoError(t, err)
+		require.NoError(t, db.Close())
 
-	db = openTest(t, path)
-	record(t, db, evidenceMessage(2, "new@example.com", classify.ReasonUserUnknown))
-	hs, err := db.Why(ctx, nil, "old@example.com", "new@example.com")
-	require.NoError(t, err)
-	require.Len(t, hs[0].Events, 1)
-	assert.Empty(t, hs[0].Events[0].Evidence, "an event from before the step")
-	assert.True(t, hs[0].Suppressed)
-	assert.Equal(t, `phrase "user unknown"`, hs[1].Events[0].Evidence)
+		db = openTest(t, path)
+		record(t, db, evidenceMessage(2, "new@example.com", classify.ReasonUserUnknown))
+		hs, err := db.Why(ctx, nil, "old@example.com", "new@example.com")
+		require.NoError(t, err)
+		require.Len(t, hs[0].Events, 1)
+		assert.Empty(t, hs[0].Events[0].Evidence, "an event from before the step")
+		assert.True(t, hs[0].Suppressed)
+		assert.Equal(t, `phrase "user unknown"`, hs[1].Events[0].Evidence)
+	})
+}
+
+// TestWhyAgreesWithLists: Why, which reads only the addresses asked,
+// decides as Lists does over the whole history, allows and pruned
+// summaries included, for every address and policy.
+func TestWhyAgreesWithLists(t *testing.T) {
+	forEachStore(t, func(t *testing.T, newState func(*testing.T) string) {
+		ctx := context.Background()
+		db := openTest(t, newState(t))
+		record(t, db, mixedMessages(150)...)
+		evs, err := db.Events(ctx)
+		require.NoError(t, err)
+		addrs := map[string]bool{}
+		for _, e := range evs {
+			addrs[e.Address] = true
+		}
+		var all []string
+		for a := range addrs {
+			all = append(all, a)
+		}
+		_, err = db.Allow(ctx, AllowRequest{Addresses: all[:len(all)/3], Reason: "r", At: day(20, 0)})
+		require.NoError(t, err)
+		_, err = db.Prune(ctx, PruneRequest{Before: day(10, 0)})
+		require.NoError(t, err)
+		for _, p := range []*Policy{nil, {SoftThreshold: 1, SoftDistinctDays: 1}, {SuppressPolicy: true}} {
+			lists, err := db.Lists(ctx, p, nil)
+			require.NoError(t, err)
+			hs, err := db.Why(ctx, p, all...)
+			require.NoError(t, err)
+			for _, h := range hs {
+				e, ok := findEntry(lists.Suppressed, h.Normalized)
+				assert.Equal(t, ok, h.Suppressed, "%s (policy %+v)", h.Normalized, p)
+				if ok {
+					assert.Equal(t, e.Category, h.Category, "%s", h.Normalized)
+					assert.Equal(t, e.FirstBounce, h.Since, "%s", h.Normalized)
+					assert.Equal(t, e.Bounces, h.Bounces, "%s", h.Normalized)
+				}
+				assert.Equal(t, lists.Now, h.Now)
+			}
+		}
+	})
 }

@@ -1,8 +1,12 @@
 package suppress
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
+	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -167,4 +171,41 @@ func (db *DB) OutboxStatus(ctx context.Context) ([]TargetStatus, error) {
 		}
 	}
 	return out, nil
+}
+
+// PendingHeader is the header line of WritePendingCSV.
+var PendingHeader = []string{"email", "bounces", "days", "threshold", "distinct_days", "first_bounce", "last_bounce",
+	"window_start", "window_end", "reason", "diagnostic"}
+
+// WritePendingCSV writes the pending addresses as CSV (RFC 4180, CRLF line
+// ends), sorted by address: each with its soft bounces in the window, the
+// days they fall on, what the policy needs, and the window. Text from the
+// remote server is defused as in WriteCSV.
+func WritePendingCSV(w io.Writer, es []PendingEntry) error {
+	es = slices.Clone(es)
+	sortPending(es)
+	cw := csv.NewWriter(w)
+	cw.UseCRLF = true
+	if err := cw.Write(PendingHeader); err != nil {
+		return wrapWrite(err)
+	}
+	for _, e := range es {
+		if err := cw.Write([]string{e.Address, strconv.Itoa(e.Bounces), strconv.Itoa(e.Days), strconv.Itoa(e.Threshold),
+			strconv.Itoa(e.DistinctDays), rfc3339(e.FirstBounce), rfc3339(e.LastBounce), rfc3339(e.WindowStart),
+			rfc3339(e.WindowEnd), DefuseFormula(string(e.Reason)), DefuseFormula(oneLine(e.Diagnostic))}); err != nil {
+			return wrapWrite(err)
+		}
+	}
+	cw.Flush()
+	return wrapWrite(cw.Error())
+}
+
+// WritePendingFile writes WritePendingCSV to path atomically, as WriteFile
+// does.
+func WritePendingFile(path string, es []PendingEntry) error {
+	var b bytes.Buffer
+	if err := WritePendingCSV(&b, es); err != nil {
+		return err
+	}
+	return writeAtomic(path, b.Bytes())
 }

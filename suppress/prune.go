@@ -174,7 +174,7 @@ func (db *DB) saveSummary(ctx context.Context, tx *sql.Tx, s Summary) error {
 }
 
 // readEvents is Events through q (a transaction, for a consistent read).
-func (db *DB) readEvents(ctx context.Context, q querier2) ([]Event, error) {
+func (db *DB) readEvents(ctx context.Context, q rowsQuerier) ([]Event, error) {
 	rows, err := q.QueryContext(ctx,
 		`SELECT address, category, reason, status, reply_code, diagnostic, date, original_message_id, source
 		 FROM events ORDER BY address, date, id`)

@@ -140,10 +140,15 @@ func (db *DB) Stats(ctx context.Context, q StatsQuery) (StatsReport, error) {
 	if err != nil {
 		return StatsReport{}, err
 	}
-	lists, err := db.Lists(ctx, q.Policy, nil)
+	cut, err := db.cutoffs(ctx)
 	if err != nil {
 		return StatsReport{}, err
 	}
+	sums, err := db.summaries(ctx, db.read, nil)
+	if err != nil {
+		return StatsReport{}, err
+	}
+	lists := decide(events, cut, sums, q.Policy, nil)
 	rep := StatsReport{Since: q.Since.UTC(), Now: lists.Now, By: by, Suppressed: len(lists.Suppressed)}
 	if q.Since.IsZero() {
 		rep.Since = time.Time{}

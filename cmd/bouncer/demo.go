@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"embed"
 	"flag"
@@ -38,6 +39,7 @@ type demoFlags struct {
 	fs     *flag.FlagSet
 	out    string
 	format string
+	state  string // issue 19: keep the demo's state, for bouncer why and stats
 }
 
 func newDemoFlags(s *streams) *demoFlags {
@@ -46,6 +48,7 @@ func newDemoFlags(s *streams) *demoFlags {
 	fs.SetOutput(s.stderr)
 	fs.StringVar(&f.out, "out", "demo-suppressions.csv", "write the suppression list to `FILE`")
 	fs.StringVar(&f.format, "format", string(suppress.FormatGeneric), "list `format`: "+formatNames())
+	fs.StringVar(&f.state, "state", "", "keep the demo's state in `FILE` (to try bouncer why, allow, stats on it); default: a temporary one")
 	fs.Usage = func() {
 		w := fs.Output()
 		fmt.Fprint(w, `usage: bouncer demo [--out FILE] [--format F]
@@ -108,7 +111,7 @@ func demoCommand(s *streams, args []string) int {
 	fmt.Fprintf(s.stdout, "demo: an IMAP server in memory at %s holds %d sample messages in INBOX\n\n", srv.Addr, srv.Loaded)
 	cfg := &runjob.Config{
 		Mailboxes:   []*config.Source{srv.Source()},
-		State:       filepath.Join(tmp, "bouncer.db"),
+		State:       cmp.Or(f.state, filepath.Join(tmp, "bouncer.db")),
 		Out:         f.out,
 		Format:      format,
 		SummaryPath: true,

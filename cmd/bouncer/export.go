@@ -36,7 +36,7 @@ func newExportFlags(s *streams) *exportFlags {
 	fs.StringVar(&f.outDir, "out-dir", "", "write one list per category into `DIR`: hard.csv, soft.csv, policy.csv, complaint.csv")
 	fs.StringVar(&f.format, "format", string(suppress.FormatGeneric), "list `format`: "+formatNames())
 	fs.StringVar(&f.since, "since", "", "keep addresses whose last bounce is on or after `DATE` (2006-01-02, RFC 3339, or a duration back from the latest bounce: 30d)")
-	fs.StringVar(&f.categories, "category", "", "keep these `categories` only, comma-separated: hard,soft,policy,complaint")
+	fs.StringVar(&f.categories, "category", "", "keep these `categories` only, comma-separated: hard,soft,policy,complaint; or pending alone: the soft bounces under the threshold, each with its count and window")
 	f.policy.register(fs)
 	fs.Usage = func() {
 		w := fs.Output()
@@ -82,7 +82,13 @@ func exportCommand(s *streams, args []string) int {
 			return fail("%v", err)
 		}
 	}
-	if req.Query.Categories, err = suppress.ParseCategories(f.categories); err != nil {
+	if strings.EqualFold(strings.TrimSpace(f.categories), "pending") {
+		// Soft bounces under the threshold (issue 19): their own columns.
+		if f.outDir != "" || f.since != "" || (f.format != "" && format != suppress.FormatGeneric) {
+			return fail("--category pending writes its own columns to --out or standard output: no --out-dir, --since or --format")
+		}
+		req.Pending = true
+	} else if req.Query.Categories, err = suppress.ParseCategories(f.categories); err != nil {
 		return fail("%v", err)
 	}
 	if f.out != "" && f.outDir != "" {

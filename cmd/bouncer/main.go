@@ -68,6 +68,18 @@ var commands = []command{
 		flags: func(s *streams) *flag.FlagSet { return newAuthFlags(s).fs }, run: authCommand},
 	{name: "verp", summary: "print the signed return path (VERP or BATV) of a recipient",
 		flags: func(s *streams) *flag.FlagSet { return newVerpFlags(s).fs }, run: verpCommand},
+	{name: "why", summary: "say why an address is (not) suppressed, with every event's evidence",
+		flags: func(s *streams) *flag.FlagSet { return newWhyFlags(s).fs }, run: whyCommand},
+	{name: "allow", summary: "lift the suppression of an address, with a reason",
+		flags: func(s *streams) *flag.FlagSet { return newAllowFlags(s).fs }, run: allowCommand},
+	{name: "forget", summary: "erase every trace of an address from the state",
+		flags: func(s *streams) *flag.FlagSet { return newForgetFlags(s).fs }, run: forgetCommand},
+	{name: "stats", summary: "count bounces by day, category, reason and domain; the list's size over time",
+		flags: func(s *streams) *flag.FlagSet { return newStatsFlags(s).fs }, run: statsCommand},
+	{name: "prune", summary: "remove old events, keeping who is suppressed",
+		flags: func(s *streams) *flag.FlagSet { return newPruneFlags(s).fs }, run: pruneCommand},
+	{name: "push", summary: "show the push queues, or queue failed pushes again",
+		flags: func(s *streams) *flag.FlagSet { return newPushFlags(s).fs }, run: pushCommand},
 }
 
 // run runs bouncer with args (without the program name) and returns the exit

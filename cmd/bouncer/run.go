@@ -117,6 +117,9 @@ func (f *runFlags) config(env cli.Env) (*runjob.Config, string) {
 	if cfg.Policy, err = f.policy.policy(); err != nil {
 		return nil, err.Error()
 	}
+	if cfg.Retain, err = parseRetain("--retain", f.retain); err != nil {
+		return nil, err.Error()
+	}
 	if msg := cfg.SetWire(f.wire()); msg != "" {
 		return nil, msg
 	}

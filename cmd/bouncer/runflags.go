@@ -48,6 +48,7 @@ type runFlags struct {
 	validity           int
 	delim              string
 	ops                opsFlags // issue 12: service flags (opsflags.go)
+	retain             string   // issue 19: --retain (prune.go)
 }
 
 func newRunFlags(s *streams) *runFlags {
@@ -90,6 +91,7 @@ func newRunFlags(s *streams) *runFlags {
 	f.limits.register(fs)
 	f.policy.register(fs)
 	f.ops.register(fs)
+	fs.StringVar(&f.retain, "retain", "", "when the run starts, prune events older than `DURATION` (400d) without changing who is suppressed (see bouncer prune); default: keep all")
 	fs.Usage = func() {
 		w := fs.Output()
 		fmt.Fprint(w, `usage: bouncer run (--imap URL | --maildir DIR | --config FILE) [flags]

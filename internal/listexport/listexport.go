@@ -32,6 +32,10 @@ type Request struct {
 	// history minus SinceBack.
 	SinceBack time.Duration
 	Format    suppress.Format
+	// Pending exports the addresses with soft bounces under the
+	// threshold instead (suppress.WritePendingCSV: each with its count
+	// and window); Format, Query and OutDir do not apply.
+	Pending bool
 	// Out, OutDir or, when both are empty, Stdout receives the lists.
 	Out, OutDir string
 	Stdout      io.Writer
@@ -45,6 +49,9 @@ func Export(ctx context.Context, r *Request) ([]string, error) {
 			err = pe.Err // the message names the path already
 		}
 		return nil, fmt.Errorf("%w %s: %w", ErrNoState, r.State, err)
+	}
+	if r.Pending {
+		return exportPending(ctx, r)
 	}
 	lists, err := read(ctx, r)
 	if err != nil {
@@ -77,4 +84,21 @@ func read(ctx context.Context, r *Request) (suppress.Lists, error) {
 		lists, err = db.Lists(ctx, r.Policy, &q)
 	}
 	return lists, err
+}
+
+// exportPending writes the pending addresses (Request.Pending).
+func exportPending(ctx context.Context, r *Request) ([]string, error) {
+	db, err := suppress.Open(ctx, r.State, nil)
+	if err != nil {
+		return nil, fmt.Errorf("state %s: %w", suppress.Redact(r.State), err)
+	}
+	defer db.Close()
+	es, err := db.Pending(ctx, r.Policy)
+	if err != nil {
+		return nil, fmt.Errorf("state %s: %w", suppress.Redact(r.State), err)
+	}
+	if r.Out == "" {
+		return nil, suppress.WritePendingCSV(r.Stdout, es)
+	}
+	return []string{r.Out}, suppress.WritePendingFile(r.Out, es)
 }

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/bouncer-dev/bouncer/config"
 	"github.com/bouncer-dev/bouncer/imapfetch"
@@ -50,6 +51,9 @@ type Config struct {
 	// PushSecretFile.
 	Push           []push.Target
 	PushSecretFile string
+	// Retain, if positive, prunes the events older than it when the run
+	// starts (suppress.DB.Prune; not in a dry run).
+	Retain time.Duration
 }
 
 // Exit statuses of Run.
@@ -108,6 +112,9 @@ func doRun(ctx context.Context, s *streams, cfg *Config) int {
 	pushed, err := openPush(ctx, db, cfg)
 	if err != nil {
 		return fail(s, "bouncer: "+oneLine(err))
+	}
+	if code := retain(ctx, s, cfg, db); code != exitOK {
+		return code
 	}
 	before, err := db.Lists(ctx, cfg.Policy, nil)
 	if err != nil {
@@ -282,4 +289,21 @@ func pendingPush(ctx context.Context, db *suppress.DB, cfg *Config) (map[string]
 		n[t.String()] = c.Pending
 	}
 	return n, nil
+}
+
+// retain prunes the events older than Config.Retain (not in a dry run)
+// and says so on stdout.
+func retain(ctx context.Context, s *streams, cfg *Config, db *suppress.DB) int {
+	if cfg.Retain <= 0 || cfg.DryRun {
+		return exitOK
+	}
+	rep, err := db.Prune(ctx, suppress.PruneRequest{Before: time.Now().Add(-cfg.Retain), Policy: cfg.Policy})
+	if err != nil {
+		return fail(s, fmt.Sprintf("bouncer: state %s: prune: %v", suppress.Redact(cfg.State), oneLine(err)))
+	}
+	if rep.Events > 0 {
+		fmt.Fprintf(s.stdout, "pruned %d events older than %s (--retain); %d suppressed addresses keep a summary\n",
+			rep.Events, rep.Before.Format(time.DateOnly), rep.Summaries)
+	}
+	return exitOK
 }
