@@ -39,8 +39,8 @@ func newVerpFlags(s *streams) *verpFlags {
 
 Print the signed return path (envelope sender) of a message to each
 RECIPIENT, sent today: bounce+TAG+user=example.com@lists.example.org. A
-bounce delivered to it proves that we sent to that recipient; see the
-README on setting it in your sending tool. --batv prints the BATV form of
+bounce delivered to it proves that we sent to that recipient; see
+docs/proof.md on setting it in your sending tool. --batv prints the BATV form of
 the bounce address instead, for an MTA that signs no recipient. --verify
 checks addresses the other way round.
 
