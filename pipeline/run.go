@@ -225,10 +225,10 @@ func newRunner(db *suppress.DB, opts *Options) *runner {
 	r := &runner{
 		p: p, db: db, o: p.opts,
 		recorded: make(map[uint64]struct{}),
-		jobs:    make(chan *job, p.opts.Queue),
-		results: make(chan *job, p.opts.Queue+p.opts.Workers),
-		flush:   make(chan flushRequest),
-		written: make(chan struct{}),
+		jobs:     make(chan *job, p.opts.Queue),
+		results:  make(chan *job, p.opts.Queue+p.opts.Workers),
+		flush:    make(chan flushRequest),
+		written:  make(chan struct{}),
 	}
 	for range r.o.Workers {
 		r.workers.Add(1)
