@@ -82,6 +82,24 @@ func Dial(ctx context.Context, rawURL string, opts *Options) (*Fetcher, error) {
 // URL returns the parsed mailbox URL.
 func (f *Fetcher) URL() *URL { return f.url }
 
+// Destination says where a message committed with outcome o goes: the
+// mailbox it is moved to, or "" when it stays in its mailbox (flagged, or
+// left alone); deleted is set when it is expunged.
+func (f *Fetcher) Destination(o Outcome) (mailbox string, deleted bool) {
+	switch o {
+	case OutcomeProcessed:
+		switch f.opts.Action {
+		case ActionMove:
+			return f.opts.ProcessedMailbox, false
+		case ActionDelete:
+			return "", true
+		}
+	case OutcomeUnrecognized:
+		return f.opts.UnrecognizedMailbox, false
+	}
+	return "", false
+}
+
 // Close logs out and closes the connection. Messages committed but not
 // yet acted on (after a fault) are left in place: the next run hands them
 // to the Handler again and acts on them.
@@ -329,6 +347,9 @@ func (f *Fetcher) pass(ctx context.Context, s *session, state State, h BatchHand
 	uids, err := f.list(s, last)
 	if err != nil {
 		return err
+	}
+	if e, ok := h.(Expecter); ok {
+		e.Expect(len(uids))
 	}
 	for len(uids) > 0 {
 		n := min(len(uids), f.opts.BatchSize)

@@ -79,6 +79,12 @@ type BatchHandler interface {
 	Commit(ctx context.Context) ([]Committed, error)
 }
 
+// Expecter is a BatchHandler that can be told, at the start of a pass, how
+// many messages the pass is about to fetch (for a progress report).
+type Expecter interface {
+	Expect(n int)
+}
+
 // Committed is the outcome of one message, as BatchHandler.Commit reports
 // it.
 type Committed struct {

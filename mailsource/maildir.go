@@ -130,6 +130,9 @@ func (m *Maildir) Pass(ctx context.Context, sink Sink) error {
 		}
 		lists[i] = entries
 	}
+	if e, ok := sink.(Expecter); ok {
+		e.Expect(countFiles(lists[0]) + countFiles(lists[1]))
+	}
 	waiting := make(map[Ticket]maildirFile, m.opts.Batch)
 	var buf []byte
 	var br bytes.Reader
@@ -171,6 +174,38 @@ func (m *Maildir) Pass(ctx context.Context, sink Sink) error {
 		}
 	}
 	return m.settle(ctx, sink, waiting)
+}
+
+// countFiles counts the entries of a Maildir folder that Pass reads.
+func countFiles(entries []fs.DirEntry) int {
+	n := 0
+	for _, e := range entries {
+		if e.Type().IsRegular() && !strings.HasPrefix(e.Name(), ".") {
+			n++
+		}
+	}
+	return n
+}
+
+// Location implements Locator: the path a message of Pass (named by its
+// path) has once acted on with outcome o; "" when it is deleted.
+func (m *Maildir) Location(name string, o Outcome) string {
+	sub := filepath.Base(filepath.Dir(name))
+	base := filepath.Base(name)
+	switch {
+	case m.opts.Action == ActionNone || o == OutcomeFailed:
+		return name
+	case o != OutcomeProcessed:
+		if m.opts.UnrecognizedFolder == "" {
+			return name
+		}
+		return filepath.Join(m.FolderPath(m.opts.UnrecognizedFolder), sub, base)
+	case m.opts.Action == ActionMove:
+		return filepath.Join(m.FolderPath(m.opts.ProcessedFolder), sub, base)
+	case m.opts.Action == ActionSeen:
+		return filepath.Join(m.dir, "cur", WithSeenFlag(base))
+	}
+	return "" // ActionDelete
 }
 
 // settle commits what was added and acts on the committed files.

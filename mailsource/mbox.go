@@ -57,8 +57,8 @@ func NewMbox(r io.Reader) *Mbox {
 	br := bufio.NewReaderSize(r, mboxBufSize)
 	if bareCR(br) {
 		// QUIRK: a file with bare-CR line ends (the Mac OS 9 convention;
-		// ../shared/corpus/line-endings/cr/lhost-ezweb-01.eml) would be
-		// one line. Read it with LF line ends.
+		// the "bare CR line ends" case of TestMbox in mailsource_test.go)
+		// would be one line. Read it with LF line ends.
 		br = bufio.NewReaderSize(crToLF{br}, mboxBufSize)
 	}
 	return &Mbox{br: br}

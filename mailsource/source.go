@@ -94,6 +94,22 @@ type Source interface {
 	Pass(ctx context.Context, sink Sink) error
 }
 
+// Expecter is a Sink that can be told how many messages a pass is about to
+// hand it, for a progress report. A Source calls Expect, when its sink has
+// it, once it knows (a Maildir's file count, an IMAP mailbox's new
+// messages); the count is a hint, not a promise.
+type Expecter interface {
+	Expect(n int)
+}
+
+// Locator is a Source that can say where a message will be once it has
+// acted on it: Location returns, for the Message.Name of a message
+// committed with outcome o, where the message is afterwards (a path, a
+// folder), or "" when it is deleted or the source cannot say.
+type Locator interface {
+	Location(name string, o Outcome) string
+}
+
 // Watcher is a Source that can wait for new mail itself (IMAP IDLE).
 type Watcher interface {
 	Source

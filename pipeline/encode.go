@@ -118,8 +118,10 @@ func NewEncoder(f Format, explain bool) (Encoder, error) {
 		e := &csvEncoder{explain: explain}
 		e.w = csv.NewWriter(&e.buf)
 		return e, nil
+	case FormatText:
+		return textEncoder{explain: explain}, nil
 	}
-	return nil, fmt.Errorf("%w %q (want jsonl or csv)", ErrFormat, f)
+	return nil, fmt.Errorf("%w %q (want jsonl, csv or text)", ErrFormat, f)
 }
 
 // jsonEncoder writes JSON Lines, one object per record, with every field

@@ -27,6 +27,27 @@ type imapSource struct {
 // MailboxKey is the key of the mailbox's lease and records: its URL.
 func (s *imapSource) MailboxKey() string { return s.key }
 
+// Location implements mailsource.Locator: the mailbox a message goes to,
+// with the mailbox and UID it was read under (its new UID is the server's
+// to give).
+func (s *imapSource) Location(name string, o mailsource.Outcome) string {
+	io := imapfetch.OutcomeUnrecognized
+	switch o {
+	case mailsource.OutcomeProcessed:
+		io = imapfetch.OutcomeProcessed
+	case mailsource.OutcomeFailed:
+		return name
+	}
+	mailbox, deleted := s.f.Destination(io)
+	switch {
+	case deleted:
+		return ""
+	case mailbox == "":
+		return name
+	}
+	return mailbox + " (moved from " + name + ")"
+}
+
 func (s *imapSource) Pass(ctx context.Context, sink mailsource.Sink) error {
 	_, err := s.f.FetchBatches(ctx, s.state, s.handler(sink))
 	return err
@@ -63,6 +84,14 @@ func (h *imapHandler) Handle(ctx context.Context, m *imapfetch.Message) error {
 	}
 	h.uids[t] = m.UID
 	return nil
+}
+
+// Expect implements imapfetch.Expecter: it tells the sink, when it wants
+// to know.
+func (h *imapHandler) Expect(n int) {
+	if e, ok := h.sink.(mailsource.Expecter); ok {
+		e.Expect(n)
+	}
 }
 
 func (h *imapHandler) Commit(ctx context.Context) ([]imapfetch.Committed, error) {

@@ -66,7 +66,7 @@ type Unverified struct {
 	Evidence string       // the tagged address that failed, if any
 	Category classify.Category
 	Date     time.Time // of the bounce
-	Message  string    // mailsource.Message.Name
+	Message  string    // where the message is after the run (mailsource.Locator), else its mailsource.Message.Name
 	// Suppressed is set when it suppresses all the same
 	// (Options.ProofReportOnly).
 	Suppressed bool

@@ -21,10 +21,22 @@ import (
 // Stats counts what Run did. Messages are counted once committed.
 type Stats struct {
 	Messages int // messages committed: recorded now, or found recorded
-	Already  int // of which recorded by an earlier run (known by hash or UID)
+	Already  int // of which recorded before this Run (known by hash or UID)
+	// Duplicates counts, of Messages, the copies of a message this Run
+	// recorded itself (the same bytes met again: two copies in the
+	// mailbox), known by their hash.
+	Duplicates int
+	// Expected is how many messages the source announced (the new
+	// messages of an IMAP mailbox, the files of a Maildir), for progress;
+	// 0 when it does not say.
+	Expected int
 	// New messages by outcome.
-	Bounces      int // at least one failure that suppresses
-	NotBounces   int // no failure (auto-replies, delivery notices, mail)
+	Bounces    int // at least one failure that suppresses
+	NotBounces int // no failure (auto-replies, delivery notices, mail)
+	// WithoutProof counts the new messages whose failures all suppress
+	// nothing for want of proof or confirmation (Unverified,
+	// Unconfirmed): not counted in NotBounces.
+	WithoutProof int
 	Unrecognized int // not read as a report, or a failure that cannot be recorded, or Incomplete
 	// Incomplete counts new messages that hit a limit (counted in
 	// Unrecognized: they go to a human).
@@ -91,6 +103,9 @@ func run(ctx context.Context, db *suppress.DB, src mailsource.Source, opts *Opti
 	}
 	r := newRunner(db, opts)
 	r.unverified = ulog
+	if l, ok := src.(mailsource.Locator); ok {
+		r.locate = l.Location
+	}
 	warnForeignHistory(ctx, db, src, r.o.Logger)
 	var pushed chan struct{}
 	if d := r.o.Push; d != nil && r.o.Watch {
@@ -182,6 +197,15 @@ type runner struct {
 
 	unverified *unverifiedLog // Options.UnverifiedFile, written by the writer
 	unproven   []Unverified   // committed, not yet written (r.mu)
+
+	// recorded holds the first bytes of the hash of each message this Run
+	// recorded, to tell a copy met again (Stats.Duplicates) from a
+	// message of an earlier run; the writer's alone.
+	recorded map[uint64]struct{}
+	// locate says where a committed message is once the source has acted
+	// on it (mailsource.Locator), for the unverified list; nil when the
+	// source cannot say.
+	locate func(name string, o mailsource.Outcome) string
 }
 
 type flushRequest struct {
@@ -200,10 +224,11 @@ func newRunner(db *suppress.DB, opts *Options) *runner {
 	p := NewProcessor(opts)
 	r := &runner{
 		p: p, db: db, o: p.opts,
-		jobs:    make(chan *job, p.opts.Queue),
-		results: make(chan *job, p.opts.Queue+p.opts.Workers),
-		flush:   make(chan flushRequest),
-		written: make(chan struct{}),
+		recorded: make(map[uint64]struct{}),
+		jobs:     make(chan *job, p.opts.Queue),
+		results:  make(chan *job, p.opts.Queue+p.opts.Workers),
+		flush:    make(chan flushRequest),
+		written:  make(chan struct{}),
 	}
 	for range r.o.Workers {
 		r.workers.Add(1)
@@ -278,6 +303,14 @@ func (r *runner) Add(ctx context.Context, m *mailsource.Message) (mailsource.Tic
 	// Hashed, looked up and parsed by a worker.
 	j.data = buf
 	return j.ticket, r.send(ctx, r.jobs, j)
+}
+
+// Expect implements mailsource.Expecter: the source is about to hand over
+// n messages.
+func (r *runner) Expect(n int) {
+	r.mu.Lock()
+	r.stats.Expected += n
+	r.mu.Unlock()
 }
 
 // send queues j on ch and counts it for Commit.

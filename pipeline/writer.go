@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/bouncer-dev/bouncer/classify"
@@ -154,10 +155,17 @@ func (w *writer) report(jobs []*job, n int) {
 			}
 			c.Outcome = sourceOutcome(stored)
 			st.Messages++
-			st.Already++
+			if _, ok := r.recorded[hashKey(j.hash)]; ok && j.hash != "" {
+				st.Duplicates++
+			} else {
+				st.Already++
+			}
 		default:
 			c.Outcome = sourceOutcome(j.recorded.Outcome)
-			w.count(st, j)
+			if j.hash != "" {
+				r.recorded[hashKey(j.hash)] = struct{}{}
+			}
+			w.count(st, j, c.Outcome)
 		}
 		w.done = append(w.done, c)
 	}
@@ -176,16 +184,26 @@ func (w *writer) report(jobs []*job, n int) {
 	}
 }
 
+// hashKey is the key of a message's hash (hex SHA-256) in
+// runner.recorded: its first 8 bytes, plenty to tell the messages of one
+// run apart.
+func hashKey(hash string) uint64 {
+	k, _ := strconv.ParseUint(hash[:min(len(hash), 16)], 16, 64)
+	return k
+}
+
 // count adds a newly recorded job to the stats, and logs what a human
-// should know of it.
-func (w *writer) count(st *Stats, j *job) {
+// should know of it; outcome is what the source does with it.
+func (w *writer) count(st *Stats, j *job, outcome mailsource.Outcome) {
 	log := w.r.o.Logger
 	res := j.res
 	st.Messages++
-	switch j.recorded.Outcome {
-	case suppress.OutcomeBounce:
+	switch {
+	case j.recorded.Outcome == suppress.OutcomeBounce:
 		st.Bounces++
-	case suppress.OutcomeNotBounce:
+	case j.recorded.Outcome == suppress.OutcomeNotBounce && res.Unverified+res.Unconfirmed > 0:
+		st.WithoutProof++
+	case j.recorded.Outcome == suppress.OutcomeNotBounce:
 		st.NotBounces++
 	default:
 		st.Unrecognized++
@@ -201,7 +219,14 @@ func (w *writer) count(st *Stats, j *job) {
 			st.Unproven++
 		}
 	}
-	w.r.unproven = append(w.r.unproven, res.Unproven...) // r.mu is held
+	where := j.msg.Name
+	if w.r.locate != nil {
+		where = w.r.locate(j.msg.Name, outcome)
+	}
+	for _, u := range res.Unproven {
+		u.Message = where
+		w.r.unproven = append(w.r.unproven, u) // r.mu is held
+	}
 	for _, rec := range res.Records {
 		switch {
 		case rec.Note == NoteUnconfirmed:
@@ -211,6 +236,9 @@ func (w *writer) count(st *Stats, j *job) {
 		}
 	}
 	st.Skipped += len(j.recorded.Skipped)
+	for _, err := range j.recorded.Skipped {
+		log.Warn("pipeline: recipient not recorded", "message", j.msg.Name, "err", err)
+	}
 	if j.recorded.Events > 0 {
 		w.r.dirty = true // r.mu is held
 	}

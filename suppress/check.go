@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/bouncer-dev/bouncer/internal/plural"
 	"io"
 	"io/fs"
 	"os"
@@ -77,7 +78,7 @@ func (db *DB) WriteLists(ctx context.Context, pol *Policy, f Format, file, dir s
 // newly suppressed (the first show of them), and the sizes of the lists.
 func (l Lists) Summary(w io.Writer, before Lists, show int) {
 	newly := NewlySuppressed(before.Suppressed, l.Suppressed)
-	fmt.Fprintf(w, "newly suppressed: %d addresses\n", len(newly))
+	fmt.Fprintf(w, "newly suppressed: %s\n", plural.N(len(newly), "address", "addresses"))
 	for i, e := range newly {
 		if i == show {
 			fmt.Fprintf(w, "  … and %d more\n", len(newly)-show)
@@ -85,5 +86,6 @@ func (l Lists) Summary(w io.Writer, before Lists, show int) {
 		}
 		fmt.Fprintf(w, "  %s (%s, %s)\n", e.Address, e.Category, e.Reason)
 	}
-	fmt.Fprintf(w, "suppression list: %d addresses; policy report: %d addresses\n", len(l.Suppressed), len(l.Policy))
+	fmt.Fprintf(w, "suppression list: %s; policy report: %s\n", plural.N(len(l.Suppressed), "address", "addresses"),
+		plural.N(len(l.Policy), "address", "addresses"))
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -46,7 +47,8 @@ const (
 	// form.
 	FormatMailgunBounces Format = "mailgun-bounces"
 	// FormatMailgunComplaints: address,created_at as Mailgun's complaints
-	// CSV import takes it, created_at in RFC 2822 form.
+	// CSV import takes it, created_at in RFC 2822 form; complaints only,
+	// whatever the entries given.
 	FormatMailgunComplaints Format = "mailgun-complaints"
 	// FormatPlain: one address a line, no header, LF line ends (phpList,
 	// Mailman, Sendy).
@@ -100,6 +102,11 @@ func WriteCSV(w io.Writer, f Format, entries []Entry) error {
 		f = FormatGeneric
 	}
 	es := append([]Entry(nil), entries...)
+	if f == FormatMailgunComplaints {
+		// Mailgun's complaints list means "this person reported spam":
+		// a hard bounce there would be a false accusation.
+		es = slices.DeleteFunc(es, func(e Entry) bool { return e.Category != classify.CategoryComplaint })
+	}
 	sortEntries(es)
 
 	if f == FormatPlain {

@@ -238,7 +238,8 @@ func TestMailchimpByteLimit(t *testing.T) {
 
 // TestMailgunLayouts reads the Mailgun lists back as Mailgun's importers
 // document them: bounces address,code,error,created_at (code an SMTP reply
-// code or empty, created_at RFC 2822), complaints address,created_at.
+// code or empty, created_at RFC 2822), complaints address,created_at (and
+// complaints alone).
 func TestMailgunLayouts(t *testing.T) {
 	date := time.Date(2026, 1, 4, 4, 0, 0, 0, time.UTC)
 	entries := []Entry{
@@ -246,6 +247,8 @@ func TestMailgunLayouts(t *testing.T) {
 			ReplyCode: "550", Diagnostic: "550 5.1.1 user unknown", Bounces: 1, LastBounce: date},
 		{Address: "odd@example.org", Category: classify.CategoryHard, Reason: classify.ReasonUserUnknown,
 			ReplyCode: "5.1.1", Bounces: 1, LastBounce: date},
+		{Address: "fbl@example.org", Category: classify.CategoryComplaint, Reason: classify.ReasonFeedback,
+			Bounces: 1, LastBounce: date},
 	}
 	tests := []struct {
 		f    Format
@@ -253,13 +256,15 @@ func TestMailgunLayouts(t *testing.T) {
 	}{
 		{FormatMailgunBounces, [][]string{
 			{"address", "code", "error", "created_at"},
+			{"fbl@example.org", "", "", "Sun, 04 Jan 2026 04:00:00 +0000"},
 			{"odd@example.org", "", "", "Sun, 04 Jan 2026 04:00:00 +0000"},
 			{"zed@example.org", "550", "550 5.1.1 user unknown", "Sun, 04 Jan 2026 04:00:00 +0000"},
 		}},
+		// Complaints only, whatever the entries: a hard bounce is not
+		// a spam report.
 		{FormatMailgunComplaints, [][]string{
 			{"address", "created_at"},
-			{"odd@example.org", "Sun, 04 Jan 2026 04:00:00 +0000"},
-			{"zed@example.org", "Sun, 04 Jan 2026 04:00:00 +0000"},
+			{"fbl@example.org", "Sun, 04 Jan 2026 04:00:00 +0000"},
 		}},
 	}
 	for _, tt := range tests {

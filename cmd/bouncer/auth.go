@@ -50,7 +50,7 @@ expires. --flow device shows a URL and a code to enter in any browser
 this machine and waits for it on 127.0.0.1 (Gmail, which refuses the device
 flow; forward --port over SSH from a remote machine). Flags given override
 the file's fields. Microsoft 365 app-only access (client_credentials) needs
-no authorization: write the file by hand (see the README).
+no authorization: write the file by hand (see docs/operating.md).
 
 Environment: BOUNCER_OAUTH_CREDENTIALS for --oauth-credentials.
 

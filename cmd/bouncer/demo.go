@@ -96,6 +96,8 @@ func demoCommand(s *streams, args []string) int {
 		fmt.Fprintf(s.stderr, "bouncer demo: %v\n", oneLine(err))
 		return exitError
 	}
+	fmt.Fprintln(s.stdout, "demo: starting an IMAP server in memory, with sample bounces in its INBOX; then, as bouncer run does:")
+	fmt.Fprintln(s.stdout, "demo: fetch them, classify each recipient, record them in a temporary state, move them, and write the list")
 	tmp, err := os.MkdirTemp("", "bouncer-demo-")
 	if err != nil {
 		return fail(err)

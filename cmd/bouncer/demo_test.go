@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -25,14 +26,16 @@ func TestDemo(t *testing.T) {
 	assert.Equal(t, demoSuppressed(), l, "demo-suppressions.csv")
 	for _, want := range []string{
 		"holds 12 sample messages in INBOX",
-		"messages: 12 read; 10 bounces, 2 not bounces, 0 unrecognized",
-		"bounces by category: 4 hard, 4 soft, 1 policy, 1 complaint",
+		"messages: 12 read: 10 bounces, 2 not bounces, 0 unrecognized",
+		"failed recipients by category: 4 hard, 4 soft, 1 policy, 1 complaint",
 		"newly suppressed: 5 addresses",
 		"wrote " + list,
 		"INBOX 0, bounces-processed 10, bounces-unrecognized 2",
 	} {
 		assert.Contains(t, stdout, want, "demo output")
 	}
+	assert.True(t, strings.HasPrefix(stdout, "demo: starting"), "the first line says what the demo does: %q", stdout)
+	assert.NotContains(t, stdout, "policy report", "no policy list is written")
 	// The state lives in a temporary folder: nothing else is left behind,
 	// and a second demo starts clean.
 	assert.Equal(t, []string{"demo-suppressions.csv"}, listDir(t, dir), "what the demo leaves in the current folder")

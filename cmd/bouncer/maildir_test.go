@@ -165,7 +165,7 @@ func TestRunMaildir(t *testing.T) {
 		cur := listDir(t, filepath.Join(md, "cur"))
 		assert.True(t, slices.Contains(cur, "arf-01.eml:2,S"), "cur/")
 		// Each message is read once, though marking it moves it to cur/.
-		want := fmt.Sprintf("messages: %d read;", len(msgs))
+		want := fmt.Sprintf("messages: %d read:", len(msgs))
 		assert.Contains(t, stdout, want, "summary lacks %q:\n%s", want, stdout)
 		assert.Equal(t, notBounces, listDir(t, filepath.Join(md, ".bounces-unrecognized", "new")), ".bounces-unrecognized/new")
 	})

@@ -22,7 +22,7 @@ func (o *opsFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.logFormat, "log-format", "text", "`FORMAT` of the lines on stderr: text, or json (one JSON object a line, log/slog)")
 	fs.StringVar(&o.oauthCredentials, "oauth-credentials", "", "OAuth2 credentials `FILE` (see bouncer auth): the access token is refreshed before it expires and stored back")
 	fs.StringVar(&o.metrics, "metrics", "", "with --watch, serve Prometheus metrics at http://`ADDR`/metrics (ADDR: host:port, :9090)")
-	fs.StringVar(&o.config, "config", "", "TOML `FILE` listing the mailboxes of the run (see the README); flags given override it")
+	fs.StringVar(&o.config, "config", "", "TOML `FILE` listing the mailboxes of the run (see docs/operating.md); flags given override it")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "fetch and classify, and report what would be recorded, moved and pushed; change nothing (state, mailbox, lists)")
 }
 

@@ -3,7 +3,11 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
+	"os"
 	"slices"
+
+	"golang.org/x/term"
 
 	"github.com/bouncer-dev/bouncer/internal/cli"
 	"github.com/bouncer-dev/bouncer/pipeline"
@@ -22,13 +26,13 @@ func newParseFlags(s *streams) *parseFlags {
 	f := &parseFlags{fs: flag.NewFlagSet("parse", flag.ContinueOnError)}
 	fs := f.fs
 	fs.SetOutput(s.stderr)
-	fs.StringVar(&f.format, "format", string(pipeline.FormatJSONL), "output `format`: jsonl (JSON Lines) or csv")
+	fs.StringVar(&f.format, "format", "", "output `format`: jsonl (JSON Lines), csv, or text (a block per recipient); default jsonl, text for --explain on a terminal")
 	fs.BoolVar(&f.explain, "explain", false, "add the evidence of each classification (field evidence)")
 	fs.StringVar(&f.rules, "rules", "", "classification rules `FILE` to apply before the built-in rules")
 	f.limits.register(fs)
 	fs.Usage = func() {
 		w := fs.Output()
-		fmt.Fprint(w, `usage: bouncer parse [--format jsonl|csv] [--explain] [--rules FILE] [--workers N] PATH...
+		fmt.Fprint(w, `usage: bouncer parse [--format jsonl|csv|text] [--explain] [--rules FILE] [--workers N] PATH...
 
 Parse returned messages and print one record per recipient, in the order of
 the inputs. A message that is not a bounce, or that cannot be read, still
@@ -46,7 +50,10 @@ sender, date, error, final_recipient (when it differs from recipient),
 recipient_from (where the address was read: dsn, feedback, ses,
 x-failed-recipients, verp, template, transcript, text, original,
 autoreply), note (why a failure suppresses nothing, or that a limit was
-reached), and evidence with --explain.
+reached), and evidence with --explain. With --explain on a terminal, and
+with --format text, each recipient is a block of lines for a person: the
+address, its category and reason, where the address was read, the codes,
+the diagnostic and the evidence that decided.
 
 Exit status: 0 done, every path read, 1 a path could not be read (the
 others are still processed) or the output failed, 2 bad command line.
@@ -73,11 +80,18 @@ func parseCommand(s *streams, args []string) int {
 		fmt.Fprintf(s.stderr, "bouncer parse: "+format+"\n", a...)
 		return exitUsage
 	}
+	format := pipeline.Format(f.format)
+	if format == "" {
+		format = pipeline.FormatJSONL
+		if f.explain && isTerminal(s.stdout) {
+			format = pipeline.FormatText
+		}
+	}
 	switch {
 	case len(paths) == 0:
 		return fail("no PATH given (use - for standard input); see bouncer help parse")
-	case pipeline.Format(f.format) != pipeline.FormatJSONL && pipeline.Format(f.format) != pipeline.FormatCSV:
-		return fail("unknown --format %q: want jsonl or csv", f.format)
+	case format != pipeline.FormatJSONL && format != pipeline.FormatCSV && format != pipeline.FormatText:
+		return fail("unknown --format %q: want jsonl, csv or text", f.format)
 	case slices.Contains(paths[slices.Index(paths, "-")+1:], "-"):
 		return fail("standard input (-) can be read only once")
 	}
@@ -86,7 +100,7 @@ func parseCommand(s *streams, args []string) int {
 	}
 	opts := &pipeline.ParseOptions{
 		Options: pipeline.Options{Workers: f.limits.workers, DSN: f.limits.dsn},
-		Format:  pipeline.Format(f.format),
+		Format:  format,
 		Explain: f.explain,
 		Stdin:   s.stdin,
 		Stderr:  s.stderr,
@@ -107,4 +121,10 @@ func parseCommand(s *streams, args []string) int {
 		return exitError
 	}
 	return exitOK
+}
+
+// isTerminal reports whether w is a terminal, where a person reads.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }

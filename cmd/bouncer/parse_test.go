@@ -126,3 +126,30 @@ func TestWriteError(t *testing.T) {
 	assert.Equal(t, exitError, code, "stderr %q", stderr.String())
 	assert.Contains(t, stderr.String(), "disk full", "stderr %q", stderr.String())
 }
+
+// TestParseExplainText prints a block per recipient with --format text (a
+// terminal's default with --explain), and JSON Lines to anything else.
+func TestParseExplainText(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"parse", "--explain", "--format", "text", "testdata/parse/dsn-user-unknown.eml"}, nil, &stdout, &stderr)
+	require.Equal(t, exitOK, code, "stderr %q", stderr.String())
+	out := stdout.String()
+	for _, want := range []string{
+		"testdata/parse/dsn-user-unknown.eml\n  nobody@example.net\n",
+		"    verdict     hard (userunknown)\n",
+		"    read from   a delivery status field (RFC 3464)\n",
+		"    evidence    ",
+	} {
+		assert.Contains(t, out, want)
+	}
+
+	stdout.Reset()
+	code = run([]string{"parse", "--explain", "testdata/parse/dsn-user-unknown.eml"}, nil, &stdout, &stderr)
+	require.Equal(t, exitOK, code, "stderr %q", stderr.String())
+	recs := decodeJSONL(t, stdout.String())
+	require.Len(t, recs, 1, "JSON Lines when the output is not a terminal")
+	assert.NotEmpty(t, recs[0]["evidence"])
+
+	code = run([]string{"parse", "--format", "yaml", "testdata/parse/dsn-user-unknown.eml"}, nil, &stdout, &stderr)
+	assert.Equal(t, exitUsage, code)
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/bouncer-dev/bouncer/verp"
@@ -38,8 +39,8 @@ func newVerpFlags(s *streams) *verpFlags {
 
 Print the signed return path (envelope sender) of a message to each
 RECIPIENT, sent today: bounce+TAG+user=example.com@lists.example.org. A
-bounce delivered to it proves that we sent to that recipient; see the
-README on setting it in your sending tool. --batv prints the BATV form of
+bounce delivered to it proves that we sent to that recipient; see
+docs/proof.md on setting it in your sending tool. --batv prints the BATV form of
 the bounce address instead, for an MTA that signs no recipient. --verify
 checks addresses the other way round.
 
@@ -99,13 +100,13 @@ func verpCommand(s *streams, args []string) int {
 				fmt.Fprintf(s.stdout, "%s\tverp\t%s\t%s\n", a, v.Recipient, v.Day.Format(time.DateOnly))
 				continue
 			} else if !errors.Is(err, verp.ErrNoTag) {
-				fmt.Fprintf(s.stderr, "bouncer verp: %v\n", err)
+				fmt.Fprintf(s.stderr, "bouncer verp: %s\n", verifyError(err, f.keyFile, f.validity))
 				status = exitError
 				continue
 			}
 			b, err := signer.VerifyBATV(a, now)
 			if err != nil {
-				fmt.Fprintf(s.stderr, "bouncer verp: %v\n", err)
+				fmt.Fprintf(s.stderr, "bouncer verp: %s\n", verifyError(err, f.keyFile, f.validity))
 				status = exitError
 				continue
 			}
@@ -129,4 +130,18 @@ func verpCommand(s *streams, args []string) int {
 		}
 	}
 	return status
+}
+
+// verifyError words a failed --verify for the operator: the error of
+// package verp without its prefix, and what a tag that does not verify
+// usually means.
+func verifyError(err error, keyFile string, validity int) string {
+	msg := strings.TrimPrefix(err.Error(), "verp: ")
+	switch {
+	case errors.Is(err, verp.ErrBadTag):
+		return msg + " (it was made with a key that is not in " + keyFile + ", or changed since; was it made by bouncer verp with this key file?)"
+	case errors.Is(err, verp.ErrExpired):
+		return fmt.Sprintf("%s (older than --validity-days %d)", msg, validity)
+	}
+	return msg
 }

@@ -45,6 +45,8 @@ func TestVerpCommand(t *testing.T) {
 	code, _, errOut = verpRun("--verp-key-file", keyFile, "--verify", forged)
 	assert.Equal(t, exitError, code)
 	assert.Contains(t, errOut, "does not verify")
+	assert.Contains(t, errOut, "made with a key that is not in "+keyFile, "says why a tag fails")
+	assert.NotContains(t, errOut, "verp: verp:", "the package's prefix once")
 	assert.NotContains(t, errOut, secret)
 
 	for name, args := range map[string][]string{

@@ -18,7 +18,8 @@ import (
 const revisionLen = 12
 
 // Version returns the version line of the program name: the module
-// version of the build (runtime/debug.ReadBuildInfo), and the VCS
+// version of the build (runtime/debug.ReadBuildInfo; "devel" for a build
+// of a checkout that Go gave no version, as under go run), and the VCS
 // revision, its time and "modified" when the build recorded them.
 func Version(name string) string {
 	bi, ok := debug.ReadBuildInfo()
@@ -31,8 +32,8 @@ func Version(name string) string {
 // versionOf is the version line of a build.
 func versionOf(name string, bi *debug.BuildInfo) string {
 	v := bi.Main.Version
-	if v == "" {
-		v = "(devel)"
+	if v == "" || v == "(devel)" {
+		v = "devel"
 	}
 	var rev, at string
 	modified := false

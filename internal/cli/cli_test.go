@@ -60,9 +60,26 @@ func TestEnv(t *testing.T) {
 }
 
 func TestVersion(t *testing.T) {
-	bi := &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "v1.4.0"}, Settings: []debug.BuildSetting{
+	vcs := []debug.BuildSetting{
 		{Key: "vcs.revision", Value: "0123456789abcdef0123"}, {Key: "vcs.time", Value: "2026-12-03T10:00:00Z"}, {Key: "vcs.modified", Value: "true"},
-	}}
-	assert.Equal(t, "bouncer v1.4.0 (revision 0123456789ab of 2026-12-03T10:00:00Z, modified), go1.26.8", versionOf("bouncer", bi))
-	assert.Equal(t, "bouncer (devel), go1.26.8", versionOf("bouncer", &debug.BuildInfo{GoVersion: "go1.26.8"}))
+	}
+	tests := []struct {
+		name    string
+		version string
+		vcs     []debug.BuildSetting
+		want    string
+	}{
+		{"release with its commit", "v1.4.0", vcs, "bouncer v1.4.0 (revision 0123456789ab of 2026-12-03T10:00:00Z, modified), go1.26.8"},
+		{"go build of a checkout", "v0.0.0-20261203100000-0123456789ab+dirty", vcs,
+			"bouncer v0.0.0-20261203100000-0123456789ab+dirty (revision 0123456789ab of 2026-12-03T10:00:00Z, modified), go1.26.8"},
+		{"go run: no version, a commit", "(devel)", vcs[:1], "bouncer devel (revision 0123456789ab), go1.26.8"},
+		{"go run: nothing stamped", "(devel)", nil, "bouncer devel, go1.26.8"},
+		{"no main version at all", "", nil, "bouncer devel, go1.26.8"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			bi := &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: tt.version}, Settings: tt.vcs}
+			assert.Equal(t, tt.want, versionOf("bouncer", bi))
+		})
+	}
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/bouncer-dev/bouncer/classify"
 	"github.com/bouncer-dev/bouncer/config"
 	"github.com/bouncer-dev/bouncer/imapfetch"
 	"github.com/bouncer-dev/bouncer/internal/dryrun"
@@ -134,18 +133,9 @@ func runAll(ctx context.Context, db *suppress.DB, srcs []*opened, opts *pipeline
 
 // addStats returns a + b.
 func addStats(a, b pipeline.Stats) pipeline.Stats {
-	events := make(map[classify.Category]int)
-	for c, n := range a.Events {
-		events[c] += n
-	}
-	for c, n := range b.Events {
-		events[c] += n
-	}
-	return pipeline.Stats{Messages: a.Messages + b.Messages, Already: a.Already + b.Already, Bounces: a.Bounces + b.Bounces,
-		NotBounces: a.NotBounces + b.NotBounces, Unrecognized: a.Unrecognized + b.Unrecognized, Incomplete: a.Incomplete + b.Incomplete,
-		Failed: a.Failed + b.Failed, Skipped: a.Skipped + b.Skipped, Unconfirmed: a.Unconfirmed + b.Unconfirmed,
-		Unverified: a.Unverified + b.Unverified, Unproven: a.Unproven + b.Unproven, Events: events,
-		Push: addPush(a.Push, b.Push), PushErr: errors.Join(a.PushErr, b.PushErr)}
+	sum := a.Add(b)
+	sum.Push, sum.PushErr = addPush(a.Push, b.Push), errors.Join(a.PushErr, b.PushErr)
+	return sum
 }
 
 // mailboxName names mb in the messages of a run of several mailboxes.

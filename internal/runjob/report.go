@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/bouncer-dev/bouncer/imapfetch"
+	"github.com/bouncer-dev/bouncer/internal/plural"
 	"github.com/bouncer-dev/bouncer/mailsource"
 	"github.com/bouncer-dev/bouncer/oauth"
 	"github.com/bouncer-dev/bouncer/pipeline"
@@ -19,7 +20,7 @@ import (
 // summary prints what the run did.
 func summary(w io.Writer, cfg *Config, st pipeline.Stats, before, after suppress.Lists, files []string) {
 	st.Summary(w)
-	after.Summary(w, before, 20)
+	listsSummary(w, cfg, before, after)
 	for _, f := range files {
 		if cfg.SummaryPath {
 			if abs, err := filepath.Abs(f); err == nil {
@@ -31,6 +32,29 @@ func summary(w io.Writer, cfg *Config, st pipeline.Stats, before, after suppress
 	if len(files) == 0 && !cfg.DryRun {
 		fmt.Fprintf(w, "no list written (no --out or --out-dir); bouncer export --state %s writes it from the state\n", suppress.Redact(cfg.State))
 	}
+}
+
+// shownNewly is how many newly suppressed addresses the summary names.
+const shownNewly = 20
+
+// listsSummary says what changed on the lists: the addresses newly
+// suppressed (the first shownNewly of them) and the size of the lists; the
+// policy report only when one is written (--out-dir's policy.csv).
+func listsSummary(w io.Writer, cfg *Config, before, after suppress.Lists) {
+	newly := suppress.NewlySuppressed(before.Suppressed, after.Suppressed)
+	fmt.Fprintf(w, "newly suppressed: %s\n", plural.N(len(newly), "address", "addresses"))
+	for i, e := range newly {
+		if i == shownNewly {
+			fmt.Fprintf(w, "  … and %d more\n", len(newly)-shownNewly)
+			break
+		}
+		fmt.Fprintf(w, "  %s (%s, %s)\n", e.Address, e.Category, e.Reason)
+	}
+	fmt.Fprintf(w, "suppression list: %s", plural.N(len(after.Suppressed), "address", "addresses"))
+	if cfg.OutDir != "" {
+		fmt.Fprintf(w, "; policy report (policy.csv, not suppressed): %s", plural.N(len(after.Policy), "address", "addresses"))
+	}
+	fmt.Fprintln(w)
 }
 
 // dryRunReport says what a dry run would have done with the messages and

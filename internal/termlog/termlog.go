@@ -18,12 +18,31 @@ import (
 	"golang.org/x/term"
 )
 
-// Progress shows a counter on a terminal while a run goes.
+// screen is the terminal's progress line: a warning written while it shows
+// clears it first, so that every warning is a line of its own.
+var screen struct {
+	mu sync.Mutex // held for every write of a Progress or a Handler
+	p  *Progress  // the Progress whose line shows, or nil
+}
+
+// clearLine clears the progress line when it shows on w; screen.mu is held.
+func clearLine(w io.Writer) {
+	if p := screen.p; p != nil && p.w == w {
+		fmt.Fprint(w, "\r\033[K")
+		screen.p = nil
+	}
+}
+
+// progressEvery is how often the progress line is redrawn at most.
+const progressEvery = 100 * time.Millisecond
+
+// Progress shows a counter on a terminal while a run goes: the messages
+// done, of how many when the source said (pipeline.Stats.Expected), the
+// rate and the time left.
 type Progress struct {
-	w    io.Writer
-	mu   sync.Mutex
-	last time.Time
-	used bool
+	w     io.Writer
+	start time.Time
+	last  time.Time
 }
 
 // NewProgress returns a Progress on w, or nil when w is not a terminal;
@@ -33,21 +52,45 @@ func NewProgress(w io.Writer) *Progress {
 	if !ok || !term.IsTerminal(int(f.Fd())) {
 		return nil
 	}
-	return &Progress{w: w}
+	return &Progress{w: w, start: time.Now()}
 }
 
-// Update shows the running totals, at most ten times a second.
+// Update shows the running totals, at most every progressEvery.
 func (p *Progress) Update(st pipeline.Stats) {
 	if p == nil {
 		return
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if now := time.Now(); now.Sub(p.last) >= 100*time.Millisecond {
-		p.last = now
-		p.used = true
-		fmt.Fprintf(p.w, "\r\033[Kbouncer: %d messages, %d bounces…", st.Messages, st.Bounces)
+	screen.mu.Lock()
+	defer screen.mu.Unlock()
+	now := time.Now()
+	if now.Sub(p.last) < progressEvery {
+		return
 	}
+	p.last = now
+	screen.p = p
+	fmt.Fprint(p.w, "\r\033[Kbouncer: "+ProgressLine(st, now.Sub(p.start)))
+}
+
+// ProgressLine words the progress of a run that has taken elapsed so far:
+// "1200 of 6000 messages (20%), 850 a second, 6s left; 900 bounces".
+func ProgressLine(st pipeline.Stats, elapsed time.Duration) string {
+	var b strings.Builder
+	done := st.Messages + st.Failed
+	if st.Expected >= done && st.Expected > 0 {
+		fmt.Fprintf(&b, "%d of %d messages (%d%%)", done, st.Expected, done*100/st.Expected)
+	} else {
+		fmt.Fprintf(&b, "%d messages", done)
+	}
+	if secs := elapsed.Seconds(); secs >= 1 && done > 0 {
+		rate := float64(done) / secs
+		fmt.Fprintf(&b, ", %.0f a second", rate)
+		if st.Expected > done {
+			left := time.Duration(float64(st.Expected-done) / rate * float64(time.Second))
+			fmt.Fprintf(&b, ", %s left", left.Round(time.Second))
+		}
+	}
+	fmt.Fprintf(&b, "; %d bounces", st.Bounces)
+	return b.String()
 }
 
 // Done clears the progress line.
@@ -55,10 +98,10 @@ func (p *Progress) Done() {
 	if p == nil {
 		return
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.used {
-		fmt.Fprint(p.w, "\r\033[K")
+	screen.mu.Lock()
+	defer screen.mu.Unlock()
+	if screen.p == p {
+		clearLine(p.w)
 	}
 }
 
@@ -66,12 +109,11 @@ func (p *Progress) Done() {
 // "bouncer: imap: retrying: addr=… attempt=1 delay=1s err=…".
 type Handler struct {
 	w     io.Writer
-	mu    *sync.Mutex
 	attrs []slog.Attr
 }
 
 // NewHandler returns a Handler writing to w.
-func NewHandler(w io.Writer) *Handler { return &Handler{w: w, mu: new(sync.Mutex)} }
+func NewHandler(w io.Writer) *Handler { return &Handler{w: w} }
 
 func (h *Handler) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelWarn }
 
@@ -101,14 +143,15 @@ func (h *Handler) Handle(_ context.Context, r slog.Record) error {
 	}
 	r.Attrs(add)
 	b.WriteByte('\n')
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	screen.mu.Lock()
+	defer screen.mu.Unlock()
+	clearLine(h.w)
 	_, err := io.WriteString(h.w, b.String())
 	return err
 }
 
 func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return &Handler{w: h.w, mu: h.mu, attrs: append(slices.Clip(h.attrs), attrs...)}
+	return &Handler{w: h.w, attrs: append(slices.Clip(h.attrs), attrs...)}
 }
 
 func (h *Handler) WithGroup(string) slog.Handler { return h }
