@@ -22,6 +22,7 @@ const (
 	NoteUnconfirmed = "unconfirmed: the address was read from the notice's running text and is neither the original's recipient nor the VERP address; recorded, suppresses nothing"
 	NoteUnverified  = "unverified: "
 	NoteIncomplete  = "incomplete: a limit was reached; what was read before it is recorded"
+	NoteFlood       = "flood: without proof configured, the message names more failed addresses than one message may suppress (--max-suppress-per-message); recorded, suppresses nothing, left for a human"
 )
 
 // MaxClockSkew is how far after its arrival a bounce may date itself;
@@ -47,6 +48,11 @@ type Result struct {
 	// Unproven are the failures Proof did not prove: the Unverified ones,
 	// and with Options.ProofReportOnly those that suppress all the same.
 	Unproven []Unverified
+	// Flooded is set when, without a Proof, the message's failures name
+	// more addresses than Options.MaxSuppressPerMessage: they are
+	// recorded with NoteFlood and suppress nothing, and the outcome is
+	// suppress.OutcomeUnrecognized.
+	Flooded bool
 }
 
 // Processor turns raw messages into records and recorded events: parse
@@ -165,8 +171,18 @@ func (p *Processor) build(ctx context.Context, src *mailsource.Message, hash str
 	failure, unusable := false, false
 	if rep != nil {
 		failure, unusable = p.events(ctx, res, src, head)
+		if failure && p.flood(res) {
+			failure, res.Flooded = false, true
+		}
 	}
 	switch {
+	case res.Flooded:
+		// Possibly forged: recorded whole, suppresses nothing, and a
+		// human decides.
+		m.Outcome = suppress.OutcomeUnrecognized
+		if res.Incomplete {
+			markIncomplete(res.Records)
+		}
 	case res.Incomplete:
 		// Not cleanly done: what was read is recorded, and the message
 		// goes to a human.
@@ -250,6 +266,41 @@ func (p *Processor) events(ctx context.Context, res *Result, src *mailsource.Mes
 		}
 	}
 	return failure, unusable
+}
+
+// flood applies Options.MaxSuppressPerMessage: without a Proof, a message
+// whose failures would suppress more addresses than the cap suppresses
+// none of them (their events get category none, their records NoteFlood).
+// It reports whether it did.
+func (p *Processor) flood(res *Result) bool {
+	limit := p.opts.MaxSuppressPerMessage
+	if p.opts.Proof != nil || limit < 0 {
+		return false
+	}
+	seen := make(map[string]struct{}, min(limit+1, len(res.Message.Events)))
+	for _, e := range res.Message.Events {
+		if !IsFailure(e.Category) {
+			continue
+		}
+		if addr, err := suppress.NormalizeAddress(e.Address); err == nil {
+			seen[addr] = struct{}{}
+		}
+		if len(seen) > limit {
+			break
+		}
+	}
+	if len(seen) <= limit {
+		return false
+	}
+	for i := range res.Message.Events {
+		res.Message.Events[i].Category = classify.CategoryNone
+	}
+	for i := range res.Records {
+		if r := &res.Records[i]; r.Recipient != "" && IsFailure(r.Category) && r.Note == "" {
+			r.Note = NoteFlood
+		}
+	}
+	return true
 }
 
 // judge sets the note of each failure whose address was read from running

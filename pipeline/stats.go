@@ -28,6 +28,16 @@ func (st Stats) Summary(w io.Writer) {
 	if st.Failed > 0 {
 		fmt.Fprintf(w, "not read: %d messages could not be read whole and are left in place for the next run\n", st.Failed)
 	}
+	if st.Flooded > 0 {
+		fmt.Fprintf(w, "flooded: %d messages named more failed addresses than one message may suppress without proof (forged?): recorded, suppress nothing, left for a human in the unrecognized folder", st.Flooded)
+		if len(st.FloodedNames) > 0 {
+			fmt.Fprintf(w, ": %s", strings.Join(st.FloodedNames, ", "))
+			if st.Flooded > len(st.FloodedNames) {
+				fmt.Fprintf(w, " and %d more", st.Flooded-len(st.FloodedNames))
+			}
+		}
+		fmt.Fprintln(w)
+	}
 	if st.Unconfirmed > 0 {
 		fmt.Fprintf(w, "unconfirmed: %d addresses read from free text and confirmed nowhere else: recorded, not suppressed\n", st.Unconfirmed)
 	}

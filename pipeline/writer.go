@@ -194,6 +194,14 @@ func (w *writer) count(st *Stats, j *job) {
 		st.Incomplete++
 		log.Warn("pipeline: a limit was reached; recorded what was read, left for a human", "message", j.msg.Name, "err", res.Records[0].Err)
 	}
+	if res.Flooded {
+		st.Flooded++
+		if len(st.FloodedNames) < MaxFloodedNames {
+			st.FloodedNames = append(st.FloodedNames, j.msg.Name)
+		}
+		log.Warn("pipeline: without proof configured, the message names more failed addresses than one message may suppress (forged?): recorded, suppresses nothing, left for a human",
+			"message", j.msg.Name, "max", w.r.o.MaxSuppressPerMessage)
+	}
 	st.Unconfirmed += res.Unconfirmed
 	st.Unverified += res.Unverified
 	for _, u := range res.Unproven {

@@ -44,6 +44,7 @@ type runFlags struct {
 	verpKeyFile        string
 	ourDomains         string
 	requireProof       bool
+	maxSuppress        int
 	validity           int
 	delim              string
 	ops                opsFlags // issue 12: service flags (opsflags.go)
@@ -85,6 +86,7 @@ func newRunFlags(s *streams) *runFlags {
 	fs.IntVar(&f.validity, "validity-days", verp.DefaultValidityDays, "`DAYS` a signed VERP tag stays valid")
 	fs.StringVar(&f.delim, "delimiter", string(verp.DelimiterPlus), "recipient delimiter of the signed VERP addresses: + or -")
 	fs.BoolVar(&f.requireProof, "require-proof", true, "with --verp-key-file or --our-domains, a failure without proof suppresses nothing (false: only report it)")
+	fs.IntVar(&f.maxSuppress, "max-suppress-per-message", pipeline.DefaultMaxSuppressPerMessage, "without --verp-key-file or --our-domains, the most addresses one message may suppress; a message naming more suppresses none and goes to a human (-1: no cap)")
 	f.limits.register(fs)
 	f.policy.register(fs)
 	f.ops.register(fs)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/bouncer-dev/bouncer/classify"
@@ -145,6 +146,7 @@ func addStats(a, b pipeline.Stats) pipeline.Stats {
 		NotBounces: a.NotBounces + b.NotBounces, Unrecognized: a.Unrecognized + b.Unrecognized, Incomplete: a.Incomplete + b.Incomplete,
 		Failed: a.Failed + b.Failed, Skipped: a.Skipped + b.Skipped, Unconfirmed: a.Unconfirmed + b.Unconfirmed,
 		Unverified: a.Unverified + b.Unverified, Unproven: a.Unproven + b.Unproven, Events: events,
+		Flooded: a.Flooded + b.Flooded, FloodedNames: append(slices.Clip(a.FloodedNames), b.FloodedNames...),
 		Push: addPush(a.Push, b.Push), PushErr: errors.Join(a.PushErr, b.PushErr)}
 }
 

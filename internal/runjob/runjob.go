@@ -7,12 +7,14 @@
 package runjob
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/bouncer-dev/bouncer/config"
@@ -95,6 +97,7 @@ func doRun(ctx context.Context, s *streams, cfg *Config) int {
 	for _, mb := range cfg.Mailboxes {
 		warnSecret(s.stderr, &mb.IMAP)
 	}
+	warnNoProof(s.stderr, &cfg.Pipe)
 	db, closeDB, code := openState(ctx, s, cfg)
 	if db == nil {
 		return code
@@ -250,6 +253,20 @@ func warnSecret(w io.Writer, o *imapfetch.Options) {
 			fmt.Fprintf(w, "bouncer: warning: %s is readable by others (mode %04o); chmod 600 it\n", o.SecretFile, fi.Mode().Perm())
 		}
 	}
+}
+
+// warnNoProof says, once per run, that no proof is configured, what that
+// costs, and how to turn it on.
+func warnNoProof(w io.Writer, o *pipeline.Options) {
+	if o.Proof != nil {
+		return
+	}
+	limit := "at most " + strconv.Itoa(cmp.Or(o.MaxSuppressPerMessage, pipeline.DefaultMaxSuppressPerMessage)) + " addresses"
+	if o.MaxSuppressPerMessage < 0 {
+		limit = "any number of addresses (--max-suppress-per-message -1)"
+	}
+	fmt.Fprintf(w, "bouncer: warning: no proof configured: a forged bounce can name any address, and one message suppresses %s; "+
+		"sign your return paths (bouncer verp, then --verp-key-file FILE) or give --our-domains: see docs/security.md\n", limit)
 }
 
 // openPush registers the push targets with the state and reads their

@@ -20,6 +20,9 @@ type Wire struct {
 	RequireProofSet bool
 	ValidityDays    int
 	Delimiter       string
+	// MaxSuppressPerMessage is pipeline.Options.MaxSuppressPerMessage:
+	// at least 1, or -1 for no cap.
+	MaxSuppressPerMessage int
 }
 
 // SetWire checks w, reading the key file, and fills it into cfg (Push,
@@ -37,6 +40,10 @@ func (cfg *Config) SetWire(w *Wire) string {
 		return "--push needs --push-secret-file FILE (or $BOUNCER_PUSH_SECRET_FILE)"
 	}
 	cfg.PushSecretFile = w.PushSecretFile
+	if w.MaxSuppressPerMessage < 1 && w.MaxSuppressPerMessage != -1 {
+		return "--max-suppress-per-message must be at least 1, or -1 for no cap"
+	}
+	cfg.Pipe.MaxSuppressPerMessage = w.MaxSuppressPerMessage
 	if w.VerpKeyFile == "" && w.OurDomains == "" {
 		if w.RequireProofSet && w.RequireProof {
 			return "--require-proof needs --verp-key-file or --our-domains"
