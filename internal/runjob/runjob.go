@@ -97,7 +97,6 @@ func doRun(ctx context.Context, s *streams, cfg *Config) int {
 	for _, mb := range cfg.Mailboxes {
 		warnSecret(s.stderr, &mb.IMAP)
 	}
-	warnNoProof(s.stderr, &cfg.Pipe)
 	db, closeDB, code := openState(ctx, s, cfg)
 	if db == nil {
 		return code
@@ -126,6 +125,7 @@ func doRun(ctx context.Context, s *streams, cfg *Config) int {
 		return fail(s, describeError(err, cfg))
 	}
 
+	warnNoProof(s.stderr, &cfg.Pipe)
 	pipe := cfg.Pipe
 	prog := termlog.NewProgress(s.stderr)
 	pipe.Progress = prog.Update
