@@ -142,10 +142,14 @@ type unverifiedLog struct {
 	w *csv.Writer
 }
 
+// UnverifiedMode is the mode of a new Options.UnverifiedFile: it names
+// addresses that no proof covers, for the operator alone.
+const UnverifiedMode = 0o600
+
 // openUnverified opens path for appending, with the header line when it
 // is new or empty.
 func openUnverified(path string) (*unverifiedLog, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, UnverifiedMode)
 	if err != nil {
 		return nil, fmt.Errorf("pipeline: unverified list: %w", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -85,6 +86,40 @@ func TestNoSecretPrinted(t *testing.T) {
 				assert.NotContains(t, stdout.String(), s, "stdout")
 				assert.NotContains(t, stderr.String(), s, "stderr")
 			}
+		})
+	}
+}
+
+// TestSecretFileModes checks that every secret file other users can read
+// is refused with the words of the password file's warning: the VERP key
+// file (run and verp), the push secret file and the OAuth credentials;
+// the password file itself is warned about.
+func TestSecretFileModes(t *testing.T) {
+	dir := t.TempDir()
+	md := newMaildir(t, filepath.Join(dir, "Maildir"), map[string][]byte{"1": seedDSN(0, "gone@example.net", "5.1.1", "550 5.1.1 No such user")})
+	open := func(name, content string) string {
+		p := writeFile(t, filepath.Join(dir, name), content)
+		require.NoError(t, os.Chmod(p, 0o644))
+		return p
+	}
+	keys := open("verp.keys", "6c1f0e8b2d5a4e7f9b3c1d0a8e6f4b2c\n")
+	push := open("push.secrets", "webhook s3cret\n")
+	creds := open("oauth.json", `{"provider":"google"}`)
+	base := []string{"run", "--maildir", md, "--state", filepath.Join(dir, "s.db")}
+	for _, tc := range []struct {
+		name, file string
+		args       []string
+	}{
+		{"verp key file", keys, append(slices.Clone(base), "--verp-key-file", keys)},
+		{"verp command", keys, []string{"verp", "--verp-key-file", keys, "--bounce-address", "bounce@lists.example.org", "a@example.net"}},
+		{"push secret file", push, append(slices.Clone(base), "--push", "webhook=http://127.0.0.1:1/hook", "--push-secret-file", push)},
+		{"oauth credentials", creds, []string{"run", "--imap", "imaps://bounce@127.0.0.1:1/INBOX", "--oauth-credentials", creds, "--state", filepath.Join(dir, "s.db")}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := runBouncer(t, tc.args...)
+			assert.NotEqual(t, exitOK, code, "%s%s", stdout, stderr)
+			assert.Contains(t, stderr, tc.file+" is readable by others (mode 0644); chmod 600 it")
+			assert.Equal(t, []string{"1"}, listDir(t, filepath.Join(md, "new")), "the mailbox is untouched")
 		})
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/bouncer-dev/bouncer/internal/secretfile"
 	"io"
 	"log/slog"
 	"os"
@@ -248,10 +249,8 @@ func warnSecret(w io.Writer, o *imapfetch.Options) {
 	if o.SecretEnv != "" {
 		fmt.Fprintf(w, "bouncer: warning: the password is read from $%s, which every process of this user can read; prefer --password-file with mode 0600\n", o.SecretEnv)
 	}
-	if o.SecretFile != "" {
-		if fi, err := os.Stat(o.SecretFile); err == nil && fi.Mode().Perm()&0o044 != 0 {
-			fmt.Fprintf(w, "bouncer: warning: %s is readable by others (mode %04o); chmod 600 it\n", o.SecretFile, fi.Mode().Perm())
-		}
+	if err := secretfile.CheckPath(o.SecretFile); o.SecretFile != "" && err != nil {
+		fmt.Fprintf(w, "bouncer: warning: %v\n", err)
 	}
 }
 
