@@ -41,6 +41,7 @@ type runFlags struct {
 	policy             policyFlags
 	push               []string
 	pushSecretFile     string
+	pushInsecure       bool
 	verpKeyFile        string
 	ourDomains         string
 	requireProof       bool
@@ -81,6 +82,7 @@ func newRunFlags(s *streams) *runFlags {
 		return nil
 	})
 	fs.StringVar(&f.pushSecretFile, "push-secret-file", "", "`FILE` of the push targets' credentials: NAME SECRET a line")
+	fs.BoolVar(&f.pushInsecure, "push-insecure", false, "allow http:// push targets on hosts other than loopback (credentials and addresses in clear)")
 	fs.StringVar(&f.verpKeyFile, "verp-key-file", "", "key `FILE` of signed VERP and BATV return paths: a bounce must carry a valid tag for its recipient")
 	fs.StringVar(&f.ourDomains, "our-domains", "", "`DOMAINS` (a.com,b.org): a bounce whose returned original's Message-ID or From is in one is proven (weak)")
 	fs.IntVar(&f.validity, "validity-days", verp.DefaultValidityDays, "`DAYS` a signed VERP tag stays valid")

@@ -123,3 +123,21 @@ func TestSecretFileModes(t *testing.T) {
 		})
 	}
 }
+
+// TestRunPushInsecure refuses an http:// push target on a host that is
+// not loopback before the mailbox is touched, unless --push-insecure.
+func TestRunPushInsecure(t *testing.T) {
+	dir := t.TempDir()
+	md := newMaildir(t, filepath.Join(dir, "Maildir"), map[string][]byte{"1": seedDSN(0, "gone@example.net", "5.1.1", "550 5.1.1 No such user")})
+	secrets := writeFile(t, filepath.Join(dir, "push.secrets"), "webhook k\n")
+	args := []string{"run", "--maildir", md, "--state", filepath.Join(dir, "s.db"), "--push", "webhook=http://192.0.2.1/hook", "--push-secret-file", secrets}
+	code, stdout, stderr := runBouncer(t, args...)
+	assert.Equal(t, exitError, code, "%s%s", stdout, stderr)
+	assert.Contains(t, stderr, "push: insecure target webhook=http://192.0.2.1/hook")
+	assert.Contains(t, stderr, "--push-insecure")
+	assert.Equal(t, []string{"1"}, listDir(t, filepath.Join(md, "new")), "the mailbox is untouched")
+
+	code, stdout, stderr = runBouncer(t, append(args, "--push-insecure", "--dry-run")...)
+	assert.Equal(t, exitOK, code, "%s%s", stdout, stderr)
+	assert.Contains(t, stdout, "dry run: would push 1 events to webhook=http://192.0.2.1/hook")
+}

@@ -53,6 +53,7 @@ type Config struct {
 	// PushSecretFile.
 	Push           []push.Target
 	PushSecretFile string
+	PushInsecure   bool // push.Options.AllowInsecure
 }
 
 // Exit statuses of Run.
@@ -276,7 +277,7 @@ func openPush(ctx context.Context, db *suppress.DB, cfg *Config) (map[string]int
 	if len(cfg.Push) == 0 {
 		return nil, nil
 	}
-	d, err := push.New(db, cfg.Push, &push.Options{SecretFile: cfg.PushSecretFile, Logger: cfg.Pipe.Logger})
+	d, err := push.New(db, cfg.Push, &push.Options{SecretFile: cfg.PushSecretFile, AllowInsecure: cfg.PushInsecure, Logger: cfg.Pipe.Logger})
 	if err != nil {
 		return nil, err
 	}

@@ -13,9 +13,12 @@ import (
 type Wire struct {
 	Push           []string // KIND=URL targets
 	PushSecretFile string
-	VerpKeyFile    string
-	OurDomains     string // comma-separated
-	RequireProof   bool
+	// PushInsecure allows http:// targets on hosts other than loopback
+	// (push.Options.AllowInsecure).
+	PushInsecure bool
+	VerpKeyFile  string
+	OurDomains   string // comma-separated
+	RequireProof bool
 	// RequireProofSet tells that RequireProof was given, not defaulted.
 	RequireProofSet bool
 	ValidityDays    int
@@ -39,7 +42,7 @@ func (cfg *Config) SetWire(w *Wire) string {
 	if len(cfg.Push) > 0 && w.PushSecretFile == "" {
 		return "--push needs --push-secret-file FILE (or $BOUNCER_PUSH_SECRET_FILE)"
 	}
-	cfg.PushSecretFile = w.PushSecretFile
+	cfg.PushSecretFile, cfg.PushInsecure = w.PushSecretFile, w.PushInsecure
 	if w.MaxSuppressPerMessage < 1 && w.MaxSuppressPerMessage != -1 {
 		return "--max-suppress-per-message must be at least 1, or -1 for no cap"
 	}
