@@ -218,7 +218,7 @@ func (w *writer) count(st *Stats, j *job) {
 			log.Warn("pipeline: bounce not verified: recorded, suppresses nothing", "message", j.msg.Name, "recipient", rec.Recipient, "note", rec.Note)
 		}
 	}
-	st.Skipped += len(j.recorded.Skipped)
+	st.Skipped += j.recorded.SkippedCount
 	if j.recorded.Events > 0 {
 		w.r.dirty = true // r.mu is held
 	}
