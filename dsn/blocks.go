@@ -117,14 +117,14 @@ type dsnRecipients struct {
 	// pick is, per recipient in the order of first appearance, the block
 	// that describes it (of several for one address, the one that says
 	// most).
-	pick []int
+	pick []int32
 }
 
 // all yields the recipients.
 func (d *dsnRecipients) all() iter.Seq[Recipient] {
 	return func(yield func(Recipient) bool) {
 		for _, i := range d.pick {
-			r, _ := d.p.blockRecipient(d.p.blocks.get(i), d.body)
+			r, _ := d.p.blockRecipient(d.p.blocks.get(int(i)), d.body)
 			if !yield(r) {
 				return
 			}

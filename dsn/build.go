@@ -239,7 +239,7 @@ func (p *parser) dsnRecipients(body string) {
 		return
 	}
 	for _, i := range pick {
-		r, _ := p.blockRecipient(p.blocks.get(i), body)
+		r, _ := p.blockRecipient(p.blocks.get(int(i)), body)
 		rep.Recipients = append(rep.Recipients, r)
 	}
 }
@@ -247,7 +247,7 @@ func (p *parser) dsnRecipients(body string) {
 // pickBlocks returns, per recipient of the blocks in the order of first
 // appearance, the block that describes it, and notes what googleGroups
 // and challenge need to know of them.
-func (p *parser) pickBlocks(body string) []int {
+func (p *parser) pickBlocks(body string) []int32 {
 	type choice struct{ block, diag int32 }
 	var picks []choice
 	idx := newAddrIndex()
@@ -273,9 +273,9 @@ func (p *parser) pickBlocks(body string) []int {
 		idx.add(key, len(picks))
 		picks = append(picks, choice{int32(i), int32(min(len(r.Diagnostic), 1<<30))})
 	}
-	out := make([]int, len(picks))
+	out := make([]int32, len(picks))
 	for i, c := range picks {
-		out[i] = int(c.block)
+		out[i] = c.block
 	}
 	return out
 }

@@ -115,6 +115,18 @@ func (r *Report) Len() int {
 	return n
 }
 
+// Hold builds the recipients that All would build (Options.StreamRecipients)
+// into Recipients, so that Recipients holds them all.
+func (r *Report) Hold() {
+	if r.lazy == nil {
+		return
+	}
+	for rc := range r.lazy.all() {
+		r.Recipients = append(r.Recipients, rc)
+	}
+	r.lazy = nil
+}
+
 // All yields every recipient: those of Recipients, then, with
 // Options.StreamRecipients, those of the delivery-status part, built one
 // at a time. It may be called more than once, but not while another

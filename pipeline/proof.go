@@ -93,8 +93,7 @@ func topHeader(head []byte, max int) textproto.MIMEHeader {
 // returns, per record, the one address a signed VERP tag covers ("" when a
 // proof covers both addresses of a forward) and whether the proof confirms
 // the address itself (a tag names its recipient).
-func (p *Processor) prove(ctx context.Context, res *Result, b *Bounce, name string) (only []string, confirmed []bool) {
-	recs := res.Records
+func (p *Processor) prove(ctx context.Context, res *Result, recs []Record, b *Bounce, name string) (only []string, confirmed []bool) {
 	only, confirmed = make([]string, len(recs)), make([]bool, len(recs))
 	vs := p.opts.Proof.Check(ctx, b)
 	for i := range recs {

@@ -100,6 +100,10 @@ func TestRunFlood(t *testing.T) {
 		{"lower cap", 11, Options{MaxSuppressPerMessage: 10}, true},
 		{"no cap", 500, Options{MaxSuppressPerMessage: -1}, false},
 		{"with proof", 500, Options{Proof: &ProofChecker{Checker: proof.Checker{OurDomains: []string{"example.net"}}}, ProofReportOnly: true}, false},
+		// Over StreamRecipients: the events are made as they are recorded.
+		{"streamed, default cap", StreamRecipients + 1, Options{}, true},
+		{"streamed, no cap", StreamRecipients + 1, Options{MaxSuppressPerMessage: -1}, false},
+		{"streamed, with proof", StreamRecipients + 1, Options{Proof: &ProofChecker{Checker: proof.Checker{OurDomains: []string{"example.net"}}}, ProofReportOnly: true}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -3,6 +3,8 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/bouncer-dev/bouncer/classify"
@@ -192,7 +194,7 @@ func (w *writer) count(st *Stats, j *job) {
 	}
 	if res.Incomplete {
 		st.Incomplete++
-		log.Warn("pipeline: a limit was reached; recorded what was read, left for a human", "message", j.msg.Name, "err", res.Records[0].Err)
+		log.Warn("pipeline: a limit was reached; recorded what was read, left for a human", "message", j.msg.Name, "err", res.Err)
 	}
 	if res.Flooded {
 		st.Flooded++
@@ -210,33 +212,48 @@ func (w *writer) count(st *Stats, j *job) {
 		}
 	}
 	w.r.unproven = append(w.r.unproven, res.Unproven...) // r.mu is held
-	for _, rec := range res.Records {
-		switch {
-		case rec.Note == NoteUnconfirmed:
-			log.Warn("pipeline: address read from free text and not confirmed: recorded, suppresses nothing", "message", j.msg.Name, "recipient", rec.Recipient)
-		case len(rec.Note) > len(NoteUnverified) && rec.Note[:len(NoteUnverified)] == NoteUnverified:
-			log.Warn("pipeline: bounce not verified: recorded, suppresses nothing", "message", j.msg.Name, "recipient", rec.Recipient, "note", rec.Note)
-		}
-	}
+	logNotes(log, j.msg.Name, res)
 	st.Skipped += j.recorded.SkippedCount
 	if j.recorded.Events > 0 {
 		w.r.dirty = true // r.mu is held
 	}
-	// Record keeps one event per address and message, the one that weighs
-	// most, and skips what is not an address or has no date.
-	seen := make(map[string]classify.Category)
-	for _, e := range res.Message.Events {
-		addr, err := suppress.NormalizeAddress(e.Address)
-		if err != nil || (e.Date.IsZero() && res.Message.Date.IsZero()) || !IsFailure(e.Category) {
-			continue
-		}
-		if c, ok := seen[addr]; ok && rank(c) <= rank(e.Category) {
-			continue
-		}
-		seen[addr] = e.Category
+	// The state keeps one event per address and message, the one that
+	// weighs most, and skips what is not an address or has no date.
+	for c, n := range j.recorded.Failures {
+		st.Events[c] += n
 	}
-	for _, c := range seen {
-		st.Events[c]++
+}
+
+// MaxLoggedNotes caps the lines logged for the records of one message
+// that suppress nothing (unconfirmed, unverified); one more line counts
+// the rest.
+const MaxLoggedNotes = 20
+
+// logNotes logs the records of res that suppress nothing, at most
+// MaxLoggedNotes of them.
+func logNotes(log *slog.Logger, name string, res *Result) {
+	logged, rest := 0, 0
+	for _, rec := range res.Records {
+		var msg string
+		switch {
+		case rec.Note == NoteUnconfirmed:
+			msg = "pipeline: address read from free text and not confirmed: recorded, suppresses nothing"
+		case strings.HasPrefix(rec.Note, NoteUnverified) && len(rec.Note) > len(NoteUnverified):
+			msg = "pipeline: bounce not verified: recorded, suppresses nothing"
+		default:
+			continue
+		}
+		if logged++; logged > MaxLoggedNotes {
+			rest++
+			continue
+		}
+		log.Warn(msg, "message", name, "recipient", rec.Recipient, "note", rec.Note)
+	}
+	if res.Streamed {
+		rest = res.Unconfirmed + res.Unverified
+	}
+	if rest > 0 {
+		log.Warn("pipeline: more failures recorded that suppress nothing (unconfirmed or unverified)", "message", name, "count", rest)
 	}
 }
 

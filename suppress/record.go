@@ -125,6 +125,10 @@ type Result struct {
 	// address counts once, with the category that weighs most.
 	Skipped      []error
 	SkippedCount int
+	// Failures counts the addresses recorded with a failure category
+	// (hard, soft, policy, complaint), by the category each was stored
+	// with (the one that weighs most of its events).
+	Failures map[classify.Category]int
 }
 
 // MaxSkippedErrors caps Result.Skipped (Result.SkippedCount counts all).
@@ -232,7 +236,7 @@ func (b *Batch) Record(ctx context.Context, m *Message) (Result, error) {
 	if err != nil {
 		return Result{}, b.db.wrapErr("record", err)
 	}
-	w := &eventWriter{b: b, id: id, m: m, seen: make(map[string]classify.Category)}
+	w := &eventWriter{b: b, id: id, m: m, seen: make(map[string]uint8)}
 	i := 0
 	for e := range m.events() {
 		if err = w.add(ctx, i, e); err != nil {
@@ -250,7 +254,7 @@ func (b *Batch) Record(ctx context.Context, m *Message) (Result, error) {
 		return Result{}, b.db.wrapErr("record", err)
 	}
 	b.n++
-	return Result{Outcome: outcome, Events: w.n, Skipped: w.skipped, SkippedCount: w.skippedN}, nil
+	return Result{Outcome: outcome, Events: w.n, Skipped: w.skipped, SkippedCount: w.skippedN, Failures: w.failures()}, nil
 }
 
 // eventWriter writes the events of one message, one address once.
@@ -258,7 +262,7 @@ type eventWriter struct {
 	b    *Batch
 	id   int64 // the message
 	m    *Message
-	seen map[string]classify.Category // address → category written
+	seen map[string]uint8 // address → categoryRank of the category written
 	n    int                          // events written
 
 	skipped  []error
@@ -275,17 +279,18 @@ func (w *eventWriter) add(ctx context.Context, i int, e Event) error {
 		}
 		return nil
 	}
-	if c, ok := w.seen[e.Address]; ok {
-		if categoryRank(e.Category) >= categoryRank(c) {
+	rank := uint8(categoryRank(e.Category))
+	if r, ok := w.seen[e.Address]; ok {
+		if rank >= r {
 			return nil
 		}
-		w.seen[e.Address] = e.Category
+		w.seen[e.Address] = rank
 		_, err := w.b.tx.ExecContext(ctx, w.b.db.d.bind(`UPDATE events SET category = ?, reason = ?, status = ?, reply_code = ?,
 			diagnostic = ?, date = ?, original_message_id = ?, source = ? WHERE message = ? AND address = ?`),
 			string(e.Category), string(e.Reason), e.Status, e.ReplyCode, e.Diagnostic, e.Date.Unix(), e.MessageID, e.Source, w.id, e.Address)
 		return err
 	}
-	w.seen[e.Address] = e.Category
+	w.seen[e.Address] = rank
 	if _, err := w.b.insEvent.ExecContext(ctx, w.id, e.Address, string(e.Category), string(e.Reason),
 		e.Status, e.ReplyCode, e.Diagnostic, e.Date.Unix(), e.MessageID, e.Source); err != nil {
 		return err
@@ -297,6 +302,17 @@ func (w *eventWriter) add(ctx context.Context, i int, e Event) error {
 	}
 	w.n++
 	return nil
+}
+
+// failures counts the addresses written by category, failures only.
+func (w *eventWriter) failures() map[classify.Category]int {
+	out := make(map[classify.Category]int)
+	for _, r := range w.seen {
+		if int(r) < len(suppressOrder) {
+			out[suppressOrder[r]]++
+		}
+	}
+	return out
 }
 
 // inferOutcome is the outcome of a message that gives none: a bounce when

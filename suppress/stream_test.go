@@ -56,6 +56,7 @@ func TestRecordMore(t *testing.T) {
 		assert.Equal(t, 1, sres.SkippedCount)
 		assert.Len(t, sres.Skipped, 1)
 		assert.Equal(t, hc, sc)
+		assert.Equal(t, map[classify.Category]int{classify.CategoryHard: 301, classify.CategoryPolicy: 1}, sres.Failures)
 		for _, e := range streamed {
 			if e.Address == "a@example.com" {
 				assert.Equal(t, classify.CategoryHard, e.Category, "the category that weighs most")
