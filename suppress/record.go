@@ -263,7 +263,7 @@ type eventWriter struct {
 	id   int64 // the message
 	m    *Message
 	seen map[string]uint8 // address → categoryRank of the category written
-	n    int                          // events written
+	n    int              // events written
 
 	skipped  []error
 	skippedN int
