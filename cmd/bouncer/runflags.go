@@ -106,12 +106,13 @@ again. An address only read from a notice's text, and confirmed nowhere
 else, suppresses nothing. Hard bounces and complaints suppress at once,
 soft ones after --soft-threshold on --soft-days days within --soft-window.
 
-Environment: BOUNCER_PASSWORD (the password; no flag for it), and
-BOUNCER_IMAP, _MAILDIR, _PASSWORD_FILE, _OAUTH_TOKEN_FILE, _CA_FILE, _STATE,
-_OUT, _OUT_DIR, _FORMAT, _AFTER, _RULES, _PUSH (targets separated by
-spaces), _PUSH_SECRET_FILE, _VERP_KEY_FILE, _OUR_DOMAINS, _REQUIRE_PROOF
-for flags not given. A failure without proof is written to unverified.csv
-beside the lists.
+Environment: BOUNCER_PASSWORD (the password; no flag for it), and for
+every flag not given its BOUNCER_ variable: BOUNCER_IMAP, BOUNCER_STATE,
+BOUNCER_SOFT_THRESHOLD… (BOUNCER_PUSH: targets separated by spaces); a
+value a flag refuses is a bad command line. Without --verp-key-file or
+--our-domains, one message suppresses at most --max-suppress-per-message
+addresses; with them, a failure without proof is written to
+unverified.csv beside the lists.
 
 `+opsUsage+`Exit status: 0 done, 1 failed (unreachable, login, state in use, disk
 full…), 2 bad command line.

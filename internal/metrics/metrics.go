@@ -183,7 +183,7 @@ func (h *handler) WithGroup(name string) slog.Handler {
 	return &handler{Handler: h.Handler.WithGroup(name), m: h.m}
 }
 
-// Serve listens on addr (host:port; ":9090") and serves the metrics at
+// Serve listens on addr (host:port; "127.0.0.1:9090") and serves the metrics at
 // Path until ctx is done. It returns once listening, with the address
 // listened on (the port chosen when addr's is 0) and a channel that gets
 // the server's error when it stops.

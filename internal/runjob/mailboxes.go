@@ -10,6 +10,7 @@ import (
 	"github.com/bouncer-dev/bouncer/classify"
 	"github.com/bouncer-dev/bouncer/config"
 	"github.com/bouncer-dev/bouncer/imapfetch"
+	"github.com/bouncer-dev/bouncer/internal/cli"
 	"github.com/bouncer-dev/bouncer/internal/dryrun"
 	"github.com/bouncer-dev/bouncer/internal/metrics"
 	"github.com/bouncer-dev/bouncer/mailsource"
@@ -165,7 +166,7 @@ func startMetrics(ctx context.Context, s *streams, cfg *Config, srcs []*opened) 
 	if err != nil {
 		return fmt.Errorf("--metrics %s: %w", cfg.MetricsAddr, err)
 	}
-	fmt.Fprintf(s.stderr, "bouncer: metrics at http://%s%s\n", addr, metrics.Path)
+	cli.Info(s.stderr, fmt.Sprintf("bouncer: metrics at http://%s%s", addr, metrics.Path))
 	for _, o := range srcs {
 		o.src = cfg.Metrics.Source(o.src)
 		name := o.mb.Name
