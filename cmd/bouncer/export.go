@@ -11,7 +11,6 @@ import (
 	"github.com/bouncer-dev/bouncer/suppress"
 )
 
-
 // exportFlags are the flags of bouncer export.
 type exportFlags struct {
 	fs         *flag.FlagSet
