@@ -117,13 +117,16 @@ func doRun(ctx context.Context, s *streams, cfg *Config) int {
 	if err != nil {
 		return fail(s, fmt.Sprintf("bouncer: state %s: %v", suppress.Redact(cfg.State), oneLine(err)))
 	}
-	srcs, err := openSources(ctx, db, cfg)
+	srcs, failed, err := openSources(ctx, db, cfg)
 	defer func() {
 		for _, o := range srcs {
 			o.close()
 		}
 	}()
 	if err != nil {
+		for _, f := range failed {
+			fmt.Fprintln(s.stderr, describeError(f, cfg))
+		}
 		return fail(s, describeError(err, cfg))
 	}
 
@@ -131,24 +134,14 @@ func doRun(ctx context.Context, s *streams, cfg *Config) int {
 	pipe := cfg.Pipe
 	prog := termlog.NewProgress(s.stderr)
 	pipe.Progress = prog.Update
-	if pipe.Watch && (cfg.Out != "" || cfg.OutDir != "") {
-		// In --watch mode the lists are written now, then after each
-		// batch that recorded something.
-		write := func(ctx context.Context) {
-			if _, _, err := db.WriteLists(ctx, cfg.Policy, cfg.Format, cfg.Out, cfg.OutDir); err != nil {
-				fmt.Fprintln(s.stderr, describeError(err, cfg))
-				if cfg.Metrics != nil {
-					cfg.Metrics.Error("lists")
-				}
-			}
-		}
-		write(ctx)
-		pipe.OnCommit = write
-	}
+	watchLists(ctx, s, cfg, db, &pipe)
 	if err := startMetrics(ctx, s, cfg, srcs); err != nil {
 		return fail(s, "bouncer: "+cfg.Env.Explain(oneLine(err)))
 	}
-	st, runErr := runAll(ctx, db, srcs, &pipe)
+	countFailed(s, cfg, failed) // the others go on
+	st, runFailed, runErr := runAll(ctx, db, srcs, &pipe, len(cfg.Mailboxes) > 1)
+	countFailed(s, cfg, runFailed)
+	failed = append(failed, runFailed...)
 	prog.Done()
 	interrupted := errors.Is(runErr, context.Canceled) && ctx.Err() != nil
 	if pipe.Watch && (interrupted || runErr == nil && ctx.Err() != nil) {
@@ -164,12 +157,32 @@ func doRun(ctx context.Context, s *streams, cfg *Config) int {
 		return code
 	}
 	switch {
+	case len(failed) > 0 && !interrupted:
+		return reportFailed(s, cfg, failed)
 	case interrupted:
 		return fail(s, "bouncer: interrupted; what was recorded is kept, run again to go on")
 	case runErr != nil:
 		return fail(s, describeError(runErr, cfg))
 	}
 	return exitOK
+}
+
+// watchLists has a --watch run write its lists now, then after each batch
+// that recorded something (pipe.OnCommit).
+func watchLists(ctx context.Context, s *streams, cfg *Config, db *suppress.DB, pipe *pipeline.Options) {
+	if !pipe.Watch || (cfg.Out == "" && cfg.OutDir == "") {
+		return
+	}
+	write := func(ctx context.Context) {
+		if _, _, err := db.WriteLists(ctx, cfg.Policy, cfg.Format, cfg.Out, cfg.OutDir); err != nil {
+			fmt.Fprintln(s.stderr, describeError(err, cfg))
+			if cfg.Metrics != nil {
+				cfg.Metrics.Error("lists")
+			}
+		}
+	}
+	write(ctx)
+	pipe.OnCommit = write
 }
 
 // fail prints line on stderr and returns exitFailed.
