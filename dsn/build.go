@@ -123,11 +123,11 @@ func (p *parser) detect(body string) bool {
 		rep.Kind = KindFeedback
 		rep.Vendor = VendorARF
 		p.feedbackRecipients()
-	case p.dsnSeen && len(p.recipHdrs) > 0:
+	case p.dsnSeen && p.blocks.len() > 0:
 		rep.Kind = KindDSN
 		rep.Vendor = VendorRFC3464
 		p.dsnRecipients(body)
-		if len(rep.Recipients) == 0 {
+		if rep.Len() == 0 {
 			// QUIRK: a report whose recipient fields hold no address
 			// (testdata/dsn-source-route.eml): read the text instead.
 			p.textRecipients(body)
@@ -167,7 +167,7 @@ func (p *parser) detect(body string) bool {
 // original's only recipient; with neither it is ErrNoRecipient.
 func (p *parser) lastResortRecipient(body string) {
 	rep := p.rep
-	if len(rep.Recipients) > 0 {
+	if rep.Len() > 0 {
 		return
 	}
 	a, pos := rep.VERP, PositionVERP
@@ -222,59 +222,106 @@ func readHeaderString(s string) (message.Header, error) {
 	return e.Header, err
 }
 
-// dsnRecipients builds the recipients of an RFC 3464 report.
+// dsnRecipients builds the recipients of an RFC 3464 report from its
+// blocks: all of them into Report.Recipients, or, with
+// Options.StreamRecipients, only which block describes each (Report.All
+// builds them when asked).
 func (p *parser) dsnRecipients(body string) {
 	rep := p.rep
 	if p.perMsg != nil {
 		_, rep.ReportingMTA = typedValue(p.perMsg.Get("Reporting-Mta"))
 		rep.ArrivalDate = parseTime(p.perMsg.Get("Arrival-Date"))
 	}
-	seen := map[string]int{}
-	for _, f := range p.recipHdrs {
-		var r Recipient
-		r.Fields = f
-		r.Position = PositionDSN
-		_, r.FinalRecipient = typedValue(f.Get("Final-Recipient"))
-		_, r.OriginalRecipient = typedValue(f.Get("Original-Recipient"))
-		r.FinalRecipient = cleanAddr(r.FinalRecipient)
-		r.OriginalRecipient = cleanAddr(r.OriginalRecipient)
-		if r.FinalRecipient == "" {
-			r.FinalRecipient = cleanAddr(f.Get("X-Actual-Recipient"))
-		}
-		if r.FinalRecipient == "" {
-			r.FinalRecipient = r.OriginalRecipient
-		}
-		if r.FinalRecipient == "" {
+	pick := p.pickBlocks(body)
+	if p.opts.StreamRecipients {
+		p.lazy = &dsnRecipients{p: p, body: body, pick: pick}
+		rep.lazy = p.lazy
+		return
+	}
+	for _, i := range pick {
+		r, _ := p.blockRecipient(p.blocks.get(int(i)), body)
+		rep.Recipients = append(rep.Recipients, r)
+	}
+}
+
+// pickBlocks returns, per recipient of the blocks in the order of first
+// appearance, the block that describes it, and notes what googleGroups
+// and challenge need to know of them.
+func (p *parser) pickBlocks(body string) []int32 {
+	type choice struct{ block, diag int32 }
+	var picks []choice
+	idx := newAddrIndex()
+	p.blocksAllGroups = true
+	for i := range p.blocks.len() {
+		r, ok := p.blockRecipient(p.blocks.get(i), body)
+		if !ok {
 			continue
 		}
-		r.Action = Action(strings.ToLower(firstWord(f.Get("Action"))))
-		r.Status = findStatus(f.Get("Status"))
-		r.DiagnosticType, r.Diagnostic = typedValue(strings.Join(f["Diagnostic-Code"], " "))
-		r.Diagnostic = collapseSpace(r.Diagnostic)
-		if r.Diagnostic == "" {
-			// "Status: 4.0.0 (cat.example.net: host name lookup failure)":
-			// the comment is the only reason given.
-			if c := statusComment(f.Get("Status")); c != "" {
-				r.Diagnostic = c
-			}
-		}
-		_, r.RemoteMTA = typedValue(f.Get("Remote-Mta"))
-		r.LastAttempt = parseTime(f.Get("Last-Attempt-Date"))
-		block := p.recipientBlock(body, r.FinalRecipient)
-		p.fillFromText(&r, block, body)
-		key := strings.ToLower(r.FinalRecipient)
-		if i, ok := seen[key]; ok {
+		p.blocksAllGroups = p.blocksAllGroups && strings.HasSuffix(asciiLower(r.FinalRecipient), "@googlegroups.com")
+		p.blocksChallenge = p.blocksChallenge || containsAny(asciiLower(r.Diagnostic), challengePhrases)
+		key := lowerKey(r.FinalRecipient)
+		j, ok := idx.find(key, func(j int) string { return lowerKey(blockAddr(p.blocks.get(int(picks[j].block)))) })
+		if ok {
 			// QUIRK: the same recipient twice (a relay's and the final
 			// MTA's view): keep the one that says more
 			// (testdata/synthetic-dsn-duplicate-recipient.eml).
-			if len(r.Diagnostic) > len(rep.Recipients[i].Diagnostic) {
-				rep.Recipients[i] = r
+			if len(r.Diagnostic) > int(picks[j].diag) {
+				picks[j] = choice{int32(i), int32(min(len(r.Diagnostic), 1<<30))}
 			}
 			continue
 		}
-		seen[key] = len(rep.Recipients)
-		rep.Recipients = append(rep.Recipients, r)
+		idx.add(key, len(picks))
+		picks = append(picks, choice{int32(i), int32(min(len(r.Diagnostic), 1<<30))})
 	}
+	out := make([]int32, len(picks))
+	for i, c := range picks {
+		out[i] = c.block
+	}
+	return out
+}
+
+// blockAddr is the address a block is about, as blockRecipient reads it.
+func blockAddr(f textproto.MIMEHeader) string {
+	_, final := typedValue(f.Get("Final-Recipient"))
+	_, orig := typedValue(f.Get("Original-Recipient"))
+	final, orig = cleanAddr(final), cleanAddr(orig)
+	if final == "" {
+		final = cleanAddr(f.Get("X-Actual-Recipient"))
+	}
+	if final == "" {
+		final = orig
+	}
+	return final
+}
+
+// blockRecipient builds the recipient of one block; false when it names
+// no address.
+func (p *parser) blockRecipient(f textproto.MIMEHeader, body string) (Recipient, bool) {
+	var r Recipient
+	r.Fields = f
+	r.Position = PositionDSN
+	_, r.OriginalRecipient = typedValue(f.Get("Original-Recipient"))
+	r.OriginalRecipient = cleanAddr(r.OriginalRecipient)
+	r.FinalRecipient = blockAddr(f)
+	if r.FinalRecipient == "" {
+		return r, false
+	}
+	r.Action = Action(strings.ToLower(firstWord(f.Get("Action"))))
+	r.Status = findStatus(f.Get("Status"))
+	r.DiagnosticType, r.Diagnostic = typedValue(strings.Join(f["Diagnostic-Code"], " "))
+	r.Diagnostic = collapseSpace(r.Diagnostic)
+	if r.Diagnostic == "" {
+		// "Status: 4.0.0 (cat.example.net: host name lookup failure)":
+		// the comment is the only reason given.
+		if c := statusComment(f.Get("Status")); c != "" {
+			r.Diagnostic = c
+		}
+	}
+	_, r.RemoteMTA = typedValue(f.Get("Remote-Mta"))
+	r.LastAttempt = parseTime(f.Get("Last-Attempt-Date"))
+	block := p.recipientBlock(body, r.FinalRecipient)
+	p.fillFromText(&r, block, body)
+	return r, true
 }
 
 // fillFromText completes r from the notice text: the diagnostic when the
@@ -559,7 +606,7 @@ func statusComment(v string) string {
 // its recipients are groups, and the notice, written in the reader's
 // language, links to the group's help.
 func (p *parser) googleGroups(body string) bool {
-	if len(p.rep.Recipients) == 0 {
+	if p.rep.Len() == 0 || (p.lazy != nil && !p.blocksAllGroups) {
 		return false
 	}
 	for _, r := range p.rep.Recipients {

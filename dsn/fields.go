@@ -121,23 +121,24 @@ func (p *parser) readDeliveryStatus(r io.Reader) {
 			// QUIRK: per-message fields repeated after the first block, or a
 			// block holding only Action/Status for the previous recipient
 			// (testdata/synthetic-dsn-split-blocks.eml).
-			if n := len(p.recipHdrs); n > 0 {
-				prev := p.recipHdrs[n-1]
+			if p.blocks.len() > 0 {
+				prev := p.blocks.get(p.blocks.len() - 1)
 				for k, v := range f {
 					if prev.Get(k) == "" {
 						prev[k] = v
 					}
 				}
+				p.blocks.replaceLast(prev)
 			} else if p.perMsg == nil {
 				p.perMsg = f
 			}
 			return true
 		}
-		if len(p.recipHdrs) >= p.opts.MaxRecipients {
+		if p.blocks.len() >= p.opts.MaxRecipients {
 			p.addErr(fmt.Errorf("%w: more than %d recipients", ErrLimit, p.opts.MaxRecipients))
 			return false
 		}
-		p.recipHdrs = append(p.recipHdrs, f)
+		p.blocks.add(f)
 		return true
 	})
 }

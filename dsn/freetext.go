@@ -732,7 +732,7 @@ func (p *parser) challenge(body string) bool {
 			p.challengeText = 1
 		}
 	}
-	if p.challengeText > 0 {
+	if p.challengeText > 0 || (p.lazy != nil && p.blocksChallenge) {
 		return true
 	}
 	for _, r := range p.rep.Recipients {

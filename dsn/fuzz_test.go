@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -24,5 +25,11 @@ func FuzzParse(f *testing.F) {
 		rep, _ := parseNoRecover(bytes.NewReader(b), opts)
 		require.NotNil(t, rep, "Parse returned a nil Report")
 		require.LessOrEqual(t, len(rep.Recipients), opts.MaxRecipients, "Parse kept more recipients than the limit")
+		// Streamed, the recipients are the same, in the same order.
+		so := *opts
+		so.StreamRecipients = true
+		streamed, _ := parseNoRecover(bytes.NewReader(b), &so)
+		require.Equal(t, rep.Recipients, slices.Collect(streamed.All()), "StreamRecipients changed the recipients")
+		require.Equal(t, len(rep.Recipients), streamed.Len())
 	})
 }

@@ -35,6 +35,13 @@ type Options struct {
 	MaxDepth       int   // MIME nesting depth (DefaultMaxDepth)
 	MaxRecipients  int   // recipients per report (DefaultMaxRecipients)
 	MaxTextBytes   int   // notice text kept for analysis (DefaultMaxTextBytes)
+	// StreamRecipients leaves the recipients of a delivery-status part
+	// out of Report.Recipients: Report.All builds them one at a time, when
+	// asked, from the part's fields kept compactly (about the size of the
+	// part, plus some 100 bytes a recipient), so that a report naming a
+	// million recipients is read in a fraction of the memory. Report.Len
+	// counts them. The recipients are the same, in the same order.
+	StreamRecipients bool
 }
 
 func (o *Options) withDefaults() Options {

@@ -133,13 +133,18 @@ type parser struct {
 	bodyDiag       *string // diagnosticFrom of the notice body, see bodyDiagnostic
 	bodyDiagOf     string
 
-	dsnSeen   bool // a delivery-status part was read
-	arfSeen   bool // a feedback-report part was read
-	origSeen  bool // the original's header was read from a part
-	perMsg    nettextproto.MIMEHeader
-	recipHdrs []nettextproto.MIMEHeader
-	feedback  nettextproto.MIMEHeader
-	origHdr   message.Header
+	dsnSeen  bool // a delivery-status part was read
+	arfSeen  bool // a feedback-report part was read
+	origSeen bool // the original's header was read from a part
+	perMsg   nettextproto.MIMEHeader
+	blocks   fieldBlocks    // the per-recipient blocks of a delivery-status part
+	lazy     *dsnRecipients // with Options.StreamRecipients, the recipients of blocks
+	// Of the blocks' recipients, whether all are Google groups, and
+	// whether one's diagnostic reads as a challenge (googleGroups,
+	// challenge: the recipients may not be in Report.Recipients).
+	blocksAllGroups, blocksChallenge bool
+	feedback                         nettextproto.MIMEHeader
+	origHdr                          message.Header
 }
 
 func (p *parser) addErr(err error) {

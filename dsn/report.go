@@ -1,6 +1,7 @@
 package dsn
 
 import (
+	"iter"
 	"net/textproto"
 	"time"
 )
@@ -100,6 +101,47 @@ type Report struct {
 	// Truncated is set when a limit of Options stopped the parse early; the
 	// result holds what was read before the limit.
 	Truncated bool
+
+	lazy *dsnRecipients // Options.StreamRecipients: the recipients not in Recipients
+}
+
+// Len returns the number of recipients: those of Recipients, and with
+// Options.StreamRecipients those All builds when asked.
+func (r *Report) Len() int {
+	n := len(r.Recipients)
+	if r.lazy != nil {
+		n += len(r.lazy.pick)
+	}
+	return n
+}
+
+// Hold builds the recipients that All would build (Options.StreamRecipients)
+// into Recipients, so that Recipients holds them all.
+func (r *Report) Hold() {
+	if r.lazy == nil {
+		return
+	}
+	for rc := range r.lazy.all() {
+		r.Recipients = append(r.Recipients, rc)
+	}
+	r.lazy = nil
+}
+
+// All yields every recipient: those of Recipients, then, with
+// Options.StreamRecipients, those of the delivery-status part, built one
+// at a time. It may be called more than once, but not while another
+// iteration of the same Report runs.
+func (r *Report) All() iter.Seq[Recipient] {
+	return func(yield func(Recipient) bool) {
+		for _, rc := range r.Recipients {
+			if !yield(rc) {
+				return
+			}
+		}
+		if r.lazy != nil {
+			r.lazy.all()(yield)
+		}
+	}
 }
 
 // Position says where in a bounce the address of a Recipient was read.

@@ -244,7 +244,7 @@ func (m *Maildir) act(f maildirFile, outcome Outcome) error {
 	case m.opts.Action == ActionMove:
 		err = m.move(src, m.opts.ProcessedFolder, f.sub, f.name)
 	case m.opts.Action == ActionSeen:
-		err = os.Rename(src, filepath.Join(m.dir, "cur", WithSeenFlag(f.name)))
+		_, err = moveNoReplace(src, filepath.Join(m.dir, "cur", WithSeenFlag(f.name)))
 	case m.opts.Action == ActionDelete:
 		err = os.Remove(src)
 	}
@@ -284,7 +284,8 @@ func (m *Maildir) move(src, mailbox, sub, name string) error {
 		m.folders[folder] = true
 		m.mu.Unlock()
 	}
-	return os.Rename(src, filepath.Join(folder, sub, name))
+	_, err := moveNoReplace(src, filepath.Join(folder, sub, name))
+	return err
 }
 
 // WithSeenFlag returns the cur/ name of a Maildir message with the S

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/bouncer-dev/bouncer/internal/secretfile"
 	"io"
 	"os"
 	"path/filepath"
@@ -263,6 +264,9 @@ func ReadFile(name string) (*Credentials, error) {
 		return nil, fmt.Errorf("%w: %w", ErrFile, err)
 	}
 	defer f.Close()
+	if err := secretfile.Check(f, name); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrFile, err)
+	}
 	b, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrFile, err)

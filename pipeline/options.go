@@ -27,6 +27,12 @@ const (
 	DefaultPoll = time.Minute
 	// DefaultPushTimeout bounds the delivery pass of a Run without Watch.
 	DefaultPushTimeout = 2 * time.Minute
+	// DefaultMaxSuppressPerMessage is how many addresses one message may
+	// suppress when no Proof is configured (Options.MaxSuppressPerMessage).
+	DefaultMaxSuppressPerMessage = 100
+	// MaxFloodedNames caps the messages named in Stats.FloodedNames (all
+	// of them are counted in Stats.Flooded and logged).
+	MaxFloodedNames = 20
 )
 
 // Options configures a Processor, Run and Parse. The zero value, and a nil
@@ -45,6 +51,15 @@ type Options struct {
 	// all the same; it is still reported (Stats.Unproven,
 	// UnverifiedFile). The zero value requires proof.
 	ProofReportOnly bool
+	// MaxSuppressPerMessage caps, when Proof is nil, the addresses one
+	// message may suppress: nothing proves that a bounce answers our own
+	// mail, and one forged report can name a million addresses. A message
+	// whose failures name more is recorded whole but suppresses none of
+	// them (NoteFlood), goes to a human (suppress.OutcomeUnrecognized), and
+	// is counted and named in Stats.Flooded and the log. With a Proof each
+	// recipient is proven on its own and there is no cap. Default
+	// DefaultMaxSuppressPerMessage (100); negative: no cap.
+	MaxSuppressPerMessage int
 	// UnverifiedFile, if set, is a CSV file that Run appends each
 	// unproven failure to once it is committed (email, reason, evidence,
 	// category, date, message, suppressed), with a header line when it
@@ -133,6 +148,9 @@ func (o *Options) withDefaults() Options {
 	}
 	if v.Poll <= 0 {
 		v.Poll = DefaultPoll
+	}
+	if v.MaxSuppressPerMessage == 0 {
+		v.MaxSuppressPerMessage = DefaultMaxSuppressPerMessage
 	}
 	if v.PushTimeout <= 0 {
 		v.PushTimeout = DefaultPushTimeout

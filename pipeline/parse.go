@@ -398,7 +398,7 @@ func pump(pw *io.PipeWriter, r io.Reader) error {
 func parseRecords(dst []Record, source string, rep *dsn.Report, err error, c Classifier) []Record {
 	dst = Records(dst, source, rep, err, c)
 	if rep != nil {
-		judge(dst, rep, nil)
+		judge(dst, newConfirmer(rep), nil)
 		if rep.Truncated || errors.Is(err, dsn.ErrLimit) {
 			markIncomplete(dst)
 		}

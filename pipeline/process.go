@@ -22,20 +22,40 @@ const (
 	NoteUnconfirmed = "unconfirmed: the address was read from the notice's running text and is neither the original's recipient nor the VERP address; recorded, suppresses nothing"
 	NoteUnverified  = "unverified: "
 	NoteIncomplete  = "incomplete: a limit was reached; what was read before it is recorded"
+	NoteFlood       = "flood: without proof configured, the message names more failed addresses than one message may suppress (--max-suppress-per-message); recorded, suppresses nothing, left for a human"
 )
 
 // MaxClockSkew is how far after its arrival a bounce may date itself;
 // later dates are replaced by the arrival time.
 const MaxClockSkew = 48 * time.Hour
 
+// StreamRecipients is the number of recipients above which a message's
+// records and events are not held but made as they are recorded
+// (Result.Streamed): a report naming a million recipients is recorded in
+// bounded memory.
+const StreamRecipients = 10_000
+
+// chunkRecipients is the number of recipients judged at a time (one Proof
+// call) when they are streamed.
+const chunkRecipients = 4096
+
 // Result is what processing made of one message.
 type Result struct {
-	// Records are the message's records (see Records), with their notes.
+	// Records are the message's records (see Records), with their notes;
+	// nil when Streamed.
 	Records []Record
+	// Streamed is set when the message names more than StreamRecipients
+	// recipients: Records is nil, and Message.More makes the events as
+	// they are recorded (the counts and the outcome are those of all).
+	Streamed bool
+	// Err is the error of reading or parsing the message, also in every
+	// record.
+	Err error
 	// Message is what Run records: the message, its outcome and events.
 	Message suppress.Message
 	// Report is the parser's result, nil when the message could not be
-	// read as a message.
+	// read as a message. For a Streamed message its recipients are those
+	// of Report.All, not of Report.Recipients.
 	Report *dsn.Report
 	// Incomplete is set when a limit was hit (Report.Truncated, or the
 	// source cut the message): the outcome is then
@@ -47,6 +67,11 @@ type Result struct {
 	// Unproven are the failures Proof did not prove: the Unverified ones,
 	// and with Options.ProofReportOnly those that suppress all the same.
 	Unproven []Unverified
+	// Flooded is set when, without a Proof, the message's failures name
+	// more addresses than Options.MaxSuppressPerMessage: they are
+	// recorded with NoteFlood and suppress nothing, and the outcome is
+	// suppress.OutcomeUnrecognized.
+	Flooded bool
 }
 
 // Processor turns raw messages into records and recorded events: parse
@@ -59,7 +84,10 @@ type Processor struct {
 
 // NewProcessor returns a Processor with opts (nil: the defaults).
 func NewProcessor(opts *Options) *Processor {
-	return &Processor{opts: opts.withDefaults()}
+	o := opts.withDefaults()
+	// A report naming many recipients is not held whole (Result.Streamed).
+	o.DSN.StreamRecipients = true
+	return &Processor{opts: o}
 }
 
 // Process reads one message from m.Body, hashing it as it streams, and
@@ -162,12 +190,32 @@ func (p *Processor) build(ctx context.Context, src *mailsource.Message, hash str
 		m.Date = src.Received
 	}
 	m.Date = notAfterArrival(m.Date, src.Received)
-	res.Records = Records(nil, src.Name, rep, perr, p.opts.Classify)
+	res.Err = perr
 	failure, unusable := false, false
-	if rep != nil {
-		failure, unusable = p.events(ctx, res, src, head)
+	switch {
+	case rep != nil && rep.Len() > StreamRecipients:
+		res.Streamed = true
+		failure, unusable = p.stream(ctx, res, src, head)
+	default:
+		if rep != nil {
+			rep.Hold()
+		}
+		res.Records = Records(nil, src.Name, rep, perr, p.opts.Classify)
+		if rep != nil {
+			failure, unusable = p.events(ctx, res, src, head)
+			if failure && p.flood(res) {
+				failure, res.Flooded = false, true
+			}
+		}
 	}
 	switch {
+	case res.Flooded:
+		// Possibly forged: recorded whole, suppresses nothing, and a
+		// human decides.
+		m.Outcome = suppress.OutcomeUnrecognized
+		if res.Incomplete {
+			markIncomplete(res.Records)
+		}
 	case res.Incomplete:
 		// Not cleanly done: what was read is recorded, and the message
 		// goes to a human.
@@ -204,20 +252,40 @@ func placed(o suppress.Outcome) string {
 // records, and tells whether one is a failure that suppresses (failure) or
 // a failure that cannot be recorded (unusable: not an address, no date).
 func (p *Processor) events(ctx context.Context, res *Result, src *mailsource.Message, head []byte) (failure, unusable bool) {
-	received := src.Received
+	var b *Bounce
+	if p.opts.Proof != nil && hasFailure(res.Records) {
+		b = p.bounce(res.Report, src, head)
+	}
+	res.Message.Events, failure, unusable = p.judgeRecords(ctx, res, res.Records, b, src, newConfirmer(res.Report), res.Message.Events)
+	return failure, unusable
+}
+
+// bounce is what a Proof is given of a message.
+func (p *Processor) bounce(rep *dsn.Report, src *mailsource.Message, head []byte) *Bounce {
+	arrival := src.Received
+	if arrival.IsZero() {
+		arrival = time.Now()
+	}
+	return &Bounce{Header: topHeader(head, p.maxHeader()), Report: rep, Arrival: arrival}
+}
+
+// judgeRecords applies the job's rules to recs, the records of the
+// recipients of b.Report (all of a report's, or a chunk of them) when b is
+// not nil (a Proof is asked), of res.Report else: it counts into acc
+// (Unconfirmed, Unverified, Unproven), appends the events to evs, and
+// tells whether one is a failure that suppresses (failure) or a failure
+// that cannot be recorded (unusable: not an address, no date).
+func (p *Processor) judgeRecords(ctx context.Context, acc *Result, recs []Record, b *Bounce, src *mailsource.Message, conf *confirmer,
+	evs []suppress.Event) (out []suppress.Event, failure, unusable bool) {
 	var only []string
 	var confirmed []bool
-	if p.opts.Proof != nil && hasFailure(res.Records) {
-		arrival := received
-		if arrival.IsZero() {
-			arrival = time.Now()
-		}
-		b := &Bounce{Header: topHeader(head, p.maxHeader()), Report: res.Report, Arrival: arrival}
-		only, confirmed = p.prove(ctx, res, b, src.Name)
+	if b != nil {
+		only, confirmed = p.prove(ctx, acc, recs, b, src.Name)
 	}
-	res.Unconfirmed = judge(res.Records, res.Report, confirmed)
-	for i := range res.Records {
-		r := &res.Records[i]
+	acc.Unconfirmed += judge(recs, conf, confirmed)
+	rep, msgDate := acc.Report, acc.Message.Date
+	for i := range recs {
+		r := &recs[i]
 		if r.Recipient == "" {
 			continue
 		}
@@ -227,9 +295,9 @@ func (p *Processor) events(ctx context.Context, res *Result, src *mailsource.Mes
 			Status:     r.Status,
 			ReplyCode:  r.ReplyCode,
 			Diagnostic: r.Diagnostic,
-			Date:       notAfterArrival(r.Date, received),
+			Date:       notAfterArrival(r.Date, src.Received),
 			MessageID:  r.OriginalMessageID,
-			Source:     string(res.Report.Vendor),
+			Source:     string(rep.Vendor),
 			// The evidence as parse --explain shows it.
 			Evidence:      evidenceString(r),
 			RecipientFrom: string(r.RecipientFrom),
@@ -251,29 +319,63 @@ func (p *Processor) events(ctx context.Context, res *Result, src *mailsource.Mes
 			if only != nil && only[i] != "" && !verp.SameAddress(only[i], addr) {
 				e.Category = classify.CategoryNone
 			}
-			res.Message.Events = append(res.Message.Events, e)
+			evs = append(evs, e)
 			if judged || !IsFailure(e.Category) {
 				continue
 			}
 			// Record skips an event it cannot use: not an address, or
 			// no date at all.
 			judged = true
-			if _, err := suppress.NormalizeAddress(addr); err == nil && (!e.Date.IsZero() || !res.Message.Date.IsZero()) {
+			if _, err := suppress.NormalizeAddress(addr); err == nil && (!e.Date.IsZero() || !msgDate.IsZero()) {
 				failure = true
 			} else {
 				unusable = true
 			}
 		}
 	}
-	return failure, unusable
+	return evs, failure, unusable
+}
+
+// flood applies Options.MaxSuppressPerMessage: without a Proof, a message
+// whose failures would suppress more addresses than the cap suppresses
+// none of them (their events get category none, their records NoteFlood).
+// It reports whether it did.
+func (p *Processor) flood(res *Result) bool {
+	limit := p.opts.MaxSuppressPerMessage
+	if p.opts.Proof != nil || limit < 0 {
+		return false
+	}
+	seen := make(map[string]struct{}, min(limit+1, len(res.Message.Events)))
+	for _, e := range res.Message.Events {
+		if !IsFailure(e.Category) {
+			continue
+		}
+		if addr, err := suppress.NormalizeAddress(e.Address); err == nil {
+			seen[addr] = struct{}{}
+		}
+		if len(seen) > limit {
+			break
+		}
+	}
+	if len(seen) <= limit {
+		return false
+	}
+	for i := range res.Message.Events {
+		res.Message.Events[i].Category = classify.CategoryNone
+	}
+	for i := range res.Records {
+		if r := &res.Records[i]; r.Recipient != "" && IsFailure(r.Category) && r.Note == "" {
+			r.Note = NoteFlood
+		}
+	}
+	return true
 }
 
 // judge sets the note of each failure whose address was read from running
 // text (dsn.PositionText) and that the report confirms nowhere else (its
 // VERP address, the original's recipients, a proof: confirmed[i]), and
 // returns how many it found. A failure with a note already is left alone.
-func judge(recs []Record, rep *dsn.Report, confirmed []bool) (unconfirmed int) {
-	confirm := newConfirmer(rep)
+func judge(recs []Record, confirm *confirmer, confirmed []bool) (unconfirmed int) {
 	for i := range recs {
 		r := &recs[i]
 		switch {

@@ -93,8 +93,7 @@ func topHeader(head []byte, max int) textproto.MIMEHeader {
 // returns, per record, the one address a signed VERP tag covers ("" when a
 // proof covers both addresses of a forward) and whether the proof confirms
 // the address itself (a tag names its recipient).
-func (p *Processor) prove(ctx context.Context, res *Result, b *Bounce, name string) (only []string, confirmed []bool) {
-	recs := res.Records
+func (p *Processor) prove(ctx context.Context, res *Result, recs []Record, b *Bounce, name string) (only []string, confirmed []bool) {
 	only, confirmed = make([]string, len(recs)), make([]bool, len(recs))
 	vs := p.opts.Proof.Check(ctx, b)
 	for i := range recs {
@@ -146,10 +145,14 @@ type unverifiedLog struct {
 	w *csv.Writer
 }
 
+// UnverifiedMode is the mode of a new Options.UnverifiedFile: it names
+// addresses that no proof covers, for the operator alone.
+const UnverifiedMode = 0o600
+
 // openUnverified opens path for appending, with the header line when it
 // is new or empty.
 func openUnverified(path string) (*unverifiedLog, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, UnverifiedMode)
 	if err != nil {
 		return nil, fmt.Errorf("pipeline: unverified list: %w", err)
 	}

@@ -71,6 +71,26 @@ func Records(dst []Record, source string, rep *dsn.Report, err error, c Classifi
 	if rep == nil {
 		return append(dst, Record{Source: source, Category: classify.CategoryNone, Err: err})
 	}
+	base := baseRecord(source, rep, err)
+	if rep.Len() == 0 {
+		// A bounce that names no one we can tell is still judged by its
+		// notice, so that what failed is reported; without an address
+		// nothing is suppressed (the record has no recipient).
+		res := c(classify.Input{Kind: rep.Kind, Vendor: rep.Vendor, Diagnostic: rep.Notice, Notice: rep.Notice})
+		base.Category, base.Reason, base.Evidence = res.Category, res.Reason, res.Evidence
+		if base.Date.IsZero() {
+			base.Date = rep.ArrivalDate
+		}
+		return append(dst, base)
+	}
+	for r := range rep.All() {
+		dst = append(dst, recipientRecord(base, &r, rep, c))
+	}
+	return dst
+}
+
+// baseRecord is what the records of every recipient of rep share.
+func baseRecord(source string, rep *dsn.Report, err error) Record {
 	base := Record{
 		Source:            source,
 		ReportingMTA:      rep.ReportingMTA,
@@ -83,58 +103,48 @@ func Records(dst []Record, source string, rep *dsn.Report, err error, c Classifi
 	if base.Sender == "" && rep.Kind != dsn.KindNotBounce {
 		base.Sender = rep.To
 	}
-	if len(rep.Recipients) == 0 {
-		// A bounce that names no one we can tell is still judged by its
-		// notice, so that what failed is reported; without an address
-		// nothing is suppressed (the record has no recipient).
-		res := c(classify.Input{Kind: rep.Kind, Vendor: rep.Vendor, Diagnostic: rep.Notice, Notice: rep.Notice})
-		base.Category, base.Reason, base.Evidence = res.Category, res.Reason, res.Evidence
-		if base.Date.IsZero() {
-			base.Date = rep.ArrivalDate
-		}
-		return append(dst, base)
+	return base
+}
+
+// recipientRecord is the record of recipient r of rep, judged by c.
+func recipientRecord(base Record, r *dsn.Recipient, rep *dsn.Report, c Classifier) Record {
+	res := c(classify.Input{
+		Kind:           rep.Kind,
+		Status:         r.Status,
+		ReplyCode:      r.ReplyCode,
+		Diagnostic:     r.Diagnostic,
+		DiagnosticType: r.DiagnosticType,
+		Action:         r.Action,
+		RemoteMTA:      r.RemoteMTA,
+		Command:        r.Command,
+		FeedbackType:   r.FeedbackType,
+		Vendor:         rep.Vendor,
+		Notice:         rep.Notice,
+	})
+	rec := base
+	rec.Recipient = r.OriginalRecipient
+	if rec.Recipient == "" {
+		rec.Recipient = r.FinalRecipient
 	}
-	for i := range rep.Recipients {
-		r := &rep.Recipients[i]
-		res := c(classify.Input{
-			Kind:           rep.Kind,
-			Status:         r.Status,
-			ReplyCode:      r.ReplyCode,
-			Diagnostic:     r.Diagnostic,
-			DiagnosticType: r.DiagnosticType,
-			Action:         r.Action,
-			RemoteMTA:      r.RemoteMTA,
-			Command:        r.Command,
-			FeedbackType:   r.FeedbackType,
-			Vendor:         rep.Vendor,
-			Notice:         rep.Notice,
-		})
-		rec := base
-		rec.Recipient = r.OriginalRecipient
-		if rec.Recipient == "" {
-			rec.Recipient = r.FinalRecipient
-		}
-		if r.FinalRecipient != "" && !strings.EqualFold(r.FinalRecipient, rec.Recipient) {
-			rec.FinalRecipient = r.FinalRecipient
-		}
-		rec.RecipientFrom = r.Position
-		rec.Category = res.Category
-		rec.Reason = res.Reason
-		rec.Evidence = res.Evidence
-		rec.Status = r.Status
-		rec.ReplyCode = r.ReplyCode
-		rec.Action = r.Action
-		rec.Diagnostic = r.Diagnostic
-		rec.RemoteMTA = r.RemoteMTA
-		if rec.Date.IsZero() {
-			rec.Date = r.LastAttempt
-		}
-		if rec.Date.IsZero() {
-			rec.Date = rep.ArrivalDate
-		}
-		dst = append(dst, rec)
+	if r.FinalRecipient != "" && !strings.EqualFold(r.FinalRecipient, rec.Recipient) {
+		rec.FinalRecipient = r.FinalRecipient
 	}
-	return dst
+	rec.RecipientFrom = r.Position
+	rec.Category = res.Category
+	rec.Reason = res.Reason
+	rec.Evidence = res.Evidence
+	rec.Status = r.Status
+	rec.ReplyCode = r.ReplyCode
+	rec.Action = r.Action
+	rec.Diagnostic = r.Diagnostic
+	rec.RemoteMTA = r.RemoteMTA
+	if rec.Date.IsZero() {
+		rec.Date = r.LastAttempt
+	}
+	if rec.Date.IsZero() {
+		rec.Date = rep.ArrivalDate
+	}
+	return rec
 }
 
 // IsFailure reports whether a category is a failure that the suppression

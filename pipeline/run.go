@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -50,6 +51,12 @@ type Stats struct {
 	// (NoteUnconfirmed, a failed Proof); Unproven those a Proof did not
 	// prove that suppress all the same (Options.ProofReportOnly).
 	Unconfirmed, Unverified, Unproven int
+	// Flooded counts new messages that named more failed addresses than
+	// Options.MaxSuppressPerMessage without a Proof: recorded, suppress
+	// nothing, left for a human (counted in Unrecognized). FloodedNames
+	// names the first MaxFloodedNames of them.
+	Flooded      int
+	FloodedNames []string
 	// Events counts the failures recorded, by category, once per address
 	// and message.
 	Events map[classify.Category]int
@@ -252,6 +259,7 @@ func (r *runner) Stats() Stats {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	st := r.stats
+	st.FloodedNames = slices.Clone(r.stats.FloodedNames)
 	st.Events = make(map[classify.Category]int, len(r.stats.Events))
 	for k, v := range r.stats.Events {
 		st.Events[k] = v

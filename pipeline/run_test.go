@@ -51,13 +51,14 @@ func runMaildir(t *testing.T, msgs [][]byte, opts *Options) (Stats, *suppress.DB
 }
 
 // TestRunManyRecipients records a report that names 50,000 recipients
-// whole; with a lower cap the message is incomplete: counted so, left for
-// a human, and what was read is kept.
+// whole (the per-message cap of suppressions lifted); with a lower cap the
+// message is incomplete: counted so, left for a human, and what was read
+// is kept.
 func TestRunManyRecipients(t *testing.T) {
 	const n = 50000
 	msg := bigReport(n)
 	t.Run("whole", func(t *testing.T) {
-		st, db, src := runMaildir(t, [][]byte{msg}, nil)
+		st, db, src := runMaildir(t, [][]byte{msg}, &Options{MaxSuppressPerMessage: -1})
 		assert.Equal(t, 1, st.Bounces)
 		assert.Zero(t, st.Incomplete)
 		assert.Equal(t, n, st.Events[classify.CategoryHard])
@@ -69,7 +70,7 @@ func TestRunManyRecipients(t *testing.T) {
 	})
 	t.Run("capped", func(t *testing.T) {
 		var logs bytes.Buffer
-		st, db, src := runMaildir(t, [][]byte{msg}, &Options{DSN: dsn.Options{MaxRecipients: 1000}, Logger: newTestLogger(&logs)})
+		st, db, src := runMaildir(t, [][]byte{msg}, &Options{DSN: dsn.Options{MaxRecipients: 1000}, MaxSuppressPerMessage: -1, Logger: newTestLogger(&logs)})
 		assert.Equal(t, 1, st.Incomplete)
 		assert.Equal(t, 1, st.Unrecognized, "a message that hit a cap is not counted as cleanly done")
 		assert.Zero(t, st.Bounces)
@@ -80,6 +81,64 @@ func TestRunManyRecipients(t *testing.T) {
 		assert.Len(t, left, 1, "the message goes to a human")
 		assert.Contains(t, logs.String(), "limit was reached")
 	})
+}
+
+// TestRunFlood checks the per-message cap of suppressions without proof:
+// a report naming more failed addresses than the cap is recorded whole,
+// suppresses none of them, goes to a human and is named in the stats and
+// the log; one at the cap suppresses as before; with a Proof there is no
+// cap.
+func TestRunFlood(t *testing.T) {
+	tests := []struct {
+		name       string
+		recipients int
+		opts       Options
+		flooded    bool
+	}{
+		{"default cap, one over", DefaultMaxSuppressPerMessage + 1, Options{}, true},
+		{"default cap, at it", DefaultMaxSuppressPerMessage, Options{}, false},
+		{"lower cap", 11, Options{MaxSuppressPerMessage: 10}, true},
+		{"no cap", 500, Options{MaxSuppressPerMessage: -1}, false},
+		{"with proof", 500, Options{Proof: &ProofChecker{Checker: proof.Checker{OurDomains: []string{"example.net"}}}, ProofReportOnly: true}, false},
+		// Over StreamRecipients: the events are made as they are recorded.
+		{"streamed, default cap", StreamRecipients + 1, Options{}, true},
+		{"streamed, no cap", StreamRecipients + 1, Options{MaxSuppressPerMessage: -1}, false},
+		{"streamed, with proof", StreamRecipients + 1, Options{Proof: &ProofChecker{Checker: proof.Checker{OurDomains: []string{"example.net"}}}, ProofReportOnly: true}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var logs bytes.Buffer
+			opts := tt.opts
+			opts.Logger = newTestLogger(&logs)
+			st, db, src := runMaildir(t, [][]byte{bigReport(tt.recipients)}, &opts)
+			c, err := db.Counts(context.Background())
+			require.NoError(t, err)
+			left, _ := os.ReadDir(filepath.Join(src.FolderPath("bounces-unrecognized"), "new"))
+			if !tt.flooded {
+				assert.Zero(t, st.Flooded)
+				assert.Equal(t, 1, st.Bounces)
+				assert.Equal(t, tt.recipients, c.ByCategory[classify.CategoryHard])
+				assert.Empty(t, left)
+				return
+			}
+			assert.Equal(t, 1, st.Flooded)
+			require.Len(t, st.FloodedNames, 1)
+			assert.Zero(t, st.Bounces)
+			assert.Equal(t, 1, st.Unrecognized)
+			assert.Zero(t, c.ByCategory[classify.CategoryHard], "a flood suppresses no one")
+			assert.Equal(t, tt.recipients, c.ByCategory[classify.CategoryNone], "a flood is recorded whole")
+			assert.Len(t, left, 1, "a flood goes to a human")
+			assert.Contains(t, logs.String(), "names more failed addresses")
+			assert.Contains(t, logs.String(), st.FloodedNames[0])
+			var sum bytes.Buffer
+			st.Summary(&sum)
+			assert.Contains(t, sum.String(), "flooded: 1 messages")
+			assert.Contains(t, sum.String(), st.FloodedNames[0])
+			lists, err := db.Lists(context.Background(), nil, nil)
+			require.NoError(t, err)
+			assert.Empty(t, lists.Suppressed)
+		})
+	}
 }
 
 // report is a free-text bounce naming recipients at the given positions.

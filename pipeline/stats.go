@@ -3,6 +3,7 @@ package pipeline
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/bouncer-dev/bouncer/classify"
@@ -26,6 +27,16 @@ func (st Stats) Summary(w io.Writer) {
 	}
 	if st.Failed > 0 {
 		fmt.Fprintf(w, "not read: %s could not be read whole, left in place for the next run\n", plural.N(st.Failed, "message", "messages"))
+	}
+	if st.Flooded > 0 {
+		fmt.Fprintf(w, "flooded: %d messages named more failed addresses than one message may suppress without proof (forged?): recorded, suppress nothing, left for a human in the unrecognized folder", st.Flooded)
+		if len(st.FloodedNames) > 0 {
+			fmt.Fprintf(w, ": %s", strings.Join(st.FloodedNames, ", "))
+			if st.Flooded > len(st.FloodedNames) {
+				fmt.Fprintf(w, " and %d more", st.Flooded-len(st.FloodedNames))
+			}
+		}
+		fmt.Fprintln(w)
 	}
 	if st.Unconfirmed > 0 {
 		fmt.Fprintf(w, "unconfirmed: %s read from free text and confirmed nowhere else: recorded, not suppressed\n",
@@ -92,6 +103,8 @@ func (st Stats) Add(o Stats) Stats {
 	sum.Unconfirmed += o.Unconfirmed
 	sum.Unverified += o.Unverified
 	sum.Unproven += o.Unproven
+	sum.Flooded += o.Flooded
+	sum.FloodedNames = append(slices.Clip(st.FloodedNames), o.FloodedNames...)
 	sum.Events = make(map[classify.Category]int, len(st.Events))
 	for _, m := range []map[classify.Category]int{st.Events, o.Events} {
 		for c, n := range m {

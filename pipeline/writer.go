@@ -3,7 +3,9 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/bouncer-dev/bouncer/classify"
@@ -210,7 +212,15 @@ func (w *writer) count(st *Stats, j *job, outcome mailsource.Outcome) {
 	}
 	if res.Incomplete {
 		st.Incomplete++
-		log.Warn("pipeline: a limit was reached; recorded what was read, left for a human", "message", j.msg.Name, "err", res.Records[0].Err)
+		log.Warn("pipeline: a limit was reached; recorded what was read, left for a human", "message", j.msg.Name, "err", res.Err)
+	}
+	if res.Flooded {
+		st.Flooded++
+		if len(st.FloodedNames) < MaxFloodedNames {
+			st.FloodedNames = append(st.FloodedNames, j.msg.Name)
+		}
+		log.Warn("pipeline: without proof configured, the message names more failed addresses than one message may suppress (forged?): recorded, suppresses nothing, left for a human",
+			"message", j.msg.Name, "max", w.r.o.MaxSuppressPerMessage)
 	}
 	st.Unconfirmed += res.Unconfirmed
 	st.Unverified += res.Unverified
@@ -227,36 +237,54 @@ func (w *writer) count(st *Stats, j *job, outcome mailsource.Outcome) {
 		u.Message = where
 		w.r.unproven = append(w.r.unproven, u) // r.mu is held
 	}
-	for _, rec := range res.Records {
-		switch {
-		case rec.Note == NoteUnconfirmed:
-			log.Warn("pipeline: address read from free text and not confirmed: recorded, suppresses nothing", "message", j.msg.Name, "recipient", rec.Recipient)
-		case len(rec.Note) > len(NoteUnverified) && rec.Note[:len(NoteUnverified)] == NoteUnverified:
-			log.Warn("pipeline: bounce not verified: recorded, suppresses nothing", "message", j.msg.Name, "recipient", rec.Recipient, "note", rec.Note)
-		}
-	}
-	st.Skipped += len(j.recorded.Skipped)
+	logNotes(log, j.msg.Name, res)
+	st.Skipped += j.recorded.SkippedCount
 	for _, err := range j.recorded.Skipped {
 		log.Warn("pipeline: recipient not recorded", "message", j.msg.Name, "err", err)
+	}
+	if n := j.recorded.SkippedCount - len(j.recorded.Skipped); n > 0 {
+		log.Warn("pipeline: more recipients not recorded", "message", j.msg.Name, "count", n)
 	}
 	if j.recorded.Events > 0 {
 		w.r.dirty = true // r.mu is held
 	}
-	// Record keeps one event per address and message, the one that weighs
-	// most, and skips what is not an address or has no date.
-	seen := make(map[string]classify.Category)
-	for _, e := range res.Message.Events {
-		addr, err := suppress.NormalizeAddress(e.Address)
-		if err != nil || (e.Date.IsZero() && res.Message.Date.IsZero()) || !IsFailure(e.Category) {
-			continue
-		}
-		if c, ok := seen[addr]; ok && rank(c) <= rank(e.Category) {
-			continue
-		}
-		seen[addr] = e.Category
+	// The state keeps one event per address and message, the one that
+	// weighs most, and skips what is not an address or has no date.
+	for c, n := range j.recorded.Failures {
+		st.Events[c] += n
 	}
-	for _, c := range seen {
-		st.Events[c]++
+}
+
+// MaxLoggedNotes caps the lines logged for the records of one message
+// that suppress nothing (unconfirmed, unverified); one more line counts
+// the rest.
+const MaxLoggedNotes = 20
+
+// logNotes logs the records of res that suppress nothing, at most
+// MaxLoggedNotes of them.
+func logNotes(log *slog.Logger, name string, res *Result) {
+	logged, rest := 0, 0
+	for _, rec := range res.Records {
+		var msg string
+		switch {
+		case rec.Note == NoteUnconfirmed:
+			msg = "pipeline: address read from free text and not confirmed: recorded, suppresses nothing"
+		case strings.HasPrefix(rec.Note, NoteUnverified) && len(rec.Note) > len(NoteUnverified):
+			msg = "pipeline: bounce not verified: recorded, suppresses nothing"
+		default:
+			continue
+		}
+		if logged++; logged > MaxLoggedNotes {
+			rest++
+			continue
+		}
+		log.Warn(msg, "message", name, "recipient", rec.Recipient, "note", rec.Note)
+	}
+	if res.Streamed {
+		rest = res.Unconfirmed + res.Unverified
+	}
+	if rest > 0 {
+		log.Warn("pipeline: more failures recorded that suppress nothing (unconfirmed or unverified)", "message", name, "count", rest)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -37,6 +38,11 @@ type Options struct {
 	// takes "API_USER:TOKEN", Mautic "USER:PASSWORD", the webhook the HMAC
 	// key. Blank lines and lines starting with "#" are ignored.
 	SecretFile string
+	// AllowInsecure accepts http:// targets on hosts other than loopback
+	// (localhost, 127.0.0.0/8, ::1): without it they are refused
+	// (ErrInsecure), since their credentials and the addresses would
+	// cross the network in clear.
+	AllowInsecure bool
 	// HTTPClient sends the requests; default a client with Timeout.
 	// Redirects are never followed (a redirect is retried, like a 5xx),
 	// so credentials go nowhere but the target's URL.
@@ -145,6 +151,9 @@ func New(db *suppress.DB, targets []Target, opts *Options) (*Deliverer, error) {
 	}
 	seen := make(map[string]bool)
 	for _, t := range targets {
+		if !opts.AllowInsecure && !secureTarget(t) {
+			return nil, fmt.Errorf("%w %s: http:// would send its credentials and the addresses in clear to a host that is not loopback; use https:// (or allow it: --push-insecure)", ErrInsecure, t)
+		}
 		dt, err := d.newTarget(t, secrets, ua, seen)
 		if err != nil {
 			return nil, err
@@ -159,6 +168,20 @@ func New(db *suppress.DB, targets []Target, opts *Options) (*Deliverer, error) {
 		return nil, fmt.Errorf("push: %w", err)
 	}
 	return d, nil
+}
+
+// secureTarget reports whether t is https://, or http:// on a loopback
+// host, where nothing crosses the network.
+func secureTarget(t Target) bool {
+	if t.URL == nil || t.URL.Scheme != "http" {
+		return true
+	}
+	h := t.URL.Hostname()
+	if strings.EqualFold(h, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }
 
 // httpClient returns the HTTP client of opts: a copy of opts.HTTPClient or

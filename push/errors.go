@@ -20,6 +20,10 @@ import (
 var (
 	// ErrBadTarget reports a --push value that ParseTarget refuses.
 	ErrBadTarget = errors.New("push: bad target")
+	// ErrInsecure reports an http:// target on a host that is not
+	// loopback: its credentials and the addresses would cross the
+	// network in clear (Options.AllowInsecure lifts it).
+	ErrInsecure = errors.New("push: insecure target")
 	// ErrSecret reports a secret file that cannot be read, or that lacks
 	// (or has a malformed) secret for a target.
 	ErrSecret = errors.New("push: secret")

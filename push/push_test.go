@@ -680,6 +680,8 @@ func TestNewRefuses(t *testing.T) {
 		{"a name twice", []Target{lm}, []string{"listmonk a:b", "listmonk c:d"}, ErrSecret},
 		{"a target twice", []Target{lm, lm}, []string{"listmonk a:b"}, ErrBadTarget},
 		{"zero target", []Target{{}}, []string{"listmonk a:b"}, ErrBadTarget},
+		{"http to a remote host", []Target{target(t, "listmonk=http://lists.example.org")}, []string{"listmonk a:b"}, ErrInsecure},
+		{"http to a remote address", []Target{target(t, "webhook=http://192.0.2.1/hook")}, []string{"webhook k"}, ErrInsecure},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -690,6 +692,36 @@ func TestNewRefuses(t *testing.T) {
 			_, err := New(db, tt.targets, &opts)
 			assert.ErrorIs(t, err, tt.err)
 			assert.NotContains(t, fmt.Sprint(err), "tokenonly")
+		})
+	}
+}
+
+// TestNewInsecure accepts http:// targets on loopback hosts, and on
+// others only with AllowInsecure.
+func TestNewInsecure(t *testing.T) {
+	db := openState(t, filepath.Join(t.TempDir(), "state.db"))
+	secrets := writeSecrets(t, "webhook k")
+	for _, tt := range []struct {
+		url   string
+		allow bool
+		ok    bool
+	}{
+		{"webhook=http://127.0.0.1:8080/hook", false, true},
+		{"webhook=http://127.1.2.3/hook", false, true},
+		{"webhook=http://[::1]:8080/hook", false, true},
+		{"webhook=http://localhost/hook", false, true},
+		{"webhook=https://hooks.example.org/hook", false, true},
+		{"webhook=http://hooks.example.org/hook", false, false},
+		{"webhook=http://localhost.example.org/hook", false, false},
+		{"webhook=http://hooks.example.org/hook", true, true},
+	} {
+		t.Run(tt.url, func(t *testing.T) {
+			_, err := New(db, []Target{target(t, tt.url)}, &Options{SecretFile: secrets, AllowInsecure: tt.allow})
+			if tt.ok {
+				assert.NoError(t, err)
+			} else {
+				assert.ErrorIs(t, err, ErrInsecure)
+			}
 		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"github.com/bouncer-dev/bouncer/internal/secretfile"
 	"net/url"
 	"os"
 	"strings"
@@ -148,6 +149,9 @@ func loadSecrets(path string) (secrets, error) {
 		return nil, fmt.Errorf("%w: %v", ErrSecret, err)
 	}
 	defer f.Close()
+	if err := secretfile.Check(f, path); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrSecret, err)
+	}
 	out := make(secrets)
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 4096), MaxSecretFile)

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -243,7 +245,9 @@ func oneLine(s string) string { return textcut.Ellipsis(textcut.OneLine(s), MaxD
 
 // WriteFile writes entries in format f to path atomically: to a temporary
 // file in the same directory, synced, then renamed over path, so a reader
-// sees the old list or the new one, never a part. The file mode is 0644.
+// sees the old list or the new one, never a part. A new file gets the mode
+// the umask gives (0666 less the umask, as a shell's > does); a file
+// that exists keeps its mode.
 func WriteFile(path string, f Format, entries []Entry) error {
 	var b bytes.Buffer
 	if err := WriteCSV(&b, f, entries); err != nil {
@@ -293,11 +297,33 @@ func WriteDir(dir string, f Format, l Lists) ([]string, error) {
 	return paths, nil
 }
 
+// listMode is the mode a new list is created with, less the umask.
+const listMode = 0o666
+
+// maxTempTries bounds the names createTemp tries.
+const maxTempTries = 100
+
+// createTemp creates a new file in dir named prefix and a random suffix,
+// with listMode less the umask (os.CreateTemp's files are 0600 whatever
+// the umask).
+func createTemp(dir, prefix string) (*os.File, error) {
+	var err error
+	for range maxTempTries {
+		name := filepath.Join(dir, prefix+strconv.FormatUint(rand.Uint64(), 36))
+		var f *os.File
+		f, err = os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, listMode)
+		if !errors.Is(err, fs.ErrExist) {
+			return f, err
+		}
+	}
+	return nil, err
+}
+
 // writeAtomic writes data to path by way of a synced temporary file in the
 // same directory and a rename, then syncs the directory.
 func writeAtomic(path string, data []byte) (err error) {
 	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	tmp, err := createTemp(dir, "."+filepath.Base(path)+".tmp-")
 	if err != nil {
 		return fmt.Errorf("suppress: write %s: %w", path, err)
 	}
@@ -310,8 +336,10 @@ func writeAtomic(path string, data []byte) (err error) {
 	if _, err = tmp.Write(data); err != nil {
 		return fmt.Errorf("suppress: write %s: %w", path, err)
 	}
-	if err = tmp.Chmod(0o644); err != nil {
-		return fmt.Errorf("suppress: write %s: %w", path, err)
+	if fi, serr := os.Stat(path); serr == nil {
+		if err = tmp.Chmod(fi.Mode().Perm()); err != nil {
+			return fmt.Errorf("suppress: write %s: %w", path, err)
+		}
 	}
 	if err = tmp.Sync(); err != nil {
 		return fmt.Errorf("suppress: write %s: %w", path, err)

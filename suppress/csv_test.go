@@ -181,7 +181,7 @@ func TestWriteFile(t *testing.T) {
 	assert.Equal(t, want.Bytes(), got, "WriteFile() wrote %q, %v", got, err)
 	fi, err := os.Stat(path)
 	assert.NoError(t, err, "mode")
-	assert.EqualValues(t, 0o644, fi.Mode().Perm(), "mode")
+	assert.EqualValues(t, 0o600, fi.Mode().Perm(), "an existing list keeps its mode")
 	names, _ := os.ReadDir(dir)
 	assert.Len(t, names, 1, "directory holds %d files after WriteFile", len(names))
 	assert.Error(t, WriteFile(filepath.Join(dir, "missing", "list.csv"), FormatGeneric, nil), "WriteFile() into a missing directory")

@@ -91,6 +91,21 @@ type DB struct {
 	leases map[*Lease]bool // held (lease.go); guarded by mu
 }
 
+// StateMode is the mode of a state file Open creates: it holds the
+// subscribers' addresses, for bouncer alone. SQLite gives its -wal and
+// -shm files the mode of the state.
+const StateMode = 0o600
+
+// createPrivate creates the state file at path, empty (an empty file is
+// an empty SQLite database), with StateMode, when it does not exist. When
+// it cannot (a read-only folder), SQLite's own open says why.
+func createPrivate(path string) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, StateMode)
+	if err == nil {
+		f.Close()
+	}
+}
+
 // Open opens the state file at path, creating it if it does not exist, and
 // migrates its schema to the current version. The database is in WAL mode with
 // synchronous=FULL, so a committed Record survives a crash or SIGKILL.
@@ -121,6 +136,7 @@ func Open(ctx context.Context, path string, opts *Options) (*DB, error) {
 			return nil, fmt.Errorf("suppress: state %s: %w", path, err)
 		}
 	}
+	createPrivate(abs)
 	walLimit := opts.WALLimit
 	if walLimit == 0 {
 		walLimit = DefaultWALLimit
@@ -507,7 +523,13 @@ func (db *DB) Lock() error {
 	if db.lock != nil {
 		return nil
 	}
-	l, err := acquireLock(db.path + ".lock")
+	// The lock sits beside the real file: two paths to one state (a
+	// symlink) take the same lock.
+	real := db.path
+	if r, err := filepath.EvalSymlinks(db.path); err == nil {
+		real = r
+	}
+	l, err := acquireLock(real + ".lock")
 	if err != nil {
 		if reason := notWritable(db.path); reason != "" && !errors.Is(err, ErrLocked) {
 			return fmt.Errorf("%w: %s: %s (%v)", ErrReadOnly, db.path, reason, err)

@@ -13,7 +13,7 @@ import (
 type fileLock struct{ f *os.File }
 
 func acquireLock(path string) (*fileLock, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, StateMode)
 	if err != nil {
 		return nil, fmt.Errorf("suppress: lock: %w", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"iter"
 	"strings"
 	"time"
 
@@ -74,6 +75,27 @@ type Message struct {
 	Placed string
 	// Events are the recipients the report is about.
 	Events []Event
+	// More, if set, yields further events after Events, for a message
+	// whose events are too many to hold at once (a report naming a
+	// million recipients): Record reads them as it writes them, keeping
+	// only each address met (and its category) to count an address once,
+	// and reads them again to tell the outcome when Outcome is empty. It
+	// must yield the same events each time it is called.
+	More iter.Seq[Event]
+}
+
+// events yields m.Events, then m.More.
+func (m *Message) events() iter.Seq[Event] {
+	return func(yield func(Event) bool) {
+		for _, e := range m.Events {
+			if !yield(e) {
+				return
+			}
+		}
+		if m.More != nil {
+			m.More(yield)
+		}
+	}
 }
 
 // Event is one bounce of one address.
@@ -119,10 +141,20 @@ type Result struct {
 	// Events is the number of events recorded for the message.
 	Events int
 	// Skipped holds one error per event that was not recorded (a bad
-	// address wraps ErrBadAddress, anything else ErrBadEvent). A duplicate
-	// of an address already in the same message is dropped silently.
-	Skipped []error
+	// address wraps ErrBadAddress, anything else ErrBadEvent), the first
+	// MaxSkippedErrors of them; SkippedCount counts them all. A duplicate
+	// of an address already in the same message is not an error: the
+	// address counts once, with the category that weighs most.
+	Skipped      []error
+	SkippedCount int
+	// Failures counts the addresses recorded with a failure category
+	// (hard, soft, policy, complaint), by the category each was stored
+	// with (the one that weighs most of its events).
+	Failures map[classify.Category]int
 }
+
+// MaxSkippedErrors caps Result.Skipped (Result.SkippedCount counts all).
+const MaxSkippedErrors = 100
 
 // Hash returns the content hash Record expects: SHA-256 of raw, lower-case
 // hex.
@@ -199,29 +231,23 @@ func (b *Batch) Len() int { return b.n }
 
 // Record adds m to the batch, as DB.Record does in a transaction of its
 // own; it is written when the batch commits. After a database error the
-// batch must be rolled back: what it held is lost, not half-written.
+// batch must be rolled back: what it held is lost, not half-written. The
+// events are written as they are read (Message.More), one address once.
 func (b *Batch) Record(ctx context.Context, m *Message) (Result, error) {
 	if err := checkMessage(m); err != nil {
 		return Result{}, err
 	}
-	events, skipped := prepareEvents(m)
 	outcome := m.Outcome
 	if outcome == "" {
-		outcome = OutcomeNotBounce
-		for _, e := range events {
-			if e.Category != classify.CategoryNone {
-				outcome = OutcomeBounce
-				break
-			}
-		}
+		outcome = inferOutcome(m)
 	}
 	// The insert does nothing when the message is known already (same
 	// hash, or same mailbox, UIDVALIDITY and UID): then its stored outcome
-	// is looked up.
+	// is looked up. Its count of events is set once they are written.
 	var id int64
 	err := b.insMessage.QueryRowContext(ctx,
 		m.Hash, clean(m.Mailbox, MaxStoredField), int64(m.UIDValidity), int64(m.UID),
-		clean(m.MessageID, MaxStoredField), string(outcome), clean(m.Source, MaxStoredField), len(events),
+		clean(m.MessageID, MaxStoredField), string(outcome), clean(m.Source, MaxStoredField), 0,
 		clean(m.Location, MaxStoredField), clean(m.Placed, MaxStoredField)).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) { // no row returned: not inserted
 		stored, ok, err := b.known(ctx, m)
@@ -233,23 +259,99 @@ func (b *Batch) Record(ctx context.Context, m *Message) (Result, error) {
 	if err != nil {
 		return Result{}, b.db.wrapErr("record", err)
 	}
-	for i, e := range events {
-		if _, err := b.insEvent.ExecContext(ctx, id, e.Address, string(e.Category), string(e.Reason),
-			e.Status, e.ReplyCode, e.Diagnostic, e.Date.Unix(), e.MessageID, e.Source,
-			e.Evidence, e.RecipientFrom, e.Proof); err != nil {
-			return Result{}, b.db.wrapErr("record", err)
+	w := &eventWriter{b: b, id: id, m: m, seen: make(map[string]uint8)}
+	i := 0
+	for e := range m.events() {
+		if err = w.add(ctx, i, e); err != nil {
+			break
 		}
-		if testHookEvent != nil {
-			if err := testHookEvent(i); err != nil {
-				return Result{}, b.db.wrapErr("record", err)
-			}
-		}
+		i++
 	}
-	if err := b.db.enqueue(ctx, b.tx, id); err != nil { // the push outbox (outbox.go)
+	if err == nil && w.n > 0 {
+		_, err = b.tx.ExecContext(ctx, b.db.d.bind(`UPDATE messages SET events = ? WHERE id = ?`), w.n, id)
+	}
+	if err == nil {
+		err = b.db.enqueue(ctx, b.tx, id) // the push outbox (outbox.go)
+	}
+	if err != nil {
 		return Result{}, b.db.wrapErr("record", err)
 	}
 	b.n++
-	return Result{Outcome: outcome, Events: len(events), Skipped: skipped}, nil
+	return Result{Outcome: outcome, Events: w.n, Skipped: w.skipped, SkippedCount: w.skippedN, Failures: w.failures()}, nil
+}
+
+// eventWriter writes the events of one message, one address once.
+type eventWriter struct {
+	b    *Batch
+	id   int64 // the message
+	m    *Message
+	seen map[string]uint8 // address → categoryRank of the category written
+	n    int              // events written
+
+	skipped  []error
+	skippedN int
+}
+
+// add writes event i, or notes why it is skipped; a second event of an
+// address replaces the first when its category weighs more.
+func (w *eventWriter) add(ctx context.Context, i int, e Event) error {
+	e, err := prepareEvent(w.m, i, e)
+	if err != nil {
+		if w.skippedN++; len(w.skipped) < MaxSkippedErrors {
+			w.skipped = append(w.skipped, err)
+		}
+		return nil
+	}
+	rank := uint8(categoryRank(e.Category))
+	if r, ok := w.seen[e.Address]; ok {
+		if rank >= r {
+			return nil
+		}
+		w.seen[e.Address] = rank
+		_, err := w.b.tx.ExecContext(ctx, w.b.db.d.bind(`UPDATE events SET category = ?, reason = ?, status = ?, reply_code = ?,
+			diagnostic = ?, date = ?, original_message_id = ?, source = ?, evidence = ?, recipient_from = ?, proof = ?
+			WHERE message = ? AND address = ?`),
+			string(e.Category), string(e.Reason), e.Status, e.ReplyCode, e.Diagnostic, e.Date.Unix(), e.MessageID, e.Source,
+			e.Evidence, e.RecipientFrom, e.Proof, w.id, e.Address)
+		return err
+	}
+	w.seen[e.Address] = rank
+	if _, err := w.b.insEvent.ExecContext(ctx, w.id, e.Address, string(e.Category), string(e.Reason),
+		e.Status, e.ReplyCode, e.Diagnostic, e.Date.Unix(), e.MessageID, e.Source,
+		e.Evidence, e.RecipientFrom, e.Proof); err != nil {
+		return err
+	}
+	if testHookEvent != nil {
+		if err := testHookEvent(w.n); err != nil {
+			return err
+		}
+	}
+	w.n++
+	return nil
+}
+
+// failures counts the addresses written by category, failures only.
+func (w *eventWriter) failures() map[classify.Category]int {
+	out := make(map[classify.Category]int)
+	for _, r := range w.seen {
+		if int(r) < len(suppressOrder) {
+			out[suppressOrder[r]]++
+		}
+	}
+	return out
+}
+
+// inferOutcome is the outcome of a message that gives none: a bounce when
+// one of its events that can be recorded has a failure category.
+func inferOutcome(m *Message) Outcome {
+	i := 0
+	for e := range m.events() {
+		if e, err := prepareEvent(m, i, e); err == nil && e.Category != classify.CategoryNone {
+			return OutcomeBounce
+		}
+		i++
+	}
+	return OutcomeNotBounce
 }
 
 // known looks m up inside the transaction: by hash, then by IMAP identity.
@@ -378,57 +480,37 @@ func (db *DB) KnownHashes(ctx context.Context, hashes []string) (map[string]Outc
 	return out, nil
 }
 
-// prepareEvents normalises and checks the events of m, returning the ones to
-// store and an error for each one skipped.
-func prepareEvents(m *Message) ([]Event, []error) {
-	var (
-		out     []Event
-		skipped []error
-		seen    = make(map[string]int) // address → index in out
-	)
-	for i, e := range m.Events {
-		addr, err := NormalizeAddress(e.Address)
-		if err != nil {
-			skipped = append(skipped, fmt.Errorf("event %d: %w", i, err))
-			continue
-		}
-		if e.Category == "" {
-			e.Category = e.Reason.Category()
-		}
-		if !validCategory(e.Category) {
-			skipped = append(skipped, fmt.Errorf("%w: event %d (%s): unknown category %q", ErrBadEvent, i, addr, e.Category))
-			continue
-		}
-		if e.Date.IsZero() {
-			e.Date = m.Date
-		}
-		if e.Date.IsZero() {
-			skipped = append(skipped, fmt.Errorf("%w: event %d (%s): no date in the report or the message", ErrBadEvent, i, addr))
-			continue
-		}
-		e.Address = addr
-		e.Reason = classify.Reason(clean(string(e.Reason), MaxStoredField))
-		e.Status = clean(e.Status, MaxStoredField)
-		e.ReplyCode = clean(e.ReplyCode, MaxStoredField)
-		e.Diagnostic = clean(e.Diagnostic, MaxStoredDiagnostic)
-		e.MessageID = clean(e.MessageID, MaxStoredField)
-		e.Source = clean(e.Source, MaxStoredField)
-		e.Evidence = clean(e.Evidence, MaxStoredField)
-		e.RecipientFrom = clean(e.RecipientFrom, MaxStoredField)
-		e.Proof = clean(e.Proof, MaxStoredField)
-		e.Date = e.Date.UTC().Truncate(time.Second)
-		if j, ok := seen[addr]; ok {
-			// One address twice in a message counts once, with the
-			// category that weighs most.
-			if categoryRank(e.Category) < categoryRank(out[j].Category) {
-				out[j] = e
-			}
-			continue
-		}
-		seen[addr] = len(out)
-		out = append(out, e)
+// prepareEvent normalises and checks event i of m, or says why it cannot
+// be recorded.
+func prepareEvent(m *Message, i int, e Event) (Event, error) {
+	addr, err := NormalizeAddress(e.Address)
+	if err != nil {
+		return e, fmt.Errorf("event %d: %w", i, err)
 	}
-	return out, skipped
+	if e.Category == "" {
+		e.Category = e.Reason.Category()
+	}
+	if !validCategory(e.Category) {
+		return e, fmt.Errorf("%w: event %d (%s): unknown category %q", ErrBadEvent, i, addr, e.Category)
+	}
+	if e.Date.IsZero() {
+		e.Date = m.Date
+	}
+	if e.Date.IsZero() {
+		return e, fmt.Errorf("%w: event %d (%s): no date in the report or the message", ErrBadEvent, i, addr)
+	}
+	e.Address = addr
+	e.Reason = classify.Reason(clean(string(e.Reason), MaxStoredField))
+	e.Status = clean(e.Status, MaxStoredField)
+	e.ReplyCode = clean(e.ReplyCode, MaxStoredField)
+	e.Diagnostic = clean(e.Diagnostic, MaxStoredDiagnostic)
+	e.MessageID = clean(e.MessageID, MaxStoredField)
+	e.Source = clean(e.Source, MaxStoredField)
+	e.Evidence = clean(e.Evidence, MaxStoredField)
+	e.RecipientFrom = clean(e.RecipientFrom, MaxStoredField)
+	e.Proof = clean(e.Proof, MaxStoredField)
+	e.Date = e.Date.UTC().Truncate(time.Second)
+	return e, nil
 }
 
 // categoryRank orders categories by weight: suppressOrder, then none.

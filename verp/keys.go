@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"github.com/bouncer-dev/bouncer/internal/secretfile"
 	"io"
 	"os"
 )
@@ -103,6 +104,9 @@ func LoadKeys(path string) (*Keys, error) {
 		return nil, fmt.Errorf("verp: %w", err)
 	}
 	defer f.Close()
+	if err := secretfile.Check(f, path); err != nil {
+		return nil, fmt.Errorf("verp: %w", err)
+	}
 	k, err := ParseKeys(f)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)

@@ -52,7 +52,8 @@ flow; forward --port over SSH from a remote machine). Flags given override
 the file's fields. Microsoft 365 app-only access (client_credentials) needs
 no authorization: write the file by hand (see docs/operating.md).
 
-Environment: BOUNCER_OAUTH_CREDENTIALS for --oauth-credentials.
+Environment: every flag not given takes its BOUNCER_ variable
+(BOUNCER_OAUTH_CREDENTIALS for --oauth-credentials…).
 
 Exit status: 0 authorized and FILE written, 1 failed (refused, declined,
 the code expired, FILE not written), 2 bad command line.
@@ -67,7 +68,7 @@ Flags:
 // authCommand is bouncer auth.
 func authCommand(s *streams, args []string) int {
 	f := newAuthFlags(s)
-	env, code, ok := parseWithEnv(s, "auth", f.fs, args, []string{"oauth-credentials"})
+	env, code, ok := parseWithEnv(s, "auth", f.fs, args)
 	if !ok {
 		return code
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -163,4 +164,39 @@ maildir = %q
 	code, stdout, stderr = runBouncer(t, "run", "--config", conf)
 	require.Equal(t, exitOK, code, "%s%s", stdout, stderr)
 	assert.Contains(t, stdout, "pushed: 2 delivered", "the file's push targets")
+}
+
+// TestConfigMailboxFails runs a --config of three mailboxes, one of them
+// misnamed (not a Maildir) and one down (nothing listens): the good one is
+// done and its bounces listed, each failed one has its own line on stderr
+// and in the summary, and the run ends 1 naming them.
+func TestConfigMailboxFails(t *testing.T) {
+	dir := t.TempDir()
+	list := filepath.Join(dir, "list.csv")
+	pw := writeFile(t, filepath.Join(dir, "pw"), "secret")
+	conf := writeFile(t, filepath.Join(dir, "bouncer.toml"), fmt.Sprintf(`state = %q
+out = %q
+[[mailbox]]
+name = "misnamed"
+maildir = %q
+[[mailbox]]
+name = "down"
+imap = "imaps://bounce@%s/INBOX"
+password_file = %q
+[[mailbox]]
+name = "good"
+maildir = %q
+`, filepath.Join(dir, "bouncer.db"), list, filepath.Join(dir, "no-such-maildir"), freePort(t), pw,
+		newMaildir(t, filepath.Join(dir, "good"), demoFiles(t))))
+	code, stdout, stderr := runBouncer(t, "run", "--config", conf, "--retries", "0")
+	assert.Equal(t, exitError, code, "%s%s", stdout, stderr)
+	assert.Contains(t, readList(t, list), complaintAddr, "the good mailbox is done")
+	assert.Empty(t, listDir(t, filepath.Join(dir, "good", "new")))
+	for _, name := range []string{"misnamed", "down"} {
+		assert.Contains(t, stdout, fmt.Sprintf("mailbox %q: failed: ", name))
+		assert.Contains(t, stderr, fmt.Sprintf("bouncer: mailbox %q: ", name))
+	}
+	assert.NotContains(t, stdout, `mailbox "good": failed`)
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	assert.Equal(t, `bouncer: 2 of 3 mailboxes failed: "misnamed", "down"; the others were done`, lines[len(lines)-1])
 }

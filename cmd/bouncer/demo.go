@@ -73,7 +73,8 @@ Flags:
 // demoCommand is bouncer demo.
 func demoCommand(s *streams, args []string) int {
 	f := newDemoFlags(s)
-	if code, ok := parseArgs(s, "demo", f.fs, func() error { return f.fs.Parse(args) }); !ok {
+	env, code, ok := parseArgsEnv(s, "demo", f.fs, func() error { return f.fs.Parse(args) })
+	if !ok {
 		return code
 	}
 	if f.fs.NArg() > 0 {
@@ -82,8 +83,7 @@ func demoCommand(s *streams, args []string) int {
 	}
 	format, err := suppress.ParseFormat(f.format)
 	if err != nil {
-		fmt.Fprintf(s.stderr, "bouncer demo: unknown --format %q: want one of %s\n", f.format, formatNames())
-		return exitUsage
+		return usageError(s, "demo", env)("unknown --format %q: want one of %s", f.format, formatNames())
 	}
 	if f.out == "" {
 		fmt.Fprintln(s.stderr, "bouncer demo: --out must not be empty")

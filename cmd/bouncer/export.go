@@ -11,10 +11,6 @@ import (
 	"github.com/bouncer-dev/bouncer/suppress"
 )
 
-// exportEnv names the flags of bouncer export with an environment
-// variable fallback (see cli.ApplyEnv).
-var exportEnv = []string{"state", "out", "out-dir", "format"}
-
 // exportFlags are the flags of bouncer export.
 type exportFlags struct {
 	fs         *flag.FlagSet
@@ -47,8 +43,8 @@ list is sorted and dated from the bounces: the same state gives the same
 bytes. --category policy adds the addresses that had policy blocks (the
 report of what the sender should fix) even though they are not suppressed.
 
-Environment: BOUNCER_STATE, BOUNCER_OUT, BOUNCER_OUT_DIR and BOUNCER_FORMAT
-stand in for flags that are not given.
+Environment: every flag not given takes its BOUNCER_ variable
+(BOUNCER_STATE, BOUNCER_OUT_DIR, BOUNCER_CATEGORY…).
 
 Exit status: 0 done, 1 failed (no state, state unreadable, list not
 written), 2 bad command line.
@@ -63,7 +59,7 @@ Flags:
 // exportCommand is bouncer export.
 func exportCommand(s *streams, args []string) int {
 	f := newExportFlags(s)
-	env, code, ok := parseWithEnv(s, "export", f.fs, args, exportEnv)
+	env, code, ok := parseWithEnv(s, "export", f.fs, args)
 	if !ok {
 		return code
 	}

@@ -140,34 +140,47 @@ func help(s *streams, args []string) int {
 // call of fs.Parse): the usage text on stdout for -h, a bad flag in one
 // line with a hint on stderr. ok is false when the command must stop, with
 // the exit status code.
+//
+// Every flag the command line does not give takes the value of its
+// environment variable (cli.ApplyEnv: --soft-threshold from
+// BOUNCER_SOFT_THRESHOLD); a value the flag refuses is a bad command line
+// that names the variable.
 func parseArgs(s *streams, name string, fs *flag.FlagSet, parse func() error) (code int, ok bool) {
+	_, code, ok = parseArgsEnv(s, name, fs, parse)
+	return code, ok
+}
+
+// parseArgsEnv is parseArgs, and returns the flags set from the
+// environment (a state URL's password redacted).
+func parseArgsEnv(s *streams, name string, fs *flag.FlagSet, parse func() error) (env cli.Env, code int, ok bool) {
 	err := cli.Parse(fs, parse)
 	switch {
 	case err == nil:
-		return exitOK, true
 	case errors.Is(err, flag.ErrHelp):
 		fs.SetOutput(s.stdout)
 		fs.Usage()
-		return exitOK, false
+		return nil, exitOK, false
+	default:
+		fmt.Fprintf(s.stderr, "bouncer %s: %v; see bouncer %s -h\n", name, err, name)
+		return nil, exitUsage, false
 	}
-	fmt.Fprintf(s.stderr, "bouncer %s: %v; see bouncer %s -h\n", name, err, name)
-	return exitUsage, false
+	env, err = cli.ApplyEnv(fs, nil)
+	env.Redact("state", suppress.Redact)
+	if err != nil {
+		fmt.Fprintf(s.stderr, "bouncer %s: %v\n", name, err)
+		return env, exitUsage, false
+	}
+	return env, exitOK, true
 }
 
-// parseWithEnv parses the command line of the command name (parseArgs),
-// then the environment variables of the flags in envNames that it did not
-// give (cli.ApplyEnv, a state URL's password redacted), and refuses
-// arguments. ok is false when the command must stop, with the exit status
-// code.
-func parseWithEnv(s *streams, name string, fs *flag.FlagSet, args, envNames []string) (env cli.Env, code int, ok bool) {
-	if code, ok := parseArgs(s, name, fs, func() error { return fs.Parse(args) }); !ok {
-		return nil, code, false
-	}
-	env, err := cli.ApplyEnv(fs, envNames)
-	env.Redact("state", suppress.Redact)
+// parseWithEnv parses the command line of the command name and the
+// environment (parseArgsEnv), and refuses arguments. ok is false when the
+// command must stop, with the exit status code.
+func parseWithEnv(s *streams, name string, fs *flag.FlagSet, args []string) (env cli.Env, code int, ok bool) {
+	env, code, ok = parseArgsEnv(s, name, fs, func() error { return fs.Parse(args) })
 	switch {
-	case err != nil:
-		fmt.Fprintf(s.stderr, "bouncer %s: %v\n", name, err)
+	case !ok:
+		return env, code, false
 	case fs.NArg() > 0:
 		fmt.Fprintf(s.stderr, "bouncer %s: unexpected argument %q; see bouncer help %s\n", name, fs.Arg(0), name)
 	default:

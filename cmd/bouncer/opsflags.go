@@ -21,7 +21,7 @@ type opsFlags struct {
 func (o *opsFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.logFormat, "log-format", "text", "`FORMAT` of the lines on stderr: text, or json (one JSON object a line, log/slog)")
 	fs.StringVar(&o.oauthCredentials, "oauth-credentials", "", "OAuth2 credentials `FILE` (see bouncer auth): the access token is refreshed before it expires and stored back")
-	fs.StringVar(&o.metrics, "metrics", "", "with --watch, serve Prometheus metrics at http://`ADDR`/metrics (ADDR: host:port, :9090)")
+	fs.StringVar(&o.metrics, "metrics", "", "with --watch, serve Prometheus metrics at http://`ADDR`/metrics (ADDR: host:port, 127.0.0.1:9090)")
 	fs.StringVar(&o.config, "config", "", "TOML `FILE` listing the mailboxes of the run (see docs/operating.md); flags given override it")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "fetch and classify, and report what would be recorded, moved and pushed; change nothing (state, mailbox, lists)")
 }
@@ -44,8 +44,7 @@ func (o *opsFlags) apply(cfg *runjob.Config, f *runFlags) string {
 }
 
 // opsUsage is the paragraph of the run usage text on these flags.
-const opsUsage = `Environment, for a service: BOUNCER_LOG_FORMAT, BOUNCER_OAUTH_CREDENTIALS,
-BOUNCER_METRICS, BOUNCER_CONFIG. With --config FILE, one run handles every
+const opsUsage = `With --config FILE, one run handles every
 [[mailbox]] of FILE, each with its own cursor in the state; the flags given
 override FILE's values, and --imap or --maildir runs that mailbox alone.
 

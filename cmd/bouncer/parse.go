@@ -69,17 +69,14 @@ Flags:
 func parseCommand(s *streams, args []string) int {
 	f := newParseFlags(s)
 	var paths []string
-	code, ok := parseArgs(s, "parse", f.fs, func() (err error) {
+	env, code, ok := parseArgsEnv(s, "parse", f.fs, func() (err error) {
 		paths, err = cli.ParseInterspersed(f.fs, args)
 		return err
 	})
 	if !ok {
 		return code
 	}
-	fail := func(format string, a ...any) int {
-		fmt.Fprintf(s.stderr, "bouncer parse: "+format+"\n", a...)
-		return exitUsage
-	}
+	fail := usageError(s, "parse", env)
 	format := pipeline.Format(f.format)
 	if format == "" {
 		format = pipeline.FormatJSONL

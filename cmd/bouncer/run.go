@@ -34,20 +34,13 @@ const (
 	passwordEnv = config.PasswordEnv
 )
 
-// runEnv names the flags of bouncer run that have an environment variable
-// fallback (see cli.ApplyEnv). The password has no flag at all: it would show
-// in process lists.
-var runEnv = []string{"imap", "maildir", "password-file", "oauth-token-file", "ca-file", "state", "out", "out-dir", "format", "after", "rules",
-	"push", "push-secret-file", "verp-key-file", "our-domains", "require-proof",
-	"log-format", "oauth-credentials", "metrics", "config"}
-
 // afterMove is the default of --after.
 const afterMove = mailsource.ActionMove
 
 // runCommand is bouncer run.
 func runCommand(s *streams, args []string) int {
 	f := newRunFlags(s)
-	env, code, ok := parseWithEnv(s, "run", f.fs, args, runEnv)
+	env, code, ok := parseWithEnv(s, "run", f.fs, args)
 	if !ok {
 		return code
 	}

@@ -42,9 +42,11 @@ type runFlags struct {
 	policy             policyFlags
 	push               []string
 	pushSecretFile     string
+	pushInsecure       bool
 	verpKeyFile        string
 	ourDomains         string
 	requireProof       bool
+	maxSuppress        int
 	validity           int
 	delim              string
 	ops                opsFlags // issue 12: service flags (opsflags.go)
@@ -83,11 +85,13 @@ func newRunFlags(s *streams) *runFlags {
 		return nil
 	})
 	fs.StringVar(&f.pushSecretFile, "push-secret-file", "", "`FILE` of the push targets' credentials: NAME SECRET a line")
+	fs.BoolVar(&f.pushInsecure, "push-insecure", false, "allow http:// push targets on hosts other than loopback (credentials and addresses in clear)")
 	fs.StringVar(&f.verpKeyFile, "verp-key-file", "", "key `FILE` of signed VERP and BATV return paths: a bounce must carry a valid tag for its recipient")
 	fs.StringVar(&f.ourDomains, "our-domains", "", "`DOMAINS` (a.com,b.org): a bounce whose returned original's Message-ID or From is in one is proven (weak)")
 	fs.IntVar(&f.validity, "validity-days", verp.DefaultValidityDays, "`DAYS` a signed VERP tag stays valid")
 	fs.StringVar(&f.delim, "delimiter", string(verp.DelimiterPlus), "recipient delimiter of the signed VERP addresses: + or -")
 	fs.BoolVar(&f.requireProof, "require-proof", true, "with --verp-key-file or --our-domains, a failure without proof suppresses nothing (false: only report it)")
+	fs.IntVar(&f.maxSuppress, "max-suppress-per-message", pipeline.DefaultMaxSuppressPerMessage, "without --verp-key-file or --our-domains, the most addresses one message may suppress; a message naming more suppresses none and goes to a human (-1: no cap)")
 	f.limits.register(fs)
 	f.policy.register(fs)
 	f.ops.register(fs)
@@ -106,12 +110,13 @@ again. An address only read from a notice's text, and confirmed nowhere
 else, suppresses nothing. Hard bounces and complaints suppress at once,
 soft ones after --soft-threshold on --soft-days days within --soft-window.
 
-Environment: BOUNCER_PASSWORD (the password; no flag for it), and
-BOUNCER_IMAP, _MAILDIR, _PASSWORD_FILE, _OAUTH_TOKEN_FILE, _CA_FILE, _STATE,
-_OUT, _OUT_DIR, _FORMAT, _AFTER, _RULES, _PUSH (targets separated by
-spaces), _PUSH_SECRET_FILE, _VERP_KEY_FILE, _OUR_DOMAINS, _REQUIRE_PROOF
-for flags not given. A failure without proof is written to unverified.csv
-beside the lists.
+Environment: BOUNCER_PASSWORD (the password; no flag for it), and for
+every flag not given its BOUNCER_ variable: BOUNCER_IMAP, BOUNCER_STATE,
+BOUNCER_SOFT_THRESHOLD… (BOUNCER_PUSH: targets separated by spaces); a
+value a flag refuses is a bad command line. Without --verp-key-file or
+--our-domains, one message suppresses at most --max-suppress-per-message
+addresses; with them, a failure without proof is written to
+unverified.csv beside the lists.
 
 `+opsUsage+`Exit status: 0 done, 1 failed (unreachable, login, state in use, disk
 full…), 2 bad command line.

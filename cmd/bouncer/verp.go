@@ -58,13 +58,11 @@ Flags:
 // verpCommand is bouncer verp.
 func verpCommand(s *streams, args []string) int {
 	f := newVerpFlags(s)
-	if code, ok := parseArgs(s, "verp", f.fs, func() error { return f.fs.Parse(args) }); !ok {
+	env, code, ok := parseArgsEnv(s, "verp", f.fs, func() error { return f.fs.Parse(args) })
+	if !ok {
 		return code
 	}
-	fail := func(format string, a ...any) int {
-		fmt.Fprintf(s.stderr, "bouncer verp: "+format+"\n", a...)
-		return exitUsage
-	}
+	fail := usageError(s, "verp", env)
 	if f.keyFile == "" {
 		return fail("--verp-key-file is required")
 	}

@@ -127,11 +127,14 @@ func EnvName(flagName string) string {
 // name to "VARIABLE=value".
 type Env map[string]string
 
-// ApplyEnv sets the flags of fs named in names that were not given on
-// the command line from their environment variables (see EnvName), and
-// returns which. A value the flag refuses is a *UsageError that names the
-// variable.
+// ApplyEnv sets the flags of fs named in names (nil: every flag of fs)
+// that were not given on the command line from their environment
+// variables (see EnvName), and returns which. A value the flag refuses is
+// a *UsageError that names the variable.
 func ApplyEnv(fs *flag.FlagSet, names []string) (Env, error) {
+	if names == nil {
+		fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+	}
 	set := make(map[string]bool)
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	env := Env{}

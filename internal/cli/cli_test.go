@@ -1,9 +1,12 @@
 package cli
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"flag"
 	"io"
+	"log/slog"
 	"runtime/debug"
 	"testing"
 
@@ -82,4 +85,45 @@ func TestVersion(t *testing.T) {
 			assert.Equal(t, tt.want, versionOf("bouncer", bi))
 		})
 	}
+}
+
+// TestInfo writes an informational line as a record of level INFO in JSON
+// (not ERROR, as other lines), and as itself in text.
+func TestInfo(t *testing.T) {
+	var b bytes.Buffer
+	_, w := NewLogger(&b, LogJSON, nil)
+	Info(w, "bouncer: metrics at http://127.0.0.1:9090/metrics")
+	var rec map[string]any
+	require.NoError(t, json.Unmarshal(b.Bytes(), &rec), "%s", b.String())
+	assert.Equal(t, "INFO", rec["level"])
+	assert.Equal(t, "bouncer: metrics at http://127.0.0.1:9090/metrics", rec["msg"])
+
+	b.Reset()
+	_, w = NewLogger(&b, LogText, slog.NewTextHandler(io.Discard, nil))
+	Info(w, "bouncer: metrics at http://127.0.0.1:9090/metrics")
+	assert.Equal(t, "bouncer: metrics at http://127.0.0.1:9090/metrics\n", b.String())
+}
+
+// TestApplyEnvAll sets every flag of a set from its variable when names is
+// nil, and names the variable of a value the flag refuses.
+func TestApplyEnvAll(t *testing.T) {
+	fs := flag.NewFlagSet("x", flag.ContinueOnError)
+	n := fs.Int("soft-threshold", 3, "")
+	s := fs.String("category", "", "")
+	require.NoError(t, fs.Parse(nil))
+	t.Setenv("BOUNCER_SOFT_THRESHOLD", "5")
+	t.Setenv("BOUNCER_CATEGORY", "policy")
+	env, err := ApplyEnv(fs, nil)
+	require.NoError(t, err)
+	assert.Equal(t, 5, *n)
+	assert.Equal(t, "policy", *s)
+	assert.Equal(t, Env{"soft-threshold": "BOUNCER_SOFT_THRESHOLD=5", "category": "BOUNCER_CATEGORY=policy"}, env)
+
+	t.Setenv("BOUNCER_SOFT_THRESHOLD", "abc")
+	fs2 := flag.NewFlagSet("x", flag.ContinueOnError)
+	fs2.Int("soft-threshold", 3, "")
+	_, err = ApplyEnv(fs2, nil)
+	var ue *UsageError
+	require.ErrorAs(t, err, &ue)
+	assert.Contains(t, ue.Msg, "BOUNCER_SOFT_THRESHOLD=abc")
 }

@@ -44,6 +44,16 @@ func NewLogger(w io.Writer, f LogFormat, text slog.Handler) (*slog.Logger, io.Wr
 	return l, &lineLogger{l: l}
 }
 
+// Info writes line (without its newline) to w, a writer of NewLogger: as a
+// record of level INFO when w logs JSON, as the line itself otherwise.
+func Info(w io.Writer, line string) {
+	if l, ok := w.(*lineLogger); ok {
+		l.l.Info(line)
+		return
+	}
+	fmt.Fprintln(w, line)
+}
+
 // lineLogger logs every complete line written to it.
 type lineLogger struct {
 	l   *slog.Logger

@@ -53,6 +53,7 @@ type Metrics struct {
 	bounces     *prometheus.CounterVec
 	pushes      *prometheus.CounterVec
 	errs        *prometheus.CounterVec
+	failed      *prometheus.CounterVec
 	lastSuccess prometheus.Gauge
 
 	mu   sync.Mutex
@@ -72,11 +73,13 @@ func New() *Metrics {
 			Help: "Events pushed to the list tools, by result."}, []string{"result"}),
 		errs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "bouncer_errors_total",
 			Help: "Errors, by kind."}, []string{"kind"}),
+		failed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "bouncer_mailbox_failures_total",
+			Help: "Mailboxes of a run that failed (down, a refused login, misnamed) while the others went on, by mailbox."}, []string{"mailbox"}),
 		lastSuccess: prometheus.NewGauge(prometheus.GaugeOpts{Name: "bouncer_last_success_timestamp_seconds",
 			Help: "Unix time of the last pass or batch that completed without error."}),
 		last: make(map[string]pipeline.Stats),
 	}
-	m.reg.MustRegister(m.messages, m.bounces, m.pushes, m.errs, m.lastSuccess,
+	m.reg.MustRegister(m.messages, m.bounces, m.pushes, m.errs, m.failed, m.lastSuccess,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Every label shows from the start, at 0.
 	for _, o := range []string{"bounce", "not_bounce", "unrecognized", "already", "failed"} {
@@ -123,6 +126,9 @@ func (m *Metrics) Progress(source string, st pipeline.Stats) {
 
 // Success marks a pass or batch done without error now.
 func (m *Metrics) Success() { m.lastSuccess.SetToCurrentTime() }
+
+// MailboxFailed counts a failure of the mailbox named name.
+func (m *Metrics) MailboxFailed(name string) { m.failed.WithLabelValues(name).Inc() }
 
 // Error counts an error of kind ("lists", …).
 func (m *Metrics) Error(kind string) { m.errs.WithLabelValues(kind).Inc() }
@@ -183,7 +189,7 @@ func (h *handler) WithGroup(name string) slog.Handler {
 	return &handler{Handler: h.Handler.WithGroup(name), m: h.m}
 }
 
-// Serve listens on addr (host:port; ":9090") and serves the metrics at
+// Serve listens on addr (host:port; "127.0.0.1:9090") and serves the metrics at
 // Path until ctx is done. It returns once listening, with the address
 // listened on (the port chosen when addr's is 0) and a channel that gets
 // the server's error when it stops.

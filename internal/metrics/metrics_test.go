@@ -40,3 +40,13 @@ func TestHandler(t *testing.T) {
 	assert.Positive(t, testutil.ToFloat64(m.lastSuccess))
 	assert.True(t, l.Handler().Enabled(context.Background(), slog.LevelInfo), "Info reaches the counting")
 }
+
+func TestMailboxFailed(t *testing.T) {
+	m := New()
+	m.MailboxFailed("down")
+	m.MailboxFailed("down")
+	m.MailboxFailed("misnamed")
+	assert.Equal(t, 2.0, testutil.ToFloat64(m.failed.WithLabelValues("down")))
+	assert.Equal(t, 1.0, testutil.ToFloat64(m.failed.WithLabelValues("misnamed")))
+	assert.Zero(t, testutil.ToFloat64(m.failed.WithLabelValues("good")))
+}

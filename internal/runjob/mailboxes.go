@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/bouncer-dev/bouncer/config"
 	"github.com/bouncer-dev/bouncer/imapfetch"
+	"github.com/bouncer-dev/bouncer/internal/cli"
 	"github.com/bouncer-dev/bouncer/internal/dryrun"
 	"github.com/bouncer-dev/bouncer/internal/metrics"
 	"github.com/bouncer-dev/bouncer/mailsource"
@@ -37,13 +40,19 @@ func (e *mailboxError) Error() string { return e.err.Error() }
 func (e *mailboxError) Unwrap() error { return e.err }
 
 // openSources connects to every mailbox of cfg (for IMAP: connects and
-// logs in). It returns those opened, also after an error.
-func openSources(ctx context.Context, db *suppress.DB, cfg *Config) ([]*opened, error) {
-	var out []*opened
+// logs in). It returns those opened, also after an error. Of several
+// mailboxes, one that cannot be opened (down, a refused login, a mailbox
+// misnamed) is returned in failed and the others go on; the error is
+// that of a single mailbox, or of the first when none opened.
+func openSources(ctx context.Context, db *suppress.DB, cfg *Config) (out []*opened, failed []*mailboxError, err error) {
 	for _, mb := range cfg.Mailboxes {
 		o, err := openSource(ctx, db, mb)
 		if err != nil {
-			return out, &mailboxError{mb: mb, err: err}
+			failed = append(failed, &mailboxError{mb: mb, err: err})
+			if len(cfg.Mailboxes) == 1 || ctx.Err() != nil {
+				return out, nil, failed[0]
+			}
+			continue
 		}
 		if cfg.DryRun {
 			o.dry = dryrun.Wrap(o.src)
@@ -51,7 +60,10 @@ func openSources(ctx context.Context, db *suppress.DB, cfg *Config) ([]*opened, 
 		}
 		out = append(out, o)
 	}
-	return out, nil
+	if len(out) == 0 && len(failed) > 0 {
+		return out, failed[1:], failed[0]
+	}
+	return out, failed, nil
 }
 
 // openSource connects to the mailbox mb.
@@ -74,8 +86,10 @@ func openSource(ctx context.Context, db *suppress.DB, mb *config.Source) (*opene
 
 // runAll runs the job over every mailbox: one after the other, or all at
 // once with --watch. A mailbox that fails does not stop the others; the
-// first error is returned with the sum of the stats.
-func runAll(ctx context.Context, db *suppress.DB, srcs []*opened, opts *pipeline.Options) (pipeline.Stats, error) {
+// first error is returned with the sum of the stats. With several
+// mailboxes (several is set), the mailboxes that failed are returned in
+// failed instead, and the error is that of an interruption only.
+func runAll(ctx context.Context, db *suppress.DB, srcs []*opened, opts *pipeline.Options, several bool) (pipeline.Stats, []*mailboxError, error) {
 	stats := make([]pipeline.Stats, len(srcs))
 	errs := make([]error, len(srcs))
 	one := func(i int) {
@@ -123,12 +137,21 @@ func runAll(ctx context.Context, db *suppress.DB, srcs []*opened, opts *pipeline
 	for _, st := range stats {
 		total = addStats(total, st)
 	}
+	var failed []*mailboxError
+	var canceled []error
 	for _, err := range errs {
-		if err != nil && !errors.Is(err, context.Canceled) {
-			return total, err
+		var me *mailboxError
+		switch {
+		case err == nil:
+		case errors.Is(err, context.Canceled):
+			canceled = append(canceled, err)
+		case several && errors.As(err, &me):
+			failed = append(failed, me)
+		default:
+			return total, nil, err
 		}
 	}
-	return total, errors.Join(errs...)
+	return total, failed, errors.Join(canceled...)
 }
 
 // addStats returns a + b.
@@ -136,6 +159,31 @@ func addStats(a, b pipeline.Stats) pipeline.Stats {
 	sum := a.Add(b)
 	sum.Push, sum.PushErr = addPush(a.Push, b.Push), errors.Join(a.PushErr, b.PushErr)
 	return sum
+}
+
+// countFailed tells of mailboxes that failed while the others go on: a
+// line each on stderr, and a metric each.
+func countFailed(s *streams, cfg *Config, failed []*mailboxError) {
+	for _, f := range failed {
+		fmt.Fprintln(s.stderr, describeError(f, cfg))
+		if cfg.Metrics != nil {
+			cfg.Metrics.MailboxFailed(f.mb.Name)
+		}
+	}
+}
+
+// reportFailed tells of the mailboxes of a run of several that failed: a
+// line each in the summary, and the line that ends the run (exit 1).
+func reportFailed(s *streams, cfg *Config, failed []*mailboxError) int {
+	if len(failed) == 0 {
+		return exitOK
+	}
+	var names []string
+	for _, f := range failed {
+		names = append(names, strconv.Quote(f.mb.Name))
+		fmt.Fprintf(s.stdout, "%s: failed: %s\n", mailboxName(f.mb), strings.TrimPrefix(describeError(f, cfg), "bouncer: "+mailboxName(f.mb)+": "))
+	}
+	return fail(s, fmt.Sprintf("bouncer: %d of %d mailboxes failed: %s; the others were done", len(failed), len(cfg.Mailboxes), strings.Join(names, ", ")))
 }
 
 // mailboxName names mb in the messages of a run of several mailboxes.
@@ -153,7 +201,7 @@ func startMetrics(ctx context.Context, s *streams, cfg *Config, srcs []*opened) 
 	if err != nil {
 		return fmt.Errorf("--metrics %s: %w", cfg.MetricsAddr, err)
 	}
-	fmt.Fprintf(s.stderr, "bouncer: metrics at http://%s%s\n", addr, metrics.Path)
+	cli.Info(s.stderr, fmt.Sprintf("bouncer: metrics at http://%s%s", addr, metrics.Path))
 	for _, o := range srcs {
 		o.src = cfg.Metrics.Source(o.src)
 		name := o.mb.Name

@@ -7,12 +7,15 @@
 package runjob
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"github.com/bouncer-dev/bouncer/internal/secretfile"
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -51,6 +54,7 @@ type Config struct {
 	// PushSecretFile.
 	Push           []push.Target
 	PushSecretFile string
+	PushInsecure   bool // push.Options.AllowInsecure
 	// Retain, if positive, prunes the events older than it when the run
 	// starts (suppress.DB.Prune; not in a dry run).
 	Retain time.Duration
@@ -120,37 +124,31 @@ func doRun(ctx context.Context, s *streams, cfg *Config) int {
 	if err != nil {
 		return fail(s, fmt.Sprintf("bouncer: state %s: %v", suppress.Redact(cfg.State), oneLine(err)))
 	}
-	srcs, err := openSources(ctx, db, cfg)
+	srcs, failed, err := openSources(ctx, db, cfg)
 	defer func() {
 		for _, o := range srcs {
 			o.close()
 		}
 	}()
 	if err != nil {
+		for _, f := range failed {
+			fmt.Fprintln(s.stderr, describeError(f, cfg))
+		}
 		return fail(s, describeError(err, cfg))
 	}
 
+	warnNoProof(s.stderr, &cfg.Pipe)
 	pipe := cfg.Pipe
 	prog := termlog.NewProgress(s.stderr)
 	pipe.Progress = prog.Update
-	if pipe.Watch && (cfg.Out != "" || cfg.OutDir != "") {
-		// In --watch mode the lists are written now, then after each
-		// batch that recorded something.
-		write := func(ctx context.Context) {
-			if _, _, err := db.WriteLists(ctx, cfg.Policy, cfg.Format, cfg.Out, cfg.OutDir); err != nil {
-				fmt.Fprintln(s.stderr, describeError(err, cfg))
-				if cfg.Metrics != nil {
-					cfg.Metrics.Error("lists")
-				}
-			}
-		}
-		write(ctx)
-		pipe.OnCommit = write
-	}
+	watchLists(ctx, s, cfg, db, &pipe)
 	if err := startMetrics(ctx, s, cfg, srcs); err != nil {
 		return fail(s, "bouncer: "+cfg.Env.Explain(oneLine(err)))
 	}
-	st, runErr := runAll(ctx, db, srcs, &pipe)
+	countFailed(s, cfg, failed) // the others go on
+	st, runFailed, runErr := runAll(ctx, db, srcs, &pipe, len(cfg.Mailboxes) > 1)
+	countFailed(s, cfg, runFailed)
+	failed = append(failed, runFailed...)
 	prog.Done()
 	interrupted := errors.Is(runErr, context.Canceled) && ctx.Err() != nil
 	if pipe.Watch && (interrupted || runErr == nil && ctx.Err() != nil) {
@@ -166,12 +164,32 @@ func doRun(ctx context.Context, s *streams, cfg *Config) int {
 		return code
 	}
 	switch {
+	case len(failed) > 0 && !interrupted:
+		return reportFailed(s, cfg, failed)
 	case interrupted:
 		return fail(s, "bouncer: interrupted; what was recorded is kept, run again to go on")
 	case runErr != nil:
 		return fail(s, describeError(runErr, cfg))
 	}
 	return exitOK
+}
+
+// watchLists has a --watch run write its lists now, then after each batch
+// that recorded something (pipe.OnCommit).
+func watchLists(ctx context.Context, s *streams, cfg *Config, db *suppress.DB, pipe *pipeline.Options) {
+	if !pipe.Watch || (cfg.Out == "" && cfg.OutDir == "") {
+		return
+	}
+	write := func(ctx context.Context) {
+		if _, _, err := db.WriteLists(ctx, cfg.Policy, cfg.Format, cfg.Out, cfg.OutDir); err != nil {
+			fmt.Fprintln(s.stderr, describeError(err, cfg))
+			if cfg.Metrics != nil {
+				cfg.Metrics.Error("lists")
+			}
+		}
+	}
+	write(ctx)
+	pipe.OnCommit = write
 }
 
 // fail prints line on stderr and returns exitFailed.
@@ -252,11 +270,23 @@ func warnSecret(w io.Writer, o *imapfetch.Options) {
 	if o.SecretEnv != "" {
 		fmt.Fprintf(w, "bouncer: warning: the password is read from $%s, which every process of this user can read; prefer --password-file with mode 0600\n", o.SecretEnv)
 	}
-	if o.SecretFile != "" {
-		if fi, err := os.Stat(o.SecretFile); err == nil && fi.Mode().Perm()&0o044 != 0 {
-			fmt.Fprintf(w, "bouncer: warning: %s is readable by others (mode %04o); chmod 600 it\n", o.SecretFile, fi.Mode().Perm())
-		}
+	if err := secretfile.CheckPath(o.SecretFile); o.SecretFile != "" && err != nil {
+		fmt.Fprintf(w, "bouncer: warning: %v\n", err)
 	}
+}
+
+// warnNoProof says, once per run, that no proof is configured, what that
+// costs, and how to turn it on.
+func warnNoProof(w io.Writer, o *pipeline.Options) {
+	if o.Proof != nil {
+		return
+	}
+	limit := "at most " + strconv.Itoa(cmp.Or(o.MaxSuppressPerMessage, pipeline.DefaultMaxSuppressPerMessage)) + " addresses"
+	if o.MaxSuppressPerMessage < 0 {
+		limit = "any number of addresses (--max-suppress-per-message -1)"
+	}
+	fmt.Fprintf(w, "bouncer: warning: no proof configured: a forged bounce can name any address, and one message suppresses %s; "+
+		"sign your return paths (bouncer verp, then --verp-key-file FILE) or give --our-domains: see docs/security.md\n", limit)
 }
 
 // openPush registers the push targets with the state and reads their
@@ -267,7 +297,7 @@ func openPush(ctx context.Context, db *suppress.DB, cfg *Config) (map[string]int
 	if len(cfg.Push) == 0 {
 		return nil, nil
 	}
-	d, err := push.New(db, cfg.Push, &push.Options{SecretFile: cfg.PushSecretFile, Logger: cfg.Pipe.Logger})
+	d, err := push.New(db, cfg.Push, &push.Options{SecretFile: cfg.PushSecretFile, AllowInsecure: cfg.PushInsecure, Logger: cfg.Pipe.Logger})
 	if err != nil {
 		return nil, err
 	}

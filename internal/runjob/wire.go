@@ -13,13 +13,19 @@ import (
 type Wire struct {
 	Push           []string // KIND=URL targets
 	PushSecretFile string
-	VerpKeyFile    string
-	OurDomains     string // comma-separated
-	RequireProof   bool
+	// PushInsecure allows http:// targets on hosts other than loopback
+	// (push.Options.AllowInsecure).
+	PushInsecure bool
+	VerpKeyFile  string
+	OurDomains   string // comma-separated
+	RequireProof bool
 	// RequireProofSet tells that RequireProof was given, not defaulted.
 	RequireProofSet bool
 	ValidityDays    int
 	Delimiter       string
+	// MaxSuppressPerMessage is pipeline.Options.MaxSuppressPerMessage:
+	// at least 1, or -1 for no cap.
+	MaxSuppressPerMessage int
 }
 
 // SetWire checks w, reading the key file, and fills it into cfg (Push,
@@ -36,7 +42,11 @@ func (cfg *Config) SetWire(w *Wire) string {
 	if len(cfg.Push) > 0 && w.PushSecretFile == "" {
 		return "--push needs --push-secret-file FILE (or $BOUNCER_PUSH_SECRET_FILE)"
 	}
-	cfg.PushSecretFile = w.PushSecretFile
+	cfg.PushSecretFile, cfg.PushInsecure = w.PushSecretFile, w.PushInsecure
+	if w.MaxSuppressPerMessage < 1 && w.MaxSuppressPerMessage != -1 {
+		return "--max-suppress-per-message must be at least 1, or -1 for no cap"
+	}
+	cfg.Pipe.MaxSuppressPerMessage = w.MaxSuppressPerMessage
 	if w.VerpKeyFile == "" && w.OurDomains == "" {
 		if w.RequireProofSet && w.RequireProof {
 			return "--require-proof needs --verp-key-file or --our-domains"
