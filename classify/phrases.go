@@ -66,6 +66,11 @@ const (
 	sigDATA Reason = "~data"
 	sigMAIL Reason = "~mail"
 	sigHELO Reason = "~helo"
+	// sigRCPTReply marks the replies that only an answer to RCPT TO gives
+	// (Postfix's "Recipient address rejected: User unknown in local
+	// recipient table", smtpd_check.c): a notice that says DATA was
+	// refused names the last command it sent, not the one answered.
+	sigRCPTReply Reason = "~rcptreply"
 	// sigBoilerplate marks the standard texts of RFC 5321 replies, which
 	// only restate their code; they hide the phrases inside them.
 	sigBoilerplate Reason = "~generic"
@@ -114,7 +119,7 @@ var reasonOrder = []Reason{
 	ReasonVacation,
 	sigBoilerplate,
 	sigOrange,
-	sigRCPT, sigDATA, sigMAIL, sigHELO,
+	sigRCPT, sigDATA, sigMAIL, sigHELO, sigRCPTReply,
 }
 
 // phraseTable lists the built-in phrases by reason.

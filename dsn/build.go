@@ -306,6 +306,9 @@ func (p *parser) fillFromText(r *Recipient, block, body string) {
 	}
 	if r.Command == "" {
 		r.Command = Command(firstFound(findCommand, block, r.Diagnostic))
+		if r.Command == CommandDATA && pipelinedRCPT(asciiLower(body)) {
+			r.Command = CommandRCPT // the block may stop before DATA's own reply
+		}
 	}
 	if r.RemoteMTA == "" {
 		r.RemoteMTA = findRemoteHost(block)

@@ -363,7 +363,29 @@ func findCommand(s string) string {
 	if c := firstPhrase(lower, explicitCommands); c != "" {
 		return c
 	}
-	return firstPhrase(lower, commandPhrases)
+	c := firstPhrase(lower, commandPhrases)
+	if c == "DATA" && pipelinedRCPT(lower) {
+		return "RCPT"
+	}
+	return c
+}
+
+// noRecipientReplies are the servers' replies to a DATA that no accepted
+// recipient precedes: Sendmail's "503 5.0.0 Need RCPT (recipient)",
+// Postfix's "554 5.5.1 Error: no valid recipients" (smtpd.c), Exim's "503
+// valid RCPT command must precede DATA", qmail's "503 RCPT first".
+var noRecipientReplies = []string{"need rcpt", "no valid recipients", "rcpt command must precede data", "rcpt first"}
+
+// pipelinedRCPT reports whether a transcript that ends with ">>> DATA" is
+// a pipelined one (RFC 2920) whose refusal answered RCPT TO: the server
+// then refused DATA for want of a recipient. Sendmail writes only the
+// last command it sent before the replies.
+func pipelinedRCPT(lower string) bool {
+	i := strings.Index(lower, ">>> data")
+	if i < 0 {
+		return false
+	}
+	return containsAny(lower[i:], noRecipientReplies)
 }
 
 // firstPhrase returns the command of the phrase of list that occurs first
