@@ -218,6 +218,7 @@ func (p *Processor) events(ctx context.Context, res *Result, src *mailsource.Mes
 			Date:       notAfterArrival(r.Date, received),
 			MessageID:  r.OriginalMessageID,
 			Source:     string(res.Report.Vendor),
+			Permanent:  r.Permanent,
 		}
 		if r.Note != "" {
 			ev.Category = classify.CategoryNone // unconfirmed or unverified

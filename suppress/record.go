@@ -84,6 +84,18 @@ type Event struct {
 	MessageID string
 	// Source names what read the event (the dsn detector, "arf", …).
 	Source string
+	// Permanent says a soft failure was reported as permanent while
+	// nothing told why (classify.Result.Permanent): Policy counts such
+	// events more strictly (PermanentThreshold).
+	Permanent bool
+}
+
+// boolInt stores a bool as the INTEGER 1 or 0 of both dialects.
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // Result says what Record did.
@@ -212,7 +224,7 @@ func (b *Batch) Record(ctx context.Context, m *Message) (Result, error) {
 	}
 	for i, e := range events {
 		if _, err := b.insEvent.ExecContext(ctx, id, e.Address, string(e.Category), string(e.Reason),
-			e.Status, e.ReplyCode, e.Diagnostic, e.Date.Unix(), e.MessageID, e.Source); err != nil {
+			e.Status, e.ReplyCode, e.Diagnostic, e.Date.Unix(), e.MessageID, e.Source, boolInt(e.Permanent)); err != nil {
 			return Result{}, b.db.wrapErr("record", err)
 		}
 		if testHookEvent != nil {
