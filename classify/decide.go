@@ -263,7 +263,7 @@ func pickPhrase(ev *evidence) (Reason, bool) {
 			continue
 		}
 		switch r {
-		case ReasonVacation, sigBoilerplate, sigOrange, sigRCPT, sigDATA, sigMAIL, sigHELO, sigRCPTReply:
+		case ReasonVacation, sigBoilerplate, sigOrange, sigRCPT, sigDATA, sigMAIL, sigHELO, sigRCPTReply, sigPipelined:
 			continue
 		}
 		return r, true
@@ -288,8 +288,11 @@ func pickWeak(ev *evidence) (Reason, bool) {
 // a reply that only RCPT TO gets makes it RCPT whatever the notice says.
 func command(given string, ev *evidence, text string) string {
 	c := namedCommand(given, ev)
-	if c == "DATA" && ev.has(sigRCPTReply) {
+	switch {
+	case c == "DATA" && ev.has(sigRCPTReply):
 		return "RCPT"
+	case c == "DATA" && ev.has(sigPipelined):
+		return ""
 	}
 	return c
 }

@@ -71,6 +71,10 @@ const (
 	// recipient table", smtpd_check.c): a notice that says DATA was
 	// refused names the last command it sent, not the one answered.
 	sigRCPTReply Reason = "~rcptreply"
+	// sigPipelined marks a pipelined transcript (RFC 2920) whose DATA was
+	// refused for want of a recipient: which command the refusal before
+	// it answered is not known.
+	sigPipelined Reason = "~pipelined"
 	// sigBoilerplate marks the standard texts of RFC 5321 replies, which
 	// only restate their code; they hide the phrases inside them.
 	sigBoilerplate Reason = "~generic"
@@ -119,7 +123,7 @@ var reasonOrder = []Reason{
 	ReasonVacation,
 	sigBoilerplate,
 	sigOrange,
-	sigRCPT, sigDATA, sigMAIL, sigHELO, sigRCPTReply,
+	sigRCPT, sigDATA, sigMAIL, sigHELO, sigRCPTReply, sigPipelined,
 }
 
 // phraseTable lists the built-in phrases by reason.

@@ -364,8 +364,8 @@ func findCommand(s string) string {
 		return c
 	}
 	c := firstPhrase(lower, commandPhrases)
-	if c == "DATA" && pipelinedRCPT(lower) {
-		return "RCPT"
+	if c == "DATA" && pipelined(lower) {
+		return ""
 	}
 	return c
 }
@@ -376,11 +376,12 @@ func findCommand(s string) string {
 // valid RCPT command must precede DATA", qmail's "503 RCPT first".
 var noRecipientReplies = []string{"need rcpt", "no valid recipients", "rcpt command must precede data", "rcpt first"}
 
-// pipelinedRCPT reports whether a transcript that ends with ">>> DATA" is
-// a pipelined one (RFC 2920) whose refusal answered RCPT TO: the server
-// then refused DATA for want of a recipient. Sendmail writes only the
-// last command it sent before the replies.
-func pipelinedRCPT(lower string) bool {
+// pipelined reports whether a transcript that ends with ">>> DATA" is a
+// pipelined one (RFC 2920): the server refused DATA for want of a
+// recipient, so the refusal before it may have answered RCPT TO as well
+// as DATA. Sendmail writes only the last command it sent before the
+// replies; which one a reply answered is then not known.
+func pipelined(lower string) bool {
 	i := strings.Index(lower, ">>> data")
 	if i < 0 {
 		return false

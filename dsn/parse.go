@@ -138,6 +138,8 @@ type parser struct {
 	origSeen  bool // the original's header was read from a part
 	perMsg    nettextproto.MIMEHeader
 	recipHdrs []nettextproto.MIMEHeader
+	// orphans are per-recipient fields that name no address (orphan.go).
+	orphans []nettextproto.MIMEHeader
 	feedback  nettextproto.MIMEHeader
 	origHdr   message.Header
 }

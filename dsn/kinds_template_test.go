@@ -1,0 +1,3 @@
+package dsn
+
+func templateKinds() []kindCase { return nil }
