@@ -13,7 +13,7 @@ const maxOrphans = 4
 // Diagnostic-Code). QUIRK: some MTAs write the per-recipient fields without
 // Final-Recipient and name the recipient in X-Failed-Recipients, or only
 // in the VERP address the bounce came back to
-// (dsn/kinds_test.go, "status block without an address").
+// (testdata/dsn-status-block-without-address.eml).
 func (p *parser) keepOrphan(f textproto.MIMEHeader) {
 	if f.Get("Status") == "" && f.Get("Diagnostic-Code") == "" {
 		return

@@ -139,9 +139,9 @@ type parser struct {
 	perMsg    nettextproto.MIMEHeader
 	recipHdrs []nettextproto.MIMEHeader
 	// orphans are per-recipient fields that name no address (orphan.go).
-	orphans []nettextproto.MIMEHeader
-	feedback  nettextproto.MIMEHeader
-	origHdr   message.Header
+	orphans  []nettextproto.MIMEHeader
+	feedback nettextproto.MIMEHeader
+	origHdr  message.Header
 }
 
 func (p *parser) addErr(err error) {
