@@ -178,10 +178,14 @@ func (c *Classifier) classify(in Input) Result {
 		}
 	}
 	var r Result
-	if inner, ok := unwrapRelay(in); ok {
+	if inner, relaySt, ok := unwrapRelay(in); ok {
 		// A relay reported another server's reply: that reply decides.
 		r = builtin(inner, normalize(inner.Diagnostic, statusComment(inner.Status)))
 		r.Evidence.Note = strings.TrimPrefix(r.Evidence.Note+"; the receiving server's reply inside the relay's", "; ")
+		if relayDisagrees(relaySt, r.Reason) {
+			r = result(ReasonFiltered, r.Evidence.Rule, r.Evidence.Match,
+				"the relay's status "+relaySt+" says the message was refused, the reply inside an unknown user: filtered")
+		}
 	} else {
 		r = builtin(in, text)
 	}

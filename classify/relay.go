@@ -34,11 +34,16 @@ var relayMarks = []relayMark{
 
 // unwrapRelay returns in with its diagnostic cut down to the receiving
 // server's reply when a relay wrapped it, and the codes of that reply in
-// place of the relay's; ok is false when nothing wrapped it.
-func unwrapRelay(in Input) (Input, bool) {
+// place of the relay's; relaySt is the status of the relay's own summary
+// (SES's "5.3.0 - Other mail system problem"), and ok is false when
+// nothing wrapped it.
+func unwrapRelay(in Input) (out Input, relaySt string, ok bool) {
 	inner, reply, summary := relayInner(in.Diagnostic)
 	if inner == "" || strings.TrimSpace(inner) == "" {
-		return in, false
+		return in, "", false
+	}
+	if summary {
+		relaySt, _ = statusAt(strings.TrimSpace(in.Diagnostic))
 	}
 	rc, st := codesIn(inner)
 	if reply != "" && rc == "" {
@@ -54,7 +59,24 @@ func unwrapRelay(in Input) (Input, bool) {
 		in.ReplyCode = rc
 	}
 	in.Diagnostic = inner
-	return in, true
+	return in, relaySt, true
+}
+
+// relayDisagrees reports whether the relay's own status relaySt says that
+// the message, not the address, failed (X.2.0, X.3.X, X.7.X) while the
+// reply inside reads as an unknown user: the two disagree, and a doubt
+// must not suppress anyone. The issue-18 example: SES's "5.3.0 - Other
+// mail system problem 550-'Unknown user …'" from a provider whose "Unknown
+// user" also means that the recipient's filter refused the sender.
+func relayDisagrees(relaySt string, r Reason) bool {
+	if r != ReasonUserUnknown || len(relaySt) < 5 {
+		return false
+	}
+	switch relaySt[2:4] {
+	case "3.", "7.":
+		return true
+	}
+	return relaySt[2:] == "2.0"
 }
 
 // relayInner finds a relay's wrapping in s and returns the reply inside

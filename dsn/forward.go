@@ -61,7 +61,8 @@ func expandedFrom(text, addr string) string {
 
 // verpOverForward makes the VERP recipient the list's address of a report
 // with one failed recipient that names another address (a forward, an
-// alias): the other stays its FinalRecipient.
+// alias) and no Original-Recipient of its own: the other stays its
+// FinalRecipient.
 func (p *parser) verpOverForward() {
 	rep := p.rep
 	if rep.VERP == "" || (rep.Kind != KindDSN && rep.Kind != KindBounce) {
@@ -82,7 +83,13 @@ func (p *parser) verpOverForward() {
 		return
 	}
 	r := &rep.Recipients[failed]
-	if strings.EqualFold(r.FinalRecipient, rep.VERP) || strings.EqualFold(r.OriginalRecipient, rep.VERP) {
+	if strings.EqualFold(r.FinalRecipient, rep.VERP) {
+		return
+	}
+	if r.OriginalRecipient != "" && !strings.EqualFold(r.OriginalRecipient, r.FinalRecipient) {
+		// The report names the address the list sent to itself, and it
+		// is not the VERP one: a conflict, which the proof of a signed
+		// tag judges (pipeline), not a forward to take on trust.
 		return
 	}
 	r.OriginalRecipient = rep.VERP
