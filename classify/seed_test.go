@@ -238,7 +238,9 @@ func TestSeed(t *testing.T) {
 
 func qmailNotice(line string) string { return testmail.SeedQmailNotice(line, seedAddr) }
 
-func koreanNotice(t *testing.T, line string) []byte { return testmail.SeedKoreanNotice(t, line, seedAddr) }
+func koreanNotice(t *testing.T, line string) []byte {
+	return testmail.SeedKoreanNotice(t, line, seedAddr)
+}
 
 func decodeEUCKR(t *testing.T, b []byte) string {
 	t.Helper()
