@@ -45,6 +45,8 @@ func TestRuleFamilies(t *testing.T) {
 		{"user unknown after DATA is filtered", Input{Command: "DATA", Diagnostic: "550 <a@example.jp>: User unknown"}, ReasonFiltered, RulePhrase},
 		{"unknown user in reply to end of DATA is filtered", Input{Kind: dsn.KindBounce, Diagnostic: "host mx.example.jp[192.0.2.1] said: 550 Unknown user x@example.jp (in reply to end of DATA command)"}, ReasonFiltered, RulePhrase},
 		{"no such user after DATA from a transcript is filtered", Input{Kind: dsn.KindBounce, Diagnostic: ">>> DATA <<< 550 x@example.jp... No such user"}, ReasonFiltered, RulePhrase},
+		{"a pipelined transcript names no command: the words decide", Input{Kind: dsn.KindBounce, Diagnostic: ">>> DATA <<< 550 x@example.com... No such user 550 5.1.1 <x@example.com>... User unknown <<< 503 Issue RCPT TO: command before DATA command"}, ReasonUserUnknown, RulePhrase},
+		{"Postfix's RCPT restriction reply with DATA named is RCPT", Input{Kind: dsn.KindBounce, Command: "DATA", Diagnostic: "550 5.1.1 <x@example.com>: Recipient address rejected: User unknown in local recipient table"}, ReasonUserUnknown, RulePhrase},
 		{"unknown user in reply to RCPT stays userunknown", Input{Diagnostic: "550 Unknown user x@example.jp (in reply to RCPT TO command)"}, ReasonUserUnknown, RulePhrase},
 		{"status 5.1.1 alone after DATA is filtered", Input{Command: "DATA", Status: "5.1.1", Diagnostic: "550 5.1.1 nope"}, ReasonFiltered, RuleStatus},
 		// Sendmail's "<x>... Access denied" is its access database refusing the

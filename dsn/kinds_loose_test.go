@@ -80,6 +80,15 @@ func looseKinds() []kindCase {
 				"550 5.1.1 <cid@example.jp>... User unknown\n<<< 503 5.0.0 Need RCPT (recipient)\n"),
 		kind: KindBounce, recipients: []string{"cid@example.jp"}, status: "5.1.1", command: "-",
 	}, {
+		// Any bad-sequence reply to DATA says no recipient was accepted.
+		name: "pipelined transcript: DATA refused with another 503",
+		msg: notice("Mail Delivery Subsystem <MAILER-DAEMON@mx.example.net>", "Returned mail: see transcript for details",
+			"   ----- The following addresses had permanent fatal errors -----\n<cyd@example.com>\n"+
+				"    (reason: 550 cyd@example.com... No such user)\n\n   ----- Transcript of session follows -----\n"+
+				"... while talking to mx.example.com.:\n>>> DATA\n<<< 550 cyd@example.com... No such user\n"+
+				"550 5.1.1 <cyd@example.com>... User unknown\n<<< 503 Issue RCPT TO: command before DATA command\n"),
+		kind: KindBounce, recipients: []string{"cyd@example.com"}, command: "-",
+	}, {
 		name: "a DATA transcript that is not pipelined",
 		msg: notice("Mail Delivery Subsystem <MAILER-DAEMON@mx.example.net>", "Returned mail: see transcript for details",
 			"   ----- The following addresses had permanent fatal errors -----\n<dee@example.jp>\n"+

@@ -386,7 +386,9 @@ func pipelined(lower string) bool {
 	if i < 0 {
 		return false
 	}
-	return containsAny(lower[i:], noRecipientReplies)
+	// "<<< 503": any bad-sequence reply to DATA ("503 Issue RCPT TO:
+	// command before DATA command") says no recipient was accepted.
+	return containsAny(lower[i:], noRecipientReplies) || strings.Contains(lower[i:], "<<< 503")
 }
 
 // firstPhrase returns the command of the phrase of list that occurs first
