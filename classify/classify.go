@@ -87,6 +87,12 @@ type Result struct {
 	Reason   Reason
 	Category Category
 	Evidence Evidence
+	// Permanent says that the failure was reported as permanent (a 5xx
+	// reply, a 5.X.X status, "This is a permanent error") while nothing
+	// tells why: the reason is undefined or onhold, the category soft. The
+	// suppression policy counts such failures more strictly than
+	// temporary ones (docs/taxonomy.md, "How evidence is weighed").
+	Permanent bool
 }
 
 // DefaultMaxTextBytes is the default of Options.MaxTextBytes.
@@ -145,6 +151,13 @@ func (c *Classifier) Classify(in Input) (res Result) {
 			res = result(ReasonUndefined, RuleNone, "", fmt.Sprintf("internal error: %v", v))
 		}
 	}()
+	res = c.classify(in)
+	res.Permanent = unexplainedPermanent(in, res)
+	return res
+}
+
+// classify is Classify without the recovery and the Permanent mark.
+func (c *Classifier) classify(in Input) Result {
 	if r, ok := byKind(in); ok {
 		return r
 	}
@@ -164,12 +177,23 @@ func (c *Classifier) Classify(in Input) (res Result) {
 			return r
 		}
 	}
-	r := builtin(in, text)
+	var r Result
+	if inner, relaySt, ok := unwrapRelay(in); ok {
+		// A relay reported another server's reply: that reply decides.
+		r = builtin(inner, normalize(inner.Diagnostic, statusComment(inner.Status)))
+		r.Evidence.Note = strings.TrimPrefix(r.Evidence.Note+"; the receiving server's reply inside the relay's", "; ")
+		if relayDisagrees(relaySt, r.Reason) {
+			r = result(ReasonFiltered, r.Evidence.Rule, r.Evidence.Match,
+				"the relay's status "+relaySt+" says the message was refused, the reply inside an unknown user: filtered")
+		}
+	} else {
+		r = builtin(in, text)
+	}
 	if r.Evidence.Rule == RuleNone && in.Notice != "" && in.Notice != in.Diagnostic {
 		// Nothing about this recipient tells why: the notice may.
 		n := in
 		n.Diagnostic, n.Notice = truncate(in.Notice, limit), ""
-		if nr := c.Classify(n); nr.Evidence.Rule != RuleNone {
+		if nr := c.classify(n); nr.Evidence.Rule != RuleNone {
 			nr.Evidence.Note = strings.TrimPrefix(nr.Evidence.Note+"; in the notice's text", "; ")
 			return nr
 		}

@@ -42,9 +42,38 @@ func TestRuleFamilies(t *testing.T) {
 		{"multi-line reply joined", Input{Diagnostic: "550-5.7.1 messages with multiple 550-5.7.1 addresses in from: header are not accepted"}, ReasonNotCompliantRFC, RulePhrase},
 		{"provider wording", Input{Command: "DATA", Diagnostic: "554 delivery error: dd This user doesn't have a yahoo.com account"}, ReasonUserUnknown, RulePhrase},
 		{"orange code", Input{Diagnostic: "550 5.2.0 Mail rejete. Mail rejected. OFR_506 [506]"}, ReasonSpamDetected, RulePhrase},
-		{"user unknown after DATA is still userunknown", Input{Command: "DATA", Diagnostic: "550 <a@example.jp>: User unknown"}, ReasonUserUnknown, RulePhrase},
+		{"user unknown after DATA is filtered", Input{Command: "DATA", Diagnostic: "550 <a@example.jp>: User unknown"}, ReasonFiltered, RulePhrase},
+		{"unknown user in reply to end of DATA is filtered", Input{Kind: dsn.KindBounce, Diagnostic: "host mx.example.jp[192.0.2.1] said: 550 Unknown user x@example.jp (in reply to end of DATA command)"}, ReasonFiltered, RulePhrase},
+		{"no such user after DATA from a transcript is filtered", Input{Kind: dsn.KindBounce, Diagnostic: ">>> DATA <<< 550 x@example.jp... No such user"}, ReasonFiltered, RulePhrase},
+		{"a pipelined transcript names no command: the words decide", Input{Kind: dsn.KindBounce, Diagnostic: ">>> DATA <<< 550 x@example.com... No such user 550 5.1.1 <x@example.com>... User unknown <<< 503 Issue RCPT TO: command before DATA command"}, ReasonUserUnknown, RulePhrase},
+		{"Postfix's RCPT restriction reply with DATA named is RCPT", Input{Kind: dsn.KindBounce, Command: "DATA", Diagnostic: "550 5.1.1 <x@example.com>: Recipient address rejected: User unknown in local recipient table"}, ReasonUserUnknown, RulePhrase},
+		{"unknown user in reply to RCPT stays userunknown", Input{Diagnostic: "550 Unknown user x@example.jp (in reply to RCPT TO command)"}, ReasonUserUnknown, RulePhrase},
+		{"status 5.1.1 alone after DATA is filtered", Input{Command: "DATA", Status: "5.1.1", Diagnostic: "550 5.1.1 nope"}, ReasonFiltered, RuleStatus},
+		// Sendmail's "<x>... Access denied" is its access database refusing the
+		// recipient: filtered (policy), not the unknown address of SES's summary.
+		{"SES wrapping: the inner reply decides", Input{Kind: dsn.KindDSN, Status: "5.1.0", Diagnostic: "5.1.0 - Unknown address error 550-'5.7.1 <x@example.org>... Access denied'"}, ReasonFiltered, RulePhrase},
+		{"SES wrapping: an inner policy status", Input{Kind: dsn.KindDSN, Status: "5.1.0", Diagnostic: "5.1.0 - Unknown address error 550-'5.7.1 Delivery not authorized'"}, ReasonSecurityError, RuleStatus},
+		{"SES wrapping: an inner unknown user", Input{Kind: dsn.KindDSN, Status: "5.1.0", Diagnostic: "5.1.0 - Unknown address error 550-'5.1.1 <x@example.org>: Recipient address rejected: User unknown in virtual mailbox table'"}, ReasonUserUnknown, RulePhrase},
+		{"SES wrapping: the relay says the message was refused, the reply an unknown user", Input{Kind: dsn.KindDSN, Status: "5.0.0",
+			Diagnostic: "5.3.0 - Other mail system problem 550-'Unknown user x@example.jp' (delivery attempts: 0)"}, ReasonFiltered, RulePhrase},
+		{"SES wrapping: both say the address is unknown", Input{Kind: dsn.KindDSN, Status: "5.1.1",
+			Diagnostic: "5.1.1 - Unknown address error 550-'Unknown user x@example.jp'"}, ReasonUserUnknown, RulePhrase},
+		{"SES wrapping: an inner reply that says nothing", Input{Kind: dsn.KindDSN, Status: "5.1.1", Diagnostic: "5.1.1 - Unknown address error 550-'sorry'"}, ReasonOnHold, RuleNone},
+		{"Exchange wrapping: the inner reply decides", Input{Kind: dsn.KindDSN, Status: "5.0.0", Diagnostic: "Unknown address error: Remote Server returned '554 5.7.1 <x@example.org>: Relay access denied'"}, ReasonNoRelaying, RulePhrase},
+		{"Postfix wrapping: the host name is no evidence", Input{Kind: dsn.KindBounce, Diagnostic: "<x@example.org>: host spam-filter.example.org[192.0.2.1] said: 550 5.2.2 sorry (in reply to RCPT TO command)"}, ReasonMailboxFull, RuleStatus},
+		{"Gmail wrapping: the remote reply decides", Input{Kind: dsn.KindBounce, Diagnostic: "Your message wasn't delivered to x@example.org because the address couldn't be found. The response from the remote server was: 552 5.2.2 The email account that you tried to reach is over quota."}, ReasonMailboxFull, RulePhrase},
+		// The templates of issue 18, as the parser hands their words over.
+		{"vpopmail: the address no longer accepts mail", Input{Kind: dsn.KindBounce, Diagnostic: "<ann@example.net>: This address no longer accepts mail."}, ReasonSuspend, RulePhrase},
+		{"Domino: not listed in the directory", Input{Kind: dsn.KindBounce, Diagnostic: "User fay (fay@notes.example.jp) not listed in Domino Directory"}, ReasonUserUnknown, RulePhrase},
+		{"GroupWise: user not found", Input{Kind: dsn.KindBounce, Diagnostic: "gus (user not found) Possible causes: The e-mail address was misspelled or is no longer active."}, ReasonUserUnknown, RulePhrase},
+		{"IMail: the mailbox exceeds its size", Input{Kind: dsn.KindBounce, Diagnostic: "User mailbox exceeds allowed size: jan@mgw.example.com"}, ReasonMailboxFull, RulePhrase},
+		{"IMail: undeliverable to, and nothing else", Input{Kind: dsn.KindBounce, Diagnostic: "undeliverable to ian@mgw.example.com"}, ReasonUndefined, RuleNone},
+		{"Mercury: no such local user", Input{Kind: dsn.KindBounce, Diagnostic: "lee@mercury.example.org Reason: 550 5.1.1 No such local user"}, ReasonUserUnknown, RulePhrase},
+		{"old AOL: mailbox not found", Input{Kind: dsn.KindBounce, Diagnostic: ">>> RCPT To:<mo@aol.example> <<< 550 MAILBOX NOT FOUND"}, ReasonUserUnknown, RulePhrase},
+		{"a class-4 status alone is not hard", Input{Kind: dsn.KindDSN, Action: "failed", Status: "4.1.1", Diagnostic: "450 4.1.1 sorry"}, ReasonOnHold, RuleStatus},
+		{"a class-4 status of a disabled mailbox is not hard", Input{Kind: dsn.KindDSN, Action: "failed", Status: "4.2.1"}, ReasonOnHold, RuleStatus},
 		{"user unknown with a status that says the mailbox exists is filtered", Input{Status: "5.7.1", Diagnostic: "550 5.7.1 <a@example.jp>: User unknown"}, ReasonFiltered, RulePhrase},
-		{"user unknown after DATA with 5.1.1 stays", Input{Command: "DATA", Status: "5.1.1", Diagnostic: "550 5.1.1 User unknown"}, ReasonUserUnknown, RulePhrase},
+		{"user unknown after DATA with 5.1.1 is filtered", Input{Command: "DATA", Status: "5.1.1", Diagnostic: "550 5.1.1 User unknown"}, ReasonFiltered, RulePhrase},
 		{"command from the text", Input{Diagnostic: "host mx said: 550 5.7.1 Access denied (in reply to MAIL FROM command)"}, ReasonRejected, RulePhrase},
 		{"qmail: no host by that name", Input{Kind: dsn.KindBounce, Diagnostic: "<bob@example.com>: Sorry, I couldn't find any host by that name."}, ReasonHostUnknown, RulePhrase},
 		{"host not found", Input{Kind: dsn.KindBounce, Diagnostic: "Host not found: mail.example.invalid"}, ReasonHostUnknown, RulePhrase},
@@ -258,7 +287,11 @@ func TestGolden(t *testing.T) {
 		in := Input{Kind: dsn.Kind(fs[0]), Status: fs[1], ReplyCode: fs[2], Action: dsn.Action(fs[3]), Command: dsn.Command(fs[4]),
 			Diagnostic: strings.ReplaceAll(fs[5], `\n`, "\n")}
 		r := Classify(in)
-		fmt.Fprintf(&out, "%s\t%s\t%s\n", r.Reason, r.Category, r.Evidence)
+		perm := ""
+		if r.Permanent {
+			perm = "\tpermanent"
+		}
+		fmt.Fprintf(&out, "%s\t%s\t%s%s\n", r.Reason, r.Category, r.Evidence, perm)
 	}
 	require.NoError(t, sc.Err())
 	golden.Check(t, "testdata/golden.out", []byte(out.String()), *update, "run go test ./classify -run TestGolden -update")

@@ -23,7 +23,7 @@ func builtin(in Input, text string) Result {
 	if r, ok := byWords(in, builtins, &ev, text, st, rc, cmd); ok {
 		return r
 	}
-	if r, ok := byCodes(in, st, rc); ok {
+	if r, ok := byCodes(in, st, rc, cmd); ok {
 		return r
 	}
 	return byCommand(in, &ev, text, st, rc, cmd)
@@ -96,11 +96,22 @@ func byWords(in Input, builtins *phraseSet, ev *evidence, text, st, rc, cmd stri
 	return Result{}, false
 }
 
+// afterDATANote is the note of an unknown user refused after DATA.
+const afterDATANote = "refused after DATA: the address was accepted at RCPT TO, the recipient's settings refused the message"
+
 // byCodes decides by the enhanced status code st, then by the reply code
-// rc. A success reply code does not undo a record that says it failed. It
+// rc; a status of an unknown user in reply to DATA (cmd) is filtered. A success reply code does not undo a record that says it failed. It
 // reports false when neither code decides.
-func byCodes(in Input, st, rc string) (Result, bool) {
+func byCodes(in Input, st, rc, cmd string) (Result, bool) {
 	if r := statusReason(st); r != "" {
+		if r.Category() == CategoryHard && st[0] == '4' {
+			// A temporary status never makes a hard record (taxonomy,
+			// "How evidence is weighed"): 4.1.1 alone is not decided.
+			return result(ReasonOnHold, RuleStatus, st, "a temporary status: not a permanent condition"), true
+		}
+		if r == ReasonUserUnknown && cmd == "DATA" {
+			return result(ReasonFiltered, RuleStatus, st, afterDATANote), true
+		}
 		if r == ReasonHostUnknown && rc == "512" {
 			// QUIRK: 512 is no RFC 5321 code; the Korean providers of
 			// testdata/smtp-reply-codes-ko.txt (the owner's list) send "512 5.1.2" when
@@ -162,12 +173,17 @@ func qualify(r Reason, cmd string, sr Reason, temporary bool, action string) (Re
 	case cmd == "HELO" && (r == ReasonHostUnknown || r == ReasonRejected || r == ReasonSyntaxError ||
 		r == ReasonExpired || r == sigRefused):
 		return ReasonBlocked, "refused before MAIL: the sending host"
+	case r == ReasonUserUnknown && cmd == "DATA":
+		// The server accepted the address at RCPT TO, so it has a
+		// mailbox for it: "550 Unknown user" after DATA is how NTT
+		// docomo, au and content filters say that the recipient's own
+		// settings refused the sender (taxonomy, "How evidence is
+		// weighed"), whatever the words and the status.
+		return ReasonFiltered, afterDATANote
 	case r == ReasonUserUnknown && sr != ReasonUserUnknown && cmd != "RCPT" &&
 		(sr == ReasonFiltered || sr == ReasonSuspend || sr == ReasonSecurityError):
 		// The status says the mailbox exists, or a policy refused: the
-		// recipient's side refused the message. The SMTP command alone
-		// does not overrule the words (taxonomy, "How evidence is
-		// weighed"): "no such user" in reply to DATA stays userunknown.
+		// recipient's side refused the message.
 		return ReasonFiltered, "the status says the mailbox exists, the message was refused: filtered"
 	case r == ReasonExceedLimit && sr == ReasonMesgTooBig, r == ReasonMesgTooBig && sr == ReasonExceedLimit:
 		// "Message size exceeds fixed maximum message size" says only that
@@ -247,7 +263,7 @@ func pickPhrase(ev *evidence) (Reason, bool) {
 			continue
 		}
 		switch r {
-		case ReasonVacation, sigBoilerplate, sigOrange, sigRCPT, sigDATA, sigMAIL, sigHELO:
+		case ReasonVacation, sigBoilerplate, sigOrange, sigRCPT, sigDATA, sigMAIL, sigHELO, sigRCPTReply, sigPipelined:
 			continue
 		}
 		return r, true
@@ -268,8 +284,21 @@ func pickWeak(ev *evidence) (Reason, bool) {
 }
 
 // command returns the SMTP command the error answered: the last one the
-// diagnostic names, which stands next to the error, or else the one given.
+// diagnostic names, which stands next to the error, or else the one given;
+// a reply that only RCPT TO gets makes it RCPT whatever the notice says.
 func command(given string, ev *evidence, text string) string {
+	c := namedCommand(given, ev)
+	switch {
+	case c == "DATA" && ev.has(sigRCPTReply):
+		return "RCPT"
+	case c == "DATA" && ev.has(sigPipelined):
+		return ""
+	}
+	return c
+}
+
+// namedCommand is the command the diagnostic names, or else the one given.
+func namedCommand(given string, ev *evidence) string {
 	best, at := "", int32(-1)
 	for _, s := range []struct {
 		sig Reason

@@ -25,11 +25,20 @@
 //     the reasons rank as reasonOrder says (a full mailbox before an
 //     unknown user before a blocked host …), then the weak phrases (a lone
 //     "spam", "dmarc"). Generic words ("delivery failed", "undeliverable")
-//     are not in the table: they decide nothing. The SMTP command
-//     qualifies the words, following sisimai's conventions: an unknown user
-//     reported after DATA (the address was accepted, the message refused),
-//     or under a status saying the mailbox exists (X.2.X) or a policy
-//     refused (X.7.X), is filtered, unless the command was RCPT; an
+//     are not in the table: they decide nothing. When a relay wrapped
+//     the receiving server's reply (SES's "Unknown address error
+//     550-'…'", Exchange's "Remote Server returned '…'", Postfix's "host
+//     X said:", Gmail's "The response from the remote server was:"), the
+//     words and codes inside decide (relay.go); an unknown user inside a
+//     relay's status that says the message was refused (X.3.X, X.7.X) is
+//     filtered. The SMTP command qualifies the words (docs/taxonomy.md):
+//     an unknown user in reply to DATA is filtered whatever the words and
+//     the status (the address was accepted at RCPT TO); a reply only
+//     RCPT TO gets ("Recipient address rejected") makes the command RCPT;
+//     a pipelined transcript (RFC 2920) whose DATA was refused for want of
+//     a recipient names no command. An unknown user under a status saying
+//     the mailbox exists (X.2.X) or a policy refused (X.7.X) is filtered,
+//     unless the command was RCPT; an
 //     unknown address or an unspecific refusal in reply to MAIL concerns
 //     the sender: rejected; a host-unknown message under a temporary code
 //     is a networkerror; network or system trouble on a delayed record is
@@ -43,8 +52,12 @@
 //     specific (421, 451, 452, 5yz syntax errors, 551, 552, 556, …).
 //  6. The command (a refusal before MAIL blocks the sending host) and the
 //     action (delayed: expired).
+//     A class-4 status alone never makes a hard record: 4.1.1 is onhold.
 //  7. Otherwise onhold when a failure code is known but nothing tells its
-//     reason, and undefined when not even a code is known.
+//     reason, and undefined when not even a code is known. Such a record
+//     is Permanent when the failure was permanent (a 5xx reply, a 5.X.X
+//     status, "This is a permanent error; I've given up"): it stays soft,
+//     and the suppression policy counts it more strictly.
 //
 // Status and ReplyCode may be empty: the first failure codes written in the
 // diagnostic ("Remote host said: 550 5.1.1 …", "(#5.1.1)") take their place.

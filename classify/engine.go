@@ -244,7 +244,7 @@ type evidence struct {
 
 // maxRanks bounds the length of reasonOrder, so that evidence needs no
 // allocation.
-const maxRanks = 40
+const maxRanks = 48
 
 func (set *phraseSet) collect(text string) evidence {
 	var buf [32]hit

@@ -66,6 +66,15 @@ const (
 	sigDATA Reason = "~data"
 	sigMAIL Reason = "~mail"
 	sigHELO Reason = "~helo"
+	// sigRCPTReply marks the replies that only an answer to RCPT TO gives
+	// (Postfix's "Recipient address rejected: User unknown in local
+	// recipient table", smtpd_check.c): a notice that says DATA was
+	// refused names the last command it sent, not the one answered.
+	sigRCPTReply Reason = "~rcptreply"
+	// sigPipelined marks a pipelined transcript (RFC 2920) whose DATA was
+	// refused for want of a recipient: which command the refusal before
+	// it answered is not known.
+	sigPipelined Reason = "~pipelined"
 	// sigBoilerplate marks the standard texts of RFC 5321 replies, which
 	// only restate their code; they hide the phrases inside them.
 	sigBoilerplate Reason = "~generic"
@@ -114,7 +123,7 @@ var reasonOrder = []Reason{
 	ReasonVacation,
 	sigBoilerplate,
 	sigOrange,
-	sigRCPT, sigDATA, sigMAIL, sigHELO,
+	sigRCPT, sigDATA, sigMAIL, sigHELO, sigRCPTReply, sigPipelined,
 }
 
 // phraseTable lists the built-in phrases by reason.

@@ -12,6 +12,8 @@ import (
 	"golang.org/x/text/transform"
 
 	"github.com/bouncer-dev/bouncer/dsn"
+	"github.com/bouncer-dev/bouncer/internal/golden"
+	"github.com/bouncer-dev/bouncer/internal/testmail"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -186,15 +188,10 @@ func TestSeedFileCovered(t *testing.T) {
 	assert.Len(t, seedRows, n, "seedRows against the reply lines of the seed file")
 }
 
-// seedCodes returns the reply code and enhanced status code written at the
-// start of a seed line, as a DSN would carry them in its Status field (an
-// MTA that got no enhanced code writes the class with ".0.0").
-func seedCodes(line string) (reply, status string) {
-	reply = line[:3]
-	rest := strings.TrimLeft(line[3:], " -:")
-	status, _ = statusAt(rest)
-	return reply, status
-}
+// seedAddr is the recipient of the seed's wrappings.
+const seedAddr = "user@example.net"
+
+func seedCodes(line string) (reply, status string) { return testmail.SeedCodes(line) }
 
 func TestSeed(t *testing.T) {
 	for _, row := range seedRows {
@@ -239,29 +236,10 @@ func TestSeed(t *testing.T) {
 	}
 }
 
-// qmailNotice returns the text of a qmail-send bounce around line, as the
-// parser hands it over when it keeps the whole notice.
-func qmailNotice(line string) string {
-	return "Hi. This is the qmail-send program at mx.example.org.\n" +
-		"I'm afraid I wasn't able to deliver your message to the following addresses.\n" +
-		"This is a permanent error; I've given up. Sorry it didn't work out.\n\n" +
-		"<user@example.net>:\n" +
-		"Remote host said: " + line + "\n\n" +
-		"--- Below this line is a copy of the message.\n"
-}
+func qmailNotice(line string) string { return testmail.SeedQmailNotice(line, seedAddr) }
 
-// koreanNotice returns the EUC-KR body of a notice written in Korean
-// around line, as Korean providers send them.
 func koreanNotice(t *testing.T, line string) []byte {
-	t.Helper()
-	text := "안녕하세요. 메일 시스템입니다.\n" +
-		"보내신 메일이 아래 받는 분에게 전달되지 못하여 돌려보냅니다.\n\n" +
-		"받는 사람: user@example.net\n" +
-		"반송 사유: " + line + "\n\n" +
-		"이 메일은 발신 전용입니다.\n"
-	b, _, err := transform.Bytes(korean.EUCKR.NewEncoder(), []byte(text))
-	require.NoError(t, err, "encoding %q in EUC-KR", line)
-	return b
+	return testmail.SeedKoreanNotice(t, line, seedAddr)
 }
 
 func decodeEUCKR(t *testing.T, b []byte) string {
@@ -271,36 +249,8 @@ func decodeEUCKR(t *testing.T, b []byte) string {
 	return string(d)
 }
 
-// seedMessages wraps a seed line in the three shapes a bounce carries it
-// in: a DSN's Diagnostic-Code, a qmail notice and a Korean EUC-KR notice.
 func seedMessages(t *testing.T, line string) map[string][]byte {
-	t.Helper()
-	head := func(ct, cte string) string {
-		return "From: Mail Delivery System <MAILER-DAEMON@mx.example.kr>\r\n" +
-			"To: sender@example.org\r\n" +
-			"Subject: =?euc-kr?B?uN7AzyC53bzbIL3HxtAgvsizuw==?=\r\n" +
-			"Date: Thu, 29 Apr 2021 23:34:45 +0900\r\n" +
-			"MIME-Version: 1.0\r\n" +
-			"Content-Type: " + ct + "\r\n" +
-			"Content-Transfer-Encoding: " + cte + "\r\n\r\n"
-	}
-	reply, status := seedCodes(line)
-	if status == "" {
-		status = reply[:1] + ".0.0"
-	}
-	report := head(`multipart/report; report-type=delivery-status; boundary="b"`, "8bit") +
-		"--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nYour message could not be delivered.\r\n" +
-		"--b\r\nContent-Type: message/delivery-status\r\n\r\n" +
-		"Reporting-MTA: dns; mx.example.kr\r\n\r\n" +
-		"Final-Recipient: rfc822; user@example.net\r\nAction: failed\r\nStatus: " + status + "\r\n" +
-		"Diagnostic-Code: smtp; " + line + "\r\n" +
-		"--b\r\nContent-Type: text/rfc822-headers\r\n\r\n" +
-		"From: sender@example.org\r\nTo: user@example.net\r\nSubject: news\r\nMessage-ID: <1@example.org>\r\n" +
-		"--b--\r\n"
-	qmail := head("text/plain; charset=utf-8", "8bit") + strings.ReplaceAll(qmailNotice(line), "\n", "\r\n") +
-		"\r\nFrom: sender@example.org\r\nTo: user@example.net\r\nSubject: news\r\n\r\nhello\r\n"
-	ko := append([]byte(head("text/plain; charset=euc-kr", "8bit")), koreanNotice(t, line)...)
-	return map[string][]byte{"dsn": []byte(report), "qmail": []byte(qmail), "euc-kr": ko}
+	return testmail.SeedMessages(t, line, seedAddr)
 }
 
 // TestSeedThroughParser sends every failure line of the seed, in each of
@@ -336,4 +286,20 @@ func TestSeedThroughParser(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestSeedWantFile keeps testdata/seed-want.tsv, the failure lines of the
+// seed with the reason and category seedRows gives them, in step with
+// seedRows: cmd/bouncer's end-to-end run reads it to check that no address
+// whose category is not hard or complaint is suppressed.
+func TestSeedWantFile(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("# written by go test ./classify -run TestSeedWantFile -update\nline\treason\tcategory\n")
+	for _, row := range seedRows {
+		if row.line[0] != '4' && row.line[0] != '5' {
+			continue
+		}
+		b.WriteString(row.line + "\t" + string(row.want) + "\t" + string(row.want.Category()) + "\n")
+	}
+	golden.Check(t, "testdata/seed-want.tsv", []byte(b.String()), *update, "run go test ./classify -run TestSeedWantFile -update")
 }

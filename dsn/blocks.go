@@ -118,13 +118,21 @@ type dsnRecipients struct {
 	// that describes it (of several for one address, the one that says
 	// most).
 	pick []int32
+	// forward is the index in pick of the one failed recipient of a
+	// report that came back to the VERP address verp (verpOverForward),
+	// -1 for none.
+	forward int
+	verp    string
 }
 
 // all yields the recipients.
 func (d *dsnRecipients) all() iter.Seq[Recipient] {
 	return func(yield func(Recipient) bool) {
-		for _, i := range d.pick {
+		for n, i := range d.pick {
 			r, _ := d.p.blockRecipient(d.p.blocks.get(int(i)), d.body)
+			if n == d.forward {
+				forwardTo(&r, d.verp)
+			}
 			if !yield(r) {
 				return
 			}

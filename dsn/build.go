@@ -75,6 +75,8 @@ func (p *parser) finish() {
 	if !p.detect(body) {
 		return // not a bounce, or a kind that is complete as it is
 	}
+	defer p.verpOverForward()
+	defer p.adoptOrphan()
 	if p.googleGroups(body) {
 		rep.Vendor = VendorGoogleGroups
 	}
@@ -234,7 +236,7 @@ func (p *parser) dsnRecipients(body string) {
 	}
 	pick := p.pickBlocks(body)
 	if p.opts.StreamRecipients {
-		p.lazy = &dsnRecipients{p: p, body: body, pick: pick}
+		p.lazy = &dsnRecipients{p: p, body: body, pick: pick, forward: -1}
 		rep.lazy = p.lazy
 		return
 	}
@@ -327,6 +329,9 @@ func (p *parser) blockRecipient(f textproto.MIMEHeader, body string) (Recipient,
 // fillFromText completes r from the notice text: the diagnostic when the
 // report has none, codes found only in text, and the SMTP command.
 func (p *parser) fillFromText(r *Recipient, block, body string) {
+	if r.OriginalRecipient == "" {
+		r.OriginalRecipient = expandedFrom(block, r.FinalRecipient)
+	}
 	if r.Diagnostic == "" {
 		r.Diagnostic = diagnosticFrom(block)
 		rest := strings.ReplaceAll(r.Diagnostic, r.FinalRecipient, "")
@@ -353,6 +358,9 @@ func (p *parser) fillFromText(r *Recipient, block, body string) {
 	}
 	if r.Command == "" {
 		r.Command = Command(firstFound(findCommand, block, r.Diagnostic))
+		if r.Command == CommandDATA && pipelined(asciiLower(body)) {
+			r.Command = "" // the block may stop before DATA's own reply
+		}
 	}
 	if r.RemoteMTA == "" {
 		r.RemoteMTA = findRemoteHost(block)

@@ -94,5 +94,18 @@
 //     control bytes, base64 with junk between its characters, text with no
 //     charset (ISO-2022-JP is detected; other 8-bit text follows the charset
 //     of the message's encoded words);
-//   - a report attached inside a message/rfc822 part is read as the report.
+//   - a report attached inside a message/rfc822 part is read as the report;
+//   - several blank lines between field blocks, none between the
+//     per-message and the per-recipient fields, a block with
+//     Original-Recipient and no Final-Recipient, no Action field; a block
+//     with Status and Diagnostic-Code but no address gives its status to
+//     the one recipient X-Failed-Recipients or the VERP address names;
+//   - the address the list sent to, when a report names the address an
+//     alias or a forward led to: Postfix's "(expanded from <y>)",
+//     Sendmail's "(expanded from: <y>)", and the VERP address of a report
+//     with one failed recipient and no Original-Recipient of its own
+//     become Recipient.OriginalRecipient (docs/taxonomy.md);
+//   - a Sendmail transcript that ends with ">>> DATA" and whose DATA got
+//     "503 Need RCPT" is pipelined (RFC 2920): the refusal before it is
+//     given no command.
 package dsn

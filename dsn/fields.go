@@ -114,6 +114,7 @@ func (p *parser) readDeliveryStatus(r io.Reader) {
 		if first && !isRcpt {
 			first = false
 			p.perMsg = f
+			p.keepOrphan(f)
 			return true
 		}
 		first = false
@@ -129,8 +130,11 @@ func (p *parser) readDeliveryStatus(r io.Reader) {
 					}
 				}
 				p.blocks.replaceLast(prev)
-			} else if p.perMsg == nil {
-				p.perMsg = f
+			} else {
+				if p.perMsg == nil {
+					p.perMsg = f
+				}
+				p.keepOrphan(f)
 			}
 			return true
 		}

@@ -98,6 +98,9 @@ var recipientWords = []string{"to", "recipient", "recipients", "rcpt", "address"
 // ("받는 사람: user@example.com").
 var recipientLabels = []string{"받는 사람", "받는 분", "받는분", "failed recipient", "original recipient",
 	"final recipient", "dda:smtp=", // X.400's domain-defined attribute, in Exchange notices
+	// Ipswitch IMail (X-Mailer: SMTP32) writes the reason, a colon and
+	// the address: "User mailbox exceeds allowed size: x@y".
+	"user mailbox exceeds allowed size", "delivery userid",
 	"destinatário", "收件人", "受信者", "宛て先"}
 
 // lastWord returns the lower-cased last word of s, without punctuation.
@@ -442,7 +445,10 @@ func inURL(line string, h addrHit) bool {
 
 // daemonNames in a From field name a mail system.
 var daemonNames = []string{"mailer-daemon", "post_master", "mailer daemon", "mail delivery", "postmaster", "mail administrator",
-	"mail system", "mailadmin", "system administrator", "delivery subsystem", "mdaemon", "mail-daemon"}
+	"mail system", "mailadmin", "system administrator", "delivery subsystem", "mdaemon", "mail-daemon",
+	// Courier's notices: "From: Courier mail server at HOST <@>"
+	// (courier/module.dsn/dsn.c).
+	"courier mail server"}
 
 // bounceSubjects are lower-case subject fragments of bounces.
 var bounceSubjects = []string{
@@ -450,7 +456,7 @@ var bounceSubjects = []string{
 	"returned mail", "mail delivery failed", "delivery failed", "delivery problem", "non-delivery",
 	"nondeliverable", "not delivered", "could not be delivered", "mail system error", "delivery notification",
 	"returned to sender", "warning: could not send", "delivery has failed", "rejected", "mail failure",
-	"delivery report", "unable to deliver", "failed delivery", "delivery error", "bounce",
+	"delivery report", "unable to deliver", "failed delivery", "delivery error", "bounce", "mail delivery status",
 	"message not delivered", "undelivered mail", "error sending", "mail error", "delivery fail",
 	"message delivery", "unzustellbar", "non remis", "non recapitabile", "no entregado", "não entregue",
 	"не доставлено", "недоставленное", "returned", "failure", "failed",
@@ -652,7 +658,10 @@ func aloneOnLine(line string, h addrHit) bool {
 func introducesFailures(line string) bool {
 	l := strings.ToLower(line)
 	return strings.Contains(l, "failed:") || strings.Contains(l, "following recipient") ||
-		strings.Contains(l, "following address") || strings.Contains(l, "fatal errors")
+		strings.Contains(l, "following address") || strings.Contains(l, "fatal errors") ||
+		// GroupWise: "The message that you sent was undeliverable to the
+		// following:", then the user ids with their reason.
+		strings.Contains(l, "undeliverable to the following")
 }
 
 // nullSender reports whether the bounce came with the null envelope sender
@@ -787,6 +796,11 @@ func (p *parser) bareRecipients(body string) []bareRecipient {
 		if i := strings.Index(name, "  "); i > 0 && indent(line) > 0 {
 			// "  name    No matches to nameserver query": the reason
 			// beside the name, in a column of its own.
+			name = name[:i]
+		}
+		if i := strings.Index(name, " ("); i > 0 && strings.HasSuffix(name, ")") && indent(line) > 0 {
+			// GroupWise: "\tjoe (user not found)", the reason in
+			// parentheses after the user id.
 			name = name[:i]
 		}
 		switch {

@@ -29,6 +29,8 @@ type kindCase struct {
 	recipients []string
 	pos        Position // of the first recipient, when set
 	status     string   // of the first recipient, when set
+	original   string   // the OriginalRecipient of the first, when set
+	command    string   // the Command of the first when set; "-": none
 }
 
 func TestKinds(t *testing.T) {
@@ -185,6 +187,8 @@ func TestKinds(t *testing.T) {
 				"\"lou@bank.example\" <lou@bank.example>\n\nOld message:\n\nYour mail to 'news' is being held: Post by non-member to a members-only list\n"),
 		kind: KindBounce, recipients: []string{"lou@bank.example"},
 	}}...)
+	tests = append(tests, looseKinds()...)
+	tests = append(tests, templateKinds()...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			rep, _ := Parse(strings.NewReader(tc.msg), nil)
@@ -203,6 +207,16 @@ func TestKinds(t *testing.T) {
 			}
 			if tc.status != "" {
 				assert.Equal(t, tc.status, rep.Recipients[0].Status)
+			}
+			if tc.original != "" {
+				assert.Equal(t, tc.original, rep.Recipients[0].OriginalRecipient)
+			}
+			switch tc.command {
+			case "":
+			case "-":
+				assert.Empty(t, rep.Recipients[0].Command)
+			default:
+				assert.Equal(t, Command(tc.command), rep.Recipients[0].Command)
 			}
 			for _, r := range rep.Recipients {
 				assert.NotEqual(t, "5.0.2", r.Status, "a version number is no status code")

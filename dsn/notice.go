@@ -363,7 +363,32 @@ func findCommand(s string) string {
 	if c := firstPhrase(lower, explicitCommands); c != "" {
 		return c
 	}
-	return firstPhrase(lower, commandPhrases)
+	c := firstPhrase(lower, commandPhrases)
+	if c == "DATA" && pipelined(lower) {
+		return ""
+	}
+	return c
+}
+
+// noRecipientReplies are the servers' replies to a DATA that no accepted
+// recipient precedes: Sendmail's "503 5.0.0 Need RCPT (recipient)",
+// Postfix's "554 5.5.1 Error: no valid recipients" (smtpd.c), Exim's "503
+// valid RCPT command must precede DATA", qmail's "503 RCPT first".
+var noRecipientReplies = []string{"need rcpt", "no valid recipients", "rcpt command must precede data", "rcpt first"}
+
+// pipelined reports whether a transcript that ends with ">>> DATA" is a
+// pipelined one (RFC 2920): the server refused DATA for want of a
+// recipient, so the refusal before it may have answered RCPT TO as well
+// as DATA. Sendmail writes only the last command it sent before the
+// replies; which one a reply answered is then not known.
+func pipelined(lower string) bool {
+	i := strings.Index(lower, ">>> data")
+	if i < 0 {
+		return false
+	}
+	// "<<< 503": any bad-sequence reply to DATA ("503 Issue RCPT TO:
+	// command before DATA command") says no recipient was accepted.
+	return containsAny(lower[i:], noRecipientReplies) || strings.Contains(lower[i:], "<<< 503")
 }
 
 // firstPhrase returns the command of the phrase of list that occurs first

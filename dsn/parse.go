@@ -143,8 +143,10 @@ type parser struct {
 	// whether one's diagnostic reads as a challenge (googleGroups,
 	// challenge: the recipients may not be in Report.Recipients).
 	blocksAllGroups, blocksChallenge bool
-	feedback                         nettextproto.MIMEHeader
-	origHdr                          message.Header
+	// orphans are per-recipient fields that name no address (orphan.go).
+	orphans  []nettextproto.MIMEHeader
+	feedback nettextproto.MIMEHeader
+	origHdr  message.Header
 }
 
 func (p *parser) addErr(err error) {

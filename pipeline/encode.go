@@ -38,8 +38,9 @@ var remoteField = [len(FieldNames) + 1]bool{
 type Format string
 
 const (
-	// FormatJSONL is JSON Lines: one object a record, every field present
-	// (an empty string when unknown).
+	// FormatJSONL is JSON Lines: one object a record, every field of
+	// FieldNames present (an empty string when unknown), and "permanent":
+	// true when Record.Permanent is set.
 	FormatJSONL Format = "jsonl"
 	// FormatCSV is RFC 4180 CSV with a header row; cells from the message
 	// that start like a spreadsheet formula get a leading "'".
@@ -140,6 +141,10 @@ var jsonKeys = func() (k [len(FieldNames) + 1]string) {
 	return k
 }()
 
+// jsonPermanent is the field of a record whose failure was permanent but
+// unexplained (Record.Permanent): a JSON boolean, present only when true.
+const jsonPermanent = `,"permanent":true`
+
 func (jsonEncoder) Header() []byte { return nil }
 
 func (e jsonEncoder) Encode(dst []byte, recs []Record) []byte {
@@ -150,6 +155,9 @@ func (e jsonEncoder) Encode(dst []byte, recs []Record) []byte {
 		for j := 0; j < n; j++ {
 			dst = append(dst, jsonKeys[j]...)
 			dst = appendJSONString(dst, v[j])
+		}
+		if recs[i].Permanent {
+			dst = append(dst, jsonPermanent...)
 		}
 		dst = append(dst, "}\n"...)
 	}

@@ -298,6 +298,7 @@ func (p *Processor) judgeRecords(ctx context.Context, acc *Result, recs []Record
 			Date:       notAfterArrival(r.Date, src.Received),
 			MessageID:  r.OriginalMessageID,
 			Source:     string(rep.Vendor),
+			Permanent:  r.Permanent,
 			// The evidence as parse --explain shows it.
 			Evidence:      evidenceString(r),
 			RecipientFrom: string(r.RecipientFrom),

@@ -42,6 +42,10 @@ type Record struct {
 	// Date is the date of the bounce; zero when unknown.
 	Date     time.Time
 	Evidence classify.Evidence
+	// Permanent says the failure was reported as permanent while nothing
+	// tells why (classify.Result.Permanent): the suppression policy counts
+	// it more strictly than a temporary one.
+	Permanent bool
 	// Note says why a failure of this record suppresses nothing (an
 	// address read from running text and confirmed by nothing, a proof
 	// that failed) or that the message hit a limit; "" otherwise.
@@ -77,7 +81,7 @@ func Records(dst []Record, source string, rep *dsn.Report, err error, c Classifi
 		// notice, so that what failed is reported; without an address
 		// nothing is suppressed (the record has no recipient).
 		res := c(classify.Input{Kind: rep.Kind, Vendor: rep.Vendor, Diagnostic: rep.Notice, Notice: rep.Notice})
-		base.Category, base.Reason, base.Evidence = res.Category, res.Reason, res.Evidence
+		base.Category, base.Reason, base.Evidence, base.Permanent = res.Category, res.Reason, res.Evidence, res.Permanent
 		if base.Date.IsZero() {
 			base.Date = rep.ArrivalDate
 		}
@@ -133,6 +137,7 @@ func recipientRecord(base Record, r *dsn.Recipient, rep *dsn.Report, c Classifie
 	rec.Category = res.Category
 	rec.Reason = res.Reason
 	rec.Evidence = res.Evidence
+	rec.Permanent = res.Permanent
 	rec.Status = r.Status
 	rec.ReplyCode = r.ReplyCode
 	rec.Action = r.Action

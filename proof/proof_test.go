@@ -171,6 +171,9 @@ func TestForged(t *testing.T) {
 		{"a wrong tag", tampered, proof.ReasonBadTag, verp.ErrBadTag},
 		{"a removed key", returnPath(t, keyGone, "dana@example.com", sent), proof.ReasonBadTag, verp.ErrBadTag},
 		{"an expired tag", returnPath(t, keyA, "dana@example.com", sent.AddDate(0, 0, -40)), proof.ReasonExpired, verp.ErrExpired},
+		// The report's own fields disagree with the tag (a forward that
+		// keeps Original-Recipient): the tag does not cover dana. With
+		// dana in both fields the VERP address is the list's (TestForward).
 		{"a tag for another recipient", attacker, proof.ReasonWrongRecipient, verp.ErrWrongRecipient},
 		{"a broken escape", "bounce+aaaaaaaaaaaaaa+dana+zz=example.com@lists.sender.example.org", proof.ReasonMalformed, verp.ErrMalformed},
 		{"a forged BATV", "prvs=1234abcdef=" + bounce, proof.ReasonBadTag, verp.ErrBadTag},
@@ -179,6 +182,9 @@ func TestForged(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			// The forger writes a Message-ID and From in our domain too.
 			msg := dsnMessage(tt.deliveredTo, "news-1@lists.sender.example.org", bounce, "dana@example.com")
+			if tt.wantErr == verp.ErrWrongRecipient {
+				msg = strings.Replace(msg, "Final-Recipient: rfc822; dana@example.com", "Final-Recipient: rfc822; dana@forward.example", 1)
+			}
 			h, rep := parse(t, msg)
 			c := ours(t)
 			if tt.want != proof.ReasonNoProof {
@@ -193,7 +199,11 @@ func TestForged(t *testing.T) {
 			assert.Equal(t, tt.want, v.Reason)
 			assert.ErrorIs(t, v.Err, proof.ErrUnproven)
 			assert.ErrorIs(t, v.Err, tt.wantErr)
-			assert.Equal(t, "dana@example.com", v.Recipient)
+			want := "dana@example.com"
+			if tt.wantErr == verp.ErrWrongRecipient {
+				want = "dana@forward.example" // an unproven verdict names the final recipient
+			}
+			assert.Equal(t, want, v.Recipient)
 		})
 	}
 }
@@ -360,7 +370,11 @@ func TestForward(t *testing.T) {
 		{"forwarded from the list address", "dana@example.com", "dana@forward.example", "dana@example.com", "dana@example.com"},
 		{"mallory's tag, dana as the original", "mallory@attacker.example", "mallory@attacker.example", "dana@example.com", "mallory@attacker.example"},
 		{"mallory's tag, dana as the final", "mallory@attacker.example", "dana@example.com", "mallory@attacker.example", "mallory@attacker.example"},
-		{"mallory's tag, dana alone", "mallory@attacker.example", "dana@example.com", "", ""},
+		// The report names only dana: the VERP address is the one the list
+		// sent to (docs/taxonomy.md, "VERP over a forward"), so the record
+		// is mallory's, and dana is never the address acted on.
+		{"mallory's tag, dana alone", "mallory@attacker.example", "dana@example.com", "", "mallory@attacker.example"},
+		{"mallory's tag, dana in both fields", "mallory@attacker.example", "dana@example.com", "dana@example.com", "mallory@attacker.example"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -373,7 +387,11 @@ func TestForward(t *testing.T) {
 			}
 			h, rep := parse(t, msg)
 			require.Len(t, rep.Recipients, 1)
-			require.Equal(t, tt.original, rep.Recipients[0].OriginalRecipient)
+			wantOriginal := tt.original
+			if tt.original == "" || tt.original == tt.final {
+				wantOriginal = tt.tagged // VERP over a forward
+			}
+			require.Equal(t, wantOriginal, rep.Recipients[0].OriginalRecipient)
 			v := ours(t).Check(h, rep)[0]
 			if tt.want == "" {
 				assert.False(t, v.Proven)

@@ -25,7 +25,9 @@ type Format string
 
 const (
 	// FormatGeneric (the default): the full evidence, header
-	// email,category,reason,status,reply_code,diagnostic,bounces,first_bounce,last_bounce.
+	// email,category,reason,status,reply_code,diagnostic,bounces,first_bounce,last_bounce,permanent;
+	// permanent is "true" when the latest event was a permanent but
+	// unexplained failure (Entry.Permanent), else "false".
 	FormatGeneric Format = "generic"
 	// FormatListmonk: email,name,attributes for listmonk's subscriber import
 	// in "blocklist" mode; name is the local part, attributes a JSON object
@@ -127,11 +129,11 @@ func WriteCSV(w io.Writer, f Format, entries []Entry) error {
 	var row func(Entry) []string
 	switch f {
 	case FormatGeneric:
-		header = []string{"email", "category", "reason", "status", "reply_code", "diagnostic", "bounces", "first_bounce", "last_bounce"}
+		header = []string{"email", "category", "reason", "status", "reply_code", "diagnostic", "bounces", "first_bounce", "last_bounce", "permanent"}
 		row = func(e Entry) []string {
 			return []string{e.Address, DefuseFormula(string(e.Category)), DefuseFormula(string(e.Reason)), DefuseFormula(e.Status),
 				DefuseFormula(e.ReplyCode), DefuseFormula(oneLine(e.Diagnostic)), strconv.Itoa(e.Bounces),
-				rfc3339(e.FirstBounce), rfc3339(e.LastBounce)}
+				rfc3339(e.FirstBounce), rfc3339(e.LastBounce), strconv.FormatBool(e.Permanent)}
 		}
 	case FormatListmonk:
 		header = []string{"email", "name", "attributes"}

@@ -188,8 +188,8 @@ const (
 	insertMessageSQL = `INSERT INTO messages (hash, mailbox, uidvalidity, uid, message_id, outcome, source, events, location, placed)
 		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`
 	insertEventSQL = `INSERT INTO events (message, address, category, reason, status, reply_code, diagnostic, date, original_message_id, source,
-		 evidence, recipient_from, proof)
-		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		 evidence, recipient_from, proof, permanent)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	byHashSQL = `SELECT outcome FROM messages WHERE hash = ?`
 	byUIDSQL  = `SELECT outcome FROM messages WHERE uid != 0 AND mailbox = ? AND uidvalidity = ? AND uid = ? ORDER BY id LIMIT 1`
 )
@@ -371,11 +371,14 @@ var migrations = []string{
 	// 4: each event's evidence and each message's place, the allow
 	// records and the summaries of pruned suppressions (history.go).
 	historySchema,
+	// 5: events.permanent: the failure was permanent but unexplained
+	// (Event.Permanent), 1 or 0; earlier events are 0.
+	`ALTER TABLE events ADD COLUMN permanent INTEGER NOT NULL DEFAULT 0;`,
 }
 
 // SchemaVersion is the schema version this package writes: the number of
 // migration steps.
-const SchemaVersion = 4
+const SchemaVersion = 5
 
 // migrate runs the missing migration steps, each in its own write
 // transaction together with its version bump.

@@ -59,7 +59,10 @@
 // Decide and DB.Lists apply a Policy to the history. The defaults (zero
 // Policy): hard and complaint events suppress at once; soft events suppress
 // after 3 of them on 3 different UTC days within 30 days, older ones ageing
-// out; policy events are never suppressed but are listed in Lists.Policy;
+// out, or after permanent ones (Event.Permanent: a 5xx or "permanent error"
+// that says nothing more, docs/taxonomy.md) on 2 different UTC days within
+// those 30 days (Policy.PermanentThreshold); policy events are never
+// suppressed but are listed in Lists.Policy;
 // category none (auto-replies, delivery notices) is ignored. "Now" is a
 // parameter whose default is the latest event's date, never the clock, so
 // the same history always gives the same lists.

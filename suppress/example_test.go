@@ -66,7 +66,7 @@ func Example() {
 	// Output:
 	// recorded: bounce 2 events, 1 skipped
 	// again: already recorded: true
-	// email,category,reason,status,reply_code,diagnostic,bounces,first_bounce,last_bounce
-	// gone@example.com,hard,userunknown,5.1.1,550,550 5.1.1 user unknown,1,2026-03-02T10:00:00Z,2026-03-02T10:00:00Z
+	// email,category,reason,status,reply_code,diagnostic,bounces,first_bounce,last_bounce,permanent
+	// gone@example.com,hard,userunknown,5.1.1,550,550 5.1.1 user unknown,1,2026-03-02T10:00:00Z,2026-03-02T10:00:00Z,false
 	// policy report: blocked@example.net blocked
 }

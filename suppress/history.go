@@ -79,6 +79,10 @@ const (
 	RuleSoftThreshold RuleID = "soft-threshold"
 	// RulePolicy: a policy block suppresses (Policy.SuppressPolicy).
 	RulePolicy RuleID = "policy"
+	// RulePermanentThreshold: soft failures reported as permanent with
+	// no reason told, on PermanentThreshold different days within
+	// SoftWindow (Event.Permanent).
+	RulePermanentThreshold RuleID = "permanent-threshold"
 )
 
 // Rule says which rule of p puts an entry of category c on the list, as an
@@ -97,6 +101,16 @@ func (p *Policy) Rule(c classify.Category) (RuleID, string) {
 		return RulePolicy, "a policy block suppresses at once (--suppress-policy)"
 	}
 	return "", ""
+}
+
+// ruleOf says which rule of p put e on the list.
+func (p *Policy) ruleOf(e Entry) (RuleID, string) {
+	if e.Category == classify.CategorySoft && e.byPermanent {
+		pol := p.withDefaults()
+		return RulePermanentThreshold, fmt.Sprintf("permanent failures with no reason told on %d different days within %s suppress",
+			pol.PermanentThreshold, FormatDuration(pol.SoftWindow))
+	}
+	return p.Rule(e.Category)
 }
 
 // FormatDuration writes d in days when it is a whole number of days
@@ -450,6 +464,9 @@ type HistoryEvent struct {
 	Evidence      string            `json:"evidence"`
 	RecipientFrom string            `json:"recipient_from"`
 	Proof         string            `json:"proof,omitempty"`
+	// Permanent marks a failure reported as permanent whose reason
+	// nothing told (Event.Permanent).
+	Permanent bool `json:"permanent,omitempty"`
 	// Counted is false for an event the decision leaves out: dated at or
 	// before an allow's cutoff.
 	Counted bool `json:"counted"`
@@ -549,7 +566,7 @@ func (db *DB) Why(ctx context.Context, p *Policy, addrs ...string) ([]AddressHis
 		}
 		for _, e := range h.Events {
 			events = append(events, Event{Address: addr, Category: e.Category, Reason: e.Reason, Status: e.Status,
-				ReplyCode: e.ReplyCode, Diagnostic: e.Diagnostic, Date: e.Date})
+				ReplyCode: e.ReplyCode, Diagnostic: e.Diagnostic, Date: e.Date, Permanent: e.Permanent})
 		}
 		for _, a := range allows {
 			if a.Address == addr {
@@ -569,7 +586,7 @@ func (db *DB) Why(ctx context.Context, p *Policy, addrs ...string) ([]AddressHis
 		h.Now = lists.Now
 		if e, ok := findEntry(lists.Suppressed, addr); ok {
 			h.Suppressed, h.Category, h.Reason = true, e.Category, e.Reason
-			h.Rule, h.RuleText = pol.Rule(e.Category)
+			h.Rule, h.RuleText = pol.ruleOf(e)
 			h.Since, h.LastBounce, h.Bounces = e.FirstBounce, e.LastBounce, e.Bounces
 		}
 		if pe, ok := pending[addr]; ok {
@@ -632,7 +649,7 @@ func findEntry(es []Entry, addr string) (Entry, bool) {
 func (db *DB) historyEvents(ctx context.Context, addr string, cutoff time.Time) ([]HistoryEvent, error) {
 	rows, err := db.read.QueryContext(ctx, db.d.bind(
 		`SELECT e.date, e.category, e.reason, e.status, e.reply_code, e.diagnostic, e.evidence, e.recipient_from,
-			e.proof, e.original_message_id, e.source, m.message_id, m.source, m.mailbox, m.uidvalidity, m.uid,
+			e.proof, e.permanent, e.original_message_id, e.source, m.message_id, m.source, m.mailbox, m.uidvalidity, m.uid,
 			m.location, m.placed, m.outcome, m.hash
 		 FROM events e JOIN messages m ON m.id = e.message WHERE e.address = ? ORDER BY e.date, e.id`), addr)
 	if err != nil {
@@ -645,14 +662,16 @@ func (db *DB) historyEvents(ctx context.Context, addr string, cutoff time.Time) 
 			h                 HistoryEvent
 			date, uidv, uid   int64
 			cat, rsn, outcome string
+			perm              int
 		)
 		if err := rows.Scan(&date, &cat, &rsn, &h.Status, &h.ReplyCode, &h.Diagnostic, &h.Evidence, &h.RecipientFrom,
-			&h.Proof, &h.OriginalMessageID, &h.Source.Detector, &h.BounceMessageID, &h.Source.Origin,
+			&h.Proof, &perm, &h.OriginalMessageID, &h.Source.Detector, &h.BounceMessageID, &h.Source.Origin,
 			&h.Source.Mailbox, &uidv, &uid, &h.Source.Location, &h.Source.Placed, &outcome, &h.Source.Hash); err != nil {
 			return nil, db.wrapErr("why", err)
 		}
 		h.Date = time.Unix(date, 0).UTC()
 		h.Category, h.Reason = classify.Category(cat), classify.Reason(rsn)
+		h.Permanent = perm != 0
 		h.Source.UIDValidity, h.Source.UID, h.Source.Outcome = uint32(uidv), uint32(uid), Outcome(outcome)
 		h.Counted = cutoff.IsZero() || h.Date.After(cutoff)
 		out = append(out, h)

@@ -15,6 +15,10 @@ import (
 	"github.com/bouncer-dev/bouncer/classify"
 )
 
+// undoPermanentStep takes a state back to before the step of
+// events.permanent (both dialects).
+const undoPermanentStep = "ALTER TABLE events DROP COLUMN permanent; "
+
 // undoHistorySchema takes a state back to before history.go's migration
 // step (SQLite), for the tests of migrating older states.
 const undoHistorySchema = `DROP TABLE pruned; DROP TABLE allows;
@@ -221,7 +225,7 @@ func TestHistoryMigratesVersion3(t *testing.T) {
 		if db.Shared() {
 			setVersion = "DELETE FROM bouncer_schema; INSERT INTO bouncer_schema (version) VALUES (3)"
 		}
-		_, err := db.sql.Exec(undoHistorySchema + setVersion)
+		_, err := db.sql.Exec(undoPermanentStep + undoHistorySchema + setVersion)
 		require.NoError(t, err)
 		require.NoError(t, db.Close())
 

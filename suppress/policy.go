@@ -15,6 +15,8 @@ const (
 	DefaultSoftThreshold    = 3
 	DefaultSoftDistinctDays = 3
 	DefaultSoftWindow       = 30 * 24 * time.Hour
+	// DefaultPermanentThreshold is the default of Policy.PermanentThreshold.
+	DefaultPermanentThreshold = 2
 )
 
 // Policy says when an address is suppressed. The zero value, and a nil
@@ -25,6 +27,9 @@ const (
 //   - soft: suppressed when the address has at least SoftThreshold (3) soft
 //     events on at least SoftDistinctDays (3) different UTC calendar days
 //     within SoftWindow (30 days) before Now; older soft events age out;
+//   - soft but permanent (Event.Permanent: a 5xx or "permanent error" whose
+//     reason nothing told): suppressed when such events fall on at least
+//     PermanentThreshold (2) different UTC days within SoftWindow;
 //   - policy: never suppressed unless SuppressPolicy is set; always listed in
 //     the policy report;
 //   - none (auto-replies, delivery notices): ignored.
@@ -39,6 +44,12 @@ type Policy struct {
 	// SoftWindow is how far back from Now soft events count: an event
 	// counts when Now-SoftWindow < date <= Now; default DefaultSoftWindow.
 	SoftWindow time.Duration
+	// PermanentThreshold is on how many different UTC days within
+	// SoftWindow permanent soft events (Event.Permanent) must fall to
+	// suppress an address; default DefaultPermanentThreshold. A negative
+	// value turns the rule off: permanent events then count as soft ones
+	// only.
+	PermanentThreshold int
 	// SuppressPolicy suppresses addresses with policy events too (at the
 	// first one). Default false: a policy block is the sender's problem.
 	SuppressPolicy bool
@@ -63,6 +74,9 @@ func (p *Policy) withDefaults() Policy {
 	if q.SoftWindow <= 0 {
 		q.SoftWindow = DefaultSoftWindow
 	}
+	if q.PermanentThreshold == 0 {
+		q.PermanentThreshold = DefaultPermanentThreshold
+	}
 	return q
 }
 
@@ -82,6 +96,12 @@ type Entry struct {
 	Bounces     int
 	FirstBounce time.Time
 	LastBounce  time.Time
+	// Permanent is the latest event's Permanent: a permanent failure
+	// whose reason nothing told.
+	Permanent bool
+	// byPermanent is set on a soft entry that only the permanent rule
+	// suppresses (Policy.PermanentThreshold), for Why's rule.
+	byPermanent bool
 }
 
 // Query filters the lists. The zero value, and a nil pointer, select all.
@@ -175,7 +195,9 @@ func Decide(events []Event, p *Policy, q *Query) Lists {
 			if len(evs) == 0 || !pol.suppresses(c, evs) {
 				continue
 			}
-			if e := entry(addr, c, evs); q.keep(e) {
+			e := entry(addr, c, evs)
+			e.byPermanent = c == classify.CategorySoft && !pol.softCountSuppresses(evs)
+			if q.keep(e) {
 				lists.Suppressed = append(lists.Suppressed, e)
 			}
 			break
@@ -200,16 +222,38 @@ func (p Policy) suppresses(c classify.Category, evs []Event) bool {
 	case classify.CategoryPolicy:
 		return p.SuppressPolicy
 	case classify.CategorySoft:
-		if len(evs) < p.SoftThreshold {
-			return false
-		}
-		days := make(map[string]bool)
-		for _, e := range evs {
-			days[e.Date.UTC().Format(time.DateOnly)] = true
-		}
-		return len(days) >= p.SoftDistinctDays
+		return p.softSuppresses(evs)
 	}
 	return false
+}
+
+// softSuppresses reports whether evs, soft events in the window, suppress
+// their address: SoftThreshold of them on SoftDistinctDays days, or
+// permanent ones on PermanentThreshold days.
+func (p Policy) softSuppresses(evs []Event) bool {
+	days := make(map[string]bool)
+	permDays := make(map[string]bool)
+	for _, e := range evs {
+		d := e.Date.UTC().Format(time.DateOnly)
+		days[d] = true
+		if e.Permanent {
+			permDays[d] = true
+		}
+	}
+	if p.PermanentThreshold > 0 && len(permDays) >= p.PermanentThreshold {
+		return true
+	}
+	return len(evs) >= p.SoftThreshold && len(days) >= p.SoftDistinctDays
+}
+
+// softCountSuppresses reports whether evs suppress by the soft threshold
+// alone, permanent or not.
+func (p Policy) softCountSuppresses(evs []Event) bool {
+	days := make(map[string]bool)
+	for _, e := range evs {
+		days[e.Date.UTC().Format(time.DateOnly)] = true
+	}
+	return len(evs) >= p.SoftThreshold && len(days) >= p.SoftDistinctDays
 }
 
 // entry builds the Entry of addr from its events of category c.
@@ -234,6 +278,7 @@ func entry(addr string, c classify.Category, evs []Event) Entry {
 		Bounces:     len(evs),
 		FirstBounce: first.UTC(),
 		LastBounce:  latest.Date.UTC(),
+		Permanent:   latest.Permanent,
 	}
 }
 
@@ -282,7 +327,7 @@ func NewlySuppressed(before, after []Entry) []Entry {
 // order of recording.
 func (db *DB) Events(ctx context.Context) ([]Event, error) {
 	rows, err := db.read.QueryContext(ctx,
-		`SELECT address, category, reason, status, reply_code, diagnostic, date, original_message_id, source
+		`SELECT address, category, reason, status, reply_code, diagnostic, date, original_message_id, source, permanent
 		 FROM events ORDER BY address, date, id`)
 	if err != nil {
 		return nil, db.wrapErr("events", err)
@@ -294,14 +339,16 @@ func (db *DB) Events(ctx context.Context) ([]Event, error) {
 			e        Event
 			cat, rsn string
 			date     int64
+			perm     int
 		)
 		if err := rows.Scan(&e.Address, &cat, &rsn, &e.Status, &e.ReplyCode, &e.Diagnostic,
-			&date, &e.MessageID, &e.Source); err != nil {
+			&date, &e.MessageID, &e.Source, &perm); err != nil {
 			return nil, db.wrapErr("events", err)
 		}
 		e.Category = classify.Category(cat)
 		e.Reason = classify.Reason(rsn)
 		e.Date = time.Unix(date, 0).UTC()
+		e.Permanent = perm != 0
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {

@@ -1,6 +1,7 @@
 package suppress
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -18,6 +19,13 @@ func day(n, h int) time.Time {
 
 func ev(addr string, r classify.Reason, date time.Time) Event {
 	return Event{Address: addr, Category: r.Category(), Reason: r, Date: date}
+}
+
+// perm is a permanent but unexplained soft event (Event.Permanent).
+func perm(addr string, date time.Time) Event {
+	e := ev(addr, classify.ReasonUndefined, date)
+	e.Permanent = true
+	return e
 }
 
 // addrs returns "address:category" for each entry.
@@ -60,6 +68,39 @@ func TestDecide(t *testing.T) {
 			events: []Event{ev(a, soft, day(0, 0)), ev(a, soft, day(1, 0)), ev(a, soft, day(2, 0)),
 				ev("other@example.com", classify.ReasonVacation, day(90, 0))},
 			suppressed: a + ":soft",
+		},
+		{
+			name:       "two permanent failures on different days suppress",
+			events:     []Event{perm(a, day(0, 0)), perm(a, day(1, 0))},
+			suppressed: a + ":soft",
+		},
+		{
+			name:   "two permanent failures on one day do not",
+			events: []Event{perm(a, day(0, 1)), perm(a, day(0, 20))},
+		},
+		{
+			name:   "one permanent failure does not",
+			events: []Event{perm(a, day(0, 0)), ev(a, soft, day(1, 0))},
+		},
+		{
+			name:   "permanent failures age out of the soft window",
+			events: []Event{perm(a, day(0, 0)), perm(a, day(31, 0))},
+		},
+		{
+			name:       "permanent threshold from the policy",
+			events:     []Event{perm(a, day(0, 0)), perm(a, day(1, 0)), perm(a, day(2, 0))},
+			policy:     &Policy{PermanentThreshold: 3},
+			suppressed: a + ":soft",
+		},
+		{
+			name:   "permanent threshold not reached",
+			events: []Event{perm(a, day(0, 0)), perm(a, day(1, 0))},
+			policy: &Policy{PermanentThreshold: 3},
+		},
+		{
+			name:   "permanent rule off: they count as soft only",
+			events: []Event{perm(a, day(0, 0)), perm(a, day(1, 0))},
+			policy: &Policy{PermanentThreshold: -1},
 		},
 		{
 			name:   "policy reported not suppressed",
@@ -257,4 +298,45 @@ func TestNewlySuppressed(t *testing.T) {
 	after := []Entry{{Address: "a@example.com"}, {Address: "b@example.com"}}
 	got := NewlySuppressed(before, after)
 	assert.Equal(t, fmt.Sprint([]Entry{{Address: "b@example.com"}}), fmt.Sprint(got), "NewlySuppressed()")
+}
+
+// TestPermanentStored: the permanent mark survives the store, on SQLite and
+// PostgreSQL, and two permanent failures on different days suppress.
+func TestPermanentStored(t *testing.T) {
+	forEachStore(t, func(t *testing.T, newState func(*testing.T) string) {
+		ctx := context.Background()
+		db := openTest(t, newState(t))
+		for i, d := range []time.Time{day(0, 0), day(3, 0)} {
+			m := testMessage(uint32(i + 1))
+			m.Events = []Event{{Address: "gone@example.com", Reason: classify.ReasonUndefined, Status: "5.0.0", Date: d, Permanent: true}}
+			_, err := db.Record(ctx, m)
+			require.NoError(t, err)
+			evs, err := db.Events(ctx)
+			require.NoError(t, err)
+			require.Len(t, evs, i+1)
+			assert.True(t, evs[i].Permanent, "Events()[%d].Permanent", i)
+			lists, err := db.Lists(ctx, nil, nil)
+			require.NoError(t, err)
+			want := ""
+			if i == 1 {
+				want = "gone@example.com:soft"
+			}
+			assert.Equal(t, want, addrs(lists.Suppressed), "after %d permanent failures", i+1)
+		}
+		lists, err := db.Lists(ctx, nil, nil)
+		require.NoError(t, err)
+		var b strings.Builder
+		require.NoError(t, WriteCSV(&b, FormatGeneric, lists.Suppressed))
+		assert.Contains(t, b.String(), ",permanent\r\n", "generic header")
+		assert.Contains(t, b.String(), ",true\r\n", "generic row of a permanent entry")
+
+		// Why says the same, and names the permanent rule.
+		hs, err := db.Why(ctx, nil, "gone@example.com")
+		require.NoError(t, err)
+		require.Len(t, hs, 1)
+		assert.True(t, hs[0].Suppressed, "why agrees with the lists")
+		assert.Equal(t, RulePermanentThreshold, hs[0].Rule)
+		require.Len(t, hs[0].Events, 2)
+		assert.True(t, hs[0].Events[0].Permanent, "the event shows it was permanent")
+	})
 }

@@ -49,6 +49,7 @@ func mixedMessages(n int) []*Message {
 				Diagnostic: diags[(i+k)%len(diags)],
 				MessageID:  fmt.Sprintf("<orig%d@list.example>", i%7),
 				Source:     "rfc3464",
+				Permanent:  i%4 == 1,
 			}
 			if i%5 != 0 { // else the message's date stands in
 				e.Date = time.Date(2026, 1, 1+(i*7+k)%45, 12, 0, 0, 0, time.UTC)
@@ -71,7 +72,7 @@ func snapshot(t *testing.T, db *DB) string {
 	// between hosts that record at once.
 	lines := make([]string, 0, len(evs))
 	for _, e := range evs {
-		lines = append(lines, fmt.Sprintf("%q\n", e))
+		lines = append(lines, fmt.Sprintf("%+v\n", e))
 	}
 	slices.Sort(lines)
 	b.WriteString(strings.Join(lines, ""))

@@ -122,6 +122,18 @@ type Event struct {
 	// Proof is the verdict of the proof of the bounce ("proven: verp",
 	// "unverified: no-proof"), "" when none was asked for.
 	Proof string
+	// Permanent says a soft failure was reported as permanent while
+	// nothing told why (classify.Result.Permanent): Policy counts such
+	// events more strictly (PermanentThreshold).
+	Permanent bool
+}
+
+// boolInt stores a bool as the INTEGER 1 or 0 of both dialects.
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // Where a recorded message went (Message.Placed).
@@ -309,16 +321,16 @@ func (w *eventWriter) add(ctx context.Context, i int, e Event) error {
 		}
 		w.seen[e.Address] = rank
 		_, err := w.b.tx.ExecContext(ctx, w.b.db.d.bind(`UPDATE events SET category = ?, reason = ?, status = ?, reply_code = ?,
-			diagnostic = ?, date = ?, original_message_id = ?, source = ?, evidence = ?, recipient_from = ?, proof = ?
-			WHERE message = ? AND address = ?`),
+			diagnostic = ?, date = ?, original_message_id = ?, source = ?, evidence = ?, recipient_from = ?, proof = ?,
+			permanent = ? WHERE message = ? AND address = ?`),
 			string(e.Category), string(e.Reason), e.Status, e.ReplyCode, e.Diagnostic, e.Date.Unix(), e.MessageID, e.Source,
-			e.Evidence, e.RecipientFrom, e.Proof, w.id, e.Address)
+			e.Evidence, e.RecipientFrom, e.Proof, boolInt(e.Permanent), w.id, e.Address)
 		return err
 	}
 	w.seen[e.Address] = rank
 	if _, err := w.b.insEvent.ExecContext(ctx, w.id, e.Address, string(e.Category), string(e.Reason),
 		e.Status, e.ReplyCode, e.Diagnostic, e.Date.Unix(), e.MessageID, e.Source,
-		e.Evidence, e.RecipientFrom, e.Proof); err != nil {
+		e.Evidence, e.RecipientFrom, e.Proof, boolInt(e.Permanent)); err != nil {
 		return err
 	}
 	if testHookEvent != nil {

@@ -18,12 +18,15 @@ type policyFlags struct {
 	softDays       int
 	softWindow     string
 	suppressPolicy bool
+	permanent      int
 }
 
 func (p *policyFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&p.softThreshold, "soft-threshold", suppress.DefaultSoftThreshold, "soft bounces that suppress an address")
 	fs.IntVar(&p.softDays, "soft-days", suppress.DefaultSoftDistinctDays, "different days those soft bounces must fall on")
 	fs.StringVar(&p.softWindow, "soft-window", "30d", "how far back soft bounces count: `DURATION` such as 30d, 2w or 720h")
+	fs.IntVar(&p.permanent, "permanent-threshold", suppress.DefaultPermanentThreshold,
+		"different days within --soft-window on which permanent but unexplained failures (5xx, \"permanent error\") suppress an address; 0: off, they count as soft only")
 	fs.BoolVar(&p.suppressPolicy, "suppress-policy", false, "suppress addresses with policy blocks too (default: only report them)")
 }
 
@@ -31,6 +34,13 @@ func (p *policyFlags) register(fs *flag.FlagSet) {
 func (p *policyFlags) policy() (*suppress.Policy, error) {
 	if p.softThreshold < 1 || p.softDays < 1 {
 		return nil, errors.New("--soft-threshold and --soft-days must be at least 1")
+	}
+	if p.permanent < 0 {
+		return nil, errors.New("--permanent-threshold must be 0 (off) or more")
+	}
+	permanent := p.permanent
+	if permanent == 0 {
+		permanent = -1 // off: suppress.Policy reads 0 as the default
 	}
 	w, err := suppress.ParseDuration(p.softWindow)
 	if err != nil || w <= 0 {
@@ -41,6 +51,8 @@ func (p *policyFlags) policy() (*suppress.Policy, error) {
 		SoftDistinctDays: p.softDays,
 		SoftWindow:       w,
 		SuppressPolicy:   p.suppressPolicy,
+
+		PermanentThreshold: permanent,
 	}, nil
 }
 

@@ -50,10 +50,12 @@ sender, date, error, final_recipient (when it differs from recipient),
 recipient_from (where the address was read: dsn, feedback, ses,
 x-failed-recipients, verp, template, transcript, text, original,
 autoreply), note (why a failure suppresses nothing, or that a limit was
-reached), and evidence with --explain. With --explain on a terminal, and
-with --format text, each recipient is a block of lines for a person: the
-address, its category and reason, where the address was read, the codes,
-the diagnostic and the evidence that decided.
+reached), and evidence with --explain. In jsonl, "permanent": true marks a
+failure reported as permanent (5xx, 5.x.x) whose reason nothing tells: it
+stays soft, and the suppression policy counts it more strictly. With
+--explain on a terminal, and with --format text, each recipient is a block
+of lines for a person: the address, its category and reason, where the
+address was read, the codes, the diagnostic and the evidence that decided.
 
 Exit status: 0 done, every path read, 1 a path could not be read (the
 others are still processed) or the output failed, 2 bad command line.

@@ -108,7 +108,9 @@ bounce, cannot be read or hits a --max-* cap goes to bounces-unrecognized.
 A message is known by its UID and its hash: a killed run is simply run
 again. An address only read from a notice's text, and confirmed nowhere
 else, suppresses nothing. Hard bounces and complaints suppress at once,
-soft ones after --soft-threshold on --soft-days days within --soft-window.
+soft ones after --soft-threshold on --soft-days days within --soft-window,
+permanent but unexplained ones (5xx, "permanent error") on
+--permanent-threshold different days within it.
 
 Environment: BOUNCER_PASSWORD (the password; no flag for it), and for
 every flag not given its BOUNCER_ variable: BOUNCER_IMAP, BOUNCER_STATE,

@@ -1,0 +1,107 @@
+package dsn
+
+// returned is the header of a returned original, sent to addr.
+func returned(addr string) string {
+	return "From: news@lists.example.org\nTo: " + addr + "\nSubject: news\nMessage-ID: <n1@lists.example.org>\n\nhello\n"
+}
+
+// withHeader puts the fields extra (CRLF ends) at the top of msg.
+func withHeader(extra, msg string) string { return extra + msg }
+
+// templateKinds are the notice templates of MTAs whose failed-recipient
+// lists the parser learned from the MTAs' own sources and documentation
+// (issue 18), each in a message written for it: qmail's qmail-send.c and
+// vpopmail, Exchange 2000/2003's NDR text, Lotus Domino's router notice,
+// GroupWise's GWIA notice, Ipswitch IMail (SMTP32), Courier
+// (courier/module.dsn), Mercury/32, and the old AOL (Sendmail) and Yahoo
+// notices.
+func templateKinds() []kindCase {
+	const qmailHead = "Hi. This is the qmail-send program at mx.example.net.\n" +
+		"I'm afraid I wasn't able to deliver your message to the following addresses.\n" +
+		"This is a permanent error; I've given up. Sorry it didn't work out.\n\n"
+	const exchangeHead = "Your message did not reach some or all of the intended recipients.\n\n" +
+		"      Subject:\tnews\n      Sent:\t12/3/2026 10:00 AM\n\nThe following recipient(s) could not be reached:\n\n"
+	const smtp32 = "X-Mailer: <SMTP32 v8.15>\r\n"
+	return []kindCase{{
+		name: "qmail: vpopmail's closed account",
+		msg: notice("MAILER-DAEMON@mx.example.net", "failure notice", qmailHead+
+			"<ann@example.net>:\nThis address no longer accepts mail.\n\n--- Below this line is a copy of the message.\n\n"+returned("ann@example.net")),
+		kind: KindBounce, recipients: []string{"ann@example.net"}, pos: PositionTemplate,
+	}, {
+		name: "qmail: the remote host's reply",
+		msg: notice("MAILER-DAEMON@mx.example.net", "failure notice", qmailHead+
+			"<bob@example.com>:\n192.0.2.25 does not like recipient.\n"+
+			"Remote host said: 550 5.1.1 <bob@example.com>: Recipient address rejected: User unknown in virtual mailbox table\n"+
+			"Giving up on 192.0.2.25.\n\n--- Below this line is a copy of the message.\n\n"+returned("bob@example.com")),
+		kind: KindBounce, recipients: []string{"bob@example.com"}, pos: PositionTemplate, status: "5.1.1",
+	}, {
+		name: "Exchange 2003: the recipient on a line of its own",
+		msg: notice("System Administrator <postmaster@corp.example>", "Undeliverable: news", exchangeHead+
+			"      dee@corp.example on 12/3/2026 10:00 AM\n"+
+			"            The e-mail account does not exist at the organization this message was sent to.\n"+
+			"            <mx.corp.example #5.1.1>\n"),
+		kind: KindBounce, recipients: []string{"dee@corp.example"}, status: "5.1.1",
+	}, {
+		name: "Lotus Domino: was not delivered to … because",
+		msg: notice("Mail Router <postmaster@notes.example.jp>", "DELIVERY FAILURE: User fay (fay@notes.example.jp) not listed in Domino Directory",
+			"Your message\n\n  Subject: news\n\nwas not delivered to:\n\n  fay@notes.example.jp\n\nbecause:\n\n"+
+				"  User fay (fay@notes.example.jp) not listed in Domino Directory\n"),
+		kind: KindBounce, recipients: []string{"fay@notes.example.jp"}, pos: PositionTemplate,
+	}, {
+		// The user id alone, at the organisation's domain: a guess, never
+		// acted on alone.
+		name: "GroupWise: user ids with their reason in parentheses",
+		msg: notice("Mail Delivery System <postmaster@gw.example.edu>", "Message status - undeliverable",
+			"The message that you sent was undeliverable to the following:\n\tgus (user not found)\n\n"+
+				"Possible causes:\n\tThe e-mail address was misspelled or is no longer active.\n"),
+		kind: KindBounce, recipients: []string{"gus@example.edu"}, pos: PositionText,
+	}, {
+		name: "IMail (SMTP32): unknown user",
+		msg: withHeader(smtp32, notice("\"Postmaster\" <postmaster@mgw.example.com>", "Undeliverable Mail",
+			"unknown user: hal@mgw.example.com\n\n\nOriginal message follows.\n\n"+returned("hal@mgw.example.com"))),
+		kind: KindBounce, recipients: []string{"hal@mgw.example.com"}, pos: PositionTemplate,
+	}, {
+		name: "IMail (SMTP32): undeliverable to",
+		msg: withHeader(smtp32, notice("\"Postmaster\" <postmaster@mgw.example.com>", "Undeliverable Mail",
+			"undeliverable to ian@mgw.example.com\n\n\nOriginal message follows.\n\n"+returned("ian@mgw.example.com"))),
+		kind: KindBounce, recipients: []string{"ian@mgw.example.com"}, pos: PositionTemplate,
+	}, {
+		name: "IMail (SMTP32): the mailbox exceeds its size",
+		msg: withHeader(smtp32, notice("\"Postmaster\" <postmaster@mgw.example.com>", "Undeliverable Mail",
+			"User mailbox exceeds allowed size: jan@mgw.example.com\n\n\nOriginal message follows.\n\n"+returned("jan@mgw.example.com"))),
+		kind: KindBounce, recipients: []string{"jan@mgw.example.com"}, pos: PositionTemplate,
+	}, {
+		name: "Courier: a notice without its report part",
+		msg: notice("Courier mail server at mx.example.net <@>", "NOTICE: mail delivery status.",
+			"This is a delivery status notification from mx.example.net,\nrunning the Courier mail server, version 0.65.\n\n"+
+				"The original message was received on Thu, 3 Dec 2026 10:00:00 +0000\nfrom [192.0.2.1]\n\n"+
+				"---------------------------------------------------------------------------\n\n"+
+				"                           UNDELIVERABLE MAIL\n\nYour message to the following recipients cannot be delivered:\n\n"+
+				"<kim@example.com>:\n    mx.example.com [192.0.2.2]:\n>>> RCPT TO:<kim@example.com>\n"+
+				"<<< 550 5.1.1 <kim@example.com>: Recipient address rejected: User unknown\n"),
+		kind: KindBounce, recipients: []string{"kim@example.com"}, pos: PositionTemplate, status: "5.1.1", command: "RCPT",
+	}, {
+		name: "Mercury/32: the recipient under the error line",
+		msg: notice("Mercury 32 Mail Server <postmaster@mercury.example.org>", "Delivery failure",
+			"This message is a delivery status notification from the Mercury/32\nmail server at mercury.example.org.\n\n"+
+				"   *** Your message could not be delivered to the following recipient ***\n\n"+
+				"   lee@mercury.example.org\n     Reason: 550 5.1.1 No such local user\n\nThe original message follows.\n\n"+
+				returned("lee@mercury.example.org")),
+		kind: KindBounce, recipients: []string{"lee@mercury.example.org"}, pos: PositionTemplate, status: "5.1.1",
+	}, {
+		name: "old AOL: Sendmail's fatal errors and transcript",
+		msg: notice("Mail Delivery Subsystem <MAILER-DAEMON@aol.example>", "Returned mail: User unknown",
+			"The original message was received at Thu, 3 Dec 2026 10:00:00 -0500\nfrom mx.lists.example.org [192.0.2.1]\n\n"+
+				"   ----- The following addresses had permanent fatal errors -----\nmo@aol.example\n\n"+
+				"   ----- Transcript of session follows -----\n... while talking to air-xx01.mail.aol.example.:\n"+
+				">>> RCPT To:<mo@aol.example>\n<<< 550 MAILBOX NOT FOUND\n550 mo@aol.example... User unknown\n"),
+		kind: KindBounce, recipients: []string{"mo@aol.example"}, pos: PositionTemplate, command: "RCPT",
+	}, {
+		name: "old Yahoo: message from the mail server",
+		msg: notice("MAILER-DAEMON@yahoo.example", "failure delivery",
+			"Message from yahoo.example.\nUnable to deliver message to the following address(es).\n\n"+
+				"<ned@yahoo.example>:\n554 delivery error: dd This user doesn't have a yahoo.example account (ned@yahoo.example) [0] - mta1000.mail.example\n\n"+
+				"--- Original message follows.\n\n"+returned("ned@yahoo.example")),
+		kind: KindBounce, recipients: []string{"ned@yahoo.example"}, pos: PositionTemplate,
+	}}
+}
