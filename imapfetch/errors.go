@@ -267,5 +267,5 @@ func refusedForGood(e *imap.Error) bool {
 	if e.Type == imap.StatusResponseTypeBad {
 		return true
 	}
-	return permanentCodes[e.Code]
+	return permanentCodes[responseCode(e)]
 }

@@ -32,6 +32,12 @@ type Fetcher struct {
 	refused refusals
 
 	foreign bool // warnForeignHistory warned
+	replay  bool // settling a batch interrupted by a fault
+
+	// folders are the destination folders, placed in the server's
+	// namespace at the first connection (placeFolders).
+	folders Folders
+	placed  bool
 
 	noIdle    bool         // tests: behave as if the server lacked IDLE
 	afterCopy func() error // tests: runs between COPY and EXPUNGE
@@ -76,6 +82,7 @@ func Dial(ctx context.Context, rawURL string, opts *Options) (*Fetcher, error) {
 	if err := f.retry(ctx, &st, func(*session, func()) error { return nil }); err != nil {
 		return nil, err
 	}
+	f.place(f.sess)
 	return f, nil
 }
 
@@ -277,7 +284,26 @@ func (f *Fetcher) connected(ctx context.Context) error {
 		return err
 	}
 	f.sess = s
+	f.place(s)
 	return nil
+}
+
+// place places the destination folders in the personal namespace of the
+// server, once, at the first connection.
+func (f *Fetcher) place(s *session) {
+	if f.placed || s == nil {
+		return
+	}
+	f.placed = true
+	prefix, delim := "", rune(0)
+	if f.opts.DefaultNamed != 0 {
+		prefix, delim = s.namespace()
+	}
+	f.folders = placeFolders(&f.opts, prefix, delim)
+	if prefix != "" {
+		f.opts.Logger.Info("imapfetch: folders placed in the personal namespace", "addr", f.url.Addr(), "prefix", prefix,
+			"processed", f.folders.Processed, "unrecognized", f.folders.Unrecognized, "failed", f.folders.Failed)
+	}
 }
 
 func (f *Fetcher) drop() {
@@ -317,8 +343,12 @@ func (f *Fetcher) pass(ctx context.Context, s *session, state State, h BatchHand
 		}
 	}
 	if f.pending.unsaved && f.pending.uidValidity == s.uidValidity && f.pending.cursor > last {
-		// A batch interrupted by a fault: act on what was committed.
-		if err := f.settle(ctx, s, state); err != nil {
+		// A batch interrupted by a fault: act on what was committed and is
+		// still there.
+		f.replay = true
+		err := f.settle(ctx, s, state)
+		f.replay = false
+		if err != nil {
 			return err
 		}
 		last = f.pending.cursor
