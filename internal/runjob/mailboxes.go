@@ -68,8 +68,10 @@ func openSource(ctx context.Context, db *suppress.DB, mb *config.Source) (*opene
 	if err != nil {
 		return nil, err
 	}
-	// The state key is the URL: server, user and mailbox, no secret.
-	src := pipeline.IMAP(f, db.SyncStateFor(f.URL().String()))
+	// The state key names the server, user and mailbox (no scheme, port
+	// or secret); a state kept under the whole URL by an older bouncer is
+	// carried over.
+	src := pipeline.IMAP(f, db.SyncStateFor(f.URL().Key(), f.URL().LegacyKeys()...))
 	return &opened{mb: mb, src: src, source: "imap", close: func() { f.Close() }}, nil
 }
 
