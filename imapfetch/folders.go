@@ -61,26 +61,36 @@ func (s *session) namespace() (prefix string, delim rune) {
 
 // placeFolders puts the folders of o named in o.DefaultNamed under the
 // personal namespace prefix of the server, and returns the folders used.
-// A prefix is added only to a name that does not already start with it.
 func placeFolders(o *Options, prefix string, delim rune) Folders {
+	names := Folders{Unrecognized: o.UnrecognizedMailbox, Failed: o.FailedMailbox, Prefix: prefix, Delimiter: delim}
+	if o.Action == ActionMove {
+		names.Processed = o.ProcessedMailbox
+	}
+	fs := names.place(o.DefaultNamed)
+	o.UnrecognizedMailbox, o.FailedMailbox = fs.Unrecognized, fs.Failed
+	if o.Action == ActionMove {
+		o.ProcessedMailbox = fs.Processed
+	}
+	return fs
+}
+
+// place returns fs with the folders named in defaultNamed under fs.Prefix.
+// A prefix is added only to a name that does not already start with it.
+func (fs Folders) place(defaultNamed Folder) Folders {
 	for _, f := range []struct {
 		bit  Folder
 		name *string
 	}{
-		{FolderProcessed, &o.ProcessedMailbox},
-		{FolderUnrecognized, &o.UnrecognizedMailbox},
-		{FolderFailed, &o.FailedMailbox},
+		{FolderProcessed, &fs.Processed},
+		{FolderUnrecognized, &fs.Unrecognized},
+		{FolderFailed, &fs.Failed},
 	} {
-		if o.DefaultNamed&f.bit == 0 || *f.name == "" || prefix == "" {
+		if defaultNamed&f.bit == 0 || *f.name == "" || fs.Prefix == "" {
 			continue
 		}
-		if !strings.HasPrefix(strings.ToUpper(*f.name), strings.ToUpper(prefix)) {
-			*f.name = prefix + *f.name
+		if !strings.HasPrefix(strings.ToUpper(*f.name), strings.ToUpper(fs.Prefix)) {
+			*f.name = fs.Prefix + *f.name
 		}
-	}
-	fs := Folders{Unrecognized: o.UnrecognizedMailbox, Failed: o.FailedMailbox, Prefix: prefix, Delimiter: delim}
-	if o.Action == ActionMove {
-		fs.Processed = o.ProcessedMailbox
 	}
 	return fs
 }
@@ -88,6 +98,16 @@ func placeFolders(o *Options, prefix string, delim rune) Folders {
 // Folders returns the destination folders the Fetcher moves messages to,
 // as placed in the server's personal namespace when it connected.
 func (f *Fetcher) Folders() Folders { return f.folders }
+
+// PlaceFolders returns the folders of names as the Fetcher would use them:
+// those named in defaultNamed placed under the server's personal
+// namespace, the others as given. It tells a dry run, whose Fetcher moves
+// nothing, which folders a real run would use. The namespace is asked only
+// when Options.DefaultNamed is set.
+func (f *Fetcher) PlaceFolders(names Folders, defaultNamed Folder) Folders {
+	names.Prefix, names.Delimiter = f.folders.Prefix, f.folders.Delimiter
+	return names.place(defaultNamed)
+}
 
 // folderExists looks mailbox up with LIST (RFC 3501 section 6.3.8): it
 // exists when listed without \NonExistent or \Noselect.

@@ -37,6 +37,7 @@ type runFlags struct {
 	rules              string
 	watch              bool
 	poll               time.Duration
+	idleRecheck        time.Duration
 	retries            int
 	policy             policyFlags
 	push               []string
@@ -70,6 +71,7 @@ func newRunFlags(s *streams) *runFlags {
 	fs.StringVar(&f.rules, "rules", "", "classification rules `FILE` to apply before the built-in rules")
 	fs.BoolVar(&f.watch, "watch", false, "keep running: wait for new mail (IMAP IDLE, or polling) until interrupted")
 	fs.DurationVar(&f.poll, "poll", time.Minute, "with --watch, how often to look for mail when IDLE is not available (Maildir, or servers without IDLE)")
+	fs.DurationVar(&f.idleRecheck, "idle-recheck", imapfetch.DefaultIdleRecheck, "with --watch, how often to ask the server (NOOP) for new mail while in IMAP IDLE, for servers that report it late or never")
 	fs.IntVar(&f.retries, "retries", imapfetch.DefaultMaxRetries, "reconnections after connection faults before giving up (0: none)")
 	fs.Int64Var(&f.maxFetchBytes, "max-fetch-bytes", imapfetch.DefaultMaxMessageBytes, "bytes fetched of one IMAP message; a larger one is incomplete (-1: no cap)")
 	fs.IntVar(&f.fetchBatch, "fetch-batch", defaultFetchBatch, "IMAP messages per UID FETCH, committed together, then moved with one command")
