@@ -82,7 +82,6 @@ func Dial(ctx context.Context, rawURL string, opts *Options) (*Fetcher, error) {
 	if err := f.retry(ctx, &st, func(*session, func()) error { return nil }); err != nil {
 		return nil, err
 	}
-	f.place(f.sess)
 	return f, nil
 }
 

@@ -52,3 +52,26 @@ func TestRunCourierLayout(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, string(first), string(second), "the second run changed the list")
 }
+
+// One mailbox reached two ways (imaps:// on one port, imap:// with
+// STARTTLS on another) is one mailbox to the state: the second run finds
+// nothing new.
+func TestRunSameMailboxTwoWays(t *testing.T) {
+	srv := dovecottest.StartWith(t, &dovecottest.Options{PlainListener: true})
+	samples := runSamples(t)
+	for _, s := range samples[:10] {
+		srv.Append(t, "INBOX", s.data)
+	}
+	state := filepath.Join(t.TempDir(), "state.db")
+	run := func(url string) string {
+		t.Helper()
+		code, stdout, stderr := runBouncer(t, "run", "--imap", url, "--password-file", srv.PasswordFile,
+			"--ca-file", srv.CACertFile, "--state", state, "--after", "seen")
+		require.Equal(t, exitOK, code, "run %s\n%s%s", url, stdout, stderr)
+		return stdout
+	}
+	assert.Contains(t, run(srv.URL("INBOX")), "messages: 10 read")
+	assert.Contains(t, run(srv.PlainURL("INBOX")), "messages: 0 read", "the same mailbox over STARTTLS")
+	_, last := cursor(t, state, srv.PlainURL("INBOX"))
+	assert.Equal(t, uint32(10), last, "one cursor")
+}
