@@ -51,6 +51,28 @@ func TestRunCourierLayout(t *testing.T) {
 	second, err := os.ReadFile(list)
 	require.NoError(t, err)
 	assert.Equal(t, string(first), string(second), "the second run changed the list")
+
+	t.Run("killed and resumed", func(t *testing.T) {
+		for _, s := range samples {
+			srv.Append(t, "kill", s.data) // the Maildir folder .kill: INBOX.kill in this layout
+		}
+		state, killList := filepath.Join(dir, "kill.db"), filepath.Join(dir, "kill.csv")
+		args := []string{"run", "--imap", srv.URL("INBOX.kill"), "--password-file", srv.PasswordFile, "--ca-file", srv.CACertFile,
+			"--state", state, "--out", killList, "--fetch-batch", "20", "--batch-time", "200ms",
+			"--processed-folder", "INBOX.kill-processed", "--unrecognized-folder", "INBOX.kill-unrecognized"}
+		killAt(t, args, state, 30, nil)
+		killAt(t, args, state, 50, nil)
+		code, stdout, stderr := runBouncer(t, args...)
+		require.Equal(t, exitOK, code, "resumed run\n%s%s", stdout, stderr)
+		got, err := os.ReadFile(killList)
+		require.NoError(t, err)
+		assert.Equal(t, string(first), string(got), "the list of the killed and resumed run")
+		inbox, _ := srv.MailboxStatus(t, "INBOX.kill")
+		processed, _ := srv.MailboxStatus(t, "INBOX.kill-processed")
+		unrecognized, _ := srv.MailboxStatus(t, "INBOX.kill-unrecognized")
+		assert.Zero(t, inbox, "INBOX.kill after the resumed run")
+		assert.Equal(t, len(samples), processed+unrecognized, "no copy twice: processed %d + unrecognized %d", processed, unrecognized)
+	})
 }
 
 // One mailbox reached two ways (imaps:// on one port, imap:// with
