@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/bouncer-dev/bouncer/imapfetch"
 	"github.com/bouncer-dev/bouncer/mailsource"
@@ -83,6 +84,32 @@ func TestSourceErrors(t *testing.T) {
 			_, err := tc.m.Source(&Common{})
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+}
+
+// A folder the mailbox does not name is bouncer's default, placed in the
+// server's namespace (imapfetch.Options.DefaultNamed); a folder it names
+// is used as given.
+func TestSourceDefaultNamed(t *testing.T) {
+	given := "INBOX.Bounces"
+	none := ""
+	for _, tc := range []struct {
+		name string
+		m    Mailbox
+		want imapfetch.Folder
+	}{
+		{"both defaults", Mailbox{}, imapfetch.FolderProcessed | imapfetch.FolderUnrecognized},
+		{"processed given", Mailbox{ProcessedFolder: given}, imapfetch.FolderUnrecognized},
+		{"unrecognized given", Mailbox{UnrecognizedFolder: &given}, imapfetch.FolderProcessed},
+		{"unrecognized left in place", Mailbox{ProcessedFolder: given, UnrecognizedFolder: &none}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.m.IMAP, tc.m.PasswordFile = "imaps://u@h/INBOX", "secret"
+			src, err := tc.m.Source(&Common{IdleRecheck: time.Minute})
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, src.IMAP.DefaultNamed, "DefaultNamed")
+			assert.Equal(t, time.Minute, src.IMAP.IdleRecheck, "IdleRecheck")
 		})
 	}
 }

@@ -54,6 +54,7 @@ type Mailbox struct {
 // Common are the settings of a run that apply to every mailbox.
 type Common struct {
 	Poll          time.Duration // imapfetch.Options.PollInterval
+	IdleRecheck   time.Duration // imapfetch.Options.IdleRecheck; 0: its default
 	Retries       int           // reconnections; 0: none
 	FetchBatch    int           // imapfetch.Options.BatchSize, mailsource.MaildirOptions.Batch
 	MaxFetchBytes int64         // imapfetch.Options.MaxMessageBytes
@@ -134,6 +135,15 @@ func (m *Mailbox) imap(s *Source, c *Common) error {
 	}
 	o.PollInterval, o.BatchSize, o.MaxMessageBytes = c.Poll, c.FetchBatch, c.MaxFetchBytes
 	o.IOTimeout = c.IOTimeout
+	o.IdleRecheck = c.IdleRecheck
+	// A folder name the user did not give is bouncer's default: placed
+	// under the server's personal namespace ("INBOX." on Courier-IMAP).
+	if m.ProcessedFolder == "" {
+		o.DefaultNamed |= imapfetch.FolderProcessed
+	}
+	if m.UnrecognizedFolder == nil {
+		o.DefaultNamed |= imapfetch.FolderUnrecognized
+	}
 	switch s.After {
 	case mailsource.ActionMove:
 		o.Action, o.ProcessedMailbox = imapfetch.ActionMove, s.ProcessedFolder
@@ -226,6 +236,8 @@ func (c *Common) Check() error {
 	switch {
 	case c.Poll <= 0:
 		return &FlagError{Msg: "--poll must be positive"}
+	case c.IdleRecheck < 0:
+		return &FlagError{Msg: "--idle-recheck must not be negative"}
 	case c.FetchBatch < 1:
 		return &FlagError{Msg: "--fetch-batch must be at least 1"}
 	case c.MaxFetchBytes == 0:

@@ -21,7 +21,8 @@
 // partially (BODY.PEEK[]<0.N>) and marked Truncated. The Handler commits
 // each message to its own store and returns an Outcome; only after that,
 // per batch and for exactly the committed UIDs, does the Fetcher act on
-// the server: move (MOVE, RFC 6851, into a mailbox created when missing),
+// the server: move (MOVE, RFC 6851, into a mailbox created when missing,
+// see "Folders" below),
 // flag (\Seen plus a keyword), delete (\Deleted plus UID EXPUNGE,
 // RFC 4315), or nothing. Unrecognized messages go to
 // Options.UnrecognizedMailbox, and messages the Handler failed on stay in
@@ -38,15 +39,34 @@
 // (RFC 3501 section 7.1.3), or NO with a response code of RFC 5530
 // section 3 that repeating cannot change (CANNOT, NOPERM, OVERQUOTA,
 // TRYCREATE once CREATE failed, …; UNAVAILABLE, INUSE, SERVERBUG and LIMIT
-// are retried). When it concerns an action, the messages concerned stay
+// are retried); a move refused again after its destination was checked
+// (see "Folders") is refused for good too. When it concerns an action,
+// the messages concerned stay
 // in place, the State moves past them, the pass goes on, and Fetch reports
 // ErrRefused at its end (Stats.LeftInPlace), so a folder that cannot be
 // created does not stop later runs. After reconnecting, the messages already
-// committed are acted on without being handed to the Handler again, and
-// fetching resumes after them. After a crash, the messages of the last
+// committed and still in the mailbox (UID SEARCH UID) are acted on without
+// being handed to the Handler again, and fetching resumes after them. After a crash, the messages of the last
 // batch are handed to the Handler again, which is why it must be
 // idempotent. Watch does the same continuously, waiting for new mail with
-// IDLE (RFC 2177) or, without it, by polling with NOOP.
+// IDLE (RFC 2177), which it ends every Options.IdleRecheck for a NOOP
+// (some servers report new mail late in IDLE, or never), or, without IDLE,
+// by polling with NOOP.
+//
+// # Folders
+//
+// The destination folders whose names are bouncer's defaults
+// (Options.DefaultNamed) are placed under the personal namespace the
+// server reports (NAMESPACE, RFC 2342 section 5): "INBOX.bounces-processed"
+// on Courier-IMAP and on Cyrus without altnamespace, "bounces-processed" on
+// Dovecot, Gmail and Microsoft 365. A name the user gave is used as given.
+// Fetcher.Folders says which folders are used. When a COPY or MOVE into a
+// folder is refused, however the server words it (NO [TRYCREATE] as
+// RFC 3501 section 6.4.7 asks, NO [NONEXISTENT], or a plain NO), the
+// folder is looked up with LIST, created when missing, and the command
+// sent once more; a refusal that stays is permanent at once and names the
+// command refused (CREATE, UID COPY, UID MOVE or EXAMINE), and the marks
+// of the attempt (MovingKeyword, the copy journal) are removed.
 //
 // # Limits and timeouts
 //
@@ -94,18 +114,26 @@
 //
 // # Divergences
 //
+//   - A response code written after the command name rather than first
+//     ("NO COPY [TRYCREATE] failed": GNU Mailutils imap4d) is read as the
+//     response code, up to three words in.
 //   - Only the USER@HOST:PORT/MAILBOX part of RFC 5092 IMAP URLs is
 //     understood; ";AUTH=", a password, a query or a fragment are refused.
 //     The mailbox is taken verbatim as the server names it (percent-decoded,
 //     no modified UTF-7 conversion).
 //   - Servers without MOVE get COPY, then, once COPY succeeded, \Deleted and
-//     UID EXPUNGE. Before COPY the messages are flagged MovingKeyword (COPY
-//     copies it), and a message found flagged at the next attempt — after a
-//     crash or a dropped connection between COPY and EXPUNGE — is looked for
-//     in the destination (same Message-ID, size and INTERNALDATE, flagged
-//     too) and not copied again. The copies keep the keyword. On a mailbox
-//     without keywords (PERMANENTFLAGS lacks \*), or when the server does not
-//     preserve INTERNALDATE, such a cut still leaves a second copy. Servers
+//     UID EXPUNGE. Before COPY the messages are marked as being copied: with
+//     MovingKeyword where the mailbox keeps keywords (COPY copies it), and in
+//     the State's CopyJournal when it has one (package suppress keeps it
+//     beside the sync state). A message found marked at the next attempt —
+//     after a crash or a dropped connection between COPY and EXPUNGE — is
+//     looked for in the destination (same Message-ID, RFC822.SIZE and
+//     INTERNALDATE) and not copied again. SEARCH is asked for the Message-ID
+//     and the date only and the sizes are compared from FETCH, because
+//     Courier-IMAP's SEARCH LARGER/SMALLER compares its LF file size, not the
+//     CRLF size it reports. The copies keep the keyword. With neither
+//     keywords nor a journal, or when the server does not preserve
+//     INTERNALDATE, such a cut still leaves a second copy. Servers
 //     without UIDPLUS cannot expunge single messages: a plain EXPUNGE is
 //     sent only when no other message is flagged \Deleted; otherwise ours
 //     stay flagged \Deleted (and copied) until someone expunges.

@@ -276,5 +276,5 @@ func refusedForGood(e *imap.Error) bool {
 	if e.Type == imap.StatusResponseTypeBad {
 		return true
 	}
-	return permanentCodes[e.Code]
+	return permanentCodes[responseCode(e)]
 }

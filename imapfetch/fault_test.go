@@ -232,8 +232,10 @@ func TestCommandTimeout(t *testing.T) {
 	assert.ErrorIs(t, err, ErrTimeout, "Dial()")
 }
 
-// A refused action is retried, then reported; the messages stay, and the
-// Handler is not called again for them.
+// A refused move is tried once more after LIST shows the destination
+// exists, then reported as permanent at once (no reconnection), naming the
+// command; the messages stay, the state moves past them, and the Handler
+// is not called again for them.
 func TestActionRefused(t *testing.T) {
 	srv := startMem(t, capsRev2)
 	srv.append(t, "INBOX", testMessage(0, 0), testMessage(2, 0))
@@ -245,13 +247,15 @@ func TestActionRefused(t *testing.T) {
 	rec := newRecorder()
 	state := &MemState{}
 	st, err := f.Fetch(context.Background(), state, rec.handle)
-	assert.ErrorIs(t, err, ErrServer, "Fetch()")
-	assert.True(t, strings.HasSuffix(err.Error(), "(gave up after 2 attempts)"), "Fetch()")
-	assert.Equal(t, 1, st.Reconnects, "Reconnects")
+	assert.ErrorIs(t, err, ErrRefused, "Fetch()")
+	assert.Contains(t, err.Error(), `UID MOVE "INBOX"`, "Fetch()")
+	assert.True(t, strings.HasSuffix(err.Error(), "(2 messages left in place)"), "Fetch() = %v", err)
+	assert.Equal(t, 0, st.Reconnects, "Reconnects")
+	assert.Equal(t, 2, st.LeftInPlace, "LeftInPlace")
 	require.Len(t, rec.committed, 2, "commits")
 	assert.Equal(t, 1, rec.committed["<m0@test>"], "commits")
 	assert.Equal(t, 1, rec.committed["<m2@test>"], "commits")
 	assert.Equal(t, 2, srv.count(t, "INBOX"), "INBOX holds %d", srv.count(t, "INBOX"))
 	_, last, _ := state.Load(context.Background(), "INBOX")
-	assert.EqualValues(t, 0, last, "last UID")
+	assert.EqualValues(t, 2, last, "last UID")
 }

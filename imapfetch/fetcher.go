@@ -32,6 +32,12 @@ type Fetcher struct {
 	refused refusals
 
 	foreign bool // warnForeignHistory warned
+	replay  bool // settling a batch interrupted by a fault
+
+	// folders are the destination folders, placed in the server's
+	// namespace at the first connection (placeFolders).
+	folders Folders
+	placed  bool
 
 	noIdle    bool         // tests: behave as if the server lacked IDLE
 	afterCopy func() error // tests: runs between COPY and EXPUNGE
@@ -185,34 +191,28 @@ func (f *Fetcher) WatchBatches(ctx context.Context, state State, h BatchHandler)
 	return err
 }
 
-// wait returns when new mail may be there: IDLE saw EXISTS, or IdleTimeout
-// or PollInterval passed.
+// wait returns when new mail may be there: IDLE saw EXISTS, a NOOP every
+// IdleRecheck saw it, or IdleTimeout or PollInterval passed.
 func (f *Fetcher) wait(ctx context.Context, s *session) error {
 	if s.caps.Has(imap.CapIdle) && !f.noIdle {
-		s.arm()
-		idle, err := s.c.Idle()
-		s.disarm()
-		if err != nil {
-			return s.wrap("IDLE", err)
+		deadline := time.Now().Add(f.opts.IdleTimeout)
+		for {
+			woke, err := f.idle(ctx, s, min(f.opts.IdleRecheck, time.Until(deadline)))
+			if err != nil || woke || !time.Now().Before(deadline) {
+				return err
+			}
+			// Servers that report new mail late in IDLE, or never (GNU
+			// Mailutils imap4d), report it to a NOOP (RFC 3501 section
+			// 6.1.2).
+			if err := f.noop(s); err != nil {
+				return err
+			}
+			select {
+			case <-s.newMail:
+				return nil
+			default:
+			}
 		}
-		timer := time.NewTimer(f.opts.IdleTimeout)
-		defer timer.Stop()
-		select {
-		case <-s.newMail:
-		case <-timer.C:
-		case <-ctx.Done():
-		case <-s.c.Closed():
-		}
-		s.arm()
-		defer s.disarm()
-		err = idle.Close()
-		if err == nil {
-			err = idle.Wait()
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return s.wrap("IDLE", err)
 	}
 	timer := time.NewTimer(f.opts.PollInterval)
 	defer timer.Stop()
@@ -221,9 +221,45 @@ func (f *Fetcher) wait(ctx context.Context, s *session) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	return f.noop(s)
+}
+
+// noop sends NOOP.
+func (f *Fetcher) noop(s *session) error {
 	s.arm()
 	defer s.disarm()
 	return s.wrap("NOOP", s.c.Noop().Wait())
+}
+
+// idle stays in IDLE (RFC 2177) for at most d. woke is set when the
+// server reported new mail or the connection closed.
+func (f *Fetcher) idle(ctx context.Context, s *session, d time.Duration) (woke bool, err error) {
+	s.arm()
+	idle, err := s.c.Idle()
+	s.disarm()
+	if err != nil {
+		return false, s.wrap("IDLE", err)
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-s.newMail:
+		woke = true
+	case <-timer.C:
+	case <-ctx.Done():
+	case <-s.c.Closed():
+		woke = true
+	}
+	s.arm()
+	defer s.disarm()
+	err = idle.Close()
+	if err == nil {
+		err = idle.Wait()
+	}
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	return woke, s.wrap("IDLE", err)
 }
 
 // retry runs fn on a connected session, reconnecting with backoff after
@@ -295,7 +331,26 @@ func (f *Fetcher) connected(ctx context.Context) error {
 		return err
 	}
 	f.sess = s
+	f.place(s)
 	return nil
+}
+
+// place places the destination folders in the personal namespace of the
+// server, once, at the first connection.
+func (f *Fetcher) place(s *session) {
+	if f.placed || s == nil {
+		return
+	}
+	f.placed = true
+	prefix, delim := "", rune(0)
+	if f.opts.DefaultNamed != 0 {
+		prefix, delim = s.namespace()
+	}
+	f.folders = placeFolders(&f.opts, prefix, delim)
+	if prefix != "" {
+		f.opts.Logger.Info("imapfetch: folders placed in the personal namespace", "addr", f.url.Addr(), "prefix", prefix,
+			"processed", f.folders.Processed, "unrecognized", f.folders.Unrecognized, "failed", f.folders.Failed)
+	}
 }
 
 func (f *Fetcher) drop() {
@@ -335,8 +390,12 @@ func (f *Fetcher) pass(ctx context.Context, s *session, state State, h BatchHand
 		}
 	}
 	if f.pending.unsaved && f.pending.uidValidity == s.uidValidity && f.pending.cursor > last {
-		// A batch interrupted by a fault: act on what was committed.
-		if err := f.settle(ctx, s, state); err != nil {
+		// A batch interrupted by a fault: act on what was committed and is
+		// still there.
+		f.replay = true
+		err := f.settle(ctx, s, state)
+		f.replay = false
+		if err != nil {
 			return err
 		}
 		last = f.pending.cursor

@@ -68,6 +68,7 @@ const (
 	DefaultMaxLiteralBytes = 1 << 20
 	DefaultIdleTimeout     = 10 * time.Minute
 	DefaultPollInterval    = time.Minute
+	DefaultIdleRecheck     = 2 * time.Minute
 )
 
 // Options configures a Fetcher. The zero value means the defaults, and a
@@ -116,6 +117,14 @@ type Options struct {
 	// the pass stops and returns an error wrapping ErrHandler, and the
 	// next pass retries it. Such messages are never deleted.
 	FailedMailbox string
+
+	// DefaultNamed says which of the three folders above carry
+	// bouncer's default names rather than names the user gave: those are
+	// placed under the server's personal namespace (RFC 2342), e.g.
+	// "bounces-processed" becomes "INBOX.bounces-processed" on
+	// Courier-IMAP and on Cyrus without altnamespace. A name the user gave
+	// is used as given. Fetcher.Folders says the names used.
+	DefaultNamed Folder
 
 	// BatchSize is the number of messages fetched, then acted on, per UID
 	// FETCH command. Default DefaultBatchSize (100).
@@ -173,6 +182,12 @@ type Options struct {
 	// checks for mail and idles again (RFC 2177 asks for less than 29 min).
 	// Default DefaultIdleTimeout (10 min).
 	IdleTimeout time.Duration
+	// IdleRecheck is how often Watch, while in IDLE, ends it and asks
+	// the server with NOOP whether mail came: some servers report new mail
+	// during IDLE late (Courier-IMAP, Cyrus without idled: about every
+	// 60 s) or never (GNU Mailutils imap4d). Default DefaultIdleRecheck
+	// (2 min).
+	IdleRecheck time.Duration
 	// PollInterval is how often Watch polls (NOOP, then a pass) when the
 	// server lacks IDLE. Default DefaultPollInterval (1 min).
 	PollInterval time.Duration
@@ -248,6 +263,9 @@ func (o *Options) withDefaults() (Options, error) {
 	v.setLimitDefaults()
 	if v.IdleTimeout <= 0 {
 		v.IdleTimeout = DefaultIdleTimeout
+	}
+	if v.IdleRecheck <= 0 {
+		v.IdleRecheck = DefaultIdleRecheck
 	}
 	if v.PollInterval <= 0 {
 		v.PollInterval = DefaultPollInterval

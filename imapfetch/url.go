@@ -50,6 +50,30 @@ func (u *URL) String() string {
 	return v.String()
 }
 
+// Key names the mailbox for a state: USER@HOST/MAILBOX, the host in
+// lower case, without scheme or port, so that the same mailbox reached
+// over imaps://…:993 and imap://…:143 with STARTTLS is one mailbox. (Its
+// UIDVALIDITY is kept beside the key.)
+func (u *URL) Key() string {
+	return u.User + "@" + strings.ToLower(u.Host) + "/" + u.Mailbox
+}
+
+// LegacyKeys are the keys an older bouncer kept this mailbox's state
+// under: its whole URL (String), and the same with the other scheme on its
+// default port. A state found under one of them is carried over to Key.
+func (u *URL) LegacyKeys() []string {
+	keys := []string{u.String()}
+	for _, v := range []URL{
+		{Security: SecurityTLS, User: u.User, Host: u.Host, Port: DefaultPortTLS, Mailbox: u.Mailbox},
+		{Security: SecuritySTARTTLS, User: u.User, Host: u.Host, Port: DefaultPortSTARTTLS, Mailbox: u.Mailbox},
+	} {
+		if k := v.String(); k != keys[0] {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
 // ParseURL parses an IMAP URL. The user name is required, a password in
 // the URL is refused (it would show in process lists and logs; see
 // Options.SecretFile), and the mailbox defaults to INBOX.

@@ -98,3 +98,23 @@ func TestOptionsValidation(t *testing.T) {
 	assert.Equal(t, 0, o.MaxRetries, "negative MaxRetries/MaxMessageBytes")
 	assert.EqualValues(t, -1, o.MaxMessageBytes, "negative MaxRetries/MaxMessageBytes")
 }
+
+// One mailbox reached over imaps:// or imap://, on any port, has one key;
+// another user, host or mailbox another.
+func TestURLKey(t *testing.T) {
+	key := func(raw string) string {
+		u, err := ParseURL(raw)
+		require.NoError(t, err)
+		return u.Key()
+	}
+	want := "bounce@mail.example/INBOX"
+	for _, raw := range []string{"imaps://bounce@mail.example/INBOX", "imap://bounce@MAIL.example:143/INBOX", "imaps://bounce@mail.example:1993"} {
+		assert.Equal(t, want, key(raw), "Key(%s)", raw)
+	}
+	for _, raw := range []string{"imaps://other@mail.example/INBOX", "imaps://bounce@mail2.example/INBOX", "imaps://bounce@mail.example/Bounces"} {
+		assert.NotEqual(t, want, key(raw), "Key(%s)", raw)
+	}
+	u, err := ParseURL("imap://bounce@mail.example:1143/INBOX")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"imap://bounce@mail.example:1143/INBOX", "imaps://bounce@mail.example:993/INBOX", "imap://bounce@mail.example:143/INBOX"}, u.LegacyKeys())
+}

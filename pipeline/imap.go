@@ -9,13 +9,14 @@ import (
 )
 
 // IMAP returns the Source of the mailbox f fetches, its sync state kept in
-// state (suppress.DB.SyncState). Its messages are recorded under the
-// mailbox key f.URL().String() (server, user and mailbox, no secret), so
-// that two servers' UIDs never meet. Each imapfetch batch (Options.
+// state (suppress.DB.SyncState). Its messages are recorded, and on a
+// shared state leased, under the mailbox key f.URL().Key() (server, user
+// and mailbox; no scheme, port or secret), so that two servers' UIDs never
+// meet and one mailbox reached two ways is one mailbox. Each imapfetch batch (Options.
 // BatchSize of imapfetch) is committed before one MOVE (or STORE, or
 // EXPUNGE) of its UID set.
 func IMAP(f *imapfetch.Fetcher, state imapfetch.State) mailsource.Watcher {
-	return &imapSource{f: f, state: state, key: f.URL().String()}
+	return &imapSource{f: f, state: state, key: f.URL().Key()}
 }
 
 type imapSource struct {
@@ -24,7 +25,8 @@ type imapSource struct {
 	key   string
 }
 
-// MailboxKey is the key of the mailbox's lease and records: its URL.
+// MailboxKey is the key of the mailbox's lease and records
+// (imapfetch.URL.Key).
 func (s *imapSource) MailboxKey() string { return s.key }
 
 // Location implements mailsource.Locator: the mailbox a message goes to,

@@ -374,11 +374,13 @@ var migrations = []string{
 	// 5: events.permanent: the failure was permanent but unexplained
 	// (Event.Permanent), 1 or 0; earlier events are 0.
 	`ALTER TABLE events ADD COLUMN permanent INTEGER NOT NULL DEFAULT 0;`,
+	// 6: the copy journal of IMAP moves without MOVE (copyjournal.go).
+	copyJournalSchema,
 }
 
 // SchemaVersion is the schema version this package writes: the number of
 // migration steps.
-const SchemaVersion = 5
+const SchemaVersion = 6
 
 // migrate runs the missing migration steps, each in its own write
 // transaction together with its version bump.
@@ -483,14 +485,22 @@ func (db *DB) SaveState(ctx context.Context, mailbox string, uidValidity, lastUI
 type SyncState struct {
 	DB  *DB
 	Key string
+	// Legacy are keys the state may have been kept under before (an older
+	// bouncer keyed a mailbox by its whole URL, imapfetch.URL.LegacyKeys):
+	// when nothing is kept under Key, Load carries the first one found over
+	// to Key, with its copy journal.
+	Legacy []string
 }
 
 // SyncState returns db as an imapfetch.State keyed by mailbox name.
 func (db *DB) SyncState() SyncState { return SyncState{DB: db} }
 
 // SyncStateFor returns db as an imapfetch.State kept under key (such as
-// the mailbox's URL, which names the server and user too).
-func (db *DB) SyncStateFor(key string) SyncState { return SyncState{DB: db, Key: key} }
+// imapfetch.URL.Key, which names the server and user too), carried over
+// from the first of legacy found when there is none under key.
+func (db *DB) SyncStateFor(key string, legacy ...string) SyncState {
+	return SyncState{DB: db, Key: key, Legacy: legacy}
+}
 
 func (s SyncState) key(mailbox string) string {
 	if s.Key != "" {
@@ -499,9 +509,51 @@ func (s SyncState) key(mailbox string) string {
 	return mailbox
 }
 
-// Load implements imapfetch.State with DB.LoadState.
+// Load implements imapfetch.State with DB.LoadState, carrying a state
+// kept under a Legacy key over to Key.
 func (s SyncState) Load(ctx context.Context, mailbox string) (uidValidity, lastUID uint32, err error) {
-	return s.DB.LoadState(ctx, s.key(mailbox))
+	key := s.key(mailbox)
+	v, u, err := s.DB.LoadState(ctx, key)
+	if err != nil || v != 0 || s.Key == "" {
+		return v, u, err
+	}
+	for _, old := range s.Legacy {
+		if old == key {
+			continue
+		}
+		if v, u, err = s.DB.LoadState(ctx, old); err != nil || v == 0 {
+			if err != nil {
+				return 0, 0, err
+			}
+			continue
+		}
+		return v, u, s.DB.carryState(ctx, old, key, v, u)
+	}
+	return 0, 0, nil
+}
+
+// carryState saves the state of old under key, and moves old's copy
+// journal to key, in one transaction. The row under old stays, for an
+// older bouncer that would still read it.
+func (db *DB) carryState(ctx context.Context, old, key string, uidValidity, lastUID uint32) error {
+	tx, err := db.beginWrite(ctx)
+	if err != nil {
+		return fmt.Errorf("suppress: carry the state of %q over: %w", old, err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, db.d.bind(
+		`INSERT INTO sync_state (mailbox, uidvalidity, last_uid) VALUES (?, ?, ?)
+		 ON CONFLICT (mailbox) DO UPDATE SET uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid`),
+		key, int64(uidValidity), int64(lastUID)); err != nil {
+		return fmt.Errorf("suppress: carry the state of %q over: %w", old, err)
+	}
+	if _, err := tx.ExecContext(ctx, db.d.bind("UPDATE imap_copying SET mailbox = ? WHERE mailbox = ?"), key, old); err != nil {
+		return fmt.Errorf("suppress: carry the state of %q over: %w", old, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("suppress: carry the state of %q over: %w", old, err)
+	}
+	return nil
 }
 
 // Save implements imapfetch.State with DB.SaveState.

@@ -15,6 +15,10 @@ import (
 	"github.com/bouncer-dev/bouncer/classify"
 )
 
+// undoCopyJournalStep takes a state back to before the step of the IMAP
+// copy journal (both dialects).
+const undoCopyJournalStep = "DROP TABLE IF EXISTS imap_copying; "
+
 // undoPermanentStep takes a state back to before the step of
 // events.permanent (both dialects).
 const undoPermanentStep = "ALTER TABLE events DROP COLUMN permanent; "
@@ -225,7 +229,7 @@ func TestHistoryMigratesVersion3(t *testing.T) {
 		if db.Shared() {
 			setVersion = "DELETE FROM bouncer_schema; INSERT INTO bouncer_schema (version) VALUES (3)"
 		}
-		_, err := db.sql.Exec(undoPermanentStep + undoHistorySchema + setVersion)
+		_, err := db.sql.Exec(undoCopyJournalStep + undoPermanentStep + undoHistorySchema + setVersion)
 		require.NoError(t, err)
 		require.NoError(t, db.Close())
 

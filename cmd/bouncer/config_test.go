@@ -24,7 +24,7 @@ func cursor(t *testing.T, path, url string) (uint32, uint32) {
 	db, err := suppress.Open(context.Background(), path, nil)
 	require.NoError(t, err)
 	defer db.Close()
-	v, last, err := db.LoadState(context.Background(), u.String())
+	v, last, err := db.LoadState(context.Background(), u.Key())
 	require.NoError(t, err)
 	return v, last
 }

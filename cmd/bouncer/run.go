@@ -82,7 +82,7 @@ func (f *runFlags) config(env cli.Env) (*runjob.Config, string) {
 			Poll:      f.poll,
 		},
 	}
-	common := &config.Common{Poll: f.poll, Retries: f.retries, FetchBatch: f.fetchBatch, MaxFetchBytes: f.maxFetchBytes, IOTimeout: f.ioTimeout}
+	common := &config.Common{Poll: f.poll, IdleRecheck: f.idleRecheck, Retries: f.retries, FetchBatch: f.fetchBatch, MaxFetchBytes: f.maxFetchBytes, IOTimeout: f.ioTimeout}
 	if err := common.Check(); err != nil {
 		return nil, err.Error()
 	}
@@ -146,7 +146,15 @@ func (f *runFlags) mailboxes(cfg *runjob.Config, env cli.Env) ([]config.Mailbox,
 		PushSecretFile: f.pushSecretFile, Mailboxes: []config.Mailbox{{
 			IMAP: f.imap, Maildir: f.maildir, PasswordFile: f.passwordFile, OAuthTokenFile: f.oauthTokenFile,
 			OAuthCredentials: f.ops.oauthCredentials, CAFile: f.caFile, InsecurePlaintext: f.insecurePlaintext, Auth: f.auth,
-			After: f.after, ProcessedFolder: f.processedFolder, UnrecognizedFolder: &f.unrecognizedFolder}}}
+			After: f.after}}}
+	// A folder flag not given leaves bouncer's default name, which the
+	// mailbox places under the server's namespace (config.Mailbox).
+	if set["processed-folder"] {
+		cmd.Mailboxes[0].ProcessedFolder = f.processedFolder
+	}
+	if set["unrecognized-folder"] {
+		cmd.Mailboxes[0].UnrecognizedFolder = &f.unrecognizedFolder
+	}
 	var file *config.File
 	if f.ops.config != "" {
 		var err error

@@ -247,7 +247,7 @@ func TestRunDovecot(t *testing.T) {
 			t.Helper()
 			processed, _ := srv.MailboxStatus(t, "kill-processed")
 			unrecognized, _ := srv.MailboxStatus(t, "kill-unrecognized")
-			checkRecorded(t, state, key.String(), kv, processed+unrecognized, when)
+			checkRecorded(t, state, key.Key(), kv, processed+unrecognized, when)
 		}
 
 		// First kill: in the middle of the first batch (--fetch-batch
@@ -298,8 +298,15 @@ func TestRunDovecot(t *testing.T) {
 		srv.Append(t, "watch", seedDSN(0, seedLines[0].addr, seedLines[0].status, seedLines[0].line))
 		waitListed(t, list, seedLines[0].addr, 40*time.Second)
 		t.Logf("new mail processed %v after its delivery", time.Since(start))
+		// The list is written when the batch commits, before the message
+		// is moved: wait for the move, then stop.
+		n := 0
+		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			if n, _ = srv.MailboxStatus(t, "watch-processed"); n == 2 {
+				break
+			}
+		}
 		w.stop(t)
-		n, _ := srv.MailboxStatus(t, "watch-processed")
 		assert.Equal(t, 2, n, "watch-processed holds %d messages", n)
 	})
 

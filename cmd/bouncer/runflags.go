@@ -38,6 +38,7 @@ type runFlags struct {
 	rules              string
 	watch              bool
 	poll               time.Duration
+	idleRecheck        time.Duration
 	retries            int
 	policy             policyFlags
 	push               []string
@@ -74,6 +75,7 @@ func newRunFlags(s *streams) *runFlags {
 	fs.StringVar(&f.rules, "rules", "", "classification rules `FILE` to apply before the built-in rules")
 	fs.BoolVar(&f.watch, "watch", false, "keep running: wait for new mail (IMAP IDLE, or polling) until interrupted")
 	fs.DurationVar(&f.poll, "poll", time.Minute, "with --watch, how often to look for mail when IDLE is not available (Maildir, or servers without IDLE)")
+	fs.DurationVar(&f.idleRecheck, "idle-recheck", imapfetch.DefaultIdleRecheck, "with --watch, how often to ask the server (NOOP) for new mail while in IMAP IDLE, for servers that report it late or never")
 	fs.IntVar(&f.retries, "retries", imapfetch.DefaultMaxRetries, "reconnections after connection faults before giving up (0: none)")
 	fs.Int64Var(&f.maxFetchBytes, "max-fetch-bytes", imapfetch.DefaultMaxMessageBytes, "bytes fetched of one IMAP message; a larger one is incomplete (-1: no cap)")
 	fs.DurationVar(&f.ioTimeout, "io-timeout", imapfetch.DefaultIOTimeout, "IMAP: no byte from the server for this long while one is expected (a message body too) drops the connection, then the run reconnects (--retries)")

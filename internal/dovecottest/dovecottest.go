@@ -61,9 +61,19 @@ type Options struct {
 	// ACL plugin, RFC 4314 right "k"): a MOVE to a missing mailbox gets
 	// NO [TRYCREATE], then CREATE gets NO [NOPERM].
 	DenyCreate bool
+	// CourierLayout lays the mailboxes out as Courier-IMAP and Cyrus
+	// (without altnamespace) do: every folder under "INBOX." with "." as
+	// hierarchy delimiter (namespace inbox { prefix = INBOX. separator = . }).
+	// A top-level CREATE is refused ("Client tried to access nonexistent
+	// namespace").
+	CourierLayout bool
 	// Config is appended to dovecot.conf.
 	Config string
 }
+
+// CourierCapability is Dovecot's capability list after login without MOVE
+// and UIDPLUS, as Courier-IMAP 5.0 advertises (Options.Capability).
+const CourierCapability = "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ NAMESPACE CHILDREN SORT THREAD=REFERENCES QUOTA"
 
 // aclConfig loads the ACL plugin with a global ACL file {{DIR}}/global-acl.
 const aclConfig = `mail_plugins = $mail_plugins acl
@@ -284,6 +294,9 @@ func (s *Server) start() error {
 	conf := strings.NewReplacer("{{DIR}}", s.Dir, "{{PORT}}", strconv.Itoa(port), "{{PLAINPORT}}", strconv.Itoa(plainPort)).Replace(confTemplate)
 	if s.opts.DisablePlaintextAuth {
 		conf = strings.Replace(conf, "disable_plaintext_auth = no\n", "disable_plaintext_auth = yes\n", 1)
+	}
+	if s.opts.CourierLayout {
+		conf = strings.Replace(conf, "  inbox = yes\n  separator = /\n", "  inbox = yes\n  prefix = INBOX.\n  separator = .\n", 1)
 	}
 	if s.opts.Capability != "" {
 		conf += "protocol imap {\n  imap_capability = " + s.opts.Capability + "\n}\n"

@@ -25,7 +25,10 @@ type opened struct {
 	src    mailsource.Source
 	source string         // pipeline.Options.Source
 	dry    *dryrun.Source // counts the outcomes of a dry run
-	close  func()
+	// folders are the folders of an IMAP mailbox as the server names
+	// them (placed in its namespace); nil for a Maildir.
+	folders *imapfetch.Folders
+	close   func()
 	// progress, if set, also gets the running totals (the metrics).
 	progress func(pipeline.Stats)
 }
@@ -79,9 +82,16 @@ func openSource(ctx context.Context, db *suppress.DB, mb *config.Source) (*opene
 	if err != nil {
 		return nil, err
 	}
-	// The state key is the URL: server, user and mailbox, no secret.
-	src := pipeline.IMAP(f, db.SyncStateFor(f.URL().String()))
-	return &opened{mb: mb, src: src, source: "imap", close: func() { f.Close() }}, nil
+	// The state key names the server, user and mailbox (no scheme, port
+	// or secret); a state kept under the whole URL by an older bouncer is
+	// carried over.
+	src := pipeline.IMAP(f, db.SyncStateFor(f.URL().Key(), f.URL().LegacyKeys()...))
+	names := imapfetch.Folders{Unrecognized: mb.UnrecognizedFolder}
+	if mb.After == mailsource.ActionMove {
+		names.Processed = mb.ProcessedFolder
+	}
+	folders := f.PlaceFolders(names, mb.IMAP.DefaultNamed)
+	return &opened{mb: mb, src: src, source: "imap", folders: &folders, close: func() { f.Close() }}, nil
 }
 
 // runAll runs the job over every mailbox: one after the other, or all at

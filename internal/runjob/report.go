@@ -18,8 +18,11 @@ import (
 )
 
 // summary prints what the run did.
-func summary(w io.Writer, cfg *Config, st pipeline.Stats, before, after suppress.Lists, files []string) {
+func summary(w io.Writer, cfg *Config, st pipeline.Stats, before, after suppress.Lists, files []string, srcs []*opened) {
 	st.Summary(w)
+	if !cfg.DryRun {
+		folderLines(w, srcs)
+	}
 	listsSummary(w, cfg, before, after)
 	for _, f := range files {
 		if cfg.SummaryPath {
@@ -65,9 +68,10 @@ func dryRunReport(ctx context.Context, w io.Writer, cfg *Config, db *suppress.DB
 		if len(srcs) > 1 {
 			fmt.Fprintf(w, "%s: ", mailboxName(o.mb))
 		}
+		processed, unrecognized := o.folderNames()
 		switch o.mb.After {
 		case mailsource.ActionMove:
-			fmt.Fprintf(w, "would move %d bounces to %s", o.dry.Moves.Processed, o.mb.ProcessedFolder)
+			fmt.Fprintf(w, "would move %d bounces to %s", o.dry.Moves.Processed, processed)
 		case mailsource.ActionSeen:
 			fmt.Fprintf(w, "would mark %d bounces as seen", o.dry.Moves.Processed)
 		case mailsource.ActionDelete:
@@ -75,8 +79,8 @@ func dryRunReport(ctx context.Context, w io.Writer, cfg *Config, db *suppress.DB
 		default:
 			fmt.Fprintf(w, "would leave %d bounces in place", o.dry.Moves.Processed)
 		}
-		if o.mb.UnrecognizedFolder != "" {
-			fmt.Fprintf(w, ", move %d others to %s\n", o.dry.Moves.Unrecognized, o.mb.UnrecognizedFolder)
+		if unrecognized != "" {
+			fmt.Fprintf(w, ", move %d others to %s\n", o.dry.Moves.Unrecognized, unrecognized)
 		} else {
 			fmt.Fprintf(w, ", leave %d others in place\n", o.dry.Moves.Unrecognized)
 		}
@@ -92,6 +96,39 @@ func dryRunReport(ctx context.Context, w io.Writer, cfg *Config, db *suppress.DB
 		}
 	}
 	fmt.Fprintf(w, "dry run: nothing was changed: not the state %s, the mailbox, the lists, nor any push target\n", suppress.Redact(cfg.State))
+}
+
+// folderNames returns the processed and unrecognized folders of o: as the
+// IMAP server names them (in its namespace), or as the mailbox gave them.
+func (o *opened) folderNames() (processed, unrecognized string) {
+	if o.folders != nil {
+		return o.folders.Processed, o.folders.Unrecognized
+	}
+	return o.mb.ProcessedFolder, o.mb.UnrecognizedFolder
+}
+
+// folderLines says, for each IMAP mailbox that files messages, the folders
+// used, as the server names them.
+func folderLines(w io.Writer, srcs []*opened) {
+	for _, o := range srcs {
+		if o.folders == nil || o.folders.Processed == "" && o.folders.Unrecognized == "" {
+			continue
+		}
+		if len(srcs) > 1 {
+			fmt.Fprintf(w, "%s: ", mailboxName(o.mb))
+		}
+		fmt.Fprint(w, "folders:")
+		if o.folders.Processed != "" {
+			fmt.Fprintf(w, " bounces to %s", o.folders.Processed)
+		}
+		if o.folders.Unrecognized != "" {
+			if o.folders.Processed != "" {
+				fmt.Fprint(w, ",")
+			}
+			fmt.Fprintf(w, " others to %s", o.folders.Unrecognized)
+		}
+		fmt.Fprintln(w)
+	}
 }
 
 // diskFull words a state or list that cannot be written for lack of space.

@@ -208,7 +208,7 @@ func finish(ctx context.Context, s *streams, cfg *Config, db *suppress.DB, st pi
 		if err != nil {
 			return fail(s, fmt.Sprintf("bouncer: state %s: %v", suppress.Redact(cfg.State), oneLine(err)))
 		}
-		summary(s.stdout, cfg, st, before, after, nil)
+		summary(s.stdout, cfg, st, before, after, nil, srcs)
 		dryRunReport(ctx, s.stdout, cfg, db, srcs, pushed)
 		return exitOK
 	}
@@ -219,7 +219,7 @@ func finish(ctx context.Context, s *streams, cfg *Config, db *suppress.DB, st pi
 	if f := cfg.Pipe.UnverifiedFile; f != "" && st.Unverified+st.Unproven > 0 {
 		files = append(files, f) // appended to
 	}
-	summary(s.stdout, cfg, st, before, after, files)
+	summary(s.stdout, cfg, st, before, after, files, srcs)
 	if err != nil {
 		return fail(s, describeError(err, cfg))
 	}
