@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/bouncer-dev/bouncer/config"
 	"github.com/bouncer-dev/bouncer/imapfetch"
@@ -50,6 +51,9 @@ type Config struct {
 	// PushSecretFile.
 	Push           []push.Target
 	PushSecretFile string
+	// LockWait is how long Ingest waits for the state's lock; default
+	// DefaultLockWait. Run does not wait: a second run fails at once.
+	LockWait time.Duration
 }
 
 // Exit statuses of Run.
