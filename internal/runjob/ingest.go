@@ -121,7 +121,6 @@ func tempFail(s *streams, line string) int {
 	return ExitTempFail
 }
 
-
 // openLocked opens cfg's state and takes its lock, waiting up to
 // cfg.LockWait (default DefaultLockWait) while another process holds it.
 func openLocked(ctx context.Context, cfg *Config) (*suppress.DB, error) {
