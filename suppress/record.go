@@ -84,6 +84,12 @@ type Event struct {
 	MessageID string
 	// Source names what read the event (the dsn detector, "arf", …).
 	Source string
+	// ListSubscriber and ListCampaign are the list software's ids (UUIDs,
+	// see ListID) of the subscriber and the campaign the original was
+	// sent to and for, read from its header (listmonk's
+	// X-Listmonk-Subscriber and X-Listmonk-Campaign), or "". Record keeps
+	// only a UUID.
+	ListSubscriber, ListCampaign string
 }
 
 // Result says what Record did.
@@ -212,7 +218,8 @@ func (b *Batch) Record(ctx context.Context, m *Message) (Result, error) {
 	}
 	for i, e := range events {
 		if _, err := b.insEvent.ExecContext(ctx, id, e.Address, string(e.Category), string(e.Reason),
-			e.Status, e.ReplyCode, e.Diagnostic, e.Date.Unix(), e.MessageID, e.Source); err != nil {
+			e.Status, e.ReplyCode, e.Diagnostic, e.Date.Unix(), e.MessageID, e.Source,
+			e.ListSubscriber, e.ListCampaign); err != nil {
 			return Result{}, b.db.wrapErr("record", err)
 		}
 		if testHookEvent != nil {
@@ -389,6 +396,7 @@ func prepareEvents(m *Message) ([]Event, []error) {
 		e.Diagnostic = clean(e.Diagnostic, MaxStoredDiagnostic)
 		e.MessageID = clean(e.MessageID, MaxStoredField)
 		e.Source = clean(e.Source, MaxStoredField)
+		e.ListSubscriber, e.ListCampaign = ListID(e.ListSubscriber), ListID(e.ListCampaign)
 		e.Date = e.Date.UTC().Truncate(time.Second)
 		if j, ok := seen[addr]; ok {
 			// One address twice in a message counts once, with the
