@@ -24,6 +24,15 @@ const (
 	NoteIncomplete  = "incomplete: a limit was reached; what was read before it is recorded"
 )
 
+// Header fields of the returned original in which list software names the
+// subscriber and the campaign the message was sent to and for: listmonk
+// writes both, as UUIDs, into every campaign message (listmonk
+// models/models.go, EmailHeaderSubscriberUUID and EmailHeaderCampaignUUID).
+const (
+	HeaderListSubscriber = "X-Listmonk-Subscriber"
+	HeaderListCampaign   = "X-Listmonk-Campaign"
+)
+
 // MaxClockSkew is how far after its arrival a bounce may date itself;
 // later dates are replaced by the arrival time.
 const MaxClockSkew = 48 * time.Hour
@@ -218,6 +227,10 @@ func (p *Processor) events(ctx context.Context, res *Result, src *mailsource.Mes
 			Date:       notAfterArrival(r.Date, received),
 			MessageID:  r.OriginalMessageID,
 			Source:     string(res.Report.Vendor),
+			// Data about the original, like its Message-ID: the list
+			// software's ids, which suppress.Record keeps only as UUIDs.
+			ListSubscriber: res.Report.Original.Header.Get(HeaderListSubscriber),
+			ListCampaign:   res.Report.Original.Header.Get(HeaderListCampaign),
 		}
 		if r.Note != "" {
 			ev.Category = classify.CategoryNone // unconfirmed or unverified
