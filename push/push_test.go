@@ -96,8 +96,15 @@ func target(t *testing.T, s string) Target {
 	return tg
 }
 
+// newDeliverer makes a Deliverer for targets. The tests of delivery use
+// the events of every category as their fodder, so soft bounces go to
+// listmonk as soft (SoftAll) unless opts.Soft says otherwise; the default,
+// SoftThreshold, has tests of its own.
 func newDeliverer(t *testing.T, db *suppress.DB, opts Options, targets ...string) *Deliverer {
 	t.Helper()
+	if opts.Soft == "" {
+		opts.Soft = SoftAll
+	}
 	var ts []Target
 	for _, s := range targets {
 		ts = append(ts, target(t, s))

@@ -86,7 +86,15 @@ type webhookClient struct {
 	now    func() time.Time
 }
 
-func (c *webhookClient) push(ctx context.Context, e *suppress.OutboxEntry) error {
+func (c *webhookClient) push(ctx context.Context, e *suppress.OutboxEntry) (Result, error) {
+	return "", c.post(ctx, e)
+}
+
+// check: a webhook has no permissions to ask about.
+func (c *webhookClient) check(context.Context) error { return nil }
+
+// post sends the Event of e.
+func (c *webhookClient) post(ctx context.Context, e *suppress.OutboxEntry) error {
 	body, err := marshal(Event{
 		ID:              e.Key,
 		Type:            EventTypeOf(e.Event.Category),

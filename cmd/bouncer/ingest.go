@@ -13,13 +13,14 @@ import (
 
 	"github.com/bouncer-dev/bouncer/internal/runjob"
 	"github.com/bouncer-dev/bouncer/pipeline"
+	"github.com/bouncer-dev/bouncer/push"
 	"github.com/bouncer-dev/bouncer/suppress"
 	"github.com/bouncer-dev/bouncer/verp"
 )
 
 // ingestEnv names the flags of bouncer ingest with an environment
 // variable fallback (see cli.ApplyEnv): those of run that ingest has.
-var ingestEnv = []string{"state", "out", "out-dir", "format", "rules", "push", "push-secret-file",
+var ingestEnv = []string{"state", "out", "out-dir", "format", "rules", "push", "push-secret-file", "push-soft",
 	"verp-key-file", "our-domains", "require-proof"}
 
 // ingestFlags are the flags of bouncer ingest: those of run that do not
@@ -34,6 +35,7 @@ type ingestFlags struct {
 	rules          string
 	push           []string
 	pushSecretFile string
+	pushSoft       string
 	verpKeyFile    string
 	ourDomains     string
 	requireProof   bool
@@ -56,6 +58,7 @@ func newIngestFlags(s *streams) *ingestFlags {
 		return nil
 	})
 	fs.StringVar(&f.pushSecretFile, "push-secret-file", "", "`FILE` of the push targets' credentials: NAME SECRET a line")
+	fs.StringVar(&f.pushSoft, "push-soft", string(push.SoftThreshold), pushSoftUsage)
 	fs.StringVar(&f.verpKeyFile, "verp-key-file", "", "key `FILE` of signed VERP and BATV return paths: a bounce must carry a valid tag for its recipient")
 	fs.StringVar(&f.ourDomains, "our-domains", "", "`DOMAINS` (a.com,b.org): a bounce whose returned original's Message-ID or From is in one is proven (weak)")
 	fs.IntVar(&f.validity, "validity-days", verp.DefaultValidityDays, "`DAYS` a signed VERP tag stays valid")
@@ -139,7 +142,7 @@ func (f *ingestFlags) config() (*runjob.Config, string) {
 	if cfg.Policy, err = f.policy.policy(); err != nil {
 		return nil, err.Error()
 	}
-	w := &runjob.Wire{Push: f.push, PushSecretFile: f.pushSecretFile, VerpKeyFile: f.verpKeyFile, OurDomains: f.ourDomains,
+	w := &runjob.Wire{Push: f.push, PushSecretFile: f.pushSecretFile, PushSoft: f.pushSoft, VerpKeyFile: f.verpKeyFile, OurDomains: f.ourDomains,
 		RequireProof: f.requireProof, ValidityDays: f.validity, Delimiter: f.delim}
 	f.fs.Visit(func(fl *flag.Flag) { w.RequireProofSet = w.RequireProofSet || fl.Name == "require-proof" })
 	if msg := cfg.SetWire(w); msg != "" {

@@ -38,7 +38,7 @@ const (
 // fallback (see cli.ApplyEnv). The password has no flag at all: it would show
 // in process lists.
 var runEnv = []string{"imap", "maildir", "password-file", "oauth-token-file", "ca-file", "state", "out", "out-dir", "format", "after", "rules",
-	"push", "push-secret-file", "verp-key-file", "our-domains", "require-proof",
+	"push", "push-secret-file", "push-soft", "verp-key-file", "our-domains", "require-proof",
 	"log-format", "oauth-credentials", "metrics", "config"}
 
 // afterMove is the default of --after.

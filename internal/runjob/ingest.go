@@ -65,7 +65,7 @@ func Ingest(ctx context.Context, cfg *Config, stdin io.Reader, stderr io.Writer)
 	if err := suppress.CheckWritable(cfg.Out, cfg.OutDir); err != nil {
 		return tempFail(s, describeError(err, cfg))
 	}
-	if _, err := openPush(ctx, db, cfg); err != nil {
+	if _, err := openPush(ctx, db, cfg, false); err != nil {
 		return tempFail(s, oneLine(err))
 	}
 	pipe := cfg.Pipe

@@ -51,6 +51,8 @@ type Config struct {
 	// PushSecretFile.
 	Push           []push.Target
 	PushSecretFile string
+	// PushSoft says how soft bounces reach listmonk (push.Options.Soft).
+	PushSoft push.SoftMode
 	// LockWait is how long Ingest waits for the state's lock; default
 	// DefaultLockWait. Run does not wait: a second run fails at once.
 	LockWait time.Duration
@@ -109,7 +111,7 @@ func doRun(ctx context.Context, s *streams, cfg *Config) int {
 			return fail(s, describeError(err, cfg))
 		}
 	}
-	pushed, err := openPush(ctx, db, cfg)
+	pushed, err := openPush(ctx, db, cfg, true)
 	if err != nil {
 		return fail(s, "bouncer: "+oneLine(err))
 	}
@@ -257,16 +259,24 @@ func warnSecret(w io.Writer, o *imapfetch.Options) {
 }
 
 // openPush registers the push targets with the state and reads their
-// secrets, before a mailbox is touched. A dry run registers them with its
-// copy of the state, to count what would be pushed, and delivers nothing:
-// it returns the entries pending per target before the run.
-func openPush(ctx context.Context, db *suppress.DB, cfg *Config) (map[string]int, error) {
+// secrets, before a mailbox is touched, and with check asks the targets
+// whether the credentials may do what the pushes do (push.Deliverer.Check).
+// A dry run registers them with its copy of the state, to count what would
+// be pushed, and delivers nothing: it returns the entries pending per
+// target before the run.
+func openPush(ctx context.Context, db *suppress.DB, cfg *Config, check bool) (map[string]int, error) {
 	if len(cfg.Push) == 0 {
 		return nil, nil
 	}
-	d, err := push.New(db, cfg.Push, &push.Options{SecretFile: cfg.PushSecretFile, Logger: cfg.Pipe.Logger})
+	d, err := push.New(db, cfg.Push, &push.Options{SecretFile: cfg.PushSecretFile, Logger: cfg.Pipe.Logger,
+		Policy: cfg.Policy, Soft: cfg.PushSoft})
 	if err != nil {
 		return nil, err
+	}
+	if check {
+		if err := d.Check(ctx); err != nil {
+			return nil, err
+		}
 	}
 	if !cfg.DryRun {
 		cfg.Pipe.Push = d

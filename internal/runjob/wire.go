@@ -13,6 +13,7 @@ import (
 type Wire struct {
 	Push           []string // KIND=URL targets
 	PushSecretFile string
+	PushSoft       string // push.ParseSoftMode
 	VerpKeyFile    string
 	OurDomains     string // comma-separated
 	RequireProof   bool
@@ -37,6 +38,11 @@ func (cfg *Config) SetWire(w *Wire) string {
 		return "--push needs --push-secret-file FILE (or $BOUNCER_PUSH_SECRET_FILE)"
 	}
 	cfg.PushSecretFile = w.PushSecretFile
+	soft, err := push.ParseSoftMode(w.PushSoft)
+	if err != nil {
+		return strings.TrimPrefix(err.Error(), "push: bad target: ")
+	}
+	cfg.PushSoft = soft
 	if w.VerpKeyFile == "" && w.OurDomains == "" {
 		if w.RequireProofSet && w.RequireProof {
 			return "--require-proof needs --verp-key-file or --our-domains"
