@@ -174,7 +174,9 @@ func listmonkRefusal(err error) error {
 	if !errors.As(err, &pe) || pe.StatusCode != http.StatusServiceUnavailable || listmonkMessage(pe.Body) == "" {
 		return err
 	}
-	pe.Err = fmt.Errorf("%w: listmonk's bounce processing is off (Settings, Bounces: Enable bounce processing)", ErrRejected)
+	const why = "listmonk's bounce processing is off (Settings, Bounces: Enable bounce processing)"
+	pe.Err = fmt.Errorf("%w: %s", ErrRejected, why)
+	pe.Body = why + "; it answered " + pe.Body
 	pe.RetryAfter = 0
 	return pe
 }

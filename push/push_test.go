@@ -754,7 +754,7 @@ func TestNoAnswerIsUncertain(t *testing.T) {
 
 	db := openState(t, filepath.Join(t.TempDir(), "state.db"))
 	d := newDeliverer(t, db, Options{SecretFile: writeSecrets(t, "listmonk api:tok"), Now: clock.Now,
-		Timeout: 200 * time.Millisecond}, "listmonk="+lm.URL, "listmonk="+closed.URL)
+		Timeout: time.Second}, "listmonk="+lm.URL, "listmonk="+closed.URL)
 	_, err := db.Record(context.Background(), &suppress.Message{Hash: suppress.Hash([]byte("x")), Date: clock.Now(),
 		Events: []suppress.Event{{Address: "a@example.com", Reason: classify.ReasonUserUnknown}}})
 	require.NoError(t, err)
@@ -766,7 +766,7 @@ func TestNoAnswerIsUncertain(t *testing.T) {
 	}
 	clock.Advance(time.Hour)
 	st = deliver(t, d)
-	assert.Equal(t, 1, st.Delivered)
+	assert.Equal(t, 1, st.Delivered, "%v", st.Errors)
 	assert.Equal(t, 1, st.Retried, "the closed port again")
 	assert.Equal(t, 1, st.Uncertain, "only the timed-out one")
 	assert.Len(t, lm.Accepted(), 1)
