@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -175,4 +178,58 @@ func TestIngestConcurrent(t *testing.T) {
 	lists, err := db.Lists(ctx, nil, nil)
 	require.NoError(t, err)
 	assert.Len(t, lists.Suppressed, n)
+}
+
+// TestIngestPush: ingest --push queues the events and delivers what is
+// due; a delivery that fails waits for the next ingest. The subscriber and
+// campaign UUIDs listmonk wrote into the returned original go with the
+// bounce.
+func TestIngestPush(t *testing.T) {
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state.db")
+	secrets := writeFile(t, filepath.Join(dir, "push-secrets"), "listmonk bouncer-api:s3cret\n")
+	const (
+		sub      = "00000000-0000-4000-8000-000000000001" // the stand-in's subscriber
+		campaign = "0e9a8b7c-6d5e-4f3a-9b2c-1d0e9f8a7b6c"
+	)
+	tagged := func(i int, addr string) []byte {
+		msg := seedDSN(i, addr, "5.1.1", "550 5.1.1 user unknown")
+		return bytes.Replace(msg, []byte("Subject: Our newsletter\n"),
+			[]byte("Subject: Our newsletter\nX-Listmonk-Subscriber: "+sub+"\nX-Listmonk-Campaign: "+campaign+"\n"), 1)
+	}
+	addr := freePort(t)
+	push := []string{"--state", state, "--push", "listmonk=http://" + addr, "--push-secret-file", secrets}
+
+	// listmonk is down: recorded all the same, the push waits.
+	code, stderr := ingest(t, bytes.NewReader(tagged(1, "first@example.net")), push...)
+	require.Equal(t, exitOK, code, "stderr: %s", stderr)
+	assert.Contains(t, stderr, "recorded;", "the failed push is told")
+
+	// listmonk is up: the next ingest delivers its own event; the first
+	// one is due again after its backoff (push.DefaultMinBackoff), for a
+	// later ingest.
+	lm := &listmonkContract{auth: "token bouncer-api:s3cret", accepted: map[string][]string{}, ids: map[string]int{},
+		uuids: map[string][]string{}}
+	lm.Server = httptest.NewUnstartedServer(http.HandlerFunc(lm.serve))
+	l, err := net.Listen("tcp", addr)
+	require.NoError(t, err)
+	lm.Listener = l
+	lm.Start()
+	t.Cleanup(lm.Close)
+	code, stderr = ingest(t, bytes.NewReader(tagged(2, "second@example.net")), push...)
+	require.Equal(t, exitOK, code, "stderr: %s", stderr)
+	acc, _, violations := lm.snapshot()
+	assert.Empty(t, violations)
+	assert.Equal(t, map[string][]string{"second@example.net": {"hard"}}, acc)
+	db, err := suppress.Open(context.Background(), state, nil)
+	require.NoError(t, err)
+	defer db.Close()
+	pending, err := db.Outbox(context.Background(), "listmonk=http://"+addr, suppress.OutboxPending, 10)
+	require.NoError(t, err)
+	require.Len(t, pending, 1)
+	assert.Equal(t, "first@example.net", pending[0].Event.Address)
+	assert.Equal(t, 1, pending[0].Attempts)
+	lm.mu.Lock()
+	assert.Equal(t, []string{sub, campaign}, lm.uuids["second@example.net"])
+	lm.mu.Unlock()
 }

@@ -29,12 +29,14 @@ type listmonkContract struct {
 
 	mu         sync.Mutex
 	accepted   map[string][]string // email: the types posted for it
+	uuids      map[string][]string // email: subscriber_uuid and campaign_uuid posted
 	ids        map[string]int      // meta.bouncer_id: posts
 	violations []string
 }
 
 func newListmonkContract(t *testing.T, user, token string) *listmonkContract {
-	s := &listmonkContract{auth: "token " + user + ":" + token, accepted: map[string][]string{}, ids: map[string]int{}}
+	s := &listmonkContract{auth: "token " + user + ":" + token, accepted: map[string][]string{}, ids: map[string]int{},
+		uuids: map[string][]string{}}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.Close)
 	return s
@@ -108,11 +110,13 @@ func (s *listmonkContract) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var b struct {
-		Email     string          `json:"email"`
-		Source    string          `json:"source"`
-		Type      string          `json:"type"`
-		CreatedAt time.Time       `json:"created_at"`
-		Meta      json.RawMessage `json:"meta"`
+		Email          string          `json:"email"`
+		SubscriberUUID string          `json:"subscriber_uuid"`
+		CampaignUUID   string          `json:"campaign_uuid"`
+		Source         string          `json:"source"`
+		Type           string          `json:"type"`
+		CreatedAt      time.Time       `json:"created_at"`
+		Meta           json.RawMessage `json:"meta"`
 	}
 	if err := json.Unmarshal(raw, &b); err != nil {
 		s.refuse(w, http.StatusBadRequest, "invalid data: "+err.Error())
@@ -143,6 +147,7 @@ func (s *listmonkContract) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.accepted[b.Email] = append(s.accepted[b.Email], b.Type)
+	s.uuids[b.Email] = []string{b.SubscriberUUID, b.CampaignUUID}
 	s.ids[meta["bouncer_id"].(string)]++
 	s.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
