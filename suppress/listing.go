@@ -69,13 +69,13 @@ type SoftThreshold struct {
 // bounces on 3 days within 30 days".
 func (s SoftThreshold) String() string {
 	return fmt.Sprintf("soft threshold: %d soft bounces on %d days within %s (policy: %d on %d days within %s)",
-		s.Events, s.Days, FormatDuration(s.Policy.SoftWindow),
-		s.Policy.SoftThreshold, s.Policy.SoftDistinctDays, FormatDuration(s.Policy.SoftWindow))
+		s.Events, s.Days, windowText(s.Policy.SoftWindow),
+		s.Policy.SoftThreshold, s.Policy.SoftDistinctDays, windowText(s.Policy.SoftWindow))
 }
 
-// FormatDuration writes d in days when it is whole days ("30 days"), else
-// as time.Duration does.
-func FormatDuration(d time.Duration) string {
+// windowText writes d in days when it is whole days ("30 days"), else as
+// time.Duration does.
+func windowText(d time.Duration) string {
 	const day = 24 * time.Hour
 	if d > 0 && d%day == 0 {
 		if d == day {

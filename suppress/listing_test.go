@@ -11,6 +11,11 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// undoListingSchema takes a state back to before listing.go's migration
+// step (SQLite), for the tests of migrating older states.
+const undoListingSchema = `ALTER TABLE events DROP COLUMN list_subscriber; ALTER TABLE events DROP COLUMN list_campaign;
+	ALTER TABLE outbox DROP COLUMN result;`
+
 func TestListID(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"5F1B2C3D-4E5F-4a6b-8c7d-9e0f1a2b3c4d", "5f1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"},

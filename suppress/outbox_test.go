@@ -190,8 +190,7 @@ func TestOutboxMigratesVersion1(t *testing.T) {
 	db := openTest(t, path)
 	_, err := db.Record(ctx, outboxMessage(1))
 	require.NoError(t, err)
-	_, err = db.sql.Exec("ALTER TABLE events DROP COLUMN list_subscriber; ALTER TABLE events DROP COLUMN list_campaign; " +
-		"DROP TABLE leases; DROP TABLE outbox; PRAGMA user_version = 1")
+	_, err = db.sql.Exec(undoHistorySchema + undoListingSchema + "DROP TABLE leases; DROP TABLE outbox; PRAGMA user_version = 1")
 	require.NoError(t, err)
 	require.NoError(t, db.Close())
 
