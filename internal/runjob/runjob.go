@@ -53,6 +53,9 @@ type Config struct {
 	PushSecretFile string
 	// PushSoft says how soft bounces reach listmonk (push.Options.Soft).
 	PushSoft push.SoftMode
+	// Warnings are told on stderr when the run starts (a BATV key Exim
+	// cannot use).
+	Warnings []string
 	// LockWait is how long Ingest waits for the state's lock; default
 	// DefaultLockWait. Run does not wait: a second run fails at once.
 	LockWait time.Duration
@@ -98,6 +101,9 @@ func (cfg *Config) SetLogger(l *slog.Logger) {
 // checked before a mailbox is touched: the state opens and is not in use,
 // the lists can be written, every server logs in.
 func doRun(ctx context.Context, s *streams, cfg *Config) int {
+	for _, w := range cfg.Warnings {
+		fmt.Fprintf(s.stderr, "bouncer: warning: %s\n", w)
+	}
 	for _, mb := range cfg.Mailboxes {
 		warnSecret(s.stderr, &mb.IMAP)
 	}

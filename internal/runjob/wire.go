@@ -57,6 +57,11 @@ func (cfg *Config) SetWire(w *Wire) string {
 	if err != nil {
 		return err.Error()
 	}
+	if w.VerpKeyFile != "" {
+		if keys, err := verp.LoadKeys(w.VerpKeyFile); err == nil && keys.EximWarning() != "" {
+			cfg.Warnings = append(cfg.Warnings, "--verp-key-file: "+keys.EximWarning())
+		}
+	}
 	cfg.Pipe.Proof, cfg.Pipe.ProofReportOnly = p, !w.RequireProof
 	cfg.Pipe.UnverifiedFile = pipeline.UnverifiedBeside(cfg.Out, cfg.OutDir)
 	return ""
