@@ -16,14 +16,25 @@ import (
 // X-Listmonk-Campaign into every campaign message), what a target made of
 // an event it accepted (OutboxEntry.Result), and whether a soft event is
 // the one that brings its address to the soft threshold
-// (DB.SoftThresholdReached).
+// (DB.SoftThresholdReached), and the lifts of suppressions (an Allow) that
+// a target has to hear about (DB.DueLifts, DB.MarkLift).
 
 // listingSchema is the migration step of this file: two columns of events
 // and one of the outbox, each with an empty default, so that the events
 // and entries recorded before read as "none known".
 const listingSchema = `ALTER TABLE events ADD COLUMN list_subscriber TEXT NOT NULL DEFAULT '';
 	ALTER TABLE events ADD COLUMN list_campaign TEXT NOT NULL DEFAULT '';
-	ALTER TABLE outbox ADD COLUMN result TEXT NOT NULL DEFAULT '';`
+	ALTER TABLE outbox ADD COLUMN result TEXT NOT NULL DEFAULT '';
+	CREATE TABLE lifts (
+		id         INTEGER PRIMARY KEY,
+		allow      INTEGER NOT NULL,           -- allows.id (no foreign key: Forget deletes allows)
+		target     TEXT    NOT NULL,           -- OutboxTarget.Name
+		state      TEXT    NOT NULL,           -- OutboxDelivered or OutboxFailed
+		result     TEXT    NOT NULL DEFAULT '',
+		last_error TEXT    NOT NULL DEFAULT '',
+		done_at    INTEGER NOT NULL DEFAULT 0, -- Unix milliseconds
+		UNIQUE (target, allow)
+	);`
 
 // uuidRE is the form of a UUID that list software writes (RFC 9562 section
 // 4, hexadecimal in either case).
@@ -140,4 +151,71 @@ func (db *DB) SoftThresholdReached(ctx context.Context, eventID int64, p *Policy
 	out.Days = len(days)
 	out.Reached = pol.suppresses(classify.CategorySoft, with) && !pol.suppresses(classify.CategorySoft, before)
 	return out, nil
+}
+
+// Lift is an allow (DB.Allow) that a push target has to hear about: the
+// target acted on a suppression of the address that the allow lifts.
+type Lift struct {
+	AllowID int64 // the allow record; with the target, the lift's key
+	Address string
+	Reason  string // why it was allowed
+	By      string
+	At      time.Time
+	Until   time.Time // zero: none
+}
+
+// DueLifts returns up to limit allows, oldest first, that target has not
+// heard about (MarkLift) and that lift a suppression it acted on: an event
+// of the address, dated at or before the allow's At (or Until), that the
+// target accepted and acted on (delivered, with no Result). A target is
+// told only of lifts of what bouncer told it: an address it suppressed
+// for another reason stays as it is.
+func (db *DB) DueLifts(ctx context.Context, target string, limit int) ([]Lift, error) {
+	rows, err := db.sql.QueryContext(ctx, db.d.bind(`SELECT a.id, a.address, a.reason, a.who, a.created, a.until_date
+		FROM allows a
+		WHERE NOT EXISTS (SELECT 1 FROM lifts l WHERE l.target = ? AND l.allow = a.id)
+		  AND EXISTS (SELECT 1 FROM outbox o JOIN events e ON e.id = o.event
+			WHERE o.target = ? AND o.state = 'delivered' AND o.result = '' AND e.address = a.address
+			  AND e.category != 'none' AND (e.date <= a.created OR e.date <= a.until_date))
+		ORDER BY a.id LIMIT ?`), target, target, limit)
+	if err != nil {
+		return nil, db.wrapErr("due lifts", err)
+	}
+	defer rows.Close()
+	var out []Lift
+	for rows.Next() {
+		var (
+			l         Lift
+			at, until int64
+		)
+		if err := rows.Scan(&l.AllowID, &l.Address, &l.Reason, &l.By, &at, &until); err != nil {
+			return nil, db.wrapErr("due lifts", err)
+		}
+		l.At = time.Unix(at, 0).UTC()
+		if until != 0 {
+			l.Until = time.Unix(until, 0).UTC()
+		}
+		out = append(out, l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, db.wrapErr("due lifts", err)
+	}
+	return out, nil
+}
+
+// MarkLift records that target heard about the lift allowID for good:
+// OutboxDelivered (with result, as MarkDone) or OutboxFailed (with cause).
+// A lift marked is never due again; one not marked (a failure worth
+// another try) is due at the next pass.
+func (db *DB) MarkLift(ctx context.Context, target string, allowID int64, state OutboxState, result string, cause error, at time.Time) error {
+	if state != OutboxDelivered && state != OutboxFailed {
+		return fmt.Errorf("suppress: mark lift: state %q", state)
+	}
+	_, err := db.sql.ExecContext(ctx, db.d.bind(`INSERT INTO lifts (allow, target, state, result, last_error, done_at)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
+		allowID, target, string(state), clean(result, MaxStoredField), errText(cause), at.UnixMilli())
+	if err != nil {
+		return db.wrapErr("mark lift", err)
+	}
+	return nil
 }

@@ -14,7 +14,7 @@ import (
 // undoListingSchema takes a state back to before listing.go's migration
 // step (SQLite), for the tests of migrating older states.
 const undoListingSchema = `ALTER TABLE events DROP COLUMN list_subscriber; ALTER TABLE events DROP COLUMN list_campaign;
-	ALTER TABLE outbox DROP COLUMN result;`
+	ALTER TABLE outbox DROP COLUMN result; DROP TABLE lifts;`
 
 func TestListID(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
@@ -110,5 +110,44 @@ func TestSoftThresholdReached(t *testing.T) {
 			}
 		}
 		assert.Equal(t, []string{"2026-01-05"}, reached, "with 5 on 4 days")
+	})
+}
+
+// TestDueLifts: an allow is due for a target that acted on a suppression
+// it lifts, once; not for one that did nothing with the address.
+func TestDueLifts(t *testing.T) {
+	forEachStore(t, func(t *testing.T, newState func(*testing.T) string) {
+		ctx := context.Background()
+		db := openTest(t, newState(t))
+		require.NoError(t, db.SetOutbox([]OutboxTarget{{Name: "t"}}))
+		_, err := db.Record(ctx, testMessage(1)) // gone@ hard, full@ soft
+		require.NoError(t, err)
+		due, err := db.Due(ctx, "t", day(30, 0), 10)
+		require.NoError(t, err)
+		for _, e := range due {
+			result := ""
+			if e.Event.Address == "full@example.com" {
+				result = "below-threshold"
+			}
+			require.NoError(t, db.MarkDone(ctx, e.ID, day(30, 0), result))
+		}
+		_, err = db.Allow(ctx, AllowRequest{Addresses: []string{"gone@example.com", "full@example.com", "never@example.com"},
+			Reason: "asked us", By: "ops", At: day(40, 0)})
+		require.NoError(t, err)
+
+		lifts, err := db.DueLifts(ctx, "t", 10)
+		require.NoError(t, err)
+		require.Len(t, lifts, 1, "only the suppression the target acted on")
+		assert.Equal(t, "gone@example.com", lifts[0].Address)
+		assert.Equal(t, "asked us", lifts[0].Reason)
+		assert.Equal(t, "ops", lifts[0].By)
+		other, err := db.DueLifts(ctx, "other", 10)
+		require.NoError(t, err)
+		assert.Empty(t, other, "a target that heard nothing of the address")
+
+		require.NoError(t, db.MarkLift(ctx, "t", lifts[0].AllowID, OutboxDelivered, "", nil, day(41, 0)))
+		lifts, err = db.DueLifts(ctx, "t", 10)
+		require.NoError(t, err)
+		assert.Empty(t, lifts, "told once")
 	})
 }
