@@ -107,6 +107,8 @@ type deliveryTarget struct {
 		// check asks the target whether the credentials may do what the
 		// pushes do, before any is due (Deliverer.Check).
 		check(ctx context.Context) error
+		// lift tells the target that an address is allowed again.
+		lift(ctx context.Context, l *suppress.Lift) (Result, error)
 	}
 }
 
@@ -238,6 +240,8 @@ type Stats struct {
 	// NotSubscriber, AlreadyBlocklisted and BelowThreshold count the
 	// entries done without effect, by their Result (not in Delivered).
 	NotSubscriber, AlreadyBlocklisted, BelowThreshold int
+	// Lifted counts the lifts of suppressions told (see lift.go).
+	Lifted int
 	Retried                                           int // failed for now; due again after a backoff
 	Failed                                            int // refused for good, or out of attempts: recorded as failed
 	// Uncertain counts the entries sent again after an attempt whose
@@ -321,18 +325,29 @@ func (d *Deliverer) deliverLeased(ctx context.Context, t deliveryTarget, start t
 }
 
 func (d *Deliverer) deliverTarget(ctx context.Context, t deliveryTarget, start time.Time, st *Stats) error {
+	stop, err := d.deliverEvents(ctx, t, start, st)
+	if err != nil || stop {
+		return err
+	}
+	_, err = d.deliverLifts(ctx, t, st)
+	return err
+}
+
+// deliverEvents delivers t's due events; stop is true when t must be left
+// alone for the rest of the pass.
+func (d *Deliverer) deliverEvents(ctx context.Context, t deliveryTarget, start time.Time, st *Stats) (stop bool, err error) {
 	for {
 		due, err := d.db.Due(ctx, t.name, start, d.batch)
 		if err != nil {
-			return err
+			return false, err
 		}
 		for i := range due {
 			e := &due[i]
 			if err := ctx.Err(); err != nil {
-				return err
+				return false, err
 			}
 			if err := d.db.BeginAttempt(ctx, e.ID); err != nil {
-				return err
+				return false, err
 			}
 			if e.Uncertain {
 				st.Uncertain++
@@ -341,7 +356,7 @@ func (d *Deliverer) deliverTarget(ctx context.Context, t deliveryTarget, start t
 			}
 			result, perr := t.client.push(ctx, e)
 			if perr != nil && ctx.Err() != nil {
-				return ctx.Err() // the outcome is unknown: the entry stays in flight
+				return false, ctx.Err() // the outcome is unknown: the entry stays in flight
 			}
 			if perr == nil && testHookAccepted != nil {
 				testHookAccepted(e)
@@ -350,15 +365,12 @@ func (d *Deliverer) deliverTarget(ctx context.Context, t deliveryTarget, start t
 			// marking it is what keeps it from being sent twice.
 			mctx := context.WithoutCancel(ctx)
 			stop, err := d.conclude(mctx, t, e, result, perr, st)
-			if err != nil {
-				return err
-			}
-			if stop {
-				return nil
+			if err != nil || stop {
+				return stop, err
 			}
 		}
 		if len(due) < d.batch {
-			return nil
+			return false, nil
 		}
 	}
 }

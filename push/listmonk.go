@@ -198,10 +198,15 @@ const MaxListmonkAnswer = 1 << 20
 
 // listmonkSubscriber is a subscriber of a lookup answer.
 type listmonkSubscriber struct {
-	ID     int64  `json:"id"`
-	UUID   string `json:"uuid"`
-	Email  string `json:"email"`
-	Status string `json:"status"`
+	ID      int64           `json:"id"`
+	UUID    string          `json:"uuid"`
+	Email   string          `json:"email"`
+	Name    string          `json:"name"`
+	Status  string          `json:"status"`
+	Attribs json.RawMessage `json:"attribs"`
+	Lists   []struct {
+		ID int64 `json:"id"`
+	} `json:"lists"`
 }
 
 // subscriberQuery is listmonk's query for the subscriber with address

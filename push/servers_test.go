@@ -168,6 +168,7 @@ type listmonkServer struct {
 	recorded      []listmonkBounceIn // the bounces listmonk stored
 	lookupFault   int                // when set, the lookups answer this status
 	lookups       int
+	updates       int // subscribers updated (PUT)
 }
 
 type listmonkAction struct {
@@ -264,7 +265,8 @@ func (s *listmonkServer) lookup(w http.ResponseWriter, r *http.Request) {
 		results := []map[string]any{}
 		s.mu.Lock()
 		if sub := s.find(email); sub != nil {
-			results = append(results, map[string]any{"id": sub.id, "uuid": sub.uuid, "email": sub.email, "status": sub.status})
+			results = append(results, map[string]any{"id": sub.id, "uuid": sub.uuid, "email": sub.email, "status": sub.status,
+				"name": sub.email, "attribs": map[string]any{"city": "Bern"}, "lists": []map[string]any{{"id": 1, "name": "News"}}})
 		}
 		s.mu.Unlock()
 		b, _ := json.Marshal(map[string]any{"data": map[string]any{"results": results, "query": q,
@@ -297,8 +299,62 @@ func (s *listmonkServer) lookup(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, string(bs))
 }
 
+var listmonkSubscriberPath = regexp.MustCompile(`^/api/subscribers/([0-9]+)$`)
+
+// update is PUT /api/subscribers/ID (cmd/handlers.go: pm(…,
+// "subscribers:manage"); cmd/subscribers.go UpdateSubscriber: the
+// subscriber's email, name and status are validated and stored, its lists
+// replaced by those given).
+func (s *listmonkServer) update(w http.ResponseWriter, r *http.Request, id int) {
+	if !s.permitted(w, "subscribers:manage") {
+		return
+	}
+	var body struct {
+		Email   string          `json:"email"`
+		Name    string          `json:"name"`
+		Status  string          `json:"status"`
+		Lists   []int           `json:"lists"`
+		Attribs json.RawMessage `json:"attribs"`
+	}
+	if !isJSON(r) || json.NewDecoder(r.Body).Decode(&body) != nil {
+		s.refuse(w, http.StatusBadRequest, `{"message":"invalid data"}`, "update body")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var sub *listmonkSub
+	for _, x := range s.subscribers {
+		if x.id == id && !x.deleted {
+			sub = x
+		}
+	}
+	switch {
+	case sub == nil:
+		writeJSON(w, http.StatusBadRequest, `{"message":"subscriber not found"}`)
+	case body.Email != sub.email || body.Name == "" || len(body.Lists) == 0 || string(body.Attribs) != `{"city":"Bern"}`:
+		// bouncer must send back what it read, or the update changes it.
+		s.violations = append(s.violations, fmt.Sprintf("update changes the subscriber: %+v", body))
+		writeJSON(w, http.StatusBadRequest, `{"message":"invalid data"}`)
+	case body.Status != "enabled" && body.Status != "blocklisted":
+		writeJSON(w, http.StatusBadRequest, `{"message":"invalid status"}`)
+	default:
+		sub.status = body.Status
+		s.updates++
+		writeJSON(w, http.StatusOK, `{"data":{"id":`+strconv.Itoa(id)+`}}`)
+	}
+}
+
 func (s *listmonkServer) serve(w http.ResponseWriter, r *http.Request) {
 	s.count()
+	if m := listmonkSubscriberPath.FindStringSubmatch(r.URL.Path); m != nil && r.Method == http.MethodPut {
+		if r.Header.Get("Authorization") != "token "+s.user+":"+s.token {
+			s.refuse(w, http.StatusForbidden, `{"message":"invalid API credentials"}`, "bad credentials")
+			return
+		}
+		id, _ := strconv.Atoi(m[1])
+		s.update(w, r, id)
+		return
+	}
 	lookup := strings.HasPrefix(r.URL.Path, "/api/subscribers")
 	switch {
 	case lookup:
@@ -501,6 +557,7 @@ type mauticServer struct {
 	user, pass string
 	contacts   map[int]string // id → email
 	dnc        map[int][]int  // id → reasons added, in order
+	removed    []int          // ids whose Do Not Contact entry was removed
 	searches   int
 }
 
@@ -514,7 +571,7 @@ func newMautic(t *testing.T, user, pass string, contacts map[int]string) *mautic
 const mauticDenied = `{"errors":[{"code":401,"message":"API authorization denied.","details":[]}]}`
 const mauticNotFound = `{"errors":[{"code":404,"message":"Item was not found.","details":[]}]}`
 
-var dncPath = regexp.MustCompile(`^/api/contacts/([0-9]+)/dnc/([a-z]+)/add$`)
+var dncPath = regexp.MustCompile(`^/api/contacts/([0-9]+)/dnc/([a-z]+)/(add|remove)$`)
 
 func (s *mauticServer) serve(w http.ResponseWriter, r *http.Request) {
 	s.count()
@@ -544,6 +601,18 @@ func (s *mauticServer) serve(w http.ResponseWriter, r *http.Request) {
 	email, exists := s.contacts[id]
 	if !exists {
 		s.refuse(w, http.StatusNotFound, mauticNotFound, "no contact %d", id)
+		return
+	}
+	if m[3] == "remove" {
+		// LeadApiController::removeDncAction($id, $channel): 404 for no
+		// contact (above), 403 without edit access, then
+		// removeDncForContact and {"recordFound": bool, "contact": …}.
+		s.mu.Lock()
+		found := len(s.dnc[id]) > 0
+		delete(s.dnc, id)
+		s.removed = append(s.removed, id)
+		s.mu.Unlock()
+		writeJSON(w, http.StatusOK, fmt.Sprintf(`{"recordFound":%t,"contact":{"id":%d}}`, found, id))
 		return
 	}
 	if m[2] != "email" {
