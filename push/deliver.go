@@ -241,9 +241,9 @@ type Stats struct {
 	// entries done without effect, by their Result (not in Delivered).
 	NotSubscriber, AlreadyBlocklisted, BelowThreshold int
 	// Lifted counts the lifts of suppressions told (see lift.go).
-	Lifted int
-	Retried                                           int // failed for now; due again after a backoff
-	Failed                                            int // refused for good, or out of attempts: recorded as failed
+	Lifted  int
+	Retried int // failed for now; due again after a backoff
+	Failed  int // refused for good, or out of attempts: recorded as failed
 	// Uncertain counts the entries sent again after an attempt whose
 	// outcome is unknown (a crash or a stop during the request, or no
 	// answer): the target may have them twice (see the package doc).
