@@ -2,7 +2,8 @@
 // every source of the bounce job fulfils (Source, Sink): a source hands each
 // message to a Sink, asks it to commit, and only then acts on exactly the
 // committed messages. imapfetch is the IMAP source (adapted by
-// pipeline.IMAP); Maildir here is the local one.
+// pipeline.IMAP); Maildir here is the local one, and Reader the one message
+// an MTA's pipe hands over on standard input (bouncer ingest).
 //
 // Besides the Maildir source, Walk lists the files that command-line paths
 // name in a fixed order (single message files, folders searched recursively,

@@ -25,6 +25,15 @@ const (
 	NoteFlood       = "flood: without proof configured, the message names more failed addresses than one message may suppress (--max-suppress-per-message); recorded, suppresses nothing, left for a human"
 )
 
+// Header fields of the returned original in which list software names the
+// subscriber and the campaign the message was sent to and for: listmonk
+// writes both, as UUIDs, into every campaign message (listmonk
+// models/models.go, EmailHeaderSubscriberUUID and EmailHeaderCampaignUUID).
+const (
+	HeaderListSubscriber = "X-Listmonk-Subscriber"
+	HeaderListCampaign   = "X-Listmonk-Campaign"
+)
+
 // MaxClockSkew is how far after its arrival a bounce may date itself;
 // later dates are replaced by the arrival time.
 const MaxClockSkew = 48 * time.Hour
@@ -303,6 +312,10 @@ func (p *Processor) judgeRecords(ctx context.Context, acc *Result, recs []Record
 			Evidence:      evidenceString(r),
 			RecipientFrom: string(r.RecipientFrom),
 			Proof:         r.Proof,
+			// Data about the original, like its Message-ID: the list
+			// software's ids, which suppress.Record keeps only as UUIDs.
+			ListSubscriber: rep.Original.Header.Get(HeaderListSubscriber),
+			ListCampaign:   rep.Original.Header.Get(HeaderListCampaign),
 		}
 		if r.Note != "" {
 			ev.Category = classify.CategoryNone // unconfirmed or unverified

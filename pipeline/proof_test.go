@@ -116,6 +116,12 @@ func TestRunWatchPush(t *testing.T) {
 	var mu sync.Mutex
 	got := map[string]int{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && r.URL.Path == "/api/subscribers" {
+			// listmonk's subscriber lookup (push/servers_test.go has the
+			// whole stand-in): the address is a subscriber.
+			w.Write([]byte(`{"data":{"results":[{"id":1,"email":"a@example.net","status":"enabled"}]}}`))
+			return
+		}
 		if r.URL.Path != "/webhooks/bounce" || r.Header.Get("Authorization") != "token api:tok" {
 			http.Error(w, `{"message":"no"}`, http.StatusForbidden)
 			return

@@ -55,6 +55,10 @@ func (st Stats) Summary(w io.Writer) {
 		if st.Push.Uncertain > 0 {
 			fmt.Fprintf(w, " (%d sent again after an attempt of unknown outcome)", st.Push.Uncertain)
 		}
+		if p := st.Push; p.NotSubscriber+p.AlreadyBlocklisted+p.BelowThreshold > 0 {
+			fmt.Fprintf(w, "; done without effect: %d not a subscriber, %d already blocklisted, %d soft below bouncer's threshold",
+				p.NotSubscriber, p.AlreadyBlocklisted, p.BelowThreshold)
+		}
 		if st.PushErr != nil {
 			fmt.Fprintf(w, " (stopped: %v; the rest waits for the next run)", st.PushErr)
 		}

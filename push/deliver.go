@@ -72,6 +72,11 @@ type Options struct {
 	// Now is the clock for backoff and webhook timestamps; default
 	// time.Now.
 	Now func() time.Time
+	// Policy is bouncer's suppression policy (nil: the defaults), whose
+	// soft threshold decides which soft bounces reach listmonk (Soft).
+	Policy *suppress.Policy
+	// Soft says how soft bounces reach listmonk; default SoftThreshold.
+	Soft SoftMode
 }
 
 // Deliverer pushes the events of a state's outbox to their targets. Its
@@ -93,6 +98,9 @@ type Deliverer struct {
 	batch                  int
 	interval               time.Duration
 
+	policy *suppress.Policy
+	soft   SoftMode
+
 	wake chan struct{}
 	pass sync.Mutex // one pass at a time: two would send an entry twice
 }
@@ -101,7 +109,12 @@ type deliveryTarget struct {
 	Target
 	name   string
 	client interface {
-		push(ctx context.Context, e *suppress.OutboxEntry) error
+		push(ctx context.Context, e *suppress.OutboxEntry) (Result, error)
+		// check asks the target whether the credentials may do what the
+		// pushes do, before any is due (Deliverer.Check).
+		check(ctx context.Context) error
+		// lift tells the target that an address is allowed again.
+		lift(ctx context.Context, l *suppress.Lift) (Result, error)
 	}
 }
 
@@ -125,7 +138,12 @@ func New(db *suppress.DB, targets []Target, opts *Options) (*Deliverer, error) {
 		maxBackoff:  or(opts.MaxBackoff, DefaultMaxBackoff),
 		batch:       or(opts.BatchSize, DefaultBatchSize),
 		interval:    or(opts.Interval, DefaultInterval),
+		policy:      opts.Policy,
+		soft:        opts.Soft,
 		wake:        make(chan struct{}, 1),
+	}
+	if d.soft == "" {
+		d.soft = SoftThreshold
 	}
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
@@ -223,7 +241,7 @@ func (d *Deliverer) newTarget(t Target, secrets secrets, ua string, seen map[str
 	dt := deliveryTarget{Target: t, name: name}
 	switch t.Kind {
 	case KindListmonk:
-		dt.client = &listmonkClient{t: t, auth: s, hc: d.hc, ua: ua}
+		dt.client = &listmonkClient{t: t, auth: s, hc: d.hc, ua: ua, db: d.db, policy: d.policy, soft: d.soft}
 	case KindMautic:
 		dt.client = &mauticClient{t: t, auth: s, hc: d.hc, ua: ua}
 	case KindWebhook:
@@ -241,9 +259,14 @@ func or[T int | time.Duration](v, def T) T {
 
 // Stats counts what one Deliver pass did.
 type Stats struct {
-	Delivered int // accepted by their target, never sent again
-	Retried   int // failed for now; due again after a backoff
-	Failed    int // refused for good, or out of attempts: recorded as failed
+	Delivered int // accepted by their target and acted on, never sent again
+	// NotSubscriber, AlreadyBlocklisted and BelowThreshold count the
+	// entries done without effect, by their Result (not in Delivered).
+	NotSubscriber, AlreadyBlocklisted, BelowThreshold int
+	// Lifted counts the lifts of suppressions told (see lift.go).
+	Lifted  int
+	Retried int // failed for now; due again after a backoff
+	Failed  int // refused for good, or out of attempts: recorded as failed
 	// Uncertain counts the entries sent again after an attempt whose
 	// outcome is unknown (a crash or a stop during the request, or no
 	// answer): the target may have them twice (see the package doc).
@@ -251,6 +274,20 @@ type Stats struct {
 	// Errors are the errors of the failed attempts, at most
 	// MaxStatsErrors of them (each an *Error, or wrapping one).
 	Errors []error
+}
+
+// count counts an entry done with result.
+func (s *Stats) count(result Result) {
+	switch result {
+	case ResultNotSubscriber:
+		s.NotSubscriber++
+	case ResultAlreadyBlocklisted:
+		s.AlreadyBlocklisted++
+	case ResultBelowThreshold:
+		s.BelowThreshold++
+	default:
+		s.Delivered++
+	}
 }
 
 func (s *Stats) add(err error) {
@@ -311,27 +348,38 @@ func (d *Deliverer) deliverLeased(ctx context.Context, t deliveryTarget, start t
 }
 
 func (d *Deliverer) deliverTarget(ctx context.Context, t deliveryTarget, start time.Time, st *Stats) error {
+	stop, err := d.deliverEvents(ctx, t, start, st)
+	if err != nil || stop {
+		return err
+	}
+	_, err = d.deliverLifts(ctx, t, st)
+	return err
+}
+
+// deliverEvents delivers t's due events; stop is true when t must be left
+// alone for the rest of the pass.
+func (d *Deliverer) deliverEvents(ctx context.Context, t deliveryTarget, start time.Time, st *Stats) (stop bool, err error) {
 	for {
 		due, err := d.db.Due(ctx, t.name, start, d.batch)
 		if err != nil {
-			return err
+			return false, err
 		}
 		for i := range due {
 			e := &due[i]
 			if err := ctx.Err(); err != nil {
-				return err
+				return false, err
 			}
 			if err := d.db.BeginAttempt(ctx, e.ID); err != nil {
-				return err
+				return false, err
 			}
 			if e.Uncertain {
 				st.Uncertain++
 				d.log.Warn("push: sending again an event whose earlier attempt may have reached the target",
 					"target", t.name, "event", e.Key, "email", e.Event.Address)
 			}
-			perr := t.client.push(ctx, e)
+			result, perr := t.client.push(ctx, e)
 			if perr != nil && ctx.Err() != nil {
-				return ctx.Err() // the outcome is unknown: the entry stays in flight
+				return false, ctx.Err() // the outcome is unknown: the entry stays in flight
 			}
 			if perr == nil && testHookAccepted != nil {
 				testHookAccepted(e)
@@ -339,27 +387,24 @@ func (d *Deliverer) deliverTarget(ctx context.Context, t deliveryTarget, start t
 			// Record the outcome even if ctx ends now: after a 2xx,
 			// marking it is what keeps it from being sent twice.
 			mctx := context.WithoutCancel(ctx)
-			stop, err := d.conclude(mctx, t, e, perr, st)
-			if err != nil {
-				return err
-			}
-			if stop {
-				return nil
+			stop, err := d.conclude(mctx, t, e, result, perr, st)
+			if err != nil || stop {
+				return stop, err
 			}
 		}
 		if len(due) < d.batch {
-			return nil
+			return false, nil
 		}
 	}
 }
 
 // conclude records the outcome of one attempt; stop is true when the target
 // must be left alone for the rest of the pass.
-func (d *Deliverer) conclude(ctx context.Context, t deliveryTarget, e *suppress.OutboxEntry, perr error, st *Stats) (stop bool, err error) {
+func (d *Deliverer) conclude(ctx context.Context, t deliveryTarget, e *suppress.OutboxEntry, result Result, perr error, st *Stats) (stop bool, err error) {
 	now := d.now()
 	if perr == nil {
-		st.Delivered++
-		return false, d.db.MarkDelivered(ctx, e.ID, now)
+		st.count(result)
+		return false, d.db.MarkDone(ctx, e.ID, now, string(result))
 	}
 	attempts := e.Attempts + 1
 	var pe *Error

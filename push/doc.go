@@ -16,19 +16,38 @@
 // from a secret file (Options.SecretFile; --push-secret-file), never from
 // the URL: one "NAME SECRET" a line, NAME a kind or a whole target.
 //
-// listmonk=URL (hard, soft and complaint events): POST URL/webhooks/bounce,
-// listmonk's bounce API, with "Authorization: token API_USER:TOKEN" (listmonk
-// API users) and a JSON body
+// listmonk=URL (hard, soft and complaint events): first GET
+// URL/api/subscribers with query LOWER(subscribers.email) = 'ADDR' finds
+// the subscriber; then POST URL/webhooks/bounce, listmonk's bounce API,
+// with "Authorization: token API_USER:TOKEN" (listmonk API users) and a
+// JSON body
 //
 //	{"email": "a@example.com", "source": "bouncer", "type": "hard",
 //	 "created_at": "2026-01-04T04:00:00Z",
+//	 "subscriber_uuid": "…", "campaign_uuid": "…",
 //	 "meta": {"reason": "userunknown", "category": "hard", "status": "5.1.1",
 //	          "reply_code": "550", "diagnostic": "550 5.1.1 user unknown",
 //	          "message_id": "<original@list.example>", "bounce_message_id": "<…>",
-//	          "bouncer_id": "9f…"}}
+//	          "bouncer_id": "9f…", "decision": "soft threshold: …"}}
 //
-// type is listmonk's bounce type (hard, soft, complaint); listmonk counts
-// them and applies its own bounce actions (blocklist, unsubscribe, delete).
+// listmonk answers 200 to a bounce for an address it has no subscriber
+// for, and to one for a blocklisted subscriber, and does nothing; the
+// lookup finds both, nothing is posted, and the entry is done with
+// ResultNotSubscriber or ResultAlreadyBlocklisted (counted apart in
+// Stats). listmonk counts every bounce type forever, so a soft bounce is
+// posted only when it brings its address to bouncer's soft threshold
+// (Options.Policy), once, as type hard with meta.decision saying so;
+// the others are done with ResultBelowThreshold (SoftThreshold; SoftAll
+// posts them as soft). campaign_uuid and subscriber_uuid come from the
+// returned original's X-Listmonk-Campaign and X-Listmonk-Subscriber
+// (suppress.Event.ListCampaign, ListSubscriber); the subscriber's only when
+// the subscriber found has it. listmonk's own 503 (bounce processing off)
+// is a refusal (ErrRejected), not retried; a proxy's 503 is.
+//
+// Before any push, Deliverer.Check asks each target whether the
+// credentials may do what the pushes do (listmonk: ListmonkPermissions;
+// Mautic: MauticPermissions) and returns ErrPermission, naming what is
+// missing, for a refusal; bouncer run exits before it touches the mailbox.
 //
 // mautic=URL (hard and complaint events): GET URL/api/contacts?search=email:ADDR
 // finds the contacts with the address (the answer is filtered to the exact
@@ -81,15 +100,25 @@
 //     each event once.
 //   - listmonk: its bounce API has no idempotency key, and a second post is
 //     counted again toward its bounce actions. So before sending such an
-//     event again, the client looks for it: GET URL/api/subscribers with
-//     query LOWER(subscribers.email) = 'ADDR', then GET
-//     URL/api/subscribers/ID/bounces, and a bounce whose meta.bouncer_id is
-//     the event's key means it arrived; it is then marked delivered without
-//     a post. When the lookup fails (an API user whose role may not read
-//     subscribers and bounces), the event is posted again: at-least-once,
-//     for that one event per crash. listmonk records bounces
-//     asynchronously, so one posted just before the crash may not show yet
-//     when the next run starts at once; the window is narrow, not closed.
-//     Repeats can be found by meta.bouncer_id, which names the event for
-//     good.
+//     event again, the client looks for it: GET
+//     URL/api/subscribers/ID/bounces of the subscriber found, and a bounce
+//     whose meta.bouncer_id is the event's key means it arrived; it is then
+//     marked delivered without a post. A lookup that fails fails the
+//     attempt (Check makes sure the role may look up). listmonk records
+//     bounces asynchronously, so one posted just before the crash may not
+//     show yet when the next run starts at once; the window is narrow, not
+//     closed. Repeats can be found by meta.bouncer_id, which names the
+//     event for good.
+//
+// # Lifts
+//
+// An address allowed again (suppress.DB.Allow) is told, once, to each
+// target that acted on a suppression the allow lifts
+// (suppress.DB.DueLifts), after the target's events in each pass: listmonk
+// enables the subscriber again (PUT URL/api/subscribers/ID, its name,
+// attributes and lists as read; the role needs subscribers:manage),
+// Mautic removes the Do Not Contact entry (POST
+// URL/api/contacts/ID/dnc/email/remove), the webhook gets an Event of type
+// suppression.lifted with Lift set. A refusal is recorded as failed; a
+// failure worth another try is tried at the next pass.
 package push

@@ -18,8 +18,13 @@ import (
 )
 
 func Example() {
-	// A stand-in for listmonk that prints each bounce it is sent.
+	// A stand-in for listmonk that has one subscriber and prints each
+	// bounce it is sent.
 	listmonk := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet { // the subscriber lookup
+			w.Write([]byte(`{"data":{"results":[{"id":1,"email":"gone@example.com","status":"enabled"}]}}`))
+			return
+		}
 		var b struct{ Email, Type, Source string }
 		json.NewDecoder(r.Body).Decode(&b)
 		fmt.Println(r.Method, r.URL.Path, b.Email, b.Type, b.Source)

@@ -48,7 +48,12 @@ type mauticDNC struct {
 	Comments string       `json:"comments"`
 }
 
-func (c *mauticClient) push(ctx context.Context, e *suppress.OutboxEntry) error {
+func (c *mauticClient) push(ctx context.Context, e *suppress.OutboxEntry) (Result, error) {
+	return "", c.add(ctx, e)
+}
+
+// add adds the Do Not Contact entry of e to every contact with its address.
+func (c *mauticClient) add(ctx context.Context, e *suppress.OutboxEntry) error {
 	var reason mauticReason
 	switch e.Event.Category {
 	case classify.CategoryHard:

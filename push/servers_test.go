@@ -134,55 +134,142 @@ type listmonkBounceIn struct {
 	Meta           json.RawMessage `json:"meta"`
 }
 
-// listmonkServer is listmonk's POST /webhooks/bounce (cmd/bounce.go
-// handleBounceWebhook and validateBounceFields; docs/apis/bounces.md), and
-// the lookups GET /api/subscribers?query=SQL and GET
-// /api/subscribers/ID/bounces (docs/apis/subscribers.md), behind its API
-// authentication ("Authorization: token USER:TOKEN", or basic auth). Every
-// address that has a bounce is a subscriber.
+// listmonkServer is listmonk as bouncer meets it (knadh/listmonk, the
+// v5/v6 App handlers): POST /webhooks/bounce (cmd/bounce.go BounceWebhook,
+// validateBounceFields; queries/bounces.sql record-bounce), and the
+// lookups GET /api/subscribers?query=SQL (cmd/subscribers.go
+// QuerySubscribers) and GET /api/subscribers/ID/bounces (cmd/bounce.go
+// GetSubscriberBounces), behind its API authentication ("Authorization:
+// token USER:TOKEN", or basic auth) and its role permissions.
 type listmonkServer struct {
 	*httptest.Server
 	base
 	user, token string
-	accepted    []listmonkBounceIn
-	lookupFault int // when set, the lookups answer this status
-	lookups     int
+	// perms is the API user's role; nil: every permission.
+	perms map[string]bool
+	// webhooksOff: Settings, Bounces, "Enable bounce webhooks" off: the
+	// route is not registered (cmd/handlers.go: `if
+	// a.cfg.BounceWebhooksEnabled { g.POST("/webhooks/bounce", …) }`), 404.
+	webhooksOff bool
+	// processingOff: "Enable bounce processing" off while webhooks are on:
+	// a.bounce is nil and the handler answers 503 (cmd/bounce.go:138,
+	// `if a.bounce == nil { return echo.NewHTTPError(http.StatusServiceUnavailable, …) }`).
+	processingOff bool
+	// actions are the bounce actions by type (Settings, Bounces); default
+	// listmonk's own (schema.sql settings 'bounce.actions': soft 2 none,
+	// hard 1 blocklist, complaint 1 blocklist).
+	actions map[string]listmonkAction
+	// subscribers by address; with autoSubscribe (the default) an
+	// address the server has not seen is a new enabled subscriber, as
+	// every address bouncer hears of was mailed by the list.
+	subscribers   map[string]*listmonkSub
+	autoSubscribe bool
+	accepted      []listmonkBounceIn // every well-formed post answered 200
+	recorded      []listmonkBounceIn // the bounces listmonk stored
+	lookupFault   int                // when set, the lookups answer this status
+	lookups       int
+	updates       int // subscribers updated (PUT)
+}
+
+type listmonkAction struct {
+	count  int
+	action string // none, blocklist, unsubscribe, delete
+}
+
+type listmonkSub struct {
+	id           int
+	uuid, email  string
+	status       string // enabled, blocklisted
+	unsubscribed bool   // from its lists (action unsubscribe)
+	deleted      bool
 }
 
 var listmonkEmailQuery = regexp.MustCompile(`^LOWER\(subscribers\.email\) = '((?:[^']|'')*)'$`)
 var listmonkBouncesPath = regexp.MustCompile(`^/api/subscribers/([0-9]+)/bounces$`)
+
+// listmonkUUID is listmonk's reUUID (cmd/init.go).
+var listmonkUUID = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+
+func newListmonk(t *testing.T, user, token string) *listmonkServer {
+	s := &listmonkServer{user: user, token: token, autoSubscribe: true, subscribers: map[string]*listmonkSub{},
+		actions: map[string]listmonkAction{"soft": {2, "none"}, "hard": {1, "blocklist"}, "complaint": {1, "blocklist"}}}
+	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	t.Cleanup(s.Close)
+	return s
+}
+
+// subscribe adds a subscriber (s.mu held or before serving).
+func (s *listmonkServer) subscribe(email, status string) *listmonkSub {
+	n := len(s.subscribers) + 1
+	sub := &listmonkSub{id: n, uuid: fmt.Sprintf("00000000-0000-4000-8000-%012d", n), email: email, status: status}
+	s.subscribers[email] = sub
+	return sub
+}
+
+// find returns the subscriber with email (s.mu held), making one with
+// autoSubscribe.
+func (s *listmonkServer) find(email string) *listmonkSub {
+	sub := s.subscribers[email]
+	if sub == nil && s.autoSubscribe {
+		sub = s.subscribe(email, "enabled")
+	}
+	if sub != nil && sub.deleted {
+		return nil
+	}
+	return sub
+}
+
+// permitted answers 403 as listmonk's permission middleware does
+// (cmd/handlers.go pm: the user must hold one of the route's permissions;
+// the message is i18n globals.messages.permissionDenied, "Permission
+// denied: NAME") unless the user holds one of perms.
+func (s *listmonkServer) permitted(w http.ResponseWriter, perms ...string) bool {
+	if s.perms == nil {
+		return true
+	}
+	for _, p := range perms {
+		if s.perms[p] {
+			return true
+		}
+	}
+	writeJSON(w, http.StatusForbidden, `{"message":"Permission denied: `+perms[0]+`"}`)
+	return false
+}
 
 // lookup answers the two GETs.
 func (s *listmonkServer) lookup(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.lookups++
 	fault := s.lookupFault
-	ids := map[string]int{}
-	var emails []string
-	for _, b := range s.accepted {
-		if _, ok := ids[b.Email]; !ok {
-			ids[b.Email] = len(emails) + 1
-			emails = append(emails, b.Email)
-		}
-	}
-	accepted := append([]listmonkBounceIn(nil), s.accepted...)
 	s.mu.Unlock()
 	if fault != 0 {
 		writeJSON(w, fault, `{"message":"permission denied"}`)
 		return
 	}
 	if r.URL.Path == "/api/subscribers" {
-		m := listmonkEmailQuery.FindStringSubmatch(r.URL.Query().Get("query"))
+		// cmd/handlers.go: GET /api/subscribers, pm(…, "subscribers:get_all", "subscribers:get");
+		// cmd/subscribers.go QuerySubscribers: a query needs subscribers:sql_query.
+		if !s.permitted(w, "subscribers:get_all", "subscribers:get") {
+			return
+		}
+		q := r.URL.Query().Get("query")
+		if q != "" && !s.permitted(w, "subscribers:sql_query") {
+			return
+		}
+		m := listmonkEmailQuery.FindStringSubmatch(q)
 		if m == nil {
-			s.refuse(w, http.StatusBadRequest, `{"message":"invalid query"}`, "query %q", r.URL.Query().Get("query"))
+			s.refuse(w, http.StatusBadRequest, `{"message":"invalid query"}`, "query %q", q)
 			return
 		}
 		email := strings.ReplaceAll(m[1], "''", "'")
 		results := []map[string]any{}
-		if id, ok := ids[email]; ok {
-			results = append(results, map[string]any{"id": id, "uuid": "x", "email": email, "status": "enabled"})
+		s.mu.Lock()
+		if sub := s.find(email); sub != nil {
+			results = append(results, map[string]any{"id": sub.id, "uuid": sub.uuid, "email": sub.email, "status": sub.status,
+				"name": sub.email, "attribs": map[string]any{"city": "Bern"}, "lists": []map[string]any{{"id": 1, "name": "News"}}})
 		}
-		b, _ := json.Marshal(map[string]any{"data": map[string]any{"results": results, "query": "",
+		s.mu.Unlock()
+		b, _ := json.Marshal(map[string]any{"data": map[string]any{"results": results, "query": q,
 			"total": len(results), "per_page": 1, "page": 1}})
 		writeJSON(w, http.StatusOK, string(b))
 		return
@@ -192,34 +279,90 @@ func (s *listmonkServer) lookup(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, http.StatusNotFound, `{"message":"Unknown URL"}`, "path %s", r.URL.Path)
 		return
 	}
-	id, _ := strconv.Atoi(m[1])
-	if id < 1 || id > len(emails) {
-		writeJSON(w, http.StatusBadRequest, `{"message":"subscriber not found"}`)
+	// cmd/handlers.go: GET /api/subscribers/:id/bounces, pm(…, "bounces:get").
+	if !s.permitted(w, "bounces:get") {
 		return
 	}
+	id, _ := strconv.Atoi(m[1])
 	out := []map[string]any{}
-	for i, b := range accepted {
-		if b.Email == emails[id-1] {
+	s.mu.Lock()
+	for i, b := range s.recorded {
+		if sub := s.subscribers[b.Email]; sub != nil && sub.id == id {
 			out = append(out, map[string]any{"id": i + 1, "type": b.Type, "source": b.Source,
 				"meta": b.Meta, "created_at": b.CreatedAt, "campaign": nil})
 		}
 	}
+	s.mu.Unlock()
+	// GetSubscriberBounces answers the bounces of any id, [] for one
+	// that has none or does not exist (core.QueryBounces).
 	bs, _ := json.Marshal(map[string]any{"data": out})
 	writeJSON(w, http.StatusOK, string(bs))
 }
 
-func newListmonk(t *testing.T, user, token string) *listmonkServer {
-	s := &listmonkServer{user: user, token: token}
-	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
-	t.Cleanup(s.Close)
-	return s
+var listmonkSubscriberPath = regexp.MustCompile(`^/api/subscribers/([0-9]+)$`)
+
+// update is PUT /api/subscribers/ID (cmd/handlers.go: pm(…,
+// "subscribers:manage"); cmd/subscribers.go UpdateSubscriber: the
+// subscriber's email, name and status are validated and stored, its lists
+// replaced by those given).
+func (s *listmonkServer) update(w http.ResponseWriter, r *http.Request, id int) {
+	if !s.permitted(w, "subscribers:manage") {
+		return
+	}
+	var body struct {
+		Email   string          `json:"email"`
+		Name    string          `json:"name"`
+		Status  string          `json:"status"`
+		Lists   []int           `json:"lists"`
+		Attribs json.RawMessage `json:"attribs"`
+	}
+	if !isJSON(r) || json.NewDecoder(r.Body).Decode(&body) != nil {
+		s.refuse(w, http.StatusBadRequest, `{"message":"invalid data"}`, "update body")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var sub *listmonkSub
+	for _, x := range s.subscribers {
+		if x.id == id && !x.deleted {
+			sub = x
+		}
+	}
+	switch {
+	case sub == nil:
+		writeJSON(w, http.StatusBadRequest, `{"message":"subscriber not found"}`)
+	case body.Email != sub.email || body.Name == "" || len(body.Lists) == 0 || string(body.Attribs) != `{"city":"Bern"}`:
+		// bouncer must send back what it read, or the update changes it.
+		s.violations = append(s.violations, fmt.Sprintf("update changes the subscriber: %+v", body))
+		writeJSON(w, http.StatusBadRequest, `{"message":"invalid data"}`)
+	case body.Status != "enabled" && body.Status != "blocklisted":
+		writeJSON(w, http.StatusBadRequest, `{"message":"invalid status"}`)
+	default:
+		sub.status = body.Status
+		s.updates++
+		writeJSON(w, http.StatusOK, `{"data":{"id":`+strconv.Itoa(id)+`}}`)
+	}
 }
 
 func (s *listmonkServer) serve(w http.ResponseWriter, r *http.Request) {
 	s.count()
+	if m := listmonkSubscriberPath.FindStringSubmatch(r.URL.Path); m != nil && r.Method == http.MethodPut {
+		if r.Header.Get("Authorization") != "token "+s.user+":"+s.token {
+			s.refuse(w, http.StatusForbidden, `{"message":"invalid API credentials"}`, "bad credentials")
+			return
+		}
+		id, _ := strconv.Atoi(m[1])
+		s.update(w, r, id)
+		return
+	}
 	lookup := strings.HasPrefix(r.URL.Path, "/api/subscribers")
-	if r.URL.Path != "/webhooks/bounce" && !lookup {
-		s.refuse(w, http.StatusNotFound, `{"message":"Unknown URL"}`, "path %s", r.URL.Path)
+	switch {
+	case lookup:
+	case r.URL.Path != "/webhooks/bounce":
+		s.refuse(w, http.StatusNotFound, `{"message":"Not Found"}`, "path %s", r.URL.Path)
+		return
+	case s.webhooksOff:
+		writeJSON(w, http.StatusNotFound, `{"message":"Not Found"}`)
 		return
 	}
 	if want := map[bool]string{true: http.MethodGet, false: http.MethodPost}[lookup]; r.Method != want {
@@ -241,6 +384,20 @@ func (s *listmonkServer) serve(w http.ResponseWriter, r *http.Request) {
 		s.lookup(w, r)
 		return
 	}
+	s.post(w, r)
+}
+
+// post is POST /webhooks/bounce.
+func (s *listmonkServer) post(w http.ResponseWriter, r *http.Request) {
+	// cmd/handlers.go: pm(a.BounceWebhook, "webhooks:post_bounce").
+	if !s.permitted(w, "webhooks:post_bounce") {
+		return
+	}
+	if s.processingOff {
+		// cmd/bounce.go:138: i18n globals.messages.internalError.
+		writeJSON(w, http.StatusServiceUnavailable, `{"message":"Internal error"}`)
+		return
+	}
 	if !isJSON(r) {
 		s.refuse(w, http.StatusBadRequest, `{"message":"invalid data"}`, "content type %q", r.Header.Get("Content-Type"))
 		return
@@ -254,35 +411,15 @@ func (s *listmonkServer) serve(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, http.StatusBadRequest, `{"message":"invalid data: `+jsonEscape(err.Error())+`"}`, "body: %v", err)
 		return
 	}
-	switch {
-	case b.Email == "" && b.SubscriberUUID == "":
-		s.refuse(w, http.StatusBadRequest, `{"message":"invalid email / subscriber_uuid"}`, "no email")
-		return
-	case b.Email != "" && !validEmail(b.Email):
-		s.refuse(w, http.StatusBadRequest, `{"message":"invalid email"}`, "email %q", b.Email)
-		return
-	case b.Type != "hard" && b.Type != "soft" && b.Type != "complaint":
-		s.refuse(w, http.StatusBadRequest, `{"message":"invalid type"}`, "type %q", b.Type)
-		return
-	case b.Source == "":
-		s.refuse(w, http.StatusBadRequest, `{"message":"invalid source"}`, "no source")
-		return
-	case b.CreatedAt.IsZero():
-		s.refuse(w, http.StatusBadRequest, `{"message":"invalid created_at"}`, "no created_at")
+	if string(raw) == "{}" {
+		// The permission check's empty bounce: refused by
+		// validateBounceFields (cmd/bounce.go), nothing recorded.
+		writeJSON(w, http.StatusBadRequest, `{"message":"Invalid email / subscriber_uuid"}`)
 		return
 	}
-	// What bouncer promises in meta (issue 11): an object with the
-	// reason, status, diagnostic and original Message-ID as strings.
-	var meta map[string]any
-	if err := json.Unmarshal(b.Meta, &meta); err != nil {
-		s.refuse(w, http.StatusBadRequest, `{"message":"invalid meta"}`, "meta %s: %v", b.Meta, err)
+	if msg := s.invalid(b); msg != "" {
+		s.refuse(w, http.StatusBadRequest, `{"message":"`+msg+`"}`, "%s: %s", msg, raw)
 		return
-	}
-	for _, k := range []string{"reason", "status", "diagnostic", "message_id", "bouncer_id"} {
-		if _, ok := meta[k].(string); !ok {
-			s.refuse(w, http.StatusBadRequest, `{"message":"invalid meta"}`, "meta without %s: %s", k, b.Meta)
-			return
-		}
 	}
 	if s.hold != nil && !s.hold(b.Email, r) {
 		return
@@ -292,8 +429,90 @@ func (s *listmonkServer) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.accepted = append(s.accepted, b)
+	s.record(b)
 	s.mu.Unlock()
+	// cmd/bounce.go:164-171: the bounce is recorded, an error of Record
+	// (no such subscriber: internal/core/bounces.go:78-81) only logged,
+	// and the answer is 200 either way.
 	writeJSON(w, http.StatusOK, `{"data":true}`)
+}
+
+// invalid checks b as validateBounceFields does (cmd/bounce.go), and what
+// bouncer promises in meta (issue 11).
+func (s *listmonkServer) invalid(b listmonkBounceIn) string {
+	switch {
+	case b.Email == "" && b.SubscriberUUID == "":
+		return "invalid email / subscriber_uuid"
+	case b.SubscriberUUID != "" && !listmonkUUID.MatchString(b.SubscriberUUID):
+		return "invalid subscriber_uuid"
+	case b.Email != "" && !validEmail(b.Email):
+		return "invalid email"
+	case b.Type != "hard" && b.Type != "soft" && b.Type != "complaint":
+		return "invalid type"
+	case b.Source == "":
+		return "invalid source"
+	case b.CreatedAt.IsZero():
+		return "invalid created_at"
+	}
+	var meta map[string]any
+	if err := json.Unmarshal(b.Meta, &meta); err != nil {
+		return "invalid meta"
+	}
+	for _, k := range []string{"reason", "status", "diagnostic", "message_id", "bouncer_id"} {
+		if _, ok := meta[k].(string); !ok {
+			return "invalid meta"
+		}
+	}
+	return ""
+}
+
+// record is queries/bounces.sql record-bounce (s.mu held):
+//   - line 4: the subscriber by subscriber_uuid when given, else by email;
+//     none: the insert fails on subscriber_id and the error is dropped
+//     (internal/core/bounces.go:78-81);
+//   - line 11: num counts the subscriber's bounces of this type, forever
+//     (no window), plus this one;
+//   - lines 14-21: at num >= count, the action (blocklist, unsubscribe),
+//     unless already blocklisted; lines 28-30: delete;
+//   - lines 22-27: the bounce is stored unless the subscriber was
+//     blocklisted already or num > count.
+func (s *listmonkServer) record(b listmonkBounceIn) {
+	var sub *listmonkSub
+	if b.SubscriberUUID != "" {
+		for _, x := range s.subscribers {
+			if x.uuid == b.SubscriberUUID && !x.deleted {
+				sub = x
+			}
+		}
+	} else {
+		sub = s.find(b.Email)
+	}
+	if sub == nil {
+		return
+	}
+	num := 1
+	for _, r := range s.recorded {
+		if r.Email == sub.email && r.Type == b.Type {
+			num++
+		}
+	}
+	act := s.actions[b.Type]
+	wasBlocklisted := sub.status == "blocklisted"
+	if num >= act.count && !wasBlocklisted {
+		switch act.action {
+		case "blocklist":
+			sub.status = "blocklisted"
+		case "unsubscribe":
+			sub.unsubscribed = true
+		}
+	}
+	if !wasBlocklisted && num <= act.count {
+		b.Email = sub.email
+		s.recorded = append(s.recorded, b)
+	}
+	if act.action == "delete" && num >= act.count {
+		sub.deleted = true
+	}
 }
 
 // Lookups is the number of lookup requests answered.
@@ -303,10 +522,28 @@ func (s *listmonkServer) Lookups() int {
 	return s.lookups
 }
 
+// Accepted are the well-formed posts answered 200.
 func (s *listmonkServer) Accepted() []listmonkBounceIn {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]listmonkBounceIn(nil), s.accepted...)
+}
+
+// Recorded are the bounces listmonk stored.
+func (s *listmonkServer) Recorded() []listmonkBounceIn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]listmonkBounceIn(nil), s.recorded...)
+}
+
+// Status is the status of the subscriber with email ("" if none).
+func (s *listmonkServer) Status(email string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sub := s.subscribers[email]; sub != nil && !sub.deleted {
+		return sub.status
+	}
+	return ""
 }
 
 // --- Mautic ---
@@ -320,6 +557,7 @@ type mauticServer struct {
 	user, pass string
 	contacts   map[int]string // id → email
 	dnc        map[int][]int  // id → reasons added, in order
+	removed    []int          // ids whose Do Not Contact entry was removed
 	searches   int
 }
 
@@ -333,7 +571,7 @@ func newMautic(t *testing.T, user, pass string, contacts map[int]string) *mautic
 const mauticDenied = `{"errors":[{"code":401,"message":"API authorization denied.","details":[]}]}`
 const mauticNotFound = `{"errors":[{"code":404,"message":"Item was not found.","details":[]}]}`
 
-var dncPath = regexp.MustCompile(`^/api/contacts/([0-9]+)/dnc/([a-z]+)/add$`)
+var dncPath = regexp.MustCompile(`^/api/contacts/([0-9]+)/dnc/([a-z]+)/(add|remove)$`)
 
 func (s *mauticServer) serve(w http.ResponseWriter, r *http.Request) {
 	s.count()
@@ -363,6 +601,18 @@ func (s *mauticServer) serve(w http.ResponseWriter, r *http.Request) {
 	email, exists := s.contacts[id]
 	if !exists {
 		s.refuse(w, http.StatusNotFound, mauticNotFound, "no contact %d", id)
+		return
+	}
+	if m[3] == "remove" {
+		// LeadApiController::removeDncAction($id, $channel): 404 for no
+		// contact (above), 403 without edit access, then
+		// removeDncForContact and {"recordFound": bool, "contact": …}.
+		s.mu.Lock()
+		found := len(s.dnc[id]) > 0
+		delete(s.dnc, id)
+		s.removed = append(s.removed, id)
+		s.mu.Unlock()
+		writeJSON(w, http.StatusOK, fmt.Sprintf(`{"recordFound":%t,"contact":{"id":%d}}`, found, id))
 		return
 	}
 	if m[2] != "email" {

@@ -58,6 +58,9 @@ type Event struct {
 	MessageID       string `json:"message_id"`
 	BounceMessageID string `json:"bounce_message_id"`
 	Source          string `json:"source"` // what read the event ("rfc3464", "arf", …)
+	// Lift is set, and Type is EventLifted, when the address was allowed
+	// again (the other fields but ID, Date and Email are then empty).
+	Lift *LiftInfo `json:"lift,omitempty"`
 }
 
 // Webhook headers.
@@ -86,8 +89,16 @@ type webhookClient struct {
 	now    func() time.Time
 }
 
-func (c *webhookClient) push(ctx context.Context, e *suppress.OutboxEntry) error {
-	body, err := marshal(Event{
+func (c *webhookClient) push(ctx context.Context, e *suppress.OutboxEntry) (Result, error) {
+	return "", c.post(ctx, e)
+}
+
+// check: a webhook has no permissions to ask about.
+func (c *webhookClient) check(context.Context) error { return nil }
+
+// post sends the Event of e.
+func (c *webhookClient) post(ctx context.Context, e *suppress.OutboxEntry) error {
+	return c.send(ctx, Event{
 		ID:              e.Key,
 		Type:            EventTypeOf(e.Event.Category),
 		Date:            e.Event.Date.UTC(),
@@ -101,6 +112,11 @@ func (c *webhookClient) push(ctx context.Context, e *suppress.OutboxEntry) error
 		BounceMessageID: e.BounceMessageID,
 		Source:          e.Event.Source,
 	})
+}
+
+// send posts ev, signed.
+func (c *webhookClient) send(ctx context.Context, ev Event) error {
+	body, err := marshal(ev)
 	if err != nil {
 		return err
 	}
@@ -111,7 +127,7 @@ func (c *webhookClient) push(ctx context.Context, e *suppress.OutboxEntry) error
 	ts := c.now().Unix()
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", c.ua)
-	req.Header.Set(HeaderID, e.Key)
+	req.Header.Set(HeaderID, ev.ID)
 	req.Header.Set(HeaderTimestamp, strconv.FormatInt(ts, 10))
 	req.Header.Set(HeaderSignature, Sign([]byte(c.secret), ts, body))
 	_, err = send(c.hc, c.t, "post event", req, MaxErrorBody)

@@ -188,8 +188,8 @@ const (
 	insertMessageSQL = `INSERT INTO messages (hash, mailbox, uidvalidity, uid, message_id, outcome, source, events, location, placed)
 		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`
 	insertEventSQL = `INSERT INTO events (message, address, category, reason, status, reply_code, diagnostic, date, original_message_id, source,
-		 evidence, recipient_from, proof, permanent)
-		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		 evidence, recipient_from, proof, permanent, list_subscriber, list_campaign)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	byHashSQL = `SELECT outcome FROM messages WHERE hash = ?`
 	byUIDSQL  = `SELECT outcome FROM messages WHERE uid != 0 AND mailbox = ? AND uidvalidity = ? AND uid = ? ORDER BY id LIMIT 1`
 )
@@ -376,11 +376,14 @@ var migrations = []string{
 	`ALTER TABLE events ADD COLUMN permanent INTEGER NOT NULL DEFAULT 0;`,
 	// 6: the copy journal of IMAP moves without MOVE (copyjournal.go).
 	copyJournalSchema,
+	// 7: the list software's ids of an event, what a target made of an
+	// entry (listing.go).
+	listingSchema,
 }
 
 // SchemaVersion is the schema version this package writes: the number of
 // migration steps.
-const SchemaVersion = 6
+const SchemaVersion = 7
 
 // migrate runs the missing migration steps, each in its own write
 // transaction together with its version bump.

@@ -229,7 +229,7 @@ func TestHistoryMigratesVersion3(t *testing.T) {
 		if db.Shared() {
 			setVersion = "DELETE FROM bouncer_schema; INSERT INTO bouncer_schema (version) VALUES (3)"
 		}
-		_, err := db.sql.Exec(undoCopyJournalStep + undoPermanentStep + undoHistorySchema + setVersion)
+		_, err := db.sql.Exec(undoListingSchema + undoCopyJournalStep + undoPermanentStep + undoHistorySchema + setVersion)
 		require.NoError(t, err)
 		require.NoError(t, db.Close())
 

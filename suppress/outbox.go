@@ -144,11 +144,16 @@ type OutboxEntry struct {
 	// BounceMessageID is the Message-ID of the bounce the event was read
 	// from (Event.MessageID is that of the original message).
 	BounceMessageID string
+	// EventID is the event's row (DB.SoftThresholdReached).
+	EventID int64
+	// Result is what the target made of a delivered entry when it was
+	// not what the event asks (MarkDone), else "".
+	Result string
 }
 
 const outboxSelect = `SELECT o.id, o.target, o.state, o.attempts, o.inflight, o.last_error,
 		e.address, e.category, e.reason, e.status, e.reply_code, e.diagnostic, e.date,
-		e.original_message_id, e.source, m.hash, m.message_id
+		e.original_message_id, e.source, m.hash, m.message_id, e.id, e.list_subscriber, e.list_campaign, o.result
 	FROM outbox o JOIN events e ON e.id = o.event JOIN messages m ON m.id = e.message`
 
 // Due returns up to limit pending entries of target whose next try is at or
@@ -184,7 +189,8 @@ func (db *DB) outboxQuery(ctx context.Context, op string, q string, args ...any)
 		)
 		if err := rows.Scan(&o.ID, &o.Target, &state, &o.Attempts, &inflight, &o.LastError,
 			&o.Event.Address, &cat, &rs, &o.Event.Status, &o.Event.ReplyCode, &o.Event.Diagnostic, &date,
-			&o.Event.MessageID, &o.Event.Source, &hash, &o.BounceMessageID); err != nil {
+			&o.Event.MessageID, &o.Event.Source, &hash, &o.BounceMessageID, &o.EventID,
+			&o.Event.ListSubscriber, &o.Event.ListCampaign, &o.Result); err != nil {
 			return nil, db.wrapErr(op, err)
 		}
 		o.State = OutboxState(state)

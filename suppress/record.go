@@ -126,6 +126,12 @@ type Event struct {
 	// nothing told why (classify.Result.Permanent): Policy counts such
 	// events more strictly (PermanentThreshold).
 	Permanent bool
+	// ListSubscriber and ListCampaign are the list software's ids (UUIDs,
+	// see ListID) of the subscriber and the campaign the original was
+	// sent to and for, read from its header (listmonk's
+	// X-Listmonk-Subscriber and X-Listmonk-Campaign), or "". Record keeps
+	// only a UUID.
+	ListSubscriber, ListCampaign string
 }
 
 // boolInt stores a bool as the INTEGER 1 or 0 of both dialects.
@@ -322,15 +328,15 @@ func (w *eventWriter) add(ctx context.Context, i int, e Event) error {
 		w.seen[e.Address] = rank
 		_, err := w.b.tx.ExecContext(ctx, w.b.db.d.bind(`UPDATE events SET category = ?, reason = ?, status = ?, reply_code = ?,
 			diagnostic = ?, date = ?, original_message_id = ?, source = ?, evidence = ?, recipient_from = ?, proof = ?,
-			permanent = ? WHERE message = ? AND address = ?`),
+			permanent = ?, list_subscriber = ?, list_campaign = ? WHERE message = ? AND address = ?`),
 			string(e.Category), string(e.Reason), e.Status, e.ReplyCode, e.Diagnostic, e.Date.Unix(), e.MessageID, e.Source,
-			e.Evidence, e.RecipientFrom, e.Proof, boolInt(e.Permanent), w.id, e.Address)
+			e.Evidence, e.RecipientFrom, e.Proof, boolInt(e.Permanent), e.ListSubscriber, e.ListCampaign, w.id, e.Address)
 		return err
 	}
 	w.seen[e.Address] = rank
 	if _, err := w.b.insEvent.ExecContext(ctx, w.id, e.Address, string(e.Category), string(e.Reason),
 		e.Status, e.ReplyCode, e.Diagnostic, e.Date.Unix(), e.MessageID, e.Source,
-		e.Evidence, e.RecipientFrom, e.Proof, boolInt(e.Permanent)); err != nil {
+		e.Evidence, e.RecipientFrom, e.Proof, boolInt(e.Permanent), e.ListSubscriber, e.ListCampaign); err != nil {
 		return err
 	}
 	if testHookEvent != nil {
@@ -521,6 +527,7 @@ func prepareEvent(m *Message, i int, e Event) (Event, error) {
 	e.Evidence = clean(e.Evidence, MaxStoredField)
 	e.RecipientFrom = clean(e.RecipientFrom, MaxStoredField)
 	e.Proof = clean(e.Proof, MaxStoredField)
+	e.ListSubscriber, e.ListCampaign = ListID(e.ListSubscriber), ListID(e.ListCampaign)
 	e.Date = e.Date.UTC().Truncate(time.Second)
 	return e, nil
 }

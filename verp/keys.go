@@ -139,3 +139,45 @@ func keyNumber(key []byte) byte {
 	h.Write(key)
 	return '0' + h.Sum(nil)[0]%10
 }
+
+// MaxEximPRVSKeyBytes is the longest key Exim's ${prvs{…}{KEY}{…}} and
+// ${prvscheck…} expansions take: a longer one fails the expansion, so an
+// MTA that signs BATV with Exim cannot use the key bouncer verifies with.
+const MaxEximPRVSKeyBytes = 64
+
+// LongerThan returns the numbers (from 1, in file order) of the keys
+// longer than n bytes.
+func (k *Keys) LongerThan(n int) []int {
+	var out []int
+	for i, s := range k.keys {
+		if len(s) > n {
+			out = append(out, i+1)
+		}
+	}
+	return out
+}
+
+// EximWarning says which keys Exim's BATV signing (${prvs}) refuses for
+// being longer than MaxEximPRVSKeyBytes, or "" when none is.
+func (k *Keys) EximWarning() string {
+	long := k.LongerThan(MaxEximPRVSKeyBytes)
+	if len(long) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("key%s longer than %d bytes: Exim's ${prvs} refuses such a key, so an Exim that signs BATV cannot share it (openssl rand -hex 32 makes one of 64)",
+		joinInts(long), MaxEximPRVSKeyBytes)
+}
+
+func joinInts(ns []int) string {
+	var b bytes.Buffer
+	for i, n := range ns {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprint(&b, n)
+	}
+	if len(ns) > 1 {
+		return "s " + b.String() + " are"
+	}
+	return " " + b.String() + " is"
+}

@@ -368,3 +368,33 @@ func TestBATVDraftHash(t *testing.T) {
 	_, err = s.VerifyBATV(addr256, sent)
 	assert.ErrorIs(t, err, verp.ErrBadTag, "BATVHash set: that hash alone")
 }
+
+func TestEximWarning(t *testing.T) {
+	short := strings.Repeat("k", verp.MaxEximPRVSKeyBytes)
+	long := strings.Repeat("k", verp.MaxEximPRVSKeyBytes+1)
+	for _, tc := range []struct {
+		name string
+		keys []string
+		want string
+	}{
+		{"64 bytes", []string{short}, ""},
+		{"one longer", []string{short, long}, "key 2 is longer than 64 bytes"},
+		{"two longer", []string{long, short, long}, "keys 1, 3 are longer than 64 bytes"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var secrets [][]byte
+			for _, k := range tc.keys {
+				secrets = append(secrets, []byte(k))
+			}
+			k, err := verp.NewKeys(secrets...)
+			require.NoError(t, err)
+			got := k.EximWarning()
+			if tc.want == "" {
+				assert.Empty(t, got)
+			} else {
+				assert.Contains(t, got, tc.want)
+			}
+			assert.NotContains(t, got, short, "a key is never shown")
+		})
+	}
+}

@@ -53,6 +53,11 @@ func TestHelpOnStdout(t *testing.T) {
 			assert.Empty(t, stderr)
 			assert.Equal(t, dashH, helpCmd, "%s -h and help %s differ", c.name, c.name)
 			assert.Contains(t, dashH, "usage: bouncer "+c.name)
+			if c.name == "ingest" {
+				// An MTA's pipe reads 0 and 75 (EX_TEMPFAIL) only.
+				assert.Contains(t, strings.ReplaceAll(dashH, "\n", " "), "Exit status: 0 recorded, 75 (EX_TEMPFAIL)")
+				return
+			}
 			assert.Regexp(t, `Exit status: 0 [^\n]*, 1 [^\n]*`, strings.ReplaceAll(dashH, "\n", " "), "exit codes in the help")
 			assert.Contains(t, strings.ReplaceAll(dashH, "\n", " "), "2 bad command line")
 		})

@@ -156,14 +156,15 @@ maildir = %q
 	before := treeHash(t, dir)
 	code, stdout, stderr := runBouncer(t, "run", "--config", conf, "--dry-run")
 	require.Equal(t, exitOK, code, "%s%s", stdout, stderr)
-	assert.Contains(t, stdout, "dry run: would push 2 events to listmonk="+lm.URL)
+	assert.Contains(t, stdout, "dry run: would push 2 events to listmonk="+lm.URL, "the soft one too: it is decided when delivered")
 	acc, _, _ := lm.snapshot()
 	assert.Empty(t, acc, "a dry run pushes nothing")
 	assert.Equal(t, before, treeHash(t, dir))
 
 	code, stdout, stderr = runBouncer(t, "run", "--config", conf)
 	require.Equal(t, exitOK, code, "%s%s", stdout, stderr)
-	assert.Contains(t, stdout, "pushed: 2 delivered", "the file's push targets")
+	assert.Contains(t, stdout, "pushed: 1 delivered", "the file's push targets")
+	assert.Contains(t, stdout, "1 soft below bouncer's threshold")
 }
 
 // TestConfigMailboxFails runs a --config of three mailboxes, one of them

@@ -60,6 +60,8 @@ var commands = []command{
 		flags: func(s *streams) *flag.FlagSet { return newParseFlags(s).fs }, run: parseCommand},
 	{name: "run", summary: "fetch the bounce mailbox over IMAP and update the suppression history",
 		flags: func(s *streams) *flag.FlagSet { return newRunFlags(s).fs }, run: runCommand},
+	{name: "ingest", summary: "record one message from standard input, as an MTA's pipe delivers it",
+		flags: func(s *streams) *flag.FlagSet { return newIngestFlags(s).fs }, run: ingestCommand},
 	{name: "export", summary: "write the suppression list as CSV",
 		flags: func(s *streams) *flag.FlagSet { return newExportFlags(s).fs }, run: exportCommand},
 	{name: "demo", summary: "run the whole pipeline on sample bounces, no setup needed",

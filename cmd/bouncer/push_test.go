@@ -10,6 +10,8 @@ import (
 	"net/mail"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -27,12 +29,14 @@ type listmonkContract struct {
 
 	mu         sync.Mutex
 	accepted   map[string][]string // email: the types posted for it
+	uuids      map[string][]string // email: subscriber_uuid and campaign_uuid posted
 	ids        map[string]int      // meta.bouncer_id: posts
 	violations []string
 }
 
 func newListmonkContract(t *testing.T, user, token string) *listmonkContract {
-	s := &listmonkContract{auth: "token " + user + ":" + token, accepted: map[string][]string{}, ids: map[string]int{}}
+	s := &listmonkContract{auth: "token " + user + ":" + token, accepted: map[string][]string{}, ids: map[string]int{},
+		uuids: map[string][]string{}}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.Close)
 	return s
@@ -47,7 +51,37 @@ func (s *listmonkContract) refuse(w http.ResponseWriter, code int, why string) {
 	fmt.Fprintf(w, `{"message":%q}`, why)
 }
 
+// lookup answers listmonk's GET /api/subscribers?query=… (every address
+// is an enabled subscriber: the list mailed it) and GET
+// /api/subscribers/ID/bounces (none: bouncer asks only after a crash, and
+// for its permission check), as push/servers_test.go's fuller stand-in
+// does, with the source lines of listmonk cited there.
+func (s *listmonkContract) lookup(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	if r.URL.Path != "/api/subscribers" {
+		io.WriteString(w, `{"data":[]}`)
+		return
+	}
+	m := regexp.MustCompile(`^LOWER\(subscribers\.email\) = '(.*)'$`).FindStringSubmatch(r.URL.Query().Get("query"))
+	if m == nil {
+		s.refuse(w, http.StatusBadRequest, "invalid query")
+		return
+	}
+	email := strings.ReplaceAll(m[1], "''", "'")
+	b, _ := json.Marshal(map[string]any{"data": map[string]any{"results": []map[string]any{
+		{"id": 1, "uuid": "00000000-0000-4000-8000-000000000001", "email": email, "status": "enabled"}}}})
+	w.Write(b)
+}
+
 func (s *listmonkContract) serve(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/api/subscribers") {
+		if r.Header.Get("Authorization") != s.auth {
+			s.refuse(w, http.StatusForbidden, "invalid API credentials")
+			return
+		}
+		s.lookup(w, r)
+		return
+	}
 	switch {
 	case r.URL.Path != "/webhooks/bounce":
 		s.refuse(w, http.StatusNotFound, "Unknown URL "+r.URL.Path)
@@ -67,12 +101,22 @@ func (s *listmonkContract) serve(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
+	if string(raw) == "{}" {
+		// bouncer's permission check: refused as invalid (cmd/bounce.go
+		// validateBounceFields), nothing recorded.
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, `{"message":"Invalid email / subscriber_uuid"}`)
+		return
+	}
 	var b struct {
-		Email     string          `json:"email"`
-		Source    string          `json:"source"`
-		Type      string          `json:"type"`
-		CreatedAt time.Time       `json:"created_at"`
-		Meta      json.RawMessage `json:"meta"`
+		Email          string          `json:"email"`
+		SubscriberUUID string          `json:"subscriber_uuid"`
+		CampaignUUID   string          `json:"campaign_uuid"`
+		Source         string          `json:"source"`
+		Type           string          `json:"type"`
+		CreatedAt      time.Time       `json:"created_at"`
+		Meta           json.RawMessage `json:"meta"`
 	}
 	if err := json.Unmarshal(raw, &b); err != nil {
 		s.refuse(w, http.StatusBadRequest, "invalid data: "+err.Error())
@@ -103,6 +147,7 @@ func (s *listmonkContract) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.accepted[b.Email] = append(s.accepted[b.Email], b.Type)
+	s.uuids[b.Email] = []string{b.SubscriberUUID, b.CampaignUUID}
 	s.ids[meta["bouncer_id"].(string)]++
 	s.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
@@ -152,11 +197,13 @@ func TestRunPushListmonk(t *testing.T) {
 	require.Equal(t, exitOK, code, "%s%s", stdout, stderr)
 	acc, ids, violations := lm.snapshot()
 	assert.Empty(t, violations, "requests that break listmonk's contract")
-	assert.Equal(t, map[string][]string{hardAddr: {"hard"}, softAddr: {"soft"}, complaintAddr: {"complaint"}}, acc)
+	// One soft bounce is below bouncer's soft threshold: listmonk, which
+	// counts soft bounces forever, does not hear of it (--push-soft).
+	assert.Equal(t, map[string][]string{hardAddr: {"hard"}, complaintAddr: {"complaint"}}, acc)
 	for id, n := range ids {
 		assert.Equal(t, 1, n, "bouncer_id %s posted %d times", id, n)
 	}
-	assert.Contains(t, stdout, "pushed: 3 delivered, 0 to retry, 0 failed")
+	assert.Contains(t, stdout, "pushed: 2 delivered, 0 to retry, 0 failed; done without effect: 0 not a subscriber, 0 already blocklisted, 1 soft below bouncer's threshold")
 	assert.NotContains(t, stderr, "push:")
 
 	// Nothing new: nothing pushed again.
@@ -174,7 +221,7 @@ func TestRunPushListmonk(t *testing.T) {
 	acc, _, violations = lm.snapshot()
 	assert.Empty(t, violations)
 	assert.Equal(t, []string{"hard"}, acc[later])
-	assert.Len(t, acc, 4)
+	assert.Len(t, acc, 3)
 	assert.NotContains(t, acc, rblAddr, "a policy block is never sent to listmonk")
 }
 
@@ -191,11 +238,12 @@ func TestRunPushFailures(t *testing.T) {
 	base := []string{"run", "--maildir", md, "--after", "none", "--state", state}
 
 	t.Run("refused", func(t *testing.T) {
+		// The credentials are asked about before the mailbox is touched.
 		code, stdout, stderr := runBouncer(t, append(base, "--push", "listmonk="+lm.URL, "--push-secret-file", wrong)...)
-		assert.Equal(t, exitOK, code, "%s%s", stdout, stderr)
-		assert.Contains(t, stdout, "pushed: 0 delivered, 0 to retry, 1 failed")
-		assert.Contains(t, stderr, "push: refused")
-		assert.Contains(t, stderr, "403 Forbidden")
+		checkOneLineError(t, code, stdout, stderr, "bouncer: push: the target refuses what the push needs: listmonk=")
+		assert.Contains(t, stderr, "403 invalid API credentials")
+		assert.Contains(t, stderr, "subscribers:sql_query", "names the permissions the role needs")
+		assert.Len(t, listDir(t, filepath.Join(md, "new")), 1, "the mailbox is untouched")
 	})
 	t.Run("before the mailbox", func(t *testing.T) {
 		for _, tc := range []struct {

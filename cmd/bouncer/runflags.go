@@ -8,9 +8,13 @@ import (
 
 	"github.com/bouncer-dev/bouncer/imapfetch"
 	"github.com/bouncer-dev/bouncer/pipeline"
+	"github.com/bouncer-dev/bouncer/push"
 	"github.com/bouncer-dev/bouncer/suppress"
 	"github.com/bouncer-dev/bouncer/verp"
 )
+
+// pushSoftUsage is the usage of --push-soft (run and ingest).
+const pushSoftUsage = "`MODE` of soft bounces for listmonk: threshold (one hard bounce when bouncer's soft threshold suppresses the address) or all (each soft bounce, for listmonk to count forever)"
 
 // runFlags are the flags of bouncer run.
 type runFlags struct {
@@ -44,6 +48,7 @@ type runFlags struct {
 	push               []string
 	pushSecretFile     string
 	pushInsecure       bool
+	pushSoft           string
 	verpKeyFile        string
 	ourDomains         string
 	requireProof       bool
@@ -88,6 +93,7 @@ func newRunFlags(s *streams) *runFlags {
 	})
 	fs.StringVar(&f.pushSecretFile, "push-secret-file", "", "`FILE` of the push targets' credentials: NAME SECRET a line")
 	fs.BoolVar(&f.pushInsecure, "push-insecure", false, "allow http:// push targets on hosts other than loopback (credentials and addresses in clear)")
+	fs.StringVar(&f.pushSoft, "push-soft", string(push.SoftThreshold), pushSoftUsage)
 	fs.StringVar(&f.verpKeyFile, "verp-key-file", "", "key `FILE` of signed VERP and BATV return paths: a bounce must carry a valid tag for its recipient")
 	fs.StringVar(&f.ourDomains, "our-domains", "", "`DOMAINS` (a.com,b.org): a bounce whose returned original's Message-ID or From is in one is proven (weak)")
 	fs.IntVar(&f.validity, "validity-days", verp.DefaultValidityDays, "`DAYS` a signed VERP tag stays valid")

@@ -88,6 +88,9 @@ func verpCommand(s *streams, args []string) int {
 		fmt.Fprintf(s.stderr, "bouncer verp: %v\n", err)
 		return exitError
 	}
+	if w := keys.EximWarning(); w != "" && f.batv {
+		fmt.Fprintf(s.stderr, "bouncer verp: warning: %s\n", w)
+	}
 	signer := &verp.Signer{Keys: keys, ValidityDays: f.validity, Delimiter: verp.Delimiter(f.delim[0])}
 	now := time.Now()
 	status := exitOK

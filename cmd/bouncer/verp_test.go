@@ -63,3 +63,17 @@ func TestVerpCommand(t *testing.T) {
 	code, _, errOut = verpRun("--verp-key-file", filepath.Join(t.TempDir(), "missing"), "--bounce-address", "bounce@lists.example.org", "dana@example.com")
 	assert.Equal(t, exitError, code, errOut)
 }
+
+// TestVerpBATVLongKey: a BATV key longer than Exim's ${prvs} takes is
+// warned of, and still used.
+func TestVerpBATVLongKey(t *testing.T) {
+	dir := t.TempDir()
+	long := writeFile(t, filepath.Join(dir, "long"), strings.Repeat("a1", 40)+"\n")
+	code, stdout, stderr := runBouncer(t, "verp", "--verp-key-file", long, "--bounce-address", "bounce@lists.example.org", "--batv")
+	assert.Equal(t, exitOK, code, "%s", stderr)
+	assert.Contains(t, stdout, "prvs=")
+	assert.Contains(t, stderr, "warning: key 1 is longer than 64 bytes: Exim's ${prvs} refuses")
+	short := writeFile(t, filepath.Join(dir, "short"), strings.Repeat("a1", 32)+"\n")
+	_, _, stderr = runBouncer(t, "verp", "--verp-key-file", short, "--bounce-address", "bounce@lists.example.org", "--batv")
+	assert.Empty(t, stderr)
+}

@@ -226,7 +226,9 @@ func addPush(a, b *push.Stats) *push.Stats {
 		return cmpOr(a, b)
 	}
 	return &push.Stats{Delivered: a.Delivered + b.Delivered, Retried: a.Retried + b.Retried, Failed: a.Failed + b.Failed,
-		Uncertain: a.Uncertain + b.Uncertain, Errors: append(append([]error(nil), a.Errors...), b.Errors...)}
+		NotSubscriber: a.NotSubscriber + b.NotSubscriber, AlreadyBlocklisted: a.AlreadyBlocklisted + b.AlreadyBlocklisted,
+		BelowThreshold: a.BelowThreshold + b.BelowThreshold,
+		Uncertain:      a.Uncertain + b.Uncertain, Errors: append(append([]error(nil), a.Errors...), b.Errors...)}
 }
 
 func cmpOr(a, b *push.Stats) *push.Stats {

@@ -58,6 +58,14 @@ type Config struct {
 	// Retain, if positive, prunes the events older than it when the run
 	// starts (suppress.DB.Prune; not in a dry run).
 	Retain time.Duration
+	// PushSoft says how soft bounces reach listmonk (push.Options.Soft).
+	PushSoft push.SoftMode
+	// Warnings are told on stderr when the run starts (a BATV key Exim
+	// cannot use).
+	Warnings []string
+	// LockWait is how long Ingest waits for the state's lock; default
+	// DefaultLockWait. Run does not wait: a second run fails at once.
+	LockWait time.Duration
 }
 
 // Exit statuses of Run.
@@ -100,6 +108,9 @@ func (cfg *Config) SetLogger(l *slog.Logger) {
 // checked before a mailbox is touched: the state opens and is not in use,
 // the lists can be written, every server logs in.
 func doRun(ctx context.Context, s *streams, cfg *Config) int {
+	for _, w := range cfg.Warnings {
+		fmt.Fprintf(s.stderr, "bouncer: warning: %s\n", w)
+	}
 	for _, mb := range cfg.Mailboxes {
 		warnSecret(s.stderr, &mb.IMAP)
 	}
@@ -113,7 +124,7 @@ func doRun(ctx context.Context, s *streams, cfg *Config) int {
 			return fail(s, describeError(err, cfg))
 		}
 	}
-	pushed, err := openPush(ctx, db, cfg)
+	pushed, err := openPush(ctx, db, cfg, true)
 	if err != nil {
 		return fail(s, "bouncer: "+oneLine(err))
 	}
@@ -290,16 +301,24 @@ func warnNoProof(w io.Writer, o *pipeline.Options) {
 }
 
 // openPush registers the push targets with the state and reads their
-// secrets, before a mailbox is touched. A dry run registers them with its
-// copy of the state, to count what would be pushed, and delivers nothing:
-// it returns the entries pending per target before the run.
-func openPush(ctx context.Context, db *suppress.DB, cfg *Config) (map[string]int, error) {
+// secrets, before a mailbox is touched, and with check asks the targets
+// whether the credentials may do what the pushes do (push.Deliverer.Check).
+// A dry run registers them with its copy of the state, to count what would
+// be pushed, and delivers nothing: it returns the entries pending per
+// target before the run.
+func openPush(ctx context.Context, db *suppress.DB, cfg *Config, check bool) (map[string]int, error) {
 	if len(cfg.Push) == 0 {
 		return nil, nil
 	}
-	d, err := push.New(db, cfg.Push, &push.Options{SecretFile: cfg.PushSecretFile, AllowInsecure: cfg.PushInsecure, Logger: cfg.Pipe.Logger})
+	d, err := push.New(db, cfg.Push, &push.Options{SecretFile: cfg.PushSecretFile, AllowInsecure: cfg.PushInsecure, Logger: cfg.Pipe.Logger,
+		Policy: cfg.Policy, Soft: cfg.PushSoft})
 	if err != nil {
 		return nil, err
+	}
+	if check {
+		if err := d.Check(ctx); err != nil {
+			return nil, err
+		}
 	}
 	if !cfg.DryRun {
 		cfg.Pipe.Push = d

@@ -16,6 +16,7 @@ type Wire struct {
 	// PushInsecure allows http:// targets on hosts other than loopback
 	// (push.Options.AllowInsecure).
 	PushInsecure bool
+	PushSoft     string // push.ParseSoftMode
 	VerpKeyFile  string
 	OurDomains   string // comma-separated
 	RequireProof bool
@@ -47,6 +48,11 @@ func (cfg *Config) SetWire(w *Wire) string {
 		return "--max-suppress-per-message must be at least 1, or -1 for no cap"
 	}
 	cfg.Pipe.MaxSuppressPerMessage = w.MaxSuppressPerMessage
+	soft, err := push.ParseSoftMode(w.PushSoft)
+	if err != nil {
+		return strings.TrimPrefix(err.Error(), "push: bad target: ")
+	}
+	cfg.PushSoft = soft
 	if w.VerpKeyFile == "" && w.OurDomains == "" {
 		if w.RequireProofSet && w.RequireProof {
 			return "--require-proof needs --verp-key-file or --our-domains"
@@ -60,6 +66,11 @@ func (cfg *Config) SetWire(w *Wire) string {
 	p, err := pipeline.LoadProof(w.VerpKeyFile, signer, strings.Split(w.OurDomains, ","))
 	if err != nil {
 		return err.Error()
+	}
+	if w.VerpKeyFile != "" {
+		if keys, err := verp.LoadKeys(w.VerpKeyFile); err == nil && keys.EximWarning() != "" {
+			cfg.Warnings = append(cfg.Warnings, "--verp-key-file: "+keys.EximWarning())
+		}
 	}
 	cfg.Pipe.Proof, cfg.Pipe.ProofReportOnly = p, !w.RequireProof
 	cfg.Pipe.UnverifiedFile = pipeline.UnverifiedBeside(cfg.Out, cfg.OutDir)
