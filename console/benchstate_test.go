@@ -1,0 +1,90 @@
+package console
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	_ "modernc.org/sqlite"
+
+	"github.com/bouncer-dev/bouncer/suppress"
+)
+
+// benchEvents is the size of the benchmark's history.
+const benchEvents = 1_000_000
+
+// benchAddresses is how many different addresses the history names.
+const benchAddresses = 200_000
+
+// benchEnd is the date of the latest event of the benchmark's history.
+var benchEnd = time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+
+// benchState returns a state holding benchEvents events over a year,
+// built once with a bulk insert (one SQL statement per table) and cached
+// in the temporary folder, keyed by the schema version.
+func benchState(tb testing.TB) string {
+	tb.Helper()
+	dir := filepath.Join(os.TempDir(), fmt.Sprintf("bouncer-console-bench-v%d-%d", suppress.SchemaVersion, benchEvents))
+	path := filepath.Join(dir, "state.db")
+	if _, err := os.Stat(path + ".done"); err == nil {
+		return path
+	}
+	require.NoError(tb, os.RemoveAll(dir))
+	require.NoError(tb, os.MkdirAll(dir, 0o700))
+	ctx := context.Background()
+	db, err := suppress.Open(ctx, path, nil)
+	require.NoError(tb, err)
+	require.NoError(tb, db.Close())
+	raw, err := sql.Open("sqlite", "file:"+path+"?_journal_mode=WAL")
+	require.NoError(tb, err)
+	defer raw.Close()
+	end := benchEnd.Unix()
+	stmts := []string{
+		`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
+		 INSERT INTO messages (id, hash, mailbox, uidvalidity, uid, message_id, outcome, source, events)
+		 SELECT i, printf('%064x', i), 'imaps://bounce@mail.example.org/INBOX', 1, i,
+		        printf('<b%d@mx.example>', i), 'bounce', 'imap', 1 FROM n`,
+		// Categories: 4 in 10 soft, 3 hard, 2 policy, 1 complaint; dates
+		// spread over a year back from benchEnd.
+		`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
+		 INSERT INTO events (message, address, category, reason, status, reply_code, diagnostic, date, original_message_id, source)
+		 SELECT i, printf('user%d@d%d.example', i % ?2, (i % ?2) % 500),
+		        CASE i % 10 WHEN 0 THEN 'hard' WHEN 1 THEN 'hard' WHEN 2 THEN 'hard' WHEN 3 THEN 'policy' WHEN 4 THEN 'policy'
+		                    WHEN 5 THEN 'complaint' ELSE 'soft' END,
+		        CASE i % 10 WHEN 0 THEN 'user_unknown' WHEN 1 THEN 'user_unknown' WHEN 2 THEN 'domain_unknown'
+		                    WHEN 3 THEN 'spam_blocked' WHEN 4 THEN 'auth_failure' WHEN 5 THEN 'complaint' ELSE 'mailbox_full' END,
+		        '5.1.1', '550', printf('550 5.1.1 <user%d>: Recipient address rejected', i % ?2),
+		        ?3 - (i * 7919) % (365 * 86400), printf('<o%d@news.example>', i), 'rfc3464' FROM n`,
+	}
+	tx, err := raw.Begin()
+	require.NoError(tb, err)
+	for _, s := range stmts {
+		_, err := tx.Exec(s, benchEvents, benchAddresses, end)
+		require.NoError(tb, err)
+	}
+	require.NoError(tb, tx.Commit())
+	require.NoError(tb, os.WriteFile(path+".done", nil, 0o600))
+	return path
+}
+
+func TestBenchStateLists(t *testing.T) {
+	start := time.Now()
+	path := benchState(t)
+	t.Logf("build %v", time.Since(start))
+	ctx := context.Background()
+	db, err := suppress.Open(ctx, path, nil)
+	require.NoError(t, err)
+	defer db.Close()
+	start = time.Now()
+	evs, err := db.Events(ctx)
+	require.NoError(t, err)
+	t.Logf("events %d %v", len(evs), time.Since(start))
+	start = time.Now()
+	l := suppress.Decide(evs, nil, nil)
+	t.Logf("decide %d %v", len(l.Suppressed), time.Since(start))
+}
