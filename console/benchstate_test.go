@@ -56,8 +56,8 @@ func benchState(tb testing.TB) string {
 		 SELECT i, printf('user%d@d%d.example', i % ?2, (i % ?2) % 500),
 		        CASE i % 10 WHEN 0 THEN 'hard' WHEN 1 THEN 'hard' WHEN 2 THEN 'hard' WHEN 3 THEN 'policy' WHEN 4 THEN 'policy'
 		                    WHEN 5 THEN 'complaint' ELSE 'soft' END,
-		        CASE i % 10 WHEN 0 THEN 'user_unknown' WHEN 1 THEN 'user_unknown' WHEN 2 THEN 'domain_unknown'
-		                    WHEN 3 THEN 'spam_blocked' WHEN 4 THEN 'auth_failure' WHEN 5 THEN 'complaint' ELSE 'mailbox_full' END,
+		        CASE i % 10 WHEN 0 THEN 'userunknown' WHEN 1 THEN 'userunknown' WHEN 2 THEN 'hostunknown'
+		                    WHEN 3 THEN 'blocked' WHEN 4 THEN 'authfailure' WHEN 5 THEN 'feedback' ELSE 'mailboxfull' END,
 		        '5.1.1', '550', printf('550 5.1.1 <user%d>: Recipient address rejected', i % ?2),
 		        ?3 - (i * 7919) % (365 * 86400), printf('<o%d@news.example>', i), 'rfc3464' FROM n`,
 	}
