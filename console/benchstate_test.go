@@ -72,19 +72,3 @@ func benchState(tb testing.TB) string {
 	return path
 }
 
-func TestBenchStateLists(t *testing.T) {
-	start := time.Now()
-	path := benchState(t)
-	t.Logf("build %v", time.Since(start))
-	ctx := context.Background()
-	db, err := suppress.Open(ctx, path, nil)
-	require.NoError(t, err)
-	defer db.Close()
-	start = time.Now()
-	evs, err := db.Events(ctx)
-	require.NoError(t, err)
-	t.Logf("events %d %v", len(evs), time.Since(start))
-	start = time.Now()
-	l := suppress.Decide(evs, nil, nil)
-	t.Logf("decide %d %v", len(l.Suppressed), time.Since(start))
-}

@@ -74,7 +74,8 @@ func record(t testing.TB, db *suppress.DB, mailbox string, evs []ev) {
 
 // env is a console under test, served by httptest.
 type env struct {
-	db  *suppress.DB
+	path string // the state file
+	db   *suppress.DB
 	srv *Server
 	ts  *httptest.Server
 }
@@ -84,7 +85,8 @@ type env struct {
 func newEnv(t *testing.T, opts *Options) *env {
 	t.Helper()
 	ctx := context.Background()
-	db, err := suppress.Open(ctx, filepath.Join(t.TempDir(), "state.db"), nil)
+	path := filepath.Join(t.TempDir(), "state.db")
+	db, err := suppress.Open(ctx, path, nil)
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
 	record(t, db, "imaps://bounce@mail.example.org/INBOX", testHistory)
@@ -97,7 +99,7 @@ func newEnv(t *testing.T, opts *Options) *env {
 	require.NoError(t, err)
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
-	return &env{db: db, srv: srv, ts: ts}
+	return &env{path: path, db: db, srv: srv, ts: ts}
 }
 
 // client returns an HTTP client that keeps cookies and does not follow

@@ -3,6 +3,7 @@ package console
 import (
 	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
@@ -131,13 +132,22 @@ func (f filter) query(p int, extra ...string) string {
 	return v.Encode()
 }
 
+// listURL returns path with the query string q (of url.Values.Encode,
+// so escaped already) as a URL the templates take as it is.
+func listURL(path, q string) template.URL {
+	if q == "" {
+		return template.URL(path)
+	}
+	return template.URL(path + "?" + q)
+}
+
 // listView is the data of the suppression list page.
 type listView struct {
 	Filter     filter
 	Entries    []suppress.Entry
 	Total      int
 	Pages      int
-	Prev, Next string // query strings of the neighbouring pages; "" at an end
+	Prev, Next template.URL // the neighbouring pages; "" at an end
 	Categories []classify.Category
 	Reasons    []classify.Reason
 	Downloads  []download
@@ -147,7 +157,7 @@ type listView struct {
 // download is a link to the filtered list in one format.
 type download struct {
 	Format suppress.Format
-	Query  string
+	URL    template.URL
 }
 
 // suppressions shows the suppression list, filtered and paged.
@@ -166,13 +176,13 @@ func (s *Server) suppressions(w http.ResponseWriter, r *http.Request, q *request
 	v := &listView{Filter: f, Total: len(all), Categories: chartCategories, Reasons: snap.reasons, Now: snap.lists.Now}
 	v.Entries, v.Pages = f.page(all)
 	if f.Page > 1 {
-		v.Prev = f.query(f.Page - 1)
+		v.Prev = listURL("/suppressions", f.query(f.Page-1))
 	}
 	if f.Page < v.Pages {
-		v.Next = f.query(f.Page + 1)
+		v.Next = listURL("/suppressions", f.query(f.Page+1))
 	}
 	for _, fm := range suppress.Formats() {
-		v.Downloads = append(v.Downloads, download{Format: fm, Query: f.query(0, "format", string(fm))})
+		v.Downloads = append(v.Downloads, download{Format: fm, URL: listURL("/suppressions/download", f.query(0, "format", string(fm)))})
 	}
 	s.renderAs(w, r, http.StatusOK, "suppressions", q, v)
 }
