@@ -71,4 +71,3 @@ func benchState(tb testing.TB) string {
 	require.NoError(tb, os.WriteFile(path+".done", nil, 0o600))
 	return path
 }
-

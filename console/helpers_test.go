@@ -76,8 +76,8 @@ func record(t testing.TB, db *suppress.DB, mailbox string, evs []ev) {
 type env struct {
 	path string // the state file
 	db   *suppress.DB
-	srv *Server
-	ts  *httptest.Server
+	srv  *Server
+	ts   *httptest.Server
 }
 
 // newEnv opens a state in a temporary folder, records testHistory and
