@@ -83,7 +83,9 @@ func serveCommand(s *streams, args []string) int {
 	err = console.Serve(ctx, &console.ServeOptions{
 		State: f.state, Listen: f.listen, TokenFile: f.tokenFile, TLSCert: f.tlsCert, TLSKey: f.tlsKey,
 		InsecureHTTP: f.insecure, Policy: pol,
-		Ready: func(url string) { fmt.Fprintf(s.stderr, "bouncer serve: the console is at %s (Ctrl-C stops it)\n", url) },
+		Ready: func(url string) {
+			fmt.Fprintf(s.stderr, "bouncer serve: the console is at %s (Ctrl-C stops it)\n", url)
+		},
 	})
 	if err != nil {
 		msg := oneLine(err)

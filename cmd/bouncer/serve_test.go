@@ -88,7 +88,9 @@ func TestDemoServe(t *testing.T) {
 
 	var stdout, stderr syncBuffer
 	done := make(chan int, 1)
-	go func() { done <- run([]string{"demo", "--serve", "--listen", "127.0.0.1:0"}, strings.NewReader(""), &stdout, &stderr) }()
+	go func() {
+		done <- run([]string{"demo", "--serve", "--listen", "127.0.0.1:0"}, strings.NewReader(""), &stdout, &stderr)
+	}()
 	re := regexp.MustCompile(`(http://127\.0\.0\.1:\d+/)\n  token: (\S+)\n`)
 	var m []string
 	require.Eventually(t, func() bool {
