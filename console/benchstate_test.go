@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
@@ -70,4 +72,65 @@ func benchState(tb testing.TB) string {
 	require.NoError(tb, tx.Commit())
 	require.NoError(tb, os.WriteFile(path+".done", nil, 0o600))
 	return path
+}
+
+// benchServer returns the console over the benchmark's state, its
+// snapshot built.
+func benchServer(b *testing.B) *Server {
+	path := benchState(b)
+	db, err := suppress.Open(context.Background(), path, nil)
+	require.NoError(b, err)
+	b.Cleanup(func() { db.Close() })
+	srv, err := New(db, &Options{Token: testToken, Refresh: time.Hour})
+	require.NoError(b, err)
+	start := time.Now()
+	_, err = srv.snap.get(context.Background())
+	require.NoError(b, err)
+	b.Logf("snapshot of %d events built in %v", benchEvents, time.Since(start))
+	return srv
+}
+
+// benchGet renders path b.N times.
+func benchGet(b *testing.B, srv *Server, path string) {
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		srv.ServeHTTP(w, req)
+		if w.Code != http.StatusOK {
+			b.Fatalf("GET %s: %d %s", path, w.Code, w.Body.String())
+		}
+	}
+}
+
+// BenchmarkOverview renders the overview of a state of 1,000,000 events
+// (the snapshot built once, as the console keeps it between changes).
+func BenchmarkOverview(b *testing.B) {
+	benchGet(b, benchServer(b), "/")
+}
+
+// BenchmarkSuppressionsFiltered renders a filtered page of the list of a
+// state of 1,000,000 events.
+func BenchmarkSuppressionsFiltered(b *testing.B) {
+	benchGet(b, benchServer(b), "/suppressions?category=hard&domain=d7.example&since=90d&page=2&per=50")
+}
+
+// BenchmarkAPISuppression answers "is this address suppressed?" on a
+// state of 1,000,000 events.
+func BenchmarkAPISuppression(b *testing.B) {
+	benchGet(b, benchServer(b), "/api/v1/suppressions/user70@d70.example")
+}
+
+// BenchmarkSnapshot builds the snapshot of a state of 1,000,000 events:
+// what the console does, in the background, after each change of the
+// history (the pages show the previous snapshot meanwhile).
+func BenchmarkSnapshot(b *testing.B) {
+	path := benchState(b)
+	db, err := suppress.Open(context.Background(), path, nil)
+	require.NoError(b, err)
+	defer db.Close()
+	for b.Loop() {
+		_, err := build(context.Background(), db, nil)
+		require.NoError(b, err)
+	}
 }

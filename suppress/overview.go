@@ -132,13 +132,27 @@ func (db *DB) Fingerprint(ctx context.Context) (Fingerprint, error) {
 
 // SizesOver returns, for each moment of at, how many addresses p
 // suppresses in the history events at that moment: the suppression
-// list's size over time. It applies the same rules as Decide (at each
-// moment as Policy.Now), in one pass over the events, so that it stays
-// cheap for a long series.
+// list's size over time. It applies the rules of Decide (each moment as
+// Policy.Now) in one pass over the events, so that a long series over a
+// large history stays cheap: an address suppressed at once (hard,
+// complaint) counts from its first such event on; the soft window is
+// checked only where it could hold enough bounces.
 func SizesOver(events []Event, p *Policy, at []time.Time) []int {
 	pol := p.withDefaults()
-	sizes := make([]int, len(at))
-	byAddr := make(map[string][]Event)
+	order := make([]int, len(at)) // indexes of at, by date
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(i, j int) bool { return at[order[i]].Before(at[order[j]]) })
+	sorted := make([]time.Time, len(at))
+	for i, k := range order {
+		sorted[i] = at[k]
+	}
+	type history struct {
+		first time.Time   // earliest event that suppresses at once; zero: none
+		soft  []time.Time // dates of the soft events
+	}
+	byAddr := make(map[string]*history)
 	for _, e := range events {
 		c := e.Category
 		if c == "" {
@@ -147,38 +161,51 @@ func SizesOver(events []Event, p *Policy, at []time.Time) []int {
 		if c == classify.CategoryNone {
 			continue
 		}
-		e.Category = c
-		byAddr[e.Address] = append(byAddr[e.Address], e)
-	}
-	for _, evs := range byAddr {
-		for i, now := range at {
-			if pol.suppressedAt(evs, now) {
-				sizes[i]++
-			}
+		h := byAddr[e.Address]
+		if h == nil {
+			h = &history{}
+			byAddr[e.Address] = h
+		}
+		switch {
+		case c == classify.CategorySoft:
+			h.soft = append(h.soft, e.Date)
+		case pol.suppresses(c, nil) && (h.first.IsZero() || e.Date.Before(h.first)):
+			h.first = e.Date
 		}
 	}
-	return sizes
-}
-
-// suppressedAt reports whether the events of one address (categories
-// set) suppress it at now.
-func (p Policy) suppressedAt(evs []Event, now time.Time) bool {
-	windowStart := now.Add(-p.SoftWindow)
-	var soft []Event
-	for _, e := range evs {
-		if e.Date.After(now) {
+	counts := make([]int, len(at)+1) // by position in sorted; from first on: a running sum
+	direct := make([]int, len(at))
+	var window []Event
+	for _, h := range byAddr {
+		until := len(sorted) // positions from here on count through first
+		if !h.first.IsZero() {
+			until = sort.Search(len(sorted), func(i int) bool { return !sorted[i].Before(h.first) })
+			counts[until]++
+		}
+		if len(h.soft) < pol.SoftThreshold {
 			continue
 		}
-		switch e.Category {
-		case classify.CategorySoft:
-			if e.Date.After(windowStart) {
-				soft = append(soft, e)
+		sort.Slice(h.soft, func(i, j int) bool { return h.soft[i].Before(h.soft[j]) })
+		earliest := h.soft[pol.SoftThreshold-1] // no window holds enough before it
+		latest := h.soft[len(h.soft)-1].Add(pol.SoftWindow)
+		for i := sort.Search(until, func(i int) bool { return !sorted[i].Before(earliest) }); i < until && sorted[i].Before(latest); i++ {
+			window = window[:0]
+			from := sorted[i].Add(-pol.SoftWindow)
+			for _, d := range h.soft {
+				if d.After(from) && !d.After(sorted[i]) {
+					window = append(window, Event{Date: d})
+				}
 			}
-		default:
-			if p.suppresses(e.Category, []Event{e}) {
-				return true
+			if pol.suppresses(classify.CategorySoft, window) {
+				direct[i]++
 			}
 		}
 	}
-	return len(soft) > 0 && p.suppresses(classify.CategorySoft, soft)
+	sizes := make([]int, len(at))
+	run := 0
+	for i, k := range order {
+		run += counts[i]
+		sizes[k] = run + direct[i]
+	}
+	return sizes
 }

@@ -1,0 +1,85 @@
+package suppress
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bouncer-dev/bouncer/classify"
+)
+
+// TestSizesOverAgreesWithDecide: at every moment, SizesOver counts the
+// addresses that Decide suppresses with that moment as Policy.Now, on
+// random histories and policies.
+func TestSizesOverAgreesWithDecide(t *testing.T) {
+	reasons := []classify.Reason{classify.ReasonUserUnknown, classify.ReasonMailboxFull, classify.ReasonMailboxFull,
+		classify.ReasonMailboxFull, classify.ReasonBlocked, classify.ReasonFeedback, classify.ReasonVacation}
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for seed := range uint64(20) {
+		rng := rand.New(rand.NewPCG(seed, 1))
+		var events []Event
+		for range 300 {
+			events = append(events, Event{
+				Address: fmt.Sprintf("u%d@example.com", rng.IntN(40)),
+				Reason:  reasons[rng.IntN(len(reasons))],
+				Date:    base.Add(time.Duration(rng.IntN(120*24)) * time.Hour),
+			})
+		}
+		var at []time.Time
+		for range 30 {
+			at = append(at, base.Add(time.Duration(rng.IntN(130*24*60))*time.Minute))
+		}
+		for _, p := range []*Policy{nil, {SuppressPolicy: true}, {SoftThreshold: 2, SoftDistinctDays: 1, SoftWindow: 5 * 24 * time.Hour}} {
+			got := SizesOver(events, p, at)
+			for i, now := range at {
+				q := Policy{}
+				if p != nil {
+					q = *p
+				}
+				q.Now = now
+				want := len(Decide(events, &q, nil).Suppressed)
+				require.Equal(t, want, got[i], "seed %d, policy %+v, at %v", seed, p, now)
+			}
+		}
+	}
+}
+
+func TestMailboxesAndFingerprint(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t, filepath.Join(t.TempDir(), "s.db"))
+	f0, err := db.Fingerprint(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, Fingerprint{}, f0)
+	_, err = db.Record(ctx, testMessage(1))
+	require.NoError(t, err)
+	require.NoError(t, db.SaveState(ctx, "INBOX", 42, 1))
+	require.NoError(t, db.SaveState(ctx, "Other", 9, 0))
+	f1, err := db.Fingerprint(ctx)
+	require.NoError(t, err)
+	assert.NotEqual(t, f0, f1)
+	assert.Equal(t, int64(1), f1.LastMessage)
+
+	ms, err := db.Mailboxes(ctx)
+	require.NoError(t, err)
+	require.Len(t, ms, 2)
+	m := testMessage(1)
+	assert.Equal(t, MailboxSummary{Mailbox: "INBOX", Messages: 1, ByOutcome: map[Outcome]int{OutcomeBounce: 1},
+		Events: len(m.Events), UIDValidity: 42, LastUID: 1}, ms[0])
+	assert.Equal(t, MailboxSummary{Mailbox: "Other", ByOutcome: map[Outcome]int{}, UIDValidity: 9}, ms[1])
+
+	targets, err := db.OutboxTargets(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, targets)
+	require.NoError(t, db.SetOutbox([]OutboxTarget{{Name: "b"}, {Name: "a"}}))
+	_, err = db.Record(ctx, testMessage(2))
+	require.NoError(t, err)
+	targets, err = db.OutboxTargets(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"a", "b"}, targets)
+}
