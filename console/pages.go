@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -165,9 +166,9 @@ type overviewView struct {
 	Reported   int // addresses in the policy report
 	Categories []classify.Category
 	Bars       template.HTML
-	Days       []dayCount
+	Days       []dayCount  // newest first, for the table
 	Line       template.HTML
-	Sizes      []sizePoint
+	Sizes      []sizePoint // newest first, for the table
 	BlocksFrom time.Time
 	Blocks     []domainRow
 	More       int // domains past TopDomains
@@ -197,7 +198,7 @@ func overviewOf(snap *snapshot) *overviewView {
 	v := &overviewView{
 		Now: snap.lists.Now, Events: snap.events, Suppressed: len(snap.lists.Suppressed),
 		Reported: len(snap.lists.Policy), Categories: chartCategories,
-		Bars: barChart(snap.days), Days: snap.days, Line: lineChart(snap.sizes), Sizes: snap.sizes,
+		Bars: barChart(snap.days), Days: reversed(snap.days), Line: lineChart(snap.sizes), Sizes: reversed(snap.sizes),
 		BlocksFrom: snap.lists.Now.Add(-BlockDays * 24 * time.Hour), Blocks: snap.blocks,
 		Mailboxes: snap.mailboxes, Built: snap.built.Round(time.Millisecond),
 	}
@@ -213,4 +214,11 @@ func overviewOf(snap *snapshot) *overviewView {
 		v.Blocks = v.Blocks[:TopDomains]
 	}
 	return v
+}
+
+// reversed returns a reversed copy of s.
+func reversed[T any](s []T) []T {
+	out := slices.Clone(s)
+	slices.Reverse(out)
+	return out
 }

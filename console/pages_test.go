@@ -42,8 +42,8 @@ func TestOverviewPage(t *testing.T) {
 	assert.Contains(t, body, "1 complaint")
 	// Two charts, each with its table.
 	assert.Equal(t, 2, strings.Count(body, `<svg class="chart"`))
-	assert.Contains(t, body, "<caption>Bounces per day</caption>")
-	assert.Contains(t, body, "<caption>Addresses suppressed at the end of each day</caption>")
+	assert.Contains(t, body, "<caption>Bounces per day, newest first</caption>")
+	assert.Contains(t, body, "<caption>Addresses suppressed at the end of each day, newest first</caption>")
 	// The latest day: gone (hard); its row in the table says 1 hard, 1 total.
 	assert.Contains(t, body, `<tr><th scope="row">2026-11-20</th><td>1</td><td>0</td><td>0</td><td>0</td><td>1</td></tr>`)
 	// Day -1: full, once (soft) and a@outlook (policy).

@@ -146,7 +146,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Security-Policy", ContentSecurityPolicy)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Referrer-Policy", "same-origin") // with no-referrer, a browser posts forms with "Origin: null"
 	h.Set("Cache-Control", "no-store")
 	if r.Body != nil {
 		r.Body = http.MaxBytesReader(w, r.Body, MaxFormBytes)
