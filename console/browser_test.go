@@ -4,8 +4,6 @@ import (
 	"context"
 	"flag"
 	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -110,6 +108,4 @@ func TestBrowser(t *testing.T) {
 	assert.Equal(t, suppress.OutboxCounts{Pending: 1}, n)
 	browsertest.Screenshot(t, ctx, shots, "outbox.png")
 	t.Logf("screenshots in %s", shots)
-	_ = filepath.Join
-	_ = strings.Contains
 }
