@@ -145,6 +145,7 @@ func (p *Processor) build(ctx context.Context, src *mailsource.Message, hash str
 		UID:         src.UID,
 		Hash:        hash,
 		Source:      p.opts.Source,
+		Location:    src.Name,
 	}
 	res.Incomplete = src.Truncated || errors.Is(perr, dsn.ErrLimit) || (rep != nil && rep.Truncated)
 	malformed := perr != nil && !errors.Is(perr, dsn.ErrCharset) && !errors.Is(perr, dsn.ErrLimit)
@@ -185,7 +186,18 @@ func (p *Processor) build(ctx context.Context, src *mailsource.Message, hash str
 	default:
 		m.Outcome = suppress.OutcomeNotBounce
 	}
+	m.Placed = placed(m.Outcome)
 	return res
+}
+
+// placed says where a message of this outcome goes (sourceOutcome), for
+// the state: a bounce to the processed folder, anything else to the one
+// for humans.
+func placed(o suppress.Outcome) string {
+	if sourceOutcome(o) == mailsource.OutcomeProcessed {
+		return suppress.PlacedProcessed
+	}
+	return suppress.PlacedUnrecognized
 }
 
 // events turns the records of a parsed message into the events Run
@@ -218,6 +230,10 @@ func (p *Processor) events(ctx context.Context, res *Result, src *mailsource.Mes
 			Date:       notAfterArrival(r.Date, received),
 			MessageID:  r.OriginalMessageID,
 			Source:     string(res.Report.Vendor),
+			// The evidence as parse --explain shows it.
+			Evidence:      evidenceString(r),
+			RecipientFrom: string(r.RecipientFrom),
+			Proof:         r.Proof,
 		}
 		if r.Note != "" {
 			ev.Category = classify.CategoryNone // unconfirmed or unverified

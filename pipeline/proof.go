@@ -106,12 +106,16 @@ func (p *Processor) prove(ctx context.Context, res *Result, b *Bounce, name stri
 		if i < len(vs) && len(recs) == len(b.Report.Recipients) {
 			v = vs[i]
 		}
+		if v.Proven {
+			r.Proof = "proven: " + string(v.Method)
+		}
 		switch {
 		case !v.Proven:
 			reason := v.Reason
 			if reason == proof.ReasonNone {
 				reason = proof.ReasonNoProof
 			}
+			r.Proof = strings.TrimSpace("unverified: " + string(reason) + " " + v.Evidence)
 			res.Unproven = append(res.Unproven, Unverified{Email: r.Recipient, Reason: reason, Evidence: v.Evidence,
 				Category: r.Category, Date: notAfterArrival(r.Date, b.Arrival), Message: name, Suppressed: p.opts.ProofReportOnly})
 			if !p.opts.ProofReportOnly {

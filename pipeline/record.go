@@ -46,6 +46,9 @@ type Record struct {
 	// address read from running text and confirmed by nothing, a proof
 	// that failed) or that the message hit a limit; "" otherwise.
 	Note string
+	// Proof is the verdict of Options.Proof on a failure ("proven: verp",
+	// "unverified: REASON EVIDENCE"); "" when no proof was asked for.
+	Proof string
 	// Err is the error of reading or parsing the message, if any. A record
 	// with an error may still carry what was read before it.
 	Err error

@@ -169,10 +169,11 @@ var knownSQL = `SELECT hash, outcome FROM messages WHERE hash IN (?` + strings.R
 
 // Statements of Record and Known.
 const (
-	insertMessageSQL = `INSERT INTO messages (hash, mailbox, uidvalidity, uid, message_id, outcome, source, events)
-		 VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`
-	insertEventSQL = `INSERT INTO events (message, address, category, reason, status, reply_code, diagnostic, date, original_message_id, source)
-		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	insertMessageSQL = `INSERT INTO messages (hash, mailbox, uidvalidity, uid, message_id, outcome, source, events, location, placed)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`
+	insertEventSQL = `INSERT INTO events (message, address, category, reason, status, reply_code, diagnostic, date, original_message_id, source,
+		 evidence, recipient_from, proof)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	byHashSQL = `SELECT outcome FROM messages WHERE hash = ?`
 	byUIDSQL  = `SELECT outcome FROM messages WHERE uid != 0 AND mailbox = ? AND uidvalidity = ? AND uid = ? ORDER BY id LIMIT 1`
 )
@@ -351,11 +352,14 @@ var migrations = []string{
 	outboxSchema,
 	// 3: the mailbox leases (lease.go).
 	leaseSchema,
+	// 4: each event's evidence and each message's place, the allow
+	// records and the summaries of pruned suppressions (history.go).
+	historySchema,
 }
 
 // SchemaVersion is the schema version this package writes: the number of
 // migration steps.
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 // migrate runs the missing migration steps, each in its own write
 // transaction together with its version bump.

@@ -190,7 +190,7 @@ func TestOutboxMigratesVersion1(t *testing.T) {
 	db := openTest(t, path)
 	_, err := db.Record(ctx, outboxMessage(1))
 	require.NoError(t, err)
-	_, err = db.sql.Exec("DROP TABLE leases; DROP TABLE outbox; PRAGMA user_version = 1")
+	_, err = db.sql.Exec(undoHistorySchema + "DROP TABLE leases; DROP TABLE outbox; PRAGMA user_version = 1")
 	require.NoError(t, err)
 	require.NoError(t, db.Close())
 

@@ -311,13 +311,23 @@ func (db *DB) Events(ctx context.Context) ([]Event, error) {
 }
 
 // Lists applies p to the whole recorded history and returns the entries
-// that q keeps (see Decide).
+// that q keeps (see Decide), with the allows and the pruned summaries of
+// the state (history.go): an allowed address's events up to its allow do
+// not count, and a suppression whose events were pruned stands.
 func (db *DB) Lists(ctx context.Context, p *Policy, q *Query) (Lists, error) {
 	evs, err := db.Events(ctx)
 	if err != nil {
 		return Lists{}, err
 	}
-	return Decide(evs, p, q), nil
+	cut, err := db.cutoffs(ctx)
+	if err != nil {
+		return Lists{}, err
+	}
+	sums, err := db.summaries(ctx, db.read, nil)
+	if err != nil {
+		return Lists{}, err
+	}
+	return decide(evs, cut, sums, p, q), nil
 }
 
 // Counts summarises the history.

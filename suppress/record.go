@@ -65,6 +65,13 @@ type Message struct {
 	// Date is the message's own date (Date header, else the IMAP
 	// INTERNALDATE); it stands in for an Event whose Date is zero.
 	Date time.Time
+	// Location says where the message was read: a file path ("path#N"
+	// for the N-th message of an mbox), or "UID 42" for IMAP.
+	Location string
+	// Placed says where the message went once recorded: PlacedProcessed
+	// or PlacedUnrecognized (the source's folder for humans), or the
+	// folder's name when the source knows it.
+	Placed string
 	// Events are the recipients the report is about.
 	Events []Event
 }
@@ -84,7 +91,22 @@ type Event struct {
 	MessageID string
 	// Source names what read the event (the dsn detector, "arf", …).
 	Source string
+	// Evidence is what decided the reason, as parse --explain shows it
+	// (classify.Evidence.String: `phrase "user unknown"`).
+	Evidence string
+	// RecipientFrom says where in the bounce the address was read
+	// (dsn.Position: "dsn", "x-failed-recipients", "text", …).
+	RecipientFrom string
+	// Proof is the verdict of the proof of the bounce ("proven: verp",
+	// "unverified: no-proof"), "" when none was asked for.
+	Proof string
 }
+
+// Where a recorded message went (Message.Placed).
+const (
+	PlacedProcessed    = "processed"
+	PlacedUnrecognized = "unrecognized"
+)
 
 // Result says what Record did.
 type Result struct {
@@ -199,7 +221,8 @@ func (b *Batch) Record(ctx context.Context, m *Message) (Result, error) {
 	var id int64
 	err := b.insMessage.QueryRowContext(ctx,
 		m.Hash, clean(m.Mailbox, MaxStoredField), int64(m.UIDValidity), int64(m.UID),
-		clean(m.MessageID, MaxStoredField), string(outcome), clean(m.Source, MaxStoredField), len(events)).Scan(&id)
+		clean(m.MessageID, MaxStoredField), string(outcome), clean(m.Source, MaxStoredField), len(events),
+		clean(m.Location, MaxStoredField), clean(m.Placed, MaxStoredField)).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) { // no row returned: not inserted
 		stored, ok, err := b.known(ctx, m)
 		if err == nil && !ok {
@@ -212,7 +235,8 @@ func (b *Batch) Record(ctx context.Context, m *Message) (Result, error) {
 	}
 	for i, e := range events {
 		if _, err := b.insEvent.ExecContext(ctx, id, e.Address, string(e.Category), string(e.Reason),
-			e.Status, e.ReplyCode, e.Diagnostic, e.Date.Unix(), e.MessageID, e.Source); err != nil {
+			e.Status, e.ReplyCode, e.Diagnostic, e.Date.Unix(), e.MessageID, e.Source,
+			e.Evidence, e.RecipientFrom, e.Proof); err != nil {
 			return Result{}, b.db.wrapErr("record", err)
 		}
 		if testHookEvent != nil {
@@ -389,6 +413,9 @@ func prepareEvents(m *Message) ([]Event, []error) {
 		e.Diagnostic = clean(e.Diagnostic, MaxStoredDiagnostic)
 		e.MessageID = clean(e.MessageID, MaxStoredField)
 		e.Source = clean(e.Source, MaxStoredField)
+		e.Evidence = clean(e.Evidence, MaxStoredField)
+		e.RecipientFrom = clean(e.RecipientFrom, MaxStoredField)
+		e.Proof = clean(e.Proof, MaxStoredField)
 		e.Date = e.Date.UTC().Truncate(time.Second)
 		if j, ok := seen[addr]; ok {
 			// One address twice in a message counts once, with the
