@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -45,6 +46,13 @@ type snapshot struct {
 	blocks    []domainRow // policy blocks of the last BlockDays days, by domain
 	mailboxes []suppress.MailboxSummary
 	reasons   []classify.Reason // the reasons of the suppressed entries, sorted
+	pending   []suppress.PendingEntry
+	// unverified are the failures recorded without proof that we sent to
+	// their recipient (pipeline's proof), newest first; they suppress
+	// nothing.
+	unverified []suppress.Event
+	// addresses are every address of the history, sorted: the search.
+	addresses []string
 	built     time.Duration     // how long it took to compute
 }
 
@@ -186,16 +194,16 @@ func build(ctx context.Context, db *suppress.DB, p *suppress.Policy) (*snapshot,
 	if err != nil {
 		return nil, err
 	}
-	events, err := db.Events(ctx)
+	h, err := db.History(ctx, p)
 	if err != nil {
 		return nil, err
 	}
+	events := h.Events
 	mailboxes, err := db.Mailboxes(ctx)
 	if err != nil {
 		return nil, err
 	}
-	snap := &snapshot{fp: fp, events: len(events), mailboxes: mailboxes}
-	snap.lists = suppress.Decide(events, p, nil)
+	snap := &snapshot{fp: fp, events: len(events), mailboxes: mailboxes, lists: h.Lists, pending: h.Pending}
 	end := dayOf(snap.lists.Now)
 	first := end.AddDate(0, 0, -(ChartDays - 1))
 	snap.days = dailyCounts(events, first, end)
@@ -206,11 +214,12 @@ func build(ctx context.Context, db *suppress.DB, p *suppress.Policy) (*snapshot,
 	if !snap.lists.Now.IsZero() {
 		at[len(at)-1] = snap.lists.Now // the last day ends at the latest bounce
 	}
-	for i, n := range suppress.SizesOver(events, p, at) {
+	for i, n := range h.SizesOver(at) {
 		snap.sizes = append(snap.sizes, sizePoint{Day: snap.days[i].Day, Size: n})
 	}
 	snap.blocks = policyBlocks(events, snap.lists.Now.Add(-BlockDays*24*time.Hour), snap.lists.Now)
 	snap.reasons = entryReasons(snap.lists)
+	snap.unverified, snap.addresses = unverifiedAndAddresses(events)
 	snap.built = time.Since(start)
 	return snap, nil
 }
@@ -299,4 +308,29 @@ func entryReasons(l suppress.Lists) []classify.Reason {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
 	return out
+}
+
+// unverifiedPrefix starts the Proof of an event that was not proven
+// (pipeline's proof: "unverified: no-proof").
+const unverifiedPrefix = "unverified:"
+
+// unverifiedAndAddresses returns the unverified failures of events,
+// newest first, and every address, sorted.
+func unverifiedAndAddresses(events []suppress.Event) ([]suppress.Event, []string) {
+	var un []suppress.Event
+	var addrs []string
+	for i, e := range events { // sorted by address (DB.Events)
+		if i == 0 || e.Address != events[i-1].Address {
+			addrs = append(addrs, e.Address)
+		}
+		if strings.HasPrefix(e.Proof, unverifiedPrefix) {
+			un = append(un, e)
+		}
+	}
+	sort.SliceStable(un, func(i, j int) bool { return un[i].Date.After(un[j].Date) })
+	if !sort.StringsAreSorted(addrs) {
+		sort.Strings(addrs)
+		addrs = slices.Compact(addrs)
+	}
+	return un, addrs
 }

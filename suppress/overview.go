@@ -13,6 +13,74 @@ import (
 // of the outbox, a cheap fingerprint that changes whenever the history
 // does, and the suppression list's size over time under a Policy.
 
+// History is the recorded history read once, with the decision over it:
+// for a reader that shows several views of one version of the state (the
+// console) and must not read a large history once per view.
+type History struct {
+	// Events are every recorded event, allowed or not, as DB.Events
+	// returns them.
+	Events []Event
+	// Lists is the decision, as DB.Lists makes it (allows and the
+	// summaries of pruned events included).
+	Lists Lists
+	// Pending are the soft bounces under the threshold, as DB.Pending
+	// returns them.
+	Pending []PendingEntry
+	policy  *Policy
+	cut     map[string]time.Time
+	sums    map[string]Summary
+}
+
+// History reads the history once and decides it under p (nil: the
+// defaults).
+func (db *DB) History(ctx context.Context, p *Policy) (*History, error) {
+	evs, err := db.Events(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cut, err := db.cutoffs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sums, err := db.summaries(ctx, db.read, nil)
+	if err != nil {
+		return nil, err
+	}
+	h := &History{Events: evs, policy: p, cut: cut, sums: sums}
+	h.Lists = decide(evs, cut, sums, p, nil)
+	pending := pendingOf(evs, cut, h.Lists, p)
+	h.Pending = make([]PendingEntry, 0, len(pending))
+	for _, e := range pending {
+		h.Pending = append(h.Pending, e)
+	}
+	sortPending(h.Pending)
+	return h, nil
+}
+
+// SizesOver returns the size of the suppression list at each moment of
+// at (see the function SizesOver), with the allows and the summaries of
+// pruned events counted as the decision counts them.
+func (h *History) SizesOver(at []time.Time) []int {
+	evs := h.Events
+	if len(h.cut) > 0 || len(h.sums) > 0 {
+		evs = make([]Event, 0, len(h.Events)+len(h.sums))
+		for _, e := range h.Events {
+			if c, ok := h.cut[e.Address]; ok && !e.Date.After(c) {
+				continue
+			}
+			evs = append(evs, e)
+		}
+		pol := h.policy.withDefaults()
+		for addr, s := range h.sums {
+			if c, ok := h.cut[addr]; ok && !s.LastBounce.After(c) || !pol.suppresses(s.Category, []Event{{}}) {
+				continue
+			}
+			evs = append(evs, Event{Address: addr, Category: s.Category, Reason: s.Reason, Date: s.FirstBounce})
+		}
+	}
+	return SizesOver(evs, h.policy, at)
+}
+
 // MailboxSummary is what the state holds about one mailbox (an IMAP URL,
 // a Maildir or a file source, as Message.Mailbox names it).
 type MailboxSummary struct {
@@ -114,16 +182,20 @@ func (db *DB) OutboxTargets(ctx context.Context) ([]string, error) {
 // their count).
 type Fingerprint struct {
 	LastMessage, LastEvent, Events int64
+	LastAllow, Allows, Pruned      int64
 }
 
-// Fingerprint returns the history's Fingerprint, with index lookups only:
-// cheap enough to ask before every page.
+// Fingerprint returns the history's Fingerprint: index lookups and
+// counts, cheap enough to ask every few seconds.
 func (db *DB) Fingerprint(ctx context.Context) (Fingerprint, error) {
 	var f Fingerprint
 	err := db.read.QueryRowContext(ctx, `SELECT
 		(SELECT coalesce(max(id), 0) FROM messages),
 		(SELECT coalesce(max(id), 0) FROM events),
-		(SELECT count(*) FROM events)`).Scan(&f.LastMessage, &f.LastEvent, &f.Events)
+		(SELECT count(*) FROM events),
+		(SELECT coalesce(max(id), 0) FROM allows),
+		(SELECT count(*) FROM allows),
+		(SELECT count(*) FROM pruned)`).Scan(&f.LastMessage, &f.LastEvent, &f.Events, &f.LastAllow, &f.Allows, &f.Pruned)
 	if err != nil {
 		return Fingerprint{}, db.wrapErr("fingerprint", err)
 	}

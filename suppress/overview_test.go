@@ -83,3 +83,34 @@ func TestMailboxesAndFingerprint(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"a", "b"}, targets)
 }
+
+// TestHistoryAgreesWithLists: History decides as Lists and Pending do,
+// allows included, and its SizesOver counts the list of each moment.
+func TestHistoryAgreesWithLists(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t, filepath.Join(t.TempDir(), "s.db"))
+	for uid := uint32(1); uid <= 4; uid++ {
+		_, err := db.Record(ctx, testMessage(uid))
+		require.NoError(t, err)
+	}
+	m := testMessage(5)
+	m.Events = []Event{{Address: "once@example.com", Reason: classify.ReasonMailboxFull, Date: day(5, 0)}}
+	_, err := db.Record(ctx, m)
+	require.NoError(t, err)
+	_, err = db.Allow(ctx, AllowRequest{Addresses: []string{"gone@example.com"}, Reason: "fixed", At: day(10, 0)})
+	require.NoError(t, err)
+	h, err := db.History(ctx, nil)
+	require.NoError(t, err)
+	lists, err := db.Lists(ctx, nil, nil)
+	require.NoError(t, err)
+	assert.Equal(t, lists, h.Lists)
+	pending, err := db.Pending(ctx, nil)
+	require.NoError(t, err)
+	assert.Equal(t, pending, h.Pending)
+	require.Len(t, h.Pending, 1)
+	assert.Equal(t, "once@example.com", h.Pending[0].Address)
+	assert.Len(t, h.Events, 9, "every event, allowed or not")
+	sizes := h.SizesOver([]time.Time{lists.Now})
+	assert.Equal(t, []int{len(lists.Suppressed)}, sizes)
+	assert.NotContains(t, fmt.Sprint(lists.Suppressed), "gone@example.com", "the allow counts")
+}
