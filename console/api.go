@@ -1,9 +1,11 @@
 package console
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/bouncer-dev/bouncer/classify"
@@ -159,5 +161,102 @@ func overviewJSON(snap *snapshot) Overview {
 	return o
 }
 
-// errNotFound is a page that does not exist.
-var errNotFound = errors.New("console: not found")
+// apiAddress answers the history of an address: suppress.DB.Why, the
+// JSON of bouncer why --format json (one object); 404 with known false
+// when the state holds nothing about it.
+func (s *Server) apiAddress(w http.ResponseWriter, r *http.Request) {
+	hs, err := s.db.Why(r.Context(), s.opts.Policy, r.PathValue("address"))
+	if errors.Is(err, suppress.ErrBadAddress) {
+		writeJSON(w, http.StatusBadRequest, apiError{Error: err.Error()})
+		return
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	code := http.StatusOK
+	if !hs[0].Known {
+		code = http.StatusNotFound
+	}
+	writeJSON(w, code, hs[0])
+}
+
+// AllowBody is the body of POST /api/v1/addresses/{address}/allow.
+type AllowBody struct {
+	Reason string `json:"reason"`          // required
+	Until  string `json:"until,omitempty"` // 2006-01-02 or RFC 3339
+	By     string `json:"by,omitempty"`    // who; default "api, CLIENT"
+}
+
+// apiAllow lifts the suppression of an address (suppress.DB.Allow, as
+// bouncer allow) and answers the allow record.
+func (s *Server) apiAllow(w http.ResponseWriter, r *http.Request) {
+	var b AllowBody
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&b); err != nil {
+		writeJSON(w, http.StatusBadRequest, apiError{Error: "the body must be JSON: {\"reason\": \"…\"}: " + err.Error()})
+		return
+	}
+	by := strings.TrimSpace(b.By)
+	if by == "" {
+		by = "api, " + clientOf(r)
+	}
+	req, err := allowRequest(r.PathValue("address"), b.Reason, strings.TrimSpace(b.Until), by)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, apiError{Error: err.Error()})
+		return
+	}
+	as, err := s.db.Allow(r.Context(), req)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	s.snap.invalidate()
+	writeJSON(w, http.StatusOK, as[0])
+}
+
+// apiForget erases every trace of an address (suppress.DB.Forget, as
+// bouncer forget) and answers what was erased.
+func (s *Server) apiForget(w http.ResponseWriter, r *http.Request) {
+	rep, err := s.db.Forget(r.Context(), []string{r.PathValue("address")})
+	if errors.Is(err, suppress.ErrBadAddress) {
+		writeJSON(w, http.StatusBadRequest, apiError{Error: err.Error()})
+		return
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	s.snap.invalidate()
+	writeJSON(w, http.StatusOK, rep)
+}
+
+// apiStats answers suppress.DB.Stats, the JSON of bouncer stats --format
+// json: since= (a date, or a duration back from the latest bounce: 30d)
+// and by= (day, category, reason, domain).
+func (s *Server) apiStats(w http.ResponseWriter, r *http.Request) {
+	by, err := suppress.ParseStatsBy(r.URL.Query().Get("by"))
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, apiError{Error: err.Error()})
+		return
+	}
+	q := suppress.StatsQuery{By: by, Policy: s.opts.Policy}
+	var back time.Duration
+	if v := r.URL.Query().Get("since"); v != "" {
+		if q.Since, back, err = suppress.ParseSince(v); err != nil {
+			writeJSON(w, http.StatusBadRequest, apiError{Error: err.Error()})
+			return
+		}
+	}
+	rep, err := s.db.Stats(r.Context(), q)
+	if err == nil && back > 0 {
+		q.Since = rep.Now.Add(-back)
+		rep, err = s.db.Stats(r.Context(), q)
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rep)
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -19,6 +20,10 @@ import (
 // browser test.
 var update = flag.Bool("update", false, "rewrite docs/console.png from the browser test")
 
+// screenshotEnv names a folder where TestBrowser leaves its screenshots
+// (default: the test's temporary folder, removed after it).
+const screenshotEnv = "BOUNCER_SCREENSHOTS"
+
 // consolePNG is the screenshot of the overview in the docs.
 const consolePNG = "../docs/console.png"
 
@@ -26,9 +31,10 @@ const consolePNG = "../docs/console.png"
 const maxConsolePNG = 300 << 10
 
 // TestBrowser drives the console in a real browser (Chromium, headless):
-// log in, read the overview, filter the list down to one address and see
-// its evidence, and queue a failed push again with a button (a POST that
-// carries the session cookie and the CSRF token of the page).
+// log in, read the overview, filter the list, search an address and see
+// its evidence, press Allow, confirm, and see it leave the list; then
+// queue a failed push again with a button. Every POST carries the session
+// cookie and the CSRF token of its page.
 func TestBrowser(t *testing.T) {
 	ctx := browsertest.New(t)
 	e := newEnv(t, nil)
@@ -40,6 +46,9 @@ func TestBrowser(t *testing.T) {
 	require.Len(t, due, 1)
 	require.NoError(t, e.db.MarkFailed(context.Background(), due[0].ID, latest, errString("webhook: 410 Gone")))
 	shots := t.TempDir()
+	if d := os.Getenv(screenshotEnv); d != "" {
+		shots = d // kept, to look at
+	}
 
 	// Not logged in: the login form.
 	require.NoError(t, chromedp.Do(ctx,
@@ -79,14 +88,60 @@ func TestBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`input[name="domain"]`)),
 		chromedp.SendKeys(chromedp.CSS(`input[name="domain"]`), "example.net"),
 		chromedp.Submit(chromedp.CSS(`input[name="domain"]`)),
-		chromedp.WaitVisible(chromedp.ID("list")),
+		chromedp.WaitVisible(chromedp.CSS(`input[name="domain"][value="example.net"]`)),
 	))
 	rows, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#list tbody`)))
 	require.NoError(t, err)
 	assert.Contains(t, rows, "full@example.net")
-	assert.Contains(t, rows, "550 refused: mailboxfull", "the evidence: what the server said")
+	assert.Contains(t, rows, "550 refused: mailboxfull", "what the server said")
 	assert.NotContains(t, rows, "gone@example.com")
 	browsertest.Screenshot(t, ctx, shots, "list.png")
+
+	// Search the address: its page, with the decision, the rule and the
+	// evidence of each event.
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.ID("q"), "full@example.net"),
+		chromedp.Submit(chromedp.ID("q")),
+		chromedp.WaitVisible(chromedp.ID("events")),
+	))
+	status, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("status")))
+	require.NoError(t, err)
+	assert.Contains(t, status, "suppressed as soft (mailboxfull)")
+	assert.Contains(t, status, "3 soft bounces on 3 different days within 30d suppress")
+	events, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("events")))
+	require.NoError(t, err)
+	assert.Equal(t, 3, strings.Count(events, `phrase "mailboxfull"`), "the evidence of each of its 3 events")
+	browsertest.Screenshot(t, ctx, shots, "address.png")
+
+	// Allow, confirm: the address page says so, and the list lost it.
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`a.button[href$="/allow"]`)),
+		chromedp.WaitVisible(chromedp.ID("reason")),
+	))
+	browsertest.Screenshot(t, ctx, shots, "confirm.png")
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.ID("reason"), "mailbox emptied, confirmed by phone"),
+		chromedp.Click(chromedp.ID("confirm")),
+		chromedp.WaitVisible(chromedp.CSS(`p.note`)),
+	))
+	status, err = chromedp.Run(ctx, chromedp.Text(chromedp.ID("status")))
+	require.NoError(t, err)
+	assert.Contains(t, status, "Allowed")
+	allows, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`main`)))
+	require.NoError(t, err)
+	assert.Contains(t, allows, "mailbox emptied, confirmed by phone")
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`nav a[href="/suppressions"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`input[name="domain"][value=""]`)),
+	))
+	rows, err = chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#list tbody`)))
+	require.NoError(t, err)
+	assert.NotContains(t, rows, "full@example.net", "allowed: off the list")
+	assert.Contains(t, rows, "gone@example.com")
+	total, err = chromedp.Run(ctx, chromedp.Text(chromedp.ID("total")))
+	require.NoError(t, err)
+	assert.Equal(t, "4", total)
+	browsertest.Screenshot(t, ctx, shots, "list-after-allow.png")
 
 	// The outbox: the target's answer, and a button that queues it again.
 	require.NoError(t, chromedp.Do(ctx,

@@ -152,6 +152,7 @@ type listView struct {
 	Reasons    []classify.Reason
 	Downloads  []download
 	Now        time.Time
+	Note       string // what the console just did
 }
 
 // download is a link to the filtered list in one format.
@@ -173,7 +174,8 @@ func (s *Server) suppressions(w http.ResponseWriter, r *http.Request, q *request
 		return
 	}
 	all := f.apply(snap.lists)
-	v := &listView{Filter: f, Total: len(all), Categories: chartCategories, Reasons: snap.reasons, Now: snap.lists.Now}
+	v := &listView{Filter: f, Total: len(all), Categories: chartCategories, Reasons: snap.reasons, Now: snap.lists.Now,
+		Note: r.URL.Query().Get("note")}
 	v.Entries, v.Pages = f.page(all)
 	if f.Page > 1 {
 		v.Prev = listURL("/suppressions", f.query(f.Page-1))

@@ -16,7 +16,7 @@ import (
 
 // pageNames are the templates of templates/, each rendered inside
 // layout.html.
-var pageNames = []string{"login", "error", "overview", "suppressions", "outbox"}
+var pageNames = []string{"login", "error", "overview", "suppressions", "outbox", "search", "address", "confirm", "pending", "unverified"}
 
 // funcs are the template functions.
 var funcs = template.FuncMap{
@@ -32,8 +32,9 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04 UTC")
 	},
-	"count":   func(m map[classify.Category]int, c classify.Category) int { return m[c] },
-	"outcome": func(m map[suppress.Outcome]int, o string) int { return m[suppress.Outcome(o)] },
+	"count":      func(m map[classify.Category]int, c classify.Category) int { return m[c] },
+	"outcome":    func(m map[suppress.Outcome]int, o string) int { return m[suppress.Outcome(o)] },
+	"addressURL": addressURL,
 }
 
 func parseTemplates() (map[string]*template.Template, error) {
@@ -83,7 +84,9 @@ func (s *Server) renderAs(w http.ResponseWriter, r *http.Request, code int, name
 // titles are the pages' titles.
 var titles = map[string]string{
 	"login": "Log in", "error": "Error", "overview": "Overview",
-	"suppressions": "Suppression list", "outbox": "Push outbox",
+	"suppressions": "Suppression list", "outbox": "Push outbox", "search": "Address search",
+	"address": "Address", "confirm": "Confirm", "pending": "Soft bounces under the threshold",
+	"unverified": "Unverified failures",
 }
 
 // loginView is the data of the login form.
@@ -166,7 +169,7 @@ type overviewView struct {
 	Reported   int // addresses in the policy report
 	Categories []classify.Category
 	Bars       template.HTML
-	Days       []dayCount  // newest first, for the table
+	Days       []dayCount // newest first, for the table
 	Line       template.HTML
 	Sizes      []sizePoint // newest first, for the table
 	BlocksFrom time.Time

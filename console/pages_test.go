@@ -23,7 +23,7 @@ import (
 // rowsOf returns the addresses of the list page's rows.
 func rowsOf(body string) []string {
 	var out []string
-	for _, m := range regexp.MustCompile(`<tr><th scope="row">([^<]+@[^<]+)</th>`).FindAllStringSubmatch(body, -1) {
+	for _, m := range regexp.MustCompile(`<tr><th scope="row">(?:<a href="[^"]*">)?([^<]+@[^<]+)(?:</a>)?</th>`).FindAllStringSubmatch(body, -1) {
 		out = append(out, m[1])
 	}
 	return out

@@ -53,7 +53,7 @@ type snapshot struct {
 	unverified []suppress.Event
 	// addresses are every address of the history, sorted: the search.
 	addresses []string
-	built     time.Duration     // how long it took to compute
+	built     time.Duration // how long it took to compute
 }
 
 // dayCount is the bounces of one UTC day by category.
