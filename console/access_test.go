@@ -23,6 +23,17 @@ func TestAccessWithoutCredentials(t *testing.T) {
 		{"download", http.MethodGet, "/suppressions/download?format=plain", true},
 		{"outbox page", http.MethodGet, "/outbox", true},
 		{"requeue", http.MethodPost, "/outbox/requeue", false},
+		{"search", http.MethodGet, "/addresses?q=gone", true},
+		{"address page", http.MethodGet, "/addresses/gone@example.com", true},
+		{"allow confirmation", http.MethodGet, "/addresses/gone@example.com/allow", true},
+		{"allow", http.MethodPost, "/addresses/gone@example.com/allow", false},
+		{"forget", http.MethodPost, "/addresses/gone@example.com/forget", false},
+		{"pending", http.MethodGet, "/pending", true},
+		{"unverified", http.MethodGet, "/unverified", true},
+		{"API history", http.MethodGet, "/api/v1/addresses/gone@example.com", false},
+		{"API allow", http.MethodPost, "/api/v1/addresses/gone@example.com/allow", false},
+		{"API forget", http.MethodPost, "/api/v1/addresses/gone@example.com/forget", false},
+		{"API stats", http.MethodGet, "/api/v1/stats", false},
 		{"logout", http.MethodPost, "/logout", false},
 		{"API address", http.MethodGet, "/api/v1/suppressions/gone@example.com", false},
 		{"API list", http.MethodGet, "/api/v1/suppressions", false},
@@ -41,9 +52,12 @@ func TestAccessWithoutCredentials(t *testing.T) {
 			assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 			assert.Contains(t, resp.Header.Get("WWW-Authenticate"), "Bearer")
 			assert.Equal(t, tc.wantLoginForm, strings.Contains(body, `action="/login"`), "login form in %s", body)
-			assert.NotContains(t, body, "gone@example.com", "data leaked without credentials")
+			assert.NotContains(t, body, "userunknown", "data leaked without credentials")
 		})
 	}
+	// Nothing changed: the address is still suppressed and known.
+	resp, _ := e.get(t, c, "/api/v1/suppressions/gone@example.com", testToken)
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
 }
 
 func TestAccessBearer(t *testing.T) {

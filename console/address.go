@@ -230,9 +230,6 @@ func (s *Server) unverified(w http.ResponseWriter, r *http.Request, q *request) 
 		s.internal(w, r, err)
 		return
 	}
-	v := &unverifiedView{Events: snap.unverified, Total: len(snap.unverified)}
-	if len(v.Events) > MaxPageSize {
-		v.Events = v.Events[:MaxPageSize]
-	}
+	v := &unverifiedView{Events: snap.unverified, Total: snap.unverifiedTotal}
 	s.renderAs(w, r, http.StatusOK, "unverified", q, v)
 }

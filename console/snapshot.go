@@ -47,10 +47,11 @@ type snapshot struct {
 	mailboxes []suppress.MailboxSummary
 	reasons   []classify.Reason // the reasons of the suppressed entries, sorted
 	pending   []suppress.PendingEntry
-	// unverified are the failures recorded without proof that we sent to
-	// their recipient (pipeline's proof), newest first; they suppress
-	// nothing.
-	unverified []suppress.Event
+	// unverified are the latest failures recorded without proof that we
+	// sent to their recipient (pipeline's proof), newest first, of
+	// unverifiedTotal; they suppress nothing.
+	unverified      []suppress.Event
+	unverifiedTotal int
 	// addresses are every address of the history, sorted: the search.
 	addresses []string
 	built     time.Duration // how long it took to compute
@@ -219,7 +220,10 @@ func build(ctx context.Context, db *suppress.DB, p *suppress.Policy) (*snapshot,
 	}
 	snap.blocks = policyBlocks(events, snap.lists.Now.Add(-BlockDays*24*time.Hour), snap.lists.Now)
 	snap.reasons = entryReasons(snap.lists)
-	snap.unverified, snap.addresses = unverifiedAndAddresses(events)
+	snap.addresses = addressesOf(events)
+	if snap.unverified, snap.unverifiedTotal, err = db.Unverified(ctx, MaxPageSize); err != nil {
+		return nil, err
+	}
 	snap.built = time.Since(start)
 	return snap, nil
 }
@@ -310,27 +314,18 @@ func entryReasons(l suppress.Lists) []classify.Reason {
 	return out
 }
 
-// unverifiedPrefix starts the Proof of an event that was not proven
-// (pipeline's proof: "unverified: no-proof").
-const unverifiedPrefix = "unverified:"
-
-// unverifiedAndAddresses returns the unverified failures of events,
-// newest first, and every address, sorted.
-func unverifiedAndAddresses(events []suppress.Event) ([]suppress.Event, []string) {
-	var un []suppress.Event
+// addressesOf returns every address of events (sorted by address, as
+// DB.Events returns them), once.
+func addressesOf(events []suppress.Event) []string {
 	var addrs []string
-	for i, e := range events { // sorted by address (DB.Events)
+	for i, e := range events {
 		if i == 0 || e.Address != events[i-1].Address {
 			addrs = append(addrs, e.Address)
 		}
-		if strings.HasPrefix(e.Proof, unverifiedPrefix) {
-			un = append(un, e)
-		}
 	}
-	sort.SliceStable(un, func(i, j int) bool { return un[i].Date.After(un[j].Date) })
 	if !sort.StringsAreSorted(addrs) {
 		sort.Strings(addrs)
 		addrs = slices.Compact(addrs)
 	}
-	return un, addrs
+	return addrs
 }

@@ -281,3 +281,45 @@ func SizesOver(events []Event, p *Policy, at []time.Time) []int {
 	}
 	return sizes
 }
+
+// UnverifiedPrefix starts the Proof of a failure recorded without proof
+// that it answers mail we sent (package pipeline: "unverified: no-proof");
+// such an event is recorded with category none and suppresses nothing.
+const UnverifiedPrefix = "unverified:"
+
+// Unverified returns the latest limit unverified failures (Proof starting
+// with UnverifiedPrefix), newest first, with their proof, and how many
+// there are in all.
+func (db *DB) Unverified(ctx context.Context, limit int) ([]Event, int, error) {
+	var total int
+	if err := db.read.QueryRowContext(ctx, db.d.bind(`SELECT count(*) FROM events WHERE proof LIKE ?`),
+		UnverifiedPrefix+"%").Scan(&total); err != nil {
+		return nil, 0, db.wrapErr("unverified", err)
+	}
+	rows, err := db.read.QueryContext(ctx, db.d.bind(
+		`SELECT address, category, reason, status, reply_code, diagnostic, date, original_message_id, source, evidence, recipient_from, proof
+		 FROM events WHERE proof LIKE ? ORDER BY date DESC, id DESC LIMIT ?`), UnverifiedPrefix+"%", limit)
+	if err != nil {
+		return nil, 0, db.wrapErr("unverified", err)
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		var (
+			e        Event
+			cat, rsn string
+			date     int64
+		)
+		if err := rows.Scan(&e.Address, &cat, &rsn, &e.Status, &e.ReplyCode, &e.Diagnostic, &date, &e.MessageID,
+			&e.Source, &e.Evidence, &e.RecipientFrom, &e.Proof); err != nil {
+			return nil, 0, db.wrapErr("unverified", err)
+		}
+		e.Category, e.Reason = classify.Category(cat), classify.Reason(rsn)
+		e.Date = time.Unix(date, 0).UTC()
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, db.wrapErr("unverified", err)
+	}
+	return out, total, nil
+}

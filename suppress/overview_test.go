@@ -51,8 +51,12 @@ func TestSizesOverAgreesWithDecide(t *testing.T) {
 }
 
 func TestMailboxesAndFingerprint(t *testing.T) {
+	forEachStore(t, testMailboxesAndFingerprint)
+}
+
+func testMailboxesAndFingerprint(t *testing.T, newState func(*testing.T) string) {
 	ctx := context.Background()
-	db := openTest(t, filepath.Join(t.TempDir(), "s.db"))
+	db := openTest(t, newState(t))
 	f0, err := db.Fingerprint(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, Fingerprint{}, f0)
@@ -82,6 +86,28 @@ func TestMailboxesAndFingerprint(t *testing.T) {
 	targets, err = db.OutboxTargets(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"a", "b"}, targets)
+
+	_, err = db.Record(ctx, &Message{Mailbox: "INBOX", Hash: Hash([]byte("forged")), Source: "imap", Events: []Event{
+		{Address: "victim@example.com", Category: classify.CategoryNone, Reason: classify.ReasonUserUnknown, Date: day(3, 0), Proof: "unverified: no-proof"},
+		{Address: "real@example.com", Reason: classify.ReasonUserUnknown, Date: day(3, 0), Proof: "proven: verp"}}})
+	require.NoError(t, err)
+	un, total, err := db.Unverified(ctx, 10)
+	require.NoError(t, err)
+	assert.Equal(t, 1, total)
+	require.Len(t, un, 1)
+	assert.Equal(t, "victim@example.com", un[0].Address)
+	assert.Equal(t, "unverified: no-proof", un[0].Proof)
+
+	_, err = db.Allow(ctx, AllowRequest{Addresses: []string{"real@example.com"}, Reason: "x"})
+	require.NoError(t, err)
+	f2, err := db.Fingerprint(ctx)
+	require.NoError(t, err)
+	assert.NotEqual(t, f1, f2, "an allow changes the fingerprint")
+	h, err := db.History(ctx, nil)
+	require.NoError(t, err)
+	lists, err := db.Lists(ctx, nil, nil)
+	require.NoError(t, err)
+	assert.Equal(t, lists, h.Lists)
 }
 
 // TestHistoryAgreesWithLists: History decides as Lists and Pending do,
