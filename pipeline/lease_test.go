@@ -271,7 +271,9 @@ func TestRunWatchWaitsForLease(t *testing.T) {
 	}
 	cancel()
 	require.NoError(t, <-done)
-	assert.Equal(t, len(msgs), st.Messages)
+	// A pass of the watch may meet again a message the one before
+	// recorded and has not moved yet: counted as known, not as new.
+	assert.Equal(t, len(msgs), st.Messages-st.Already-st.Duplicates, "%+v", st)
 }
 
 // TestRunLeasesMaildirPerHost: on a shared state a Maildir is leased under

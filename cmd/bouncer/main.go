@@ -66,6 +66,8 @@ var commands = []command{
 		flags: func(s *streams) *flag.FlagSet { return newExportFlags(s).fs }, run: exportCommand},
 	{name: "demo", summary: "run the whole pipeline on sample bounces, no setup needed",
 		flags: func(s *streams) *flag.FlagSet { return newDemoFlags(s).fs }, run: demoCommand},
+	{name: "serve", summary: "serve the console (the history in a browser) and its JSON API",
+		flags: func(s *streams) *flag.FlagSet { return newServeFlags(s).fs }, run: serveCommand},
 	{name: "auth", summary: "authorize access to a Gmail or Microsoft 365 mailbox with OAuth2, once",
 		flags: func(s *streams) *flag.FlagSet { return newAuthFlags(s).fs }, run: authCommand},
 	{name: "verp", summary: "print the signed return path (VERP or BATV) of a recipient",
