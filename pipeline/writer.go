@@ -288,20 +288,6 @@ func logNotes(log *slog.Logger, name string, res *Result) {
 	}
 }
 
-// rank orders failure categories by weight, as the state does
-// (complaint, hard, soft, policy).
-func rank(c classify.Category) int {
-	switch c {
-	case classify.CategoryComplaint:
-		return 0
-	case classify.CategoryHard:
-		return 1
-	case classify.CategorySoft:
-		return 2
-	}
-	return 3
-}
-
 // take returns the committed jobs not yet reported to Commit.
 func (w *writer) take() []mailsource.Committed {
 	d := w.done
