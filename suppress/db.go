@@ -259,7 +259,7 @@ func (db *DB) openErr(err error) error {
 			return fmt.Errorf("%w: %s: %s (%v)", ErrReadOnly, db.path, reason, err)
 		}
 	}
-	if code == sqlite3.SQLITE_FULL {
+	if code == sqlite3.SQLITE_FULL || sqliteExtendedCode(err) == sqlite3.SQLITE_IOERR_SHMSIZE {
 		return fmt.Errorf("%w: open %s: %v", ErrDiskFull, db.path, err)
 	}
 	if strings.HasPrefix(err.Error(), "suppress: ") {
@@ -289,6 +289,15 @@ func notWritable(path string) string {
 		f.Close()
 	}
 	return ""
+}
+
+// sqliteExtendedCode returns the extended SQLite result code of err, or 0.
+func sqliteExtendedCode(err error) int {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code()
+	}
+	return 0
 }
 
 // sqliteCode returns the primary SQLite result code of err, or 0.

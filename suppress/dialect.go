@@ -60,6 +60,13 @@ var sqliteDialect = &dialect{
 		return err
 	},
 	kind: func(err error) error {
+		// SQLITE_IOERR_SHMSIZE: the -shm file could not be made larger,
+		// which SQLite's documentation of the code gives as "the
+		// underlying filesystem volume is out of space" (an open on a full
+		// tmpfs fails so).
+		if sqliteExtendedCode(err) == sqlite3.SQLITE_IOERR_SHMSIZE {
+			return ErrDiskFull
+		}
 		switch sqliteCode(err) {
 		case sqlite3.SQLITE_FULL:
 			return ErrDiskFull

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -9,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/bouncer-dev/bouncer/classify"
+	"github.com/bouncer-dev/bouncer/internal/runjob"
 	"github.com/bouncer-dev/bouncer/suppress"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -130,4 +133,60 @@ func TestRunPasswordWarnings(t *testing.T) {
 	require.NoError(t, os.Chmod(pw, 0o600))
 	_, _, stderr = runBouncer(t, append(base, "--password-file", pw)...)
 	assert.NotContains(t, stderr, "warning")
+}
+
+// manyRecipients is a report of n failed recipients of domain: a message
+// whose record needs far more than a page of the disk.
+func manyRecipients(n int, domain string) []byte {
+	var b strings.Builder
+	b.WriteString("From: MAILER-DAEMON@mx.example.net\r\nTo: bounce@lists.example.org\r\nSubject: Undelivered Mail\r\n" +
+		"Date: Mon, 02 Mar 2026 10:30:00 +0000\r\nMessage-ID: <many-" + domain + "@mx.example.net>\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n" +
+		"--b\r\nContent-Type: text/plain\r\n\r\nNot delivered.\r\n\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\n" +
+		"Reporting-MTA: dns; mx.example.net\r\n")
+	for i := range n {
+		fmt.Fprintf(&b, "\r\nFinal-Recipient: rfc822; user%05d@%s\r\nAction: failed\r\nStatus: 5.1.1\r\n"+
+			"Diagnostic-Code: smtp; 550 5.1.1 <user%05d@%s>: Recipient address rejected: User unknown in virtual mailbox table\r\n", i, domain, i, domain)
+	}
+	b.WriteString("\r\n--b--\r\n")
+	return []byte(b.String())
+}
+
+// TestIngestDiskFull: an ingest whose state is on a full disk gives the
+// message back to the MTA (exit 75, "disk full"), records none of it, and
+// records it whole when the MTA delivers it again once there is space.
+func TestIngestDiskFull(t *testing.T) {
+	disk := smallDisk(t, 1<<20)
+	state := filepath.Join(disk, "state.db")
+	list := filepath.Join(disk, "list.csv")
+	code, stderr := ingest(t, bytes.NewReader(seedDSN(1, "first@example.net", "5.1.1", "550 5.1.1 user unknown")), "--state", state, "--out", list)
+	require.Equal(t, exitOK, code, "stderr: %s", stderr)
+
+	// Fill what is left of the disk.
+	filler, err := os.Create(filepath.Join(disk, "filler"))
+	require.NoError(t, err)
+	chunk := make([]byte, 4096)
+	for {
+		if _, err := filler.Write(chunk); err != nil {
+			require.ErrorIs(t, err, syscall.ENOSPC)
+			break
+		}
+	}
+	require.NoError(t, filler.Close())
+
+	msg := manyRecipients(2000, "full.example.net")
+	code, stderr = ingest(t, bytes.NewReader(msg), "--state", state, "--out", list, "--max-suppress-per-message", "-1")
+	assert.Equal(t, runjob.ExitTempFail, code, "stderr: %s", stderr)
+	assert.Contains(t, stderr, "disk full")
+	assert.Contains(t, stderr, "not recorded")
+	assert.Equal(t, 1, strings.Count(stderr, "\n"), "one line: %q", stderr)
+
+	// The MTA delivers it again once there is space: recorded whole.
+	require.NoError(t, os.Remove(filepath.Join(disk, "filler")))
+	require.NoError(t, syscall.Mount("tmpfs", disk, "tmpfs", syscall.MS_REMOUNT, "size=16m"))
+	code, stderr = ingest(t, bytes.NewReader(msg), "--state", state, "--out", list, "--max-suppress-per-message", "-1")
+	require.Equal(t, exitOK, code, "stderr: %s", stderr)
+	c := stateCounts(t, state)
+	assert.Equal(t, 2, c.Messages)
+	assert.Equal(t, 2001, c.ByCategory[classify.CategoryHard])
 }
