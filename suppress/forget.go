@@ -38,7 +38,10 @@ type ForgottenAddress struct {
 	Events  int    `json:"events"`
 	Outbox  int    `json:"outbox"`
 	Allows  int    `json:"allows"`
-	Pruned  int    `json:"pruned"`
+	// Lifts counts the records of its allows' lifts pushed to a target
+	// (their answer, an error that may quote the address).
+	Lifts  int `json:"lifts"`
+	Pruned int `json:"pruned"`
 	// Scrubbed counts text fields of other rows (another recipient's
 	// diagnostic, a Message-ID, a file name) where the address was
 	// replaced by Forgotten.
@@ -55,12 +58,15 @@ var scrubColumns = []struct{ table, key, column string }{
 	{"messages", "id", "message_id"},
 	{"messages", "id", "location"},
 	{"outbox", "id", "last_error"},
+	{"lifts", "id", "last_error"},
+	{"lifts", "id", "result"},
 	{"allows", "id", "reason"},
 	{"pruned", "address", "diagnostic"},
 }
 
 // Forget erases every trace of each address from the state, in one write
-// transaction: its events and their outbox entries, its allow records,
+// transaction: its events and their outbox entries, its allow records and
+// the records of their lifts,
 // its pruned summary, and the address wherever the text of another row
 // quotes it. The messages stay recorded (by hash, without the address),
 // so that a rerun over the same mailbox does not record them again.
@@ -115,6 +121,7 @@ func (db *DB) forgetOne(ctx context.Context, tx *sql.Tx, addr string) (Forgotten
 	}{
 		{&f.Outbox, `DELETE FROM outbox WHERE event IN (SELECT id FROM events WHERE address = ?)`},
 		{&f.Events, `DELETE FROM events WHERE address = ?`},
+		{&f.Lifts, `DELETE FROM lifts WHERE allow IN (SELECT id FROM allows WHERE address = ?)`},
 		{&f.Allows, `DELETE FROM allows WHERE address = ?`},
 		{&f.Pruned, `DELETE FROM pruned WHERE address = ?`},
 	}

@@ -3,6 +3,7 @@ package suppress
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -40,13 +41,21 @@ func TestForgetErasesEveryRow(t *testing.T) {
 		record(t, db, forgetMessages()...)
 		_, err := db.Allow(ctx, AllowRequest{Addresses: []string{"erase.me@example.com"}, Reason: "asked by erase.me@example.com", At: day(40, 0)})
 		require.NoError(t, err)
+		// The lift of the allow, refused by the target with an answer
+		// that quotes the address.
+		var allowID int64
+		require.NoError(t, db.sql.QueryRowContext(ctx, db.d.bind(`SELECT id FROM allows WHERE address = ?`), "erase.me@example.com").Scan(&allowID))
+		require.NoError(t, db.MarkLift(ctx, "hook", allowID, OutboxFailed, "", errors.New("hook: 422 no subscriber Erase.Me@example.com"), day(41, 0)))
 
 		rep, err := db.Forget(ctx, []string{"Erase.Me@Example.com"})
 		require.NoError(t, err)
 		assert.True(t, rep.Compacted, rep.Note)
 		require.Len(t, rep.Addresses, 1)
 		f := rep.Addresses[0]
-		assert.Equal(t, ForgottenAddress{Address: "erase.me@example.com", Events: 30, Outbox: 30, Allows: 1, Pruned: 0, Scrubbed: 30}, f)
+		assert.Equal(t, ForgottenAddress{Address: "erase.me@example.com", Events: 30, Outbox: 30, Allows: 1, Lifts: 1, Pruned: 0, Scrubbed: 30}, f)
+		var lifts int
+		require.NoError(t, db.sql.QueryRowContext(ctx, `SELECT count(*) FROM lifts`).Scan(&lifts))
+		assert.Zero(t, lifts, "the lift's record and its answer")
 
 		hs, err := db.Why(ctx, nil, "erase.me@example.com")
 		require.NoError(t, err)

@@ -37,7 +37,7 @@ func WriteForget(w io.Writer, r suppress.ForgetReport, f Format) error {
 	ew := &errWriter{w: w}
 	for _, a := range r.Addresses {
 		ew.printf("forgot %s: %d events, %d push entries, %d allows, %d pruned summaries, %d mentions in other rows\n",
-			a.Address, a.Events, a.Outbox, a.Allows, a.Pruned, a.Scrubbed)
+			a.Address, a.Events, a.Outbox+a.Lifts, a.Allows, a.Pruned, a.Scrubbed)
 	}
 	if r.Compacted {
 		ew.printf("the state's files were rewritten: the erased bytes are gone from them\n")
