@@ -16,10 +16,11 @@ import (
 )
 
 // TestNoSecretPrinted runs commands that fail with a secret in their
-// input (a PostgreSQL URL with a password in its user-info or its query, a
-// push secret a target refuses, an IMAP password file, an IMAP server
-// that cannot be reached) as a separate process, and looks for every
-// secret in each of its output streams.
+// input (a PostgreSQL URL with a password in its user-info or its query,
+// given to every command that opens a state; a push secret a target
+// refuses, an IMAP password file, an IMAP server that cannot be reached)
+// as a separate process, and looks for every secret in each of its output
+// streams.
 func TestNoSecretPrinted(t *testing.T) {
 	bin := bouncerBinary(t)
 	dir := t.TempDir()
@@ -27,6 +28,7 @@ func TestNoSecretPrinted(t *testing.T) {
 	secrets := []string{"S3cretUserinfo", "S3cretQuery", "S3cretSSL", "S3cretPassfile", "S3cretPush", "S3cretIMAP"}
 	pushFile := writeFile(t, filepath.Join(dir, "push.secrets"), "webhook S3cretPush\n")
 	require.NoError(t, os.Chmod(pushFile, 0o600))
+	tokenFile := writeFile(t, filepath.Join(dir, "console.token"), "console-token-0123456789abcdef\n")
 	pwFile := writeFile(t, filepath.Join(dir, "imap.password"), "S3cretIMAP\n")
 	require.NoError(t, os.Chmod(pwFile, 0o600))
 	// A webhook that refuses every request, quoting what it was sent.
@@ -52,6 +54,13 @@ func TestNoSecretPrinted(t *testing.T) {
 			{"run", "--maildir", md, "--state", u},
 			{"export", "--state", u},
 			{"stats", "--state", u},
+			{"ingest", "--state", u},
+			{"why", "--state", u, "a@example.net"},
+			{"allow", "--state", u, "a@example.net", "--reason", "r"},
+			{"forget", "--state", u, "a@example.net"},
+			{"prune", "--state", u, "--older-than", "1d"},
+			{"push", "--status", "--state", u},
+			{"serve", "--state", u, "--token-file", tokenFile, "--listen", "127.0.0.1:0"},
 		} {
 			runs = append(runs, run{name: cmd[0] + " pg " + string(rune('a'+i)), args: cmd})
 		}
