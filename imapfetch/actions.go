@@ -2,6 +2,7 @@ package imapfetch
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"slices"
@@ -336,18 +337,31 @@ func minus(set imap.UIDSet, drop map[imap.UID]bool) imap.UIDSet {
 const maxCopyCandidates = 16
 
 // copyIdentity identifies a message across a COPY: its Message-ID, its
-// RFC822.SIZE and its INTERNALDATE, which COPY preserves (RFC 3501
-// section 6.4.7).
+// RFC822.SIZE, its INTERNALDATE, which COPY preserves (RFC 3501
+// section 6.4.7), and the hash of the first copyHeaderBytes of its header.
+// The header tells apart two messages of the same size and second that
+// have no Message-ID (bounces of one campaign, made by one MTA in the same
+// second, to addresses of the same length): taking one for the copy of
+// the other would expunge a message that was never copied.
 type copyIdentity struct {
 	messageID string
 	size      int64
 	date      time.Time
+	header    [sha256.Size]byte
 }
+
+// copyHeaderBytes is how much of a message's header copyIdentity hashes:
+// far under every cap of the connection (Options.MaxLiteralBytes).
+const copyHeaderBytes = 64 << 10
+
+// copyHeaderSection is the part of a message that copyIdentity hashes.
+var copyHeaderSection = &imap.FetchItemBodySection{Specifier: imap.PartSpecifierHeader, Peek: true,
+	Partial: &imap.SectionPartial{Offset: 0, Size: copyHeaderBytes}}
 
 // alreadyCopied returns the UIDs among maybe (messages of the selected
 // mailbox an interrupted move may have copied) that already have a copy
-// in mailbox: a message with the same Message-ID, RFC822.SIZE and
-// INTERNALDATE. The server's SEARCH narrows the candidates by Message-ID
+// in mailbox: a message with the same Message-ID, RFC822.SIZE,
+// INTERNALDATE and header (copyIdentity). The server's SEARCH narrows the candidates by Message-ID
 // and date only; the sizes are compared here, from FETCH: Courier-IMAP
 // 5.0's SEARCH LARGER/SMALLER compares the size of its file (LF line
 // ends), not the RFC822.SIZE it reports (CRLF). It examines mailbox
@@ -413,7 +427,8 @@ func identities(s *session, uids []imap.UID) (map[imap.UID]copyIdentity, error) 
 	var set imap.UIDSet
 	set.AddNum(uids...)
 	out := map[imap.UID]copyIdentity{}
-	cmd := s.c.Fetch(set, &imap.FetchOptions{UID: true, Envelope: true, RFC822Size: true, InternalDate: true})
+	cmd := s.c.Fetch(set, &imap.FetchOptions{UID: true, Envelope: true, RFC822Size: true, InternalDate: true,
+		BodySection: []*imap.FetchItemBodySection{copyHeaderSection}})
 	for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
 		buf, err := msg.Collect()
 		if err != nil {
@@ -421,7 +436,7 @@ func identities(s *session, uids []imap.UID) (map[imap.UID]copyIdentity, error) 
 			return nil, s.wrap("UID FETCH", err)
 		}
 		if set.Contains(buf.UID) {
-			k := copyIdentity{size: buf.RFC822Size, date: buf.InternalDate}
+			k := copyIdentity{size: buf.RFC822Size, date: buf.InternalDate, header: sha256.Sum256(buf.FindBodySection(copyHeaderSection))}
 			if buf.Envelope != nil {
 				k.messageID = buf.Envelope.MessageID
 			}
@@ -437,8 +452,8 @@ func identities(s *session, uids []imap.UID) (map[imap.UID]copyIdentity, error) 
 // findCopy reports whether the selected mailbox holds a copy of the
 // message k identifies. It searches by Message-ID (HEADER), INTERNALDATE
 // (a day either side: SEARCH dates ignore the time and zone) and, when
-// the mailbox keeps keywords, MovingKeyword, then compares the size and
-// INTERNALDATE of the last maxCopyCandidates matches.
+// the mailbox keeps keywords, MovingKeyword, then compares the size,
+// INTERNALDATE and header of the last maxCopyCandidates matches.
 func findCopy(s *session, k copyIdentity, keywords bool) (bool, error) {
 	criteria := &imap.SearchCriteria{}
 	if keywords {
@@ -462,12 +477,13 @@ func findCopy(s *session, k copyIdentity, keywords bool) (bool, error) {
 	slices.Sort(found)
 	var candidates imap.UIDSet
 	candidates.AddNum(found[max(0, len(found)-maxCopyCandidates):]...)
-	got, err := s.c.Fetch(candidates, &imap.FetchOptions{UID: true, RFC822Size: true, InternalDate: true}).Collect()
+	got, err := s.c.Fetch(candidates, &imap.FetchOptions{UID: true, RFC822Size: true, InternalDate: true,
+		BodySection: []*imap.FetchItemBodySection{copyHeaderSection}}).Collect()
 	if err != nil {
 		return false, s.wrap("UID FETCH", err)
 	}
 	for _, d := range got {
-		if d.RFC822Size == k.size && d.InternalDate.Equal(k.date) {
+		if d.RFC822Size == k.size && d.InternalDate.Equal(k.date) && sha256.Sum256(d.FindBodySection(copyHeaderSection)) == k.header {
 			return true, nil
 		}
 	}

@@ -1,6 +1,7 @@
 package imapfetch
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"testing"
@@ -244,4 +245,34 @@ func TestResponseCode(t *testing.T) {
 			assert.Equal(t, tc.want, responseCode(&tc.err), "responseCode(%q)", tc.err.Text)
 		})
 	}
+}
+
+// A resume after a cut between COPY and EXPUNGE, on a server without
+// keywords (imap4d), where the message has no Message-ID and the
+// destination holds another message of the same size and INTERNALDATE
+// (two bounces made by one MTA in the same second, for addresses of the
+// same length): the other message is not taken for its copy, so the
+// message is copied, not expunged uncopied.
+func TestServersResumeTellsApartLookalikes(t *testing.T) {
+	srv := startScripted(t, imap4d)
+	const dest = "done"
+	date := time.Date(2026, 3, 2, 10, 30, 0, 0, time.UTC)
+	mine := []byte("From: MAILER-DAEMON@test\r\nSubject: Undelivered Mail\r\nX-Failed-Recipient: ann@example.net\r\n\r\nbody\r\n")
+	other := []byte("From: MAILER-DAEMON@test\r\nSubject: Undelivered Mail\r\nX-Failed-Recipient: bob@example.net\r\n\r\nbody\r\n")
+	require.Equal(t, len(mine), len(other))
+	require.NoError(t, srv.user.Create(dest, nil))
+	for mailbox, msg := range map[string][]byte{"INBOX": mine, dest: other} {
+		_, err := srv.user.Append(mailbox, bytes.NewReader(msg), &imap.AppendOptions{Time: date})
+		require.NoError(t, err)
+	}
+	// The journal of the cut run: UID 1 was being copied to dest.
+	state := &MemState{}
+	ctx := context.Background()
+	require.NoError(t, state.BeginCopy(ctx, "INBOX", dest, 1, []uint32{1}))
+
+	f := dialTest(t, srv.url("INBOX"), moveOptions(t, true, dest, ""))
+	_, err := f.Fetch(ctx, state, newRecorder().handle)
+	require.NoError(t, err, "Fetch()")
+	assert.Equal(t, 0, srv.count(t, "INBOX"))
+	assert.Equal(t, 2, srv.count(t, dest), "the message copied, beside its lookalike")
 }
