@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -246,6 +247,21 @@ func TestRunMaildir(t *testing.T) {
 		code, _, stderr := runBouncer(t, "run", "--maildir", dir, "--state", filepath.Join(dir, "s.db"))
 		assert.Equal(t, exitError, code, "run = %d, stderr %q", code, stderr)
 		assert.Contains(t, stderr, "not a Maildir", "run = %d, stderr %q", code, stderr)
+	})
+
+	// Issue 21: /var/mail/bounce is an mbox spool on most systems; run
+	// refuses it and leaves every byte of it alone.
+	t.Run("an mbox spool", func(t *testing.T) {
+		dir := t.TempDir()
+		spool := filepath.Join(dir, "bounce")
+		mbox := "From MAILER-DAEMON Mon Mar  2 10:30:00 2026\n" + strings.ReplaceAll(string(seedDSN(1, "gone@example.net", "5.1.1", "550 5.1.1 user unknown")), "\r\n", "\n")
+		require.NoError(t, os.WriteFile(spool, []byte(mbox), 0o600))
+		code, _, stderr := runBouncer(t, "run", "--maildir", spool, "--state", filepath.Join(dir, "s.db"))
+		assert.Equal(t, exitError, code, "run = %d, stderr %q", code, stderr)
+		assert.Contains(t, stderr, "not a Maildir", "run = %d, stderr %q", code, stderr)
+		b, err := os.ReadFile(spool)
+		require.NoError(t, err)
+		assert.Equal(t, mbox, string(b), "the spool is untouched")
 	})
 }
 
