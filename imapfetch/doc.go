@@ -127,8 +127,10 @@
 //     the State's CopyJournal when it has one (package suppress keeps it
 //     beside the sync state). A message found marked at the next attempt —
 //     after a crash or a dropped connection between COPY and EXPUNGE — is
-//     looked for in the destination (same Message-ID, RFC822.SIZE and
-//     INTERNALDATE) and not copied again. SEARCH is asked for the Message-ID
+//     looked for in the destination (same Message-ID, RFC822.SIZE,
+//     INTERNALDATE and first 64 KiB of header, so that two messages of one
+//     size and second without a Message-ID are not taken for each other)
+//     and not copied again. SEARCH is asked for the Message-ID
 //     and the date only and the sizes are compared from FETCH, because
 //     Courier-IMAP's SEARCH LARGER/SMALLER compares its LF file size, not the
 //     CRLF size it reports. The copies keep the keyword. With neither
