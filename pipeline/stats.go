@@ -59,6 +59,9 @@ func (st Stats) Summary(w io.Writer) {
 			fmt.Fprintf(w, "; done without effect: %d not a subscriber, %d already blocklisted, %d soft below bouncer's threshold",
 				p.NotSubscriber, p.AlreadyBlocklisted, p.BelowThreshold)
 		}
+		if st.Push.Allowed > 0 {
+			fmt.Fprintf(w, "; not sent: %d of addresses allowed again (bouncer allow)", st.Push.Allowed)
+		}
 		if st.PushErr != nil {
 			fmt.Fprintf(w, " (stopped: %v; the rest waits for the next run)", st.PushErr)
 		}

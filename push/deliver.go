@@ -263,6 +263,9 @@ type Stats struct {
 	// NotSubscriber, AlreadyBlocklisted and BelowThreshold count the
 	// entries done without effect, by their Result (not in Delivered).
 	NotSubscriber, AlreadyBlocklisted, BelowThreshold int
+	// Allowed counts the entries not sent because their address was
+	// allowed again before they were delivered (ResultAllowed).
+	Allowed int
 	// Lifted counts the lifts of suppressions told (see lift.go).
 	Lifted  int
 	Retried int // failed for now; due again after a backoff
@@ -285,6 +288,8 @@ func (s *Stats) count(result Result) {
 		s.AlreadyBlocklisted++
 	case ResultBelowThreshold:
 		s.BelowThreshold++
+	case ResultAllowed:
+		s.Allowed++
 	default:
 		s.Delivered++
 	}
@@ -369,6 +374,12 @@ func (d *Deliverer) deliverEvents(ctx context.Context, t deliveryTarget, start t
 			if err := ctx.Err(); err != nil {
 				return false, err
 			}
+			if e.Allowed {
+				if err := d.skipAllowed(ctx, t, e, st); err != nil {
+					return false, err
+				}
+				continue
+			}
 			if err := d.db.BeginAttempt(ctx, e.ID); err != nil {
 				return false, err
 			}
@@ -396,6 +407,20 @@ func (d *Deliverer) deliverEvents(ctx context.Context, t deliveryTarget, start t
 			return false, nil
 		}
 	}
+}
+
+// skipAllowed marks done, unsent, an entry whose address was allowed
+// again since it was queued (ResultAllowed). One that an earlier attempt
+// may have delivered (Uncertain) is marked acted on instead, so that the
+// lift of the allow (lift.go) goes to the target and undoes it.
+func (d *Deliverer) skipAllowed(ctx context.Context, t deliveryTarget, e *suppress.OutboxEntry, st *Stats) error {
+	st.count(ResultAllowed)
+	result := ResultAllowed
+	if e.Uncertain {
+		result = ResultActed
+	}
+	d.log.Info("push: not sent: the address was allowed again", "target", t.name, "event", e.Key, "email", e.Event.Address)
+	return d.db.MarkDone(context.WithoutCancel(ctx), e.ID, d.now(), string(result))
 }
 
 // conclude records the outcome of one attempt; stop is true when the target

@@ -44,6 +44,11 @@
 // the subscriber found has it. listmonk's own 503 (bounce processing off)
 // is a refusal (ErrRejected), not retried; a proxy's 503 is.
 //
+// An entry whose address was allowed again (suppress.DB.Allow) after it
+// was queued is never sent, to any target: it is done with ResultAllowed
+// (counted in Stats.Allowed), or, when an earlier attempt may have reached
+// the target, as acted on, so that the lift goes out and undoes it.
+//
 // Before any push, Deliverer.Check asks each target whether the
 // credentials may do what the pushes do (listmonk: ListmonkPermissions;
 // Mautic: MauticPermissions) and returns ErrPermission, naming what is

@@ -79,3 +79,47 @@ func TestLiftRefused(t *testing.T) {
 	assert.Equal(t, "blocklisted", lm.Status("gone1@example.com"))
 	assert.Equal(t, Stats{}, deliver(t, d))
 }
+
+// TestAllowedBeforeDelivery: an address allowed again while its events
+// wait in the outbox (the target was down) is not sent to the target when
+// it is back: listmonk would blocklist, and unsubscribe from every list, a
+// person the operator put back. An event whose earlier attempt may have
+// arrived is marked acted on, so that the lift goes out and undoes it.
+func TestAllowedBeforeDelivery(t *testing.T) {
+	lm := newListmonk(t, "api", "tok")
+	db := openState(t, filepath.Join(t.TempDir(), "state.db"))
+	d := newDeliverer(t, db, Options{SecretFile: writeSecrets(t, "listmonk api:tok")}, "listmonk="+lm.URL)
+	record(t, db, 1, 2)
+	ctx := context.Background()
+	// The attempt of gone2's event began and its end was never recorded.
+	due, err := db.Due(ctx, "listmonk="+lm.URL, time.Now(), 100)
+	require.NoError(t, err)
+	for _, e := range due {
+		if e.Event.Address == "gone2@example.com" {
+			require.NoError(t, db.BeginAttempt(ctx, e.ID))
+		}
+	}
+	_, err = db.Allow(ctx, suppress.AllowRequest{Addresses: []string{"gone1@example.com", "angry1@example.com", "gone2@example.com"},
+		Reason: "confirmed by phone", By: "ops"})
+	require.NoError(t, err)
+
+	st := deliver(t, d)
+	assert.Equal(t, 3, st.Allowed, "not sent")
+	assert.Equal(t, 3, st.Delivered, "the others")
+	for _, b := range lm.Accepted() {
+		assert.NotContains(t, []string{"gone1@example.com", "angry1@example.com", "gone2@example.com"}, b.Email, "sent after the allow")
+	}
+	assert.NotEqual(t, "blocklisted", lm.Status("gone1@example.com"))
+	assert.Equal(t, "blocklisted", lm.Status("angry2@example.com"), "not allowed: sent")
+	done, err := db.Outbox(ctx, "listmonk="+lm.URL, suppress.OutboxDelivered, 100)
+	require.NoError(t, err)
+	results := map[string]string{}
+	for _, e := range done {
+		results[e.Event.Address] = e.Result
+	}
+	assert.Equal(t, string(ResultAllowed), results["gone1@example.com"])
+	assert.Equal(t, string(ResultActed), results["gone2@example.com"], "uncertain: the lift goes out")
+	assert.Equal(t, 1, st.Lifted, "the lift of gone2, whose attempt may have arrived")
+	assert.Empty(t, lm.Violations())
+	assert.Equal(t, Stats{}, deliver(t, d), "nothing left")
+}

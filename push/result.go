@@ -25,6 +25,11 @@ const (
 	// to bouncer's soft threshold (SoftThreshold): listmonk, which counts
 	// soft bounces forever, does not hear of it.
 	ResultBelowThreshold Result = "below-threshold"
+	// ResultAllowed: the address was allowed again (suppress.DB.Allow)
+	// after the event was queued and before it was delivered: the event is
+	// not sent, so that a target never suppresses a person the operator
+	// put back.
+	ResultAllowed Result = "allowed"
 )
 
 // SoftMode is how soft bounces reach listmonk (Options.Soft; the

@@ -149,11 +149,18 @@ type OutboxEntry struct {
 	// Result is what the target made of a delivered entry when it was
 	// not what the event asks (MarkDone), else "".
 	Result string
+	// Allowed is true when an allow of the address (DB.Allow) covers the
+	// event (dated at or before the allow, or its Until): the operator
+	// lifted the suppression the event asks for, so it must not reach the
+	// target any more.
+	Allowed bool
 }
 
 const outboxSelect = `SELECT o.id, o.target, o.state, o.attempts, o.inflight, o.last_error,
 		e.address, e.category, e.reason, e.status, e.reply_code, e.diagnostic, e.date,
-		e.original_message_id, e.source, m.hash, m.message_id, e.id, e.list_subscriber, e.list_campaign, o.result
+		e.original_message_id, e.source, m.hash, m.message_id, e.id, e.list_subscriber, e.list_campaign, o.result,
+		CASE WHEN EXISTS (SELECT 1 FROM allows a WHERE a.address = e.address
+			AND (e.date <= a.created OR e.date <= a.until_date)) THEN 1 ELSE 0 END
 	FROM outbox o JOIN events e ON e.id = o.event JOIN messages m ON m.id = e.message`
 
 // Due returns up to limit pending entries of target whose next try is at or
@@ -184,17 +191,19 @@ func (db *DB) outboxQuery(ctx context.Context, op string, q string, args ...any)
 			o              OutboxEntry
 			state, cat, rs string
 			inflight       int
+			allowed        int
 			date           int64
 			hash           string
 		)
 		if err := rows.Scan(&o.ID, &o.Target, &state, &o.Attempts, &inflight, &o.LastError,
 			&o.Event.Address, &cat, &rs, &o.Event.Status, &o.Event.ReplyCode, &o.Event.Diagnostic, &date,
 			&o.Event.MessageID, &o.Event.Source, &hash, &o.BounceMessageID, &o.EventID,
-			&o.Event.ListSubscriber, &o.Event.ListCampaign, &o.Result); err != nil {
+			&o.Event.ListSubscriber, &o.Event.ListCampaign, &o.Result, &allowed); err != nil {
 			return nil, db.wrapErr(op, err)
 		}
 		o.State = OutboxState(state)
 		o.Uncertain = inflight != 0
+		o.Allowed = allowed != 0
 		o.Event.Category = classify.Category(cat)
 		o.Event.Reason = classify.Reason(rs)
 		o.Event.Date = time.Unix(date, 0).UTC()

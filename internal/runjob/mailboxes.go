@@ -227,8 +227,8 @@ func addPush(a, b *push.Stats) *push.Stats {
 	}
 	return &push.Stats{Delivered: a.Delivered + b.Delivered, Retried: a.Retried + b.Retried, Failed: a.Failed + b.Failed,
 		NotSubscriber: a.NotSubscriber + b.NotSubscriber, AlreadyBlocklisted: a.AlreadyBlocklisted + b.AlreadyBlocklisted,
-		BelowThreshold: a.BelowThreshold + b.BelowThreshold,
-		Uncertain:      a.Uncertain + b.Uncertain, Errors: append(append([]error(nil), a.Errors...), b.Errors...)}
+		BelowThreshold: a.BelowThreshold + b.BelowThreshold, Allowed: a.Allowed + b.Allowed, Lifted: a.Lifted + b.Lifted,
+		Uncertain: a.Uncertain + b.Uncertain, Errors: append(append([]error(nil), a.Errors...), b.Errors...)}
 }
 
 func cmpOr(a, b *push.Stats) *push.Stats {
