@@ -99,7 +99,9 @@ func windowText(d time.Duration) string {
 
 // SoftThresholdReached tells whether the soft event eventID (an
 // OutboxEntry.EventID) brings its address to the soft threshold of p (nil:
-// the defaults). An event of another category never does.
+// the defaults). An event of another category never does. As in Lists,
+// the address's events dated at or before an allow of it (or its Until)
+// do not count.
 func (db *DB) SoftThresholdReached(ctx context.Context, eventID int64, p *Policy) (SoftThreshold, error) {
 	pol := p.withDefaults()
 	out := SoftThreshold{Policy: pol}
@@ -116,6 +118,16 @@ func (db *DB) SoftThresholdReached(ctx context.Context, eventID int64, p *Policy
 		return out, nil
 	}
 	start := time.Unix(date, 0).Add(-pol.SoftWindow).Unix()
+	allows, err := db.allowsOf(ctx, []string{addr})
+	if err != nil {
+		return out, err
+	}
+	if cut, ok := cutoffMap(allows)[addr]; ok {
+		if date <= cut.Unix() {
+			return out, nil
+		}
+		start = max(start, cut.Unix())
+	}
 	rows, err := db.sql.QueryContext(ctx, db.d.bind(
 		`SELECT id, date FROM events WHERE address = ? AND category = 'soft' AND date > ? AND date <= ?
 		 ORDER BY date, id`), addr, start, date)

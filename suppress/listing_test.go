@@ -113,6 +113,45 @@ func TestSoftThresholdReached(t *testing.T) {
 	})
 }
 
+// TestSoftThresholdReachedAfterAllow: the soft bounces before an allow do
+// not count towards the threshold, as they do not for the lists: the
+// third soft bounce after the allow reaches it, not the first.
+func TestSoftThresholdReachedAfterAllow(t *testing.T) {
+	forEachStore(t, func(t *testing.T, newState func(*testing.T) string) {
+		ctx := context.Background()
+		db := openTest(t, newState(t))
+		require.NoError(t, db.SetOutbox([]OutboxTarget{{Name: "t"}}))
+		record := func(days ...int) {
+			for _, d := range days {
+				m := &Message{Hash: Hash([]byte(fmt.Sprint("soft ", d))), Source: "t", Date: day(d, 0), Events: []Event{
+					{Address: "full@example.com", Reason: classify.ReasonMailboxFull, Date: day(d, 0)}}}
+				_, err := db.Record(ctx, m)
+				require.NoError(t, err)
+			}
+		}
+		record(1, 2)
+		_, err := db.Allow(ctx, AllowRequest{Addresses: []string{"full@example.com"}, Reason: "r", At: day(2, 12)})
+		require.NoError(t, err)
+		record(3, 4, 5)
+		due, err := db.Due(ctx, "t", day(90, 0), 100)
+		require.NoError(t, err)
+		require.Len(t, due, 5)
+		var reached []string
+		for _, e := range due {
+			th, err := db.SoftThresholdReached(ctx, e.EventID, nil)
+			require.NoError(t, err)
+			if th.Reached {
+				reached = append(reached, e.Event.Date.Format(time.DateOnly))
+				assert.Equal(t, 3, th.Events)
+			}
+		}
+		assert.Equal(t, []string{"2026-01-06"}, reached)
+		lists, err := db.Lists(ctx, &Policy{Now: day(5, 0)}, nil)
+		require.NoError(t, err)
+		require.Len(t, lists.Suppressed, 1, "the lists agree: suppressed by the day-5 bounce")
+	})
+}
+
 // TestDueLifts: an allow is due for a target that acted on a suppression
 // it lifts, once; not for one that did nothing with the address.
 func TestDueLifts(t *testing.T) {
