@@ -72,6 +72,11 @@ type SoftThreshold struct {
 	// Events and Days count the soft events in that window, the event
 	// included, and the UTC days they fall on.
 	Events, Days int
+	// PermanentDays counts the days of those that were permanent failures
+	// (Event.Permanent); ByPermanent is true when the permanent rule
+	// (Policy.PermanentThreshold), not the soft count, makes it reached.
+	PermanentDays int
+	ByPermanent   bool
 	// Policy is the policy applied, with its defaults.
 	Policy Policy
 }
@@ -79,6 +84,10 @@ type SoftThreshold struct {
 // String says the threshold as a person reads it: "soft threshold: 3 soft
 // bounces on 3 days within 30 days".
 func (s SoftThreshold) String() string {
+	if s.ByPermanent {
+		return fmt.Sprintf("permanent threshold: permanent failures on %d days within %s (policy: %d days)",
+			s.PermanentDays, windowText(s.Policy.SoftWindow), s.Policy.PermanentThreshold)
+	}
 	return fmt.Sprintf("soft threshold: %d soft bounces on %d days within %s (policy: %d on %d days within %s)",
 		s.Events, s.Days, windowText(s.Policy.SoftWindow),
 		s.Policy.SoftThreshold, s.Policy.SoftDistinctDays, windowText(s.Policy.SoftWindow))
@@ -129,7 +138,7 @@ func (db *DB) SoftThresholdReached(ctx context.Context, eventID int64, p *Policy
 		start = max(start, cut.Unix())
 	}
 	rows, err := db.sql.QueryContext(ctx, db.d.bind(
-		`SELECT id, date FROM events WHERE address = ? AND category = 'soft' AND date > ? AND date <= ?
+		`SELECT id, date, permanent FROM events WHERE address = ? AND category = 'soft' AND date > ? AND date <= ?
 		 ORDER BY date, id`), addr, start, date)
 	if err != nil {
 		return out, db.wrapErr("soft threshold", err)
@@ -138,13 +147,14 @@ func (db *DB) SoftThresholdReached(ctx context.Context, eventID int64, p *Policy
 	var before, with []Event
 	for rows.Next() {
 		var (
-			id int64
-			d  int64
+			id   int64
+			d    int64
+			perm int
 		)
-		if err := rows.Scan(&id, &d); err != nil {
+		if err := rows.Scan(&id, &d, &perm); err != nil {
 			return out, db.wrapErr("soft threshold", err)
 		}
-		e := Event{Date: time.Unix(d, 0).UTC(), Category: classify.CategorySoft}
+		e := Event{Date: time.Unix(d, 0).UTC(), Category: classify.CategorySoft, Permanent: perm != 0}
 		if id != eventID && (d < date || id < eventID) {
 			before = append(before, e)
 		}
@@ -156,12 +166,16 @@ func (db *DB) SoftThresholdReached(ctx context.Context, eventID int64, p *Policy
 		return out, db.wrapErr("soft threshold", err)
 	}
 	out.Events = len(with)
-	days := make(map[string]bool)
+	days, permDays := make(map[string]bool), make(map[string]bool)
 	for _, e := range with {
 		days[e.Date.Format(time.DateOnly)] = true
+		if e.Permanent {
+			permDays[e.Date.Format(time.DateOnly)] = true
+		}
 	}
-	out.Days = len(days)
+	out.Days, out.PermanentDays = len(days), len(permDays)
 	out.Reached = pol.suppresses(classify.CategorySoft, with) && !pol.suppresses(classify.CategorySoft, before)
+	out.ByPermanent = out.Reached && !pol.softCountSuppresses(with)
 	return out, nil
 }
 

@@ -152,6 +152,40 @@ func TestSoftThresholdReachedAfterAllow(t *testing.T) {
 	})
 }
 
+// TestSoftThresholdReachedPermanent: permanent but unexplained failures
+// (Event.Permanent) on PermanentThreshold days suppress, and the event
+// that brings them there is the one that reaches the threshold, said so.
+func TestSoftThresholdReachedPermanent(t *testing.T) {
+	forEachStore(t, func(t *testing.T, newState func(*testing.T) string) {
+		ctx := context.Background()
+		db := openTest(t, newState(t))
+		require.NoError(t, db.SetOutbox([]OutboxTarget{{Name: "t"}}))
+		for _, d := range []int{1, 2} {
+			m := &Message{Hash: Hash([]byte(fmt.Sprint("perm ", d))), Source: "t", Date: day(d, 0), Events: []Event{
+				{Address: "odd@example.com", Reason: classify.ReasonMailboxFull, Date: day(d, 0), Permanent: true}}}
+			_, err := db.Record(ctx, m)
+			require.NoError(t, err)
+		}
+		due, err := db.Due(ctx, "t", day(90, 0), 100)
+		require.NoError(t, err)
+		require.Len(t, due, 2)
+		lists, err := db.Lists(ctx, nil, nil)
+		require.NoError(t, err)
+		require.Len(t, lists.Suppressed, 1, "the permanent rule suppresses")
+		var reached []string
+		for _, e := range due {
+			th, err := db.SoftThresholdReached(ctx, e.EventID, nil)
+			require.NoError(t, err)
+			if th.Reached {
+				reached = append(reached, e.Event.Date.Format(time.DateOnly))
+				assert.True(t, th.ByPermanent)
+				assert.Equal(t, "permanent threshold: permanent failures on 2 days within 30 days (policy: 2 days)", th.String())
+			}
+		}
+		assert.Equal(t, []string{"2026-01-03"}, reached)
+	})
+}
+
 // TestDueLifts: an allow is due for a target that acted on a suppression
 // it lifts, once; not for one that did nothing with the address.
 func TestDueLifts(t *testing.T) {
