@@ -243,7 +243,7 @@ func (d *Deliverer) newTarget(t Target, secrets secrets, ua string, seen map[str
 	case KindListmonk:
 		dt.client = &listmonkClient{t: t, auth: s, hc: d.hc, ua: ua, db: d.db, policy: d.policy, soft: d.soft}
 	case KindMautic:
-		dt.client = &mauticClient{t: t, auth: s, hc: d.hc, ua: ua}
+		dt.client = &mauticClient{t: t, auth: s, hc: d.hc, ua: ua, db: d.db, policy: d.policy}
 	case KindWebhook:
 		dt.client = &webhookClient{t: t, secret: s, hc: d.hc, ua: ua, now: d.now}
 	}

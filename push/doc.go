@@ -54,15 +54,18 @@
 // Mautic: MauticPermissions) and returns ErrPermission, naming what is
 // missing, for a refusal; bouncer run exits before it touches the mailbox.
 //
-// mautic=URL (hard and complaint events): GET URL/api/contacts?search=email:ADDR
+// mautic=URL (hard, soft and complaint events): GET URL/api/contacts?search=email:ADDR
 // finds the contacts with the address (the answer is filtered to the exact
 // address), then POST URL/api/contacts/ID/dnc/email/add with
 // {"reason": 2, "comments": "bouncer: hard userunknown 5.1.1: …"} for each,
 // with HTTP basic auth (USER:PASSWORD; Mautic's API with basic auth
 // enabled). Reason 2 is Mautic's DoNotContact::BOUNCED for a hard bounce; a
 // complaint gets 1, DoNotContact::UNSUBSCRIBED, as Mautic's own feedback-loop
-// processing records it. Soft bounces are not sent: Mautic keeps no count of
-// them, and one would stop the contact for good. An address without a
+// processing records it. Mautic keeps no count of soft bounces, and one
+// entry stops the contact for good, so a soft bounce is sent (as reason 2,
+// its comment saying the threshold) only when it brings its address to
+// bouncer's threshold, as for listmonk; the others are done with
+// ResultBelowThreshold. An address without a
 // contact is recorded as failed with ErrNoContact.
 //
 // webhook=URL (every event, policy blocks and notices included): POST URL

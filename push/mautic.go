@@ -36,10 +36,12 @@ const (
 )
 
 type mauticClient struct {
-	t    Target
-	auth secret // "user:password"
-	hc   *http.Client
-	ua   string
+	t      Target
+	auth   secret // "user:password"
+	hc     *http.Client
+	ua     string
+	db     *suppress.DB
+	policy *suppress.Policy
 }
 
 // mauticDNC is the body of POST /api/contacts/ID/dnc/email/add.
@@ -48,15 +50,32 @@ type mauticDNC struct {
 	Comments string       `json:"comments"`
 }
 
+// push adds the Do Not Contact entry of e. A soft bounce does so only when
+// it brings its address to bouncer's soft (or permanent) threshold
+// (suppress.DB.SoftThresholdReached), as a bounce whose comment says so:
+// Mautic keeps no count of soft bounces, and one entry stops the contact
+// for good. The others are done with ResultBelowThreshold.
 func (c *mauticClient) push(ctx context.Context, e *suppress.OutboxEntry) (Result, error) {
-	return "", c.add(ctx, e)
+	comment := mauticComment(e)
+	if e.Event.Category == classify.CategorySoft {
+		th, err := c.db.SoftThresholdReached(ctx, e.EventID, c.policy)
+		if err != nil {
+			return "", err
+		}
+		if !th.Reached {
+			return ResultBelowThreshold, nil
+		}
+		comment = "bouncer: " + th.String() + "; " + strings.TrimPrefix(comment, "bouncer: ")
+	}
+	return "", c.add(ctx, e, comment)
 }
 
-// add adds the Do Not Contact entry of e to every contact with its address.
-func (c *mauticClient) add(ctx context.Context, e *suppress.OutboxEntry) error {
+// add adds the Do Not Contact entry of e, saying comment, to every contact
+// with its address.
+func (c *mauticClient) add(ctx context.Context, e *suppress.OutboxEntry, comment string) error {
 	var reason mauticReason
 	switch e.Event.Category {
-	case classify.CategoryHard:
+	case classify.CategoryHard, classify.CategorySoft:
 		reason = mauticBounced
 	case classify.CategoryComplaint:
 		// As Mautic's own feedback-loop processing records a complaint.
@@ -71,7 +90,7 @@ func (c *mauticClient) add(ctx context.Context, e *suppress.OutboxEntry) error {
 	if len(ids) == 0 {
 		return &Error{Target: c.t.String(), Op: "find contact", Err: ErrNoContact}
 	}
-	body, err := marshal(mauticDNC{Reason: reason, Comments: cut(mauticComment(e), MaxMauticComment)})
+	body, err := marshal(mauticDNC{Reason: reason, Comments: cut(comment, MaxMauticComment)})
 	if err != nil {
 		return err
 	}

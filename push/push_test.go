@@ -803,3 +803,27 @@ func TestNoAnswerIsUncertain(t *testing.T) {
 	assert.Equal(t, 1, st.Uncertain, "only the timed-out one")
 	assert.Len(t, lm.Accepted(), 1)
 }
+
+// TestMauticSoftThreshold: a soft bounce reaches Mautic only when it
+// brings its address to bouncer's soft threshold (3 on 3 days), once, as a
+// bounce whose comment says so; the others are done below the threshold.
+func TestMauticSoftThreshold(t *testing.T) {
+	mt := newMautic(t, "admin", "pw", map[int]string{1: "full@example.com"})
+	db := openState(t, filepath.Join(t.TempDir(), "state.db"))
+	d := newDeliverer(t, db, Options{SecretFile: writeSecrets(t, "mautic admin:pw")}, "mautic="+mt.URL)
+	for i, n := range []int{1, 2, 3, 4} {
+		date := time.Date(2026, 1, n, 4, 0, 0, 0, time.UTC)
+		_, err := db.Record(context.Background(), &suppress.Message{Hash: suppress.Hash([]byte(fmt.Sprint("soft ", i))), Source: "t", Date: date,
+			Events: []suppress.Event{{Address: "full@example.com", Reason: classify.ReasonMailboxFull, Status: "4.2.2", Date: date}}})
+		require.NoError(t, err)
+	}
+	st := deliver(t, d)
+	assert.Equal(t, Stats{Delivered: 1, BelowThreshold: 3}, st)
+	assert.Equal(t, map[int][]int{1: {2}}, mt.DNC(), "one entry, reason bounced")
+	mt.mu.Lock()
+	comments := mt.comments[1]
+	mt.mu.Unlock()
+	require.Len(t, comments, 1)
+	assert.True(t, strings.HasPrefix(comments[0], "bouncer: soft threshold: 3 soft bounces on 3 days within 30 days"), comments[0])
+	assert.Empty(t, mt.Violations())
+}

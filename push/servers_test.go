@@ -555,9 +555,10 @@ type mauticServer struct {
 	*httptest.Server
 	base
 	user, pass string
-	contacts   map[int]string // id → email
-	dnc        map[int][]int  // id → reasons added, in order
-	removed    []int          // ids whose Do Not Contact entry was removed
+	contacts   map[int]string   // id → email
+	dnc        map[int][]int    // id → reasons added, in order
+	comments   map[int][]string // id → the comments of the entries added, in order
+	removed    []int            // ids whose Do Not Contact entry was removed
 	searches   int
 }
 
@@ -645,6 +646,10 @@ func (s *mauticServer) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.dnc[id] = append(s.dnc[id], *body.Reason)
+	if s.comments == nil {
+		s.comments = map[int][]string{}
+	}
+	s.comments[id] = append(s.comments[id], *body.Comments)
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, fmt.Sprintf(`{"contact":{"id":%d,"fields":{"all":{"id":%d,"email":"%s"}}}}`, id, id, email))
 }

@@ -27,10 +27,10 @@ const (
 // Kinds returns every kind.
 func Kinds() []Kind { return []Kind{KindListmonk, KindMautic, KindWebhook} }
 
-// Categories returns the event categories a target of kind k is sent:
-// listmonk hard, soft and complaint (listmonk counts soft bounces itself);
-// Mautic hard and complaint (it has no count of soft bounces, so one soft
-// bounce would stop the contact for good); the webhook every category. A
+// Categories returns the event categories a target of kind k is queued:
+// listmonk and Mautic hard, soft and complaint (the soft ones sent only
+// when they bring their address to bouncer's threshold, unless listmonk's
+// SoftAll); the webhook every category. A
 // policy block is the sender's trouble, not the subscriber's, so only the
 // webhook hears of it.
 func (k Kind) Categories() []classify.Category {
@@ -38,7 +38,7 @@ func (k Kind) Categories() []classify.Category {
 	case KindListmonk:
 		return []classify.Category{classify.CategoryHard, classify.CategorySoft, classify.CategoryComplaint}
 	case KindMautic:
-		return []classify.Category{classify.CategoryHard, classify.CategoryComplaint}
+		return []classify.Category{classify.CategoryHard, classify.CategorySoft, classify.CategoryComplaint}
 	case KindWebhook:
 		return []classify.Category{classify.CategoryHard, classify.CategorySoft, classify.CategoryComplaint,
 			classify.CategoryPolicy, classify.CategoryNone}
