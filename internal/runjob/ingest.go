@@ -89,7 +89,9 @@ func Ingest(ctx context.Context, cfg *Config, stdin io.Reader, stderr io.Writer)
 		if _, _, err := db.WriteLists(context.WithoutCancel(ctx), cfg.Policy, cfg.Format, cfg.Out, cfg.OutDir); err != nil {
 			// Recorded; the next delivery of it is known by its hash and
 			// writes the lists again.
-			return tempFail(s, describeError(err, cfg))
+			fmt.Fprintf(stderr, "bouncer ingest: %s; recorded, but the lists were not written: the MTA delivers it again (exit %d), and the lists are written then\n",
+				strings.TrimPrefix(describeError(err, cfg), "bouncer: "), ExitTempFail)
+			return ExitTempFail
 		}
 	}
 	for _, e := range pushErrors(st) {
