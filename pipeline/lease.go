@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/bouncer-dev/bouncer/classify"
 	"github.com/bouncer-dev/bouncer/mailsource"
 	"github.com/bouncer-dev/bouncer/suppress"
 )
@@ -89,26 +88,13 @@ func runLeased(ctx context.Context, db *suppress.DB, src mailsource.Source, o *O
 	}
 }
 
-// add adds the counts of o to st.
+// add adds the counts of o, a later pass, to st (Stats.Add), keeping the
+// latest delivery pass.
 func (st *Stats) add(o Stats) {
-	st.Messages += o.Messages
-	st.Already += o.Already
-	st.Bounces += o.Bounces
-	st.NotBounces += o.NotBounces
-	st.Unrecognized += o.Unrecognized
-	st.Incomplete += o.Incomplete
-	st.Failed += o.Failed
-	st.Skipped += o.Skipped
-	st.Unconfirmed += o.Unconfirmed
-	st.Unverified += o.Unverified
-	st.Unproven += o.Unproven
+	push, pushErr := st.Push, st.PushErr
 	if o.Push != nil { // the latest delivery pass
-		st.Push, st.PushErr = o.Push, o.PushErr
+		push, pushErr = o.Push, o.PushErr
 	}
-	for c, n := range o.Events {
-		if st.Events == nil {
-			st.Events = make(map[classify.Category]int)
-		}
-		st.Events[c] += n
-	}
+	*st = st.Add(o)
+	st.Push, st.PushErr = push, pushErr
 }
