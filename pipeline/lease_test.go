@@ -309,3 +309,18 @@ func TestRunLeasesMaildirPerHost(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 3, st.Messages)
 }
+
+// TestRunLeasedFlood: on a shared state, where Run works the mailbox under
+// a lease, the summary still names a flood and counts what a later pass
+// met again (the counts of each pass are summed whole).
+func TestRunLeasedFlood(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "Maildir")
+	writeMaildir(t, dir, [][]byte{bigReport(DefaultMaxSuppressPerMessage + 1)})
+	db := openState(t, pgtest.Shared(t).Database(t))
+	defer db.Close()
+	st, err := Run(context.Background(), db, openMaildir(t, dir), leaseOpts("host"))
+	require.NoError(t, err)
+	assert.Equal(t, 1, st.Flooded)
+	assert.Len(t, st.FloodedNames, 1)
+	assert.Equal(t, 1, st.Messages)
+}
