@@ -9,7 +9,6 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
-	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // dialect is what differs between the two stores; everything else (the
@@ -61,9 +60,9 @@ var sqliteDialect = &dialect{
 	},
 	kind: func(err error) error {
 		switch sqliteCode(err) {
-		case sqlite3.SQLITE_FULL:
+		case codeFull:
 			return ErrDiskFull
-		case sqlite3.SQLITE_READONLY:
+		case codeReadOnly:
 			return ErrReadOnly
 		}
 		return nil
