@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	_ "modernc.org/sqlite"
 
 	"github.com/bouncer-dev/bouncer/suppress"
 )
@@ -42,7 +41,7 @@ func benchState(tb testing.TB) string {
 	db, err := suppress.Open(ctx, path, nil)
 	require.NoError(tb, err)
 	require.NoError(tb, db.Close())
-	raw, err := sql.Open("sqlite", "file:"+path+"?_journal_mode=WAL")
+	raw, err := sql.Open(suppress.SQLiteDriver, "file:"+path) // WAL: set by Open, kept in the file
 	require.NoError(tb, err)
 	defer raw.Close()
 	end := benchEnd.Unix()

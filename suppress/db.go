@@ -11,9 +11,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"modernc.org/sqlite" // the "sqlite" database/sql driver, pure Go
-	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // Sentinel errors; the errors returned wrap them with %w.
@@ -141,9 +138,7 @@ func Open(ctx context.Context, path string, opts *Options) (*DB, error) {
 	if walLimit == 0 {
 		walLimit = DefaultWALLimit
 	}
-	base := "file:" + escapeURIPath(abs) + fmt.Sprintf(
-		"?_busy_timeout=%d&_journal_mode=WAL&_synchronous=FULL&_foreign_keys=1", busy.Milliseconds())
-	sdb, err := sql.Open("sqlite", base+"&_txlock=immediate")
+	sdb, err := sql.Open(SQLiteDriver, sqliteDSN(abs, busy, true))
 	if err != nil {
 		return nil, fmt.Errorf("suppress: open %s: %w", path, err)
 	}
@@ -161,7 +156,7 @@ func Open(ctx context.Context, path string, opts *Options) (*DB, error) {
 			return nil, db.openErr(err)
 		}
 	}
-	rdb, err := sql.Open("sqlite", base)
+	rdb, err := sql.Open(SQLiteDriver, sqliteDSN(abs, busy, false))
 	if err != nil {
 		sdb.Close()
 		return nil, fmt.Errorf("suppress: open %s: %w", path, err)
@@ -254,12 +249,12 @@ func (db *DB) openErr(err error) error {
 		return fmt.Errorf("%w: open %s: %v", kind, db.path, err)
 	}
 	code := sqliteCode(err)
-	if code == sqlite3.SQLITE_READONLY || code == sqlite3.SQLITE_CANTOPEN || code == sqlite3.SQLITE_PERM {
+	if code == codeReadOnly || code == codeCantOpen || code == codePerm {
 		if reason := notWritable(db.path); reason != "" {
 			return fmt.Errorf("%w: %s: %s (%v)", ErrReadOnly, db.path, reason, err)
 		}
 	}
-	if code == sqlite3.SQLITE_FULL || sqliteExtendedCode(err) == sqlite3.SQLITE_IOERR_SHMSIZE {
+	if code == codeFull || sqliteExtendedCode(err) == codeIOErrShmSize {
 		return fmt.Errorf("%w: open %s: %v", ErrDiskFull, db.path, err)
 	}
 	if strings.HasPrefix(err.Error(), "suppress: ") {
@@ -289,24 +284,6 @@ func notWritable(path string) string {
 		f.Close()
 	}
 	return ""
-}
-
-// sqliteExtendedCode returns the extended SQLite result code of err, or 0.
-func sqliteExtendedCode(err error) int {
-	var se *sqlite.Error
-	if errors.As(err, &se) {
-		return se.Code()
-	}
-	return 0
-}
-
-// sqliteCode returns the primary SQLite result code of err, or 0.
-func sqliteCode(err error) int {
-	var se *sqlite.Error
-	if errors.As(err, &se) {
-		return se.Code() & 0xff
-	}
-	return 0
 }
 
 // escapeURIPath escapes the characters that end or change a path in an SQLite

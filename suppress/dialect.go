@@ -9,7 +9,6 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
-	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // dialect is what differs between the two stores; everything else (the
@@ -64,13 +63,13 @@ var sqliteDialect = &dialect{
 		// which SQLite's documentation of the code gives as "the
 		// underlying filesystem volume is out of space" (an open on a full
 		// tmpfs fails so).
-		if sqliteExtendedCode(err) == sqlite3.SQLITE_IOERR_SHMSIZE {
+		if sqliteExtendedCode(err) == codeIOErrShmSize {
 			return ErrDiskFull
 		}
 		switch sqliteCode(err) {
-		case sqlite3.SQLITE_FULL:
+		case codeFull:
 			return ErrDiskFull
-		case sqlite3.SQLITE_READONLY:
+		case codeReadOnly:
 			return ErrReadOnly
 		}
 		return nil

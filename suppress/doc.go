@@ -3,8 +3,10 @@
 //
 // # History
 //
-// The state is one SQLite file (modernc.org/sqlite, pure Go) in WAL mode
-// with synchronous=FULL and a busy timeout (Options), or a PostgreSQL
+// The state is one SQLite file (modernc.org/sqlite, pure Go, chosen in
+// sqlite_driver.go; docs/sqlite.md measures it against the other embedded
+// drivers) in WAL mode with synchronous=FULL and a busy timeout
+// (Options), or a PostgreSQL
 // database shared by several hosts (Open with a "postgres://" URL; pgx's
 // database/sql driver). Both run the same statements and schema through a
 // small dialect layer (dialect.go: placeholders, 64-bit integers, byte-wise

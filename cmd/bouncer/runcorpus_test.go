@@ -177,7 +177,7 @@ func TestRunDovecotCorpusSuppressesNoOneWrongly(t *testing.T) {
 	suppressed := readList(t, list)
 	require.NotEmpty(t, suppressed, "the run suppressed no one")
 
-	db, err := sql.Open("sqlite", "file:"+state+"?mode=ro")
+	db, err := sql.Open(suppress.SQLiteDriver, "file:"+state+"?mode=ro")
 	require.NoError(t, err)
 	defer db.Close()
 	rows, err := db.QueryContext(context.Background(),
