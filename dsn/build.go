@@ -80,6 +80,12 @@ func (p *parser) finish() {
 	if p.googleGroups(body) {
 		rep.Vendor = VendorGoogleGroups
 	}
+	if (rep.Kind == KindBounce || rep.Kind == KindDSN) && strings.EqualFold(strings.TrimSpace(p.top.Get("X-Spasign")), "NG") {
+		// au (KDDI) marks with "X-SPASIGN: NG" the notices its filter
+		// sends when the recipient's settings (the domain or address
+		// filter) refused the sender; the notice itself gives no reason.
+		rep.Vendor = VendorAuFilter
+	}
 	if (rep.Kind == KindBounce || rep.Kind == KindDSN) && p.challenge(body) {
 		rep.Kind = KindChallenge
 		rep.Vendor = VendorChallenge
