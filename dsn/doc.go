@@ -104,7 +104,10 @@
 //     alias or a forward led to: Postfix's "(expanded from <y>)",
 //     Sendmail's "(expanded from: <y>)", and the VERP address of a report
 //     with one failed recipient and no Original-Recipient of its own
-//     become Recipient.OriginalRecipient (docs/taxonomy.md);
+//     become Recipient.OriginalRecipient (docs/taxonomy.md); a VERP
+//     address that carries a sending service's ids before the recipient
+//     ("bounce-0000042-7777713-ann=example.com@…") names the report's own
+//     address, not a forward;
 //   - a Sendmail transcript that ends with ">>> DATA" and whose DATA got
 //     "503 Need RCPT" is pipelined (RFC 2920): the refusal before it is
 //     given no command.

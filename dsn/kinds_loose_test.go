@@ -54,6 +54,22 @@ func looseKinds() []kindCase {
 			"Final-Recipient: rfc822; ann.smith@mail.example.com\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 user unknown\n"),
 		kind: KindDSN, recipients: []string{"ann.smith@mail.example.com"}, original: "ann@example.com",
 	}, {
+		// A sending service's VERP address puts its campaign and
+		// subscriber ids before the address ("bounce-<ids>-ann=…"): read
+		// naively, the ids glue onto the local part. The report's own
+		// address, that local part after the ids, is the list's.
+		name: "VERP with ids before the address",
+		msg: report("Delivered-To: bounce-0000042-7777713-ann=example.com@mta.lists.example.org\r\n", "Reporting-MTA: dns; mta.lists.example.org\n\n"+
+			"Final-Recipient: rfc822; ann@example.com\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 user unknown\n"),
+		kind: KindDSN, recipients: []string{"ann@example.com"}, original: "-",
+	}, {
+		// A hyphen of the address itself is no id: "smith" is another
+		// mailbox than "john-smith", a forward the VERP address reveals.
+		name: "VERP over a forward to a local part that ends the VERP one",
+		msg: report("Delivered-To: bounce-john-smith=example.com@lists.example.org\r\n", "Reporting-MTA: dns; mx.example.net\n\n"+
+			"Final-Recipient: rfc822; smith@example.com\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 user unknown\n"),
+		kind: KindDSN, recipients: []string{"smith@example.com"}, original: "john-smith@example.com",
+	}, {
 		name: "Postfix: expanded from an alias",
 		msg: notice("MAILER-DAEMON@mx.example.net (Mail Delivery System)", "Undelivered Mail Returned to Sender",
 			"This is the mail system at host mx.example.net.\n\nI'm sorry to have to inform you that your message could not\n"+

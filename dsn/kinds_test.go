@@ -29,7 +29,7 @@ type kindCase struct {
 	recipients []string
 	pos        Position // of the first recipient, when set
 	status     string   // of the first recipient, when set
-	original   string   // the OriginalRecipient of the first, when set
+	original   string   // the OriginalRecipient of the first, when set; "-": none
 	command    string   // the Command of the first when set; "-": none
 }
 
@@ -208,7 +208,11 @@ func TestKinds(t *testing.T) {
 			if tc.status != "" {
 				assert.Equal(t, tc.status, rep.Recipients[0].Status)
 			}
-			if tc.original != "" {
+			switch tc.original {
+			case "":
+			case "-":
+				assert.Empty(t, rep.Recipients[0].OriginalRecipient)
+			default:
 				assert.Equal(t, tc.original, rep.Recipients[0].OriginalRecipient)
 			}
 			switch tc.command {
