@@ -108,6 +108,11 @@ func TestRuleFamilies(t *testing.T) {
 		{"connection refused before MAIL", Input{Command: "CONNECT", Diagnostic: "554 nope"}, ReasonBlocked, RuleCommand},
 		{"x-unix mailer", Input{Kind: dsn.KindDSN, DiagnosticType: "X-Unix", Status: "5.3.0", Diagnostic: "255"}, ReasonMailerError, RulePhrase},
 		{"generic words decide nothing", Input{Kind: dsn.KindBounce, Diagnostic: "Delivery failed: the message was undeliverable. This is a permanent error."}, ReasonUndefined, RuleNone},
+		// A directory's notice gives a person's telephone number: its
+		// groups of three digits are no reply codes.
+		{"a telephone number is no reply code", Input{Kind: dsn.KindBounce, Diagnostic: "Your message could not be delivered. " +
+			"For help call the helpdesk at +1 925-550-5635 or 555-421-1234."}, ReasonUndefined, RuleNone},
+		{"a multi-line reply is a reply code", Input{Kind: dsn.KindBounce, Diagnostic: "host said: 550-5.7.1 sorry"}, ReasonSecurityError, RuleStatus},
 		{"a code alone is onhold", Input{Kind: dsn.KindBounce, Diagnostic: "Delivery failed: 550 undeliverable."}, ReasonOnHold, RuleNone},
 		{"vacation words in a bounce", Input{Kind: dsn.KindBounce, Diagnostic: "I am out of the office until Monday."}, ReasonVacation, RulePhrase},
 		{"nothing", Input{Kind: dsn.KindBounce}, ReasonUndefined, RuleNone},
