@@ -63,6 +63,19 @@ func TestKindsThroughParser(t *testing.T) {
 			"Final-Recipient: rfc822; ann@ezweb.example\nAction: failed\nStatus: 5.0.0\n"+
 				"Diagnostic-Code: smtp; 552 mailbox full\n"),
 		recipient: "ann@ezweb.example", want: ReasonMailboxFull,
+	}, {
+		// A directory (ph) gateway quotes the original after "Original
+		// message as received is as follows:" and a rule; the quoted
+		// lines are data, and the notice's telephone number no code.
+		name: "directory gateway: the quoted original is no evidence",
+		msg: kindNotice("postmaster@corp.example", "Returned mail", "",
+			"The address to which your message was addressed, lee@corp.example, did not match a directory entry.\n\n"+
+				"The following locator information may help: Lee Smith +1 925-550-5635\n\n"+
+				"Original message as received is as follows:\n"+
+				"========================================================================\n"+
+				">Received: from lists.example.org by mx.corp.example\n>From: news@lists.example.org\n"+
+				">Subject: Your mailbox is full\n>\n>552 5.2.2 over quota, says the quoted text\n"),
+		recipient: "lee@corp.example", want: ReasonUndefined,
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
