@@ -229,6 +229,43 @@ func TestKinds(t *testing.T) {
 	}
 }
 
+// TestNoticeSplit checks, for each way a notice runs into the copy of the
+// returned original without a marker, that the original's header is read as
+// the original's and kept out of the recipient's diagnostic.
+func TestNoticeSplit(t *testing.T) {
+	tests := []struct {
+		name, msg, recipient, subject string
+	}{{
+		// au (KDDI) writes a rule of dashes, then the original's header.
+		name: "a rule of dashes before the original's header",
+		msg: notice("<Postmaster@ezweb.example>", "Mail System Error - Returned Mail",
+			"<ann@ezweb.example>\n\nEach of the following recipients was rejected by a remote mail server.\n"+
+				"---------------------------------------------------\n"+
+				"Received: from mta.lists.example.org (host [192.0.2.22])\n\tby mx.ezweb.example with SMTP id 1A\n"+
+				"\tfor <ann@ezweb.example>; Thu, 3 Dec 2026 10:00:00 +0900\n"+
+				"From: news@lists.example.org\nTo: ann@ezweb.example\nSubject: December news\n"+
+				"Message-Id: <n1@lists.example.org>\n\n"),
+		recipient: "ann@ezweb.example", subject: "December news",
+	}, {
+		name: "a blank line before the original's header",
+		msg: notice("<Postmaster@mx.example.net>", "Returned mail",
+			"<bob@example.net>\n\nYour message could not be delivered.\n\n"+
+				"Received: from mta.lists.example.org\n\tby mx.example.net with SMTP id 1A\n"+
+				"From: news@lists.example.org\nTo: bob@example.net\nSubject: December news\n\n"),
+		recipient: "bob@example.net", subject: "December news",
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep, _ := Parse(strings.NewReader(tt.msg), nil)
+			require.NotNil(t, rep)
+			require.Len(t, rep.Recipients, 1)
+			assert.Equal(t, tt.recipient, rep.Recipients[0].FinalRecipient)
+			assert.Equal(t, tt.subject, rep.Original.Subject, "the original's header")
+			assert.NotContains(t, rep.Recipients[0].Diagnostic, "Received:", "Diagnostic = %q", rep.Recipients[0].Diagnostic)
+		})
+	}
+}
+
 // TestSignedVERP checks that a bounce naming no recipient, delivered to a
 // signed VERP return path (package verp), is read as a bounce for the
 // recipient after the tag, not for the tag glued to it.

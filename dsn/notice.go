@@ -159,10 +159,28 @@ func headerBlockStart(s string) int {
 				return off
 			}
 		}
-		prevBlank = strings.TrimSpace(line) == ""
+		// A rule of dashes or equal signs alone separates like a blank
+		// line: au (KDDI) puts one between its notice and the original's
+		// header.
+		prevBlank = strings.TrimSpace(line) == "" || isRule(line)
 		off = next
 	}
 	return -1
+}
+
+// isRule reports whether line is a rule: at least ten dashes, equal signs
+// or underscores and nothing else but blanks.
+func isRule(line string) bool {
+	t := strings.TrimSpace(line)
+	if len(t) < 10 {
+		return false
+	}
+	for i := 0; i < len(t); i++ {
+		if c := t[i]; c != '-' && c != '=' && c != '_' {
+			return false
+		}
+	}
+	return true
 }
 
 // MaxDiagnosticBytes caps a diagnostic taken from a notice's text.
