@@ -389,6 +389,9 @@ func (ts *textSearch) emit(body string) {
 // recipients.
 func helpLine(line string) bool {
 	l := strings.ToLower(line)
+	// Postfix's "(in reply to RCPT TO command)" names the command a
+	// reply answered, not someone to reply to.
+	l = strings.ReplaceAll(l, "in reply to", "")
 	return containsAny(l, helpPhrases)
 }
 

@@ -97,6 +97,23 @@ func templateKinds() []kindCase {
 				">>> RCPT To:<mo@aol.example>\n<<< 550 MAILBOX NOT FOUND\n550 mo@aol.example... User unknown\n"),
 		kind: KindBounce, recipients: []string{"mo@aol.example"}, pos: PositionTemplate, command: "RCPT",
 	}, {
+		// Postfix's reply and its "(in reply to RCPT TO command)" on one
+		// line, as relays that reflow the notice write it: the command
+		// named is no help text ("reply to").
+		name: "Postfix: the reply and its command on one line",
+		msg: notice("MAILER-DAEMON@mx.example.net (Mail Delivery System)", "Undelivered Mail Returned to Sender",
+			"This is the mail system at host mx.example.net.\n\nI'm sorry to have to inform you that your message could not\n"+
+				"be delivered to one or more recipients. It's attached below.\n\n                   The mail system\n\n"+
+				"<eve@example.com>: host mail.example.com[192.0.2.7] said: 550 5.1.1 <eve@example.com>: Recipient address rejected: "+
+				"User unknown in local recipient table (in reply to RCPT TO command)\n"),
+		kind: KindBounce, recipients: []string{"eve@example.com"}, pos: PositionTemplate, status: "5.1.1", command: "RCPT",
+	}, {
+		// au (KDDI) writes its condition, then the address and the reply.
+		name: "au: the address, the reply and its command on one line",
+		msg: notice("<Postmaster@ezweb.example>", "Mail System Error - Returned Mail",
+			"The user(s) account is disabled.\n\n<fay@ezweb.example>: 550 user unknown (in reply to RCPT TO command)\n"),
+		kind: KindBounce, recipients: []string{"fay@ezweb.example"}, pos: PositionTemplate, command: "RCPT",
+	}, {
 		name: "old Yahoo: message from the mail server",
 		msg: notice("MAILER-DAEMON@yahoo.example", "failure delivery",
 			"Message from yahoo.example.\nUnable to deliver message to the following address(es).\n\n"+
