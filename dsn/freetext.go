@@ -114,13 +114,27 @@ func lastWord(s string) string {
 // of every address on it computed once, so that the cost per address stays
 // bounded however long the line is.
 type noticeLine struct {
-	text  string
-	help  bool // it points the reader to someone for help (helpLine)
-	paren int  // the index of its first "(", -1 if none
+	text   string
+	helpAt int // where it starts to point the reader to someone for help (helpIndex), -1 if it does not
+	paren  int // the index of its first "(", -1 if none
+}
+
+// helpFor reports whether the line's help text concerns h: the addresses
+// on a line that points the reader to someone ("contact postmaster@…") are
+// not recipients, unless h stands alone, or opens the line before the help
+// text as templates put a failed address, followed by its reason ("<x@y>:
+// unable to contact the remote server", "x@y... please contact …"). before
+// and after are the trimmed text around h.
+func (l noticeLine) helpFor(h addrHit, before, after string) bool {
+	if l.helpAt < 0 || before == "" && (after == "" || after == ":") {
+		return false
+	}
+	opens := before == "" && l.helpAt > h.start && (strings.HasPrefix(after, ":") || strings.HasPrefix(after, "..."))
+	return !opens
 }
 
 func newNoticeLine(s string) noticeLine {
-	return noticeLine{text: s, help: helpLine(s), paren: strings.IndexByte(s, '(')}
+	return noticeLine{text: s, helpAt: helpIndex(s), paren: strings.IndexByte(s, '(')}
 }
 
 // before returns at most maxContextBytes of the line before h; a cut
@@ -167,7 +181,7 @@ func isAnchorLine(l noticeLine, h addrHit) bool {
 			return true
 		}
 	}
-	if l.help && !(before == "" && (after == "" || after == ":")) {
+	if l.helpFor(h, before, after) {
 		return false
 	}
 	if replyCodeBefore(before) {
@@ -384,15 +398,21 @@ func (ts *textSearch) emit(body string) {
 	}
 }
 
-// helpLine reports whether a line points the reader to someone for help
-// ("contact postmaster@…", "write to help@…"): the addresses on it are not
-// recipients.
-func helpLine(line string) bool {
-	l := strings.ToLower(line)
+// helpIndex returns where a line starts to point the reader to someone for
+// help ("contact postmaster@…", "write to help@…"), or -1: the addresses
+// after it are not recipients.
+func helpIndex(line string) int {
+	l := asciiLower(line)
 	// Postfix's "(in reply to RCPT TO command)" names the command a
 	// reply answered, not someone to reply to.
-	l = strings.ReplaceAll(l, "in reply to", "")
-	return containsAny(l, helpPhrases)
+	l = strings.ReplaceAll(l, "in reply to", "in_reply_to")
+	at := -1
+	for _, ph := range helpPhrases {
+		if i := strings.Index(l, ph); i >= 0 && (at < 0 || i < at) {
+			at = i
+		}
+	}
+	return at
 }
 
 var helpPhrases = []string{"contact", "write to", "send mail to", "send an email to", "e-mail to", "email to",
@@ -400,7 +420,7 @@ var helpPhrases = []string{"contact", "write to", "send mail to", "send an email
 	"forward", "report this", "please send", "mail to:", "お問い合わせ", "문의"}
 
 func beforeWordIsSender(l noticeLine, h addrHit) bool {
-	if l.help {
+	if l.helpAt >= 0 {
 		return true
 	}
 	lw := lastWord(strings.TrimSpace(l.before(h)))

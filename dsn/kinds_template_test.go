@@ -114,6 +114,17 @@ func templateKinds() []kindCase {
 			"The user(s) account is disabled.\n\n<fay@ezweb.example>: 550 user unknown (in reply to RCPT TO command)\n"),
 		kind: KindBounce, recipients: []string{"fay@ezweb.example"}, pos: PositionTemplate, command: "RCPT",
 	}, {
+		// The failed address opens its line, its reason after it holds
+		// help words ("contact"); the help text's own addresses are no
+		// one's failure.
+		name: "an address opening its line before words of a help text",
+		msg: notice("MAILER-DAEMON@mx.example.net (Mail Delivery System)", "Undelivered Mail Returned to Sender",
+			"This is the mail system at host mx.example.net.\n\nI'm sorry to have to inform you that your message could not\n"+
+				"be delivered to one or more recipients.\n\n"+
+				"<gil@example.com>: unable to contact the remote mail server\n\n"+
+				"For questions, contact helpdesk@example.net, or write to:\nsupport@example.net (for questions)\n"),
+		kind: KindBounce, recipients: []string{"gil@example.com"}, pos: PositionTemplate,
+	}, {
 		name: "old Yahoo: message from the mail server",
 		msg: notice("MAILER-DAEMON@yahoo.example", "failure delivery",
 			"Message from yahoo.example.\nUnable to deliver message to the following address(es).\n\n"+
