@@ -76,6 +76,18 @@ func TestKindsThroughParser(t *testing.T) {
 				">Received: from lists.example.org by mx.corp.example\n>From: news@lists.example.org\n"+
 				">Subject: Your mailbox is full\n>\n>552 5.2.2 over quota, says the quoted text\n"),
 		recipient: "lee@corp.example", want: ReasonUndefined,
+	}, {
+		// The notice written for people in a part declared
+		// message/delivery-status, the real report part after it: its
+		// words, not the bare 5.3.0 of the report, tell why.
+		name: "a delivery-status part that holds the notice's words",
+		msg: strings.ReplaceAll("From: Postmaster@mx.example.net\nTo: news@lists.example.org\nSubject: Mail System Error - Returned Mail\n"+
+			"MIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"p\"\n\n"+
+			"--p\nContent-Type: message/delivery-status;\n\nThis message was undeliverable due to the following reason:\n\n"+
+			"<bea@example.net>: the mailbox is full\n\n"+
+			"--p\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.net\n\n"+
+			"Final-Recipient: rfc822; bea@example.net\nAction: failed\nStatus: 5.3.0\n\n--p--\n", "\n", "\r\n"),
+		recipient: "bea@example.net", want: ReasonMailboxFull,
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -95,6 +95,8 @@
 //     charset (ISO-2022-JP is detected; other 8-bit text follows the charset
 //     of the message's encoded words);
 //   - a report attached inside a message/rfc822 part is read as the report;
+//     a part declared delivery-status whose first line is prose, not a
+//     field, is read as the notice's text;
 //   - several blank lines between field blocks, none between the
 //     per-message and the per-recipient fields, a block with
 //     Original-Recipient and no Final-Recipient, no Action field; a block
