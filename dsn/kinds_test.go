@@ -8,6 +8,7 @@ import (
 	"github.com/bouncer-dev/bouncer/verp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/text/encoding/japanese"
 )
 
 // notice returns a plain-text bounce from a mail daemon with body.
@@ -262,6 +263,30 @@ func TestNoticeSplit(t *testing.T) {
 			assert.Equal(t, tt.recipient, rep.Recipients[0].FinalRecipient)
 			assert.Equal(t, tt.subject, rep.Original.Subject, "the original's header")
 			assert.NotContains(t, rep.Recipients[0].Diagnostic, "Received:", "Diagnostic = %q", rep.Recipients[0].Diagnostic)
+		})
+	}
+}
+
+// TestFieldCharset checks that a Diagnostic-Code written in a legacy
+// charset (Lotus Domino's Japanese release writes ISO-2022-JP, escapes and
+// all, into the field) reaches the recipient decoded, and that ASCII is
+// kept as it is.
+func TestFieldCharset(t *testing.T) {
+	const ja = "ユーザー ann (ann@notes.example.jp) は Domino ディレクトリには見つかりません。"
+	iso, err := japanese.ISO2022JP.NewEncoder().String(ja)
+	require.NoError(t, err)
+	tests := []struct{ name, field, want string }{
+		{"ISO-2022-JP with its escapes", iso, ja},
+		{"ASCII", "User ann (ann@notes.example.jp) not listed in Domino Directory", "User ann (ann@notes.example.jp) not listed in Domino Directory"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			msg := report("", "Reporting-MTA: dns; notes.example.jp\n\nFinal-Recipient: rfc822; ann@notes.example.jp\n"+
+				"Action: failed\nStatus: 5.0.0\nDiagnostic-Code: X-Notes; "+tt.field+"\n")
+			rep, _ := Parse(strings.NewReader(msg), nil)
+			require.NotNil(t, rep)
+			require.Len(t, rep.Recipients, 1)
+			assert.Equal(t, tt.want, rep.Recipients[0].Diagnostic)
 		})
 	}
 }
