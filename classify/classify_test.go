@@ -65,6 +65,9 @@ func TestRuleFamilies(t *testing.T) {
 		// The templates of issue 18, as the parser hands their words over.
 		{"vpopmail: the address no longer accepts mail", Input{Kind: dsn.KindBounce, Diagnostic: "<ann@example.net>: This address no longer accepts mail."}, ReasonSuspend, RulePhrase},
 		{"Domino: not listed in the directory", Input{Kind: dsn.KindBounce, Diagnostic: "User fay (fay@notes.example.jp) not listed in Domino Directory"}, ReasonUserUnknown, RulePhrase},
+		{"Domino in Japanese: not found in the directory", Input{Kind: dsn.KindDSN, Status: "5.0.0", Diagnostic: "ユーザー fay (fay@notes.example.jp) は Domino ディレクトリには見つかりません。"}, ReasonUserUnknown, RulePhrase},
+		{"Domino in French: not listed in the directory", Input{Kind: dsn.KindDSN, Status: "5.0.0", Diagnostic: "Utilisateur fay (fay@notes.example.fr) non répertorié dans l'annuaire Domino"}, ReasonUserUnknown, RulePhrase},
+		{"Domino in Spanish: not in the directory", Input{Kind: dsn.KindDSN, Status: "5.0.0", Diagnostic: "El usuario fay (fay@notes.example.es) no se encuentra en el Directorio de Domino"}, ReasonUserUnknown, RulePhrase},
 		{"GroupWise: user not found", Input{Kind: dsn.KindBounce, Diagnostic: "gus (user not found) Possible causes: The e-mail address was misspelled or is no longer active."}, ReasonUserUnknown, RulePhrase},
 		{"IMail: the mailbox exceeds its size", Input{Kind: dsn.KindBounce, Diagnostic: "User mailbox exceeds allowed size: jan@mgw.example.com"}, ReasonMailboxFull, RulePhrase},
 		{"IMail: undeliverable to, and nothing else", Input{Kind: dsn.KindBounce, Diagnostic: "undeliverable to ian@mgw.example.com"}, ReasonUndefined, RuleNone},
