@@ -94,6 +94,8 @@
 //     control bytes, base64 with junk between its characters, text with no
 //     charset (ISO-2022-JP is detected; other 8-bit text follows the charset
 //     of the message's encoded words);
+//   - MDaemon's list of failed addresses written as "> x@y" lines is a
+//     list, not quoted text;
 //   - a report attached inside a message/rfc822 part is read as the report;
 //     a part declared delivery-status whose first line is prose, not a
 //     field, is read as the notice's text;

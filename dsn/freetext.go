@@ -238,6 +238,7 @@ type textCand struct {
 	anchored bool // named in a recipient position
 	at       int  // start of the line that named it first, -1 unknown
 	hit      int  // start of the address on that line
+	listed   bool // named only as an item of a "> x@y" list, its reason elsewhere
 }
 
 // textSearch is the state of the recipient search over a notice, line by
@@ -252,6 +253,7 @@ type textSearch struct {
 	blockOpen     bool     // the lines since the last blank one named a recipient
 	inHeaderField bool     // the line before was a quoted header field or its folding
 	prevLine      string   // the last line that was not blank
+	quotedList    bool     // the last line was an item of a "> x@y" list of failed addresses
 }
 
 // excluded reports whether a is no failed recipient (the sender, a
@@ -268,6 +270,11 @@ func (ts *textSearch) add(c textCand) bool {
 	la := strings.ToLower(c.addr)
 	if i, ok := ts.index[la]; ok {
 		if c.anchored {
+			if old := &ts.cands[i]; old.listed && !c.listed && c.at >= 0 {
+				// A list item says nothing of its own: the lines where the
+				// address comes back (a transcript) hold its reason.
+				old.at, old.hit, old.listed = c.at, c.hit, false
+			}
 			ts.cands[i].anchored = true
 			ts.anyAnchored = true
 		}
@@ -291,6 +298,17 @@ func (ts *textSearch) scanLine(line string, at int) {
 	indented := len(line) > 0 && (line[0] == ' ' || line[0] == '\t')
 	header := isQuotedHeader(line)
 	ts.inHeaderField = header && !indented || ts.inHeaderField && indented
+	listed := false
+	if quotedLine(line) && (ts.quotedList || introducesFailures(prev)) && quotedListItem(line) {
+		// QUIRK: MDaemon lists the failed addresses as "> x@y" lines
+		// under "The following addresses did NOT receive a copy of your
+		// message:" (testdata/synthetic-mdaemon-quoted-list.eml): a list
+		// mark, not a quoted message.
+		ts.quotedList, listed = true, true
+		line = strings.TrimLeft(line, "> \t")
+	} else if strings.TrimSpace(line) != "" {
+		ts.quotedList = false
+	}
 	if strings.IndexByte(line, '@') < 0 || ts.inHeaderField || header || quotedLine(line) {
 		// A header field of a quoted message, with its folded lines
 		// ("Received: … \n\tfor <x@y>; date"), and "> "-quoted text are
@@ -327,7 +345,7 @@ func (ts *textSearch) scanLine(line string, at int) {
 		if _, known := ts.index[strings.ToLower(h.addr)]; !known && !anch && beforeWordIsSender(nl, h) {
 			continue
 		}
-		ts.add(textCand{h.addr, PositionTemplate, anch, at, at + h.start})
+		ts.add(textCand{h.addr, PositionTemplate, anch, at, at + h.start, listed})
 		if anch {
 			ts.blockOpen = true
 		}
@@ -342,7 +360,7 @@ func (ts *textSearch) fallbacks(body string) {
 		// Bare local parts listed under "the following recipients" by the
 		// recipients' own system (AOL's screen names).
 		for _, b := range ts.p.bareRecipients(body) {
-			ts.add(textCand{b.addr, b.pos, true, b.line, b.line + b.start})
+			ts.add(textCand{b.addr, b.pos, true, b.line, b.line + b.start, false})
 		}
 	}
 	if !ts.anyAnchored && len(ts.selfListed) > 0 {
@@ -350,7 +368,7 @@ func (ts *textSearch) fallbacks(body string) {
 		// address(es) failed:": a message sent to oneself bounced.
 		// QUIRK: testdata/exim-sent-to-self.eml.
 		for _, a := range ts.selfListed {
-			ts.add(textCand{a, PositionTemplate, true, -1, -1})
+			ts.add(textCand{a, PositionTemplate, true, -1, -1, false})
 		}
 	}
 	if ts.anyAnchored {
@@ -362,7 +380,7 @@ func (ts *textSearch) fallbacks(body string) {
 			if ts.excluded(h.addr) {
 				continue
 			}
-			c := textCand{h.addr, PositionXFailedRecipients, true, -1, -1}
+			c := textCand{h.addr, PositionXFailedRecipients, true, -1, -1, false}
 			if !ts.add(c) {
 				ts.cands[ts.index[strings.ToLower(h.addr)]].pos = PositionXFailedRecipients
 			}
@@ -439,6 +457,14 @@ func beforeWordIsSender(l noticeLine, h addrHit) bool {
 // message), not a transcript's ">>> RCPT TO:<x>".
 func quotedLine(line string) bool {
 	return strings.HasPrefix(line, ">") && !strings.HasPrefix(line, ">>>")
+}
+
+// quotedListItem reports whether a "> "-quoted line holds one address and
+// nothing else: an item of a list of failed addresses.
+func quotedListItem(line string) bool {
+	t := strings.TrimSpace(strings.TrimLeft(line, "> \t"))
+	h := findAddrs(t)
+	return len(h) == 1 && strings.Trim(t[:h[0].start], "<\"' ") == "" && strings.Trim(t[h[0].end:], ">\"' ") == ""
 }
 
 func isQuotedHeader(line string) bool {
@@ -681,6 +707,9 @@ func aloneOnLine(line string, h addrHit) bool {
 func introducesFailures(line string) bool {
 	l := strings.ToLower(line)
 	return strings.Contains(l, "failed:") || strings.Contains(l, "following recipient") ||
+		// MDaemon: "The following addresses did NOT receive a copy of
+		// your message:"
+		strings.Contains(l, "did not receive a copy of your message") ||
 		strings.Contains(l, "following address") || strings.Contains(l, "fatal errors") ||
 		// GroupWise: "The message that you sent was undeliverable to the
 		// following:", then the user ids with their reason.

@@ -125,6 +125,41 @@ func templateKinds() []kindCase {
 				"For questions, contact helpdesk@example.net, or write to:\nsupport@example.net (for questions)\n"),
 		kind: KindBounce, recipients: []string{"gil@example.com"}, pos: PositionTemplate,
 	}, {
+		// MDaemon marks the items of its list with ">", as if quoted.
+		name: "MDaemon: the failed addresses as a \">\" list",
+		msg: notice("MDaemon@mx.example.org", "Permanent Delivery Failure",
+			"The following addresses did NOT receive a copy of your message:\n\n>    hal@example.net\n>    ida@example.net\n\n"+
+				"--- Session Transcript ---\n Thu 2026-12-03 10:00:00: Attempting SMTP connection to [mx.example.net : 25]\n"+
+				" Thu 2026-12-03 10:00:21: Socket connection failed: connection refused\n--- End Transcript ---\n"),
+		kind: KindBounce, recipients: []string{"hal@example.net", "ida@example.net"}, pos: PositionTemplate,
+	}, {
+		// The list names them, the transcript gives each its reply: the
+		// status comes from the transcript.
+		name: "MDaemon: the \">\" list and the transcript's replies",
+		msg: notice("MDaemon@mx.example.org", "Permanent Delivery Failure",
+			"The following addresses did NOT receive a copy of your message:\n\n>    hal@example.net\n>    ida@example.net\n\n"+
+				"--- Session Transcript ---\n Thu 2026-12-03 10:00:00: --> RCPT To:<hal@example.net>\n"+
+				" Thu 2026-12-03 10:00:00: <-- 552 5.2.2 <hal@example.net>... Mailbox full\n"+
+				" Thu 2026-12-03 10:00:00: --> RCPT To:<ida@example.net>\n"+
+				" Thu 2026-12-03 10:00:00: <-- 550 5.1.1 <ida@example.net>... User unknown\n--- End Transcript ---\n"),
+		kind: KindBounce, recipients: []string{"hal@example.net", "ida@example.net"}, status: "5.2.2",
+	}, {
+		// A "> "-quoted line after the list's heading that is prose, not
+		// an address alone, is quoted text.
+		name: "a quoted line under a heading is no list item",
+		msg: notice("MAILER-DAEMON@mx.example.org", "Returned mail",
+			"The following addresses did NOT receive a copy of your message:\n\n  jon@example.net\n\n"+
+				"> From: someone@example.com wrote about it\n"),
+		kind: KindBounce, recipients: []string{"jon@example.net"}, pos: PositionTemplate,
+	}, {
+		// smail writes the list, then "here is your returned mail" and
+		// the original's header with no blank line between.
+		name: "smail: here is your returned mail",
+		msg: notice("MAILER-DAEMON@mx.example.org", "Returned mail: user unknown",
+			"Hi,\nhere is your list of failed recipients\n<kay@example.net>\nhere is your returned mail\n"+
+				"From: news@lists.example.org\nTo: kay@example.net\nSubject: news\n"),
+		kind: KindBounce, recipients: []string{"kay@example.net"}, pos: PositionTemplate, command: "-",
+	}, {
 		name: "old Yahoo: message from the mail server",
 		msg: notice("MAILER-DAEMON@yahoo.example", "failure delivery",
 			"Message from yahoo.example.\nUnable to deliver message to the following address(es).\n\n"+

@@ -19,6 +19,7 @@ var originalMarkers = []string{
 	"message headers follow",                    // DragonFly
 	"original message -",                        // Gmail
 	"original message follows",                  // Sendmail V5
+	"here is your returned mail",                // smail
 	"original message as received",              // directory (ph) gateways
 	"original message header",                   // various
 	"original message:",                         //
