@@ -160,9 +160,9 @@ func headerBlockStart(s string) int {
 				return off
 			}
 		}
-		// A rule of dashes or equal signs alone separates like a blank
-		// line: au (KDDI) puts one between its notice and the original's
-		// header.
+		// QUIRK: a rule of dashes or equal signs alone separates like a
+		// blank line: au (KDDI) puts one between its notice and the
+		// original's header (testdata/lhost-ezweb-01.eml).
 		prevBlank = strings.TrimSpace(line) == "" || isRule(line)
 		off = next
 	}
