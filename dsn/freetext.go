@@ -121,16 +121,24 @@ type noticeLine struct {
 
 // helpFor reports whether the line's help text concerns h: the addresses
 // on a line that points the reader to someone ("contact postmaster@…") are
-// not recipients, unless h stands alone, or opens the line before the help
+// not recipients, unless h stands alone, opens the line before the help
 // text as templates put a failed address, followed by its reason ("<x@y>:
-// unable to contact the remote server", "x@y... please contact …"). before
-// and after are the trimmed text around h.
+// unable to contact the remote server", "x@y... please contact …"), or
+// stands in a sentence before the help text's ("The mail to x@y could not
+// be delivered. For help contact …"). before and after are the trimmed
+// text around h.
 func (l noticeLine) helpFor(h addrHit, before, after string) bool {
 	if l.helpAt < 0 || before == "" && (after == "" || after == ":") {
 		return false
 	}
-	opens := before == "" && l.helpAt > h.start && (strings.HasPrefix(after, ":") || strings.HasPrefix(after, "..."))
-	return !opens
+	if l.helpAt < h.start {
+		return true
+	}
+	if before == "" && (strings.HasPrefix(after, ":") || strings.HasPrefix(after, "...")) {
+		return false
+	}
+	between := l.text[min(h.end, l.helpAt):l.helpAt]
+	return !strings.Contains(between, ". ") && !strings.Contains(between, "; ")
 }
 
 func newNoticeLine(s string) noticeLine {
@@ -435,7 +443,7 @@ func helpIndex(line string) int {
 
 var helpPhrases = []string{"contact", "write to", "send mail to", "send an email to", "e-mail to", "email to",
 	"reply to", "for help", "for assistance", "for further assistance", "helpdesk", "help desk", "questions",
-	"forward", "report this", "please send", "mail to:", "お問い合わせ", "문의"}
+	"forward this", "forward the", "forward it", "forward your", "forwarding", "report this", "please send", "mail to:", "お問い合わせ", "문의"}
 
 func beforeWordIsSender(l noticeLine, h addrHit) bool {
 	if l.helpAt >= 0 {

@@ -125,6 +125,21 @@ func templateKinds() []kindCase {
 				"For questions, contact helpdesk@example.net, or write to:\nsupport@example.net (for questions)\n"),
 		kind: KindBounce, recipients: []string{"gil@example.com"}, pos: PositionTemplate,
 	}, {
+		// The help text is a sentence of its own after the one that names
+		// the recipient; its address is no one's failure.
+		name: "a recipient's sentence before a help text's",
+		msg: notice("MAILER-DAEMON@mx.example.org", "Undeliverable mail",
+			"The mail to liv@example.net could not be delivered. For help contact helpdesk@mx.example.org.\n"),
+		kind: KindBounce, recipients: []string{"liv@example.net"}, pos: PositionTemplate,
+	}, {
+		// "forwarded to" names where the message was going; "forward
+		// this to" asks the reader to.
+		name: "could not be forwarded to the recipient",
+		msg: notice("MAILER-DAEMON@mx.example.org", "Undeliverable mail",
+			"Please forward this message to helpdesk@mx.example.org if you need help.\n\n"+
+				"Your message could not be forwarded to max@example.net: mailbox unavailable.\n"),
+		kind: KindBounce, recipients: []string{"max@example.net"}, pos: PositionTemplate,
+	}, {
 		// MDaemon marks the items of its list with ">", as if quoted.
 		name: "MDaemon: the failed addresses as a \">\" list",
 		msg: notice("MDaemon@mx.example.org", "Permanent Delivery Failure",
