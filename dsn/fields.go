@@ -119,8 +119,8 @@ const proseProbeBytes = 1024
 
 // proseFirst reports whether the delivery-status part read by br opens
 // with a line of prose rather than a field ("Reporting-MTA: dns; …"):
-// its first line that is not blank has no colon, or words before it. A
-// part in base64 is not judged.
+// its first line that is not blank has no colon, or several words before
+// it ("Reporting-MTA : dns" is a field). A part in base64 is not judged.
 func proseFirst(h message.Header, br *bufio.Reader) bool {
 	switch strings.ToLower(strings.TrimSpace(h.Get("Content-Transfer-Encoding"))) {
 	case "", "7bit", "8bit", "binary", "quoted-printable":
@@ -140,7 +140,7 @@ func proseFirst(h message.Header, br *bufio.Reader) bool {
 			continue
 		}
 		colon := bytes.IndexByte(line, ':')
-		return colon <= 0 || bytes.ContainsAny(line[:colon], " \t")
+		return colon <= 0 || bytes.ContainsAny(bytes.TrimSpace(line[:colon]), " \t")
 	}
 	return false
 }

@@ -37,6 +37,18 @@ func looseKinds() []kindCase {
 			"Diagnostic-Code: smtp; 550 5.1.1 no such user\n"),
 		kind: KindDSN, recipients: []string{"ann@example.com"}, pos: PositionDSN, status: "5.1.1",
 	}, {
+		// A sentence before the fields makes the part text; the fields
+		// written in it are still the report's.
+		name: "a sentence before the fields of the delivery-status part",
+		msg: report("", "This is the delivery report.\n\nReporting-MTA: dns; mx.example.net\n\n"+
+			"Final-Recipient: rfc822; ann@example.com\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 user unknown\n"),
+		kind: KindDSN, recipients: []string{"ann@example.com"}, pos: PositionDSN, status: "5.1.1",
+	}, {
+		name: "a field with a space before its colon opens the delivery-status part",
+		msg: report("", "Reporting-MTA : dns; mx.example.net\n\n"+
+			"Final-Recipient: rfc822; ann@example.com\nAction: failed\nStatus: 5.1.1\n"),
+		kind: KindDSN, recipients: []string{"ann@example.com"}, pos: PositionDSN, status: "5.1.1",
+	}, {
 		name: "status block without an address, X-Failed-Recipients names it",
 		msg: report("X-Failed-Recipients: ann@example.com\r\n", "Reporting-MTA: dns; mx.example.net\n\n"+
 			"Action: failed\nStatus: 5.2.2\nDiagnostic-Code: smtp; 552 5.2.2 mailbox full\n"),
