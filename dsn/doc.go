@@ -106,7 +106,8 @@
 //     the one recipient X-Failed-Recipients or the VERP address names;
 //   - the address the list sent to, when a report names the address an
 //     alias or a forward led to: Postfix's "(expanded from <y>)",
-//     Sendmail's "(expanded from: <y>)", and the VERP address of a report
+//     Sendmail's "(expanded from: <y>)", Exim's "(generated from y)" and
+//     "(ultimately generated from y)", and the VERP address of a report
 //     with one failed recipient and no Original-Recipient of its own
 //     become Recipient.OriginalRecipient (docs/taxonomy.md); a VERP
 //     address that carries a sending service's ids before the recipient

@@ -15,8 +15,10 @@ import "strings"
 const maxExpandedGap = 400
 
 // expandedMarks are the notes, lower case, after which the address the
-// message was sent to follows.
-var expandedMarks = []string{"(expanded from:", "(expanded from"}
+// message was sent to follows: Postfix's and Sendmail's, and Exim's
+// "(generated from y@b)", "(ultimately generated from y@b)" when aliases
+// or redirects chained (deliver.c, print_address_information).
+var expandedMarks = []string{"(expanded from:", "(expanded from", "(ultimately generated from", "(generated from"}
 
 // expandedFrom returns the address of the "expanded from" note that
 // follows addr in text, or "" when there is none, when another address

@@ -97,6 +97,22 @@ func looseKinds() []kindCase {
 				"    (reason: 550 5.1.1 <bob.jones@mail.example.com>... User unknown)\n    (expanded from: <bob@example.net>)\n"),
 		kind: KindBounce, recipients: []string{"bob.jones@mail.example.com"}, original: "bob@example.net",
 	}, {
+		name: "Exim: generated from an alias",
+		msg: notice("Mail Delivery System <Mailer-Daemon@mx.example.net>", "Mail delivery failed: returning message to sender",
+			"This message was created automatically by mail delivery software.\n\n"+
+				"A message that you sent could not be delivered to one or more of its\nrecipients. This is a permanent error. The following address(es) failed:\n\n"+
+				"  cal.smith@mail.example.com\n    (generated from cal@example.net)\n"+
+				"    SMTP error from remote mail server after RCPT TO:<cal.smith@mail.example.com>:\n"+
+				"    host mail.example.com [192.0.2.7]: 550 5.1.1 <cal.smith@mail.example.com>: User unknown\n"),
+		kind: KindBounce, recipients: []string{"cal.smith@mail.example.com"}, original: "cal@example.net",
+	}, {
+		name: "Exim: ultimately generated from, through two aliases",
+		msg: notice("Mail Delivery System <Mailer-Daemon@mx.example.net>", "Mail delivery failed: returning message to sender",
+			"This message was created automatically by mail delivery software.\n\n"+
+				"A message that you sent could not be delivered to one or more of its\nrecipients. This is a permanent error. The following address(es) failed:\n\n"+
+				"  dot.jones@mail.example.com\n    (ultimately generated from dot@example.net)\n    mailbox is full: retry timeout exceeded\n"),
+		kind: KindBounce, recipients: []string{"dot.jones@mail.example.com"}, original: "dot@example.net",
+	}, {
 		// RFC 2920: Sendmail writes the last command it sent, DATA;
 		// DATA's own reply says no recipient was accepted, so the refusal
 		// before it may have answered RCPT TO.
