@@ -65,6 +65,9 @@ func TestRuleFamilies(t *testing.T) {
 		// The templates of issue 18, as the parser hands their words over.
 		{"vpopmail: the address no longer accepts mail", Input{Kind: dsn.KindBounce, Diagnostic: "<ann@example.net>: This address no longer accepts mail."}, ReasonSuspend, RulePhrase},
 		{"Domino: not listed in the directory", Input{Kind: dsn.KindBounce, Diagnostic: "User fay (fay@notes.example.jp) not listed in Domino Directory"}, ReasonUserUnknown, RulePhrase},
+		{"Domino in Japanese: not found in the directory", Input{Kind: dsn.KindDSN, Status: "5.0.0", Diagnostic: "ユーザー fay (fay@notes.example.jp) は Domino ディレクトリには見つかりません。"}, ReasonUserUnknown, RulePhrase},
+		{"Domino in French: not listed in the directory", Input{Kind: dsn.KindDSN, Status: "5.0.0", Diagnostic: "Utilisateur fay (fay@notes.example.fr) non répertorié dans l'annuaire Domino"}, ReasonUserUnknown, RulePhrase},
+		{"Domino in Spanish: not in the directory", Input{Kind: dsn.KindDSN, Status: "5.0.0", Diagnostic: "El usuario fay (fay@notes.example.es) no se encuentra en el Directorio de Domino"}, ReasonUserUnknown, RulePhrase},
 		{"GroupWise: user not found", Input{Kind: dsn.KindBounce, Diagnostic: "gus (user not found) Possible causes: The e-mail address was misspelled or is no longer active."}, ReasonUserUnknown, RulePhrase},
 		{"IMail: the mailbox exceeds its size", Input{Kind: dsn.KindBounce, Diagnostic: "User mailbox exceeds allowed size: jan@mgw.example.com"}, ReasonMailboxFull, RulePhrase},
 		{"IMail: undeliverable to, and nothing else", Input{Kind: dsn.KindBounce, Diagnostic: "undeliverable to ian@mgw.example.com"}, ReasonUndefined, RuleNone},
@@ -108,6 +111,11 @@ func TestRuleFamilies(t *testing.T) {
 		{"connection refused before MAIL", Input{Command: "CONNECT", Diagnostic: "554 nope"}, ReasonBlocked, RuleCommand},
 		{"x-unix mailer", Input{Kind: dsn.KindDSN, DiagnosticType: "X-Unix", Status: "5.3.0", Diagnostic: "255"}, ReasonMailerError, RulePhrase},
 		{"generic words decide nothing", Input{Kind: dsn.KindBounce, Diagnostic: "Delivery failed: the message was undeliverable. This is a permanent error."}, ReasonUndefined, RuleNone},
+		// A directory's notice gives a person's telephone number: its
+		// groups of three digits are no reply codes.
+		{"a telephone number is no reply code", Input{Kind: dsn.KindBounce, Diagnostic: "Your message could not be delivered. " +
+			"For help call the helpdesk at +1 925-550-5635 or 555-421-1234."}, ReasonUndefined, RuleNone},
+		{"a multi-line reply is a reply code", Input{Kind: dsn.KindBounce, Diagnostic: "host said: 550-5.7.1 sorry"}, ReasonSecurityError, RuleStatus},
 		{"a code alone is onhold", Input{Kind: dsn.KindBounce, Diagnostic: "Delivery failed: 550 undeliverable."}, ReasonOnHold, RuleNone},
 		{"vacation words in a bounce", Input{Kind: dsn.KindBounce, Diagnostic: "I am out of the office until Monday."}, ReasonVacation, RulePhrase},
 		{"nothing", Input{Kind: dsn.KindBounce}, ReasonUndefined, RuleNone},

@@ -145,6 +145,11 @@ func byCommand(in Input, ev *evidence, text, st, rc, cmd string) Result {
 		// that does not exist, in the reader's language only.
 		return result(ReasonRejected, RuleKind, "googlegroups", "a Google group refused the message")
 	}
+	if in.Vendor == dsn.VendorAuFilter {
+		// au's notice marked "X-SPASIGN: NG": the recipient's own filter
+		// settings refused the sender (dsn.VendorAuFilter).
+		return result(ReasonFiltered, RuleKind, "x-spasign", "au's filter: the recipient's settings refused the message")
+	}
 	if ev.has(ReasonVacation) && st == "" && rc == "" {
 		return result(ReasonVacation, RulePhrase, ev.words(text, ReasonVacation), "")
 	}

@@ -50,8 +50,10 @@
 //     and X.5.0 say nothing and fall through.
 //  5. The basic reply code (RFC 5321 section 4.2.3), when its meaning is
 //     specific (421, 451, 452, 5yz syntax errors, 551, 552, 556, …).
-//  6. The command (a refusal before MAIL blocks the sending host) and the
-//     action (delayed: expired).
+//  6. The command (a refusal before MAIL blocks the sending host), the
+//     action (delayed: expired) and the vendor: a Google group's refusal
+//     is rejected, a notice of au's filter (dsn.VendorAuFilter, marked
+//     "X-SPASIGN: NG") filtered.
 //     A class-4 status alone never makes a hard record: 4.1.1 is onhold.
 //  7. Otherwise onhold when a failure code is known but nothing tells its
 //     reason, and undefined when not even a code is known. Such a record

@@ -450,7 +450,7 @@ func codesIn(text string) (reply, status string) {
 		}
 		if i+3 <= len(text) && isDigit(text[i+1]) && isDigit(text[i+2]) && text[i+1] <= '5' &&
 			(i+3 == len(text) || strings.IndexByte(" \t\r\n-)]:", text[i+3]) >= 0) &&
-			(i == 0 || !isDigit(text[i-1])) {
+			(i == 0 || !isDigit(text[i-1])) && !inNumber(text, i) {
 			switch {
 			case fail && reply == "":
 				reply = text[i : i+3]
@@ -466,6 +466,18 @@ func codesIn(text string) (reply, status string) {
 		return okReply, okStatus
 	}
 	return reply, status
+}
+
+// inNumber reports whether the three digits at text[i] are a group of a
+// longer number written with hyphens, a telephone number ("+1 925-550-5635")
+// or a date, not a reply code: a digit and a hyphen before them, or a
+// hyphen and a digit after them that is not a status code's
+// ("550-5.1.1" is a multi-line reply).
+func inNumber(text string, i int) bool {
+	if i >= 2 && text[i-1] == '-' && isDigit(text[i-2]) {
+		return true
+	}
+	return i+4 < len(text) && text[i+3] == '-' && isDigit(text[i+4]) && !(i+5 < len(text) && text[i+5] == '.')
 }
 
 // atLineStart reports whether only blanks stand between the start of the

@@ -80,6 +80,12 @@ func (p *parser) finish() {
 	if p.googleGroups(body) {
 		rep.Vendor = VendorGoogleGroups
 	}
+	if (rep.Kind == KindBounce || rep.Kind == KindDSN) && strings.EqualFold(strings.TrimSpace(p.top.Get("X-Spasign")), "NG") {
+		// au (KDDI) marks with "X-SPASIGN: NG" the notices its filter
+		// sends when the recipient's settings (the domain or address
+		// filter) refused the sender; the notice itself gives no reason.
+		rep.Vendor = VendorAuFilter
+	}
 	if (rep.Kind == KindBounce || rep.Kind == KindDSN) && p.challenge(body) {
 		rep.Kind = KindChallenge
 		rep.Vendor = VendorChallenge
@@ -311,7 +317,7 @@ func (p *parser) blockRecipient(f textproto.MIMEHeader, body string) (Recipient,
 	r.Action = Action(strings.ToLower(firstWord(f.Get("Action"))))
 	r.Status = findStatus(f.Get("Status"))
 	r.DiagnosticType, r.Diagnostic = typedValue(strings.Join(f["Diagnostic-Code"], " "))
-	r.Diagnostic = collapseSpace(r.Diagnostic)
+	r.Diagnostic = collapseSpace(p.fieldText(r.Diagnostic))
 	if r.Diagnostic == "" {
 		// "Status: 4.0.0 (cat.example.net: host name lookup failure)":
 		// the comment is the only reason given.
@@ -324,6 +330,22 @@ func (p *parser) blockRecipient(f textproto.MIMEHeader, body string) (Recipient,
 	block := p.recipientBlock(body, r.FinalRecipient)
 	p.fillFromText(&r, block, body)
 	return r, true
+}
+
+// fieldText decodes the value of a report field written in a legacy
+// charset. RFC 3464 fields are US-ASCII (RFC 6533's global form UTF-8), but
+// Japanese systems write the server's words in ISO-2022-JP, escapes and
+// all, and others in the charset of their notice (fixCharset).
+//
+// QUIRK: Lotus Domino's Japanese Diagnostic-Code
+// (testdata/synthetic-ja-dsn-field-iso2022jp.eml).
+func (p *parser) fieldText(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] == 0x1b || s[i] >= 0x80 {
+			return string(fixCharset([]byte(s), p.charsetHint()))
+		}
+	}
+	return s
 }
 
 // fillFromText completes r from the notice text: the diagnostic when the

@@ -94,7 +94,11 @@
 //     control bytes, base64 with junk between its characters, text with no
 //     charset (ISO-2022-JP is detected; other 8-bit text follows the charset
 //     of the message's encoded words);
+//   - MDaemon's list of failed addresses written as "> x@y" lines is a
+//     list, not quoted text;
 //   - a report attached inside a message/rfc822 part is read as the report;
+//     a part declared delivery-status whose first line is prose, not a
+//     field, is read as the notice's text;
 //   - several blank lines between field blocks, none between the
 //     per-message and the per-recipient fields, a block with
 //     Original-Recipient and no Final-Recipient, no Action field; a block
@@ -102,9 +106,13 @@
 //     the one recipient X-Failed-Recipients or the VERP address names;
 //   - the address the list sent to, when a report names the address an
 //     alias or a forward led to: Postfix's "(expanded from <y>)",
-//     Sendmail's "(expanded from: <y>)", and the VERP address of a report
+//     Sendmail's "(expanded from: <y>)", Exim's "(generated from y)" and
+//     "(ultimately generated from y)", and the VERP address of a report
 //     with one failed recipient and no Original-Recipient of its own
-//     become Recipient.OriginalRecipient (docs/taxonomy.md);
+//     become Recipient.OriginalRecipient (docs/taxonomy.md); a VERP
+//     address that carries a sending service's ids before the recipient
+//     ("bounce-0000042-7777713-ann=example.com@…") names the report's own
+//     address, not a forward;
 //   - a Sendmail transcript that ends with ">>> DATA" and whose DATA got
 //     "503 Need RCPT" is pipelined (RFC 2920): the refusal before it is
 //     given no command.

@@ -1,6 +1,7 @@
 package dsn
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
 	"io"
@@ -97,8 +98,51 @@ func readFieldBlocks(r io.Reader, fn func(textproto.MIMEHeader) bool) {
 // deliveryStatus reads a message/delivery-status part (RFC 3464 section 2),
 // its RFC 6533 global form, or the RFC 1894 form.
 func (p *parser) deliveryStatus(h message.Header, body io.Reader) error {
-	p.readDeliveryStatus(p.decode(h, body))
+	br := bufio.NewReaderSize(body, proseProbeBytes)
+	if proseFirst(h, br) {
+		// QUIRK: a part declared delivery-status that holds the notice
+		// written for people, a real report part after it
+		// (testdata/synthetic-dsn-part-holding-text.eml): read as text.
+		th := message.Header{}
+		th.Set("Content-Type", "text/plain")
+		if cte := h.Get("Content-Transfer-Encoding"); cte != "" {
+			th.Set("Content-Transfer-Encoding", cte)
+		}
+		return p.text(th, br, "text/plain")
+	}
+	p.readDeliveryStatus(p.decode(h, br))
 	return nil
+}
+
+// proseProbeBytes is how much of a delivery-status part proseFirst looks at.
+const proseProbeBytes = 1024
+
+// proseFirst reports whether the delivery-status part read by br opens
+// with a line of prose rather than a field ("Reporting-MTA: dns; …"):
+// its first line that is not blank has no colon, or several words before
+// it ("Reporting-MTA : dns" is a field). A part in base64 is not judged.
+func proseFirst(h message.Header, br *bufio.Reader) bool {
+	switch strings.ToLower(strings.TrimSpace(h.Get("Content-Transfer-Encoding"))) {
+	case "", "7bit", "8bit", "binary", "quoted-printable":
+	default:
+		return false
+	}
+	b, _ := br.Peek(proseProbeBytes)
+	for len(b) > 0 {
+		line := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		line = bytes.TrimSpace(line)
+		if len(line) == 0 {
+			continue
+		}
+		colon := bytes.IndexByte(line, ':')
+		return colon <= 0 || bytes.ContainsAny(bytes.TrimSpace(line[:colon]), " \t")
+	}
+	return false
 }
 
 func (p *parser) deliveryStatusText(s string) {

@@ -15,8 +15,10 @@ import "strings"
 const maxExpandedGap = 400
 
 // expandedMarks are the notes, lower case, after which the address the
-// message was sent to follows.
-var expandedMarks = []string{"(expanded from:", "(expanded from"}
+// message was sent to follows: Postfix's and Sendmail's, and Exim's
+// "(generated from y@b)", "(ultimately generated from y@b)" when aliases
+// or redirects chained (deliver.c, print_address_information).
+var expandedMarks = []string{"(expanded from:", "(expanded from", "(ultimately generated from", "(generated from"}
 
 // expandedFrom returns the address of the "expanded from" note that
 // follows addr in text, or "" when there is none, when another address
@@ -95,7 +97,7 @@ func (p *parser) verpOverForward() {
 // recipient of a report that came back to the VERP address verp, unless r
 // is verp's or names the list's address of its own.
 func forwardTo(r *Recipient, verp string) {
-	if strings.EqualFold(r.FinalRecipient, verp) {
+	if strings.EqualFold(r.FinalRecipient, verp) || idsBefore(verp, r.FinalRecipient) {
 		return
 	}
 	if r.OriginalRecipient != "" && !strings.EqualFold(r.OriginalRecipient, r.FinalRecipient) {
@@ -105,4 +107,26 @@ func forwardTo(r *Recipient, verp string) {
 		return
 	}
 	r.OriginalRecipient = verp
+}
+
+// idsBefore reports whether the VERP recipient verp is addr with ids glued
+// before its local part: a sending service's VERP address that carries its
+// campaign and subscriber ids ("bounce-0000042-7777713-ann=example.com@…")
+// decodes, read as plain VERP, to "0000042-7777713-ann@example.com". The
+// ids hold a digit and end in a delimiter; a prefix without digits
+// ("john-" before "smith") is part of another mailbox's name.
+func idsBefore(verp, addr string) bool {
+	vat, aat := strings.LastIndexByte(verp, '@'), strings.LastIndexByte(addr, '@')
+	if vat <= 0 || aat <= 0 || !strings.EqualFold(verp[vat:], addr[aat:]) {
+		return false
+	}
+	vlocal, alocal := asciiLower(verp[:vat]), asciiLower(addr[:aat])
+	if len(vlocal) < len(alocal)+2 || !strings.HasSuffix(vlocal, alocal) {
+		return false
+	}
+	ids := vlocal[:len(vlocal)-len(alocal)]
+	if d := ids[len(ids)-1]; d != '-' && d != '+' {
+		return false
+	}
+	return strings.ContainsAny(ids, "0123456789")
 }

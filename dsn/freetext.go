@@ -114,13 +114,35 @@ func lastWord(s string) string {
 // of every address on it computed once, so that the cost per address stays
 // bounded however long the line is.
 type noticeLine struct {
-	text  string
-	help  bool // it points the reader to someone for help (helpLine)
-	paren int  // the index of its first "(", -1 if none
+	text   string
+	helpAt int // where it starts to point the reader to someone for help (helpIndex), -1 if it does not
+	paren  int // the index of its first "(", -1 if none
+}
+
+// helpFor reports whether the line's help text concerns h: the addresses
+// on a line that points the reader to someone ("contact postmaster@…") are
+// not recipients, unless h stands alone, opens the line before the help
+// text as templates put a failed address, followed by its reason ("<x@y>:
+// unable to contact the remote server", "x@y... please contact …"), or
+// stands in a sentence before the help text's ("The mail to x@y could not
+// be delivered. For help contact …"). before and after are the trimmed
+// text around h.
+func (l noticeLine) helpFor(h addrHit, before, after string) bool {
+	if l.helpAt < 0 || before == "" && (after == "" || after == ":") {
+		return false
+	}
+	if l.helpAt < h.start {
+		return true
+	}
+	if before == "" && (strings.HasPrefix(after, ":") || strings.HasPrefix(after, "...")) {
+		return false
+	}
+	between := l.text[min(h.end, l.helpAt):l.helpAt]
+	return !strings.Contains(between, ". ") && !strings.Contains(between, "; ")
 }
 
 func newNoticeLine(s string) noticeLine {
-	return noticeLine{text: s, help: helpLine(s), paren: strings.IndexByte(s, '(')}
+	return noticeLine{text: s, helpAt: helpIndex(s), paren: strings.IndexByte(s, '(')}
 }
 
 // before returns at most maxContextBytes of the line before h; a cut
@@ -167,7 +189,7 @@ func isAnchorLine(l noticeLine, h addrHit) bool {
 			return true
 		}
 	}
-	if l.help && !(before == "" && (after == "" || after == ":")) {
+	if l.helpFor(h, before, after) {
 		return false
 	}
 	if replyCodeBefore(before) {
@@ -224,6 +246,7 @@ type textCand struct {
 	anchored bool // named in a recipient position
 	at       int  // start of the line that named it first, -1 unknown
 	hit      int  // start of the address on that line
+	listed   bool // named only as an item of a "> x@y" list, its reason elsewhere
 }
 
 // textSearch is the state of the recipient search over a notice, line by
@@ -238,6 +261,7 @@ type textSearch struct {
 	blockOpen     bool     // the lines since the last blank one named a recipient
 	inHeaderField bool     // the line before was a quoted header field or its folding
 	prevLine      string   // the last line that was not blank
+	quotedList    bool     // the last line was an item of a "> x@y" list of failed addresses
 }
 
 // excluded reports whether a is no failed recipient (the sender, a
@@ -254,6 +278,11 @@ func (ts *textSearch) add(c textCand) bool {
 	la := strings.ToLower(c.addr)
 	if i, ok := ts.index[la]; ok {
 		if c.anchored {
+			if old := &ts.cands[i]; old.listed && !c.listed && c.at >= 0 {
+				// A list item says nothing of its own: the lines where the
+				// address comes back (a transcript) hold its reason.
+				old.at, old.hit, old.listed = c.at, c.hit, false
+			}
 			ts.cands[i].anchored = true
 			ts.anyAnchored = true
 		}
@@ -277,6 +306,17 @@ func (ts *textSearch) scanLine(line string, at int) {
 	indented := len(line) > 0 && (line[0] == ' ' || line[0] == '\t')
 	header := isQuotedHeader(line)
 	ts.inHeaderField = header && !indented || ts.inHeaderField && indented
+	listed := false
+	if quotedLine(line) && (ts.quotedList || introducesFailures(prev)) && quotedListItem(line) {
+		// QUIRK: MDaemon lists the failed addresses as "> x@y" lines
+		// under "The following addresses did NOT receive a copy of your
+		// message:" (testdata/synthetic-mdaemon-quoted-list.eml): a list
+		// mark, not a quoted message.
+		ts.quotedList, listed = true, true
+		line = strings.TrimLeft(line, "> \t")
+	} else if strings.TrimSpace(line) != "" {
+		ts.quotedList = false
+	}
 	if strings.IndexByte(line, '@') < 0 || ts.inHeaderField || header || quotedLine(line) {
 		// A header field of a quoted message, with its folded lines
 		// ("Received: … \n\tfor <x@y>; date"), and "> "-quoted text are
@@ -313,7 +353,7 @@ func (ts *textSearch) scanLine(line string, at int) {
 		if _, known := ts.index[strings.ToLower(h.addr)]; !known && !anch && beforeWordIsSender(nl, h) {
 			continue
 		}
-		ts.add(textCand{h.addr, PositionTemplate, anch, at, at + h.start})
+		ts.add(textCand{h.addr, PositionTemplate, anch, at, at + h.start, listed})
 		if anch {
 			ts.blockOpen = true
 		}
@@ -328,7 +368,7 @@ func (ts *textSearch) fallbacks(body string) {
 		// Bare local parts listed under "the following recipients" by the
 		// recipients' own system (AOL's screen names).
 		for _, b := range ts.p.bareRecipients(body) {
-			ts.add(textCand{b.addr, b.pos, true, b.line, b.line + b.start})
+			ts.add(textCand{b.addr, b.pos, true, b.line, b.line + b.start, false})
 		}
 	}
 	if !ts.anyAnchored && len(ts.selfListed) > 0 {
@@ -336,7 +376,7 @@ func (ts *textSearch) fallbacks(body string) {
 		// address(es) failed:": a message sent to oneself bounced.
 		// QUIRK: testdata/exim-sent-to-self.eml.
 		for _, a := range ts.selfListed {
-			ts.add(textCand{a, PositionTemplate, true, -1, -1})
+			ts.add(textCand{a, PositionTemplate, true, -1, -1, false})
 		}
 	}
 	if ts.anyAnchored {
@@ -348,7 +388,7 @@ func (ts *textSearch) fallbacks(body string) {
 			if ts.excluded(h.addr) {
 				continue
 			}
-			c := textCand{h.addr, PositionXFailedRecipients, true, -1, -1}
+			c := textCand{h.addr, PositionXFailedRecipients, true, -1, -1, false}
 			if !ts.add(c) {
 				ts.cands[ts.index[strings.ToLower(h.addr)]].pos = PositionXFailedRecipients
 			}
@@ -384,20 +424,29 @@ func (ts *textSearch) emit(body string) {
 	}
 }
 
-// helpLine reports whether a line points the reader to someone for help
-// ("contact postmaster@…", "write to help@…"): the addresses on it are not
-// recipients.
-func helpLine(line string) bool {
-	l := strings.ToLower(line)
-	return containsAny(l, helpPhrases)
+// helpIndex returns where a line starts to point the reader to someone for
+// help ("contact postmaster@…", "write to help@…"), or -1: the addresses
+// after it are not recipients.
+func helpIndex(line string) int {
+	l := asciiLower(line)
+	// Postfix's "(in reply to RCPT TO command)" names the command a
+	// reply answered, not someone to reply to.
+	l = strings.ReplaceAll(l, "in reply to", "in_reply_to")
+	at := -1
+	for _, ph := range helpPhrases {
+		if i := strings.Index(l, ph); i >= 0 && (at < 0 || i < at) {
+			at = i
+		}
+	}
+	return at
 }
 
 var helpPhrases = []string{"contact", "write to", "send mail to", "send an email to", "e-mail to", "email to",
 	"reply to", "for help", "for assistance", "for further assistance", "helpdesk", "help desk", "questions",
-	"forward", "report this", "please send", "mail to:", "お問い合わせ", "문의"}
+	"forward this", "forward the", "forward it", "forward your", "forwarding", "report this", "please send", "mail to:", "お問い合わせ", "문의"}
 
 func beforeWordIsSender(l noticeLine, h addrHit) bool {
-	if l.help {
+	if l.helpAt >= 0 {
 		return true
 	}
 	lw := lastWord(strings.TrimSpace(l.before(h)))
@@ -416,6 +465,14 @@ func beforeWordIsSender(l noticeLine, h addrHit) bool {
 // message), not a transcript's ">>> RCPT TO:<x>".
 func quotedLine(line string) bool {
 	return strings.HasPrefix(line, ">") && !strings.HasPrefix(line, ">>>")
+}
+
+// quotedListItem reports whether a "> "-quoted line holds one address and
+// nothing else: an item of a list of failed addresses.
+func quotedListItem(line string) bool {
+	t := strings.TrimSpace(strings.TrimLeft(line, "> \t"))
+	h := findAddrs(t)
+	return len(h) == 1 && strings.Trim(t[:h[0].start], "<\"' ") == "" && strings.Trim(t[h[0].end:], ">\"' ") == ""
 }
 
 func isQuotedHeader(line string) bool {
@@ -658,6 +715,9 @@ func aloneOnLine(line string, h addrHit) bool {
 func introducesFailures(line string) bool {
 	l := strings.ToLower(line)
 	return strings.Contains(l, "failed:") || strings.Contains(l, "following recipient") ||
+		// MDaemon: "The following addresses did NOT receive a copy of
+		// your message:"
+		strings.Contains(l, "did not receive a copy of your message") ||
 		strings.Contains(l, "following address") || strings.Contains(l, "fatal errors") ||
 		// GroupWise: "The message that you sent was undeliverable to the
 		// following:", then the user ids with their reason.

@@ -37,6 +37,18 @@ func looseKinds() []kindCase {
 			"Diagnostic-Code: smtp; 550 5.1.1 no such user\n"),
 		kind: KindDSN, recipients: []string{"ann@example.com"}, pos: PositionDSN, status: "5.1.1",
 	}, {
+		// A sentence before the fields makes the part text; the fields
+		// written in it are still the report's.
+		name: "a sentence before the fields of the delivery-status part",
+		msg: report("", "This is the delivery report.\n\nReporting-MTA: dns; mx.example.net\n\n"+
+			"Final-Recipient: rfc822; ann@example.com\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 user unknown\n"),
+		kind: KindDSN, recipients: []string{"ann@example.com"}, pos: PositionDSN, status: "5.1.1",
+	}, {
+		name: "a field with a space before its colon opens the delivery-status part",
+		msg: report("", "Reporting-MTA : dns; mx.example.net\n\n"+
+			"Final-Recipient: rfc822; ann@example.com\nAction: failed\nStatus: 5.1.1\n"),
+		kind: KindDSN, recipients: []string{"ann@example.com"}, pos: PositionDSN, status: "5.1.1",
+	}, {
 		name: "status block without an address, X-Failed-Recipients names it",
 		msg: report("X-Failed-Recipients: ann@example.com\r\n", "Reporting-MTA: dns; mx.example.net\n\n"+
 			"Action: failed\nStatus: 5.2.2\nDiagnostic-Code: smtp; 552 5.2.2 mailbox full\n"),
@@ -54,6 +66,22 @@ func looseKinds() []kindCase {
 			"Final-Recipient: rfc822; ann.smith@mail.example.com\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 user unknown\n"),
 		kind: KindDSN, recipients: []string{"ann.smith@mail.example.com"}, original: "ann@example.com",
 	}, {
+		// A sending service's VERP address puts its campaign and
+		// subscriber ids before the address ("bounce-<ids>-ann=…"): read
+		// naively, the ids glue onto the local part. The report's own
+		// address, that local part after the ids, is the list's.
+		name: "VERP with ids before the address",
+		msg: report("Delivered-To: bounce-0000042-7777713-ann=example.com@mta.lists.example.org\r\n", "Reporting-MTA: dns; mta.lists.example.org\n\n"+
+			"Final-Recipient: rfc822; ann@example.com\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 user unknown\n"),
+		kind: KindDSN, recipients: []string{"ann@example.com"}, original: "-",
+	}, {
+		// A hyphen of the address itself is no id: "smith" is another
+		// mailbox than "john-smith", a forward the VERP address reveals.
+		name: "VERP over a forward to a local part that ends the VERP one",
+		msg: report("Delivered-To: bounce-john-smith=example.com@lists.example.org\r\n", "Reporting-MTA: dns; mx.example.net\n\n"+
+			"Final-Recipient: rfc822; smith@example.com\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 user unknown\n"),
+		kind: KindDSN, recipients: []string{"smith@example.com"}, original: "john-smith@example.com",
+	}, {
 		name: "Postfix: expanded from an alias",
 		msg: notice("MAILER-DAEMON@mx.example.net (Mail Delivery System)", "Undelivered Mail Returned to Sender",
 			"This is the mail system at host mx.example.net.\n\nI'm sorry to have to inform you that your message could not\n"+
@@ -68,6 +96,22 @@ func looseKinds() []kindCase {
 			"   ----- The following addresses had permanent fatal errors -----\nbob.jones@mail.example.com\n"+
 				"    (reason: 550 5.1.1 <bob.jones@mail.example.com>... User unknown)\n    (expanded from: <bob@example.net>)\n"),
 		kind: KindBounce, recipients: []string{"bob.jones@mail.example.com"}, original: "bob@example.net",
+	}, {
+		name: "Exim: generated from an alias",
+		msg: notice("Mail Delivery System <Mailer-Daemon@mx.example.net>", "Mail delivery failed: returning message to sender",
+			"This message was created automatically by mail delivery software.\n\n"+
+				"A message that you sent could not be delivered to one or more of its\nrecipients. This is a permanent error. The following address(es) failed:\n\n"+
+				"  cal.smith@mail.example.com\n    (generated from cal@example.net)\n"+
+				"    SMTP error from remote mail server after RCPT TO:<cal.smith@mail.example.com>:\n"+
+				"    host mail.example.com [192.0.2.7]: 550 5.1.1 <cal.smith@mail.example.com>: User unknown\n"),
+		kind: KindBounce, recipients: []string{"cal.smith@mail.example.com"}, original: "cal@example.net",
+	}, {
+		name: "Exim: ultimately generated from, through two aliases",
+		msg: notice("Mail Delivery System <Mailer-Daemon@mx.example.net>", "Mail delivery failed: returning message to sender",
+			"This message was created automatically by mail delivery software.\n\n"+
+				"A message that you sent could not be delivered to one or more of its\nrecipients. This is a permanent error. The following address(es) failed:\n\n"+
+				"  dot.jones@mail.example.com\n    (ultimately generated from dot@example.net)\n    mailbox is full: retry timeout exceeded\n"),
+		kind: KindBounce, recipients: []string{"dot.jones@mail.example.com"}, original: "dot@example.net",
 	}, {
 		// RFC 2920: Sendmail writes the last command it sent, DATA;
 		// DATA's own reply says no recipient was accepted, so the refusal

@@ -97,6 +97,84 @@ func templateKinds() []kindCase {
 				">>> RCPT To:<mo@aol.example>\n<<< 550 MAILBOX NOT FOUND\n550 mo@aol.example... User unknown\n"),
 		kind: KindBounce, recipients: []string{"mo@aol.example"}, pos: PositionTemplate, command: "RCPT",
 	}, {
+		// Postfix's reply and its "(in reply to RCPT TO command)" on one
+		// line, as relays that reflow the notice write it: the command
+		// named is no help text ("reply to").
+		name: "Postfix: the reply and its command on one line",
+		msg: notice("MAILER-DAEMON@mx.example.net (Mail Delivery System)", "Undelivered Mail Returned to Sender",
+			"This is the mail system at host mx.example.net.\n\nI'm sorry to have to inform you that your message could not\n"+
+				"be delivered to one or more recipients. It's attached below.\n\n                   The mail system\n\n"+
+				"<eve@example.com>: host mail.example.com[192.0.2.7] said: 550 5.1.1 <eve@example.com>: Recipient address rejected: "+
+				"User unknown in local recipient table (in reply to RCPT TO command)\n"),
+		kind: KindBounce, recipients: []string{"eve@example.com"}, pos: PositionTemplate, status: "5.1.1", command: "RCPT",
+	}, {
+		// au (KDDI) writes its condition, then the address and the reply.
+		name: "au: the address, the reply and its command on one line",
+		msg: notice("<Postmaster@ezweb.example>", "Mail System Error - Returned Mail",
+			"The user(s) account is disabled.\n\n<fay@ezweb.example>: 550 user unknown (in reply to RCPT TO command)\n"),
+		kind: KindBounce, recipients: []string{"fay@ezweb.example"}, pos: PositionTemplate, command: "RCPT",
+	}, {
+		// The failed address opens its line, its reason after it holds
+		// help words ("contact"); the help text's own addresses are no
+		// one's failure.
+		name: "an address opening its line before words of a help text",
+		msg: notice("MAILER-DAEMON@mx.example.net (Mail Delivery System)", "Undelivered Mail Returned to Sender",
+			"This is the mail system at host mx.example.net.\n\nI'm sorry to have to inform you that your message could not\n"+
+				"be delivered to one or more recipients.\n\n"+
+				"<gil@example.com>: unable to contact the remote mail server\n\n"+
+				"For questions, contact helpdesk@example.net, or write to:\nsupport@example.net (for questions)\n"),
+		kind: KindBounce, recipients: []string{"gil@example.com"}, pos: PositionTemplate,
+	}, {
+		// The help text is a sentence of its own after the one that names
+		// the recipient; its address is no one's failure.
+		name: "a recipient's sentence before a help text's",
+		msg: notice("MAILER-DAEMON@mx.example.org", "Undeliverable mail",
+			"The mail to liv@example.net could not be delivered. For help contact helpdesk@mx.example.org.\n"),
+		kind: KindBounce, recipients: []string{"liv@example.net"}, pos: PositionTemplate,
+	}, {
+		// "forwarded to" names where the message was going; "forward
+		// this to" asks the reader to.
+		name: "could not be forwarded to the recipient",
+		msg: notice("MAILER-DAEMON@mx.example.org", "Undeliverable mail",
+			"Please forward this message to helpdesk@mx.example.org if you need help.\n\n"+
+				"Your message could not be forwarded to max@example.net: mailbox unavailable.\n"),
+		kind: KindBounce, recipients: []string{"max@example.net"}, pos: PositionTemplate,
+	}, {
+		// MDaemon marks the items of its list with ">", as if quoted.
+		name: "MDaemon: the failed addresses as a \">\" list",
+		msg: notice("MDaemon@mx.example.org", "Permanent Delivery Failure",
+			"The following addresses did NOT receive a copy of your message:\n\n>    hal@example.net\n>    ida@example.net\n\n"+
+				"--- Session Transcript ---\n Thu 2026-12-03 10:00:00: Attempting SMTP connection to [mx.example.net : 25]\n"+
+				" Thu 2026-12-03 10:00:21: Socket connection failed: connection refused\n--- End Transcript ---\n"),
+		kind: KindBounce, recipients: []string{"hal@example.net", "ida@example.net"}, pos: PositionTemplate,
+	}, {
+		// The list names them, the transcript gives each its reply: the
+		// status comes from the transcript.
+		name: "MDaemon: the \">\" list and the transcript's replies",
+		msg: notice("MDaemon@mx.example.org", "Permanent Delivery Failure",
+			"The following addresses did NOT receive a copy of your message:\n\n>    hal@example.net\n>    ida@example.net\n\n"+
+				"--- Session Transcript ---\n Thu 2026-12-03 10:00:00: --> RCPT To:<hal@example.net>\n"+
+				" Thu 2026-12-03 10:00:00: <-- 552 5.2.2 <hal@example.net>... Mailbox full\n"+
+				" Thu 2026-12-03 10:00:00: --> RCPT To:<ida@example.net>\n"+
+				" Thu 2026-12-03 10:00:00: <-- 550 5.1.1 <ida@example.net>... User unknown\n--- End Transcript ---\n"),
+		kind: KindBounce, recipients: []string{"hal@example.net", "ida@example.net"}, status: "5.2.2",
+	}, {
+		// A "> "-quoted line after the list's heading that is prose, not
+		// an address alone, is quoted text.
+		name: "a quoted line under a heading is no list item",
+		msg: notice("MAILER-DAEMON@mx.example.org", "Returned mail",
+			"The following addresses did NOT receive a copy of your message:\n\n  jon@example.net\n\n"+
+				"> From: someone@example.com wrote about it\n"),
+		kind: KindBounce, recipients: []string{"jon@example.net"}, pos: PositionTemplate,
+	}, {
+		// smail writes the list, then "here is your returned mail" and
+		// the original's header with no blank line between.
+		name: "smail: here is your returned mail",
+		msg: notice("MAILER-DAEMON@mx.example.org", "Returned mail: user unknown",
+			"Hi,\nhere is your list of failed recipients\n<kay@example.net>\nhere is your returned mail\n"+
+				"From: news@lists.example.org\nTo: kay@example.net\nSubject: news\n"),
+		kind: KindBounce, recipients: []string{"kay@example.net"}, pos: PositionTemplate, command: "-",
+	}, {
 		name: "old Yahoo: message from the mail server",
 		msg: notice("MAILER-DAEMON@yahoo.example", "failure delivery",
 			"Message from yahoo.example.\nUnable to deliver message to the following address(es).\n\n"+

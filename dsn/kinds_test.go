@@ -8,6 +8,7 @@ import (
 	"github.com/bouncer-dev/bouncer/verp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/text/encoding/japanese"
 )
 
 // notice returns a plain-text bounce from a mail daemon with body.
@@ -29,7 +30,7 @@ type kindCase struct {
 	recipients []string
 	pos        Position // of the first recipient, when set
 	status     string   // of the first recipient, when set
-	original   string   // the OriginalRecipient of the first, when set
+	original   string   // the OriginalRecipient of the first, when set; "-": none
 	command    string   // the Command of the first when set; "-": none
 }
 
@@ -208,7 +209,11 @@ func TestKinds(t *testing.T) {
 			if tc.status != "" {
 				assert.Equal(t, tc.status, rep.Recipients[0].Status)
 			}
-			if tc.original != "" {
+			switch tc.original {
+			case "":
+			case "-":
+				assert.Empty(t, rep.Recipients[0].OriginalRecipient)
+			default:
 				assert.Equal(t, tc.original, rep.Recipients[0].OriginalRecipient)
 			}
 			switch tc.command {
@@ -221,6 +226,67 @@ func TestKinds(t *testing.T) {
 			for _, r := range rep.Recipients {
 				assert.NotEqual(t, "5.0.2", r.Status, "a version number is no status code")
 			}
+		})
+	}
+}
+
+// TestNoticeSplit checks, for each way a notice runs into the copy of the
+// returned original without a marker, that the original's header is read as
+// the original's and kept out of the recipient's diagnostic.
+func TestNoticeSplit(t *testing.T) {
+	tests := []struct {
+		name, msg, recipient, subject string
+	}{{
+		// au (KDDI) writes a rule of dashes, then the original's header.
+		name: "a rule of dashes before the original's header",
+		msg: notice("<Postmaster@ezweb.example>", "Mail System Error - Returned Mail",
+			"<ann@ezweb.example>\n\nEach of the following recipients was rejected by a remote mail server.\n"+
+				"---------------------------------------------------\n"+
+				"Received: from mta.lists.example.org (host [192.0.2.22])\n\tby mx.ezweb.example with SMTP id 1A\n"+
+				"\tfor <ann@ezweb.example>; Thu, 3 Dec 2026 10:00:00 +0900\n"+
+				"From: news@lists.example.org\nTo: ann@ezweb.example\nSubject: December news\n"+
+				"Message-Id: <n1@lists.example.org>\n\n"),
+		recipient: "ann@ezweb.example", subject: "December news",
+	}, {
+		name: "a blank line before the original's header",
+		msg: notice("<Postmaster@mx.example.net>", "Returned mail",
+			"<bob@example.net>\n\nYour message could not be delivered.\n\n"+
+				"Received: from mta.lists.example.org\n\tby mx.example.net with SMTP id 1A\n"+
+				"From: news@lists.example.org\nTo: bob@example.net\nSubject: December news\n\n"),
+		recipient: "bob@example.net", subject: "December news",
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep, _ := Parse(strings.NewReader(tt.msg), nil)
+			require.NotNil(t, rep)
+			require.Len(t, rep.Recipients, 1)
+			assert.Equal(t, tt.recipient, rep.Recipients[0].FinalRecipient)
+			assert.Equal(t, tt.subject, rep.Original.Subject, "the original's header")
+			assert.NotContains(t, rep.Recipients[0].Diagnostic, "Received:", "Diagnostic = %q", rep.Recipients[0].Diagnostic)
+		})
+	}
+}
+
+// TestFieldCharset checks that a Diagnostic-Code written in a legacy
+// charset (Lotus Domino's Japanese release writes ISO-2022-JP, escapes and
+// all, into the field) reaches the recipient decoded, and that ASCII is
+// kept as it is.
+func TestFieldCharset(t *testing.T) {
+	const ja = "ユーザー ann (ann@notes.example.jp) は Domino ディレクトリには見つかりません。"
+	iso, err := japanese.ISO2022JP.NewEncoder().String(ja)
+	require.NoError(t, err)
+	tests := []struct{ name, field, want string }{
+		{"ISO-2022-JP with its escapes", iso, ja},
+		{"ASCII", "User ann (ann@notes.example.jp) not listed in Domino Directory", "User ann (ann@notes.example.jp) not listed in Domino Directory"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			msg := report("", "Reporting-MTA: dns; notes.example.jp\n\nFinal-Recipient: rfc822; ann@notes.example.jp\n"+
+				"Action: failed\nStatus: 5.0.0\nDiagnostic-Code: X-Notes; "+tt.field+"\n")
+			rep, _ := Parse(strings.NewReader(msg), nil)
+			require.NotNil(t, rep)
+			require.Len(t, rep.Recipients, 1)
+			assert.Equal(t, tt.want, rep.Recipients[0].Diagnostic)
 		})
 	}
 }

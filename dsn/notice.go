@@ -19,6 +19,8 @@ var originalMarkers = []string{
 	"message headers follow",                    // DragonFly
 	"original message -",                        // Gmail
 	"original message follows",                  // Sendmail V5
+	"here is your returned mail",                // smail
+	"original message as received",              // directory (ph) gateways
 	"original message header",                   // various
 	"original message:",                         //
 	"original-message headers",                  //
@@ -158,10 +160,28 @@ func headerBlockStart(s string) int {
 				return off
 			}
 		}
-		prevBlank = strings.TrimSpace(line) == ""
+		// QUIRK: a rule of dashes or equal signs alone separates like a
+		// blank line: au (KDDI) puts one between its notice and the
+		// original's header (testdata/lhost-ezweb-01.eml).
+		prevBlank = strings.TrimSpace(line) == "" || isRule(line)
 		off = next
 	}
 	return -1
+}
+
+// isRule reports whether line is a rule: at least ten dashes, equal signs
+// or underscores and nothing else but blanks.
+func isRule(line string) bool {
+	t := strings.TrimSpace(line)
+	if len(t) < 10 {
+		return false
+	}
+	for i := 0; i < len(t); i++ {
+		if c := t[i]; c != '-' && c != '=' && c != '_' {
+			return false
+		}
+	}
+	return true
 }
 
 // MaxDiagnosticBytes caps a diagnostic taken from a notice's text.

@@ -57,6 +57,10 @@ const (
 	VendorText         Vendor = "text"         // a notice written for people
 	VendorGoogleGroups Vendor = "googlegroups" // Google Groups' notices
 	VendorChallenge    Vendor = "challenge"    // a challenge/response system
+	// VendorAuFilter is a notice of au (KDDI, ezweb.ne.jp) that carries
+	// the "X-SPASIGN: NG" field: au's filter returned the message because
+	// the recipient's own filter settings refused it.
+	VendorAuFilter Vendor = "au-filter"
 )
 
 // Command is the SMTP command (RFC 5321 section 4.1.1) a failure answered.
