@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -187,11 +188,11 @@ func TestProcessTextPosition(t *testing.T) {
 	}
 }
 
-// refuse is a Proof that refuses every bounce.
-type refuse struct{ calls int }
+// refuse is a Proof that refuses every bounce; workers call it at once.
+type refuse struct{ calls atomic.Int64 }
 
 func (r *refuse) Check(_ context.Context, b *Bounce) []proof.Verdict {
-	r.calls++
+	r.calls.Add(1)
 	return make([]proof.Verdict, len(b.Report.Recipients))
 }
 
@@ -200,7 +201,7 @@ func TestProcessProof(t *testing.T) {
 	p := NewProcessor(&Options{Proof: refuser})
 	res := p.build(context.Background(), &mailsource.Message{Name: "m"}, strings.Repeat("0", 64), nil,
 		report(hard("a@example.net", dsn.PositionDSN)), nil)
-	assert.Equal(t, 1, refuser.calls)
+	assert.EqualValues(t, 1, refuser.calls.Load())
 	assert.Equal(t, 1, res.Unverified)
 	assert.Equal(t, classify.CategoryNone, res.Message.Events[0].Category, "an unverified failure suppresses nothing")
 	assert.Equal(t, NoteUnverified+string(proof.ReasonNoProof), res.Records[0].Note)
@@ -208,7 +209,7 @@ func TestProcessProof(t *testing.T) {
 	// Without a failure there is nothing to prove.
 	res = p.build(context.Background(), &mailsource.Message{Name: "m"}, strings.Repeat("0", 64), nil,
 		&dsn.Report{Kind: dsn.KindNotBounce}, nil)
-	assert.Equal(t, 1, refuser.calls)
+	assert.EqualValues(t, 1, refuser.calls.Load())
 	assert.Zero(t, res.Unverified)
 }
 
