@@ -76,6 +76,11 @@ func (e textEncoder) block(b *strings.Builder, r *Record) {
 	if r.Reason != "" {
 		verdict += " (" + string(r.Reason) + ")"
 	}
+	if r.Permanent {
+		// Reported as permanent with no reason told (docs/taxonomy.md):
+		// soft, counted more strictly by the policy.
+		verdict += ", permanent"
+	}
 	line("verdict", verdict)
 	line("forwarded", terminalText(r.FinalRecipient))
 	if r.RecipientFrom != "" {

@@ -20,6 +20,8 @@ func TestTextEncoder(t *testing.T) {
 			Date: time.Date(2026, 1, 4, 4, 0, 0, 0, time.UTC)},
 		{Source: "m.eml", Recipient: "guess@example.com", RecipientFrom: dsn.PositionText, Category: classify.CategoryHard,
 			Reason: classify.ReasonUserUnknown, Note: NoteUnconfirmed},
+		{Source: "m.eml", Recipient: "maybe@example.com", RecipientFrom: dsn.PositionDSN, Category: classify.CategorySoft,
+			Reason: classify.ReasonUndefined, Status: "5.0.0", Permanent: true},
 	}
 	enc, err := NewEncoder(FormatText, true)
 	require.NoError(t, err)
@@ -35,7 +37,11 @@ func TestTextEncoder(t *testing.T) {
 		"  guess@example.com\n" +
 		"    verdict     hard (userunknown)\n" +
 		"    read from   the notice's running text (a guess: confirmed elsewhere, or it suppresses nothing)\n" +
-		"    note        " + NoteUnconfirmed + "\n\n"
+		"    note        " + NoteUnconfirmed + "\n" +
+		"  maybe@example.com\n" +
+		"    verdict     soft (undefined), permanent\n" +
+		"    read from   a delivery status field (RFC 3464)\n" +
+		"    codes       status 5.0.0\n\n"
 	assert.Equal(t, want, got)
 
 	plain, err := NewEncoder(FormatText, false)
