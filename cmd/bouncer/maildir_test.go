@@ -316,6 +316,9 @@ func startWatch(t *testing.T, bin string, args ...string) *watchRun {
 		if w.cmd.ProcessState == nil {
 			w.cmd.Process.Kill()
 			w.cmd.Wait()
+			if t.Failed() {
+				t.Logf("the watch, killed:\nstdout:\n%s\nstderr:\n%s", w.stdout.String(), w.stderr.String())
+			}
 		}
 	})
 	return w

@@ -17,6 +17,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bouncer-dev/bouncer/config"
@@ -191,7 +192,14 @@ func watchLists(ctx context.Context, s *streams, cfg *Config, db *suppress.DB, p
 	if !pipe.Watch || (cfg.Out == "" && cfg.OutDir == "") {
 		return
 	}
+	// The mailboxes of --config commit from goroutines of their own: the
+	// writes go one at a time, each reading the state after the commit
+	// that called it, so that a list read before another mailbox's
+	// commit never replaces one read after it.
+	var mu sync.Mutex
 	write := func(ctx context.Context) {
+		mu.Lock()
+		defer mu.Unlock()
 		if _, _, err := db.WriteLists(ctx, cfg.Policy, cfg.Format, cfg.Out, cfg.OutDir); err != nil {
 			fmt.Fprintln(s.stderr, describeError(err, cfg))
 			if cfg.Metrics != nil {
