@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bouncer-dev/bouncer/internal/faultproxy"
 	"github.com/emersion/go-imap/v2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -82,15 +83,15 @@ func TestErrorKindOfConnectionFaults(t *testing.T) {
 	srv := startMem(t, capsRev2)
 	m := bytes.Replace(testMessage(0, 3000), []byte("xxxxxxxxxx"), []byte("CUT-HERE!!"), 1)
 	srv.append(t, "INBOX", m)
-	proxy := startCutProxy(t, srv.addr, []byte("CUT-HERE!!"))
+	proxy := faultproxy.Cut(t, srv.addr, []byte("CUT-HERE!!"))
 	opts := testOptions(t, testPassword)
 	opts.MaxRetries = -1
-	f := dialTest(t, strings.Replace(srv.url("INBOX"), srv.addr, proxy.addr, 1), opts)
+	f := dialTest(t, strings.Replace(srv.url("INBOX"), srv.addr, proxy.Addr, 1), opts)
 	_, err := f.Fetch(context.Background(), &MemState{}, newRecorder().handle)
 	var e *Error
 	require.ErrorAs(t, err, &e)
 	assert.Equal(t, KindDisconnected, e.Kind, "error %v", err)
-	assert.Equal(t, proxy.addr, e.Addr)
+	assert.Equal(t, proxy.Addr, e.Addr)
 	assert.Equal(t, "INBOX", e.Mailbox)
 	assert.ErrorIs(t, err, ErrConnection)
 

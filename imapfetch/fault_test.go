@@ -6,90 +6,13 @@ import (
 	"io"
 	"net"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/bouncer-dev/bouncer/internal/faultproxy"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// cutProxy forwards to target. On its first connection it closes both
-// sides right after the server sent marker: a connection dropped in the
-// middle of a message.
-type cutProxy struct {
-	addr  string
-	conns atomic.Int32
-}
-
-func startCutProxy(t *testing.T, target string, marker []byte) *cutProxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	p := &cutProxy{addr: ln.Addr().String()}
-	var wg sync.WaitGroup
-	t.Cleanup(func() {
-		ln.Close()
-		wg.Wait()
-	})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			client, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			server, err := net.Dial("tcp", target)
-			if err != nil {
-				client.Close()
-				continue
-			}
-			cut := p.conns.Add(1) == 1
-			wg.Add(2)
-			go func() {
-				defer wg.Done()
-				io.Copy(server, client)
-				server.Close()
-			}()
-			go func() {
-				defer wg.Done()
-				defer client.Close()
-				defer server.Close()
-				if !cut {
-					io.Copy(client, server)
-					return
-				}
-				copyUntil(client, server, marker)
-			}()
-		}
-	}()
-	return p
-}
-
-// copyUntil copies src to dst up to and including the first marker.
-func copyUntil(dst io.Writer, src io.Reader, marker []byte) {
-	var seen []byte // tail of what was sent, to find a marker across reads
-	buf := make([]byte, 4096)
-	for {
-		n, err := src.Read(buf)
-		chunk := buf[:n]
-		window := append(seen, chunk...)
-		if i := bytes.Index(window, marker); i >= 0 {
-			end := i + len(marker) - len(seen)
-			dst.Write(chunk[:end])
-			return
-		}
-		if _, werr := dst.Write(chunk); werr != nil || err != nil {
-			return
-		}
-		if len(window) > len(marker) {
-			window = window[len(window)-len(marker):]
-		}
-		seen = append(seen[:0], window...)
-	}
-}
 
 func TestConnectionDroppedMidMessage(t *testing.T) {
 	tests := []struct {
@@ -111,12 +34,12 @@ func TestConnectionDroppedMidMessage(t *testing.T) {
 				}
 				srv.append(t, "INBOX", m)
 			}
-			proxy := startCutProxy(t, srv.addr, []byte("CUT-HERE!!"))
+			proxy := faultproxy.Cut(t, srv.addr, []byte("CUT-HERE!!"))
 			opts := testOptions(t, testPassword)
 			opts.Action = ActionMove
 			opts.ProcessedMailbox = "done"
 			opts.UnrecognizedMailbox = "done"
-			f := dialTest(t, strings.Replace(srv.url("INBOX"), srv.addr, proxy.addr, 1), opts)
+			f := dialTest(t, strings.Replace(srv.url("INBOX"), srv.addr, proxy.Addr, 1), opts)
 
 			rec := newRecorder()
 			partial := 0
@@ -138,7 +61,7 @@ func TestConnectionDroppedMidMessage(t *testing.T) {
 			}
 			st, err := f.Fetch(context.Background(), &MemState{}, h)
 			require.NoError(t, err, "Fetch()")
-			assert.EqualValues(t, 2, proxy.conns.Load(), "connections")
+			assert.Equal(t, 2, proxy.Conns(), "connections")
 			assert.Equal(t, 1, st.Reconnects, "Reconnects")
 			if tc.readBody {
 				rec.checkOnce(t, n)
