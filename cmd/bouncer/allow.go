@@ -34,7 +34,7 @@ complaint dated after it suppresses the address again, unless --until
 covers its date. Who (the OS user), when and why are recorded and shown
 by bouncer why. Safe while bouncer run --watch works the same state.
 
-Environment: BOUNCER_STATE stands in for --state.
+Environment: every flag takes its BOUNCER_ variable (BOUNCER_STATE for --state).
 
 `+exitText+`
 Flags:

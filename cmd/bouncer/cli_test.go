@@ -94,4 +94,10 @@ func TestEnvNamedInErrors(t *testing.T) {
 		assert.Equal(t, exitError, code)
 		assert.True(t, strings.HasPrefix(stderr, "bouncer export: BOUNCER_STATE="), stderr)
 	})
+	t.Run("history command state", func(t *testing.T) {
+		t.Setenv("BOUNCER_STATE", filepath.Join(dir, "missing.db"))
+		code, _, stderr := runBouncer(t, "why", "jane@example.com")
+		assert.Equal(t, exitError, code)
+		assert.True(t, strings.HasPrefix(stderr, "bouncer why: BOUNCER_STATE="), stderr)
+	})
 }

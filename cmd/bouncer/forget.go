@@ -31,7 +31,7 @@ bring the address back. The lists already written, the mailbox's messages
 and backups are not the state: see docs/history.md. Safe while bouncer run
 --watch works the same state.
 
-Environment: BOUNCER_STATE stands in for --state.
+Environment: every flag takes its BOUNCER_ variable (BOUNCER_STATE for --state).
 
 `+exitText+`
 Flags:

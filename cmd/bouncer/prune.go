@@ -38,7 +38,7 @@ rerun over the same mailbox does not bring the events back. bouncer run
 --retain DURATION does the same when a run starts. Safe while bouncer run
 --watch works the same state.
 
-Environment: BOUNCER_STATE stands in for --state.
+Environment: every flag takes its BOUNCER_ variable (BOUNCER_STATE for --state).
 
 `+exitText+`
 Flags:

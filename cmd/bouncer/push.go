@@ -31,7 +31,7 @@ func newPushFlags(s *streams) *pushFlags {
 Show the push queues of the state (the events bouncer run --push delivers
 to listmonk, Mautic or a webhook), or queue the failed ones again.
 
-Environment: BOUNCER_STATE stands in for --state.
+Environment: every flag takes its BOUNCER_ variable (BOUNCER_STATE for --state).
 
 `+exitText+`
 Flags:

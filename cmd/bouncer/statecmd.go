@@ -16,10 +16,6 @@ import (
 // addresses as arguments (flags may follow them), and open the state with
 // history.Open.
 
-// historyEnv names the flags of these commands with an environment
-// variable fallback (see cli.ApplyEnv).
-var historyEnv = []string{"state"}
-
 // stateFlags are the flags every history command has.
 type stateFlags struct {
 	state  string
@@ -35,19 +31,15 @@ func (f *stateFlags) register(fs *flag.FlagSet) {
 // before or after the arguments, then the environment. ok is false when
 // the command must stop, with the exit status code.
 func parseHistoryArgs(s *streams, name string, fs *flag.FlagSet, args []string, f *stateFlags) (rest []string, form history.Format, env cli.Env, code int, ok bool) {
-	if code, ok := parseArgs(s, name, fs, func() error {
+	env, code, ok = parseArgsEnv(s, name, fs, func() error {
 		var err error
 		rest, err = cli.ParseInterspersed(fs, args)
 		return err
-	}); !ok {
-		return nil, "", nil, code, false
+	})
+	if !ok {
+		return nil, "", env, code, false
 	}
-	env, err := cli.ApplyEnv(fs, historyEnv)
-	env.Redact("state", suppress.Redact)
-	if err != nil {
-		fmt.Fprintf(s.stderr, "bouncer %s: %v\n", name, err)
-		return nil, "", nil, exitUsage, false
-	}
+	var err error
 	if form, err = history.ParseFormat(f.format); err != nil {
 		return nil, "", nil, usageError(s, name, env)("%v", err), false
 	}

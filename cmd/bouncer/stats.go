@@ -34,7 +34,7 @@ category and reason, and by --by; the policy blocks by receiving domain
 and provider (the deliverability view: which providers refuse the
 sender); and the suppression list's size over time.
 
-Environment: BOUNCER_STATE stands in for --state.
+Environment: every flag takes its BOUNCER_ variable (BOUNCER_STATE for --state).
 
 `+exitText+`
 Flags:

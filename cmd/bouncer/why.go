@@ -30,7 +30,7 @@ that decided the reason, where the address was read, the proof, the
 bounce's and the original's Message-ID, where the message came from and
 where it went). An address the state does not know is said so.
 
-Environment: BOUNCER_STATE stands in for --state.
+Environment: every flag takes its BOUNCER_ variable (BOUNCER_STATE for --state).
 
 `+exitText+`
 Flags:
