@@ -231,19 +231,22 @@ func (p Policy) suppresses(c classify.Category, evs []Event) bool {
 // their address: SoftThreshold of them on SoftDistinctDays days, or
 // permanent ones on PermanentThreshold days.
 func (p Policy) softSuppresses(evs []Event) bool {
+	return p.permanentSuppresses(evs) || p.softCountSuppresses(evs)
+}
+
+// permanentSuppresses reports whether the permanent events of evs fall on
+// PermanentThreshold different days (never when the rule is off).
+func (p Policy) permanentSuppresses(evs []Event) bool {
+	if p.PermanentThreshold <= 0 {
+		return false
+	}
 	days := make(map[string]bool)
-	permDays := make(map[string]bool)
 	for _, e := range evs {
-		d := e.Date.UTC().Format(time.DateOnly)
-		days[d] = true
 		if e.Permanent {
-			permDays[d] = true
+			days[e.Date.UTC().Format(time.DateOnly)] = true
 		}
 	}
-	if p.PermanentThreshold > 0 && len(permDays) >= p.PermanentThreshold {
-		return true
-	}
-	return len(evs) >= p.SoftThreshold && len(days) >= p.SoftDistinctDays
+	return len(days) >= p.PermanentThreshold
 }
 
 // softCountSuppresses reports whether evs suppress by the soft threshold
