@@ -130,7 +130,7 @@ func (s *Server) allow(w http.ResponseWriter, r *http.Request, q *request) {
 		s.internal(w, r, err)
 		return
 	}
-	s.snap.invalidate()
+	s.snap.lift(req.Addresses[0], false)
 	http.Redirect(w, r, addressURL(req.Addresses[0])+"?note="+url.QueryEscape("Allowed: the address leaves the lists from the next write."), http.StatusSeeOther)
 }
 
@@ -180,7 +180,9 @@ func (s *Server) forget(w http.ResponseWriter, r *http.Request, q *request) {
 		s.internal(w, r, err)
 		return
 	}
-	s.snap.invalidate()
+	for _, a := range rep.Addresses {
+		s.snap.lift(a.Address, true)
+	}
 	note := "Forgotten."
 	if len(rep.Addresses) == 1 {
 		a := rep.Addresses[0]

@@ -212,7 +212,7 @@ func (s *Server) apiAllow(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	s.snap.invalidate()
+	s.snap.lift(req.Addresses[0], false)
 	writeJSON(w, http.StatusOK, as[0])
 }
 
@@ -228,7 +228,9 @@ func (s *Server) apiForget(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	s.snap.invalidate()
+	for _, a := range rep.Addresses {
+		s.snap.lift(a.Address, true)
+	}
 	writeJSON(w, http.StatusOK, rep)
 }
 

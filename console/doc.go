@@ -55,8 +55,10 @@
 // Pages and the API answer from a snapshot of the history (the lists and
 // the overview's aggregates), rebuilt in the background when the state
 // changes (DB.Fingerprint, asked at most every Options.Refresh): a page
-// never waits for a rebuild, except the first one and after the console's
-// own change (an Allow or a Forget), which the next answer shows. On a
+// never waits for a rebuild, except the first one. The console's own
+// changes (an Allow, a Forget) are applied to the current snapshot at
+// once, so the next answer shows them; its charts and counts catch up when
+// the rebuild ends. On a
 // large history, an answer may lag a write of bouncer run by the time of a
 // rebuild (seconds per million events). The address pages (DB.Why) read
 // the state directly.

@@ -86,8 +86,10 @@ type reasonCount struct {
 
 // snapshots keeps the latest snapshot and builds the next one when the
 // state changed, in the background: a page shows the latest complete one
-// and never waits for a rebuild, except the first and after the console's
-// own change (invalidate).
+// and never waits for a rebuild, except the first. The console's own
+// changes (an Allow, a Forget) are applied to the latest snapshot at once
+// (lift), so that the page after one shows it without waiting; the
+// aggregates (charts, counts) catch up when the rebuild ends.
 type snapshots struct {
 	db      *suppress.DB
 	policy  *suppress.Policy
@@ -95,8 +97,8 @@ type snapshots struct {
 
 	mu       sync.Mutex
 	cur      *snapshot
-	gen      int           // bumped by invalidate
-	curGen   int           // the gen the build of cur began at
+	gen      int           // bumped by lift
+	curGen   int           // the gen cur is good for
 	checked  time.Time     // last time the fingerprint was read
 	building chan struct{} // closed when the running build ends; nil when none
 	err      error         // the last build's error
@@ -106,13 +108,46 @@ func newSnapshots(db *suppress.DB, p *suppress.Policy, refresh time.Duration) *s
 	return &snapshots{db: db, policy: p, refresh: refresh}
 }
 
-// invalidate makes the next get wait for a snapshot whose build began
-// after now: the console changed the state and must show the change.
-func (s *snapshots) invalidate() {
+// lift applies the console's own change to the latest snapshot: addr
+// (normalized) leaves the suppression and policy lists and the soft
+// bounces under the threshold (an allow: its events up to now no longer
+// count); forgotten, it also leaves the search and the unverified
+// failures. A build that began before the change is not shown after it,
+// and the next get starts a new one. Without a snapshot, the next get
+// waits for a build that begins after the change.
+func (s *snapshots) lift(addr string, forgotten bool) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.gen++
 	s.checked = time.Time{}
-	s.mu.Unlock()
+	if s.cur == nil {
+		return
+	}
+	next := *s.cur
+	other := func(e suppress.Entry) bool { return e.Address != addr }
+	next.lists.Suppressed = keep(next.lists.Suppressed, other)
+	next.lists.Policy = keep(next.lists.Policy, other)
+	next.pending = keep(next.pending, func(e suppress.PendingEntry) bool { return e.Address != addr })
+	next.reasons = entryReasons(next.lists)
+	if forgotten {
+		next.addresses = keep(next.addresses, func(a string) bool { return a != addr })
+		n := len(next.unverified)
+		next.unverified = keep(next.unverified, func(e suppress.Event) bool { return e.Address != addr })
+		next.unverifiedTotal -= n - len(next.unverified)
+	}
+	s.cur, s.curGen = &next, s.gen
+}
+
+// keep returns the elements of xs that ok keeps, in a new slice (a
+// snapshot's slices are shared with the pages that render it).
+func keep[T any](xs []T, ok func(T) bool) []T {
+	out := make([]T, 0, len(xs))
+	for _, x := range xs {
+		if ok(x) {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 // usable returns cur when it may be shown. The caller holds mu.
@@ -176,16 +211,26 @@ func (s *snapshots) start() chan struct{} {
 	gen := s.gen
 	go func() {
 		snap, err := build(context.Background(), s.db, s.policy)
-		s.mu.Lock()
-		if err == nil {
-			s.cur, s.curGen = snap, gen
-		}
-		s.err = err
-		s.building = nil
-		s.mu.Unlock()
+		s.finish(snap, gen, err)
 		close(done)
 	}()
 	return done
+}
+
+// finish adopts the snapshot of a build that began at gen, unless a
+// change made since (lift) left a snapshot that shows it: the build read
+// the state before the change and would bring the lifted address back.
+func (s *snapshots) finish(snap *snapshot, gen int, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err == nil && (gen == s.gen || s.usable() == nil) {
+		s.cur, s.curGen = snap, gen
+		if gen != s.gen {
+			s.checked = time.Time{} // stale: the next get rebuilds
+		}
+	}
+	s.err = err
+	s.building = nil
 }
 
 // build computes a snapshot of the history.
