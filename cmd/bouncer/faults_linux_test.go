@@ -135,23 +135,6 @@ func TestRunPasswordWarnings(t *testing.T) {
 	assert.NotContains(t, stderr, "warning")
 }
 
-// manyRecipients is a report of n failed recipients of domain: a message
-// whose record needs far more than a page of the disk.
-func manyRecipients(n int, domain string) []byte {
-	var b strings.Builder
-	b.WriteString("From: MAILER-DAEMON@mx.example.net\r\nTo: bounce@lists.example.org\r\nSubject: Undelivered Mail\r\n" +
-		"Date: Mon, 02 Mar 2026 10:30:00 +0000\r\nMessage-ID: <many-" + domain + "@mx.example.net>\r\nMIME-Version: 1.0\r\n" +
-		"Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n" +
-		"--b\r\nContent-Type: text/plain\r\n\r\nNot delivered.\r\n\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\n" +
-		"Reporting-MTA: dns; mx.example.net\r\n")
-	for i := range n {
-		fmt.Fprintf(&b, "\r\nFinal-Recipient: rfc822; user%05d@%s\r\nAction: failed\r\nStatus: 5.1.1\r\n"+
-			"Diagnostic-Code: smtp; 550 5.1.1 <user%05d@%s>: Recipient address rejected: User unknown in virtual mailbox table\r\n", i, domain, i, domain)
-	}
-	b.WriteString("\r\n--b--\r\n")
-	return []byte(b.String())
-}
-
 // TestIngestDiskFull: an ingest whose state is on a full disk gives the
 // message back to the MTA (exit 75, "disk full"), records none of it, and
 // records it whole when the MTA delivers it again once there is space.
@@ -189,4 +172,45 @@ func TestIngestDiskFull(t *testing.T) {
 	c := stateCounts(t, state)
 	assert.Equal(t, 2, c.Messages)
 	assert.Equal(t, 2001, c.ByCategory[classify.CategoryHard])
+}
+
+// TestIngestKeepDiskFull: with --keep-unrecognized on a full disk, an
+// unrecognized message is recorded but its copy cannot be kept: ingest
+// gives it back to the MTA (75, one line saying so), and when the MTA
+// delivers it again, known by its hash, it is kept whole.
+func TestIngestKeepDiskFull(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "state.db")
+	disk := smallDisk(t, 2<<20)
+	keep := filepath.Join(disk, "unrecognized")
+	reply := []byte("From: reader@example.com\r\nSubject: Re: news\r\n\r\n" + strings.Repeat("Please take me off the list.\r\n", 20000))
+	filler, err := os.Create(filepath.Join(disk, "filler"))
+	require.NoError(t, err)
+	chunk := make([]byte, 4096)
+	for {
+		if _, err := filler.Write(chunk); err != nil {
+			require.ErrorIs(t, err, syscall.ENOSPC)
+			break
+		}
+	}
+	require.NoError(t, filler.Close())
+
+	code, stderr := ingest(t, bytes.NewReader(reply), "--state", state, "--keep-unrecognized", keep)
+	assert.Equal(t, runjob.ExitTempFail, code, "stderr: %s", stderr)
+	assert.Equal(t, 1, strings.Count(stderr, "\n"), "one line: %q", stderr)
+	assert.Contains(t, stderr, "no copy was kept")
+	assert.Equal(t, 1, recorded(t, state), "recorded all the same")
+	if tmp, err := os.ReadDir(filepath.Join(keep, "tmp")); err == nil {
+		assert.Empty(t, tmp, "no partial copy left in tmp")
+	}
+
+	require.NoError(t, os.Remove(filepath.Join(disk, "filler")))
+	code, stderr = ingest(t, bytes.NewReader(reply), "--state", state, "--keep-unrecognized", keep)
+	require.Equal(t, exitOK, code, "stderr: %s", stderr)
+	entries, err := os.ReadDir(filepath.Join(keep, "new"))
+	require.NoError(t, err)
+	require.Len(t, entries, 1)
+	b, err := os.ReadFile(filepath.Join(keep, "new", entries[0].Name()))
+	require.NoError(t, err)
+	assert.Equal(t, reply, b)
+	assert.Equal(t, 1, recorded(t, state))
 }

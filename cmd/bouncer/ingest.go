@@ -39,6 +39,7 @@ type ingestFlags struct {
 	validity       int
 	delim          string
 	lockWait       time.Duration
+	keep           string
 }
 
 func newIngestFlags(s *streams) *ingestFlags {
@@ -63,6 +64,7 @@ func newIngestFlags(s *streams) *ingestFlags {
 	fs.IntVar(&f.validity, "validity-days", verp.DefaultValidityDays, "`DAYS` a signed VERP tag stays valid")
 	fs.StringVar(&f.delim, "delimiter", string(verp.DelimiterPlus), "recipient delimiter of the signed VERP addresses: + or -")
 	fs.BoolVar(&f.requireProof, "require-proof", true, "with --verp-key-file or --our-domains, a failure without proof suppresses nothing (false: only report it)")
+	fs.StringVar(&f.keep, "keep-unrecognized", "", "Maildir `DIR` that keeps a copy of each message recorded as unrecognized (not a bounce, unreadable, over a cap, a flood), for a human; created 0700 when missing")
 	fs.DurationVar(&f.lockWait, "lock-wait", runjob.DefaultLockWait, "how long to wait for the state while another ingest or run holds it, then exit 75")
 	f.limits.register(fs)
 	f.policy.register(fs)
@@ -76,16 +78,18 @@ pipe(8) transport, an Exim pipe transport, sendmail's prog mailer,
 procmail, maildrop): its events, the lists (--out, --out-dir) and the
 pushes (--push: queued now, delivered in a pass of at most %v; what is
 left goes with the next ingest). A message that is not a bounce, or cannot
-be parsed, is recorded as unrecognized: never given back. Several ingests
+be parsed, is recorded as unrecognized: never given back, and kept for a
+human only with --keep-unrecognized. Several ingests
 at once take turns on the state (--lock-wait). See docs/mta-pipe.md.
 
 Environment: BOUNCER_STATE, _OUT, _OUT_DIR, _FORMAT, _RULES, _PUSH,
-_PUSH_SECRET_FILE, _VERP_KEY_FILE, _OUR_DOMAINS, _REQUIRE_PROOF for flags
-not given.
+_PUSH_SECRET_FILE, _VERP_KEY_FILE, _OUR_DOMAINS, _REQUIRE_PROOF,
+_KEEP_UNRECOGNIZED for flags not given.
 
 Exit status: 0 recorded, %d (EX_TEMPFAIL) not recorded now: the MTA keeps
 the message and delivers it again (the state locked, unreachable or full,
-the input cut, the lists not written, and a bad command line too, so that
+the input cut, the lists not written, the copy of an unrecognized message
+not kept, and a bad command line too, so that
 no bounce is lost while the alias is fixed).
 
 Flags:
@@ -131,7 +135,7 @@ func (f *ingestFlags) config() (*runjob.Config, string) {
 	if f.lockWait <= 0 {
 		return nil, "--lock-wait must be positive"
 	}
-	cfg := &runjob.Config{State: f.state, Out: f.out, OutDir: f.outDir, LockWait: f.lockWait,
+	cfg := &runjob.Config{State: f.state, Out: f.out, OutDir: f.outDir, LockWait: f.lockWait, KeepUnrecognized: f.keep,
 		Pipe: pipeline.Options{Workers: 1, DSN: f.limits.dsn}}
 	format, err := suppress.ParseFormat(f.format)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -118,6 +119,77 @@ func TestIngest(t *testing.T) {
 		assert.Equal(t, runjob.ExitTempFail, code, "stderr: %s", stderr)
 		assert.Equal(t, 1, strings.Count(stderr, "\n"), "one line: %q", stderr)
 	})
+}
+
+// TestIngestKeepUnrecognized: with --keep-unrecognized, a message
+// recorded as unrecognized (not a bounce, a flood over the cap) is kept
+// whole in a Maildir for a human, once however often the MTA delivers
+// it; a bounce is not kept. (TestIngestKeepDiskFull: a copy that cannot
+// be kept.)
+func TestIngestKeepUnrecognized(t *testing.T) {
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state.db")
+	keep := filepath.Join(dir, "unrecognized")
+	kept := func() map[string][]byte {
+		out := map[string][]byte{}
+		for _, sub := range []string{"new", "cur"} {
+			entries, err := os.ReadDir(filepath.Join(keep, sub))
+			if errors.Is(err, os.ErrNotExist) {
+				continue
+			}
+			require.NoError(t, err)
+			for _, e := range entries {
+				b, err := os.ReadFile(filepath.Join(keep, sub, e.Name()))
+				require.NoError(t, err)
+				out[sub+"/"+e.Name()] = b
+			}
+		}
+		return out
+	}
+
+	reply := []byte("From: reader@example.com\r\nSubject: Re: news\r\n\r\nPlease take me off the list.\r\n")
+	code, stderr := ingest(t, bytes.NewReader(reply), "--state", state, "--keep-unrecognized", keep)
+	require.Equal(t, exitOK, code, "stderr: %s", stderr)
+	got := kept()
+	require.Len(t, got, 1, "a reply to the bounce address is kept for a human")
+	for name, b := range got {
+		assert.True(t, strings.HasPrefix(name, "new/"), name)
+		assert.Equal(t, reply, b, "kept byte for byte")
+		fi, err := os.Stat(filepath.Join(keep, name))
+		require.NoError(t, err)
+		assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), "it holds other people's mail")
+	}
+	fi, err := os.Stat(keep)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o700), fi.Mode().Perm())
+	tmp, err := os.ReadDir(filepath.Join(keep, "tmp"))
+	require.NoError(t, err)
+	assert.Empty(t, tmp, "nothing left in tmp")
+
+	// Delivered again (and read by a human meanwhile): still one copy.
+	for name := range got {
+		require.NoError(t, os.Rename(filepath.Join(keep, name), filepath.Join(keep, "cur", filepath.Base(name)+":2,S")))
+	}
+	code, stderr = ingest(t, bytes.NewReader(reply), "--state", state, "--keep-unrecognized", keep)
+	require.Equal(t, exitOK, code, "stderr: %s", stderr)
+	assert.Len(t, kept(), 1)
+
+	// A bounce is recorded, not kept.
+	code, stderr = ingest(t, bytes.NewReader(seedDSN(1, "kept-gone@example.net", "5.1.1", "550 5.1.1 user unknown")), "--state", state, "--keep-unrecognized", keep)
+	require.Equal(t, exitOK, code, "stderr: %s", stderr)
+	assert.Len(t, kept(), 1)
+
+	// A forged flood over the cap suppresses no one and is kept whole.
+	flood := manyRecipients(150, "flood.example.net")
+	code, stderr = ingest(t, bytes.NewReader(flood), "--state", state, "--keep-unrecognized", keep)
+	require.Equal(t, exitOK, code, "stderr: %s", stderr)
+	got = kept()
+	require.Len(t, got, 2)
+	found := false
+	for _, b := range got {
+		found = found || bytes.Equal(b, flood)
+	}
+	assert.True(t, found, "the flood is kept byte for byte")
 }
 
 // TestIngestConcurrent delivers 20 messages at once into one SQLite state,
@@ -232,4 +304,21 @@ func TestIngestPush(t *testing.T) {
 	lm.mu.Lock()
 	assert.Equal(t, []string{sub, campaign}, lm.uuids["second@example.net"])
 	lm.mu.Unlock()
+}
+
+// manyRecipients is a report of n failed recipients of domain: a message
+// whose record needs far more than a page of the disk.
+func manyRecipients(n int, domain string) []byte {
+	var b strings.Builder
+	b.WriteString("From: MAILER-DAEMON@mx.example.net\r\nTo: bounce@lists.example.org\r\nSubject: Undelivered Mail\r\n" +
+		"Date: Mon, 02 Mar 2026 10:30:00 +0000\r\nMessage-ID: <many-" + domain + "@mx.example.net>\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n" +
+		"--b\r\nContent-Type: text/plain\r\n\r\nNot delivered.\r\n\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\n" +
+		"Reporting-MTA: dns; mx.example.net\r\n")
+	for i := range n {
+		fmt.Fprintf(&b, "\r\nFinal-Recipient: rfc822; user%05d@%s\r\nAction: failed\r\nStatus: 5.1.1\r\n"+
+			"Diagnostic-Code: smtp; 550 5.1.1 <user%05d@%s>: Recipient address rejected: User unknown in virtual mailbox table\r\n", i, domain, i, domain)
+	}
+	b.WriteString("\r\n--b--\r\n")
+	return []byte(b.String())
 }

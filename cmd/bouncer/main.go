@@ -140,7 +140,7 @@ func help(s *streams, args []string) int {
 	return exitUsage
 }
 
-// parseArgs parses the command line of the command name with parse (a
+// parseArgsEnv parses the command line of the command name with parse (a
 // call of fs.Parse): the usage text on stdout for -h, a bad flag in one
 // line with a hint on stderr. ok is false when the command must stop, with
 // the exit status code.
@@ -149,13 +149,9 @@ func help(s *streams, args []string) int {
 // environment variable (cli.ApplyEnv: --soft-threshold from
 // BOUNCER_SOFT_THRESHOLD); a value the flag refuses is a bad command line
 // that names the variable.
-func parseArgs(s *streams, name string, fs *flag.FlagSet, parse func() error) (code int, ok bool) {
-	_, code, ok = parseArgsEnv(s, name, fs, parse)
-	return code, ok
-}
-
-// parseArgsEnv is parseArgs, and returns the flags set from the
-// environment (a state URL's password redacted).
+//
+// It returns the flags set from the environment (a state URL's password
+// redacted).
 func parseArgsEnv(s *streams, name string, fs *flag.FlagSet, parse func() error) (env cli.Env, code int, ok bool) {
 	err := cli.Parse(fs, parse)
 	switch {

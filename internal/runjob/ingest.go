@@ -47,8 +47,10 @@ const IngestSource = "stdin"
 // be recorded now (the state locked past cfg.LockWait, unreachable or
 // full; stdin unreadable; the lists not written): the MTA keeps the
 // message and delivers it again, and a message recorded before is known by
-// its hash. What is left of stdin is read to its end, so that the MTA's
-// write never fails.
+// its hash. With cfg.KeepUnrecognized, an unrecognized message is kept
+// there as well before 0 is returned (ExitTempFail when it cannot be: a
+// message delivered again is known by its hash and kept then). What is
+// left of stdin is read to its end, so that the MTA's write never fails.
 func Ingest(ctx context.Context, cfg *Config, stdin io.Reader, stderr io.Writer) (code int) {
 	s := &streams{stdout: io.Discard, stderr: stderr}
 	defer func() {
@@ -74,16 +76,40 @@ func Ingest(ctx context.Context, cfg *Config, stdin io.Reader, stderr io.Writer)
 	if pipe.PushTimeout <= 0 {
 		pipe.PushTimeout = DefaultIngestPushTimeout
 	}
-	src := mailsource.NewReader(stdin, "-", time.Now())
+	in := stdin
+	var keep *mailsource.Copy
+	if cfg.KeepUnrecognized != "" {
+		if keep, err = mailsource.NewCopy(cfg.KeepUnrecognized); err != nil {
+			return tempFail(s, oneLine(err))
+		}
+		defer keep.Discard()
+		in = io.TeeReader(stdin, keep)
+	}
+	src := mailsource.NewReader(in, "-", time.Now())
 	st, err := pipeline.Run(ctx, db, src, &pipe)
+	var outcome mailsource.Outcome
 	if err == nil {
-		outcome, oerr := src.Outcome()
+		var oerr error
+		outcome, oerr = src.Outcome()
 		if outcome == mailsource.OutcomeFailed || oerr != nil {
 			err = cmpOrErr(oerr, errors.New("the message was not recorded"))
 		}
 	}
 	if err != nil {
 		return tempFail(s, describeError(err, cfg))
+	}
+	if keep != nil && outcome == mailsource.OutcomeUnrecognized {
+		// The rest of a message the parser stopped reading at a cap
+		// belongs in the copy too.
+		_, err := io.Copy(io.Discard, in)
+		if err == nil {
+			_, err = keep.Keep()
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "bouncer ingest: recorded as unrecognized, but no copy was kept in %s (%s): the MTA delivers it again (exit %d), and it is kept then\n",
+				cfg.KeepUnrecognized, oneLine(err), ExitTempFail)
+			return ExitTempFail
+		}
 	}
 	if cfg.Out != "" || cfg.OutDir != "" {
 		if _, _, err := db.WriteLists(context.WithoutCancel(ctx), cfg.Policy, cfg.Format, cfg.Out, cfg.OutDir); err != nil {

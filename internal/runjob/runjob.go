@@ -67,6 +67,11 @@ type Config struct {
 	// LockWait is how long Ingest waits for the state's lock; default
 	// DefaultLockWait. Run does not wait: a second run fails at once.
 	LockWait time.Duration
+	// KeepUnrecognized is a Maildir into which Ingest keeps a copy of a
+	// message it records as unrecognized (not a bounce, unreadable, over a
+	// cap, a flood): the one place it survives, as run's unrecognized
+	// folder. Empty: no copy.
+	KeepUnrecognized string
 }
 
 // Exit statuses of Run.
