@@ -261,9 +261,11 @@ type textSearch struct {
 	blockOpen     bool     // the lines since the last blank one named a recipient
 	inHeaderField bool     // the line before was a quoted header field or its folding
 	prevLine      string   // the last line that was not blank
+	prevAt        int      // where prevLine starts in the notice
 	quotedList    bool     // the last line was an item of a "> x@y" list of failed addresses
 	sendmailList  bool     // inside Sendmail's "----- The following addresses had … errors -----" list
-	pfrItem       bool     // its item open is a program or a file, which names no address
+	bareItem      bool     // its item open names no address: a program, a file, a local user
+	itemAt        int      // where that item's line starts in the notice
 }
 
 // excluded reports whether a is no failed recipient (the sender, a
@@ -299,14 +301,14 @@ func (ts *textSearch) add(c textCand) bool {
 // scanLine reads the addresses of one notice line, which starts at offset
 // at of the notice.
 func (ts *textSearch) scanLine(line string, at int) {
-	prev := ts.prevLine
+	prev, prevAt := ts.prevLine, ts.prevAt
 	if strings.TrimSpace(line) != "" {
-		ts.prevLine = line
+		ts.prevLine, ts.prevAt = line, at
 	} else {
 		ts.blockOpen = false // a paragraph ends the lines about a recipient
 	}
 	indented := len(line) > 0 && (line[0] == ' ' || line[0] == '\t')
-	ts.sendmailItem(line, indented)
+	ts.sendmailItem(line, at, indented)
 	header := isQuotedHeader(line)
 	ts.inHeaderField = header && !indented || ts.inHeaderField && indented
 	listed := false
@@ -346,12 +348,15 @@ func (ts *textSearch) scanLine(line string, at int) {
 			continue // an example of a help text
 		}
 		anch := !quotedTo && isAnchorLine(nl, h)
-		pfrParent := eximGeneratedBy(prev, line, h) || ts.pfrItem && indented && sendmailExpandedFrom(line, h)
+		eximPFR := eximGeneratedBy(prev, line, h)
+		sendmailBare := !eximPFR && ts.bareItem && indented && sendmailExpandedFrom(line, h)
+		pfrParent := eximPFR || sendmailBare
 		if pfrParent {
 			// Exim names a failed file, pipe or autoreply delivery by the
 			// address that generated it, on the line after "save to …",
-			// Sendmail by the address its item was "expanded from" ("by"
-			// and "from" are otherwise a sender's words).
+			// Sendmail an item with no address (a program, a file, a
+			// local user) by the address it was "expanded from" ("by" and
+			// "from" are otherwise a sender's words).
 			anch = true
 		}
 		if anch && inBlock && !opensBlock(nl, h) && !pfrParent {
@@ -364,7 +369,14 @@ func (ts *textSearch) scanLine(line string, at int) {
 		if _, known := ts.index[strings.ToLower(h.addr)]; !known && !anch && beforeWordIsSender(nl, h) {
 			continue
 		}
-		ts.add(textCand{h.addr, PositionTemplate, anch, at, at + h.start, listed})
+		lineAt := at
+		switch {
+		case eximPFR:
+			lineAt = prevAt // the recipient's lines start at "save to …"
+		case sendmailBare:
+			lineAt = ts.itemAt // and at the item, with its "(reason: …)"
+		}
+		ts.add(textCand{h.addr, PositionTemplate, anch, lineAt, at + h.start, listed})
 		if anch {
 			ts.blockOpen = true
 		}
@@ -488,17 +500,21 @@ func eximGeneratedBy(prev, line string, h addrHit) bool {
 // (sendmail/savemail.c errbody): each item is the address as it was
 // delivered (q_paddr) on a line of its own, then its indented "(reason:
 // …)" and "(expanded from: …)" lines; the list ends at a blank line.
-func (ts *textSearch) sendmailItem(line string, indented bool) {
+func (ts *textSearch) sendmailItem(line string, at int, indented bool) {
 	t := strings.TrimSpace(line)
 	switch {
 	case t == "":
-		ts.sendmailList, ts.pfrItem = false, false
-	case strings.Contains(asciiLower(t), "----- the following addresses had "):
-		ts.sendmailList, ts.pfrItem = true, false
+		ts.sendmailList, ts.bareItem = false, false
+	case strings.Contains(asciiLower(t), "----- the following addresses had permanent fatal errors -----") ||
+		strings.Contains(asciiLower(t), "----- the following addresses had transient non-fatal errors -----"):
+		// Not "had successful delivery notifications": those items did
+		// not fail.
+		ts.sendmailList, ts.bareItem = true, false
 	case ts.sendmailList && !indented:
-		// A program ("|/usr/bin/procmail", quoted or not) or a file
-		// ("/home/u/mbox") that a .forward or an alias named.
-		ts.pfrItem = strings.HasPrefix(t, "|") || strings.HasPrefix(t, "\"|") || strings.HasPrefix(t, "/")
+		// A program ("|/usr/bin/procmail"), a file ("/home/u/mbox") or a
+		// local user ("lee") that a .forward or an alias named: no
+		// address of its own.
+		ts.bareItem, ts.itemAt = !strings.Contains(t, "@"), at
 	}
 }
 

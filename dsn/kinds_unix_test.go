@@ -124,6 +124,21 @@ func unixKinds() []kindCase {
 			"   ----- Transcript of session follows -----\nsh: /usr/local/bin/procmail: not found\n554 5.0.0 Service unavailable\n"),
 		kind: KindBounce, recipients: []string{"pat@example.net"}, pos: PositionTemplate,
 	}, {
+		// A local user item: the alias it was expanded from is the
+		// address the message was sent to.
+		name: "Sendmail: a local user item expanded from an alias",
+		msg: notice(sendmailFrom, "Returned mail: see transcript for details", sendmailHead+
+			"   ----- The following addresses had permanent fatal errors -----\nlee\n"+
+			"    (reason: 552 5.2.2 Mailbox full)\n    (expanded from: <lee.alias@example.net>)\n"),
+		kind: KindBounce, recipients: []string{"lee.alias@example.net"}, pos: PositionTemplate, status: "5.2.2",
+	}, {
+		// A success notice's items did not fail: no one.
+		name: "Sendmail: successful delivery notifications name no failure",
+		msg: notice(sendmailFrom, "Return receipt", sendmailHead+
+			"   ----- The following addresses had successful delivery notifications -----\n"+
+			"lee  (successfully delivered to mailbox)\n    (expanded from: <lee.alias@example.net>)\n"),
+		kind: KindBounce,
+	}, {
 		// An address item keeps its own address; the alias it was
 		// expanded from is the address the list sent to.
 		name: "Sendmail: an address item expanded from an alias",
