@@ -83,6 +83,11 @@ func unixKinds() []kindCase {
 			"550 5.1.1 <ian@example.com>: Recipient address rejected: User unknown\n\n"),
 		kind: KindBounce, recipients: []string{"ian@example.com"}, pos: PositionTemplate, status: "5.1.1",
 	}, {
+		name: "James: two failed recipients share the error message",
+		msg: notice("postmaster@mx.example.net", "[BOUNCE] news", jamesHead+
+			"Failed recipient(s):\nann@example.com\nbob@example.org\n\nError message:\n550 5.1.1 Unknown user\n\n"),
+		kind: KindBounce, recipients: []string{"ann@example.com", "bob@example.org"}, pos: PositionTemplate, status: "5.1.1",
+	}, {
 		// CommuniGate Pro: "Failed to deliver to '<x@y>'", the module
 		// that failed and its report.
 		name: "CommuniGate Pro: failed to deliver to, the module's report",
@@ -152,6 +157,16 @@ func unixKinds() []kindCase {
 			"   ----- Transcript of session follows -----\n550 <lee@example.com>... User unknown\n\n"+
 				"   ----- Unsent message follows -----\n"+returned("lee@example.com")),
 		kind: KindBounce, recipients: []string{"lee@example.com"}, pos: PositionTemplate,
+	}, {
+		// Sendmail 5 (sisimai's lhost/V5sendmail): the transcript alone,
+		// one status line per recipient; no message was collected.
+		name: "Sendmail V5: two recipients in one transcript",
+		msg: notice(sendmailFrom, "Returned mail: User unknown",
+			"   ----- Transcript of session follows -----\n... while talking to smtp.example.org.:\n"+
+				">>> RCPT To:<max@example.org>\n<<< 550 <max@example.org>... User unknown\n550 <max@example.org>... User unknown\n"+
+				">>> RCPT To:<ned@example.org>\n<<< 552 <ned@example.org>... Mailbox full\n552 <ned@example.org>... Mailbox full\n\n"+
+				"   ----- No message was collected -----\n\n"),
+		kind: KindBounce, recipients: []string{"max@example.org", "ned@example.org"}, pos: PositionTemplate,
 	}, {
 		name: "Exim: host line, then the SMTP error after RCPT TO",
 		msg: notice(eximFrom, "Mail delivery failed: returning message to sender", eximHead+
