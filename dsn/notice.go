@@ -289,7 +289,11 @@ func recipientBlockAt(body string, st, hit int, addr string) string {
 		}
 		if n > 0 {
 			// Stop at a line naming another address as a recipient.
-			if hs := findAddrs(l); len(hs) > 0 && !strings.EqualFold(hs[0].addr, addr) && isAnchorLine(newNoticeLine(l), hs[0]) {
+			// PMDF's "Original address:" under "Recipient address:" is
+			// the same recipient's, as the address the message was sent
+			// to (Sun/Oracle Messaging Server).
+			if hs := findAddrs(l); len(hs) > 0 && !strings.EqualFold(hs[0].addr, addr) && isAnchorLine(newNoticeLine(l), hs[0]) &&
+				!strings.HasPrefix(asciiLower(strings.TrimSpace(l)), "original address:") {
 				break
 			}
 		}
