@@ -54,11 +54,12 @@ func TestUnixKindsThroughParser(t *testing.T) {
 				"   ----- Transcript of session follows -----\nsh: /usr/local/bin/procmail: not found\n554 5.0.0 Service unavailable\n"),
 		recipient: "pat@example.net", want: ReasonSystemError,
 	}, {
-		// CommuniGate Pro: the account refuses all mail.
+		// CommuniGate Pro: the account refuses all mail: the mailbox is
+		// disabled (suspend).
 		name: "CommuniGate Pro: mail receiving disabled",
 		msg: kindNotice("MAILER-DAEMON@cgp.example.com", "Undeliverable mail: news", "",
 			"Failed to deliver to '<oli@cgp.example.com>'\nLOCAL module(account oli) reports:\n mail receiving disabled\n"),
-		recipient: "oli@cgp.example.com", want: ReasonNotAccept,
+		recipient: "oli@cgp.example.com", want: ReasonSuspend,
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
