@@ -372,7 +372,8 @@ func TestProviderCodes(t *testing.T) {
 			ReasonSpamDetected},
 	}...)
 
-	// Mail.ru, GMX/Web.de, Orange: the words of their replies.
+	// Mail.ru, GMX/Web.de, Orange and La Poste (the OFR/LPN codes of Orange's
+	// postmaster list), Yandex, AT&T.
 	tests = append(tests, []providerCode{
 		{"mail.ru user not found", "", "550", dsn.CommandRCPT,
 			"550 Message was not accepted -- invalid mailbox.  Local mailbox ann@mail.ru is unavailable: user not found", ReasonUserUnknown},
@@ -387,6 +388,29 @@ func TestProviderCodes(t *testing.T) {
 		{"orange OFR006_102", "", "550", dsn.CommandHELO,
 			"550 mwinf5c04 ME Adresse IP source bloquee pour incident de spam. Client host blocked for spamming issues. OFR006_102 Ref http://csi.cloudmark.com",
 			ReasonBlocked},
+		{"orange OFR_305 authentication code", "5.7.0", "550", dsn.CommandMAIL,
+			"550 5.7.0 Code d'authentification invalide OFR_305", ReasonSecurityError},
+		{"la poste LPN004_401 SPF", "5.5.0", "550", dsn.CommandMAIL,
+			"550 5.5.0 SPF: 192.0.2.1 is not allowed to send mail. LPN004_401", ReasonAuthFailure},
+		{"la poste LPN007_426 account blocked", "5.5.0", "550", dsn.CommandRCPT,
+			"550 5.5.0 Le compte du destinataire est bloque. The recipient account isblocked. LPN007_426", ReasonSuspend},
+		{"la poste LPN007_517 DMARC", "5.7.1", "571", dsn.CommandDATA,
+			"571 5.7.1 Message refuse, verification DMARC en echec LPN007_517", ReasonAuthFailure},
+		// Yandex Mail, "Report on non-delivery to Yandex".
+		{"yandex no such user", "5.7.1", "550", dsn.CommandRCPT, "550 5.7.1 No such user!", ReasonUserUnknown},
+		{"yandex policy rejection: the account is blocked", "5.7.1", "550", dsn.CommandRCPT,
+			"550 5.7.1 Policy rejection on the target address", ReasonSuspend},
+		{"yandex suspicion of spam", "5.7.1", "554", dsn.CommandDATA,
+			"554 5.7.1 [2] Message rejected under suspicion of SPAM; https://ya.cc/1IrBc 1615283917-abcDEF", ReasonSpamDetected},
+		{"yandex spam statistics", "5.7.1", "550", dsn.CommandHELO,
+			"550 5.7.1 Blocked by spam statistics - see http://feedback.yandex.ru/?from=mail-rejects&subject=192.0.2.1", ReasonBlocked},
+		// AT&T/BellSouth, the mail block error summary.
+		{"bellsouth failure in DNS look-up", "", "421", dsn.CommandHELO, "421-failure in DNS look-up.", ReasonRequirePTR},
+		{"bellsouth 521 is blocked", "", "521", dsn.CommandHELO, "521 <192.0.2.1> is blocked", ReasonBlocked},
+		{"bellsouth mailbox suspended", "", "550", dsn.CommandRCPT,
+			"550 [suspend] Mailbox currently suspended--Please contact correspondent directly.", ReasonSuspend},
+		{"att DNSBL:RBL", "5.3.0", "553", dsn.CommandHELO,
+			"553 5.3.0 flpd575 DNSBL:RBL 521< 192.0.2.1 >_is_blocked.For assistance forward this email to abuse_rbl@abuse-att.net", ReasonBlocked},
 	}...)
 
 	// Mimecast ("Mimecast SMTP Error Codes") and Symantec/Broadcom Email
