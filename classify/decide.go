@@ -211,7 +211,8 @@ func qualify(r Reason, cmd string, sr Reason, temporary bool, action string) (Re
 
 // orangeCode reads the error code of Orange (France Télécom, Wanadoo,
 // La Poste) replies: "OFR005_505 [505]", "LPN007_416", "OFR_416". s starts at
-// "ofr" or "lpn". The last three digits name the condition.
+// "ofr" or "lpn". The last three digits name the condition, as Orange's
+// postmaster list of OFR/LPN codes gives them.
 func orangeCode(s string) (Reason, string) {
 	i := 3
 	for i < len(s) && isDigit(s[i]) {
@@ -226,12 +227,18 @@ func orangeCode(s string) (Reason, string) {
 		return ReasonTooManyConn, s[:i+4] // "Too many connections, slow down"
 	case code[0] == '1', code == "510":
 		return ReasonBlocked, s[:i+4]
+	case code == "305" || code == "402":
+		return ReasonSecurityError, s[:i+4] // "Code d'authentification invalide", "Authentication Required"
+	case code == "401" || code == "517":
+		return ReasonAuthFailure, s[:i+4] // SPF, DMARC verification failed
+	case code == "403" || code == "405" || code == "415" || code == "421":
+		return ReasonRejected, s[:i+4] // "Emetteur invalide", "Mail from not owned by user"
 	case code == "416" || code == "418":
 		return ReasonUserUnknown, s[:i+4]
 	case code == "417":
 		return ReasonMailboxFull, s[:i+4]
-	case code == "420":
-		return ReasonSuspend, s[:i+4]
+	case code == "420" || code == "426":
+		return ReasonSuspend, s[:i+4] // archived recipient, the recipient's account is blocked
 	case code == "505":
 		return ReasonSystemError, s[:i+4]
 	case code == "506":
