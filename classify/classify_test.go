@@ -98,6 +98,13 @@ func TestRuleFamilies(t *testing.T) {
 		{"host unknown", Input{Status: "5.1.2", Diagnostic: "550 Host unknown"}, ReasonHostUnknown, RulePhrase},
 		{"delayed network trouble", Input{Action: "delayed", Status: "4.4.1", Diagnostic: "connection refused"}, ReasonExpired, RulePhrase},
 		{"status", Input{Kind: dsn.KindDSN, Status: "5.2.2", Diagnostic: "552 sorry"}, ReasonMailboxFull, RuleStatus},
+		// RFC 3463 X.3.2: the host is not accepting messages (shutdown,
+		// load, maintenance); not a domain that takes no mail (5.1.10).
+		{"system not accepting messages", Input{Kind: dsn.KindDSN, Status: "5.3.2", Diagnostic: "554 5.3.2 nope"}, ReasonSystemError, RuleStatus},
+		{"null MX", Input{Kind: dsn.KindDSN, Status: "5.1.10", Diagnostic: "556 5.1.10 nope"}, ReasonNotAccept, RuleStatus},
+		// RFC 7504: 521, the host does not accept mail, whatever the
+		// system status says.
+		{"521 under a system status", Input{Kind: dsn.KindDSN, Status: "5.3.2", ReplyCode: "521", Diagnostic: "521 5.3.2 nope"}, ReasonNotAccept, RuleReply},
 		{"status comment", Input{Kind: dsn.KindDSN, Status: "5.2.1 (mailbox disabled, not accepting messages)", Diagnostic: "550 5.2.1 nope"}, ReasonSuspend, RulePhrase},
 		{"status from the text", Input{Kind: dsn.KindBounce, Diagnostic: "Remote host said: 550 5.1.2 nope"}, ReasonHostUnknown, RuleStatus},
 		{"qmail status in parentheses", Input{Kind: dsn.KindBounce, Diagnostic: "Sorry, nope. (#5.1.1)"}, ReasonUserUnknown, RuleStatus},

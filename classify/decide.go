@@ -118,6 +118,12 @@ func byCodes(in Input, st, rc, cmd string) (Result, bool) {
 			// the destination system does not answer.
 			return result(ReasonNetworkError, RuleReply, rc+" "+st, "512: the destination system did not answer"), true
 		}
+		if r == ReasonSystemError && st[0] == '5' && (rc == "521" || rc == "556") {
+			// 521 (RFC 7504) and 556 (RFC 7505) say that the host or the
+			// domain accepts no mail at all; a system status (5.3.2,
+			// "not accepting network messages") only that it did not.
+			return result(ReasonNotAccept, RuleReply, rc+" "+st, rc+": the host accepts no mail (RFC 7504, 7505)"), true
+		}
 		if transient(r) && delayed(string(in.Action)) {
 			return result(ReasonExpired, RuleAction, strings.ToLower(string(in.Action)), "delayed: "+st), true
 		}
@@ -362,7 +368,7 @@ func statusReason(st string) Reason {
 	case "2":
 		return mailboxStatus(detail)
 	case "3":
-		return systemStatus(temp, detail)
+		return systemStatus(detail)
 	case "4":
 		return networkStatus(temp, detail)
 	case "5":
@@ -415,18 +421,19 @@ func mailboxStatus(detail string) Reason {
 }
 
 // systemStatus reads the details of X.3.Z codes, mail system status (RFC
-// 3463 section 3.4); temp says the class is 4.
-func systemStatus(temp bool, detail string) Reason {
+// 3463 section 3.4).
+func systemStatus(detail string) Reason {
 	switch detail {
 	case "0", "3", "5":
 		return ReasonSystemError
 	case "1":
 		return ReasonSystemFull
 	case "2":
-		if temp {
-			return ReasonSystemError
-		}
-		return ReasonNotAccept
+		// "System not accepting network messages": shutdown, load or
+		// maintenance (RFC 3463 section 3.4), the host's state and not
+		// the address's, permanent or not. A domain that takes no mail
+		// at all says so with 5.1.10 or 556 (RFC 7505), or in words.
+		return ReasonSystemError
 	case "4":
 		return ReasonMesgTooBig
 	}
