@@ -34,12 +34,7 @@ func kindReport(host, extra, text, fields string) string {
 // whose reason depends on more than a diagnostic line through the real
 // parser, and classifies its one recipient as the pipeline does.
 func TestKindsThroughParser(t *testing.T) {
-	tests := []struct {
-		name      string
-		msg       string
-		recipient string
-		want      Reason
-	}{{
+	checkThroughParser(t, []parserCase{{
 		// au (KDDI) marks the notices of its filter with "X-SPASIGN: NG":
 		// the recipient's own settings refused the sender (the domain or
 		// address filter of an au phone), and the notice says no more.
@@ -88,7 +83,22 @@ func TestKindsThroughParser(t *testing.T) {
 			"--p\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.net\n\n"+
 			"Final-Recipient: rfc822; bea@example.net\nAction: failed\nStatus: 5.3.0\n\n--p--\n", "\n", "\r\n"),
 		recipient: "bea@example.net", want: ReasonMailboxFull,
-	}}
+	}})
+}
+
+// parserCase is a notice with one failed recipient and the reason it must
+// be given.
+type parserCase struct {
+	name      string
+	msg       string
+	recipient string
+	want      Reason
+}
+
+// checkThroughParser parses each case's message and classifies its one
+// recipient as the pipeline does.
+func checkThroughParser(t *testing.T, tests []parserCase) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rep, err := dsn.Parse(strings.NewReader(tt.msg), nil)
