@@ -1,6 +1,12 @@
 package dsn
 
-import "testing"
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
 
 // The notices of Microsoft's mail servers and of the other mail servers
 // written for Windows, each in a message written from the product's own
@@ -294,3 +300,53 @@ func msKinds() []kindCase {
 // TestKindsMS checks the recipients found in the notices of Microsoft's
 // and the other Windows mail servers.
 func TestKindsMS(t *testing.T) { checkKinds(t, msKinds()) }
+
+// TestKindsMSDelay checks that the delay notices of the IIS SMTP service
+// and of Exchange 2007 and later are read as delays, and Exchange's NDR
+// for a message whose queue time expired as a failure.
+func TestKindsMSDelay(t *testing.T) {
+	tests := []struct {
+		name, msg, recipient string
+		want                 Action
+	}{{
+		// IIS SMTP (and Exchange 2000/2003) "Delivery Status Notification
+		// (Delay)": no code in its text, only its words.
+		name: "IIS SMTP service: a warning message only",
+		msg: notice("postmaster@smtp.corp.example.com", "Delivery Status Notification (Delay)",
+			"This is an automatically generated Delivery Status Notification.\n\nTHIS IS A WARNING MESSAGE ONLY.\n\n"+
+				"YOU DO NOT NEED TO RESEND YOUR MESSAGE.\n\nDelivery to the following recipients has been delayed.\n\n       ann@example.net\n\n\n\n"),
+		recipient: "ann@example.net", want: ActionDelayed,
+	}, {
+		// Exchange 2007 and later: "Delivery is delayed to these
+		// recipients or groups:" (DSNs and NDRs in Exchange Server,
+		// Microsoft Learn), the remote server's temporary replies below.
+		name: "Exchange 2010: delivery is delayed to these recipients",
+		msg: notice("Microsoft Outlook <MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@corp.example.com>", "Delivery delayed:news",
+			"Delivery is delayed to these recipients or groups:\n\nbob@example.net\n\nSubject: news\n\n"+
+				"This message hasn't been delivered yet. Delivery will continue to be attempted.\n\n"+
+				"The server will keep trying to deliver this message for the next 1 days, 19 hours and 52 minutes. You'll be notified if the message can't be delivered by that time.\n\n"+
+				"Diagnostic information for administrators:\n\nGenerating server: ex01.corp.example.com\n\nbob@example.net\n"+
+				"Remote Server at mx.example.net (192.0.2.7) returned '400 4.4.7 Message delayed'\n"+
+				"12/3/2026 10:00:00 AM - Remote Server at mx.example.net (192.0.2.7) returned '441 4.4.1 Error communicating with target host: "+
+				"\"Failed to connect. Winsock error code: 10060, Win32 error code: 10060.\" Last endpoint attempted was 192.0.2.7:25'\n\n"+
+				"Original message headers:\n\nFrom: news@lists.example.org\nTo: bob@example.net\nSubject: news\n"),
+		recipient: "bob@example.net", want: ActionDelayed,
+	}, {
+		name: "Exchange 2010: the message expired in the queue",
+		msg: notice("Microsoft Outlook <MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@corp.example.com>", "Undeliverable: news",
+			"Delivery has failed to these recipients or groups:\n\ncal@example.net\n"+
+				"The server has tried to deliver this message, without success, and has stopped trying. Please try sending this message again. If the problem continues, contact your helpdesk.\n\n"+
+				"Diagnostic information for administrators:\n\nGenerating server: ex01.corp.example.com\n\ncal@example.net\n#550 4.4.7 QUEUE.Expired; message expired ##\n\n"+
+				"Original message headers:\n\nFrom: news@lists.example.org\nTo: cal@example.net\nSubject: news\n"),
+		recipient: "cal@example.net", want: ActionFailed,
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep, _ := Parse(strings.NewReader(tt.msg), nil)
+			require.NotNil(t, rep)
+			require.Len(t, rep.Recipients, 1)
+			assert.Equal(t, tt.recipient, rep.Recipients[0].FinalRecipient)
+			assert.Equal(t, tt.want, rep.Recipients[0].Action)
+		})
+	}
+}
