@@ -95,7 +95,8 @@ var senderWords = []string{"from", "sender", "contact", "mailto", "return-path",
 // recipientWords before an address make it a recipient.
 var recipientWords = []string{"to", "recipient", "recipients", "rcpt", "address", "addresses", "addressed", "for", "user",
 	"mailbox", "addressee", "destinataire", "empfänger", "an", "destination", "failed", "deliver",
-	"delivery", "delivering", "account", "宛先", "수신자", "받는사람", "destinatario", "получатель"}
+	"delivery", "delivering", "account", "宛先", "수신자", "받는사람", "destinatario", "получатель",
+	"ontvanger", "geadresseerde"}
 
 // recipientLabels are labels of several words that name the recipient
 // ("받는 사람: user@example.com").

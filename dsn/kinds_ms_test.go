@@ -225,6 +225,17 @@ func msKinds() []kindCase {
 				"Détails de l'erreur\nErreur signalée :\t550 5.1.1 <tom@example.fr>: Recipient address rejected: User unknown\n"),
 		kind: KindBounce, recipients: []string{"tom@example.fr"}, pos: PositionTemplate, status: "5.1.1",
 	}, {
+		// Dutch: "Uw bericht kan niet worden bezorgd" is Microsoft's own
+		// wording (Microsoft Learn, nl-NL, "Fix error code 5.1.8 in
+		// Exchange Online"); the original's details name the recipient
+		// after "ontvanger".
+		name: "Exchange Online, Dutch: Adres van ontvanger",
+		msg: notice("Microsoft Outlook <postmaster@corp.example.nl>", "Onbestelbaar: news",
+			"Uw bericht aan eva@example.nl kan niet worden bezorgd.\neva is niet gevonden op example.nl.\n\n"+
+				"Meer informatie voor e-mailbeheerders\nStatuscode: 550 5.1.10\n\n"+
+				"Gegevens oorspronkelijke bericht\nAfzenderadres:\tnews@lists.example.org\nAdres van ontvanger:\teva@example.nl\nOnderwerp:\tnews\n"),
+		kind: KindBounce, recipients: []string{"eva@example.nl"}, pos: PositionTemplate, status: "5.1.10",
+	}, {
 		// Outlook.com, Hotmail and MSN wrote their notices with the IIS
 		// SMTP service (SMTPSVC) until 2013: the failed recipients
 		// indented under the line that says why (MS KB 295734 quotes one).
