@@ -21,6 +21,22 @@ func TestKindsMS(t *testing.T) {
 				"Recipient Address:\tann@example.com\nSubject:\tnews\n"),
 		recipient: "ann@example.com", want: ReasonUserUnknown,
 	}, {
+		// Exchange 2010 and later name a recipient of the organisation by
+		// its display name alone in the user section: the words about it
+		// are no one else's, whose reply is under "Diagnostic information
+		// for administrators" ("DSNs and NDRs in Exchange Server",
+		// Microsoft Learn).
+		name: "Exchange 2010: another recipient's words above, the reply in the diagnostic",
+		msg: kindNotice("Microsoft Outlook <MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@corp.example.com>", "Undeliverable: news", "",
+			"Delivery has failed to these recipients or groups:\n\n"+
+				"fay@example.net<mailto:fay@example.net>\nA problem occurred during the delivery of this message to this e-mail address.\n\n"+
+				"Gus Smith\nThe e-mail account does not exist at the organization this message was sent to.\n\n"+
+				"Diagnostic information for administrators:\n\nGenerating server: ex01.corp.example.com\n\n"+
+				"fay@example.net\n#552 5.2.2 mailbox over quota ##\n\n"+
+				"gus@corp.example.com\n#550 5.1.1 RESOLVER.ADR.RecipNotFound; not found ##\n\n"+
+				"Original message headers:\n\nFrom: news@lists.example.org\nSubject: news\n"),
+		recipient: "fay@example.net", want: ReasonMailboxFull, others: []string{"gus@corp.example.com"},
+	}, {
 		// hMailServer found no MX nor A record for the domain and gave up
 		// after its retries (hmailserver/hmailserver,
 		// source/Server/SMTP/ExternalDelivery.cpp _HandleNoRecipientServers;

@@ -86,16 +86,17 @@ func TestKindsThroughParser(t *testing.T) {
 	}})
 }
 
-// parserCase is a notice with one failed recipient and the reason it must
-// be given.
+// parserCase is a notice with a failed recipient and the reason it must be
+// given; others are the other recipients the notice names, in order.
 type parserCase struct {
 	name      string
 	msg       string
 	recipient string
 	want      Reason
+	others    []string
 }
 
-// checkThroughParser parses each case's message and classifies its one
+// checkThroughParser parses each case's message and classifies its
 // recipient as the pipeline does.
 func checkThroughParser(t *testing.T, tests []parserCase) {
 	t.Helper()
@@ -103,9 +104,12 @@ func checkThroughParser(t *testing.T, tests []parserCase) {
 		t.Run(tt.name, func(t *testing.T) {
 			rep, err := dsn.Parse(strings.NewReader(tt.msg), nil)
 			require.NotNil(t, rep, "dsn.Parse: %v", err)
-			require.Len(t, rep.Recipients, 1, "the recipients the parser found")
+			var found []string
+			for _, r := range rep.Recipients {
+				found = append(found, r.FinalRecipient)
+			}
+			require.Equal(t, append([]string{tt.recipient}, tt.others...), found, "the recipients the parser found")
 			r := rep.Recipients[0]
-			require.Equal(t, tt.recipient, r.FinalRecipient)
 			in := Input{Kind: rep.Kind, Status: r.Status, ReplyCode: r.ReplyCode, Diagnostic: r.Diagnostic,
 				DiagnosticType: r.DiagnosticType, Action: r.Action, RemoteMTA: r.RemoteMTA, Command: r.Command,
 				Vendor: rep.Vendor, Notice: rep.Notice}

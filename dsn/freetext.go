@@ -429,11 +429,14 @@ func (ts *textSearch) emit(body string) {
 		var block string
 		if c.at >= 0 {
 			block = recipientBlockAt(body, c.at, c.hit, c.addr)
-			if c.back && !holdsReply(block) {
+			if c.back && (!holdsReply(block) || aloneAt(body, c.backAt, c.backHit, c.addr)) {
 				// QUIRK: Exchange 2007 and later name each recipient twice:
-				// with words for people first, then under "Diagnostic
-				// information for administrators" with the server's reply
+				// with words for people first, then alone on its line
+				// under "Diagnostic information for administrators", the
+				// server's reply below it
 				// (testdata/synthetic-exchange2010-two-recipients.eml).
+				// The first lines may run on into the words about the
+				// recipients named by their display name only.
 				if b := recipientBlockAt(body, c.backAt, c.backHit, c.addr); holdsReply(b) {
 					block = b
 				}
@@ -444,6 +447,13 @@ func (ts *textSearch) emit(body string) {
 		p.fillFromText(&r, block, body)
 		p.rep.Recipients = append(p.rep.Recipients, r)
 	}
+}
+
+// aloneAt reports whether addr, at hit of the line of body that starts at
+// st, stands alone on its line.
+func aloneAt(body string, st, hit int, addr string) bool {
+	line, _, _ := cutLine(body, st, maxBlockBytes)
+	return alone(line, hit-st, addr)
 }
 
 // holdsReply reports whether a recipient's block of notice text holds a

@@ -361,3 +361,26 @@ func TestKindsMSDelay(t *testing.T) {
 		})
 	}
 }
+
+// TestKindsMSDisplayName checks that an Exchange 2010 recipient's
+// diagnostic is the reply under "Diagnostic information for
+// administrators", not the user section's words about the recipient
+// after it, named by its display name only.
+func TestKindsMSDisplayName(t *testing.T) {
+	msg := notice("Microsoft Outlook <MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@corp.example.com>", "Undeliverable: news",
+		"Delivery has failed to these recipients or groups:\n\n"+
+			"fay@example.net<mailto:fay@example.net>\nA problem occurred during the delivery of this message to this e-mail address.\n\n"+
+			"Gus Smith\nThe e-mail account does not exist at the organization this message was sent to.\n\n"+
+			"Diagnostic information for administrators:\n\nGenerating server: ex01.corp.example.com\n\n"+
+			"fay@example.net\n#552 5.2.2 mailbox over quota ##\n\n"+
+			"gus@corp.example.com\n#550 5.1.1 RESOLVER.ADR.RecipNotFound; not found ##\n\n"+
+			"Original message headers:\n\nFrom: news@lists.example.org\nSubject: news\n")
+	rep, _ := Parse(strings.NewReader(msg), nil)
+	require.NotNil(t, rep)
+	require.Len(t, rep.Recipients, 2)
+	assert.Equal(t, "fay@example.net", rep.Recipients[0].FinalRecipient)
+	assert.Equal(t, "5.2.2", rep.Recipients[0].Status)
+	assert.NotContains(t, rep.Recipients[0].Diagnostic, "does not exist", "Diagnostic = %q", rep.Recipients[0].Diagnostic)
+	assert.Equal(t, "gus@corp.example.com", rep.Recipients[1].FinalRecipient)
+	assert.Equal(t, "5.1.1", rep.Recipients[1].Status)
+}
