@@ -157,6 +157,27 @@ func msKinds() []kindCase {
 				"Het e-mailaccount bestaat niet bij de organisatie waaraan dit bericht is verzonden.", "5.1.1")),
 		kind: KindBounce, recipients: []string{"lex@corp.example.nl"}, pos: PositionTemplate, status: "5.1.1",
 	}, {
+		name: "Exchange 2003, Portuguese: Não foi possível acessar os seguintes destinatários",
+		msg: notice("Administrador do sistema <postmaster@corp.example.com.br>", "Não é possível entregar: news",
+			exchange2003("Sua mensagem não atingiu alguns ou todos os destinatários.", "Assunto:", "Enviada em:",
+				"Não foi possível acessar o(s) seguinte(s) destinatário(s):", "leo@corp.example.com.br em 03/12/2026 10:00",
+				"A conta de email não existe na organização para a qual esta mensagem foi enviada.", "5.1.1")),
+		kind: KindBounce, recipients: []string{"leo@corp.example.com.br"}, pos: PositionTemplate, status: "5.1.1",
+	}, {
+		// Exchange 2007's own signature and rule between the sections
+		// ("Sent by Microsoft Exchange Server 2007"), two recipients.
+		name: "Exchange 2007: the rule and signature between the sections",
+		msg: notice("Microsoft Exchange <postmaster@corp.example.com>", "Undeliverable: news",
+			"Delivery has failed to these recipients or distribution lists:\n\n"+
+				"mia@corp.example.com\nThe recipient's e-mail address was not found in the recipient's e-mail system. Microsoft Exchange will not try to redeliver this message for you.\n\n"+
+				"nat@example.net\nA communication failure occurred during the delivery of this message. Microsoft Exchange will not try to redeliver this message for you.\n\n"+
+				"________________________________\nSent by Microsoft Exchange Server 2007\n\n\n\n"+
+				"Diagnostic information for administrators:\n\nGenerating server: ex01.corp.example.com\n\n"+
+				"mia@corp.example.com\n#550 5.1.1 RESOLVER.ADR.RecipNotFound; not found ##\n\n"+
+				"nat@example.net\n#< #5.5.0 smtp;554-mx.example.net> #SMTP#\n\n"+
+				"Original message headers:\n\nFrom: news@lists.example.org\nTo: mia@corp.example.com, nat@example.net\nSubject: news\n"),
+		kind: KindBounce, recipients: []string{"mia@corp.example.com", "nat@example.net"}, pos: PositionTemplate, status: "5.1.1",
+	}, {
 		// Localized Exchange 2007/2010.
 		name: "Exchange 2010, German: Diagnoseinformationen für Administratoren",
 		msg: notice("Microsoft Outlook <MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@corp.example.de>", "Unzustellbar: news",
