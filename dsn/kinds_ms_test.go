@@ -317,10 +317,10 @@ func msKinds() []kindCase {
 		// knowledge base, "Common email delivery errors").
 		name: "SmarterMail: Failed Recipient and Reason",
 		msg: notice("System Administrator <postmaster@mail.corp.example.com>", "Undeliverable: news",
-			"Could not deliver message to the following recipient(s):\n\nFailed Recipient: cid@example.com\n"+
-				"Reason: Remote host said: 550 5.1.1 <cid@example.com>: Recipient address rejected: User unknown\n\n"+
-				"   -- The header and top 20 lines of the message follows --\n\n"+returned("cid@example.com")),
-		kind: KindBounce, recipients: []string{"cid@example.com"}, pos: PositionTemplate, status: "5.1.1",
+			"Could not deliver message to the following recipient(s):\n\nFailed Recipient: cid@example.invalid\n"+
+				"Reason: Failed to connect to the recipients mail server. No MX records were found for the 'example.invalid' domain.\n\n"+
+				"Failed all attempts to connect to the recipients mail server.\nAttempted to send the message to the following ip's: 192.0.2.9\n"),
+		kind: KindBounce, recipients: []string{"cid@example.invalid"}, pos: PositionTemplate,
 	}, {
 		name: "SmarterMail: the mailbox is full",
 		msg: notice("System Administrator <postmaster@mail.corp.example.com>", "Undeliverable: news",
