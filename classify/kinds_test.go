@@ -34,12 +34,7 @@ func kindReport(host, extra, text, fields string) string {
 // whose reason depends on more than a diagnostic line through the real
 // parser, and classifies its one recipient as the pipeline does.
 func TestKindsThroughParser(t *testing.T) {
-	tests := []struct {
-		name      string
-		msg       string
-		recipient string
-		want      Reason
-	}{{
+	checkThroughParser(t, []parserCase{{
 		// au (KDDI) marks the notices of its filter with "X-SPASIGN: NG":
 		// the recipient's own settings refused the sender (the domain or
 		// address filter of an au phone), and the notice says no more.
@@ -88,14 +83,33 @@ func TestKindsThroughParser(t *testing.T) {
 			"--p\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.net\n\n"+
 			"Final-Recipient: rfc822; bea@example.net\nAction: failed\nStatus: 5.3.0\n\n--p--\n", "\n", "\r\n"),
 		recipient: "bea@example.net", want: ReasonMailboxFull,
-	}}
+	}})
+}
+
+// parserCase is a notice with a failed recipient and the reason it must be
+// given; others are the other recipients the notice names, in order.
+type parserCase struct {
+	name      string
+	msg       string
+	recipient string
+	want      Reason
+	others    []string
+}
+
+// checkThroughParser parses each case's message and classifies its
+// recipient as the pipeline does.
+func checkThroughParser(t *testing.T, tests []parserCase) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rep, err := dsn.Parse(strings.NewReader(tt.msg), nil)
 			require.NotNil(t, rep, "dsn.Parse: %v", err)
-			require.Len(t, rep.Recipients, 1, "the recipients the parser found")
+			var found []string
+			for _, r := range rep.Recipients {
+				found = append(found, r.FinalRecipient)
+			}
+			require.Equal(t, append([]string{tt.recipient}, tt.others...), found, "the recipients the parser found")
 			r := rep.Recipients[0]
-			require.Equal(t, tt.recipient, r.FinalRecipient)
 			in := Input{Kind: rep.Kind, Status: r.Status, ReplyCode: r.ReplyCode, Diagnostic: r.Diagnostic,
 				DiagnosticType: r.DiagnosticType, Action: r.Action, RemoteMTA: r.RemoteMTA, Command: r.Command,
 				Vendor: rep.Vendor, Notice: rep.Notice}

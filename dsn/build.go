@@ -389,7 +389,8 @@ func (p *parser) fillFromText(r *Recipient, block, body string) {
 	}
 	if r.Action == "" {
 		r.Action = ActionFailed
-		if strings.HasPrefix(r.Status, "4") && delayedText(block) {
+		if strings.HasPrefix(r.Status, "4") && delayedText(block) ||
+			r.Status == "" && r.ReplyCode == "" && warningOnly(r.Diagnostic) {
 			r.Action = ActionDelayed
 		}
 	}

@@ -96,6 +96,10 @@
 //     of the message's encoded words);
 //   - MDaemon's list of failed addresses written as "> x@y" lines is a
 //     list, not quoted text;
+//   - Exchange 2007 and later name each recipient twice, in words for
+//     people and then alone under "Diagnostic information for
+//     administrators" with the server's reply: the reply is the
+//     recipient's diagnostic;
 //   - a report attached inside a message/rfc822 part is read as the report;
 //     a part declared delivery-status whose first line is prose, not a
 //     field, is read as the notice's text;

@@ -11,6 +11,9 @@ import (
 var daemonLocals = map[string]bool{
 	"postmaster": true, "mailer-daemon": true, "mailer_daemon": true, "mailerdaemon": true,
 	"mail-daemon": true, "maildaemon": true, "mdaemon": true, "double-bounce": true,
+	// Exchange 2010 and later: the organisation's system mailbox, which
+	// writes its NDRs ("Microsoft Outlook" <MicrosoftExchange329e…@…>).
+	"microsoftexchange329e71ec88ae4615bbc36ab6ce41109e": true,
 }
 
 // excludedLocals are local parts that are never a failed recipient: the
@@ -92,7 +95,8 @@ var senderWords = []string{"from", "sender", "contact", "mailto", "return-path",
 // recipientWords before an address make it a recipient.
 var recipientWords = []string{"to", "recipient", "recipients", "rcpt", "address", "addresses", "addressed", "for", "user",
 	"mailbox", "addressee", "destinataire", "empfänger", "an", "destination", "failed", "deliver",
-	"delivery", "delivering", "account", "宛先", "수신자", "받는사람", "destinatario", "получатель"}
+	"delivery", "delivering", "account", "宛先", "수신자", "받는사람", "destinatario", "получатель",
+	"ontvanger", "geadresseerde"}
 
 // recipientLabels are labels of several words that name the recipient
 // ("받는 사람: user@example.com").
@@ -101,6 +105,9 @@ var recipientLabels = []string{"받는 사람", "받는 분", "받는분", "fail
 	// Ipswitch IMail (X-Mailer: SMTP32) writes the reason, a colon and
 	// the address: "User mailbox exceeds allowed size: x@y".
 	"user mailbox exceeds allowed size", "delivery userid",
+	// MailEnable: "Recipient: [SMTP:x@y]", the address in Exchange's
+	// proxy form.
+	"recipient: [smtp",
 	"destinatário", "收件人", "受信者", "宛て先"}
 
 // lastWord returns the lower-cased last word of s, without punctuation.
@@ -247,6 +254,10 @@ type textCand struct {
 	at       int  // start of the line that named it first, -1 unknown
 	hit      int  // start of the address on that line
 	listed   bool // named only as an item of a "> x@y" list, its reason elsewhere
+	// back is set when a later line names the address again in a
+	// recipient position, at backAt (its line) and backHit.
+	back            bool
+	backAt, backHit int
 }
 
 // textSearch is the state of the recipient search over a notice, line by
@@ -286,6 +297,8 @@ func (ts *textSearch) add(c textCand) bool {
 				// A list item says nothing of its own: the lines where the
 				// address comes back (a transcript) hold its reason.
 				old.at, old.hit, old.listed = c.at, c.hit, false
+			} else if !old.back && c.at > old.at && old.at >= 0 {
+				old.back, old.backAt, old.backHit = true, c.at, c.hit
 			}
 			ts.cands[i].anchored = true
 			ts.anyAnchored = true
@@ -376,7 +389,7 @@ func (ts *textSearch) scanLine(line string, at int) {
 		case sendmailBare:
 			lineAt = ts.itemAt // and at the item, with its "(reason: …)"
 		}
-		ts.add(textCand{h.addr, PositionTemplate, anch, lineAt, at + h.start, listed})
+		ts.add(textCand{addr: h.addr, pos: PositionTemplate, anchored: anch, at: lineAt, hit: at + h.start, listed: listed})
 		if anch {
 			ts.blockOpen = true
 		}
@@ -391,7 +404,7 @@ func (ts *textSearch) fallbacks(body string) {
 		// Bare local parts listed under "the following recipients" by the
 		// recipients' own system (AOL's screen names).
 		for _, b := range ts.p.bareRecipients(body) {
-			ts.add(textCand{b.addr, b.pos, true, b.line, b.line + b.start, false})
+			ts.add(textCand{addr: b.addr, pos: b.pos, anchored: true, at: b.line, hit: b.line + b.start})
 		}
 	}
 	if !ts.anyAnchored && len(ts.selfListed) > 0 {
@@ -399,7 +412,7 @@ func (ts *textSearch) fallbacks(body string) {
 		// address(es) failed:": a message sent to oneself bounced.
 		// QUIRK: testdata/exim-sent-to-self.eml.
 		for _, a := range ts.selfListed {
-			ts.add(textCand{a, PositionTemplate, true, -1, -1, false})
+			ts.add(textCand{addr: a, pos: PositionTemplate, anchored: true, at: -1, hit: -1})
 		}
 	}
 	if ts.anyAnchored {
@@ -411,7 +424,7 @@ func (ts *textSearch) fallbacks(body string) {
 			if ts.excluded(h.addr) {
 				continue
 			}
-			c := textCand{h.addr, PositionXFailedRecipients, true, -1, -1, false}
+			c := textCand{addr: h.addr, pos: PositionXFailedRecipients, anchored: true, at: -1, hit: -1}
 			if !ts.add(c) {
 				ts.cands[ts.index[strings.ToLower(h.addr)]].pos = PositionXFailedRecipients
 			}
@@ -439,12 +452,37 @@ func (ts *textSearch) emit(body string) {
 		var block string
 		if c.at >= 0 {
 			block = recipientBlockAt(body, c.at, c.hit, c.addr)
+			if c.back && (!holdsReply(block) || aloneAt(body, c.backAt, c.backHit, c.addr)) {
+				// QUIRK: Exchange 2007 and later name each recipient twice:
+				// with words for people first, then alone on its line
+				// under "Diagnostic information for administrators", the
+				// server's reply below it
+				// (testdata/synthetic-exchange2010-two-recipients.eml).
+				// The first lines may run on into the words about the
+				// recipients named by their display name only.
+				if b := recipientBlockAt(body, c.backAt, c.backHit, c.addr); holdsReply(b) {
+					block = b
+				}
+			}
 		} else {
 			block = p.recipientBlock(body, c.addr)
 		}
 		p.fillFromText(&r, block, body)
 		p.rep.Recipients = append(p.rep.Recipients, r)
 	}
+}
+
+// aloneAt reports whether addr, at hit of the line of body that starts at
+// st, stands alone on its line.
+func aloneAt(body string, st, hit int, addr string) bool {
+	line, _, _ := cutLine(body, st, maxBlockBytes)
+	return alone(line, hit-st, addr)
+}
+
+// holdsReply reports whether a recipient's block of notice text holds a
+// server's reply: a reply code or an enhanced status code.
+func holdsReply(block string) bool {
+	return findTextStatus(block) != "" || findReplyCode(block) != ""
 }
 
 // helpIndex returns where a line starts to point the reader to someone for
@@ -585,6 +623,9 @@ var bounceSubjects = []string{
 	"delivery report", "unable to deliver", "failed delivery", "delivery error", "bounce", "mail delivery status",
 	"message not delivered", "undelivered mail", "error sending", "mail error", "delivery fail",
 	"message delivery", "unzustellbar", "non remis", "non recapitabile", "no entregado", "não entregue",
+	// Exchange's localized "Undeliverable:" (Spanish, Portuguese, Dutch,
+	// Swedish, Japanese).
+	"no se puede entregar", "não é possível entregar", "onbestelbaar", "olevererbart", "配信不能",
 	"не доставлено", "недоставленное", "returned", "failure", "failed",
 	"配信エラー", "未達", "エラー", "送信できません", "반송", "전송 실패", "전달 실패", "발송 실패", "退信", "退回", "系统退信",
 }
@@ -604,6 +645,13 @@ var bounceBody = []string{
 	"전송되지 못", "전달되지", "반송", "발송되지", "발송 실패", "전송 실패", "전달 실패", "존재하지 않",
 	"无法投递", "退信", "发送失败", "投递失败", "无法送达", "nicht zugestellt", "unzustellbar", "n'a pas pu être remis", "no se pudo entregar",
 	"non è stato possibile", "não foi possível entregar", "не может быть доставлено", "не доставлено",
+	// The heads of Exchange's localized NDRs: 2007 and later, then 2000
+	// and 2003.
+	"fehler bei der zustellung an folgende", "la remise aux destinataires ou groupes suivants a échoué",
+	"error en la entrega a estos destinatarios", "falha na entrega para estes destinatários",
+	"levering aan deze geadresseerden of groepen is mislukt", "hat einige oder alle empfänger nicht erreicht",
+	"n'a pas atteint certains ou la totalité", "no llegó a algunos o a ninguno", "não atingiu alguns ou todos",
+	"heeft sommige of alle geadresseerden niet bereikt",
 }
 
 // looksLikeBounce decides whether a message with no report part is a

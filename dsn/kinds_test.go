@@ -190,6 +190,13 @@ func TestKinds(t *testing.T) {
 	}}...)
 	tests = append(tests, looseKinds()...)
 	tests = append(tests, templateKinds()...)
+	checkKinds(t, tests)
+}
+
+// checkKinds parses each case's message and checks what the parser found
+// against what the case wants.
+func checkKinds(t *testing.T, tests []kindCase) {
+	t.Helper()
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			rep, _ := Parse(strings.NewReader(tc.msg), nil)
