@@ -1,0 +1,90 @@
+package classify
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/bouncer-dev/bouncer/dsn"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestProviderReplies sends the replies that providers document in their
+// help pages through a notice that relays them, and checks the reason of
+// its one recipient.
+func TestProviderReplies(t *testing.T) {
+	// Symantec Email Security.cloud (MessageLabs) relays the receiving
+	// server's reply under its own heading (Broadcom KB 162445, "Outbound
+	// Mail returned by MAILER-DAEMON@messagelabs.com").
+	messageLabs := func(reply string) string {
+		return kindNotice("Mail Delivery System <MAILER-DAEMON@messagelabs.example>", "failure notice", "",
+			"This is the mail delivery agent at messagelabs.example.\n\n"+
+				"I was unable to deliver your message to the following addresses:\n\n"+
+				"<ann@example.net>:\n192.0.2.25 does not like recipient.\nRemote host said: "+reply+"\nGiving up on 192.0.2.25.\n")
+	}
+	// Postfix relays it as "host X said: …" (the form of Yandex's and
+	// Libero's own notices).
+	postfix := func(reply string) string {
+		return kindNotice("MAILER-DAEMON@mx.example.org (Mail Delivery System)", "Undelivered Mail Returned to Sender",
+			"Content-Transfer-Encoding: 8bit\n",
+			"This is the mail system at host mx.example.org.\n\n"+
+				"I'm sorry to have to inform you that your message could not\nbe delivered to one or more recipients.\n\n"+
+				"                   The mail system\n\n"+
+				"<ann@example.net>: host mx.example.net[192.0.2.25] said: "+reply+" (in reply to RCPT TO command)\n")
+	}
+	tests := []struct {
+		name string
+		msg  string
+		want Reason
+	}{{
+		// KB 162445 lists it among the content refusals; 552 alone would
+		// say a full mailbox.
+		name: "Email Security.cloud: a macro found by a content filter",
+		msg:  messageLabs("552 MS-Office file containing VBA macros found inside of the email"),
+		want: ReasonContentError,
+	}, {
+		name: "Email Security.cloud: SPF unauthorized mail",
+		msg:  messageLabs("550 5.7.1 SPF unauthorized mail is prohibited."),
+		want: ReasonAuthFailure,
+	}, {
+		name: "Email Security.cloud: a full mailbox",
+		msg:  messageLabs("552 Requested mail action aborted: exceeded storage allocation"),
+		want: ReasonMailboxFull,
+	}, {
+		// Yandex's help ("Policy rejection on the target address"): the
+		// recipient's account is blocked for breaking the user agreement.
+		name: "Yandex: the recipient's account is blocked",
+		msg:  postfix("550 5.7.1 Policy rejection on the target address"),
+		want: ReasonSuspend,
+	}, {
+		// Libero's and Virgilio's help, "Messaggi di errore più frequenti
+		// dopo invio email".
+		name: "Libero: relaying not allowed",
+		msg:  postfix("550 Relay Disabled"),
+		want: ReasonNoRelaying,
+	}, {
+		// QQ Mail's bounce help (qqmailbox.com/transceivers/169.html).
+		name: "QQ Mail: the number has no mailbox opened",
+		msg:  postfix("550 该用户未开通QQ邮箱"),
+		want: ReasonUserUnknown,
+	}, {
+		name: "QQ Mail: the recipient's space is not enough",
+		msg:  postfix("550 收件人空间不足"),
+		want: ReasonMailboxFull,
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep, err := dsn.Parse(strings.NewReader(tt.msg), nil)
+			require.NotNil(t, rep, "dsn.Parse: %v", err)
+			require.Len(t, rep.Recipients, 1, "the recipients the parser found")
+			r := rep.Recipients[0]
+			require.Equal(t, "ann@example.net", r.FinalRecipient)
+			in := Input{Kind: rep.Kind, Status: r.Status, ReplyCode: r.ReplyCode, Diagnostic: r.Diagnostic,
+				DiagnosticType: r.DiagnosticType, Action: r.Action, RemoteMTA: r.RemoteMTA, Command: r.Command,
+				Vendor: rep.Vendor, Notice: rep.Notice}
+			got := Classify(in)
+			assert.Equal(t, tt.want, got.Reason, "Classify(%+v) = %s (%s), want %s", in, got.Reason, got.Evidence, tt.want)
+			assert.Equal(t, tt.want.Category(), got.Category, "Classify(%+v): category", in)
+		})
+	}
+}
