@@ -87,4 +87,36 @@ func TestProviderReplies(t *testing.T) {
 			assert.Equal(t, tt.want.Category(), got.Category, "Classify(%+v): category", in)
 		})
 	}
+
+	// Amazon SES's bounce without a DSN: the bounce type and subtype
+	// (SES developer guide, "Amazon SNS notification contents for Amazon
+	// SES", bounce types) decide.
+	sesBounce := func(typ, sub string) string {
+		return kindNotice("AWS Notifications <no-reply@sns.amazonaws.com>", "AWS Notification Message", "",
+			`{"notificationType":"Bounce","bounce":{"bounceType":"`+typ+`","bounceSubType":"`+sub+`",`+
+				`"bouncedRecipients":[{"emailAddress":"ann@example.net"}],"timestamp":"2026-12-03T10:00:00.000Z"},`+
+				`"mail":{"source":"news@lists.example.org","destination":["ann@example.net"]}}`)
+	}
+	ses := []struct {
+		typ, sub  string
+		want      Reason
+		permanent bool
+	}{
+		{"Permanent", "NoEmail", ReasonUserUnknown, false},
+		{"Permanent", "General", ReasonOnHold, true},
+		{"Permanent", "Suppressed", ReasonOnHold, true},
+		{"Transient", "General", ReasonOnHold, false},
+		{"Transient", "MessageTooLarge", ReasonMesgTooBig, false},
+	}
+	for _, tt := range ses {
+		t.Run("Amazon SES: "+tt.typ+" "+tt.sub, func(t *testing.T) {
+			rep, err := dsn.Parse(strings.NewReader(sesBounce(tt.typ, tt.sub)), nil)
+			require.NotNil(t, rep, "dsn.Parse: %v", err)
+			require.Len(t, rep.Recipients, 1)
+			r := rep.Recipients[0]
+			got := Classify(Input{Kind: rep.Kind, Status: r.Status, Diagnostic: r.Diagnostic, Action: r.Action, Vendor: rep.Vendor, Notice: rep.Notice})
+			assert.Equal(t, tt.want, got.Reason, "Classify(SES %s/%s) = %s (%s)", tt.typ, tt.sub, got.Reason, got.Evidence)
+			assert.Equal(t, tt.permanent, got.Permanent, "Classify(SES %s/%s): permanent", tt.typ, tt.sub)
+		})
+	}
 }

@@ -47,6 +47,34 @@ func TestProviderKinds(t *testing.T) {
 				"  时间：2026年12月3日 18:00\n  收件人：ann@example.net\n  退信原因：收件人空间不足\n\n"+returned("ann@example.net")),
 		kind: KindBounce, recipients: []string{"ann@example.net"}, pos: PositionTemplate,
 	}}
+	// Amazon SES's "Bounce notification without a DSN" (SES developer
+	// guide, "Amazon SNS notification examples for Amazon SES"): the
+	// recipients are bare, the bounce type and subtype say the rest.
+	sesBounce := func(typ, sub string) string {
+		return notice("AWS Notifications <no-reply@sns.amazonaws.com>", "AWS Notification Message",
+			`{"notificationType":"Bounce","bounce":{"bounceType":"`+typ+`","bounceSubType":"`+sub+`",`+
+				`"bouncedRecipients":[{"emailAddress":"ann@example.net"},{"emailAddress":"bob@example.net"}],`+
+				`"timestamp":"2026-12-03T10:00:00.000Z","feedbackId":"0100-1","remoteMtaIp":"192.0.2.25"},`+
+				`"mail":{"timestamp":"2026-12-03T09:59:00.000Z","messageId":"0100-2","source":"news@lists.example.org",`+
+				`"destination":["ann@example.net","cyd@example.net","bob@example.net"]}}`)
+	}
+	tests = append(tests, []kindCase{{
+		name: "Amazon SES: Permanent NoEmail without a DSN",
+		msg:  sesBounce("Permanent", "NoEmail"),
+		kind: KindDSN, recipients: []string{"ann@example.net", "bob@example.net"}, pos: PositionSES, status: "5.1.1",
+	}, {
+		name: "Amazon SES: Permanent General without a DSN is permanent, nothing more",
+		msg:  sesBounce("Permanent", "General"),
+		kind: KindDSN, recipients: []string{"ann@example.net", "bob@example.net"}, pos: PositionSES, status: "5.0.0",
+	}, {
+		name: "Amazon SES: Transient MailboxFull without a DSN",
+		msg:  sesBounce("Transient", "MailboxFull"),
+		kind: KindDSN, recipients: []string{"ann@example.net", "bob@example.net"}, pos: PositionSES, status: "4.2.2",
+	}, {
+		name: "Amazon SES: Undetermined says nothing",
+		msg:  sesBounce("Undetermined", "Undetermined"),
+		kind: KindDSN, recipients: []string{"ann@example.net", "bob@example.net"}, pos: PositionSES,
+	}}...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			rep, _ := Parse(strings.NewReader(tc.msg), nil)
@@ -65,4 +93,10 @@ func TestProviderKinds(t *testing.T) {
 			}
 		})
 	}
+	t.Run("Amazon SES: Undetermined sets no status", func(t *testing.T) {
+		rep, _ := Parse(strings.NewReader(sesBounce("Undetermined", "Undetermined")), nil)
+		require.NotEmpty(t, rep.Recipients)
+		assert.Empty(t, rep.Recipients[0].Status)
+		assert.Empty(t, string(rep.Recipients[0].Action))
+	})
 }
