@@ -71,6 +71,22 @@ func TestProviderReplies(t *testing.T) {
 		name: "QQ Mail: the recipient's space is not enough",
 		msg:  postfix("550 收件人空间不足"),
 		want: ReasonMailboxFull,
+	}, {
+		// Gmail's SMTP errors and codes (Google Workspace Admin Help).
+		name: "Gmail: the recipient receives mail too quickly",
+		msg:  postfix("450 4.2.1 The user you are trying to contact is receiving mail too quickly. Please resend your message at a later time."),
+		want: ReasonSpeeding,
+	}, {
+		// The replies of Korean portals as a published list gives them
+		// (puffinknight.tistory.com/102): the recipient's own reject list,
+		// and the portal's spam filter.
+		name: "Korean portal: the sender on the recipient's reject list",
+		msg:  postfix("550 You are registered as spammer (by user's reject list)"),
+		want: ReasonFiltered,
+	}, {
+		name: "Korean portal: denied by the spam filter",
+		msg:  postfix("554 5.0.0 Service unavailable (ann: mail is denied, by spam filter)"),
+		want: ReasonSpamDetected,
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
