@@ -87,6 +87,15 @@ func TestProviderReplies(t *testing.T) {
 		name: "Korean portal: denied by the spam filter",
 		msg:  postfix("554 5.0.0 Service unavailable (ann: mail is denied, by spam filter)"),
 		want: ReasonSpamDetected,
+	}, {
+		// Mail.ru refuses to send from an account it has stopped (a list
+		// of Mail.ru's errors at mailout.ru/2015/09, after help.mail.ru):
+		// the sender's account, never the recipient's.
+		name: "Mail.ru: the sending account may not send",
+		msg: kindNotice("MAILER-DAEMON@relay.example.org (Mail Delivery System)", "Undelivered Mail Returned to Sender", "",
+			"This is the mail system at host relay.example.org.\n\n                   The mail system\n\n"+
+				"<ann@example.net>: host smtp.mail.example[192.0.2.25] said: 550 message sending for this account is disabled (in reply to end of DATA command)\n"),
+		want: ReasonRejected,
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
