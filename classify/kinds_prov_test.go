@@ -96,6 +96,19 @@ func TestProviderReplies(t *testing.T) {
 			"This is the mail system at host relay.example.org.\n\n                   The mail system\n\n"+
 				"<ann@example.net>: host smtp.mail.example[192.0.2.25] said: 550 message sending for this account is disabled (in reply to end of DATA command)\n"),
 		want: ReasonRejected,
+	}, {
+		// Yahoo's help (quoted at zort.org/email/excessive-unknown-recipients
+		// and emailquestions.com): the sending server sent too much mail to
+		// invalid recipients, and its connection is refused; the words
+		// "unknown recipients" are about other messages, not this one's.
+		name: "Yahoo: excessive unknown recipients refuses the server",
+		msg: kindNotice("MAILER-DAEMON@mx.example.org", "failure notice", "",
+			"Hi. This is the qmail-send program at mx.example.org.\n"+
+				"I'm afraid I wasn't able to deliver your message to the following addresses.\n"+
+				"This is a permanent error; I've given up. Sorry it didn't work out.\n\n<ann@example.net>:\n"+
+				"Connected to 192.0.2.25 but greeting failed.\n"+
+				"Remote host said: 421 VS1-IP Excessive unknown recipients - possible Open Relay (#4.1.8)\n"),
+		want: ReasonBlocked,
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
