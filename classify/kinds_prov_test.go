@@ -109,6 +109,25 @@ func TestProviderReplies(t *testing.T) {
 				"Connected to 192.0.2.25 but greeting failed.\n"+
 				"Remote host said: 421 VS1-IP Excessive unknown recipients - possible Open Relay (#4.1.8)\n"),
 		want: ReasonBlocked,
+	}, {
+		// Mimecast's SMTP error codes (community.mimecast.com, "Mimecast
+		// SMTP Error Codes"; the replies as wordtothewise.com/2018/07/
+		// who-are-mimecast quotes them).
+		name: "Mimecast: the sending IP on a Blocked Senders policy",
+		msg:  postfix("421 Sender address blocked - https://community.mimecast.com/docs/DOC-1369#421 [AbC.us1]"),
+		want: ReasonBlocked,
+	}, {
+		name: "Mimecast: the sender on a Blocked Senders policy",
+		msg:  postfix("550 Rejected by header based Blocked Senders: news@lists.example.org - https://community.mimecast.com/docs/DOC-1369#550 [AbC.us1]"),
+		want: ReasonRejected,
+	}, {
+		name: "Mimecast: the sender's domain has no mail host",
+		msg:  postfix("550 Sender has no A, AAAA, or MX DNS records - https://community.mimecast.com/docs/DOC-1369#550 [AbC.us1]"),
+		want: ReasonRejected,
+	}, {
+		name: "Mimecast: larger than the recipient's administrator allows",
+		msg:  postfix("554 Maximum email size exceeded - https://community.mimecast.com/docs/DOC-1369#554 [AbC.us1]"),
+		want: ReasonMesgTooBig,
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
