@@ -128,6 +128,13 @@ func TestProviderReplies(t *testing.T) {
 		name: "Mimecast: larger than the recipient's administrator allows",
 		msg:  postfix("554 Maximum email size exceeded - https://community.mimecast.com/docs/DOC-1369#554 [AbC.us1]"),
 		want: ReasonMesgTooBig,
+	}, {
+		// Outlook.com's errors for senders (its postmaster troubleshooting
+		// page, RP-001 to RP-003): the sending IP's limits.
+		name: "Outlook.com: RP-001, the sender's hourly limits",
+		msg: postfix("421 RP-001 (BAY004-MC1F41) Unfortunately, some messages from 192.0.2.1 weren't sent. Please try again. " +
+			"We have limits for how many messages can be sent per hour and per day."),
+		want: ReasonSpeeding,
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
