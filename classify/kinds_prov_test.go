@@ -135,6 +135,14 @@ func TestProviderReplies(t *testing.T) {
 		msg: postfix("421 RP-001 (BAY004-MC1F41) Unfortunately, some messages from 192.0.2.1 weren't sent. Please try again. " +
 			"We have limits for how many messages can be sent per hour and per day."),
 		want: ReasonSpeeding,
+	}, {
+		// Gmail's SMTP errors and codes: "gcdp" marks a refusal by a rule
+		// the domain's administrator wrote, relayed by Gmail's own notice.
+		name: "Gmail: a custom domain policy (gcdp)",
+		msg: kindNotice("Mail Delivery Subsystem <mailer-daemon@googlemail.com>", "Delivery Status Notification (Failure)", "",
+			"** Message blocked **\n\nYour message to ann@example.net has been blocked. See technical details below for more information.\n\n"+
+				"The response from the remote server was:\n550 5.7.1 This message violates example.net email policy. - gcdp a1b2c3 - gsmtp\n"),
+		want: ReasonPolicyViolation,
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
