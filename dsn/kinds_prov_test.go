@@ -93,6 +93,23 @@ func TestProviderKinds(t *testing.T) {
 			}
 		})
 	}
+	t.Run("Amazon SES: a DeliveryDelay event", func(t *testing.T) {
+		// "Examples of event data that Amazon SES publishes to Amazon
+		// SNS", DeliveryDelay record.
+		msg := notice("AWS Notifications <no-reply@sns.amazonaws.com>", "AWS Notification Message",
+			`{"eventType":"DeliveryDelay","mail":{"timestamp":"2026-12-03T09:15:40.641Z","source":"news@lists.example.org",`+
+				`"messageId":"0100-3","destination":["ann@example.net"]},"deliveryDelay":{"timestamp":"2026-12-03T09:25:40.095Z",`+
+				`"delayType":"TransientCommunicationFailure","expirationTime":"2026-12-03T10:25:40.914Z","delayedRecipients":`+
+				`[{"emailAddress":"ann@example.net","status":"4.4.1","diagnosticCode":"smtp; 421 4.4.1 Unable to connect to remote host"}]}}`)
+		rep, _ := Parse(strings.NewReader(msg), nil)
+		require.Len(t, rep.Recipients, 1)
+		r := rep.Recipients[0]
+		assert.Equal(t, KindDSN, rep.Kind)
+		assert.Equal(t, "ann@example.net", r.FinalRecipient)
+		assert.Equal(t, PositionSES, r.Position)
+		assert.Equal(t, ActionDelayed, r.Action)
+		assert.Equal(t, "4.4.1", r.Status)
+	})
 	t.Run("Amazon SES: Undetermined sets no status", func(t *testing.T) {
 		rep, _ := Parse(strings.NewReader(sesBounce("Undetermined", "Undetermined")), nil)
 		require.NotEmpty(t, rep.Recipients)

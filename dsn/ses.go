@@ -14,7 +14,8 @@ type sesRecipient struct {
 }
 
 // sesNotification reads the JSON notifications Amazon SES sends by mail
-// through SNS (notificationType Bounce, Complaint or Delivery).
+// through SNS (notificationType Bounce, Complaint or Delivery, and the
+// eventType DeliveryDelay of event publishing).
 // QUIRK: the JSON arrives folded or broken by line wrapping, so each array
 // of recipients is decoded on its own (testdata/ses-json-bounce.eml).
 func (p *parser) sesNotification(body string) bool {
@@ -33,11 +34,23 @@ func (p *parser) sesNotification(body string) bool {
 	j := strings.Index(body, `"bouncedRecipients"`)
 	k := strings.Index(body, `"complainedRecipients"`)
 	d := strings.Index(body, `"delivery"`)
+	dl := strings.Index(body, `"delayedRecipients"`)
 	var rs []sesRecipient
 	switch {
 	case j >= 0:
 		p.rep.Kind = KindDSN
 		rs = jsonArray[sesRecipient](body[j:])
+	case dl >= 0:
+		// A DeliveryDelay event: SES is still retrying these
+		// recipients ("Contents of event data that Amazon SES publishes
+		// to Amazon SNS", deliveryDelay object).
+		p.rep.Kind = KindDSN
+		rs = jsonArray[sesRecipient](body[dl:])
+		for i := range rs {
+			if rs[i].Action == "" {
+				rs[i].Action = string(ActionDelayed)
+			}
+		}
 	case k >= 0:
 		p.rep.Kind = KindFeedback
 		rs = jsonArray[sesRecipient](body[k:])
