@@ -143,6 +143,23 @@ func TestProviderReplies(t *testing.T) {
 			"** Message blocked **\n\nYour message to ann@example.net has been blocked. See technical details below for more information.\n\n"+
 				"The response from the remote server was:\n550 5.7.1 This message violates example.net email policy. - gcdp a1b2c3 - gsmtp\n"),
 		want: ReasonPolicyViolation,
+	}, {
+		// Trend Micro Deep Discovery Email Inspector's SMTP error codes
+		// (docs.trendmicro.com, "SMTP Error Codes"): its sender filtering
+		// refuses the sending host with 521, which alone would say the
+		// domain takes no mail at all.
+		name: "Trend Micro DDEI: 521 from the sender filtering",
+		msg: kindNotice("MAILER-DAEMON@mx.example.org", "failure notice", "",
+			"Hi. This is the qmail-send program at mx.example.org.\n"+
+				"I'm afraid I wasn't able to deliver your message to the following addresses.\n"+
+				"This is a permanent error; I've given up. Sorry it didn't work out.\n\n<ann@example.net>:\n"+
+				"Connected to 192.0.2.25 but greeting failed.\n"+
+				"Remote host said: 521 Block permanently (Sender Filtering/Authentication)\n"),
+		want: ReasonBlocked,
+	}, {
+		name: "Trend Micro DDEI: a zombie match of the reputation service",
+		msg:  postfix("450 Temporary denial of connection (450) for Zombie matches (ERS)"),
+		want: ReasonBlocked,
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
