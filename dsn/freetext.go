@@ -106,7 +106,7 @@ var recipientLabels = []string{"받는 사람", "받는 분", "받는분", "fail
 // labelBefore returns the lower-cased text before an address without the
 // colon that ends a label: ASCII, or the full-width colon (U+FF1A) and
 // ideographic space (U+3000) of Chinese and Japanese notices ("收件人：x@y",
-// "宛先：x@y").
+// "宛て先：x@y").
 func labelBefore(before string) string {
 	return strings.ToLower(strings.TrimRight(before, " \t:\uff1a\u3000"))
 }
