@@ -110,6 +110,14 @@ var recipientLabels = []string{"받는 사람", "받는 분", "받는분", "fail
 	"recipient: [smtp",
 	"destinatário", "收件人", "受信者", "宛て先"}
 
+// labelBefore returns the lower-cased text before an address without the
+// colon that ends a label: ASCII, or the full-width colon (U+FF1A) and
+// ideographic space (U+3000) of Chinese and Japanese notices ("收件人：x@y",
+// "宛て先：x@y").
+func labelBefore(before string) string {
+	return strings.ToLower(strings.TrimRight(before, " \t:\uff1a\u3000"))
+}
+
 // lastWord returns the lower-cased last word of s, without punctuation.
 func lastWord(s string) string {
 	s = strings.TrimRight(s, " \t<\"'([:=,")
@@ -190,7 +198,7 @@ func isAnchorLine(l noticeLine, h addrHit) bool {
 			return false
 		}
 	}
-	lb := strings.ToLower(strings.TrimRight(before, " \t:"))
+	lb := labelBefore(before)
 	for _, w := range recipientLabels {
 		if strings.HasSuffix(lb, w) {
 			return true
@@ -1021,7 +1029,7 @@ func opensBlock(l noticeLine, h addrHit) bool {
 	if before == "" || sendmailStatusLine(before) {
 		return true // a line of its own, or Sendmail's "554 <x@y>... reason"
 	}
-	lb := strings.ToLower(strings.TrimRight(before, " \t:"))
+	lb := labelBefore(before)
 	for _, w := range recipientLabels {
 		if strings.HasSuffix(lb, w) {
 			return true

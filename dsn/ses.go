@@ -14,7 +14,8 @@ type sesRecipient struct {
 }
 
 // sesNotification reads the JSON notifications Amazon SES sends by mail
-// through SNS (notificationType Bounce, Complaint or Delivery).
+// through SNS (notificationType Bounce, Complaint or Delivery, and the
+// eventType DeliveryDelay of event publishing).
 // QUIRK: the JSON arrives folded or broken by line wrapping, so each array
 // of recipients is decoded on its own (testdata/ses-json-bounce.eml).
 func (p *parser) sesNotification(body string) bool {
@@ -33,11 +34,23 @@ func (p *parser) sesNotification(body string) bool {
 	j := strings.Index(body, `"bouncedRecipients"`)
 	k := strings.Index(body, `"complainedRecipients"`)
 	d := strings.Index(body, `"delivery"`)
+	dl := strings.Index(body, `"delayedRecipients"`)
 	var rs []sesRecipient
 	switch {
 	case j >= 0:
 		p.rep.Kind = KindDSN
 		rs = jsonArray[sesRecipient](body[j:])
+	case dl >= 0:
+		// A DeliveryDelay event: SES is still retrying these
+		// recipients ("Contents of event data that Amazon SES publishes
+		// to Amazon SNS", deliveryDelay object).
+		p.rep.Kind = KindDSN
+		rs = jsonArray[sesRecipient](body[dl:])
+		for i := range rs {
+			if rs[i].Action == "" {
+				rs[i].Action = string(ActionDelayed)
+			}
+		}
 	case k >= 0:
 		p.rep.Kind = KindFeedback
 		rs = jsonArray[sesRecipient](body[k:])
@@ -61,10 +74,19 @@ func (p *parser) sesNotification(body string) bool {
 		return false
 	}
 	p.rep.Vendor = VendorAmazonSES
+	var bounceStatus string
+	if j >= 0 {
+		bounceStatus = sesBounceStatus(jsonString(body, `"bounceType"`), jsonString(body, `"bounceSubType"`))
+	}
 	for _, r := range rs[:min(len(rs), p.opts.MaxRecipients)] {
 		a := cleanAddr(r.EmailAddress)
 		if a == "" {
 			continue
+		}
+		if r.Status == "" && r.Action == "" && bounceStatus != "" {
+			// A bounce without the receiver's DSN names its recipients
+			// only; the notification's type says the rest.
+			r.Action, r.Status = string(ActionFailed), bounceStatus
 		}
 		typ, diag := typedValue(r.DiagnosticCode)
 		rec := Recipient{FinalRecipient: a, Position: PositionSES, Action: Action(strings.ToLower(r.Action)), Status: findStatus(r.Status),
@@ -82,6 +104,37 @@ func (p *parser) sesNotification(body string) bool {
 		_, p.rep.ReportingMTA = typedValue(mta)
 	}
 	return true
+}
+
+// sesBounceStatus returns the status that an Amazon SES bounce type and
+// subtype stand for, for a recipient the notification gives no DSN fields
+// ("Bounce notification without a DSN" in the SES developer guide's
+// notification examples): Permanent is class 5 and Transient class 4
+// (RFC 3463), with the detail of the subtypes the guide's bounce types
+// table defines as one condition: NoEmail (the address does not exist),
+// MailboxFull, MessageTooLarge. Undetermined, and a type SES may add
+// later, stand for nothing.
+func sesBounceStatus(typ, sub string) string {
+	var class string
+	switch strings.ToLower(typ) {
+	case "permanent":
+		class = "5"
+	case "transient":
+		class = "4"
+	default:
+		return ""
+	}
+	switch strings.ToLower(sub) {
+	case "noemail":
+		if class == "5" {
+			return "5.1.1"
+		}
+	case "mailboxfull":
+		return class + ".2.2"
+	case "messagetoolarge":
+		return class + ".3.4"
+	}
+	return class + ".0.0"
 }
 
 // jsonArray decodes the first JSON array after the key that s starts with.
