@@ -184,6 +184,13 @@ func qualify(r Reason, cmd string, sr Reason, temporary bool, action string) (Re
 	case cmd == "HELO" && (r == ReasonHostUnknown || r == ReasonRejected || r == ReasonSyntaxError ||
 		r == ReasonExpired || r == sigRefused):
 		return ReasonBlocked, "refused before MAIL: the sending host"
+	case (r == ReasonUserUnknown || r == ReasonSuspend) && sr == ReasonRejected && cmd != "RCPT":
+		// The status names the sender's address (X.1.7, X.1.8, X.7.27):
+		// "550 5.1.7 Invalid address" or "553 5.1.8 No such user" is the
+		// sender's mailbox, and words that do not name the recipient do
+		// not make it the recipient's failure. Words about a host ("Host
+		// does not accept mail") are the answering host's: they stand.
+		return ReasonRejected, "the status says the sender's address: rejected"
 	case r == ReasonUserUnknown && cmd == "DATA":
 		// The server accepted the address at RCPT TO, so it has a
 		// mailbox for it: "550 Unknown user" after DATA is how NTT
