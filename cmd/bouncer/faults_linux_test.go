@@ -29,6 +29,22 @@ func smallDisk(t *testing.T, size int) string {
 	return dir
 }
 
+// fillDisk fills what is left of the disk mounted at disk with the file
+// "filler".
+func fillDisk(t *testing.T, disk string) {
+	t.Helper()
+	filler, err := os.Create(filepath.Join(disk, "filler"))
+	require.NoError(t, err)
+	chunk := make([]byte, 4096)
+	for {
+		if _, err := filler.Write(chunk); err != nil {
+			require.ErrorIs(t, err, syscall.ENOSPC)
+			break
+		}
+	}
+	require.NoError(t, filler.Close())
+}
+
 // recorded returns the number of messages in the state at path.
 func recorded(t *testing.T, path string) int {
 	t.Helper()
@@ -145,17 +161,7 @@ func TestIngestDiskFull(t *testing.T) {
 	code, stderr := ingest(t, bytes.NewReader(seedDSN(1, "first@example.net", "5.1.1", "550 5.1.1 user unknown")), "--state", state, "--out", list)
 	require.Equal(t, exitOK, code, "stderr: %s", stderr)
 
-	// Fill what is left of the disk.
-	filler, err := os.Create(filepath.Join(disk, "filler"))
-	require.NoError(t, err)
-	chunk := make([]byte, 4096)
-	for {
-		if _, err := filler.Write(chunk); err != nil {
-			require.ErrorIs(t, err, syscall.ENOSPC)
-			break
-		}
-	}
-	require.NoError(t, filler.Close())
+	fillDisk(t, disk)
 
 	msg := manyRecipients(2000, "full.example.net")
 	code, stderr = ingest(t, bytes.NewReader(msg), "--state", state, "--out", list, "--max-suppress-per-message", "-1")
@@ -183,16 +189,7 @@ func TestIngestKeepDiskFull(t *testing.T) {
 	disk := smallDisk(t, 2<<20)
 	keep := filepath.Join(disk, "unrecognized")
 	reply := []byte("From: reader@example.com\r\nSubject: Re: news\r\n\r\n" + strings.Repeat("Please take me off the list.\r\n", 20000))
-	filler, err := os.Create(filepath.Join(disk, "filler"))
-	require.NoError(t, err)
-	chunk := make([]byte, 4096)
-	for {
-		if _, err := filler.Write(chunk); err != nil {
-			require.ErrorIs(t, err, syscall.ENOSPC)
-			break
-		}
-	}
-	require.NoError(t, filler.Close())
+	fillDisk(t, disk)
 
 	code, stderr := ingest(t, bytes.NewReader(reply), "--state", state, "--keep-unrecognized", keep)
 	assert.Equal(t, runjob.ExitTempFail, code, "stderr: %s", stderr)
