@@ -32,11 +32,7 @@ func TestProviderReplies(t *testing.T) {
 				"                   The mail system\n\n"+
 				"<ann@example.net>: host mx.example.net[192.0.2.25] said: "+reply+" (in reply to RCPT TO command)\n")
 	}
-	tests := []struct {
-		name string
-		msg  string
-		want Reason
-	}{{
+	tests := []parserCase{{
 		// KB 162445 lists it among the content refusals; 552 alone would
 		// say a full mailbox.
 		name: "Email Security.cloud: a macro found by a content filter",
@@ -161,21 +157,10 @@ func TestProviderReplies(t *testing.T) {
 		msg:  postfix("450 Temporary denial of connection (450) for Zombie matches (ERS)"),
 		want: ReasonBlocked,
 	}}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			rep, err := dsn.Parse(strings.NewReader(tt.msg), nil)
-			require.NotNil(t, rep, "dsn.Parse: %v", err)
-			require.Len(t, rep.Recipients, 1, "the recipients the parser found")
-			r := rep.Recipients[0]
-			require.Equal(t, "ann@example.net", r.FinalRecipient)
-			in := Input{Kind: rep.Kind, Status: r.Status, ReplyCode: r.ReplyCode, Diagnostic: r.Diagnostic,
-				DiagnosticType: r.DiagnosticType, Action: r.Action, RemoteMTA: r.RemoteMTA, Command: r.Command,
-				Vendor: rep.Vendor, Notice: rep.Notice}
-			got := Classify(in)
-			assert.Equal(t, tt.want, got.Reason, "Classify(%+v) = %s (%s), want %s", in, got.Reason, got.Evidence, tt.want)
-			assert.Equal(t, tt.want.Category(), got.Category, "Classify(%+v): category", in)
-		})
+	for i := range tests {
+		tests[i].recipient = "ann@example.net"
 	}
+	checkThroughParser(t, tests)
 
 	// Amazon SES's bounce without a DSN: the bounce type and subtype
 	// (SES developer guide, "Amazon SNS notification contents for Amazon

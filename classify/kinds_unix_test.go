@@ -1,13 +1,6 @@
 package classify
 
-import (
-	"strings"
-	"testing"
-
-	"github.com/bouncer-dev/bouncer/dsn"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
-)
+import "testing"
 
 // TestUnixKindsThroughParser classifies, through the real parser, the
 // one recipient of a notice written from a Unix or commercial mail
@@ -20,12 +13,7 @@ func TestUnixKindsThroughParser(t *testing.T) {
 		"A message that you sent could not be delivered to one or more of its\n" +
 		"recipients. This is a permanent error. The following address(es) failed:\n\n"
 	const eximFrom = "Mail Delivery System <Mailer-Daemon@mx.example.net>"
-	tests := []struct {
-		name      string
-		msg       string
-		recipient string
-		want      Reason
-	}{{
+	checkThroughParser(t, []parserCase{{
 		// Oracle (Sun) Messaging Server: the domain has no address
 		// (sisimai's lhost/MessagingServer reads it so).
 		name: "Messaging Server: illegal host/domain name found",
@@ -60,19 +48,5 @@ func TestUnixKindsThroughParser(t *testing.T) {
 		msg: kindNotice("MAILER-DAEMON@cgp.example.com", "Undeliverable mail: news", "",
 			"Failed to deliver to '<oli@cgp.example.com>'\nLOCAL module(account oli) reports:\n mail receiving disabled\n"),
 		recipient: "oli@cgp.example.com", want: ReasonSuspend,
-	}}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			rep, err := dsn.Parse(strings.NewReader(tt.msg), nil)
-			require.NotNil(t, rep, "dsn.Parse: %v", err)
-			require.Len(t, rep.Recipients, 1, "the recipients the parser found")
-			r := rep.Recipients[0]
-			require.Equal(t, tt.recipient, r.FinalRecipient)
-			in := Input{Kind: rep.Kind, Status: r.Status, ReplyCode: r.ReplyCode, Diagnostic: r.Diagnostic,
-				DiagnosticType: r.DiagnosticType, Action: r.Action, RemoteMTA: r.RemoteMTA, Command: r.Command,
-				Vendor: rep.Vendor, Notice: rep.Notice}
-			got := Classify(in)
-			assert.Equal(t, tt.want, got.Reason, "Classify(%+v) = %s (%s)", in, got.Reason, got.Evidence)
-		})
-	}
+	}})
 }

@@ -75,24 +75,7 @@ func TestProviderKinds(t *testing.T) {
 		msg:  sesBounce("Undetermined", "Undetermined"),
 		kind: KindDSN, recipients: []string{"ann@example.net", "bob@example.net"}, pos: PositionSES,
 	}}...)
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			rep, _ := Parse(strings.NewReader(tc.msg), nil)
-			require.NotNil(t, rep)
-			assert.Equal(t, tc.kind, rep.Kind)
-			var got []string
-			for _, r := range rep.Recipients {
-				got = append(got, r.FinalRecipient)
-			}
-			require.Equal(t, tc.recipients, got, "Parse(%s): recipients", tc.name)
-			if tc.pos != "" {
-				assert.Equal(t, tc.pos, rep.Recipients[0].Position)
-			}
-			if tc.status != "" {
-				assert.Equal(t, tc.status, rep.Recipients[0].Status)
-			}
-		})
-	}
+	checkKinds(t, tests)
 	t.Run("Amazon SES: a DeliveryDelay event", func(t *testing.T) {
 		// "Examples of event data that Amazon SES publishes to Amazon
 		// SNS", DeliveryDelay record.
