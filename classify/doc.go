@@ -11,7 +11,10 @@
 // that decides wins:
 //
 //  1. The kind of message. A feedback report (RFC 5965) is feedback
-//     (complaint); an auto-reply (RFC 3834) is vacation; a message that
+//     (complaint), unless its Feedback-Type says it is no complaint:
+//     "not-spam" (RFC 6650) is notbounce, "virus" virusdetected; an
+//     auto-reply (RFC 3834) is
+//     vacation; a message that
 //     reports nothing is notbounce; Action delivered, relayed or expanded
 //     (RFC 3464 section 2.3.3), or a 2.X.X status on a record that does not
 //     say it failed, is delivered. Their category is always none (feedback:
@@ -55,6 +58,8 @@
 //     is rejected, a notice of au's filter (dsn.VendorAuFilter, marked
 //     "X-SPASIGN: NG") filtered.
 //     A class-4 status alone never makes a hard record: 4.1.1 is onhold.
+//     Nor does anything on a record whose Action is delayed: the sending
+//     server is still retrying, and a hard reason becomes onhold.
 //  7. Otherwise onhold when a failure code is known but nothing tells its
 //     reason, and undefined when not even a code is known. Such a record
 //     is Permanent when the failure was permanent (a 5xx reply, a 5.X.X
