@@ -150,7 +150,7 @@ func (p *parser) detect(body string) bool {
 			rep.Kind = KindChallenge
 			rep.Vendor = VendorChallenge
 			return false
-		case !bounce && p.looksLikeAutoReply():
+		case (!bounce || p.autoReplySubject()) && p.looksLikeAutoReply():
 			rep.Kind = KindAutoReply
 			rep.Vendor = VendorRFC3834
 			if a := rep.From; a != "" {
@@ -389,8 +389,15 @@ func (p *parser) fillFromText(r *Recipient, block, body string) {
 	}
 	if r.Action == "" {
 		r.Action = ActionFailed
-		if strings.HasPrefix(r.Status, "4") && delayedText(block) {
+		final := strings.HasPrefix(r.Status, "5") || strings.HasPrefix(r.ReplyCode, "5")
+		switch {
+		case strings.HasPrefix(r.Status, "4") && delayedText(block):
 			r.Action = ActionDelayed
+		case !final && (r.Status == "" || r.Status[0] != '2') && p.warningNotice(body):
+			// A delay warning says so once, for all its recipients.
+			r.Action = ActionDelayed
+		case !final && (r.Status == "" || r.Status[0] == '2') && p.successNotice(body):
+			r.Action = ActionDelivered
 		}
 	}
 }

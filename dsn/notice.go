@@ -478,6 +478,61 @@ func delayedText(s string) bool {
 		strings.Contains(l, "will be retried") || strings.Contains(l, "will retry")
 }
 
+// warningPhrases are what delay warnings say of themselves, lower case:
+// the message is still queued and will be retried. Postfix's
+// delay_template (bounce_template.c: "THIS IS A WARNING ONLY.  YOU DO NOT
+// NEED TO RESEND YOUR MESSAGE.", "It will be retried until it is …"),
+// Sendmail's warning (savemail.c: "THIS IS A WARNING MESSAGE ONLY", "Will
+// keep trying until message is …"), Exim's warn_message_file default
+// (deliver.c: "has not yet been delivered to one or more of its
+// recipients", "Delivery attempts will continue"), Exchange's delay
+// notice ("Delivery is delayed to these recipients or groups", "This
+// message hasn't been delivered yet"), Gmail's and Windows SMTP's ("Delivery
+// to the following recipient(s) has been delayed").
+var warningPhrases = []string{
+	"you do not need to resend your message", "this is a warning message only", "this is a warning only",
+	"it will be retried until it is", "will keep trying until message is",
+	"has not yet been delivered to one or more of its", "delivery attempts will continue",
+	"delivery is delayed to these recipients", "this message hasn't been delivered yet",
+	"delivery will continue to be attempted",
+	"delivery to the following recipient has been delayed", "delivery to the following recipients has been delayed",
+}
+
+// failurePhrases are the headings under which a notice that also warns of
+// a delay lists its failed recipients (Sendmail's savemail.c: "The
+// following addresses had permanent fatal errors"): such a notice is no
+// warning alone.
+var failurePhrases = []string{"permanent fatal error", "permanent error", "failed permanently", "could not be delivered to one or more"}
+
+// warningNotice reports whether the notice is a delay warning: it says so
+// near its start and lists no permanent failure.
+func (p *parser) warningNotice(body string) bool {
+	lb := p.lowerBody(body)
+	lb = lb[:min(len(lb), 4096)]
+	return containsAny(lb, warningPhrases) && !containsAny(lb, failurePhrases)
+}
+
+// successPhrases are what success notices say (lower case): Postfix's
+// success_template (bounce_template.c: "Your message was successfully
+// delivered to the destination(s) listed below"), Sendmail's return
+// receipt (savemail.c: "The following addresses had successful delivery
+// notifications"), Exchange's ("Your message has been delivered to the
+// following recipients", "Delivery to these recipients or groups is
+// complete").
+var successPhrases = []string{
+	"was successfully delivered to the destination", "had successful delivery notifications",
+	"your message has been delivered to the following recipients", "delivery to these recipients or groups is complete",
+}
+
+// successNotice reports whether the notice reports a successful delivery
+// and no failure or delay.
+func (p *parser) successNotice(body string) bool {
+	lb := p.lowerBody(body)
+	lb = lb[:min(len(lb), 4096)]
+	return containsAny(lb, successPhrases) && !containsAny(lb, failurePhrases) && !containsAny(lb, warningPhrases) &&
+		!strings.Contains(lb, "non-fatal error")
+}
+
 // reportingMTAFromText finds the reporting host named by a notice
 // ("This is the mail system at host mx.example.com.").
 func (p *parser) reportingMTAFromText(body string) string {
