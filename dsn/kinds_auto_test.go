@@ -15,7 +15,7 @@ type autoCase struct {
 	msg        string
 	kind       Kind
 	recipients []string
-	action     Action // of every recipient, when set
+	actions    []Action // of the recipients in order, when set
 }
 
 // textMessage returns a plain-text message from from, with the extra
@@ -82,27 +82,27 @@ func autoKinds() []autoCase {
 		name:       "Postfix delay warning without a report part",
 		msg:        textMessage("MAILER-DAEMON@mx.example.org (Mail Delivery System)", "Delayed Mail (still being retried)", "Auto-Submitted: auto-replied\n", postfixDelayText),
 		kind:       KindBounce,
-		recipients: []string{"ann@example.net"}, action: ActionDelayed,
+		recipients: []string{"ann@example.net"}, actions: []Action{ActionDelayed},
 	}, {
 		name:       "Sendmail warning without a report part",
 		msg:        textMessage("Mail Delivery Subsystem <MAILER-DAEMON@mx.example.org>", "Warning: could not send message for past 4 hours", "", sendmailWarningText),
 		kind:       KindBounce,
-		recipients: []string{"ann@example.net"}, action: ActionDelayed,
+		recipients: []string{"ann@example.net"}, actions: []Action{ActionDelayed},
 	}, {
 		name:       "Exim delay warning with no reply code",
 		msg:        textMessage("Mail Delivery System <Mailer-Daemon@mx.example.org>", "Warning: message 1kXyZa-0001Ab-Cd delayed 24 hours", "Auto-Submitted: auto-replied\n", eximWarningText),
 		kind:       KindBounce,
-		recipients: []string{"ann@example.net"}, action: ActionDelayed,
+		recipients: []string{"ann@example.net"}, actions: []Action{ActionDelayed},
 	}, {
 		name:       "Gmail delay notice",
 		msg:        textMessage("Mail Delivery Subsystem <mailer-daemon@googlemail.com>", "Delivery Status Notification (Delay)", "", gmailDelayText),
 		kind:       KindBounce,
-		recipients: []string{"ann@example.net"}, action: ActionDelayed,
+		recipients: []string{"ann@example.net"}, actions: []Action{ActionDelayed},
 	}, {
 		name:       "Windows SMTP Service delay notice without a report part",
 		msg:        textMessage("postmaster@smtp.example.org", "Delivery Status Notification (Delay)", "", iisDelayText),
 		kind:       KindBounce,
-		recipients: []string{"ann@example.net"}, action: ActionDelayed,
+		recipients: []string{"ann@example.net"}, actions: []Action{ActionDelayed},
 	}, {
 		// qmail-send.c appends "I'm not going to try again; this message
 		// has been in the queue too long." to the last temporary error:
@@ -116,7 +116,25 @@ func autoKinds() []autoCase {
 				"I'm not going to try again; this message has been in the queue too long.\n\n"+
 				"--- Below this line is a copy of the message.\n\n"+returned("ann@example.net")),
 		kind:       KindBounce,
-		recipients: []string{"ann@example.net"}, action: ActionFailed,
+		recipients: []string{"ann@example.net"}, actions: []Action{ActionFailed},
+	}, {
+		// Sendmail's notice (savemail.c, errbody) lists the failed
+		// recipients under "The following addresses had permanent fatal
+		// errors", those still queued under "… had transient non-fatal
+		// errors".
+		name: "Sendmail: a failure and a delay in one notice",
+		msg: textMessage("Mail Delivery Subsystem <MAILER-DAEMON@mx.example.org>", "Returned mail: see transcript for details", "",
+			"The original message was received at Thu, 3 Dec 2026 05:00:00 +0000\nfrom lists.example.org [192.0.2.10]\n\n"+
+				"   ----- The following addresses had permanent fatal errors -----\n<bob@example.net>\n"+
+				"    (reason: 550 5.1.1 <bob@example.net>... User unknown)\n\n"+
+				"   ----- The following addresses had transient non-fatal errors -----\n<ann@example.net>\n\n"+
+				"   ----- Transcript of session follows -----\n... while talking to mx.example.net.:\n"+
+				">>> RCPT To:<bob@example.net>\n<<< 550 5.1.1 <bob@example.net>... User unknown\n"+
+				"550 5.1.1 <bob@example.net>... User unknown\n>>> RCPT To:<ann@example.net>\n"+
+				"<<< 452 4.2.2 <ann@example.net>... Mailbox full\n"+
+				"<ann@example.net>... Deferred: 452 4.2.2 <ann@example.net>... Mailbox full\n"),
+		kind:       KindBounce,
+		recipients: []string{"bob@example.net", "ann@example.net"}, actions: []Action{ActionFailed, ActionDelayed},
 	}, {
 		// Postfix's success_template (bounce_template.c, "Successful Mail
 		// Delivery Report"), its report part stripped.
@@ -130,7 +148,7 @@ func autoKinds() []autoCase {
 				"                   The mail system\n\n"+
 				"<ann@example.net>: delivery via mx.example.net[192.0.2.25]:25: 250 2.0.0 Ok:\n    queued as 4XYZ\n"),
 		kind:       KindBounce,
-		recipients: []string{"ann@example.net"}, action: ActionDelivered,
+		recipients: []string{"ann@example.net"}, actions: []Action{ActionDelivered},
 	}, {
 		// Sendmail's return receipt (savemail.c: "The following addresses
 		// had successful delivery notifications"), without its report.
@@ -141,7 +159,7 @@ func autoKinds() []autoCase {
 				"<ann@example.net>  (relayed to non-DSN-aware mailer)\n\n"+
 				"   ----- Transcript of session follows -----\n<ann@example.net>... relayed; expect no further notifications\n"),
 		kind:       KindBounce,
-		recipients: []string{"ann@example.net"}, action: ActionDelivered,
+		recipients: []string{"ann@example.net"}, actions: []Action{ActionDelivered},
 	}, {
 		// Exchange's out-of-office reply ("Automatic reply: <subject>",
 		// sent from the null sender, X-Auto-Response-Suppress: All),
@@ -154,7 +172,7 @@ func autoKinds() []autoCase {
 			"I am on leave until 10 December. Emails sent to this address are not forwarded:\n"+
 				"the message was not delivered to my colleagues; please resend to team@example.com.\n"),
 		kind:       KindAutoReply,
-		recipients: []string{"bob@example.com"}, action: ActionAutoReply,
+		recipients: []string{"bob@example.com"}, actions: []Action{ActionAutoReply},
 	}, {
 		// RFC 3834 section 5: an auto-responder of a role address marks
 		// its replies; "Auto:" opens the subject.
@@ -162,7 +180,7 @@ func autoKinds() []autoCase {
 		msg: textMessage("postmaster@example.com", "Auto: Returned items", "Auto-Submitted: auto-replied\n",
 			"Thank you for writing to the postmaster. This mailbox is not monitored during the holidays.\n"),
 		kind:       KindAutoReply,
-		recipients: []string{"postmaster@example.com"}, action: ActionAutoReply,
+		recipients: []string{"postmaster@example.com"}, actions: []Action{ActionAutoReply},
 	}, {
 		// Mailman 2.1's Hold.py ("Your message to %(listname)s awaits
 		// moderator approval", sent from the list's -bounces address) and
@@ -226,13 +244,15 @@ func TestAutoKinds(t *testing.T) {
 				return // who sent it is data, not a failure
 			}
 			var got []string
+			var actions []Action
 			for _, r := range rep.Recipients {
 				got = append(got, r.FinalRecipient)
-				if tc.action != "" {
-					assert.Equal(t, tc.action, r.Action, "the action of %s", r.FinalRecipient)
-				}
+				actions = append(actions, r.Action)
 			}
 			require.Equal(t, tc.recipients, got)
+			if tc.actions != nil {
+				assert.Equal(t, tc.actions, actions, "the actions of %v", got)
+			}
 		})
 	}
 }

@@ -1,6 +1,7 @@
 package dsn
 
 import (
+	"sort"
 	"strings"
 	"unicode/utf8"
 
@@ -531,6 +532,51 @@ func (p *parser) successNotice(body string) bool {
 	lb = lb[:min(len(lb), 4096)]
 	return containsAny(lb, successPhrases) && !containsAny(lb, failurePhrases) && !containsAny(lb, warningPhrases) &&
 		!strings.Contains(lb, "non-fatal error")
+}
+
+// sendmailHeading opens the lists of Sendmail's notices (savemail.c,
+// errbody): "   ----- The following addresses had permanent fatal errors
+// -----", "… had transient non-fatal errors …" (still queued: a delay)
+// and "… had successful delivery notifications …".
+const sendmailHeading = "----- the following addresses had "
+
+// sendmailSection returns the action of the Sendmail list that first names
+// addr: ActionFailed, ActionDelayed or ActionDelivered; "" when no such
+// list names it.
+func (p *parser) sendmailSection(body, addr string) Action {
+	lb := p.lowerBody(body)
+	if p.headsOf != body {
+		p.heads, p.headsOf = p.heads[:0], body
+		for off := 0; ; {
+			i := strings.Index(lb[off:], sendmailHeading)
+			if i < 0 {
+				break
+			}
+			p.heads = append(p.heads, off+i)
+			off += i + len(sendmailHeading)
+		}
+	}
+	if len(p.heads) == 0 {
+		return ""
+	}
+	at, ok := p.addrIndex(body)[asciiLower(addr)]
+	if !ok {
+		return ""
+	}
+	k := sort.SearchInts(p.heads, at.hit) - 1
+	if k < 0 {
+		return ""
+	}
+	h := lb[p.heads[k]+len(sendmailHeading):]
+	switch {
+	case strings.HasPrefix(h, "permanent fatal error"):
+		return ActionFailed
+	case strings.HasPrefix(h, "transient non-fatal error"):
+		return ActionDelayed
+	case strings.HasPrefix(h, "successful delivery notification"):
+		return ActionDelivered
+	}
+	return ""
 }
 
 // reportingMTAFromText finds the reporting host named by a notice
