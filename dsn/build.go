@@ -390,7 +390,7 @@ func (p *parser) fillFromText(r *Recipient, block, body string) {
 	if r.Action == "" {
 		r.Action = ActionFailed
 		final := strings.HasPrefix(r.Status, "5") || strings.HasPrefix(r.ReplyCode, "5")
-		switch sec := p.sendmailSection(body, r.FinalRecipient); {
+		switch sec := p.noticeSection(body, r.FinalRecipient); {
 		case sec == ActionDelayed && !final, sec == ActionDelivered && !final && (r.Status == "" || r.Status[0] == '2'):
 			r.Action = sec
 		case sec != "":

@@ -29,7 +29,10 @@
 // Sendmail's and Gmail's "THIS IS A WARNING MESSAGE ONLY", Exim's "has not
 // yet been delivered", Exchange's "Delivery is delayed"): ActionDelayed,
 // or a success notice (Postfix's "successfully delivered", Sendmail's
-// return receipt): ActionDelivered.
+// return receipt): ActionDelivered. A notice that lists each outcome under
+// its own heading (Sendmail's "The following addresses had transient
+// non-fatal errors", Courier's "DELAYS IN DELIVERING YOUR MESSAGE") gives
+// each recipient the action of its list.
 //
 // A message that is none of these is KindNotBounce. When a bounce names no
 // recipient at all, the address it was delivered to is decoded if it is a

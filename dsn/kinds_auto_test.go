@@ -136,6 +136,28 @@ func autoKinds() []autoCase {
 		kind:       KindBounce,
 		recipients: []string{"bob@example.net", "ann@example.net"}, actions: []Action{ActionFailed, ActionDelayed},
 	}, {
+		// Courier writes one section per outcome, each under its
+		// template's heading (module.dsn: dsnfailed.txt "UNDELIVERABLE
+		// MAIL", dsndelayed.txt "DELAYS IN DELIVERING YOUR MESSAGE"), here
+		// without the delivery-status part.
+		name: "Courier: a failure and a delay in one notice",
+		msg: textMessage("postmaster@mx.example.org", "NOTICE: mail delivery status.", "",
+			"This is a delivery status notification from mx.example.org,\nrunning the Courier mail server, version 1.1.\n\n"+
+				"The original message was received on Thu, 3 Dec 2026 05:00:00 +0000\nfrom lists.example.org [192.0.2.10]\n\n"+
+				"---------------------------------------------------------------------------\n\n"+
+				"                           UNDELIVERABLE MAIL\n\n"+
+				"Your message to the following recipients cannot be delivered:\n\n"+
+				"<bob@example.net>:\n    mx.example.net [192.0.2.25]:\n>>> RCPT TO:<bob@example.net>\n<<< 550 5.1.1 <bob@example.net>... User Unknown\n\n"+
+				"---------------------------------------------------------------------------\n\n"+
+				"                     DELAYS IN DELIVERING YOUR MESSAGE\n\n"+
+				"The delivery of the following E-mail message has been delayed.  This is an\n"+
+				"advisory notice only; it is sent only to notify you about a temporary delay\n"+
+				"in delivering your message.  You DO NOT need to do anything at this time.\n"+
+				"Additional attempts to deliver your message will be made.\n\n"+
+				"<ann@example.net>:\n    mx.example.net [192.0.2.25]:\n    Connection timed out\n"),
+		kind:       KindBounce,
+		recipients: []string{"bob@example.net", "ann@example.net"}, actions: []Action{ActionFailed, ActionDelayed},
+	}, {
 		// Postfix's success_template (bounce_template.c, "Successful Mail
 		// Delivery Report"), its report part stripped.
 		name: "Postfix success notice without a report part",

@@ -534,26 +534,48 @@ func (p *parser) successNotice(body string) bool {
 		!strings.Contains(lb, "non-fatal error")
 }
 
-// sendmailHeading opens the lists of Sendmail's notices (savemail.c,
-// errbody): "   ----- The following addresses had permanent fatal errors
-// -----", "… had transient non-fatal errors …" (still queued: a delay)
-// and "… had successful delivery notifications …".
-const sendmailHeading = "----- the following addresses had "
+// sectionHeadings open the lists of the notices that report several
+// outcomes in one message, each with the action of the recipients it
+// lists, lower case: Sendmail's (savemail.c, errbody: "   ----- The
+// following addresses had permanent fatal errors -----", "… had transient
+// non-fatal errors …", still queued, "… had successful delivery
+// notifications …") and Courier's (module.dsn's dsnfailed.txt,
+// dsndelayed.txt, dsndelivered.txt and dsnrelayed.txt, whose headings
+// stand alone on their lines).
+var sectionHeadings = []struct {
+	heading string
+	alone   bool // the whole line, not a part of it
+	action  Action
+}{
+	{"the following addresses had permanent fatal error", false, ActionFailed},
+	{"the following addresses had transient non-fatal error", false, ActionDelayed},
+	{"the following addresses had successful delivery notification", false, ActionDelivered},
+	{"undeliverable mail", true, ActionFailed},
+	{"delays in delivering your message", true, ActionDelayed},
+	{"message delivered successfully", true, ActionDelivered},
+	{"message delivered to a mail gateway", true, ActionDelivered},
+}
 
-// sendmailSection returns the action of the Sendmail list that first names
-// addr: ActionFailed, ActionDelayed or ActionDelivered; "" when no such
-// list names it.
-func (p *parser) sendmailSection(body, addr string) Action {
+// noticeSection returns the action of the list of sectionHeadings that
+// first names addr; "" when no such list names it.
+func (p *parser) noticeSection(body, addr string) Action {
 	lb := p.lowerBody(body)
 	if p.headsOf != body {
 		p.heads, p.headsOf = p.heads[:0], body
-		for off := 0; ; {
-			i := strings.Index(lb[off:], sendmailHeading)
-			if i < 0 {
-				break
+		for off := 0; off < len(lb); {
+			at := off
+			var line string
+			line, off = nextLine(lb, off)
+			if len(line) > 120 || !strings.Contains(line, "following addresses had") && !strings.Contains(line, "deliver") {
+				continue
 			}
-			p.heads = append(p.heads, off+i)
-			off += i + len(sendmailHeading)
+			t := strings.TrimSpace(line)
+			for k, h := range sectionHeadings {
+				if h.alone && t == h.heading || !h.alone && strings.Contains(t, h.heading) {
+					p.heads = append(p.heads, section{at, k})
+					break
+				}
+			}
 		}
 	}
 	if len(p.heads) == 0 {
@@ -563,21 +585,15 @@ func (p *parser) sendmailSection(body, addr string) Action {
 	if !ok {
 		return ""
 	}
-	k := sort.SearchInts(p.heads, at.hit) - 1
+	k := sort.Search(len(p.heads), func(i int) bool { return p.heads[i].off > at.hit }) - 1
 	if k < 0 {
 		return ""
 	}
-	h := lb[p.heads[k]+len(sendmailHeading):]
-	switch {
-	case strings.HasPrefix(h, "permanent fatal error"):
-		return ActionFailed
-	case strings.HasPrefix(h, "transient non-fatal error"):
-		return ActionDelayed
-	case strings.HasPrefix(h, "successful delivery notification"):
-		return ActionDelivered
-	}
-	return ""
+	return sectionHeadings[p.heads[k].heading].action
 }
+
+// section is where a heading of sectionHeadings starts in a notice.
+type section struct{ off, heading int }
 
 // reportingMTAFromText finds the reporting host named by a notice
 // ("This is the mail system at host mx.example.com.").

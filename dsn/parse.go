@@ -130,7 +130,7 @@ type parser struct {
 	lowerOf        string
 	addrs          map[string]addrAt // addrIndex of addrsOf
 	addrsOf        string
-	heads          []int // where Sendmail's list headings start in headsOf, see sendmailSection
+	heads          []section // the list headings of headsOf, see noticeSection
 	headsOf        string
 	bodyDiag       *string // diagnosticFrom of the notice body, see bodyDiagnostic
 	bodyDiagOf     string
