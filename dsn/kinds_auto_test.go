@@ -104,6 +104,30 @@ func autoKinds() []autoCase {
 		kind:       KindBounce,
 		recipients: []string{"ann@example.net"}, actions: []Action{ActionDelayed},
 	}, {
+		// OpenSMTPD's bounce.c: NOTICE_INTRO, then notice_warning and
+		// notice_warning2 (a notice with no delivery-status part).
+		name: "OpenSMTPD delay warning",
+		msg: textMessage("Mailer Daemon <MAILER-DAEMON@mx.example.org>", "Delivery status notification: Warning", "",
+			"    Hi!\n\n    This is the MAILER-DAEMON, please DO NOT REPLY to this e-mail.\n\n"+
+				"    A message is delayed for more than 4 hours for the following\n    list of recipients:\n\n"+
+				"ann@example.net: Network error on destination MXs\n\n"+
+				"    Please note that this is only a temporary failure report.\n"+
+				"    The message is kept in the queue for up to 4 days.\n"+
+				"    You DO NOT NEED to re-send the message to these recipients.\n\n"+
+				"    Below is a copy of the original message:\n\n"+returned("ann@example.net")),
+		kind:       KindBounce,
+		recipients: []string{"ann@example.net"}, actions: []Action{ActionDelayed},
+	}, {
+		// OpenSMTPD's bounce.c, notice_success.
+		name: "OpenSMTPD success notice",
+		msg: textMessage("Mailer Daemon <MAILER-DAEMON@mx.example.org>", "Delivery status notification: Success", "",
+			"    Hi!\n\n    This is the MAILER-DAEMON, please DO NOT REPLY to this e-mail.\n\n"+
+				"    Your message was successfully delivered to these recipients.\n\n"+
+				"ann@example.net: delivered\n\n"+
+				"    Below is a copy of the original message:\n\n"+returned("ann@example.net")),
+		kind:       KindBounce,
+		recipients: []string{"ann@example.net"}, actions: []Action{ActionDelivered},
+	}, {
 		// qmail-send.c appends "I'm not going to try again; this message
 		// has been in the queue too long." to the last temporary error:
 		// qmail has given up, which is a failure, not a delay.

@@ -489,7 +489,9 @@ func delayedText(s string) bool {
 // recipients", "Delivery attempts will continue"), Exchange's delay
 // notice ("Delivery is delayed to these recipients or groups", "This
 // message hasn't been delivered yet"), Gmail's and Windows SMTP's ("Delivery
-// to the following recipient(s) has been delayed").
+// to the following recipient(s) has been delayed"), OpenSMTPD's (bounce.c,
+// notice_warning: "A message is delayed for more than …", "Please note
+// that this is only a temporary failure report.").
 var warningPhrases = []string{
 	"you do not need to resend your message", "this is a warning message only", "this is a warning only",
 	"it will be retried until it is", "will keep trying until message is",
@@ -497,6 +499,7 @@ var warningPhrases = []string{
 	"delivery is delayed to these recipients", "this message hasn't been delivered yet",
 	"delivery will continue to be attempted",
 	"delivery to the following recipient has been delayed", "delivery to the following recipients has been delayed",
+	"a message is delayed for more than", "this is only a temporary failure report",
 }
 
 // failurePhrases are the headings under which a notice that also warns of
@@ -519,10 +522,11 @@ func (p *parser) warningNotice(body string) bool {
 // receipt (savemail.c: "The following addresses had successful delivery
 // notifications"), Exchange's ("Your message has been delivered to the
 // following recipients", "Delivery to these recipients or groups is
-// complete").
+// complete"), OpenSMTPD's (bounce.c, notice_success and notice_relay).
 var successPhrases = []string{
 	"was successfully delivered to the destination", "had successful delivery notifications",
 	"your message has been delivered to the following recipients", "delivery to these recipients or groups is complete",
+	"your message was successfully delivered to these recipients", "your message was relayed to these recipients",
 }
 
 // successNotice reports whether the notice reports a successful delivery
