@@ -394,6 +394,7 @@ func (p *parser) fillFromText(r *Recipient, block, body string) {
 		case sec == ActionDelayed && !final, sec == ActionDelivered && !final && (r.Status == "" || r.Status[0] == '2'):
 			r.Action = sec
 		case sec != "":
+			// Listed as failed, or a permanent code overrules the list.
 		case strings.HasPrefix(r.Status, "4") && delayedText(block):
 			r.Action = ActionDelayed
 		case !final && (r.Status == "" || r.Status[0] != '2') && p.warningNotice(body):

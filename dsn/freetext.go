@@ -712,11 +712,11 @@ var autoReplyPrefixes = []string{
 }
 
 // autoReplySubject reports whether the subject opens as automatic replies
-// are named, and nothing marks the message as a mail system's bounce: the
-// words of a vacation notice ("this address is no longer monitored",
-// "not forwarded"), or a list message's subject quoted after the prefix,
-// then do not make it one. A bounce of an automatic reply opens with its
-// own words ("Undeliverable: Automatic reply: …").
+// name theirs (autoReplyPrefixes) and the message is no mail system's:
+// such a reply stays one whatever bounce words its note holds ("not
+// forwarded", "no longer monitored") or the list's subject it quotes. A
+// bounce of an automatic reply opens with its own words ("Undeliverable:
+// Automatic reply: …").
 func (p *parser) autoReplySubject() bool {
 	s := strings.ToLower(strings.TrimSpace(p.rep.Subject))
 	if !hasAnyPrefix(s, autoReplyPrefixes) || p.top.Get("X-Failed-Recipients") != "" {
