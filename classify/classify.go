@@ -152,6 +152,13 @@ func (c *Classifier) Classify(in Input) (res Result) {
 		}
 	}()
 	res = c.classify(in)
+	if res.Category == CategoryHard && strings.EqualFold(strings.TrimSpace(string(in.Action)), string(dsn.ActionDelayed)) {
+		// A delay notice (Action: delayed, RFC 3464 section 2.3.3) says
+		// the sending server is still retrying: the outcome is not
+		// decided, whatever the words of the last attempt.
+		res = result(ReasonOnHold, res.Evidence.Rule, res.Evidence.Match,
+			strings.TrimPrefix(res.Evidence.Note+"; delayed, still being retried: "+string(res.Reason)+" is not final", "; "))
+	}
 	res.Permanent = unexplainedPermanent(in, res)
 	return res
 }
@@ -211,7 +218,7 @@ func result(r Reason, rule Family, match, note string) Result {
 func byKind(in Input) (Result, bool) {
 	switch in.Kind {
 	case dsn.KindFeedback:
-		return result(ReasonFeedback, RuleKind, string(in.Kind), in.FeedbackType), true
+		return byFeedbackType(in.FeedbackType), true
 	case dsn.KindAutoReply:
 		return result(ReasonVacation, RuleKind, string(in.Kind), ""), true
 	case dsn.KindNotBounce:
@@ -228,6 +235,22 @@ func byKind(in Input) (Result, bool) {
 		return result(ReasonDelivered, RuleStatus, st, ""), true
 	}
 	return Result{}, false
+}
+
+// byFeedbackType judges a feedback report by its Feedback-Type. Every type
+// RFC 5965 section 7.3 registers ("abuse", "fraud", "other"), an
+// unsubscribe request and, as the bounce libraries read it, an RFC 6591
+// "auth-failure" report is feedback; two say the recipient complained of
+// nothing: "not-spam" (RFC 6650 section 3), the recipient wants the mail,
+// and "virus", a virus was found in the message.
+func byFeedbackType(ft string) Result {
+	switch t := strings.ToLower(strings.TrimSpace(ft)); t {
+	case "not-spam":
+		return result(ReasonNotBounce, RuleKind, string(dsn.KindFeedback), "feedback type not-spam: no complaint")
+	case "virus":
+		return result(ReasonVirusDetected, RuleKind, string(dsn.KindFeedback), "feedback type virus: no complaint")
+	}
+	return result(ReasonFeedback, RuleKind, string(dsn.KindFeedback), ft)
 }
 
 // failed reports whether the Action field reports a failure or a delay.

@@ -11,7 +11,10 @@
 // that decides wins:
 //
 //  1. The kind of message. A feedback report (RFC 5965) is feedback
-//     (complaint); an auto-reply (RFC 3834) is vacation; a message that
+//     (complaint), unless its Feedback-Type says it is no complaint:
+//     "not-spam" (RFC 6650) is notbounce, "virus" virusdetected; an
+//     auto-reply (RFC 3834) is
+//     vacation; a message that
 //     reports nothing is notbounce; Action delivered, relayed or expanded
 //     (RFC 3464 section 2.3.3), or a 2.X.X status on a record that does not
 //     say it failed, is delivered. Their category is always none (feedback:
@@ -40,7 +43,9 @@
 //     the mailbox exists (X.2.X) or a policy refused (X.7.X) is filtered,
 //     unless the command was RCPT; an
 //     unknown address or an unspecific refusal in reply to MAIL concerns
-//     the sender: rejected; a host-unknown message under a temporary code
+//     the sender: rejected, as does an unknown or disabled mailbox under
+//     a status of the sender's address (X.1.7, X.1.8, X.7.27), unless the
+//     command was RCPT; a host-unknown message under a temporary code
 //     is a networkerror; network or system trouble on a delayed record is
 //     expired. An unspecific refusal ("access denied") defers to the codes
 //     and otherwise blocks the sending host.
@@ -55,6 +60,8 @@
 //     is rejected, a notice of au's filter (dsn.VendorAuFilter, marked
 //     "X-SPASIGN: NG") filtered.
 //     A class-4 status alone never makes a hard record: 4.1.1 is onhold.
+//     Nor does anything on a record whose Action is delayed: the sending
+//     server is still retrying, and a hard reason becomes onhold.
 //  7. Otherwise onhold when a failure code is known but nothing tells its
 //     reason, and undefined when not even a code is known. Such a record
 //     is Permanent when the failure was permanent (a 5xx reply, a 5.X.X

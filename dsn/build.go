@@ -150,7 +150,7 @@ func (p *parser) detect(body string) bool {
 			rep.Kind = KindChallenge
 			rep.Vendor = VendorChallenge
 			return false
-		case !bounce && p.looksLikeAutoReply():
+		case (!bounce || p.autoReplySubject()) && p.looksLikeAutoReply():
 			rep.Kind = KindAutoReply
 			rep.Vendor = VendorRFC3834
 			if a := rep.From; a != "" {
@@ -389,9 +389,20 @@ func (p *parser) fillFromText(r *Recipient, block, body string) {
 	}
 	if r.Action == "" {
 		r.Action = ActionFailed
-		if strings.HasPrefix(r.Status, "4") && delayedText(block) ||
-			r.Status == "" && r.ReplyCode == "" && warningOnly(r.Diagnostic) {
+		final := strings.HasPrefix(r.Status, "5") || strings.HasPrefix(r.ReplyCode, "5")
+		switch sec := p.noticeSection(body, r.FinalRecipient); {
+		case sec == ActionDelayed && !final, sec == ActionDelivered && !final && (r.Status == "" || r.Status[0] == '2'):
+			r.Action = sec
+		case sec != "":
+			// Listed as failed, or a permanent code overrules the list.
+		case strings.HasPrefix(r.Status, "4") && delayedText(block),
+			r.Status == "" && r.ReplyCode == "" && warningOnly(r.Diagnostic):
 			r.Action = ActionDelayed
+		case !final && (r.Status == "" || r.Status[0] != '2') && p.warningNotice(body):
+			// A delay warning says so once, for all its recipients.
+			r.Action = ActionDelayed
+		case !final && (r.Status == "" || r.Status[0] == '2') && p.successNotice(body):
+			r.Action = ActionDelivered
 		}
 	}
 }

@@ -19,7 +19,20 @@
 //     golang.org/x/text decodes, and UTF-7;
 //   - RFC 3834 automatic replies (Auto-Submitted: auto-replied, and
 //     vacation notices in several languages that carry no such field),
-//     which are recognised so that they are never taken for bounces.
+//     which are recognised so that they are never taken for bounces; a
+//     subject that opens as automatic replies are named ("Automatic
+//     reply:", "Auto:", "Abwesenheitsnotiz:", …) makes one whatever
+//     bounce words the note holds.
+//
+// A notice written for people gives its recipients ActionFailed, unless
+// it is a delay warning (Postfix's "Delayed Mail (still being retried)",
+// Sendmail's and Gmail's "THIS IS A WARNING MESSAGE ONLY", Exim's "has not
+// yet been delivered", Exchange's "Delivery is delayed"): ActionDelayed,
+// or a success notice (Postfix's "successfully delivered", Sendmail's
+// return receipt): ActionDelivered. A notice that lists each outcome under
+// its own heading (Sendmail's "The following addresses had transient
+// non-fatal errors", Courier's "DELAYS IN DELIVERING YOUR MESSAGE") gives
+// each recipient the action of its list.
 //
 // A message that is none of these is KindNotBounce. When a bounce names no
 // recipient at all, the address it was delivered to is decoded if it is a
@@ -27,8 +40,10 @@
 // only recipient is used.
 //
 // Challenge/response and whitelisting notices ("Sender not pre-approved",
-// a Boxbe guest list) are KindChallenge: a request to the sender, not a
-// failure of the recipient.
+// a Boxbe guest list, TMDA's confirmation request) are KindChallenge: a
+// request to the sender, not a failure of the recipient. A mailing list's
+// notice that it holds a post for its moderator (Mailman's "awaits
+// moderator approval") is no refusal.
 //
 // # Which address
 //

@@ -1,6 +1,7 @@
 package dsn
 
 import (
+	"sort"
 	"strings"
 	"unicode/utf8"
 
@@ -488,6 +489,126 @@ func warningOnly(s string) bool {
 	return strings.Contains(l, "has been delayed") || strings.Contains(l, "warning message only") ||
 		strings.Contains(l, "do not need to resend")
 }
+
+// warningPhrases are what delay warnings say of themselves, lower case:
+// the message is still queued and will be retried. Postfix's
+// delay_template (bounce_template.c: "THIS IS A WARNING ONLY.  YOU DO NOT
+// NEED TO RESEND YOUR MESSAGE.", "It will be retried until it is …"),
+// Sendmail's warning (savemail.c: "THIS IS A WARNING MESSAGE ONLY", "Will
+// keep trying until message is …"), Exim's warn_message_file default
+// (deliver.c: "has not yet been delivered to one or more of its
+// recipients", "Delivery attempts will continue"), Exchange's delay
+// notice ("Delivery is delayed to these recipients or groups", "This
+// message hasn't been delivered yet"), Gmail's and Windows SMTP's ("Delivery
+// to the following recipient(s) has been delayed"), OpenSMTPD's (bounce.c,
+// notice_warning: "A message is delayed for more than …", "Please note
+// that this is only a temporary failure report.").
+var warningPhrases = []string{
+	"you do not need to resend your message", "this is a warning message only", "this is a warning only",
+	"it will be retried until it is", "will keep trying until message is",
+	"has not yet been delivered to one or more of its", "delivery attempts will continue",
+	"delivery is delayed to these recipients", "this message hasn't been delivered yet",
+	"delivery will continue to be attempted",
+	"delivery to the following recipient has been delayed", "delivery to the following recipients has been delayed",
+	"a message is delayed for more than", "this is only a temporary failure report",
+}
+
+// failurePhrases are the headings under which a notice that also warns of
+// a delay lists its failed recipients (Sendmail's savemail.c: "The
+// following addresses had permanent fatal errors"): such a notice is no
+// warning alone.
+var failurePhrases = []string{"permanent fatal error", "permanent error", "failed permanently", "could not be delivered to one or more"}
+
+// warningNotice reports whether the notice is a delay warning: it says so
+// near its start and lists no permanent failure.
+func (p *parser) warningNotice(body string) bool {
+	lb := p.lowerBody(body)
+	lb = lb[:min(len(lb), 4096)]
+	return containsAny(lb, warningPhrases) && !containsAny(lb, failurePhrases)
+}
+
+// successPhrases are what success notices say (lower case): Postfix's
+// success_template (bounce_template.c: "Your message was successfully
+// delivered to the destination(s) listed below"), Sendmail's return
+// receipt (savemail.c: "The following addresses had successful delivery
+// notifications"), Exchange's ("Your message has been delivered to the
+// following recipients", "Delivery to these recipients or groups is
+// complete"), OpenSMTPD's (bounce.c, notice_success and notice_relay).
+var successPhrases = []string{
+	"was successfully delivered to the destination", "had successful delivery notifications",
+	"your message has been delivered to the following recipients", "delivery to these recipients or groups is complete",
+	"your message was successfully delivered to these recipients", "your message was relayed to these recipients",
+}
+
+// successNotice reports whether the notice reports a successful delivery
+// and no failure or delay.
+func (p *parser) successNotice(body string) bool {
+	lb := p.lowerBody(body)
+	lb = lb[:min(len(lb), 4096)]
+	return containsAny(lb, successPhrases) && !containsAny(lb, failurePhrases) && !containsAny(lb, warningPhrases) &&
+		!strings.Contains(lb, "non-fatal error")
+}
+
+// sectionHeadings open the lists of the notices that report several
+// outcomes in one message, each with the action of the recipients it
+// lists, lower case: Sendmail's (savemail.c, errbody: "   ----- The
+// following addresses had permanent fatal errors -----", "… had transient
+// non-fatal errors …", still queued, "… had successful delivery
+// notifications …") and Courier's (module.dsn's dsnfailed.txt,
+// dsndelayed.txt, dsndelivered.txt and dsnrelayed.txt, whose headings
+// stand alone on their lines).
+var sectionHeadings = []struct {
+	heading string
+	alone   bool // the whole line, not a part of it
+	action  Action
+}{
+	{"the following addresses had permanent fatal error", false, ActionFailed},
+	{"the following addresses had transient non-fatal error", false, ActionDelayed},
+	{"the following addresses had successful delivery notification", false, ActionDelivered},
+	{"undeliverable mail", true, ActionFailed},
+	{"delays in delivering your message", true, ActionDelayed},
+	{"message delivered successfully", true, ActionDelivered},
+	{"message delivered to a mail gateway", true, ActionDelivered},
+}
+
+// noticeSection returns the action of the list of sectionHeadings that
+// first names addr; "" when no such list names it.
+func (p *parser) noticeSection(body, addr string) Action {
+	lb := p.lowerBody(body)
+	if p.headsOf != body {
+		p.heads, p.headsOf = p.heads[:0], body
+		for off := 0; off < len(lb); {
+			at := off
+			var line string
+			line, off = nextLine(lb, off)
+			if len(line) > 120 || !strings.Contains(line, "following addresses had") && !strings.Contains(line, "deliver") {
+				continue
+			}
+			t := strings.TrimSpace(line)
+			for k, h := range sectionHeadings {
+				if h.alone && t == h.heading || !h.alone && strings.Contains(t, h.heading) {
+					p.heads = append(p.heads, section{at, k})
+					break
+				}
+			}
+		}
+	}
+	if len(p.heads) == 0 {
+		return ""
+	}
+	at, ok := p.addrIndex(body)[asciiLower(addr)]
+	if !ok {
+		return ""
+	}
+	k := sort.Search(len(p.heads), func(i int) bool { return p.heads[i].off > at.hit }) - 1
+	if k < 0 {
+		return ""
+	}
+	return sectionHeadings[p.heads[k].heading].action
+}
+
+// section is where a heading of sectionHeadings starts in a notice.
+type section struct{ off, heading int }
 
 // reportingMTAFromText finds the reporting host named by a notice
 // ("This is the mail system at host mx.example.com.").

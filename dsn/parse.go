@@ -130,6 +130,8 @@ type parser struct {
 	lowerOf        string
 	addrs          map[string]addrAt // addrIndex of addrsOf
 	addrsOf        string
+	heads          []section // the list headings of headsOf, see noticeSection
+	headsOf        string
 	bodyDiag       *string // diagnosticFrom of the notice body, see bodyDiagnostic
 	bodyDiagOf     string
 
