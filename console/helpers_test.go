@@ -63,7 +63,7 @@ func record(t testing.TB, db *suppress.DB, mailbox string, evs []ev) {
 			Events: []suppress.Event{{
 				Address: e.addr, Reason: e.reason, Status: "5.0.0", ReplyCode: "550",
 				Diagnostic: "550 refused: " + string(e.reason), Date: latest.AddDate(0, 0, -e.ago),
-				MessageID: "<orig@news.example>", Source: "rfc3464",
+				MessageID: fmt.Sprintf("<news-%d@news.example>", e.ago), Source: "rfc3464",
 				Evidence: `phrase "` + string(e.reason) + `"`, RecipientFrom: "dsn",
 			}},
 		}

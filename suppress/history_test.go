@@ -43,7 +43,7 @@ func evidenceMessage(n int, addr string, r classify.Reason) *Message {
 		Events: []Event{{
 			Address: addr, Reason: r, Status: "5.1.1", ReplyCode: "550",
 			Diagnostic: "550 5.1.1 <" + addr + ">: user unknown", Date: day(n, 1),
-			MessageID: "<orig@list.example>", Source: "postfix",
+			MessageID: fmt.Sprintf("<news-%d@list.example>", n), Source: "postfix",
 			Evidence: `phrase "user unknown"`, RecipientFrom: "dsn", Proof: "proven: verp",
 		}},
 	}
@@ -91,7 +91,7 @@ func TestWhyShowsEvidence(t *testing.T) {
 		assert.Equal(t, "dsn", e.RecipientFrom)
 		assert.Equal(t, "proven: verp", e.Proof)
 		assert.Equal(t, "<bounce-1@mx.example>", e.BounceMessageID)
-		assert.Equal(t, "<orig@list.example>", e.OriginalMessageID)
+		assert.Equal(t, "<news-1@list.example>", e.OriginalMessageID)
 		assert.Equal(t, EventSource{Detector: "postfix", Origin: "imap", Mailbox: "INBOX", UIDValidity: 9, UID: m.UID,
 			Location: fmt.Sprintf("UID %d", m.UID), Placed: PlacedProcessed, Outcome: OutcomeBounce,
 			Hash: m.Hash}, e.Source)

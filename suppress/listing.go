@@ -69,8 +69,9 @@ type SoftThreshold struct {
 	// order of recording) in the window ending at its date, it suppresses;
 	// without it, they did not.
 	Reached bool
-	// Events and Days count the soft events in that window, the event
-	// included, and the UTC days they fall on.
+	// Events and Days count the soft bounces in that window, the event
+	// included (the notices about one sent message count once, as Policy
+	// counts them), and the UTC days they fall on.
 	Events, Days int
 	// PermanentDays counts the days of those that were permanent failures
 	// (Event.Permanent); ByPermanent is true when the permanent rule
@@ -138,7 +139,7 @@ func (db *DB) SoftThresholdReached(ctx context.Context, eventID int64, p *Policy
 		start = max(start, cut.Unix())
 	}
 	rows, err := db.sql.QueryContext(ctx, db.d.bind(
-		`SELECT id, date, permanent FROM events WHERE address = ? AND category = 'soft' AND date > ? AND date <= ?
+		`SELECT id, date, permanent, original_message_id FROM events WHERE address = ? AND category = 'soft' AND date > ? AND date <= ?
 		 ORDER BY date, id`), addr, start, date)
 	if err != nil {
 		return out, db.wrapErr("soft threshold", err)
@@ -150,11 +151,12 @@ func (db *DB) SoftThresholdReached(ctx context.Context, eventID int64, p *Policy
 			id   int64
 			d    int64
 			perm int
+			mid  string
 		)
-		if err := rows.Scan(&id, &d, &perm); err != nil {
+		if err := rows.Scan(&id, &d, &perm, &mid); err != nil {
 			return out, db.wrapErr("soft threshold", err)
 		}
-		e := Event{Date: time.Unix(d, 0).UTC(), Category: classify.CategorySoft, Permanent: perm != 0}
+		e := Event{Date: time.Unix(d, 0).UTC(), Category: classify.CategorySoft, Permanent: perm != 0, MessageID: mid}
 		if id != eventID && (d < date || id < eventID) {
 			before = append(before, e)
 		}
@@ -165,15 +167,14 @@ func (db *DB) SoftThresholdReached(ctx context.Context, eventID int64, p *Policy
 	if err := rows.Err(); err != nil {
 		return out, db.wrapErr("soft threshold", err)
 	}
-	out.Events = len(with)
-	days, permDays := make(map[string]bool), make(map[string]bool)
+	var perm []Event
 	for _, e := range with {
-		days[e.Date.Format(time.DateOnly)] = true
 		if e.Permanent {
-			permDays[e.Date.Format(time.DateOnly)] = true
+			perm = append(perm, e)
 		}
 	}
-	out.Days, out.PermanentDays = len(days), len(permDays)
+	out.Events, out.Days = sends(with)
+	_, out.PermanentDays = sends(perm)
 	out.Reached = pol.suppresses(classify.CategorySoft, with) && !pol.suppresses(classify.CategorySoft, before)
 	out.ByPermanent = out.Reached && !pol.softCountSuppresses(with)
 	return out, nil

@@ -224,3 +224,29 @@ func TestDueLifts(t *testing.T) {
 		assert.Empty(t, lifts, "told once")
 	})
 }
+
+// TestSoftThresholdReachedOneSend: the soft threshold a push waits for
+// counts sends, as the lists do: three delay warnings and the failure of
+// one stuck message never reach it.
+func TestSoftThresholdReachedOneSend(t *testing.T) {
+	forEachStore(t, func(t *testing.T, newState func(*testing.T) string) {
+		ctx := context.Background()
+		db := openTest(t, newState(t))
+		require.NoError(t, db.SetOutbox([]OutboxTarget{{Name: "t"}}))
+		for _, d := range []int{1, 2, 3, 4} {
+			m := &Message{Hash: Hash([]byte(fmt.Sprint("stuck ", d))), Source: "t", Date: day(d, 0), Events: []Event{
+				{Address: "stuck@example.com", Reason: classify.ReasonExpired, Date: day(d, 0), MessageID: "<news-1@list.example>"}}}
+			_, err := db.Record(ctx, m)
+			require.NoError(t, err)
+		}
+		due, err := db.Due(ctx, "t", day(90, 0), 100)
+		require.NoError(t, err)
+		require.Len(t, due, 4)
+		for _, e := range due {
+			th, err := db.SoftThresholdReached(ctx, e.EventID, nil)
+			require.NoError(t, err)
+			assert.False(t, th.Reached, "%s", e.Event.Date)
+			assert.Equal(t, 1, th.Events, "one send")
+		}
+	})
+}

@@ -17,7 +17,8 @@ import (
 // (yet) enough to suppress it: what export --category pending lists.
 type PendingEntry struct {
 	Address string `json:"address"`
-	// Bounces counts its soft bounces in the window, on Days different
+	// Bounces counts its soft bounces in the window (the notices about
+	// one sent message count once, as Policy counts them), on Days different
 	// UTC days; Threshold and DistinctDays are what the policy needs.
 	Bounces      int `json:"bounces"`
 	Days         int `json:"days"`
@@ -80,7 +81,7 @@ func pendingOf(events []Event, cut map[string]time.Time, lists Lists, p *Policy)
 		suppressed[e.Address] = true
 	}
 	out := make(map[string]PendingEntry)
-	days := make(map[string]map[string]bool)
+	counted := make(map[string][]Event)
 	latest := make(map[string]Event)
 	for _, e := range events {
 		if e.Category != classify.CategorySoft || suppressed[e.Address] || !e.Date.After(start) || e.Date.After(now) {
@@ -93,9 +94,8 @@ func pendingOf(events []Event, cut map[string]time.Time, lists Lists, p *Policy)
 		if !ok {
 			pe = PendingEntry{Address: e.Address, Threshold: pol.SoftThreshold, DistinctDays: pol.SoftDistinctDays,
 				FirstBounce: e.Date, WindowStart: start, WindowEnd: now}
-			days[e.Address] = make(map[string]bool)
 		}
-		pe.Bounces++
+		counted[e.Address] = append(counted[e.Address], e)
 		if e.Date.Before(pe.FirstBounce) {
 			pe.FirstBounce = e.Date
 		}
@@ -103,9 +103,12 @@ func pendingOf(events []Event, cut map[string]time.Time, lists Lists, p *Policy)
 			latest[e.Address] = e
 			pe.LastBounce, pe.Reason, pe.Diagnostic = e.Date, e.Reason, e.Diagnostic
 		}
-		days[e.Address][e.Date.UTC().Format(time.DateOnly)] = true
-		pe.Days = len(days[e.Address])
 		out[e.Address] = pe
+	}
+	for addr, pe := range out {
+		// As the policy counts them: one bounce per sent message.
+		pe.Bounces, pe.Days = sends(counted[addr])
+		out[addr] = pe
 	}
 	return out
 }

@@ -25,8 +25,10 @@ const (
 //   - hard and complaint: suppressed at the first event, for good (they do
 //     not age out);
 //   - soft: suppressed when the address has at least SoftThreshold (3) soft
-//     events on at least SoftDistinctDays (3) different UTC calendar days
-//     within SoftWindow (30 days) before Now; older soft events age out;
+//     bounces on at least SoftDistinctDays (3) different UTC calendar days
+//     within SoftWindow (30 days) before Now, the notices about one sent
+//     message (its Message-ID: a delay warning a day, then the failure)
+//     counting as one bounce; older soft events age out;
 //   - soft but permanent (Event.Permanent: a 5xx or "permanent error" whose
 //     reason nothing told): suppressed when such events fall on at least
 //     PermanentThreshold (2) different UTC days within SoftWindow;
@@ -34,8 +36,9 @@ const (
 //     the policy report;
 //   - none (auto-replies, delivery notices): ignored.
 type Policy struct {
-	// SoftThreshold is how many soft events in the window suppress an
-	// address; default DefaultSoftThreshold.
+	// SoftThreshold is how many soft bounces in the window suppress an
+	// address, the events about one sent message counting once; default
+	// DefaultSoftThreshold.
 	SoftThreshold int
 	// SoftDistinctDays is on how many different UTC days those events must
 	// fall, so that one outage retried all day counts once; default
@@ -90,9 +93,10 @@ type Entry struct {
 	Status     string
 	ReplyCode  string
 	Diagnostic string
-	// Bounces counts the events of Category that the decision used (for
-	// soft: those in the window); FirstBounce and LastBounce are the
-	// earliest and latest of their dates, in UTC.
+	// Bounces counts the bounces of Category that the decision used, the
+	// events about one sent message once (for soft: those in the window);
+	// FirstBounce and LastBounce are the earliest and latest of their
+	// dates, in UTC.
 	Bounces     int
 	FirstBounce time.Time
 	LastBounce  time.Time
@@ -240,23 +244,48 @@ func (p Policy) permanentSuppresses(evs []Event) bool {
 	if p.PermanentThreshold <= 0 {
 		return false
 	}
-	days := make(map[string]bool)
+	var perm []Event
 	for _, e := range evs {
 		if e.Permanent {
-			days[e.Date.UTC().Format(time.DateOnly)] = true
+			perm = append(perm, e)
 		}
 	}
-	return len(days) >= p.PermanentThreshold
+	_, days := sends(perm)
+	return days >= p.PermanentThreshold
 }
 
 // softCountSuppresses reports whether evs suppress by the soft threshold
 // alone, permanent or not.
 func (p Policy) softCountSuppresses(evs []Event) bool {
-	days := make(map[string]bool)
+	n, days := sends(evs)
+	return n >= p.SoftThreshold && days >= p.SoftDistinctDays
+}
+
+// sends counts the messages sent that evs report as failed, and the UTC
+// days they failed on: the notices about one original message (its
+// MessageID) count once, on the day of the earliest. A message stuck in a
+// queue draws a delay warning a day (Exim every 24 hours, Sendmail after 4
+// hours, Exchange) and then its failure; counted one by one they would
+// make one stuck send reach the soft threshold on their own. An event
+// without a MessageID counts alone.
+func sends(evs []Event) (n int, days int) {
+	first := make(map[string]time.Time, len(evs))
+	dayset := make(map[string]bool, len(evs))
 	for _, e := range evs {
-		days[e.Date.UTC().Format(time.DateOnly)] = true
+		if e.MessageID == "" {
+			n++
+			dayset[e.Date.UTC().Format(time.DateOnly)] = true
+			continue
+		}
+		if d, ok := first[e.MessageID]; !ok || e.Date.Before(d) {
+			first[e.MessageID] = e.Date
+		}
 	}
-	return len(evs) >= p.SoftThreshold && len(days) >= p.SoftDistinctDays
+	n += len(first)
+	for _, d := range first {
+		dayset[d.UTC().Format(time.DateOnly)] = true
+	}
+	return n, len(dayset)
 }
 
 // entry builds the Entry of addr from its events of category c.
@@ -271,6 +300,7 @@ func entry(addr string, c classify.Category, evs []Event) Entry {
 			latest = e
 		}
 	}
+	bounces, _ := sends(evs)
 	return Entry{
 		Address:     addr,
 		Category:    c,
@@ -278,7 +308,7 @@ func entry(addr string, c classify.Category, evs []Event) Entry {
 		Status:      latest.Status,
 		ReplyCode:   latest.ReplyCode,
 		Diagnostic:  latest.Diagnostic,
-		Bounces:     len(evs),
+		Bounces:     bounces,
 		FirstBounce: first.UTC(),
 		LastBounce:  latest.Date.UTC(),
 		Permanent:   latest.Permanent,

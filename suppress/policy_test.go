@@ -340,3 +340,45 @@ func TestPermanentStored(t *testing.T) {
 		assert.True(t, hs[0].Events[0].Permanent, "the event shows it was permanent")
 	})
 }
+
+// TestStuckMessageCountsOnce: the notices about one sent message (its
+// original Message-ID) are one soft bounce however many days they span: a
+// message stuck in a queue draws a delay warning a day (Exim's every 24
+// hours) and then its failure, and that alone must not reach the soft
+// threshold of 3 bounces on 3 days. Three sends that each fail do.
+func TestStuckMessageCountsOnce(t *testing.T) {
+	soft := func(addr, mid string, d int) Event {
+		e := ev(addr, classify.ReasonExpired, day(d, 0))
+		e.MessageID = mid
+		return e
+	}
+	events := []Event{
+		soft("stuck@example.com", "<news-1@list.example>", 1),
+		soft("stuck@example.com", "<news-1@list.example>", 2),
+		soft("stuck@example.com", "<news-1@list.example>", 3),
+		soft("stuck@example.com", "<news-1@list.example>", 4),
+		soft("three@example.com", "<news-1@list.example>", 1),
+		soft("three@example.com", "<news-2@list.example>", 2),
+		soft("three@example.com", "<news-3@list.example>", 3),
+		// No Message-ID known: each event counts alone.
+		soft("unknown@example.com", "", 1),
+		soft("unknown@example.com", "", 2),
+		soft("unknown@example.com", "", 3),
+	}
+	l := Decide(events, nil, nil)
+	assert.Equal(t, "three@example.com:soft unknown@example.com:soft", addrs(l.Suppressed))
+	for _, e := range l.Suppressed {
+		assert.Equal(t, 3, e.Bounces, e.Address)
+	}
+	pending := pendingOf(events, nil, l, nil)
+	require.Contains(t, pending, "stuck@example.com")
+	assert.Equal(t, 1, pending["stuck@example.com"].Bounces, "one send")
+	assert.Equal(t, 1, pending["stuck@example.com"].Days, "on the day it first failed")
+
+	// The permanent rule counts sends too: one message reported twice.
+	p1, p2 := perm("twice@example.com", day(1, 0)), perm("twice@example.com", day(2, 0))
+	p1.MessageID, p2.MessageID = "<news-9@list.example>", "<news-9@list.example>"
+	assert.Empty(t, Decide([]Event{p1, p2}, nil, nil).Suppressed)
+	p2.MessageID = "<news-10@list.example>"
+	assert.Len(t, Decide([]Event{p1, p2}, nil, nil).Suppressed, 1)
+}

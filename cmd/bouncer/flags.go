@@ -22,7 +22,7 @@ type policyFlags struct {
 }
 
 func (p *policyFlags) register(fs *flag.FlagSet) {
-	fs.IntVar(&p.softThreshold, "soft-threshold", suppress.DefaultSoftThreshold, "soft bounces that suppress an address")
+	fs.IntVar(&p.softThreshold, "soft-threshold", suppress.DefaultSoftThreshold, "soft bounces that suppress an address (the notices about one sent message count once)")
 	fs.IntVar(&p.softDays, "soft-days", suppress.DefaultSoftDistinctDays, "different days those soft bounces must fall on")
 	fs.StringVar(&p.softWindow, "soft-window", "30d", "how far back soft bounces count: `DURATION` such as 30d, 2w or 720h")
 	fs.IntVar(&p.permanent, "permanent-threshold", suppress.DefaultPermanentThreshold,
