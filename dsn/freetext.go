@@ -210,6 +210,13 @@ func isAnchorLine(l noticeLine, h addrHit) bool {
 	if before == "" {
 		return true
 	}
+	if after == "" && strings.EqualFold(before, "smtp") {
+		// Post.Office (and Openwave's InterMail after it) lists the
+		// unknown destination addresses under "The following
+		// destination addresses were unknown" with their channel:
+		// "SMTP <x@y>" alone on its line.
+		return true
+	}
 	for _, w := range recipientWords {
 		if lw == w {
 			return true

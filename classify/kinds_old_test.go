@@ -1,0 +1,62 @@
+package classify
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/bouncer-dev/bouncer/dsn"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestOldKindsThroughParser classifies, through the real parser, the one
+// recipient of a notice written from an older mail system's template
+// whose reason is in the template's own words.
+func TestOldKindsThroughParser(t *testing.T) {
+	const mmdfFrom = "mx.example.edu MMDF Mail System <mmdf@mx.example.edu>"
+	const mmdfTail = "    Problems usually are due to service interruptions at the receiving\n" +
+		"machine.  Less often, they are caused by the communication system.\n\n    Your message begins as follows:\n\n" +
+		"From: news@lists.example.org\nSubject: news\n\nhello\n"
+	tests := []struct {
+		name      string
+		msg       string
+		recipient string
+		want      Reason
+	}{{
+		// GNU Mailman's Compuserve bouncer reads the address after
+		// "Invalid receiver address: ".
+		name: "CompuServe: invalid receiver address",
+		msg: kindNotice("CompuServe Postmaster <postmaster@compuserve.example>", "Undeliverable Message", "",
+			"Your message could not be delivered as addressed.\n\nInvalid receiver address: 12345.678@compuserve.example\n"),
+		recipient: "12345.678@compuserve.example", want: ReasonUserUnknown,
+	}, {
+		// MMDF's rtn_intro lists who "failed to be received" only when
+		// the message timed out in the queue.
+		name: "MMDF: failed to be received after days in the queue",
+		msg: kindNotice(mmdfFrom, "Failed mail  (msg.a012345)", "",
+			"    After 5 days (120 hours), your message could not be\nfully delivered.\n\n"+
+				"    It failed to be received by the following address(es):\n\n\tann@example.com (host: example.com) (queue: smtp)\n\n"+mmdfTail),
+		recipient: "ann@example.com", want: ReasonExpired,
+	}, {
+		name: "MMDF: waiting mail, delivery attempts still pending",
+		msg: kindNotice(mmdfFrom, "Waiting mail  (msg.a012345)", "",
+			"    After 2 days (48 hours), your message has not yet been\nfully delivered.  Attempts to deliver the message will continue\n"+
+				"for 3 more days.  No further action is required by you.\n\n"+
+				"    Delivery attempts are still pending for the following address(es):\n\n\tbob@example.com (host: example.com) (queue: smtp)\n\n"+mmdfTail),
+		recipient: "bob@example.com", want: ReasonExpired,
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep, err := dsn.Parse(strings.NewReader(tt.msg), nil)
+			require.NotNil(t, rep, "dsn.Parse: %v", err)
+			require.Len(t, rep.Recipients, 1, "the recipients the parser found")
+			r := rep.Recipients[0]
+			require.Equal(t, tt.recipient, r.FinalRecipient)
+			in := Input{Kind: rep.Kind, Status: r.Status, ReplyCode: r.ReplyCode, Diagnostic: r.Diagnostic,
+				DiagnosticType: r.DiagnosticType, Action: r.Action, RemoteMTA: r.RemoteMTA, Command: r.Command,
+				Vendor: rep.Vendor, Notice: rep.Notice}
+			got := Classify(in)
+			assert.Equal(t, tt.want, got.Reason, "Classify(%+v) = %s (%s)", in, got.Reason, got.Evidence)
+		})
+	}
+}

@@ -1,0 +1,178 @@
+package dsn
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// oldKinds are the notice templates of older and less common mail
+// systems and gateways, each in a message written from the product's own
+// source or documentation (named on each case): the recipient comes from
+// the template's recipient slot, never from a help address ("Please reply
+// to Postmaster@…"), the sender, or the returned original.
+func oldKinds() []kindCase {
+	// Post.Office (Software.com), and Openwave's InterMail after it: the
+	// reason, the recipients, then a help address (the template as
+	// quoted by au's notices in sisimai's lhost/EZweb, by PHPMailer-BMH's
+	// rules, and by GNU Mailman's Caiwireless bouncer, which reads "The
+	// following recipients did not receive this message:").
+	const poHead = "This Message was undeliverable due to the following reason:\n\n"
+	const poTail = "\nPlease reply to Postmaster@mx.example.net\nif you feel this message to be in error.\n"
+	const poFrom = "Mail Administrator <Postmaster@mx.example.net>"
+	const poSubject = "Mail System Error - Returned Mail"
+	// MMDF, its return-to-sender code (rtn_error, rtn_intro, rtn_pnam):
+	// "addr (host: h) (queue: q)", the subject "Failed mail  (msg.id)".
+	const mmdfFrom = "mx.example.edu MMDF Mail System <mmdf@mx.example.edu>"
+	const mmdfTail = "    Problems usually are due to service interruptions at the receiving\n" +
+		"machine.  Less often, they are caused by the communication system.\n\n    Your message begins as follows:\n\n"
+	return []kindCase{{
+		name: "Post.Office: each recipient rejected by a remote mail server",
+		msg: notice(poFrom, poSubject, poHead+
+			"Each of the following recipients was rejected by a remote mail server.\n"+
+			"The reasons given by the server are included to help you determine why\neach recipient was rejected.\n\n"+
+			"    Recipient: <ann@example.com>\n    Reason:    5.1.1 <ann@example.com>... User unknown\n"+poTail),
+		kind: KindBounce, recipients: []string{"ann@example.com"}, pos: PositionTemplate, status: "5.1.1",
+	}, {
+		name: "Post.Office: the account over quota, the address on a line of its own",
+		msg: notice(poFrom, poSubject, poHead+
+			"The user(s) account is temporarily over quota.\n\n<bob@example.net>\n"+poTail),
+		kind: KindBounce, recipients: []string{"bob@example.net"}, pos: PositionTemplate,
+	}, {
+		name: "Post.Office: not reachable within the allowed queue period",
+		msg: notice(poFrom, poSubject, poHead+
+			"Your message was not delivered because the destination computer was\n"+
+			"not reachable within the allowed queue period. The amount of time\n"+
+			"a message is queued before it is returned depends on local configura-\ntion parameters.\n\n"+
+			"Your message was not delivered within 5 days and 0 hours.\nHost mx.example.com is not responding.\n\n"+
+			"The following recipients did not receive this message:\n\n     <cal@example.com>\n"+poTail),
+		kind: KindBounce, recipients: []string{"cal@example.com"}, pos: PositionTemplate,
+	}, {
+		// The channel names each unknown address: "SMTP <x@y>".
+		name: "Post.Office: destination addresses unknown, with their channel",
+		msg: notice(poFrom, poSubject, poHead+
+			"The following destination addresses were unknown (please check\n"+
+			"the addresses and re-mail the message):\n\nSMTP <dee@example.net>\n"+poTail),
+		kind: KindBounce, recipients: []string{"dee@example.net"}, pos: PositionTemplate,
+	}, {
+		// Netscape Messaging Server 3.x/4.x wrote the same text inside a
+		// multipart/report whose status part names no recipient (GNU
+		// Mailman's Netscape bouncer skips its "Please reply to" line).
+		name: "Netscape Messaging Server: a report without recipient fields",
+		msg: "From: Mail Delivery Subsystem <MAILER-DAEMON@nms.example.com>\r\nTo: news@lists.example.org\r\n" +
+			"Subject: Delivery Notification: Delivery has failed\r\nDate: Thu, 3 Dec 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\n" +
+			"Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n" +
+			strings.ReplaceAll(poHead+"The user(s) account is temporarily over quota.\n\n<eve@nms.example.com>\n\n"+
+				"Please reply to <postmaster@nms.example.com>\nif you feel this message to be in error.\n", "\n", "\r\n") +
+			"\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; nms.example.com\r\n\r\n--b--\r\n",
+		kind: KindDSN, recipients: []string{"eve@nms.example.com"}, pos: PositionTemplate,
+	}, {
+		// Lotus Notes R4/R5 (before Domino's "was not delivered to …
+		// because"): the reason, then the address, between "Failure
+		// Reasons" and "Returned Message" rules (sisimai's lhost/Notes).
+		name: "Lotus Notes R4/R5: failure reasons",
+		msg: notice("Postmaster <postmaster@notes.example.com>", "Undeliverable message",
+			"------- Failure Reasons  --------\n\nUser not listed in public Name & Address Book\nfay@notes.example.com\n\n\n"+
+				"------- Returned Message --------\n"+returned("fay@notes.example.com")),
+		kind: KindBounce, recipients: []string{"fay@notes.example.com"}, pos: PositionTemplate,
+	}, {
+		// CompuServe (GNU Mailman's Compuserve bouncer: "Invalid receiver
+		// address: " after "your message could not be delivered").
+		name: "CompuServe: invalid receiver address",
+		msg: notice("CompuServe Postmaster <postmaster@compuserve.example>", "Undeliverable Message",
+			"Your message could not be delivered as addressed.\n\n--- Mail File Header ---\nFrom: news@lists.example.org\n"+
+				"To: 12345.678@compuserve.example\nSubject: news\n\nInvalid receiver address: 12345.678@compuserve.example\n"),
+		kind: KindBounce, recipients: []string{"12345.678@compuserve.example"}, pos: PositionTemplate,
+	}, {
+		name: "MMDF: could not be delivered for the following reason",
+		msg: notice(mmdfFrom, "Failed mail  (msg.a012345)",
+			"    Your message could not be delivered to\n'gus@example.edu (host: example.edu) (queue: smtp)' for the following\n"+
+				"reason:  'Unknown user'\n\n    Your message begins as follows:\n\n"+returned("gus@example.edu")),
+		kind: KindBounce, recipients: []string{"gus@example.edu"}, pos: PositionTemplate,
+	}, {
+		name: "MMDF: failed to be received, after days in the queue",
+		msg: notice(mmdfFrom, "Failed mail  (msg.a012345)",
+			"    After 5 days (120 hours), your message could not be\nfully delivered.\n\n"+
+				"    It failed to be received by the following address(es):\n\n\that@example.com (host: example.com) (queue: smtp)\n\n"+
+				mmdfTail+returned("hat@example.com")),
+		kind: KindBounce, recipients: []string{"hat@example.com"}, pos: PositionTemplate,
+	}, {
+		// MMDF's warning; the taxonomy counts a delay as expired.
+		name: "MMDF: waiting mail, still pending",
+		msg: notice(mmdfFrom, "Waiting mail  (msg.a012345)",
+			"    After 2 days (48 hours), your message has not yet been\nfully delivered.  Attempts to deliver the message will continue\n"+
+				"for 3 more days.  No further action is required by you.\n\n"+
+				"    Delivery attempts are still pending for the following address(es):\n\n\tian@example.com (host: example.com) (queue: smtp)\n\n"+
+				mmdfTail+returned("ian@example.com")),
+		kind: KindBounce, recipients: []string{"ian@example.com"}, pos: PositionTemplate,
+	}, {
+		// PP (ISODE) converts an X.400 delivery report to RFC 822 text
+		// (RFC 1327 / RFC 2156): its "Recipient-Info:" repeats the
+		// address with its O/R name; the summary's To is data.
+		name: "PP: X.400 delivery report with its contents",
+		msg: notice("PP MTA <postmaster@x400.example.org>", "Delivery Report (failure) for jan@x400.example.org",
+			"This report relates to your message:\n\tSubject: news,\n\tMessage-ID: <n1@lists.example.org>,\n\tTo: other@x400.example.org\n\n"+
+				"of Thu, 3 Dec 2026 10:00:00 +0000\n\nYour message was not delivered to:\n\tjan@x400.example.org\n"+
+				"for the following reason:\n\tUnable to transfer message\n\tUnknown recipient\n\t(Unrecognised ORName)\n\n"+
+				"***** The following information is directed towards the local administrator\n***** and is not intended for the end user\n\n"+
+				"DR generated by: mta x400.example.org\n\tin /PRMD=example/ADMD= /C=GB/\n\tat Thu, 3 Dec 2026 10:00:00 +0000\n\n"+
+				"Delivery Report Contents:\n\nSubject-Submission-Identifier: [/PRMD=example/ADMD= /C=GB/;<n1@lists.example.org>]\n"+
+				"Recipient-Info: jan@x400.example.org,\n\t/RFC-822=jan(a)x400.example.org/O=example/PRMD=example/ADMD= /C=GB/;\n"+
+				"\tFAILURE reason Unable-To-Transfer (1);\n\tdiagnostic Unrecognised-ORName (0);\n"),
+		kind: KindBounce, recipients: []string{"jan@x400.example.org"}, pos: PositionTemplate,
+	}, {
+		// Majordomo's resend tells the list owner that a non-member
+		// posted: "BOUNCE list: Non-member submission from [x]", then the
+		// message. Its author is a poster, not a failed recipient.
+		name: "Majordomo: BOUNCE for a non-member submission names no one",
+		msg: notice("owner-news@lists.example.org", "BOUNCE news@lists.example.org:    Non-member submission from [Joe <joe@example.com>]",
+			"From: Joe <joe@example.com>\nTo: news@lists.example.org\nSubject: hi\n\nhello\n"),
+		kind: KindNotBounce,
+	}, {
+		// GNU Mailman 2's bounce action notice to the list owner: the
+		// member's bounces are counted by Mailman, its own mail failed
+		// nowhere.
+		name: "Mailman: bounce action notice to the owner names no one",
+		msg: notice("news-bounces@lists.example.org", "News mailing list member bounce action notice",
+			"This is a Mailman mailing list bounce action notice:\n\n    List:       News\n    Member:     kim@example.com\n"+
+				"    Action:     Subscription disabled.\n    Reason:     Excessive or fatal bounces.\n\n\n\n"+
+				"The triggering bounce notice is attached below.\n\nQuestions?\nContact the Mailman site administrator at mailman@lists.example.org.\n"),
+		kind: KindNotBounce,
+	}, {
+		// Mailman's probe to a member whose mail bounced: a message to
+		// the member, no failure.
+		name: "Mailman: probe message names no one",
+		msg: notice("news-bounces+abc@lists.example.org", "News mailing list probe message",
+			"This is a probe message.  You can ignore this message.\n\nThe News mailing list has received a number of bounces from you,\n"+
+				"indicating that there may be a problem delivering messages to\nlee@example.com.  A sample is attached below.  Please examine this\n"+
+				"message to make sure there are no problems with your email address.\nYou may want to check with your mail administrator for more help.\n"),
+		kind: KindNotBounce,
+	}}
+}
+
+func TestOldKinds(t *testing.T) {
+	for _, tc := range oldKinds() {
+		t.Run(tc.name, func(t *testing.T) {
+			rep, _ := Parse(strings.NewReader(tc.msg), nil)
+			require.NotNil(t, rep)
+			assert.Equal(t, tc.kind, rep.Kind)
+			var got []string
+			for _, r := range rep.Recipients {
+				got = append(got, r.FinalRecipient)
+			}
+			require.Equal(t, tc.recipients, got)
+			if len(got) == 0 {
+				return
+			}
+			r := rep.Recipients[0]
+			if tc.pos != "" {
+				assert.Equal(t, tc.pos, r.Position)
+			}
+			if tc.status != "" {
+				assert.Equal(t, tc.status, r.Status)
+			}
+		})
+	}
+}
