@@ -254,6 +254,7 @@ type textCand struct {
 	at       int  // start of the line that named it first, -1 unknown
 	hit      int  // start of the address on that line
 	listed   bool // named only as an item of a "> x@y" list, its reason elsewhere
+	field    bool // the value of a report's recipient field written as text
 }
 
 // textSearch is the state of the recipient search over a notice, line by
@@ -264,6 +265,7 @@ type textSearch struct {
 	cands         []textCand
 	index         map[string]int // lower-case address → cands
 	anyAnchored   bool
+	anyField      bool     // some candidate is a recipient field's value
 	selfListed    []string // excluded addresses listed as failed
 	blockOpen     bool     // the lines since the last blank one named a recipient
 	inHeaderField bool     // the line before was a quoted header field or its folding
@@ -288,6 +290,10 @@ func (ts *textSearch) excluded(a string) bool {
 func (ts *textSearch) add(c textCand) bool {
 	la := strings.ToLower(c.addr)
 	if i, ok := ts.index[la]; ok {
+		if c.field {
+			ts.cands[i].field = true
+			ts.anyField = true
+		}
 		if c.anchored {
 			if old := &ts.cands[i]; old.listed && !c.listed && c.at >= 0 {
 				// A list item says nothing of its own: the lines where the
@@ -302,6 +308,7 @@ func (ts *textSearch) add(c textCand) bool {
 	ts.index[la] = len(ts.cands)
 	ts.cands = append(ts.cands, c)
 	ts.anyAnchored = ts.anyAnchored || c.anchored
+	ts.anyField = ts.anyField || c.field
 	return true
 }
 
@@ -354,7 +361,8 @@ func (ts *textSearch) scanLine(line string, at int) {
 		if exampleAddr(prev, nl, h) {
 			continue // an example of a help text
 		}
-		anch := !quotedTo && isAnchorLine(nl, h)
+		field := zmailerField(prev, line, h)
+		anch := field || !quotedTo && isAnchorLine(nl, h)
 		eximPFR := eximGeneratedBy(prev, line, h)
 		sendmailBare := !eximPFR && ts.bareItem && indented && sendmailExpandedFrom(line, h)
 		pfrParent := eximPFR || sendmailBare
@@ -366,7 +374,7 @@ func (ts *textSearch) scanLine(line string, at int) {
 			// "from" are otherwise a sender's words).
 			anch = true
 		}
-		if anch && inBlock && !opensBlock(nl, h) && !pfrParent {
+		if anch && inBlock && !opensBlock(nl, h) && !pfrParent && !field {
 			// Inside the lines about a recipient already named (its
 			// server's reply, continued), an address is the reply's, not
 			// another recipient, unless it opens a line or stands after a
@@ -383,7 +391,7 @@ func (ts *textSearch) scanLine(line string, at int) {
 		case sendmailBare:
 			lineAt = ts.itemAt // and at the item, with its "(reason: …)"
 		}
-		ts.add(textCand{h.addr, PositionTemplate, anch, lineAt, at + h.start, listed})
+		ts.add(textCand{h.addr, PositionTemplate, anch, lineAt, at + h.start, listed, field})
 		if anch {
 			ts.blockOpen = true
 		}
@@ -398,7 +406,7 @@ func (ts *textSearch) fallbacks(body string) {
 		// Bare local parts listed under "the following recipients" by the
 		// recipients' own system (AOL's screen names).
 		for _, b := range ts.p.bareRecipients(body) {
-			ts.add(textCand{b.addr, b.pos, true, b.line, b.line + b.start, false})
+			ts.add(textCand{b.addr, b.pos, true, b.line, b.line + b.start, false, false})
 		}
 	}
 	if !ts.anyAnchored && len(ts.selfListed) > 0 {
@@ -406,7 +414,7 @@ func (ts *textSearch) fallbacks(body string) {
 		// address(es) failed:": a message sent to oneself bounced.
 		// QUIRK: testdata/exim-sent-to-self.eml.
 		for _, a := range ts.selfListed {
-			ts.add(textCand{a, PositionTemplate, true, -1, -1, false})
+			ts.add(textCand{a, PositionTemplate, true, -1, -1, false, false})
 		}
 	}
 	if ts.anyAnchored {
@@ -418,7 +426,7 @@ func (ts *textSearch) fallbacks(body string) {
 			if ts.excluded(h.addr) {
 				continue
 			}
-			c := textCand{h.addr, PositionXFailedRecipients, true, -1, -1, false}
+			c := textCand{h.addr, PositionXFailedRecipients, true, -1, -1, false, false}
 			if !ts.add(c) {
 				ts.cands[ts.index[strings.ToLower(h.addr)]].pos = PositionXFailedRecipients
 			}
@@ -431,7 +439,10 @@ func (ts *textSearch) fallbacks(body string) {
 func (ts *textSearch) emit(body string) {
 	p := ts.p
 	for _, c := range ts.cands {
-		if ts.anyAnchored && !c.anchored {
+		if ts.anyAnchored && !c.anchored || ts.anyField && !c.field {
+			// A report's recipient fields, where the notice has them,
+			// name its recipients; the session transcripts and notes
+			// around them name others.
 			continue
 		}
 		if len(p.rep.Recipients) >= p.opts.MaxRecipients {
@@ -531,6 +542,27 @@ func sendmailExpandedFrom(line string, h addrHit) bool {
 	t := strings.TrimSpace(line)
 	return strings.HasPrefix(t, "(expanded from:") && strings.Count(t, "@") == 1 &&
 		strings.Trim(line[h.end:], " \t>)") == ""
+}
+
+// zmailerField reports whether h is the value of a recipient field of
+// ZMailer's text report: "FAILED:", then "  Original Recipient:" or
+// "  Final Recipient:" on a line of its own and "    rfc822;x@y" on the
+// next (the report's text part, as ZMailer's reports write it beside
+// their message/delivery-status part).
+func zmailerField(prev, line string, h addrHit) bool {
+	label := asciiLower(strings.TrimSpace(prev))
+	if label != "original recipient:" && label != "final recipient:" {
+		return false
+	}
+	return strings.EqualFold(strings.TrimSpace(line[:h.start]), "rfc822;") && strings.TrimSpace(line[h.end:]) == ""
+}
+
+// zmailerTranscript reports whether a line is one of ZMailer's session
+// transcript ("<<- RCPT To:<x@y>" sent, "->> 250 2.1.5 Recipient ok"
+// received) under a report's "Diagnostic texts:".
+func zmailerTranscript(line string) bool {
+	t := strings.TrimLeft(line, " \t")
+	return strings.HasPrefix(t, "<<- ") || strings.HasPrefix(t, "->> ")
 }
 
 // isQuotedHeader reports whether a notice line is a header field of a

@@ -28,7 +28,43 @@ func oldKinds() []kindCase {
 	const mmdfFrom = "mx.example.edu MMDF Mail System <mmdf@mx.example.edu>"
 	const mmdfTail = "    Problems usually are due to service interruptions at the receiving\n" +
 		"machine.  Less often, they are caused by the communication system.\n\n    Your message begins as follows:\n\n"
+	// ZMailer's report (its text part; ZMailer writes it beside a
+	// message/delivery-status part, which a forward may drop): a "FAILED:"
+	// block per recipient, its fields' values on the lines under them, and
+	// the transcript of the whole session, other recipients' RCPTs and a
+	// site's help address included.
+	const zmFrom = "The Post Office <postmaster@mx.example.net>"
+	const zmHead = "This is a collection of reports about email delivery\nprocess concerning a message you originated.\n\n" +
+		"Some explanations/translations for these reports\ncan be found at:\n      http://www.zmailer.org/reports.html\n\n" +
+		"Generic note:  Joining/leaving lists thru server:\n\t\t\tmajordomo@lists.example.org\n\n"
 	return []kindCase{{
+		name: "ZMailer: a FAILED block whose session names another recipient",
+		msg: notice(zmFrom, "Delivery reports about your email [FAILED(1)]", zmHead+
+			"FAILED:\n  Original Recipient:\n    rfc822;kay@example.com\n  Control data:\n    smtp example.com kay@example.com 99\n"+
+			"  Diagnostic texts:\n...\\\n    <<- MAIL From:<news-owner@lists.example.org> BODY=8BITMIME SIZE=2885\n"+
+			"    ->> 250 2.1.0 <news-owner@lists.example.org>... Sender ok\n"+
+			"    <<- RCPT To:<lou@example.com> NOTIFY=FAILURE ORCPT=rfc822;lou@example.com\n    ->> 250 2.1.5 <lou@example.com>... Recipient ok\n"+
+			"    <<- RCPT To:<kay@example.com> NOTIFY=FAILURE ORCPT=rfc822;kay@example.com\n    ->> 550 5.1.1 <kay@example.com>... User unknown\n"),
+		kind: KindBounce, recipients: []string{"kay@example.com"}, pos: PositionTemplate, status: "5.1.1",
+	}, {
+		name: "ZMailer: two FAILED blocks, each with the reply to its own RCPT",
+		msg: notice(zmFrom, "Delivery reports about your email [FAILED(2)]", zmHead+
+			"FAILED:\n  Original Recipient:\n    rfc822;max@example.com\n  Diagnostic texts:\n"+
+			"    <<- RCPT To:<max@example.com> NOTIFY=FAILURE ORCPT=rfc822;max@example.com\n    ->> 550 5.1.1 <max@example.com>... User unknown\n"+
+			"    <<- RCPT To:<ned@example.com> NOTIFY=FAILURE ORCPT=rfc822;ned@example.com\n    ->> 250 2.1.5 <ned@example.com>... Recipient ok\n"+
+			"    <<- DATA\n    ->> 354 Enter mail\n    <<- .\n    ->> 552 5.2.2 Mailbox full\n"+
+			"FAILED:\n  Original Recipient:\n    rfc822;ned@example.com\n  Diagnostic texts:\n"+
+			"    <<- RCPT To:<ned@example.com> NOTIFY=FAILURE ORCPT=rfc822;ned@example.com\n    ->> 250 2.1.5 <ned@example.com>... Recipient ok\n"+
+			"    <<- DATA\n    ->> 354 Enter mail\n    <<- .\n    ->> 552 5.2.2 Mailbox full\n"),
+		kind: KindBounce, recipients: []string{"max@example.com", "ned@example.com"}, pos: PositionTemplate, status: "5.1.1",
+	}, {
+		name: "ZMailer: Final Recipient and Diagnostic Code in the text",
+		msg: notice(zmFrom, "Delivery reports about your email [FAILED(1)]", zmHead+
+			"FAILED:\n  Original Recipient:\n      rfc822;oli@example.com\n  Final Recipient:\n      RFC822;oli@example.com\n"+
+			"  Status:\n      5.2.2\n  Remote MTA:\n      dns; mx.example.com (192.0.2.2|25|192.0.2.1|48741)\n"+
+			"  Diagnostic Code:\n      smtp; 552 (<oli@example.com>... Mailbox full)\n"),
+		kind: KindBounce, recipients: []string{"oli@example.com"}, pos: PositionTemplate, status: "5.2.2",
+	}, {
 		name: "Post.Office: each recipient rejected by a remote mail server",
 		msg: notice(poFrom, poSubject, poHead+
 			"Each of the following recipients was rejected by a remote mail server.\n"+
@@ -174,5 +210,22 @@ func TestOldKinds(t *testing.T) {
 				assert.Equal(t, tc.status, r.Status)
 			}
 		})
+	}
+}
+
+// TestOldKindsStatus checks that each recipient of a ZMailer report gets
+// the reply to its own RCPT in the session transcript, not the replies to
+// the recipients after it.
+func TestOldKindsStatus(t *testing.T) {
+	for _, tc := range oldKinds() {
+		if !strings.HasPrefix(tc.name, "ZMailer: two") {
+			continue
+		}
+		rep, _ := Parse(strings.NewReader(tc.msg), nil)
+		require.NotNil(t, rep)
+		require.Len(t, rep.Recipients, 2)
+		assert.Equal(t, "5.1.1", rep.Recipients[0].Status)
+		assert.NotContains(t, rep.Recipients[0].Diagnostic, "Mailbox full")
+		assert.Equal(t, "5.2.2", rep.Recipients[1].Status)
 	}
 }

@@ -279,6 +279,7 @@ func recipientBlockAt(body string, st, hit int, addr string) string {
 		}
 	}
 	var b strings.Builder
+	prevL, ownRcpt := "", false
 	for n, off := 0, st; n < maxBlockLines && off < len(body) && b.Len() < limit; n++ {
 		var l string
 		var whole bool
@@ -291,11 +292,26 @@ func recipientBlockAt(body string, st, hit int, addr string) string {
 			// Stop at a line naming another address as a recipient.
 			// PMDF's "Original address:" under "Recipient address:" is
 			// the same recipient's, as the address the message was sent
-			// to (Sun/Oracle Messaging Server).
-			if hs := findAddrs(l); len(hs) > 0 && !strings.EqualFold(hs[0].addr, addr) && isAnchorLine(newNoticeLine(l), hs[0]) &&
-				!strings.HasPrefix(asciiLower(strings.TrimSpace(l)), "original address:") {
+			// to (Sun/Oracle Messaging Server). ZMailer's transcript of
+			// the session ("<<- RCPT To:<x>", "->> 250 … Recipient ok")
+			// names the other recipients of that session: another's
+			// RCPT ends the block only after this recipient's own RCPT
+			// and its reply; ZMailer's next recipient field ends it.
+			hs := findAddrs(l)
+			zt := zmailerTranscript(l)
+			if len(hs) > 0 && !strings.EqualFold(hs[0].addr, addr) &&
+				(zmailerField(prevL, strings.TrimSuffix(l, "\n"), hs[0]) ||
+					zt && ownRcpt && strings.Contains(asciiLower(l), "rcpt to:") ||
+					!zt && isAnchorLine(newNoticeLine(l), hs[0]) &&
+						!strings.HasPrefix(asciiLower(strings.TrimSpace(l)), "original address:")) {
 				break
 			}
+			if zt && len(hs) > 0 && strings.EqualFold(hs[0].addr, addr) && strings.Contains(asciiLower(l), "rcpt to:") {
+				ownRcpt = true
+			}
+		}
+		if strings.TrimSpace(l) != "" {
+			prevL = l
 		}
 		b.WriteString(l)
 		if !whole {
