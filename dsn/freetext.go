@@ -358,8 +358,8 @@ func (ts *textSearch) scanLine(line string, at int) {
 			ts.p.excludedAnchor = true
 			continue
 		}
-		if exampleAddr(prev, nl, h) {
-			continue // an example of a help text
+		if exampleAddr(prev, nl, h) || helpAddrBelow(prev, line, h) {
+			continue // an example of a help text, or its address
 		}
 		field := zmailerField(prev, line, h)
 		anch := field || !quotedTo && isAnchorLine(nl, h)
@@ -1031,6 +1031,30 @@ func (p *parser) humanReply(subjBounce bool) bool {
 // exampleAddr reports whether h is an example of a help text: after
 // "e.g." or "for example" on its line, or at the start of a line that
 // continues a sentence ending in one ("…, e.g., if\nx@y fails, try …").
+// helpAddrBelow reports whether h stands alone on its line under a line
+// that ends by pointing the reader to someone ("For assistance, contact
+// the help desk at:", "Please reply to", "Questions? Send mail to:"): the
+// address completes the help text and is no recipient. A line that
+// announces the failed recipients is no help text, whatever it says.
+func helpAddrBelow(prev, line string, h addrHit) bool {
+	if !aloneOnLine(line, h) || introducesFailures(prev) {
+		return false
+	}
+	p := strings.TrimRight(asciiLower(strings.TrimSpace(prev)), " :")
+	if !strings.HasSuffix(p, " to") && !strings.HasSuffix(p, " at") && !strings.HasSuffix(p, "contact") &&
+		!strings.HasSuffix(p, "questions") && !strings.HasSuffix(p, "help desk") && !strings.HasSuffix(p, "helpdesk") {
+		return false
+	}
+	tail := p[max(0, len(p)-32):]
+	for _, ph := range []string{"contact", "write to", "send mail to", "send an email to", "reply to", "for help",
+		"for assistance", "for further assistance", "helpdesk", "help desk", "questions"} {
+		if strings.Contains(tail, ph) {
+			return true
+		}
+	}
+	return false
+}
+
 func exampleAddr(prev string, l noticeLine, h addrHit) bool {
 	words := []string{"e.g.", "e. g.", "for example", "for instance", "such as", "z.b.", "p.ex."}
 	if containsAny(asciiLower(l.before(h)), words) {

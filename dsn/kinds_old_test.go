@@ -159,6 +159,40 @@ func oldKinds() []kindCase {
 				"\tFAILURE reason Unable-To-Transfer (1);\n\tdiagnostic Unrecognised-ORName (0);\n"),
 		kind: KindBounce, recipients: []string{"jan@x400.example.org"}, pos: PositionTemplate,
 	}, {
+		// A site's help text under a template, its address alone on the
+		// line under the sentence that points to it.
+		name: "GroupWise: a help desk address alone under its sentence",
+		msg: notice("Mail Delivery System <postmaster@gw.example.edu>", "Message status - undeliverable",
+			"The message that you sent was undeliverable to the following:\n\tpat@example.com (user not found)\n\n"+
+				"Possible causes:\n\tThe e-mail address was misspelled or is no longer active.\n\n"+
+				"For assistance, contact the help desk at:\n\n    helpdesk@gw.example.edu\n"),
+		kind: KindBounce, recipients: []string{"pat@example.com"}, pos: PositionTemplate,
+	}, {
+		name: "Post.Office: the reply address on the line after Please reply to",
+		msg: notice(poFrom, poSubject, poHead+"The user(s) account is temporarily over quota.\n\n<quin@example.net>\n\n"+
+			"Please reply to\n   support@mx.example.net\nif you feel this message to be in error.\n"),
+		kind: KindBounce, recipients: []string{"quin@example.net"}, pos: PositionTemplate,
+	}, {
+		name: "MMDF: a local note's address alone under write to",
+		msg: notice(mmdfFrom, "Failed mail  (msg.a012345)",
+			"    Your message could not be delivered to\n'ray@example.edu (host: example.edu) (queue: smtp)' for the following\n"+
+				"reason:  'Unknown user'\n\n    For help with this message, write to\n\n\tmailhelp@mx.example.edu\n\n"+
+				"    Your message begins as follows:\n\n"+returned("ray@example.edu")),
+		kind: KindBounce, recipients: []string{"ray@example.edu"}, pos: PositionTemplate,
+	}, {
+		// "delivered to" is no help text: the address under it failed.
+		name: "an address alone under could not be delivered to",
+		msg: notice("MAILER-DAEMON@mx.example.org", "Undeliverable mail",
+			"Your message could not be delivered to\n\n   sam@example.net\n\nFor questions, write to helpdesk@mx.example.org.\n"),
+		kind: KindBounce, recipients: []string{"sam@example.net"}, pos: PositionTemplate,
+	}, {
+		// A heading that announces the failed recipients is no help text
+		// even when it asks the reader to contact them.
+		name: "an address alone under a heading that asks to contact the recipients",
+		msg: notice("MAILER-DAEMON@mx.example.org", "Undeliverable mail",
+			"Please contact the following recipient by other means:\n\n   tom@example.net\n"),
+		kind: KindBounce, recipients: []string{"tom@example.net"}, pos: PositionTemplate,
+	}, {
 		// Majordomo's resend tells the list owner that a non-member
 		// posted: "BOUNCE list: Non-member submission from [x]", then the
 		// message. Its author is a poster, not a failed recipient.
