@@ -44,6 +44,33 @@ func TestOldKindsThroughParser(t *testing.T) {
 				"for 3 more days.  No further action is required by you.\n\n"+
 				"    Delivery attempts are still pending for the following address(es):\n\n\tbob@example.com (host: example.com) (queue: smtp)\n\n"+mmdfTail),
 		recipient: "bob@example.com", want: ReasonExpired,
+	}, {
+		// The old AOL mail controls: the member refuses the sender.
+		name: "old AOL: not accepting mail from the sender",
+		msg: kindNotice("Mail Delivery Subsystem <MAILER-DAEMON@aol.example>", "Returned mail: Not accepting mail", "",
+			"Your mail to the following recipients could not be delivered because they are not accepting mail from news@lists.example.org:\n\tcal\n"),
+		recipient: "cal@aol.example", want: ReasonFiltered,
+	}, {
+		// Post.Office: "destination addresses were unknown".
+		name: "Post.Office: destination addresses unknown",
+		msg: kindNotice("Mail Administrator <Postmaster@mx.example.net>", "Mail System Error - Returned Mail", "",
+			"This Message was undeliverable due to the following reason:\n\nThe following destination addresses were unknown (please check\n"+
+				"the addresses and re-mail the message):\n\nSMTP <dee@example.net>\n\nPlease reply to Postmaster@mx.example.net\n"+
+				"if you feel this message to be in error.\n"),
+		recipient: "dee@example.net", want: ReasonUserUnknown,
+	}, {
+		// Exchange 5.5's "The recipient name is not recognized".
+		name: "Exchange 5.5: the recipient name is not recognized",
+		msg: kindNotice("System Administrator <postmaster@corp.example>", "Undeliverable: news", "",
+			"Your message\n\n  To:      eve@corp.example\n  Subject: news\n\ndid not reach the following recipient(s):\n\n"+
+				"eve@corp.example on Thu, 3 Dec 2026 10:00:05 +0000\n            The recipient name is not recognized\n"),
+		recipient: "eve@corp.example", want: ReasonUserUnknown,
+	}, {
+		name: "MessageLabs: a delay warning is expired",
+		msg: kindNotice("MAILER-DAEMON@messagelabs.example", "Delivery Status Notification (Delay)", "",
+			"This is an automatically generated Delivery Status Notification.\n\nTHIS IS A WARNING MESSAGE ONLY.\n\n"+
+				"YOU DO NOT NEED TO RESEND YOUR MESSAGE.\n\nDelivery to the following recipients has been delayed.\n\n       fay@example.com\n\n"),
+		recipient: "fay@example.com", want: ReasonExpired,
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -193,6 +193,88 @@ func oldKinds() []kindCase {
 			"Please contact the following recipient by other means:\n\n   tom@example.net\n"),
 		kind: KindBounce, recipients: []string{"tom@example.net"}, pos: PositionTemplate,
 	}, {
+		// Sendmail 8.7's errbody: "had delivery problems", each address
+		// with "(unrecoverable error)" or "(transient failure)".
+		name: "Sendmail 8.7: delivery problems, unrecoverable error",
+		msg: notice("Mail Delivery Subsystem <MAILER-DAEMON@mx.example.net>", "Returned mail: User unknown",
+			"The original message was received at Wed, 12 Jun 1996 09:30:22 -0700\nfrom localhost [127.0.0.1]\n\n"+
+				"   ----- The following addresses had delivery problems -----\n<uma@example.com>  (unrecoverable error)\n\n"+
+				"   ----- Transcript of session follows -----\n... while talking to mx.example.com.:\n>>> RCPT To:<uma@example.com>\n"+
+				"<<< 550 <uma@example.com>... User unknown\n550 <uma@example.com>... User unknown\n\n"+
+				"   ----- Original message follows -----\n"+returned("uma@example.com")),
+		kind: KindBounce, recipients: []string{"uma@example.com"}, pos: PositionTemplate,
+	}, {
+		// smail 3: the failed address, then its transport's error.
+		name: "smail3: the transport's reply after the failed address",
+		msg: notice("MAILER-DAEMON@mx.example.net", "mail failed, returning to sender",
+			"|------------------------- Failed addresses follow: ---------------------|\n"+
+				" <val@example.net> ... transport smtp: 550 <val@example.net>... User unknown\n"+
+				"|------------------------- Message text follows: ------------------------|\n"+returned("val@example.net")),
+		kind: KindBounce, recipients: []string{"val@example.net"}, pos: PositionTemplate,
+	}, {
+		// The old AOL mail controls: the screen names of the members
+		// who refuse the sender, at AOL's own domain (GNU Mailman's and
+		// flufl.bounce's AOL detector: "mail to the following recipients
+		// could not be delivered").
+		name: "old AOL: not accepting mail from the sender",
+		msg: notice("Mail Delivery Subsystem <MAILER-DAEMON@aol.example>", "Returned mail: Not accepting mail",
+			"Your mail to the following recipients could not be delivered because they are not accepting mail from news@lists.example.org:\n\twes\n"),
+		kind: KindBounce, recipients: []string{"wes@aol.example"}, pos: PositionTemplate,
+	}, {
+		// Exchange 5.5 (its Internet Mail Service and its MS Mail and
+		// cc:Mail connectors): the summary's To names every recipient,
+		// "did not reach the following recipient(s)" the failed one.
+		name: "Exchange 5.5: did not reach, the summary's To names others",
+		msg: notice("System Administrator <postmaster@corp.example>", "Undeliverable: news",
+			"Your message\n\n  To:      xia@corp.example; yan@corp.example\n  Subject: news\n  Sent:    Thu, 3 Dec 2026 10:00:00 +0000\n\n"+
+				"did not reach the following recipient(s):\n\nxia@corp.example on Thu, 3 Dec 2026 10:00:05 +0000\n"+
+				"            The recipient name is not recognized\n"+
+				"\tThe MTS-ID of the original message is: c=US;a= ;p=Corp;l=SERVER-0612031000-1234\n"+
+				"            MSEXCH:IMS:Corp:Site:SERVER 0 (000C05A6) Unknown Recipient\n"),
+		kind: KindBounce, recipients: []string{"xia@corp.example"}, pos: PositionTemplate,
+	}, {
+		// MailMarshal (Trustwave's SMTP gateway), as sisimai's
+		// lhost/MailMarshalSMTP reads it: the summary's From is the
+		// sender, the recipients follow "were affected:".
+		name: "MailMarshal: two recipients affected, the summary's From is the sender",
+		msg: notice("MailMarshal <postmaster@gw.example.com>", "Undeliverable Mail: \"news\"",
+			"Your message:\n   From:    Editor <editor@lists.example.org>\n   Subject: news\n\nCould not be delivered because of\n\n"+
+				"550 5.1.1 User unknown\n\nThe following recipients were affected:\n    yul@gw.example.com\n    zak@gw.example.com\n\n"+
+				"Additional Information\n======================\nOriginal Sender:    <editor@lists.example.org>\n"+
+				"Reporting-MTA:      <relay.gw.example.com>\n"),
+		kind: KindBounce, recipients: []string{"yul@gw.example.com", "zak@gw.example.com"}, pos: PositionTemplate, status: "5.1.1",
+	}, {
+		// Postini (psmtp), the SMTP proxy: "The following message to <x>
+		// was undeliverable", then the receiving server's reply.
+		name: "Postini: the following message was undeliverable",
+		msg: notice("Mail Delivery Subsystem <MAILER-DAEMON@psmtp.example>", "Delivery Status Notification",
+			"The following message to <abe@example.com> was undeliverable.\nThe reason for the problem:\n"+
+				"5.1.0 - Unknown address error 550-'5.1.1 <abe@example.com>... User unknown'\n"),
+		kind: KindBounce, recipients: []string{"abe@example.com"}, pos: PositionTemplate,
+	}, {
+		// MessageLabs' (and old Hotmail's) "automatically generated
+		// Delivery Status Notification", its warning.
+		name: "MessageLabs: a delay warning",
+		msg: notice("MAILER-DAEMON@messagelabs.example", "Delivery Status Notification (Delay)",
+			"This is an automatically generated Delivery Status Notification.\n\nTHIS IS A WARNING MESSAGE ONLY.\n\n"+
+				"YOU DO NOT NEED TO RESEND YOUR MESSAGE.\n\nDelivery to the following recipients has been delayed.\n\n       bea@example.com\n\n"),
+		kind: KindBounce, recipients: []string{"bea@example.com"}, pos: PositionTemplate,
+	}, {
+		// PMDF's older notice: "Addressee:" and VMS MAIL's error.
+		name: "PMDF (older): the addressee and a VMS MAIL error",
+		msg: notice("PMDF Mail Server <Postmaster@vax1.example.edu>", "Undeliverable mail",
+			"The message could not be delivered to:\n\nAddressee: cid@vax1.example.edu\nReason:\n  %MAIL-E-NOSUCHUSR, no such user CID at node VAX1\n"),
+		kind: KindBounce, recipients: []string{"cid@vax1.example.edu"}, pos: PositionTemplate,
+	}, {
+		// FirstClass Internet Services: "Addressed To:" in its
+		// transcript of the attempts.
+		name: "FirstClass: the transcript of the attempts, Addressed To",
+		msg: notice("FirstClass Mail Server <postmaster@fc.example.org>", "Undeliverable: news",
+			"Your message could not be sent.\nA transcript of the attempts to send the message follows.\nThe number of attempts made: 1\n"+
+				"Addressed To: dot@example.com\n\nThu, 3 Dec 2026 10:00:00 +0000\nCould not be delivered because of\n550 5.1.1 User unknown\n\n"+
+				"The message was not delivered.\n"),
+		kind: KindBounce, recipients: []string{"dot@example.com"}, pos: PositionTemplate, status: "5.1.1",
+	}, {
 		// Majordomo's resend tells the list owner that a non-member
 		// posted: "BOUNCE list: Non-member submission from [x]", then the
 		// message. Its author is a poster, not a failed recipient.
