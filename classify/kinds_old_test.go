@@ -71,6 +71,14 @@ func TestOldKindsThroughParser(t *testing.T) {
 			"This is an automatically generated Delivery Status Notification.\n\nTHIS IS A WARNING MESSAGE ONLY.\n\n"+
 				"YOU DO NOT NEED TO RESEND YOUR MESSAGE.\n\nDelivery to the following recipients has been delayed.\n\n       fay@example.com\n\n"),
 		recipient: "fay@example.com", want: ReasonExpired,
+	}, {
+		// A group that refuses a non-member's post refuses the sender:
+		// policy, nothing to suppress.
+		name: "Yahoo Groups: a non-member's post refused",
+		msg: kindNotice("other-owner@yahoogroups.example", "Your message to other was not delivered",
+			"Mailing-List: list other@yahoogroups.example; contact other-owner@yahoogroups.example\n",
+			"We're sorry, but we could not deliver your message to the other group,\nbecause you are not a member of the group.\n"),
+		recipient: "other@yahoogroups.example", want: ReasonRejected,
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

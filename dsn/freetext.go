@@ -789,7 +789,8 @@ func (p *parser) listManagerNotice(body string) bool {
 
 // listRecipient finds the list address in a list manager's notice: the
 // first address named after "list" or "in" ("You are not a member of this
-// mailing list <list@example.org>", "Duplicated Message-ID in <…>").
+// mailing list <list@example.org>", "Duplicated Message-ID in <…>"), else
+// the list its Mailing-List field names.
 func (p *parser) listRecipient(body string) {
 	for _, line := range strings.Split(body, "\n") {
 		for _, h := range findAddrs(line) {
@@ -800,6 +801,22 @@ func (p *parser) listRecipient(body string) {
 				p.rep.Recipients = append(p.rep.Recipients, r)
 				return
 			}
+		}
+	}
+	// The notice names the list only by its name ("the other group"):
+	// its own Mailing-List field names its address, as Yahoo Groups,
+	// eGroups and ezmlm write it ("list other@example.com; contact
+	// other-owner@example.com").
+	ex := p.excluded()
+	for _, v := range p.top.Values("Mailing-List") {
+		for _, h := range findAddrs(v) {
+			if lastWord(strings.TrimSpace(v[:h.start])) != "list" || excludedAddr(h.addr, ex) {
+				continue
+			}
+			r := Recipient{FinalRecipient: h.addr, Position: PositionTemplate}
+			p.fillFromText(&r, body, body)
+			p.rep.Recipients = append(p.rep.Recipients, r)
+			return
 		}
 	}
 }

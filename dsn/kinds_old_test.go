@@ -275,6 +275,18 @@ func oldKinds() []kindCase {
 				"The message was not delivered.\n"),
 		kind: KindBounce, recipients: []string{"dot@example.com"}, pos: PositionTemplate, status: "5.1.1",
 	}, {
+		// Yahoo Groups (and eGroups before it) refuse a non-member's post
+		// and name the group only by its name; their Mailing-List field
+		// names its address ("list x@y; contact x-owner@y"). The group's
+		// help address is no one's failure.
+		name: "Yahoo Groups: a non-member's post refused, the group's address",
+		msg: withHeader("Mailing-List: list other@yahoogroups.example; contact other-owner@yahoogroups.example\r\n",
+			notice("other-owner@yahoogroups.example", "Your message to other was not delivered",
+				"Hello news@lists.example.org,\n\nWe're sorry, but we could not deliver your message to the other group,\n"+
+					"because you are not a member of the group.\n\nTo join the group, send an email to:\n"+
+					"other-subscribe@yahoogroups.example\n\nRegards,\n\nYahoo! Groups Customer Care\n")),
+		kind: KindBounce, recipients: []string{"other@yahoogroups.example"}, pos: PositionTemplate,
+	}, {
 		// Majordomo's resend tells the list owner that a non-member
 		// posted: "BOUNCE list: Non-member submission from [x]", then the
 		// message. Its author is a poster, not a failed recipient.
