@@ -79,6 +79,27 @@ func TestOldKindsThroughParser(t *testing.T) {
 			"Mailing-List: list other@yahoogroups.example; contact other-owner@yahoogroups.example\n",
 			"We're sorry, but we could not deliver your message to the other group,\nbecause you are not a member of the group.\n"),
 		recipient: "other@yahoogroups.example", want: ReasonRejected,
+	}, {
+		// XMail's envelope summary ("Mail From: <x>") is no MAIL FROM
+		// command: the reply refused the recipient.
+		name: "XMail: user unknown under the envelope summary",
+		msg: kindNotice("mx.example.net PostMaster <postmaster@mx.example.net>", "Error sending message [1234.5678.mx] from [mx.example.net]",
+			"X-MailerServer: XMail 1.27\n",
+			"[<00>] XMail bounce: Rcpt=[gus@example.com];Error=[550 5.1.1 <gus@example.com>... User unknown]\n\n\n"+
+				"[<01>] Error sending message [1234.5678.mx] from [mx.example.net].\n\nID:        <S1234>\n"+
+				"Mail From: <news@lists.example.org>\nRcpt To:   <gus@example.com>\n\n\n"+
+				"[<02>] The reason of the delivery failure was:\n\n550 5.1.1 <gus@example.com>... User unknown\n"),
+		recipient: "gus@example.com", want: ReasonUserUnknown,
+	}, {
+		// XMail's spool gave up after its retries.
+		name: "XMail: the maximum number of delivery attempts",
+		msg: kindNotice("mx.example.net PostMaster <postmaster@mx.example.net>", "Error sending message [1234.5678.mx] from [mx.example.net]",
+			"X-MailerServer: XMail 1.27\n",
+			"[<00>] XMail bounce: Rcpt=[hal@example.com];Error=[The maximum number of delivery attempts has been reached]\n\n\n"+
+				"[<01>] Error sending message [1234.5678.mx] from [mx.example.net].\n\nID:        <S1234>\n"+
+				"Mail From: <news@lists.example.org>\nRcpt To:   <hal@example.com>\n\n\n"+
+				"[<02>] The reason of the delivery failure was:\n\nThe maximum number of delivery attempts has been reached\n"),
+		recipient: "hal@example.com", want: ReasonExpired,
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

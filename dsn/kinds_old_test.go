@@ -287,6 +287,28 @@ func oldKinds() []kindCase {
 					"other-subscribe@yahoogroups.example\n\nRegards,\n\nYahoo! Groups Customer Care\n")),
 		kind: KindBounce, recipients: []string{"other@yahoogroups.example"}, pos: PositionTemplate,
 	}, {
+		// XMail (SysQueueUtils' error response): the envelope summary
+		// "Mail From: <x>" / "Rcpt To:   <y>" is no transcript: the reply
+		// answered no MAIL FROM, and names the recipient.
+		name: "XMail: bounce identifier, envelope summary and reason",
+		msg: withHeader("X-MailerServer: XMail 1.27\r\nX-SMTP-Mailer-Error: Message = [1234.5678.mx] Server = [mx.example.net]\r\n",
+			notice("mx.example.net PostMaster <postmaster@mx.example.net>", "Error sending message [1234.5678.mx] from [mx.example.net]",
+				"[<00>] XMail bounce: Rcpt=[eli@example.com];Error=[550 5.1.1 <eli@example.com>... User unknown]\n\n\n"+
+					"[<01>] Error sending message [1234.5678.mx] from [mx.example.net].\n\nID:        <S1234>\n"+
+					"Mail From: <news@lists.example.org>\nRcpt To:   <eli@example.com>\nServer:    <mx.example.com> [192.0.2.2]\n\n\n"+
+					"[<02>] The reason of the delivery failure was:\n\n550 5.1.1 <eli@example.com>... User unknown\n\n\n"+
+					"[<05>] Here is listed the initial part of the message:\n\n"+returned("eli@example.com"))),
+		kind: KindBounce, recipients: []string{"eli@example.com"}, pos: PositionTemplate, status: "5.1.1", command: "-",
+	}, {
+		// A transcript's MAIL FROM, its reply between it and RCPT TO, is
+		// the command the refusal answered.
+		name: "a transcript's MAIL FROM refused before any RCPT TO",
+		msg: notice("Mail Delivery Subsystem <MAILER-DAEMON@mx.example.net>", "Returned mail: see transcript for details",
+			"   ----- The following addresses had permanent fatal errors -----\n<fox@example.com>\n\n"+
+				"   ----- Transcript of session follows -----\nMAIL FROM: <news@lists.example.org>\n"+
+				"550 5.7.1 <news@lists.example.org>... Sender rejected\n"),
+		kind: KindBounce, recipients: []string{"fox@example.com"}, pos: PositionTemplate, command: "MAIL",
+	}, {
 		// Majordomo's resend tells the list owner that a non-member
 		// posted: "BOUNCE list: Non-member submission from [x]", then the
 		// message. Its author is a poster, not a failed recipient.
@@ -336,6 +358,13 @@ func TestOldKinds(t *testing.T) {
 			}
 			if tc.status != "" {
 				assert.Equal(t, tc.status, r.Status)
+			}
+			switch tc.command {
+			case "":
+			case "-":
+				assert.Empty(t, r.Command)
+			default:
+				assert.Equal(t, Command(tc.command), r.Command)
 			}
 		})
 	}
