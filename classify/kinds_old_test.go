@@ -100,6 +100,20 @@ func TestOldKindsThroughParser(t *testing.T) {
 				"Mail From: <news@lists.example.org>\nRcpt To:   <hal@example.com>\n\n\n"+
 				"[<02>] The reason of the delivery failure was:\n\nThe maximum number of delivery attempts has been reached\n"),
 		recipient: "hal@example.com", want: ReasonExpired,
+	}, {
+		// PP (ISODE) writes X.411's non-delivery diagnostic in words.
+		name: "PP: unrecognised ORName",
+		msg: kindNotice("PP MTA <postmaster@x400.example.org>", "Delivery Report (failure) for ivy@x400.example.org", "",
+			"This report relates to your message:\n\tSubject: news,\n\tTo: other@x400.example.org\n\n"+
+				"Your message was not delivered to:\n\tivy@x400.example.org\nfor the following reason:\n"+
+				"\tUnable to transfer message\n\t(Unrecognised ORName)\n"),
+		recipient: "ivy@x400.example.org", want: ReasonUserUnknown,
+	}, {
+		name: "PP: maximum time expired",
+		msg: kindNotice("PP MTA <postmaster@x400.example.org>", "Delivery Report (failure) for jan@x400.example.org", "",
+			"Your message was not delivered to:\n\tjan@x400.example.org\nfor the following reason:\n"+
+				"\tUnable to transfer message\n\tMaximum time expired\n"),
+		recipient: "jan@x400.example.org", want: ReasonExpired,
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -111,6 +125,30 @@ func TestOldKindsThroughParser(t *testing.T) {
 			in := Input{Kind: rep.Kind, Status: r.Status, ReplyCode: r.ReplyCode, Diagnostic: r.Diagnostic,
 				DiagnosticType: r.DiagnosticType, Action: r.Action, RemoteMTA: r.RemoteMTA, Command: r.Command,
 				Vendor: rep.Vendor, Notice: rep.Notice}
+			got := Classify(in)
+			assert.Equal(t, tt.want, got.Reason, "Classify(%+v) = %s (%s)", in, got.Reason, got.Evidence)
+		})
+	}
+}
+
+// TestOldKindsX400Report classifies the reports of RFC 2156 (MIXER)
+// gateways, whose Diagnostic-Code is X.411's reason and diagnostic with
+// their names, under a generic status.
+func TestOldKindsX400Report(t *testing.T) {
+	tests := []struct {
+		diagnostic string
+		want       Reason
+	}{
+		{"1 (unable-to-transfer) 0 (unrecognised-ORName)", ReasonUserUnknown},
+		{"1 (unable-to-transfer) 1 (ambiguous-ORName)", ReasonUserUnknown},
+		{"1 (unable-to-transfer) 5 (maximum-time-expired)", ReasonExpired},
+		{"1 (unable-to-transfer) 7 (content-too-long)", ReasonMesgTooBig},
+		{"1 (unable-to-transfer) 13 (size-constraint-violation)", ReasonMesgTooBig},
+		{"1 (unable-to-transfer) 3 (loop-detected)", ReasonNetworkError},
+	}
+	for _, tt := range tests {
+		t.Run(tt.diagnostic, func(t *testing.T) {
+			in := Input{Kind: dsn.KindDSN, Status: "5.0.0", Diagnostic: tt.diagnostic, DiagnosticType: "x400", Action: "failed"}
 			got := Classify(in)
 			assert.Equal(t, tt.want, got.Reason, "Classify(%+v) = %s (%s)", in, got.Reason, got.Evidence)
 		})
