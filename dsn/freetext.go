@@ -101,6 +101,9 @@ var recipientLabels = []string{"받는 사람", "받는 분", "받는분", "fail
 	// Ipswitch IMail (X-Mailer: SMTP32) writes the reason, a colon and
 	// the address: "User mailbox exceeds allowed size: x@y".
 	"user mailbox exceeds allowed size", "delivery userid",
+	// Prodigy: "User's mailbox is full: <x@y>" (flufl.bounce's
+	// simplematch patterns).
+	"user's mailbox is full",
 	"destinatário", "收件人", "受信者", "宛て先"}
 
 // lastWord returns the lower-cased last word of s, without punctuation.

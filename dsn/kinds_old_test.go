@@ -309,6 +309,11 @@ func oldKinds() []kindCase {
 				"550 5.7.1 <news@lists.example.org>... Sender rejected\n"),
 		kind: KindBounce, recipients: []string{"fox@example.com"}, pos: PositionTemplate, command: "MAIL",
 	}, {
+		name: "Prodigy: the reason, a colon and the full mailbox's address",
+		msg: notice("MAILER-DAEMON@prodigy.example", "Returned mail",
+			"User's mailbox is full: <gil@prodigy.example>\nUnable to deliver mail.\n"),
+		kind: KindBounce, recipients: []string{"gil@prodigy.example"}, pos: PositionTemplate,
+	}, {
 		// Majordomo's resend tells the list owner that a non-member
 		// posted: "BOUNCE list: Non-member submission from [x]", then the
 		// message. Its author is a poster, not a failed recipient.
