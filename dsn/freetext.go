@@ -1048,9 +1048,6 @@ func (p *parser) humanReply(subjBounce bool) bool {
 	return p.top.Get("In-Reply-To") != "" && !subjBounce && !p.nullSender() && p.top.Get("Return-Path") != ""
 }
 
-// exampleAddr reports whether h is an example of a help text: after
-// "e.g." or "for example" on its line, or at the start of a line that
-// continues a sentence ending in one ("…, e.g., if\nx@y fails, try …").
 // helpAddrBelow reports whether h stands alone on its line under a line
 // that ends by pointing the reader to someone ("For assistance, contact
 // the help desk at:", "Please reply to", "Questions? Send mail to:"): the
@@ -1075,6 +1072,9 @@ func helpAddrBelow(prev, line string, h addrHit) bool {
 	return false
 }
 
+// exampleAddr reports whether h is an example of a help text: after
+// "e.g." or "for example" on its line, or at the start of a line that
+// continues a sentence ending in one ("…, e.g., if\nx@y fails, try …").
 func exampleAddr(prev string, l noticeLine, h addrHit) bool {
 	words := []string{"e.g.", "e. g.", "for example", "for instance", "such as", "z.b.", "p.ex."}
 	if containsAny(asciiLower(l.before(h)), words) {
