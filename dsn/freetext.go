@@ -1050,7 +1050,8 @@ func (p *parser) humanReply(subjBounce bool) bool {
 
 // helpAddrBelow reports whether h stands alone on its line under a line
 // that ends by pointing the reader to someone ("For assistance, contact
-// the help desk at:", "Please reply to", "Questions? Send mail to:"): the
+// the help desk at:", "Please reply to", "Questions? Send mail to:",
+// "Please contact your system administrator:"): the
 // address completes the help text and is no recipient. A line that
 // announces the failed recipients is no help text, whatever it says.
 func helpAddrBelow(prev, line string, h addrHit) bool {
@@ -1058,13 +1059,17 @@ func helpAddrBelow(prev, line string, h addrHit) bool {
 		return false
 	}
 	p := strings.TrimRight(asciiLower(strings.TrimSpace(prev)), " :")
-	if !strings.HasSuffix(p, " to") && !strings.HasSuffix(p, " at") && !strings.HasSuffix(p, "contact") &&
-		!strings.HasSuffix(p, "questions") && !strings.HasSuffix(p, "help desk") && !strings.HasSuffix(p, "helpdesk") {
+	ends := false
+	for _, e := range []string{" to", " at", "contact", "questions", "help desk", "helpdesk", "postmaster",
+		"administrator", "admin", "support", " mail"} {
+		ends = ends || strings.HasSuffix(p, e)
+	}
+	if !ends {
 		return false
 	}
-	tail := p[max(0, len(p)-32):]
+	tail := p[max(0, len(p)-40):]
 	for _, ph := range []string{"contact", "write to", "send mail to", "send an email to", "reply to", "for help",
-		"for assistance", "for further assistance", "helpdesk", "help desk", "questions"} {
+		"assistance", "helpdesk", "help desk", "questions"} {
 		if strings.Contains(tail, ph) {
 			return true
 		}

@@ -180,6 +180,18 @@ func oldKinds() []kindCase {
 				"    Your message begins as follows:\n\n"+returned("ray@example.edu")),
 		kind: KindBounce, recipients: []string{"ray@example.edu"}, pos: PositionTemplate,
 	}, {
+		name: "a system administrator's address alone under the sentence that names it",
+		msg: notice("Mail Delivery System <postmaster@gw.example.edu>", "Message status - undeliverable",
+			"The message that you sent was undeliverable to the following:\n\tpia@example.com (user not found)\n\n"+
+				"Please contact your system administrator:\n    sysadmin@gw.example.edu\n"),
+		kind: KindBounce, recipients: []string{"pia@example.com"}, pos: PositionTemplate,
+	}, {
+		// An administrator the message was sent to is no help text.
+		name: "an address alone under could not be delivered to the administrator",
+		msg: notice("MAILER-DAEMON@mx.example.org", "Undeliverable mail",
+			"Your message could not be delivered to the administrator:\n\n   rex@example.net\n"),
+		kind: KindBounce, recipients: []string{"rex@example.net"}, pos: PositionTemplate,
+	}, {
 		// "delivered to" is no help text: the address under it failed.
 		name: "an address alone under could not be delivered to",
 		msg: notice("MAILER-DAEMON@mx.example.org", "Undeliverable mail",
