@@ -213,11 +213,12 @@ func isAnchorLine(l noticeLine, h addrHit) bool {
 	if before == "" {
 		return true
 	}
-	if after == "" && strings.EqualFold(before, "smtp") {
-		// Post.Office (and Openwave's InterMail after it) lists the
-		// unknown destination addresses under "The following
-		// destination addresses were unknown" with their channel:
-		// "SMTP <x@y>" alone on its line.
+	if after == "" && channelTagged(before) {
+		// Post.Office (and Openwave's InterMail after it) and Netscape
+		// Messaging Server name an address with its channel: "SMTP
+		// <x@y>" alone on its line under "The following destination
+		// addresses were unknown", "User quota exceeded: SMTP <x@y>"
+		// (the formats Majordomo 2's bounce parser documents).
 		return true
 	}
 	for _, w := range recipientWords {
@@ -228,6 +229,29 @@ func isAnchorLine(l noticeLine, h addrHit) bool {
 	if strings.HasPrefix(after, "...") || strings.HasPrefix(after, ":") || strings.HasPrefix(after, "on ") ||
 		strings.HasPrefix(after, "(") || strings.HasPrefix(after, "-") || strings.HasPrefix(after, "[") || strings.HasPrefix(after, "のメールアドレス") {
 		return true
+	}
+	return false
+}
+
+// channelTagged reports whether the text before an address that ends its
+// line is a delivery channel's name, alone or after a reason and a colon
+// ("SMTP", "User quota exceeded: LMTP"), not after a sender's label
+// ("From: SMTP").
+func channelTagged(before string) bool {
+	b := asciiLower(before)
+	for _, c := range []string{"smtp", "lmtp"} {
+		if b == c {
+			return true
+		}
+		if head, ok := strings.CutSuffix(b, ": "+c); ok {
+			lw := lastWord(head)
+			for _, w := range senderWords {
+				if lw == w {
+					return false
+				}
+			}
+			return true
+		}
 	}
 	return false
 }

@@ -105,6 +105,21 @@ func oldKinds() []kindCase {
 			"\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; nms.example.com\r\n\r\n--b--\r\n",
 		kind: KindDSN, recipients: []string{"eve@nms.example.com"}, pos: PositionTemplate,
 	}, {
+		// Netscape Messaging Server 4.x: the reason, a colon, the channel
+		// and the address (Majordomo 2's bounce parser, its
+		// check_dsn_netscape formats).
+		name: "Netscape Messaging Server: reason, channel and address",
+		msg: notice("Mail Delivery Subsystem <MAILER-DAEMON@nms.example.com>", "Delivery Notification: Delivery has failed",
+			poHead+"User quota exceeded: LMTP <hal@nms.example.com>\n\nPlease reply to <postmaster@nms.example.com>\n"+
+				"if you feel this message to be in error.\n"),
+		kind: KindBounce, recipients: []string{"hal@nms.example.com"}, pos: PositionTemplate,
+	}, {
+		// A sender's label before the channel is no recipient slot.
+		name: "a sender named with its channel is no recipient",
+		msg: notice("MAILER-DAEMON@mx.example.net", "Undeliverable mail",
+			"Originator: SMTP <editor@lists.example.org>\n\nUser quota exceeded: SMTP <ida@example.net>\n"),
+		kind: KindBounce, recipients: []string{"ida@example.net"}, pos: PositionTemplate,
+	}, {
 		// Lotus Notes R4/R5 (before Domino's "was not delivered to …
 		// because"): the reason, then the address, between "Failure
 		// Reasons" and "Returned Message" rules (sisimai's lhost/Notes).
