@@ -295,6 +295,7 @@ type textSearch struct {
 	anyField      bool     // some candidate is a recipient field's value
 	selfListed    []string // excluded addresses listed as failed
 	blockOpen     bool     // the lines since the last blank one named a recipient
+	blockLabel    string   // the words before the address that opened that block, lower case
 	inHeaderField bool     // the line before was a quoted header field or its folding
 	prevLine      string   // the last line that was not blank
 	prevAt        int      // where prevLine starts in the notice
@@ -346,7 +347,7 @@ func (ts *textSearch) scanLine(line string, at int) {
 	if strings.TrimSpace(line) != "" {
 		ts.prevLine, ts.prevAt = line, at
 	} else {
-		ts.blockOpen = false // a paragraph ends the lines about a recipient
+		ts.blockOpen, ts.blockLabel = false, "" // a paragraph ends the lines about a recipient
 	}
 	indented := len(line) > 0 && (line[0] == ' ' || line[0] == '\t')
 	ts.sendmailItem(line, at, indented)
@@ -401,7 +402,8 @@ func (ts *textSearch) scanLine(line string, at int) {
 			// "from" are otherwise a sender's words).
 			anch = true
 		}
-		if anch && inBlock && !opensBlock(nl, h) && !pfrParent && !field {
+		label := asciiLower(strings.TrimRight(strings.TrimSpace(nl.before(h)), "<\"'( "))
+		if anch && inBlock && !opensBlock(nl, h) && !pfrParent && !field && (label == "" || label != ts.blockLabel) {
 			// Inside the lines about a recipient already named (its
 			// server's reply, continued), an address is the reply's, not
 			// another recipient, unless it opens a line or stands after a
@@ -420,7 +422,11 @@ func (ts *textSearch) scanLine(line string, at int) {
 		}
 		ts.add(textCand{h.addr, PositionTemplate, anch, lineAt, at + h.start, listed, field})
 		if anch {
-			ts.blockOpen = true
+			// A line with the same words before its address as the line
+			// that opened the block is the next item of a list ("unknown
+			// user: x@y" then "unknown user: z@y", "SMTP <x@y>" then
+			// "SMTP <z@y>").
+			ts.blockOpen, ts.blockLabel = true, label
 		}
 	}
 }

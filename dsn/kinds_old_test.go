@@ -120,6 +120,32 @@ func oldKinds() []kindCase {
 			"Originator: SMTP <editor@lists.example.org>\n\nUser quota exceeded: SMTP <ida@example.net>\n"),
 		kind: KindBounce, recipients: []string{"ida@example.net"}, pos: PositionTemplate,
 	}, {
+		// A list whose items repeat the words before the address: each
+		// item is a recipient, not a continuation of the first's reply.
+		name: "Post.Office: two unknown destination addresses with their channel",
+		msg: notice(poFrom, poSubject, poHead+"The following destination addresses were unknown (please check\n"+
+			"the addresses and re-mail the message):\n\nSMTP <jon@example.net>\nSMTP <kai@example.net>\n"+poTail),
+		kind: KindBounce, recipients: []string{"jon@example.net", "kai@example.net"}, pos: PositionTemplate,
+	}, {
+		// CompuServe's older notice (Majordomo 2's parse_compuserve2).
+		name: "CompuServe (old): two invalid receiver addresses",
+		msg: notice("CompuServe Postmaster <postmaster@compuserve.example>", "Undeliverable Message",
+			"Your message could not be delivered due to the following:\n\nInvalid receiver address: lex@compuserve.example\n"+
+				"Invalid receiver address: mia@compuserve.example\n\nThe address was not found.\n"),
+		kind: KindBounce, recipients: []string{"lex@compuserve.example", "mia@compuserve.example"}, pos: PositionTemplate,
+	}, {
+		name: "IMail (SMTP32): two unknown users",
+		msg: withHeader("X-Mailer: <SMTP32 v8.15>\r\n", notice("\"Postmaster\" <postmaster@mgw.example.com>", "Undeliverable Mail",
+			"unknown user: nia@mgw.example.com\nunknown user: ora@mgw.example.com\n\n\nOriginal message follows.\n\n")),
+		kind: KindBounce, recipients: []string{"nia@mgw.example.com", "ora@mgw.example.com"}, pos: PositionTemplate,
+	}, {
+		// Old MSN (Majordomo 2's parse_msn): the address, then the reason,
+		// under a "Transcript of session follows" rule.
+		name: "old MSN: the address under the transcript rule",
+		msg: notice("Postmaster<Postmaster@email.msn.example>", "Nondeliverable mail",
+			"------Transcript of session follows -------\npam@email.msn.example\nThe user's email name is not found.\n"),
+		kind: KindBounce, recipients: []string{"pam@email.msn.example"}, pos: PositionTemplate,
+	}, {
 		// Lotus Notes R4/R5 (before Domino's "was not delivered to …
 		// because"): the reason, then the address, between "Failure
 		// Reasons" and "Returned Message" rules (sisimai's lhost/Notes).
