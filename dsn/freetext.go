@@ -102,8 +102,9 @@ var recipientLabels = []string{"받는 사람", "받는 분", "받는분", "fail
 	// the address: "User mailbox exceeds allowed size: x@y".
 	"user mailbox exceeds allowed size", "delivery userid",
 	// Prodigy: "User's mailbox is full: <x@y>" (flufl.bounce's
-	// simplematch patterns).
-	"user's mailbox is full",
+	// simplematch patterns); Netscape Messaging Server: "User quota
+	// exceeded: x@y" (Majordomo 2's bounce parser).
+	"user's mailbox is full", "user quota exceeded",
 	"destinatário", "收件人", "受信者", "宛て先"}
 
 // lastWord returns the lower-cased last word of s, without punctuation.

@@ -114,6 +114,11 @@ func oldKinds() []kindCase {
 				"if you feel this message to be in error.\n"),
 		kind: KindBounce, recipients: []string{"hal@nms.example.com"}, pos: PositionTemplate,
 	}, {
+		name: "Netscape Messaging Server: reason and address, no channel",
+		msg: notice("Mail Delivery Subsystem <MAILER-DAEMON@nms.example.com>", "Delivery Notification: Delivery has failed",
+			poHead+"User quota exceeded: qed@nms.example.com\n"),
+		kind: KindBounce, recipients: []string{"qed@nms.example.com"}, pos: PositionTemplate,
+	}, {
 		// A sender's label before the channel is no recipient slot.
 		name: "a sender named with its channel is no recipient",
 		msg: notice("MAILER-DAEMON@mx.example.net", "Undeliverable mail",
