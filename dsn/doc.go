@@ -15,7 +15,9 @@
 //   - Amazon SES notifications (JSON, sent by mail through SNS);
 //   - free-text bounces written for humans (qmail, Exim, Sendmail, Postfix
 //     without a report, Courier, Exchange and Office 365, Gmail, Yahoo,
-//     Domino, Japanese carriers, mailing-list managers, …), in any charset
+//     Domino, Japanese carriers, mailing-list managers, and older systems:
+//     Post.Office and Netscape Messaging Server, Lotus Notes, MMDF, PP,
+//     ZMailer's text report, XMail, …), in any charset
 //     golang.org/x/text decodes, and UTF-7;
 //   - RFC 3834 automatic replies (Auto-Submitted: auto-replied, and
 //     vacation notices in several languages that carry no such field),
@@ -60,11 +62,13 @@
 // PositionSES), X-Failed-Recipients, a VERP return path, the positions of
 // MTA templates (an address opening a failure block, "RCPT TO:<x>" of a
 // transcript, the lists after "The following address(es) failed",
-// Sendmail's "550 <x>... reason", X.400's "dda:SMTP=x", a daemon's list of
-// bare local parts at its own domain), and running text (PositionText,
+// Sendmail's "550 <x>... reason", X.400's "dda:SMTP=x", a channel's "SMTP
+// <x>", ZMailer's "Final Recipient:" with its value under it, a daemon's
+// list of bare local parts at its own domain), and running text (PositionText,
 // which a caller should not act on alone). An address inside a server's
 // reply ("Domain of sender address x does not exist", "register your IP
-// to spammaster@…"), a help text, the sender's or our own (From,
+// to spammaster@…"), a help text (with the address alone on the line
+// under "contact the help desk at:"), the sender's or our own (From,
 // Return-Path, Delivered-To) is no one's failure.
 //
 // An enhanced status code (RFC 3463) is read from text only where servers

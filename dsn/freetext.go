@@ -108,6 +108,10 @@ var recipientLabels = []string{"받는 사람", "받는 분", "받는분", "fail
 	// MailEnable: "Recipient: [SMTP:x@y]", the address in Exchange's
 	// proxy form.
 	"recipient: [smtp",
+	// Prodigy: "User's mailbox is full: <x@y>" (flufl.bounce's
+	// simplematch patterns); Netscape Messaging Server: "User quota
+	// exceeded: x@y" (Majordomo 2's bounce parser).
+	"user's mailbox is full", "user quota exceeded",
 	"destinatário", "收件人", "受信者", "宛て先"}
 
 // labelBefore returns the lower-cased text before an address without the
@@ -225,6 +229,14 @@ func isAnchorLine(l noticeLine, h addrHit) bool {
 	if before == "" {
 		return true
 	}
+	if after == "" && channelTagged(before) {
+		// Post.Office (and Openwave's InterMail after it) and Netscape
+		// Messaging Server name an address with its channel: "SMTP
+		// <x@y>" alone on its line under "The following destination
+		// addresses were unknown", "User quota exceeded: SMTP <x@y>"
+		// (the formats Majordomo 2's bounce parser documents).
+		return true
+	}
 	for _, w := range recipientWords {
 		if lw == w {
 			return true
@@ -233,6 +245,29 @@ func isAnchorLine(l noticeLine, h addrHit) bool {
 	if strings.HasPrefix(after, "...") || strings.HasPrefix(after, ":") || strings.HasPrefix(after, "on ") ||
 		strings.HasPrefix(after, "(") || strings.HasPrefix(after, "-") || strings.HasPrefix(after, "[") || strings.HasPrefix(after, "のメールアドレス") {
 		return true
+	}
+	return false
+}
+
+// channelTagged reports whether the text before an address that ends its
+// line is a delivery channel's name, alone or after a reason and a colon
+// ("SMTP", "User quota exceeded: LMTP"), not after a sender's label
+// ("From: SMTP").
+func channelTagged(before string) bool {
+	b := asciiLower(before)
+	for _, c := range []string{"smtp", "lmtp"} {
+		if b == c {
+			return true
+		}
+		if head, ok := strings.CutSuffix(b, ": "+c); ok {
+			lw := lastWord(head)
+			for _, w := range senderWords {
+				if lw == w {
+					return false
+				}
+			}
+			return true
+		}
 	}
 	return false
 }
@@ -262,6 +297,7 @@ type textCand struct {
 	at       int  // start of the line that named it first, -1 unknown
 	hit      int  // start of the address on that line
 	listed   bool // named only as an item of a "> x@y" list, its reason elsewhere
+	field    bool // the value of a report's recipient field written as text
 	// back is set when a later line names the address again in a
 	// recipient position, at backAt (its line) and backHit.
 	back            bool
@@ -276,8 +312,10 @@ type textSearch struct {
 	cands         []textCand
 	index         map[string]int // lower-case address → cands
 	anyAnchored   bool
+	anyField      bool     // some candidate is a recipient field's value
 	selfListed    []string // excluded addresses listed as failed
 	blockOpen     bool     // the lines since the last blank one named a recipient
+	blockLabel    string   // the words before the address that opened that block, lower case
 	inHeaderField bool     // the line before was a quoted header field or its folding
 	prevLine      string   // the last line that was not blank
 	prevAt        int      // where prevLine starts in the notice
@@ -300,6 +338,10 @@ func (ts *textSearch) excluded(a string) bool {
 func (ts *textSearch) add(c textCand) bool {
 	la := strings.ToLower(c.addr)
 	if i, ok := ts.index[la]; ok {
+		if c.field {
+			ts.cands[i].field = true
+			ts.anyField = true
+		}
 		if c.anchored {
 			if old := &ts.cands[i]; old.listed && !c.listed && c.at >= 0 {
 				// A list item says nothing of its own: the lines where the
@@ -316,6 +358,7 @@ func (ts *textSearch) add(c textCand) bool {
 	ts.index[la] = len(ts.cands)
 	ts.cands = append(ts.cands, c)
 	ts.anyAnchored = ts.anyAnchored || c.anchored
+	ts.anyField = ts.anyField || c.field
 	return true
 }
 
@@ -326,7 +369,7 @@ func (ts *textSearch) scanLine(line string, at int) {
 	if strings.TrimSpace(line) != "" {
 		ts.prevLine, ts.prevAt = line, at
 	} else {
-		ts.blockOpen = false // a paragraph ends the lines about a recipient
+		ts.blockOpen, ts.blockLabel = false, "" // a paragraph ends the lines about a recipient
 	}
 	indented := len(line) > 0 && (line[0] == ' ' || line[0] == '\t')
 	ts.sendmailItem(line, at, indented)
@@ -365,10 +408,11 @@ func (ts *textSearch) scanLine(line string, at int) {
 			ts.p.excludedAnchor = true
 			continue
 		}
-		if exampleAddr(prev, nl, h) {
-			continue // an example of a help text
+		if exampleAddr(prev, nl, h) || helpAddrBelow(prev, line, h) {
+			continue // an example of a help text, or its address
 		}
-		anch := !quotedTo && isAnchorLine(nl, h)
+		field := zmailerField(prev, line, h)
+		anch := field || !quotedTo && isAnchorLine(nl, h)
 		eximPFR := eximGeneratedBy(prev, line, h)
 		sendmailBare := !eximPFR && ts.bareItem && indented && sendmailExpandedFrom(line, h)
 		pfrParent := eximPFR || sendmailBare
@@ -380,7 +424,8 @@ func (ts *textSearch) scanLine(line string, at int) {
 			// "from" are otherwise a sender's words).
 			anch = true
 		}
-		if anch && inBlock && !opensBlock(nl, h) && !pfrParent {
+		label := asciiLower(strings.TrimRight(strings.TrimSpace(nl.before(h)), "<\"'( "))
+		if anch && inBlock && !opensBlock(nl, h) && !pfrParent && !field && (label == "" || label != ts.blockLabel) {
 			// Inside the lines about a recipient already named (its
 			// server's reply, continued), an address is the reply's, not
 			// another recipient, unless it opens a line or stands after a
@@ -397,9 +442,13 @@ func (ts *textSearch) scanLine(line string, at int) {
 		case sendmailBare:
 			lineAt = ts.itemAt // and at the item, with its "(reason: …)"
 		}
-		ts.add(textCand{addr: h.addr, pos: PositionTemplate, anchored: anch, at: lineAt, hit: at + h.start, listed: listed})
+		ts.add(textCand{addr: h.addr, pos: PositionTemplate, anchored: anch, at: lineAt, hit: at + h.start, listed: listed, field: field})
 		if anch {
-			ts.blockOpen = true
+			// A line with the same words before its address as the line
+			// that opened the block is the next item of a list ("unknown
+			// user: x@y" then "unknown user: z@y", "SMTP <x@y>" then
+			// "SMTP <z@y>").
+			ts.blockOpen, ts.blockLabel = true, label
 		}
 	}
 }
@@ -445,7 +494,10 @@ func (ts *textSearch) fallbacks(body string) {
 func (ts *textSearch) emit(body string) {
 	p := ts.p
 	for _, c := range ts.cands {
-		if ts.anyAnchored && !c.anchored {
+		if ts.anyAnchored && !c.anchored || ts.anyField && !c.field {
+			// A report's recipient fields, where the notice has them,
+			// name its recipients; the session transcripts and notes
+			// around them name others.
 			continue
 		}
 		if len(p.rep.Recipients) >= p.opts.MaxRecipients {
@@ -571,6 +623,27 @@ func sendmailExpandedFrom(line string, h addrHit) bool {
 	t := strings.TrimSpace(line)
 	return strings.HasPrefix(t, "(expanded from:") && strings.Count(t, "@") == 1 &&
 		strings.Trim(line[h.end:], " \t>)") == ""
+}
+
+// zmailerField reports whether h is the value of a recipient field of
+// ZMailer's text report: "FAILED:", then "  Original Recipient:" or
+// "  Final Recipient:" on a line of its own and "    rfc822;x@y" on the
+// next (the report's text part, as ZMailer's reports write it beside
+// their message/delivery-status part).
+func zmailerField(prev, line string, h addrHit) bool {
+	label := asciiLower(strings.TrimSpace(prev))
+	if label != "original recipient:" && label != "final recipient:" {
+		return false
+	}
+	return strings.EqualFold(strings.TrimSpace(line[:h.start]), "rfc822;") && strings.TrimSpace(line[h.end:]) == ""
+}
+
+// zmailerTranscript reports whether a line is one of ZMailer's session
+// transcript ("<<- RCPT To:<x@y>" sent, "->> 250 2.1.5 Recipient ok"
+// received) under a report's "Diagnostic texts:".
+func zmailerTranscript(line string) bool {
+	t := strings.TrimLeft(line, " \t")
+	return strings.HasPrefix(t, "<<- ") || strings.HasPrefix(t, "->> ")
 }
 
 // isQuotedHeader reports whether a notice line is a header field of a
@@ -852,7 +925,8 @@ func (p *parser) listManagerNotice(body string) bool {
 
 // listRecipient finds the list address in a list manager's notice: the
 // first address named after "list" or "in" ("You are not a member of this
-// mailing list <list@example.org>", "Duplicated Message-ID in <…>").
+// mailing list <list@example.org>", "Duplicated Message-ID in <…>"), else
+// the list its Mailing-List field names.
 func (p *parser) listRecipient(body string) {
 	for _, line := range strings.Split(body, "\n") {
 		for _, h := range findAddrs(line) {
@@ -863,6 +937,22 @@ func (p *parser) listRecipient(body string) {
 				p.rep.Recipients = append(p.rep.Recipients, r)
 				return
 			}
+		}
+	}
+	// The notice names the list only by its name ("the other group"):
+	// its own Mailing-List field names its address, as Yahoo Groups,
+	// eGroups and ezmlm write it ("list other@example.com; contact
+	// other-owner@example.com").
+	ex := p.excluded()
+	for _, v := range p.top.Values("Mailing-List") {
+		for _, h := range findAddrs(v) {
+			if lastWord(strings.TrimSpace(v[:h.start])) != "list" || excludedAddr(h.addr, ex) {
+				continue
+			}
+			r := Recipient{FinalRecipient: h.addr, Position: PositionTemplate}
+			p.fillFromText(&r, body, body)
+			p.rep.Recipients = append(p.rep.Recipients, r)
+			return
 		}
 	}
 }
@@ -1094,6 +1184,35 @@ func opensBlock(l noticeLine, h addrHit) bool {
 // mail, whatever words it holds.
 func (p *parser) humanReply(subjBounce bool) bool {
 	return p.top.Get("In-Reply-To") != "" && !subjBounce && !p.nullSender() && p.top.Get("Return-Path") != ""
+}
+
+// helpAddrBelow reports whether h stands alone on its line under a line
+// that ends by pointing the reader to someone ("For assistance, contact
+// the help desk at:", "Please reply to", "Questions? Send mail to:",
+// "Please contact your system administrator:"): the
+// address completes the help text and is no recipient. A line that
+// announces the failed recipients is no help text, whatever it says.
+func helpAddrBelow(prev, line string, h addrHit) bool {
+	if !aloneOnLine(line, h) || introducesFailures(prev) {
+		return false
+	}
+	p := strings.TrimRight(asciiLower(strings.TrimSpace(prev)), " :")
+	ends := false
+	for _, e := range []string{" to", " at", "contact", "questions", "help desk", "helpdesk", "postmaster",
+		"administrator", "admin", "support", " mail"} {
+		ends = ends || strings.HasSuffix(p, e)
+	}
+	if !ends {
+		return false
+	}
+	tail := p[max(0, len(p)-40):]
+	for _, ph := range []string{"contact", "write to", "send mail to", "send an email to", "reply to", "for help",
+		"assistance", "helpdesk", "help desk", "questions"} {
+		if strings.Contains(tail, ph) {
+			return true
+		}
+	}
+	return false
 }
 
 // exampleAddr reports whether h is an example of a help text: after

@@ -280,6 +280,7 @@ func recipientBlockAt(body string, st, hit int, addr string) string {
 		}
 	}
 	var b strings.Builder
+	prevL, ownRcpt := "", false
 	for n, off := 0, st; n < maxBlockLines && off < len(body) && b.Len() < limit; n++ {
 		var l string
 		var whole bool
@@ -292,11 +293,26 @@ func recipientBlockAt(body string, st, hit int, addr string) string {
 			// Stop at a line naming another address as a recipient.
 			// PMDF's "Original address:" under "Recipient address:" is
 			// the same recipient's, as the address the message was sent
-			// to (Sun/Oracle Messaging Server).
-			if hs := findAddrs(l); len(hs) > 0 && !strings.EqualFold(hs[0].addr, addr) && isAnchorLine(newNoticeLine(l), hs[0]) &&
-				!strings.HasPrefix(asciiLower(strings.TrimSpace(l)), "original address:") {
+			// to (Sun/Oracle Messaging Server). ZMailer's transcript of
+			// the session ("<<- RCPT To:<x>", "->> 250 … Recipient ok")
+			// names the other recipients of that session: another's
+			// RCPT ends the block only after this recipient's own RCPT
+			// and its reply; ZMailer's next recipient field ends it.
+			hs := findAddrs(l)
+			zt := zmailerTranscript(l)
+			if len(hs) > 0 && !strings.EqualFold(hs[0].addr, addr) &&
+				(zmailerField(prevL, strings.TrimSuffix(l, "\n"), hs[0]) ||
+					zt && ownRcpt && strings.Contains(asciiLower(l), "rcpt to:") ||
+					!zt && isAnchorLine(newNoticeLine(l), hs[0]) &&
+						!strings.HasPrefix(asciiLower(strings.TrimSpace(l)), "original address:")) {
 				break
 			}
+			if zt && len(hs) > 0 && strings.EqualFold(hs[0].addr, addr) && strings.Contains(asciiLower(l), "rcpt to:") {
+				ownRcpt = true
+			}
+		}
+		if strings.TrimSpace(l) != "" {
+			prevL = l
 		}
 		b.WriteString(l)
 		if !whole {
@@ -384,7 +400,7 @@ var explicitCommands = []struct{ phrase, cmd string }{
 // an explicit statement if there is one, else the first mention, as a
 // whole word.
 func findCommand(s string) string {
-	lower := asciiLower(s)
+	lower := withoutEnvelopeSummary(asciiLower(s))
 	if c := firstPhrase(lower, explicitCommands); c != "" {
 		return c
 	}
@@ -393,6 +409,56 @@ func findCommand(s string) string {
 		return ""
 	}
 	return c
+}
+
+// withoutEnvelopeSummary blanks a notice's summary of the envelope, "Mail
+// From: <x>" then "Rcpt To: <y>" with nothing but white space between (as
+// XMail's notice writes it, its lines aligned: "Mail From: <x>\nRcpt To:
+// <y>"): labels, not the SMTP commands a reply answered. A transcript's
+// commands have no space after the colon, or a reply or a mark (">>>")
+// between them.
+func withoutEnvelopeSummary(lower string) string {
+	const mail, rcpt = "mail from: ", "rcpt to: "
+	for off := 0; off < len(lower); {
+		i := strings.Index(lower[off:], mail)
+		if i < 0 {
+			break
+		}
+		i += off
+		off = i + len(mail)
+		j := bracketedAddrEnd(lower, i+len(mail))
+		if j < 0 {
+			continue
+		}
+		k := j
+		for k < len(lower) && (lower[k] == ' ' || lower[k] == '\t' || lower[k] == '\n' || lower[k] == '\r') {
+			k++
+		}
+		if k == j || !strings.HasPrefix(lower[k:], rcpt) || bracketedAddrEnd(lower, k+len(rcpt)) < 0 {
+			continue
+		}
+		b := []byte(lower)
+		copy(b[i:], strings.Repeat(" ", len(mail)))
+		copy(b[k:], strings.Repeat(" ", len(rcpt)))
+		lower = string(b)
+	}
+	return lower
+}
+
+// bracketedAddrEnd returns the end of "<x@y>" after the spaces at i of s,
+// or -1 when no such address stands there.
+func bracketedAddrEnd(s string, i int) int {
+	for i < len(s) && s[i] == ' ' {
+		i++
+	}
+	if i >= len(s) || s[i] != '<' {
+		return -1
+	}
+	j := strings.IndexByte(s[i:], '>')
+	if j < 0 || strings.ContainsAny(s[i:i+j], " \t\n") {
+		return -1
+	}
+	return i + j + 1
 }
 
 // noRecipientReplies are the servers' replies to a DATA that no accepted
