@@ -24,10 +24,11 @@ func (p *parser) readTopHeader() {
 
 // headerText decodes RFC 2047 encoded words, falling back to the raw value.
 func headerText(h message.Header, key string) string {
-	if v, err := h.Text(key); err == nil {
-		return v
+	v := h.Get(key)
+	if d, err := wordDecoder.DecodeHeader(v); err == nil {
+		return d
 	}
-	return h.Get(key)
+	return v
 }
 
 // headerAddr returns the first address of an address field: the one in

@@ -2,9 +2,12 @@ package dsn
 
 import (
 	"bytes"
+	"io"
+	"mime"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/emersion/go-message/charset"
 	"golang.org/x/text/encoding/japanese"
 	"golang.org/x/text/encoding/korean"
 	"golang.org/x/text/encoding/simplifiedchinese"
@@ -27,25 +30,62 @@ func fixCharset(b []byte, hint string) []byte {
 	if utf8.Valid(b) {
 		return b
 	}
-	var t transform.Transformer
-	switch strings.ToLower(hint) {
-	case "euc-kr", "ks_c_5601-1987", "cp949", "ks_c_5601", "korean":
-		t = korean.EUCKR.NewDecoder()
-	case "shift_jis", "shift-jis", "sjis", "cp932", "windows-31j":
-		t = japanese.ShiftJIS.NewDecoder()
-	case "euc-jp":
-		t = japanese.EUCJP.NewDecoder()
-	case "gb2312", "gbk", "gb18030":
-		t = simplifiedchinese.GB18030.NewDecoder()
-	case "big5":
-		t = traditionalchinese.Big5.NewDecoder()
-	}
-	if t != nil {
-		if d, _, err := transform.Bytes(t, b); err == nil {
-			return d
-		}
+	if d, ok := decodeLegacy(b, hint); ok {
+		return d
 	}
 	return b
+}
+
+// wordDecoder decodes RFC 2047 encoded words in the charsets that
+// charset.Reader knows and in the CJK labels of legacyDecoder
+// ("=?MS949?B?…?=").
+var wordDecoder = &mime.WordDecoder{CharsetReader: func(label string, r io.Reader) (io.Reader, error) {
+	cr, err := charset.Reader(label, r)
+	if err != nil {
+		if t := legacyDecoder(label); t != nil {
+			return transform.NewReader(r, t), nil
+		}
+	}
+	return cr, err
+}}
+
+// legacyDecoder returns the decoder of a CJK charset label, including the
+// labels that mail software writes and the WHATWG list (which
+// charset.Reader follows) lacks: Microsoft's and Java's names of the
+// Korean code page (cp949, ms949, uhc), Japanese carriers' variants of
+// ISO-2022-JP (ISO-2022-JP-KDDI, -2, -3, -MS: the Ruby mail gem's
+// pick_encoding maps "ISO-2022-JP-KDDI and alike" to their base), and
+// cp932. It returns nil for any other label.
+func legacyDecoder(label string) transform.Transformer {
+	l := strings.ToLower(label)
+	switch {
+	case strings.HasPrefix(l, "iso-2022-jp"):
+		return japanese.ISO2022JP.NewDecoder()
+	}
+	switch l {
+	case "euc-kr", "ks_c_5601-1987", "cp949", "ms949", "uhc", "x-windows-949", "windows-949", "ks_c_5601", "korean":
+		return korean.EUCKR.NewDecoder()
+	case "shift_jis", "shift-jis", "sjis", "x-sjis", "cp932", "ms932", "windows-31j":
+		return japanese.ShiftJIS.NewDecoder()
+	case "euc-jp", "x-euc-jp":
+		return japanese.EUCJP.NewDecoder()
+	case "gb2312", "gbk", "gb18030", "cp936", "euc-cn", "x-gbk", "x-gb2312":
+		return simplifiedchinese.GB18030.NewDecoder()
+	case "big5", "cp950", "ms950", "x-big5":
+		return traditionalchinese.Big5.NewDecoder()
+	}
+	return nil
+}
+
+// decodeLegacy decodes b from the CJK charset label names, and reports
+// whether it could.
+func decodeLegacy(b []byte, label string) ([]byte, bool) {
+	t := legacyDecoder(label)
+	if t == nil {
+		return nil, false
+	}
+	d, _, err := transform.Bytes(t, b)
+	return d, err == nil
 }
 
 // stripHTML keeps the text of an HTML part, with a line break for each

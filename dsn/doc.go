@@ -112,7 +112,9 @@
 //     wrong (read as text) or never closed, quoted-printable with raw
 //     control bytes, base64 with junk between its characters, text with no
 //     charset (ISO-2022-JP is detected; other 8-bit text follows the charset
-//     of the message's encoded words);
+//     of the message's encoded words), and CJK charset labels that the
+//     WHATWG list lacks (cp949, MS949, ISO-2022-JP-KDDI) in parts and in
+//     encoded words;
 //   - MDaemon's list of failed addresses written as "> x@y" lines is a
 //     list, not quoted text;
 //   - Exchange 2007 and later name each recipient twice, in words for

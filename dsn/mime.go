@@ -170,6 +170,12 @@ func (p *parser) toUTF8(b []byte, h message.Header) []byte {
 	}
 	cr, err := charset.Reader(cs, bytes.NewReader(b))
 	if err != nil {
+		// QUIRK: labels outside the WHATWG list that Korean and Japanese
+		// systems write ("ms949", "ISO-2022-JP-KDDI"): see legacyDecoder
+		// (testdata/synthetic-ko-ms949-label.eml).
+		if d, ok := decodeLegacy(b, cs); ok {
+			return d
+		}
 		p.addErr(fmt.Errorf("%w: %v", ErrCharset, err))
 		return fixCharset(b, "")
 	}
