@@ -1,0 +1,54 @@
+package classify
+
+import "testing"
+
+// interiaNotice returns Postfix's notice for a reply of Interia's mail
+// servers to the command cmd.
+func interiaNotice(reply, cmd string) string {
+	return kindNotice("MAILER-DAEMON@mx.example.org (Mail Delivery System)", "Undelivered Mail Returned to Sender", "",
+		"This is the mail system at host mx.example.org.\n\nI'm sorry to have to inform you that your message could not\n"+
+			"be delivered to one or more recipients. It's attached below.\n\n                   The mail system\n\n"+
+			"<ola@interia.example>: host mx.poczta.interia.example[192.0.2.5] said: "+reply+" (in reply to "+cmd+" command)\n")
+}
+
+// TestLanguageKindsThroughParser checks the replies of providers whose
+// help pages, written in their own language, explain them: each in a
+// notice written for it, classified as the pipeline does.
+func TestLanguageKindsThroughParser(t *testing.T) {
+	checkThroughParser(t, []parserCase{{
+		// Interia's help ("Dlaczego wiadomość nie została dostarczona?"):
+		// the recipient has probably put the sender on its block list.
+		name:      "Interia: Recipient doesn't want your mail",
+		msg:       interiaNotice("550 5.7.1 Recipient doesn't want your mail", "RCPT TO"),
+		recipient: "ola@interia.example", want: ReasonFiltered,
+	}, {
+		// The same page: the domain's owner names the hosts that may
+		// send its mail, and this one is not among them.
+		name:      "Interia: [SPF] host is not allowed to send mail from domain",
+		msg:       interiaNotice("550 5.7.0 [SPF] host 192.0.2.1 is not allowed to send mail from domain lists.example.org", "MAIL FROM"),
+		recipient: "ola@interia.example", want: ReasonAuthFailure,
+	}, {
+		name:      "Interia: Account not found",
+		msg:       interiaNotice("550 5.1.1 Account not found", "RCPT TO"),
+		recipient: "ola@interia.example", want: ReasonUserUnknown,
+	}, {
+		// kei.pl's help ("Wiadomość zwrotna – Mailer Daemon") shows its
+		// qmail's notice translated to Polish, the address in qmail's
+		// slot and the reply after a bilingual "Remote host said: /
+		// Zdalny host odpowiedzial:".
+		name: "kei.pl: qmail's notice in Polish, the remote host's reply",
+		msg: kindNotice("MAILER-DAEMON@mx.example.pl", "failure notice", "",
+			"Bardzo nam przykro jednakze nie udalo sie wyslac maila pod wskazane adresy.\nPrzyczyna wskazana jest ponizej:\n\n"+
+				"<jan@example.com.pl>:\n192.0.2.48 does not like recipient.\n"+
+				"Remote host said: / Zdalny host odpowiedzial: 550 No Such User Here\nGiving up on 192.0.2.48.\n\n"+
+				"--- Below this line is a copy of the message.\n\nFrom: news@lists.example.org\nTo: jan@example.com.pl\nSubject: news\n\nhello\n"),
+		recipient: "jan@example.com.pl", want: ReasonUserUnknown,
+	}, {
+		name: "kei.pl: qmail's notice in Polish, maildir over quota",
+		msg: kindNotice("MAILER-DAEMON@mx.example.pl", "failure notice", "",
+			"Bardzo nam przykro jednakze nie udalo sie wyslac maila pod wskazane adresy.\nPrzyczyna wskazana jest ponizej:\n\n"+
+				"<biuro@example.pl>:\nmaildrop: maildir over quota.\n\n"+
+				"--- Below this line is a copy of the message.\n\nFrom: news@lists.example.org\nTo: biuro@example.pl\nSubject: news\n\nhello\n"),
+		recipient: "biuro@example.pl", want: ReasonMailboxFull,
+	}})
+}
