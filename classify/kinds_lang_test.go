@@ -2,8 +2,8 @@ package classify
 
 import "testing"
 
-// interiaNotice returns Postfix's notice for a reply of Interia's mail
-// servers to the command cmd.
+// interiaNotice returns Postfix's notice for a reply of a receiving server
+// (Interia's, in the first cases) to the command cmd.
 func interiaNotice(reply, cmd string) string {
 	return kindNotice("MAILER-DAEMON@mx.example.org (Mail Delivery System)", "Undelivered Mail Returned to Sender", "",
 		"This is the mail system at host mx.example.org.\n\nI'm sorry to have to inform you that your message could not\n"+
@@ -26,6 +26,18 @@ func TestLanguageKindsThroughParser(t *testing.T) {
 		// send its mail, and this one is not among them.
 		name:      "Interia: [SPF] host is not allowed to send mail from domain",
 		msg:       interiaNotice("550 5.7.0 [SPF] host 192.0.2.1 is not allowed to send mail from domain lists.example.org", "MAIL FROM"),
+		recipient: "ola@interia.example", want: ReasonAuthFailure,
+	}, {
+		// C4's help (faq.c4.cz, "Odeslaný e-mail se vrací zpět s
+		// chybou"): the sending host is not in the domain's SPF record.
+		name:      "C4: [SPF] address is not allowed to send mail from domain",
+		msg:       interiaNotice("550 [SPF] 192.0.2.1 is not allowed to send mail from lists.example.org.", "MAIL FROM"),
+		recipient: "ola@interia.example", want: ReasonAuthFailure,
+	}, {
+		// GRHOSTING's help (support.grhosting.cz, "Email se vrátil
+		// odesílateli jako nedoručitelný"): refused because of SPF.
+		name:      "GRHOSTING: blocked by SPF",
+		msg:       interiaNotice("550 5.1.0 0bcW1i00G0jifNx01bcmHa blocked by SPF", "MAIL FROM"),
 		recipient: "ola@interia.example", want: ReasonAuthFailure,
 	}, {
 		name:      "Interia: Account not found",

@@ -112,6 +112,17 @@ func TestLanguageKinds(t *testing.T) {
 				"Received: from lists.example.org by mx.example.com.ar\n\tfor <otro@example.com.ar>; Thu, 3 Dec 2026 10:00:00 +0000\n"+
 				"From: news@lists.example.org\nTo: eva@example.com.ar\nCc: otro@example.com.ar\nSubject: news\n\nhello\n"),
 		kind: KindBounce, recipients: []string{"eva@example.com.ar"}, pos: PositionTemplate, status: "5.1.1",
+	}, {
+		// Seznam's help ("Uživatel neexistuje", napoveda.seznam.cz)
+		// shows its notice: Czech, then English, the address in angle
+		// brackets in both sentences, the reason under "Důvod / Reason:".
+		name: "Seznam: Vaše zpráva pro <x> nemohla být doručena",
+		msg: notice("Mail Delivery System <MAILER-DAEMON@seznam.example>", "Undelivered Mail",
+			"Vaše zpráva pro <vesely@seznam.example> ze dne 3.12.2026 nemohla být doručena.\nZpráva je přiložena.\n\n"+
+				"You message for <vesely@seznam.example> from 2026/12/03 could not be delivered.\nIt's attached below.\n\n"+
+				"Důvod / Reason:\n---------------\n\n5.1.1 szn; User hasn't got the service mapped\n\n"+
+				"Permanentní chyba na straně uživatele.\nPermanent Failure - Bad destination mailbox address\n"),
+		kind: KindBounce, recipients: []string{"vesely@seznam.example"}, pos: PositionTemplate, status: "5.1.1",
 	}}
 	checkKinds(t, tests)
 }
