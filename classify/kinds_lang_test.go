@@ -2,13 +2,13 @@ package classify
 
 import "testing"
 
-// interiaNotice returns Postfix's notice for a reply of a receiving server
-// (Interia's, in the first cases) to the command cmd.
-func interiaNotice(reply, cmd string) string {
+// postfixReplyNotice returns Postfix's notice for a reply of a receiving server
+// to the command cmd.
+func postfixReplyNotice(reply, cmd string) string {
 	return kindNotice("MAILER-DAEMON@mx.example.org (Mail Delivery System)", "Undelivered Mail Returned to Sender", "",
 		"This is the mail system at host mx.example.org.\n\nI'm sorry to have to inform you that your message could not\n"+
 			"be delivered to one or more recipients. It's attached below.\n\n                   The mail system\n\n"+
-			"<ola@interia.example>: host mx.poczta.interia.example[192.0.2.5] said: "+reply+" (in reply to "+cmd+" command)\n")
+			"<ola@example.net>: host mx.example.net[192.0.2.5] said: "+reply+" (in reply to "+cmd+" command)\n")
 }
 
 // TestLanguageKindsThroughParser checks the replies of providers whose
@@ -19,30 +19,38 @@ func TestLanguageKindsThroughParser(t *testing.T) {
 		// Interia's help ("Dlaczego wiadomość nie została dostarczona?"):
 		// the recipient has probably put the sender on its block list.
 		name:      "Interia: Recipient doesn't want your mail",
-		msg:       interiaNotice("550 5.7.1 Recipient doesn't want your mail", "RCPT TO"),
-		recipient: "ola@interia.example", want: ReasonFiltered,
+		msg:       postfixReplyNotice("550 5.7.1 Recipient doesn't want your mail", "RCPT TO"),
+		recipient: "ola@example.net", want: ReasonFiltered,
 	}, {
 		// The same page: the domain's owner names the hosts that may
 		// send its mail, and this one is not among them.
 		name:      "Interia: [SPF] host is not allowed to send mail from domain",
-		msg:       interiaNotice("550 5.7.0 [SPF] host 192.0.2.1 is not allowed to send mail from domain lists.example.org", "MAIL FROM"),
-		recipient: "ola@interia.example", want: ReasonAuthFailure,
+		msg:       postfixReplyNotice("550 5.7.0 [SPF] host 192.0.2.1 is not allowed to send mail from domain lists.example.org", "MAIL FROM"),
+		recipient: "ola@example.net", want: ReasonAuthFailure,
 	}, {
 		// C4's help (faq.c4.cz, "Odeslaný e-mail se vrací zpět s
 		// chybou"): the sending host is not in the domain's SPF record.
 		name:      "C4: [SPF] address is not allowed to send mail from domain",
-		msg:       interiaNotice("550 [SPF] 192.0.2.1 is not allowed to send mail from lists.example.org.", "MAIL FROM"),
-		recipient: "ola@interia.example", want: ReasonAuthFailure,
+		msg:       postfixReplyNotice("550 [SPF] 192.0.2.1 is not allowed to send mail from lists.example.org.", "MAIL FROM"),
+		recipient: "ola@example.net", want: ReasonAuthFailure,
 	}, {
 		// GRHOSTING's help (support.grhosting.cz, "Email se vrátil
 		// odesílateli jako nedoručitelný"): refused because of SPF.
 		name:      "GRHOSTING: blocked by SPF",
-		msg:       interiaNotice("550 5.1.0 0bcW1i00G0jifNx01bcmHa blocked by SPF", "MAIL FROM"),
-		recipient: "ola@interia.example", want: ReasonAuthFailure,
+		msg:       postfixReplyNotice("550 5.1.0 0bcW1i00G0jifNx01bcmHa blocked by SPF", "MAIL FROM"),
+		recipient: "ola@example.net", want: ReasonAuthFailure,
 	}, {
 		name:      "Interia: Account not found",
-		msg:       interiaNotice("550 5.1.1 Account not found", "RCPT TO"),
-		recipient: "ola@interia.example", want: ReasonUserUnknown,
+		msg:       postfixReplyNotice("550 5.1.1 Account not found", "RCPT TO"),
+		recipient: "ola@example.net", want: ReasonUserUnknown,
+	}, {
+		// Aruba's PEC guide: a certified mailbox that does not accept
+		// ordinary mail answers so; the reply does not tell an unknown
+		// address from one closed to ordinary mail.
+		name: "Aruba PEC: destinatario sconosciuto o non abilitato alla ricezione di posta non certificata",
+		msg: postfixReplyNotice("554 <ola@example.net>: Messaggio rifiutato dal sistema. Indirizzo destinatario sconosciuto "+
+			"o non abilitato alla ricezione di posta non certificata", "RCPT TO"),
+		recipient: "ola@example.net", want: ReasonFiltered,
 	}, {
 		// kei.pl's help ("Wiadomość zwrotna – Mailer Daemon") shows its
 		// qmail's notice translated to Polish, the address in qmail's
