@@ -52,6 +52,18 @@ func TestLanguageKindsThroughParser(t *testing.T) {
 			"o non abilitato alla ricezione di posta non certificata", "RCPT TO"),
 		recipient: "ola@example.net", want: ReasonFiltered,
 	}, {
+		// Alibaba Mail's help on its bounces (阿里企业邮箱为什么发出去的
+		// 邮件会退回来?) gives each reply code with its reason in Chinese;
+		// the replies' own words are not published, so the help's are
+		// used.
+		name:      "Alibaba Mail: 收信人收件箱已满",
+		msg:       postfixReplyNotice("552 收信人收件箱已满，无法收信", "RCPT TO"),
+		recipient: "ola@example.net", want: ReasonMailboxFull,
+	}, {
+		name:      "Alibaba Mail: 用户由于长时间未登录处于休眠状态",
+		msg:       postfixReplyNotice("550 用户由于长时间未登录处于休眠状态", "RCPT TO"),
+		recipient: "ola@example.net", want: ReasonSuspend,
+	}, {
 		// kei.pl's help ("Wiadomość zwrotna – Mailer Daemon") shows its
 		// qmail's notice translated to Polish, the address in qmail's
 		// slot and the reply after a bilingual "Remote host said: /
