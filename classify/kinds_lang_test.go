@@ -64,6 +64,14 @@ func TestLanguageKindsThroughParser(t *testing.T) {
 		msg:       postfixReplyNotice("550 用户由于长时间未登录处于休眠状态", "RCPT TO"),
 		recipient: "ola@example.net", want: ReasonSuspend,
 	}, {
+		// Daum's bilingual table of its replies, in Korean and English
+		// (reproduced on oliveit.tistory.com): its spam center took the
+		// sending IP for a spammer's and refuses its connections for a
+		// while.
+		name:      "Daum: CCRT Connection refused. Server is busy(RT)",
+		msg:       postfixReplyNotice("421 4.4.5 CCRT 192.0.2.1: Connection refused. Server is busy(RT)", "MAIL FROM"),
+		recipient: "ola@example.net", want: ReasonBlocked,
+	}, {
 		// kei.pl's help ("Wiadomość zwrotna – Mailer Daemon") shows its
 		// qmail's notice translated to Polish, the address in qmail's
 		// slot and the reply after a bilingual "Remote host said: /
