@@ -169,3 +169,48 @@ func TestLegacyCharsetLabels(t *testing.T) {
 		})
 	}
 }
+
+// TestLanguageDelayWarnings checks that masqmail's delay warnings, written
+// from its templates (tpl/warnmsg.tpl and its German, French and Italian
+// translations), report their recipient as delayed, not failed: the
+// warning lists the recipients as its failure notice does, and says only
+// in words that delivery will be tried again.
+func TestLanguageDelayWarnings(t *testing.T) {
+	tests := []struct{ name, host, subject, text, rcpt string }{{
+		name: "German", host: "mx.example.de", subject: "Warning: could not yet send message", rcpt: "ann@example.de",
+		text: "Diese Nachricht wurde Ihnen von dem Mail Agenten\n(masqmail 0.3.4) auf mx.example.de geschickt.\n\n" +
+			"Bedauerlicherweise konnte Ihre Mail noch nicht an alle Empfänger\nzugestellt werden.\n\n" +
+			"Die Mail konnte bis jetzt zu folgenden Empfängern nicht zugestellt werden:\n\n\t<ann@example.de>\n\n" +
+			"Die Zustellung wird weiterhin versucht, bis sie entweder erfolgreich\nist oder ein Zeitlimit eingetreten ist. In letzterem Fall wird\n" +
+			"Ihnen eine Fehlermeldung zugestellt.\n\nDiese Fehlermeldung könnte einen Hinweis über die Ursache geben:\n\n" +
+			"452 4.2.2 <ann@example.de>: Mailbox full\n\nFür weitere Hilfe, schreiben Sie an <postmaster@mx.example.de>.",
+	}, {
+		name: "French", host: "mx.example.fr", subject: "Attention: impossible d'envoyer un message", rcpt: "bob@example.fr",
+		text: "Ce message vous a été envoyé par le serveur de messagerie\n(masqmail 0.3.4) sur mx.example.fr.\n\n" +
+			"J'ai le regret de vous informer que votre courrier n'a pas pu être transmis\nà tous ses destinataires. " +
+			"L'expédition vers les destinataires suivants a été\ndifférée:\n\n\t<bob@example.fr>\n\n" +
+			"D'autres tentatives d'envoi vont être effectuées, jusqu'à ce que cela\nréussisse ou dépasse une certaine limite dans le temps. " +
+			"Dans ce cas, vous\nrecevrez une notification d'échec d'expédition.\n\n" +
+			"Ce message d'erreur peut peut-être vous aider à déterminer l'origine du\ndélai:\n\n451 4.7.1 Please try again later",
+	}, {
+		name: "Italian", host: "mx.example.it", subject: "Warning: could not yet send message", rcpt: "cy@example.it",
+		text: "Spiacente ma non e' stato possibile spedire il tuo msg a tutti\ni destinatari. L'invio ai seguenti destinatari e' stato ritardato:\n\n" +
+			"\t<cy@example.it>\n\nLa spedizione verra' ritentata, finche' ha successo o scade il \ntempo disponibile impostato. " +
+			"In quest'ultimo caso riceverai una\nnotifica di spedizione fallita definitiva.\n\n" +
+			"451 4.7.1 Greylisting in action, please come back later\n\nIn caso ti serva aiuto scrivi a:\n  <postmaster@mx.example.it>.",
+	}, {
+		name: "English", host: "mx.example.org", subject: "Warning: could not yet send message", rcpt: "dee@example.org",
+		text: "This message was sent to you by the mailer daemon (masqmail 0.3.4)\nat mx.example.org.\n\n" +
+			"Sorry, but your mail could not yet be delivered to all recipients.\nDelivery to the following recipients has been defered:\n\n" +
+			"\t<dee@example.org>\n\nDelivery will be tried again, until it is either successfull or a\ntimeout has been reached.",
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep, _ := Parse(strings.NewReader(masqmailNotice(tt.host, tt.subject, tt.text, "utf-8")), nil)
+			require.NotNil(t, rep)
+			require.Len(t, rep.Recipients, 1)
+			assert.Equal(t, tt.rcpt, rep.Recipients[0].FinalRecipient)
+			assert.Equal(t, ActionDelayed, rep.Recipients[0].Action)
+		})
+	}
+}

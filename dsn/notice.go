@@ -568,7 +568,11 @@ func warningOnly(s string) bool {
 // message hasn't been delivered yet"), Gmail's and Windows SMTP's ("Delivery
 // to the following recipient(s) has been delayed"), OpenSMTPD's (bounce.c,
 // notice_warning: "A message is delayed for more than …", "Please note
-// that this is only a temporary failure report.").
+// that this is only a temporary failure report."), masqmail's warnmsg.tpl
+// and its translations (".de", ".fr", ".it": "Delivery to the following
+// recipients has been defered", "Die Zustellung wird weiterhin versucht",
+// "D'autres tentatives d'envoi vont être effectuées", "La spedizione
+// verra' ritentata").
 var warningPhrases = []string{
 	"you do not need to resend your message", "this is a warning message only", "this is a warning only",
 	"it will be retried until it is", "will keep trying until message is",
@@ -577,6 +581,9 @@ var warningPhrases = []string{
 	"delivery will continue to be attempted",
 	"delivery to the following recipient has been delayed", "delivery to the following recipients has been delayed",
 	"a message is delayed for more than", "this is only a temporary failure report",
+	"delivery to the following recipients has been defered", "could not yet be delivered to all recipients",
+	"die zustellung wird weiterhin versucht", "d'autres tentatives d'envoi vont être effectuées",
+	"la spedizione verra' ritentata",
 }
 
 // failurePhrases are the headings under which a notice that also warns of
