@@ -170,13 +170,13 @@ func TestLegacyCharsetLabels(t *testing.T) {
 	}
 }
 
-// TestLanguageDelayWarnings checks that masqmail's delay warnings, written
-// from its templates (tpl/warnmsg.tpl and its German, French and Italian
-// translations), report their recipient as delayed, not failed: the
-// warning lists the recipients as its failure notice does, and says only
-// in words that delivery will be tried again.
+// TestLanguageDelayWarnings checks that delay warnings written from
+// translated templates report their recipient as delayed, not failed:
+// masqmail's (tpl/warnmsg.tpl and its German, French and Italian
+// translations) list the recipients as its failure notice does, and say
+// only in words that delivery will be tried again.
 func TestLanguageDelayWarnings(t *testing.T) {
-	tests := []struct{ name, host, subject, text, rcpt string }{{
+	tests := []struct{ name, host, subject, text, rcpt, msg string }{{
 		name: "German", host: "mx.example.de", subject: "Warning: could not yet send message", rcpt: "ann@example.de",
 		text: "Diese Nachricht wurde Ihnen von dem Mail Agenten\n(masqmail 0.3.4) auf mx.example.de geschickt.\n\n" +
 			"Bedauerlicherweise konnte Ihre Mail noch nicht an alle Empfänger\nzugestellt werden.\n\n" +
@@ -203,10 +203,30 @@ func TestLanguageDelayWarnings(t *testing.T) {
 		text: "This message was sent to you by the mailer daemon (masqmail 0.3.4)\nat mx.example.org.\n\n" +
 			"Sorry, but your mail could not yet be delivered to all recipients.\nDelivery to the following recipients has been defered:\n\n" +
 			"\t<dee@example.org>\n\nDelivery will be tried again, until it is either successfull or a\ntimeout has been reached.",
+	}, {
+		// A Postfix delay_template translated to Spanish (the bounce.cf
+		// of TestLanguageKinds), its text part alone, the reply one that
+		// would be permanent but for its code (unknown_local_recipient_
+		// reject_code = 450 in the same configuration).
+		name: "Postfix, Spanish delay_template", rcpt: "dan@example.es",
+		msg: "From: MAILER-DAEMON@mx.example.es (Mail Delivery System)\r\nTo: news@lists.example.org\r\n" +
+			"Subject: Servidor de correo: Mensaje postpuesto\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" +
+			strings.ReplaceAll("POR FAVOR, LEA DETENIDAMENTE ESTE MENSAJE.\n"+
+				"Este es un mensaje de correo enviado automáticamente por el servidor de correo.\n.\n"+
+				"##############################################\n# ÉSTE ES SÓLO UN MENSAJE DE AVISO           #\n"+
+				"# NO ES NECESARIO QUE REENVÍE EL MENSAJE.    #\n##############################################\n\n"+
+				"Su mensaje no pudo ser entregado al destinatario después de intentarlo durante 4 hora(s).\n"+
+				"Se seguirá intentando enviar el mensaje hasta que pasen 5 días.\n\n"+
+				"<dan@example.es>: host mx2.example.es[192.0.2.7] said: 450 4.2.0 <dan@example.es>:\n"+
+				"    Recipient address rejected: User unknown in local recipient table (in reply to RCPT TO command)\n", "\n", "\r\n"),
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rep, _ := Parse(strings.NewReader(masqmailNotice(tt.host, tt.subject, tt.text, "utf-8")), nil)
+			msg := tt.msg
+			if msg == "" {
+				msg = masqmailNotice(tt.host, tt.subject, tt.text, "utf-8")
+			}
+			rep, _ := Parse(strings.NewReader(msg), nil)
 			require.NotNil(t, rep)
 			require.Len(t, rep.Recipients, 1)
 			assert.Equal(t, tt.rcpt, rep.Recipients[0].FinalRecipient)

@@ -572,7 +572,8 @@ func warningOnly(s string) bool {
 // and its translations (".de", ".fr", ".it": "Delivery to the following
 // recipients has been defered", "Die Zustellung wird weiterhin versucht",
 // "D'autres tentatives d'envoi vont être effectuées", "La spedizione
-// verra' ritentata").
+// verra' ritentata"), and a Postfix delay_template translated to Spanish
+// ("Se seguirá intentando enviar el mensaje hasta que pasen … días.").
 var warningPhrases = []string{
 	"you do not need to resend your message", "this is a warning message only", "this is a warning only",
 	"it will be retried until it is", "will keep trying until message is",
@@ -583,7 +584,7 @@ var warningPhrases = []string{
 	"a message is delayed for more than", "this is only a temporary failure report",
 	"delivery to the following recipients has been defered", "could not yet be delivered to all recipients",
 	"die zustellung wird weiterhin versucht", "d'autres tentatives d'envoi vont être effectuées",
-	"la spedizione verra' ritentata",
+	"la spedizione verra' ritentata", "se seguirá intentando enviar el mensaje",
 }
 
 // failurePhrases are the headings under which a notice that also warns of
