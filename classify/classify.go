@@ -200,12 +200,49 @@ func (c *Classifier) classify(in Input) Result {
 		// Nothing about this recipient tells why: the notice may.
 		n := in
 		n.Diagnostic, n.Notice = truncate(in.Notice, limit), ""
-		if nr := c.classify(n); nr.Evidence.Rule != RuleNone {
+		if nr := c.classify(n); nr.Evidence.Rule != RuleNone &&
+			!(nr.Category == CategoryHard && namesAnother(in.Notice, in.Diagnostic, nr.Evidence.Match)) {
 			nr.Evidence.Note = strings.TrimPrefix(nr.Evidence.Note+"; in the notice's text", "; ")
 			return nr
 		}
 	}
 	return r
+}
+
+// namesAnother reports whether a line of the notice that holds match names,
+// in angle brackets, an address that the recipient's own diagnostic does
+// not: that line is the reason of another recipient of the same notice
+// (masqmail writes one reply under its list of failed recipients, "550
+// 5.1.1 <cy@example.it>: …"), no evidence that this one is unknown.
+func namesAnother(notice, diag, match string) bool {
+	part, _, _ := strings.Cut(match, "*")
+	part = strings.Trim(part, "|!?")
+	if part == "" {
+		return false
+	}
+	own := strings.ToLower(diag)
+	for _, line := range strings.Split(notice, "\n") {
+		l := strings.ToLower(line)
+		if !strings.Contains(strings.Join(strings.Fields(l), " "), part) {
+			continue
+		}
+		for rest := l; ; {
+			i := strings.IndexByte(rest, '<')
+			if i < 0 {
+				break
+			}
+			j := strings.IndexByte(rest[i:], '>')
+			if j < 0 {
+				break
+			}
+			a := rest[i+1 : i+j]
+			rest = rest[i+j+1:]
+			if strings.IndexByte(a, '@') > 0 && !strings.Contains(own, a) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func result(r Reason, rule Family, match, note string) Result {

@@ -1,6 +1,13 @@
 package classify
 
-import "testing"
+import (
+	"strings"
+	"testing"
+
+	"github.com/bouncer-dev/bouncer/dsn"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
 
 // postfixReplyNotice returns Postfix's notice for a reply of a receiving server
 // to the command cmd.
@@ -91,4 +98,30 @@ func TestLanguageKindsThroughParser(t *testing.T) {
 				"--- Below this line is a copy of the message.\n\nFrom: news@lists.example.org\nTo: biuro@example.pl\nSubject: news\n\nhello\n"),
 		recipient: "biuro@example.pl", want: ReasonMailboxFull,
 	}})
+}
+
+// TestNoticeReasonOfAnotherRecipient checks that the one reply a notice
+// writes under its list of failed recipients decides only for the
+// recipient it names: masqmail's failure notice (tpl/failmsg.tpl.it) puts
+// its ${err_msg}, the last server reply, under all its @failed_rcpts.
+func TestNoticeReasonOfAnotherRecipient(t *testing.T) {
+	msg := kindNotice("MAILER-DAEMON@mx.example.it", "invio messaggio FALLITO / Mail Delivery Failure Notice", "",
+		"Spiacente ma non e' stato possibile spedire il tuo msg a tutti\ni destinatari. L'invio ai seguenti destinatari e' fallito in modo\n"+
+			"permanente e non verra' ritentato:\n (Sorry, but your mail could not be delivered to all recipients.\n"+
+			"  Delivery to the following recipients failed permanently and has \n  been given up:)\n\n"+
+			"\tcy@example.it\n\tdee@example.it\n\n"+
+			"Il seguente msg d'errore potrebbe aiutarti a capire la causa \ndell'errore:\n (This error message may give you a hint about what caused the\n  failure:)\n\n"+
+			"550 5.1.1 <cy@example.it>: utente sconosciuto\n\n"+
+			"In caso ti serva aiuto scrivi a <postmatster@mx.example.it>.\nIl tuo msg segue in allegato.\n")
+	rep, err := dsn.Parse(strings.NewReader(msg), nil)
+	require.NotNil(t, rep, "dsn.Parse: %v", err)
+	got := map[string]Result{}
+	for _, r := range rep.Recipients {
+		got[r.FinalRecipient] = Classify(Input{Kind: rep.Kind, Status: r.Status, ReplyCode: r.ReplyCode, Diagnostic: r.Diagnostic,
+			DiagnosticType: r.DiagnosticType, Action: r.Action, RemoteMTA: r.RemoteMTA, Command: r.Command,
+			Vendor: rep.Vendor, Notice: rep.Notice})
+	}
+	require.Len(t, got, 2)
+	assert.Equal(t, ReasonUserUnknown, got["cy@example.it"].Reason, "the recipient the reply names")
+	assert.NotEqual(t, CategoryHard, got["dee@example.it"].Category, "the other: %+v", got["dee@example.it"])
 }
