@@ -42,6 +42,11 @@ type Input struct {
 	// read only when Diagnostic and the codes tell nothing: the reason of
 	// a free-text bounce may be written away from the recipient's address.
 	Notice string
+	// Recipients are the addresses this record is about (the final and
+	// the original recipient), when known: a reason read from the
+	// notice's text on a line that names another address in angle
+	// brackets is that one's, and does not make this one hard.
+	Recipients []string
 }
 
 // Family names the family of rules that decided a Result.
@@ -201,7 +206,7 @@ func (c *Classifier) classify(in Input) Result {
 		n := in
 		n.Diagnostic, n.Notice = truncate(in.Notice, limit), ""
 		if nr := c.classify(n); nr.Evidence.Rule != RuleNone &&
-			!(nr.Category == CategoryHard && namesAnother(in.Notice, in.Diagnostic, nr.Evidence.Match)) {
+			!(nr.Category == CategoryHard && namesAnother(in.Notice, in.Diagnostic, in.Recipients, nr.Evidence.Match)) {
 			nr.Evidence.Note = strings.TrimPrefix(nr.Evidence.Note+"; in the notice's text", "; ")
 			return nr
 		}
@@ -210,11 +215,12 @@ func (c *Classifier) classify(in Input) Result {
 }
 
 // namesAnother reports whether a line of the notice that holds match names,
-// in angle brackets, an address that the recipient's own diagnostic does
-// not: that line is the reason of another recipient of the same notice
-// (masqmail writes one reply under its list of failed recipients, "550
-// 5.1.1 <cy@example.it>: …"), no evidence that this one is unknown.
-func namesAnother(notice, diag, match string) bool {
+// in angle brackets, an address that is none of the record's recipients
+// (or, when they are not known, that the recipient's own diagnostic does
+// not name): that line is the reason of another recipient of the same
+// notice (masqmail writes one reply under its list of failed recipients,
+// "550 5.1.1 <cy@example.it>: …"), no evidence that this one is unknown.
+func namesAnother(notice, diag string, rcpts []string, match string) bool {
 	part, _, _ := strings.Cut(match, "*")
 	part = strings.Trim(part, "|!?")
 	if part == "" {
@@ -237,9 +243,23 @@ func namesAnother(notice, diag, match string) bool {
 			}
 			a := rest[i+1 : i+j]
 			rest = rest[i+j+1:]
-			if strings.IndexByte(a, '@') > 0 && !strings.Contains(own, a) {
+			if strings.IndexByte(a, '@') > 0 && !isOwn(a, own, rcpts) {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// isOwn reports whether the address a (lower case) is one of rcpts, or,
+// when none is known, is named in the diagnostic own (lower case).
+func isOwn(a, own string, rcpts []string) bool {
+	if len(rcpts) == 0 {
+		return strings.Contains(own, a)
+	}
+	for _, r := range rcpts {
+		if strings.EqualFold(r, a) {
+			return true
 		}
 	}
 	return false

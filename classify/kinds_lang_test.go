@@ -119,9 +119,15 @@ func TestNoticeReasonOfAnotherRecipient(t *testing.T) {
 	for _, r := range rep.Recipients {
 		got[r.FinalRecipient] = Classify(Input{Kind: rep.Kind, Status: r.Status, ReplyCode: r.ReplyCode, Diagnostic: r.Diagnostic,
 			DiagnosticType: r.DiagnosticType, Action: r.Action, RemoteMTA: r.RemoteMTA, Command: r.Command,
-			Vendor: rep.Vendor, Notice: rep.Notice})
+			Vendor: rep.Vendor, Notice: rep.Notice, Recipients: []string{r.FinalRecipient, r.OriginalRecipient}})
 	}
 	require.Len(t, got, 2)
 	assert.Equal(t, ReasonUserUnknown, got["cy@example.it"].Reason, "the recipient the reply names")
 	assert.NotEqual(t, CategoryHard, got["dee@example.it"].Category, "the other: %+v", got["dee@example.it"])
+
+	// A recipient whose own lines say nothing, named by the notice's
+	// reply itself: the reply is its own.
+	one := Input{Kind: dsn.KindBounce, Notice: "Delivery failed.\n\n550 5.1.1 <Ann@Example.com>: user unknown\n",
+		Recipients: []string{"ann@example.com", ""}}
+	assert.Equal(t, ReasonUserUnknown, Classify(one).Reason, "%+v", Classify(one))
 }

@@ -124,6 +124,7 @@ func recipientRecord(base Record, r *dsn.Recipient, rep *dsn.Report, c Classifie
 		FeedbackType:   r.FeedbackType,
 		Vendor:         rep.Vendor,
 		Notice:         rep.Notice,
+		Recipients:     []string{r.FinalRecipient, r.OriginalRecipient},
 	})
 	rec := base
 	rec.Recipient = r.OriginalRecipient
