@@ -214,12 +214,14 @@ func (c *Classifier) classify(in Input) Result {
 	return r
 }
 
-// namesAnother reports whether a line of the notice that holds match names,
-// in angle brackets, an address that is none of the record's recipients
-// (or, when they are not known, that the recipient's own diagnostic does
-// not name): that line is the reason of another recipient of the same
-// notice (masqmail writes one reply under its list of failed recipients,
-// "550 5.1.1 <cy@example.it>: …"), no evidence that this one is unknown.
+// namesAnother reports whether the reply in the notice that holds match
+// names, in angle brackets right before or after the words, an address
+// that is none of the record's recipients (or, when they are not known,
+// that the recipient's own diagnostic does not name): that reply is
+// another recipient's reason (masqmail writes one reply under its list of
+// failed recipients, "550 5.1.1 <cy@example.it>: utente sconosciuto"), no
+// evidence that this one is unknown. The notice's white space is folded,
+// so the reply is what stands within replyReach of the words, not a line.
 func namesAnother(notice, diag string, rcpts []string, match string) bool {
 	part, _, _ := strings.Cut(match, "*")
 	part = strings.Trim(part, "|!?")
@@ -227,28 +229,44 @@ func namesAnother(notice, diag string, rcpts []string, match string) bool {
 		return false
 	}
 	own := strings.ToLower(diag)
-	for _, line := range strings.Split(notice, "\n") {
-		l := strings.ToLower(line)
-		if !strings.Contains(strings.Join(strings.Fields(l), " "), part) {
-			continue
+	text := strings.Join(strings.Fields(strings.ToLower(notice)), " ")
+	for off := 0; ; {
+		i := strings.Index(text[off:], part)
+		if i < 0 {
+			return false
 		}
-		for rest := l; ; {
-			i := strings.IndexByte(rest, '<')
-			if i < 0 {
-				break
-			}
-			j := strings.IndexByte(rest[i:], '>')
-			if j < 0 {
-				break
-			}
-			a := rest[i+1 : i+j]
-			rest = rest[i+j+1:]
-			if strings.IndexByte(a, '@') > 0 && !isOwn(a, own, rcpts) {
+		i += off
+		off = i + len(part)
+		from, to := max(0, i-replyReach), min(len(text), off+replyReach/4)
+		for _, a := range bracketed(text[from:to]) {
+			if !isOwn(a, own, rcpts) {
 				return true
 			}
 		}
 	}
-	return false
+}
+
+// replyReach is how far before the words of a reply (and a quarter of it
+// after them) an address in angle brackets counts as the reply's.
+const replyReach = 64
+
+// bracketed returns the addresses written in angle brackets in s.
+func bracketed(s string) []string {
+	var out []string
+	for rest := s; ; {
+		i := strings.IndexByte(rest, '<')
+		if i < 0 {
+			return out
+		}
+		j := strings.IndexByte(rest[i:], '>')
+		if j < 0 {
+			return out
+		}
+		if a := rest[i+1 : i+j]; strings.IndexByte(a, '@') > 0 {
+			out = append(out, a)
+		}
+		rest = rest[i+j+1:]
+	}
 }
 
 // isOwn reports whether the address a (lower case) is one of rcpts, or,

@@ -130,4 +130,15 @@ func TestNoticeReasonOfAnotherRecipient(t *testing.T) {
 	one := Input{Kind: dsn.KindBounce, Notice: "Delivery failed.\n\n550 5.1.1 <Ann@Example.com>: user unknown\n",
 		Recipients: []string{"ann@example.com", ""}}
 	assert.Equal(t, ReasonUserUnknown, Classify(one).Reason, "%+v", Classify(one))
+
+	// MailMarshal's notice (its NDR template: the reason, the affected
+	// recipients, then "Additional Information" with the sender in angle
+	// brackets): an address far from the reply is not the reply's. The
+	// notice's white space is folded, as dsn.Report.Notice gives it.
+	marshal := Input{Kind: dsn.KindBounce, Notice: "Your message: From: news@lists.example.org Subject: news " +
+		"Could not be delivered because of 550 5.1.1 User unknown The following recipients were affected: " +
+		"bo@example.net Additional Information ====================== Original Sender: <news@lists.example.org> " +
+		"Sender-MTA: <192.0.2.250> Reporting-MTA: <mx.example.net>",
+		Recipients: []string{"bo@example.net", ""}}
+	assert.Equal(t, ReasonUserUnknown, Classify(marshal).Reason, "%+v", Classify(marshal))
 }
