@@ -111,7 +111,11 @@ func (p *parser) noticeBody() string {
 	if isForward(p.rep.Subject) {
 		// QUIRK: a bounce forwarded by a person ("Fwd: Returned mail"),
 		// quoted with "> " (testdata/forwarded-bounce.eml).
-		notice = skipForwardHeader(unquote(notice))
+		var hdr string
+		notice, hdr = skipForwardHeader(unquote(notice))
+		if hdr != "" && p.fwdHdr.Len() == 0 {
+			p.fwdHdr, _ = readHeaderString(hdr)
+		}
 	}
 	body, inline := splitOriginal(notice)
 	if !p.origSeen && inline != "" {
@@ -611,24 +615,46 @@ var forwardMarkers = []string{"begin forwarded message", "forwarded message", "-
 	"original message follows"}
 
 // skipForwardHeader drops what comes before the forwarded message and its
-// header block (From, Date, To, Subject of the forwarded bounce).
-func skipForwardHeader(s string) string {
+// header block (From, Date, To, Subject of the forwarded bounce), which it
+// returns too. The notice ends where a forward marker introduces the next
+// message: a mail program shows the original a notice attached as one more
+// forwarded message ("---------- Forwarded message ----------").
+func skipForwardHeader(s string) (rest, hdr string) {
 	l := asciiLower(s)
 	for _, m := range forwardMarkers {
 		i := strings.Index(l, m)
 		if i < 0 {
 			continue
 		}
-		rest := s[i:]
+		rest = s[i:]
 		if nl := strings.IndexByte(rest, '\n'); nl >= 0 {
 			rest = strings.TrimLeft(rest[nl+1:], " \t\n")
 		}
 		if end := strings.Index(rest, "\n\n"); end >= 0 && isHeaderLine(rest) {
-			rest = rest[end+2:]
+			hdr, rest = rest[:end+1], rest[end+2:]
+			if j := forwardMarkerLine(rest); j >= 0 {
+				rest = rest[:j]
+			}
 		}
-		return rest
+		return rest, hdr
 	}
-	return s
+	return s, ""
+}
+
+// forwardMarkerLine returns the offset of the first line of s that opens
+// with a forward marker, or -1.
+func forwardMarkerLine(s string) int {
+	for off := 0; off < len(s); {
+		line, next := nextLine(s, off)
+		t := asciiLower(strings.TrimLeft(line, " \t-=*>"))
+		for _, m := range forwardMarkers {
+			if strings.HasPrefix(t, m) {
+				return off
+			}
+		}
+		off = next
+	}
+	return -1
 }
 
 // statusComment returns the text after the code of a Status field value.

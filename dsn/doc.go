@@ -119,7 +119,12 @@
 //     people and then alone under "Diagnostic information for
 //     administrators" with the server's reply: the reply is the
 //     recipient's diagnostic;
-//   - a report attached inside a message/rfc822 part is read as the report;
+//   - a report attached inside a message/rfc822 part is read as the report,
+//     unless the notice around it names an address of its own: then the
+//     report is the notice's returned original (a bounce of a bounce);
+//   - a bounce a person forwarded ("Fwd:", "FW:"), inline under its
+//     header block or attached, is read from the notice inside; the
+//     forwarder and the cover note are no evidence;
 //     a part declared delivery-status whose first line is prose, not a
 //     field, is read as the notice's text;
 //   - several blank lines between field blocks, none between the

@@ -53,6 +53,12 @@ func (p *parser) excluded() map[string]bool {
 			add(a)
 		}
 	}
+	// A forwarded bounce went to the forwarder, who is no recipient.
+	for _, k := range []string{"From", "To"} {
+		for _, a := range headerAddrs(p.fwdHdr, k) {
+			add(a)
+		}
+	}
 	if p.origHdr.Len() > 0 {
 		for _, k := range []string{"From", "Return-Path", "Sender", "Reply-To", "Errors-To"} {
 			for _, a := range headerAddrs(p.origHdr, k) {
@@ -769,7 +775,11 @@ func (p *parser) looksLikeBounce(body string) bool {
 			}
 		}
 	}
-	if !fromDaemon && isForward(p.rep.Subject) {
+	if !fromDaemon && isForward(p.rep.Subject) && p.fwdHdr.Len() > 0 {
+		// A forwarded bounce: the header of the notice forwarded names
+		// the daemon.
+		fromDaemon = fromMailSystem(p.fwdHdr)
+	} else if !fromDaemon && isForward(p.rep.Subject) {
 		// A forwarded bounce: its own From line names the daemon.
 		if i := strings.Index(p.lowerBody(body), "from:"); i >= 0 {
 			line := body[i:]

@@ -212,11 +212,30 @@ func (p *parser) original(h message.Header, body io.Reader, depth int) error {
 		p.addErr(fmt.Errorf("%w: header larger than %d bytes", ErrLimit, p.opts.MaxHeaderBytes))
 	}
 	oh := message.Header{Header: th}
-	if mt, _ := contentType(oh); mt == "multipart/report" && !p.dsnSeen && !p.arfSeen {
-		// QUIRK: the report itself arrives attached to a notice
-		// (testdata/report-in-rfc822.eml): read it as the message.
-		lim.n = 1 << 62
-		return p.walk(oh, br, depth+1)
+	if !p.dsnSeen && !p.arfSeen && !p.origSeen {
+		mt, _ := contentType(oh)
+		switch {
+		case p.forwardedBounce(oh):
+			// QUIRK: a person forwarded the bounce as an attachment
+			// ("Fwd: Undelivered Mail Returned to Sender", the notice
+			// in a message/rfc822 part,
+			// testdata/synthetic-forwarded-bounce-attached.eml): the
+			// notice inside is the notice, the forwarder's cover note
+			// is not.
+			p.fwdHdr = oh
+			p.notice, p.html = p.notice[:0], p.html[:0]
+			lim.n = 1 << 62
+			return p.walk(oh, br, depth+1)
+		case mt == "multipart/report" && !p.noticeNamesAddr():
+			// QUIRK: the report itself arrives attached to a notice
+			// that names no one (testdata/report-in-rfc822.eml): read
+			// it as the message. A notice that names an address is a
+			// bounce of its own, and the report it returns (a bounce
+			// of a bounce, testdata/synthetic-double-bounce.eml) is its
+			// original: data.
+			lim.n = 1 << 62
+			return p.walk(oh, br, depth+1)
+		}
 	}
 	if oh.Len() > 0 {
 		p.origSeen = true
@@ -230,6 +249,42 @@ func (p *parser) original(h message.Header, body io.Reader, depth int) error {
 		return errStop
 	}
 	return nil
+}
+
+// forwardedBounce reports whether oh, the header of a message attached
+// to the message read, is a bounce that a person forwarded: the message
+// is a forward ("Fwd:", "FW:"), written by no mail system, and oh is a
+// mail system's notice.
+func (p *parser) forwardedBounce(oh message.Header) bool {
+	if !isForward(p.rep.Subject) || fromMailSystem(p.top) {
+		return false
+	}
+	return fromMailSystem(oh) || containsAny(strings.ToLower(headerText(oh, "Subject")), bounceSubjects)
+}
+
+// fromMailSystem reports whether the header's From is a mail system's
+// (MAILER-DAEMON, postmaster, "Mail Delivery System").
+func fromMailSystem(h message.Header) bool {
+	if a := headerAddr(h, "From"); a != "" {
+		if at := strings.LastIndexByte(a, '@'); at > 0 && daemonLocals[strings.ToLower(a[:at])] {
+			return true
+		}
+	}
+	return containsAny(strings.ToLower(h.Get("From")), daemonNames)
+}
+
+// noticeNamesAddr reports whether the text read so far names an address
+// other than the bounce's own (its author and addressee, its envelope).
+func (p *parser) noticeNamesAddr() bool {
+	ex := p.excluded()
+	for _, b := range [][]byte{p.notice, p.html} {
+		for _, h := range findAddrs(string(b)) {
+			if !excludedAddr(h.addr, ex) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // lineReader reads logical lines (no terminator) of at most maxLine bytes;

@@ -149,6 +149,9 @@ type parser struct {
 	orphans  []nettextproto.MIMEHeader
 	feedback nettextproto.MIMEHeader
 	origHdr  message.Header
+	// fwdHdr is the header of a bounce a person forwarded (attached, or
+	// inline under "---------- Forwarded message ---------").
+	fwdHdr message.Header
 }
 
 func (p *parser) addErr(err error) {

@@ -1,0 +1,104 @@
+package dsn
+
+import (
+	"strings"
+	"testing"
+)
+
+// The forms a bounce arrives in, whichever mail system wrote its words:
+// forwarded by a person, returned inside another bounce, encoded, in a
+// legacy charset, with its report in an odd part. Each must name the same
+// recipient, read from the notice's own recipient position, never from
+// the returned original or from the person who forwarded it.
+
+// postfixNotice is the text of Postfix's bounce(8) notice for one
+// recipient (bounce_notify_util.c, the default bounce template).
+const postfixNotice = "This is the mail system at host mx.example.net.\n\n" +
+	"I'm sorry to have to inform you that your message could not\nbe delivered to one or more recipients. It's attached below.\n\n" +
+	"For further assistance, please send mail to postmaster.\n\n" +
+	"If you do so, please include this problem report. You can\ndelete your own text from the attached returned message.\n\n" +
+	"                   The mail system\n\n" +
+	"<ann@example.net>: host mx2.example.net[192.0.2.5] said: 550 5.1.1 <ann@example.net>:\n" +
+	"    Recipient address rejected: User unknown in local recipient table (in reply\n    to RCPT TO command)\n"
+
+// postfixReport is Postfix's notice as a multipart/report (RFC 6522)
+// sent to paul@corp.example, the sender of the message to ann.
+const postfixReport = "From: Mail Delivery System <MAILER-DAEMON@mx.example.net>\nTo: paul@corp.example\n" +
+	"Subject: Undelivered Mail Returned to Sender\nDate: Thu, 3 Dec 2026 10:00:00 +0000\nMIME-Version: 1.0\n" +
+	"Content-Type: multipart/report; report-type=delivery-status; boundary=\"inner\"\n\n" +
+	"--inner\nContent-Type: text/plain\n\n" + postfixNotice +
+	"\n--inner\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.net\n\n" +
+	"Final-Recipient: rfc822; ann@example.net\nOriginal-Recipient: rfc822;ann@example.net\nAction: failed\nStatus: 5.1.1\n" +
+	"Diagnostic-Code: smtp; 550 5.1.1 User unknown\n\n" +
+	"--inner\nContent-Type: message/rfc822\n\nFrom: paul@corp.example\nTo: ann@example.net\nSubject: hello\n\nhi\n--inner--\n"
+
+// personForward is a message from paul, a person, to the list's bounce
+// address, with subject and body.
+func personForward(subject, contentType, body string) string {
+	return strings.ReplaceAll("From: Paul Person <paul@corp.example>\nTo: bounce@lists.example.org\nSubject: "+subject+
+		"\nDate: Thu, 3 Dec 2026 11:00:00 +0000\nMIME-Version: 1.0\nContent-Type: "+contentType+"\n\n"+body, "\n", "\r\n")
+}
+
+func TestKindsForwarded(t *testing.T) {
+	checkKinds(t, []kindCase{{
+		// Gmail's "Forward": the notice inline under its header block,
+		// and the original Postfix attached shown as one more
+		// forwarded message after it; the cover note names the
+		// forwarder's other address.
+		name: "forwarded inline by Gmail",
+		msg: personForward("Fwd: Undelivered Mail Returned to Sender", "text/plain; charset=UTF-8",
+			"FYI, this one bounced. Please remove her. Thanks, Paul (paul.person@corp.example)\n\n"+
+				"---------- Forwarded message ---------\nFrom: Mail Delivery System <MAILER-DAEMON@mx.example.net>\n"+
+				"Date: Thu, Dec 3, 2026 at 10:00 AM\nSubject: Undelivered Mail Returned to Sender\nTo: <paul@corp.example>\n\n\n"+
+				postfixNotice+"\n\n---------- Forwarded message ----------\nFrom: Paul Person <paul@corp.example>\n"+
+				"To: other@example.net\nSubject: hello\n\nhi\n"),
+		kind: KindBounce, recipients: []string{"ann@example.net"}, pos: PositionTemplate, status: "5.1.1",
+	}, {
+		// Outlook's "Forward": "-----Original Message-----" and its
+		// From/Sent/To/Subject block, above an Exchange Online notice;
+		// the signature names the forwarder.
+		name: "forwarded inline by Outlook",
+		msg: personForward("FW: Undeliverable: December news", "text/plain; charset=UTF-8",
+			"Please take this one off the list.\n\nPaul Person | Sales | paul@corp.example\n\n"+
+				"-----Original Message-----\nFrom: Microsoft Outlook <postmaster@contoso.example>\n"+
+				"Sent: Thursday, December 3, 2026 10:00 AM\nTo: Paul Person <paul@corp.example>\nSubject: Undeliverable: December news\n\n"+
+				"Delivery has failed to these recipients or groups:\n\nann@contoso.example<mailto:ann@contoso.example>\n"+
+				"The email address you entered couldn't be found. Please check the recipient's email address and try to resend the message.\n\n"+
+				"Diagnostic information for administrators:\n\nGenerating server: contoso.example\n\n"+
+				"ann@contoso.example\nRemote Server returned '550 5.1.1 RESOLVER.ADR.RecipNotFound; not found'\n"),
+		kind: KindBounce, recipients: []string{"ann@contoso.example"}, status: "5.1.1",
+	}, {
+		// Forwarded as an attachment (Thunderbird, Apple Mail, Outlook's
+		// "Forward as Attachment"): a free-text notice in a
+		// message/rfc822 part, a cover note naming the forwarder.
+		name: "forwarded as an attachment, text notice",
+		msg: personForward("Fwd: Undelivered Mail Returned to Sender", "multipart/mixed; boundary=\"fw\"",
+			"--fw\nContent-Type: text/plain; charset=UTF-8\n\nSee attached bounce. -- Paul <paul.person@corp.example>\n\n"+
+				"--fw\nContent-Type: message/rfc822\n\n"+
+				"From: Mail Delivery System <MAILER-DAEMON@mx.example.net>\nTo: paul@corp.example\n"+
+				"Subject: Undelivered Mail Returned to Sender\nMIME-Version: 1.0\nContent-Type: text/plain\n\n"+
+				postfixNotice+"\n--fw--\n"),
+		kind: KindBounce, recipients: []string{"ann@example.net"}, pos: PositionTemplate, status: "5.1.1",
+	}, {
+		name: "forwarded as an attachment, report",
+		msg: personForward("Fwd: Undelivered Mail Returned to Sender", "multipart/mixed; boundary=\"fw\"",
+			"--fw\nContent-Type: text/plain; charset=UTF-8\n\nSee attached bounce. -- Paul <paul.person@corp.example>\n\n"+
+				"--fw\nContent-Type: message/rfc822\nContent-Disposition: attachment; filename=\"bounce.eml\"\n\n"+
+				postfixReport+"\n--fw--\n"),
+		kind: KindDSN, recipients: []string{"ann@example.net"}, pos: PositionDSN, status: "5.1.1",
+	}, {
+		// A bounce of a bounce: qmail could not deliver a notice (a
+		// Postfix report about ann) to bob, and returns it whole. Bob
+		// failed; ann is in the returned original, which is data.
+		name: "a bounce of a bounce",
+		msg: strings.ReplaceAll("From: MAILER-DAEMON@relay.example.com\nTo: news@lists.example.org\nSubject: failure notice\n"+
+			"MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"o\"\n\n--o\nContent-Type: text/plain\n\n"+
+			"Hi. This is the qmail-send program at relay.example.com.\n"+
+			"I'm afraid I wasn't able to deliver your message to the following addresses.\n"+
+			"This is a permanent error; I've given up. Sorry it didn't work out.\n\n"+
+			"<bob@example.com>:\nSorry, no mailbox here by that name. (#5.1.1)\n\n"+
+			"--o\nContent-Type: message/rfc822\n\n"+strings.ReplaceAll(postfixReport, "paul@corp.example", "bob@example.com")+
+			"\n--o--\n", "\n", "\r\n"),
+		kind: KindBounce, recipients: []string{"bob@example.com"}, pos: PositionTemplate, status: "5.1.1",
+	}})
+}
