@@ -3,8 +3,10 @@ package dsn
 import (
 	"bufio"
 	"net/textproto"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	netmail "net/mail"
 
@@ -439,10 +441,43 @@ func cleanAddr(s string) string {
 	if s == "" {
 		return ""
 	}
+	if strings.Contains(s, `\x{`) {
+		var ok bool
+		if s, ok = decodeEmbedded(s); !ok {
+			return "" // half an address is someone else's
+		}
+	}
 	if h := findAddrs(s); len(h) > 0 {
 		return h[0].addr
 	}
 	return ""
+}
+
+// decodeEmbedded decodes the EmbeddedUnicodeChar of RFC 6533 section 3
+// ("\x{" HEXPOINT "}"), in which the utf-8 address type writes the
+// characters of an internationalized address (RFC 6531) in a report that
+// is US-ASCII: "utf-8; j\x{F6}rg@example.com" is jörg@example.com. It
+// reports false for a sequence that is no code point.
+func decodeEmbedded(s string) (string, bool) {
+	var b strings.Builder
+	for {
+		i := strings.Index(s, `\x{`)
+		if i < 0 {
+			b.WriteString(s)
+			return b.String(), true
+		}
+		j := strings.IndexByte(s[i:], '}')
+		if j < 4 || j > 9 {
+			return "", false
+		}
+		n, err := strconv.ParseUint(s[i+3:i+j], 16, 32)
+		if err != nil || n > unicode.MaxRune || n >= 0xD800 && n <= 0xDFFF {
+			return "", false
+		}
+		b.WriteString(s[:i])
+		b.WriteRune(rune(n))
+		s = s[i+j+1:]
+	}
 }
 
 func collapseSpace(s string) string {

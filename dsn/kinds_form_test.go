@@ -102,3 +102,29 @@ func TestKindsForwarded(t *testing.T) {
 		kind: KindBounce, recipients: []string{"bob@example.com"}, pos: PositionTemplate, status: "5.1.1",
 	}})
 }
+
+func TestKindsEmbeddedUnicode(t *testing.T) {
+	checkKinds(t, []kindCase{{
+		// RFC 6533 section 3: in a message/delivery-status part, which is
+		// US-ASCII, the utf-8 address type writes each non-ASCII
+		// character as "\x{HEX}" (Postfix with smtputf8_enable, when it
+		// downgrades its report). Read whole, never as its ASCII tail.
+		name: "utf-8 address type with embedded code points",
+		msg: report("", "Reporting-MTA: dns; mx.example.net\n\n"+
+			"Original-Recipient: utf-8; j\\x{F6}rg@example.com\nFinal-Recipient: utf-8; j\\x{F6}rg@example.com\n"+
+			"Action: failed\nStatus: 5.1.1\n"),
+		kind: KindDSN, recipients: []string{"jörg@example.com"}, pos: PositionDSN, original: "jörg@example.com",
+	}, {
+		name: "utf-8 address type, IDN domain",
+		msg: report("", "Reporting-MTA: dns; mx.example.net\n\n"+
+			"Final-Recipient: utf-8; ann@b\\x{FC}cher.example\nAction: failed\nStatus: 5.1.1\n"),
+		kind: KindDSN, recipients: []string{"ann@bücher.example"}, pos: PositionDSN,
+	}, {
+		// A sequence that is no code point leaves no address: its tail
+		// ("x{ZZ}rg@example.com") would be someone else's.
+		name: "broken embedded code point",
+		msg: report("", "Reporting-MTA: dns; mx.example.net\n\n"+
+			"Final-Recipient: utf-8; j\\x{ZZ}rg@example.com\nAction: failed\nStatus: 5.1.1\n"),
+		kind: KindDSN, recipients: nil,
+	}})
+}
