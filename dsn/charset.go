@@ -5,6 +5,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/japanese"
 	"golang.org/x/text/encoding/korean"
 	"golang.org/x/text/encoding/simplifiedchinese"
@@ -46,6 +47,44 @@ func fixCharset(b []byte, hint string) []byte {
 		}
 	}
 	return b
+}
+
+// latin1Labels are the charset labels that the WHATWG Encoding Standard
+// maps to windows-1252.
+var latin1Labels = map[string]bool{
+	"iso-8859-1": true, "iso8859-1": true, "iso_8859-1": true, "latin1": true, "l1": true, "cp1252": true,
+	"windows-1252": true, "x-cp1252": true, "iso-ir-100": true, "cp819": true, "ibm819": true,
+}
+
+// decodeWindows1252 decodes windows-1252 text.
+func decodeWindows1252(b []byte) []byte {
+	out := make([]byte, 0, len(b)+len(b)/8)
+	for _, c := range b {
+		out = utf8.AppendRune(out, charmap.Windows1252.DecodeByte(c))
+	}
+	return out
+}
+
+// latinInvalid keeps the UTF-8 of b and reads each byte that is no UTF-8
+// as windows-1252: text labelled UTF-8, or not labelled, that is in fact
+// Latin-1 or windows-1252 (a German notice's "Empfänger", Outlook's smart
+// quotes), or that mixes the two (a UTF-8 notice quoting a Latin-1
+// reply), reads the same as the same text correctly labelled.
+func latinInvalid(b []byte) []byte {
+	out := make([]byte, 0, len(b)+len(b)/8)
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if r == utf8.RuneError && n <= 1 {
+			if len(b) < utf8.UTFMax && !utf8.FullRune(b) {
+				break // a character cut by a limit
+			}
+			r = charmap.Windows1252.DecodeByte(b[0])
+			n = 1
+		}
+		out = utf8.AppendRune(out, r)
+		b = b[n:]
+	}
+	return out
 }
 
 // stripHTML keeps the text of an HTML part, with a line break for each

@@ -112,7 +112,10 @@
 //     wrong (read as text) or never closed, quoted-printable with raw
 //     control bytes, base64 with junk between its characters, text with no
 //     charset (ISO-2022-JP is detected; other 8-bit text follows the charset
-//     of the message's encoded words);
+//     of the message's encoded words), and the bytes that are no UTF-8 in
+//     text labelled UTF-8 or not labelled are read as windows-1252, the
+//     charset ISO-8859-1 labels stand for (WHATWG Encoding Standard);
+//   - curly quotes around an address ("“x@y”", "„x@y“") are quotes;
 //   - MDaemon's list of failed addresses written as "> x@y" lines is a
 //     list, not quoted text;
 //   - Exchange 2007 and later name each recipient twice, in words for

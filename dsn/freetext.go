@@ -200,8 +200,8 @@ func isAnchorLine(l noticeLine, h addrHit) bool {
 	rawAfter := l.after(h)
 	before := strings.TrimSpace(l.before(h))
 	after := strings.TrimSpace(rawAfter)
-	before = strings.TrimRight(before, "<\"'( ")
-	after = strings.TrimLeft(after, ">\"') ")
+	before = strings.TrimRight(before, "<\"'( "+curlyQuotes)
+	after = strings.TrimLeft(after, ">\"') "+curlyQuotes)
 	lw := lastWord(before)
 	for _, w := range senderWords {
 		if lw == w {
@@ -226,7 +226,7 @@ func isAnchorLine(l noticeLine, h addrHit) bool {
 		// exist") it may name anyone.
 		return sendmailStatusLine(before) && !strings.Contains(asciiLower(l.before(h)+h.addr+rawAfter), "sender")
 	}
-	if strings.HasPrefix(strings.TrimLeft(rawAfter, ">\"' "), ")") && !(l.paren >= 0 && l.paren < h.start) {
+	if strings.HasPrefix(strings.TrimLeft(rawAfter, ">\"' "+curlyQuotes), ")") && !(l.paren >= 0 && l.paren < h.start) {
 		// The end of a parenthesis opened on the line before ("(reply
 		// address\nreplies@example.com) could not be delivered"): a
 		// sentence wrapped, not a list of recipients.
@@ -666,7 +666,7 @@ func quotedLine(line string) bool {
 func quotedListItem(line string) bool {
 	t := strings.TrimSpace(strings.TrimLeft(line, "> \t"))
 	h := findAddrs(t)
-	return len(h) == 1 && strings.Trim(t[:h[0].start], "<\"' ") == "" && strings.Trim(t[h[0].end:], ">\"' ") == ""
+	return len(h) == 1 && strings.Trim(t[:h[0].start], "<\"' "+curlyQuotes) == "" && strings.Trim(t[h[0].end:], ">\"' "+curlyQuotes) == ""
 }
 
 func isQuotedHeader(line string) bool {
@@ -974,10 +974,15 @@ func localPart(a string) string {
 	return strings.ToLower(a)
 }
 
+// curlyQuotes are the typographic quotes that Outlook and Word put for
+// straight ones around an address (“x@y”, „x@y“ in German, «x@y» in
+// French); around an address they are what straight quotes are.
+const curlyQuotes = "“”„‟‘’‚«»‹›"
+
 // aloneOnLine reports whether h is the only thing on its line but for
-// brackets and a colon.
+// brackets, quotes and a colon.
 func aloneOnLine(line string, h addrHit) bool {
-	return strings.Trim(line[:h.start], " \t<\"") == "" && strings.Trim(line[h.end:], " \t>\":") == ""
+	return strings.Trim(line[:h.start], " \t<\""+curlyQuotes) == "" && strings.Trim(line[h.end:], " \t>\":"+curlyQuotes) == ""
 }
 
 // introducesFailures reports whether a line announces a list of failed

@@ -1,8 +1,14 @@
 package dsn
 
 import (
+	"encoding/base64"
+	"mime/quotedprintable"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/text/encoding/charmap"
 )
 
 // The forms a bounce arrives in, whichever mail system wrote its words:
@@ -127,4 +133,96 @@ func TestKindsEmbeddedUnicode(t *testing.T) {
 			"Final-Recipient: utf-8; j\\x{ZZ}rg@example.com\nAction: failed\nStatus: 5.1.1\n"),
 		kind: KindDSN, recipients: nil,
 	}})
+}
+
+func TestKindsQuotes(t *testing.T) {
+	checkKinds(t, []kindCase{{
+		// Exchange 2003's list of failed recipients, after Outlook's
+		// AutoCorrect put curly quotes around the address: alone on its
+		// line under the heading, as with straight quotes.
+		name: "curly quotes around a listed address",
+		msg: notice("postmaster@corp.example", "Undeliverable: December news",
+			"Delivery has failed to these recipients or groups:\n\n“ann@corp.example” \n"+
+				"The e-mail address you entered couldn't be found.\n"),
+		kind: KindBounce, recipients: []string{"ann@corp.example"}, pos: PositionTemplate,
+	}, {
+		name: "German low-high quotes",
+		msg: notice("MAILER-DAEMON@mx.example.de", "Unzustellbar: December news",
+			"Ihre Nachricht konnte an folgende Empfänger nicht zugestellt werden:\n\n„ann@example.de“\n"+
+				"Unbekannter Empfänger (550 5.1.1)\n"),
+		kind: KindBounce, recipients: []string{"ann@example.de"}, pos: PositionTemplate, status: "5.1.1",
+	}})
+}
+
+// TestSameAnswerEncoded checks that one notice gives the same recipient,
+// status and diagnostic however its bytes arrive: in UTF-8 or
+// windows-1252, labelled rightly, wrongly (UTF-8, ISO-8859-1, which
+// Outlook writes for windows-1252) or not at all, in quoted-printable or
+// base64, with CRLF or LF line ends (RFC 2045 section 6).
+func TestSameAnswerEncoded(t *testing.T) {
+	const text = "Dies ist das Mailsystem auf dem Rechner mx.example.de.\n\n" +
+		"Ihre Nachricht konnte leider nicht zugestellt werden. Die Empfängeradresse „ann@example.de“ ist unbekannt.\n\n" +
+		"<ann@example.de>: Benutzer unbekannt – 550 5.1.1 Größe\n"
+	cp, err := charmap.Windows1252.NewEncoder().String(text)
+	require.NoError(t, err)
+	msg := func(ct, cte, body string, crlf bool) string {
+		m := "From: MAILER-DAEMON@mx.example.de\nTo: news@lists.example.org\nSubject: Unzustellbar: December news\n" +
+			"MIME-Version: 1.0\nContent-Type: " + ct + "\n"
+		if cte != "" {
+			m += "Content-Transfer-Encoding: " + cte + "\n"
+		}
+		m += "\n" + body
+		if crlf {
+			m = strings.ReplaceAll(m, "\n", "\r\n")
+		}
+		return m
+	}
+	qp := func(s string) string {
+		var b strings.Builder
+		w := quotedprintable.NewWriter(&b)
+		_, _ = w.Write([]byte(s))
+		_ = w.Close()
+		return strings.ReplaceAll(b.String(), "\r\n", "\n") // msg sets the line ends
+	}
+	b64 := func(s string, crlf bool) string {
+		if crlf {
+			s = strings.ReplaceAll(s, "\n", "\r\n")
+		}
+		e := base64.StdEncoding.EncodeToString([]byte(s))
+		var b strings.Builder
+		for len(e) > 76 {
+			b.WriteString(e[:76] + "\n")
+			e = e[76:]
+		}
+		return b.String() + e + "\n"
+	}
+	tests := []struct{ name, msg string }{
+		{"UTF-8, 8bit", msg("text/plain; charset=utf-8", "8bit", text, true)},
+		{"windows-1252", msg("text/plain; charset=windows-1252", "8bit", cp, true)},
+		{"windows-1252 labelled ISO-8859-1", msg("text/plain; charset=iso-8859-1", "8bit", cp, true)},
+		{"windows-1252 labelled UTF-8", msg("text/plain; charset=utf-8", "8bit", cp, false)},
+		{"windows-1252 unlabelled", msg("text/plain", "", cp, true)},
+		{"UTF-8, quoted-printable, LF", msg("text/plain; charset=UTF-8", "quoted-printable", qp(text), false)},
+		{"UTF-8, quoted-printable, CRLF", msg("text/plain; charset=UTF-8", "quoted-printable", qp(text), true)},
+		{"UTF-8, base64 of CRLF text", msg("text/plain; charset=\"utf-8\"", "base64", b64(text, true), true)},
+		{"UTF-8, base64 of LF text", msg("text/plain; charset=utf-8", "Base64", b64(text, false), false)},
+		{"windows-1252, quoted-printable", msg("text/plain; charset=ISO-8859-1", "quoted-printable", qp(cp), true)},
+	}
+	var want *Recipient
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep, _ := Parse(strings.NewReader(tt.msg), nil)
+			require.Len(t, rep.Recipients, 1)
+			r := rep.Recipients[0]
+			assert.Equal(t, "ann@example.de", r.FinalRecipient)
+			assert.Equal(t, "5.1.1", r.Status)
+			assert.Contains(t, r.Diagnostic, "Empfängeradresse „ann@example.de“")
+			if want == nil {
+				want = &r
+				return
+			}
+			assert.Equal(t, want.Diagnostic, r.Diagnostic)
+			assert.Equal(t, want.Position, r.Position)
+		})
+	}
 }

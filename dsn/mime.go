@@ -138,7 +138,7 @@ func (p *parser) text(h message.Header, body io.Reader, mt string) error {
 	b := all[start:]
 	b = p.toUTF8(b, h)
 	if !utf8.Valid(b) {
-		b = bytes.ToValidUTF8(b, []byte("\uFFFD"))
+		b = latinInvalid(b)
 	}
 	if bytes.IndexByte(b, 0) >= 0 {
 		b = bytes.ReplaceAll(b, []byte{0}, nil)
@@ -165,6 +165,11 @@ func (p *parser) toUTF8(b []byte, h message.Header) []byte {
 		return fixCharset(b, p.charsetHint())
 	case cs == "utf-8" || cs == "utf8":
 		return b
+	case latin1Labels[cs]:
+		// The WHATWG Encoding Standard reads these labels as
+		// windows-1252, as mail programs do: Outlook labels its
+		// Windows text ISO-8859-1, smart quotes and all (0x93, 0x94).
+		return decodeWindows1252(b)
 	case isUTF7(cs):
 		return decodeUTF7(b)
 	}
