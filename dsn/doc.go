@@ -122,6 +122,8 @@
 //     people and then alone under "Diagnostic information for
 //     administrators" with the server's reply: the reply is the
 //     recipient's diagnostic;
+//   - a report in a text attachment or a part of unknown type (Exchange's
+//     "ATT00001.txt", "noname") is read as the report part;
 //   - a report attached inside a message/rfc822 part is read as the report,
 //     unless the notice around it names an address of its own: then the
 //     report is the notice's returned original (a bounce of a bounce);

@@ -226,3 +226,29 @@ func TestSameAnswerEncoded(t *testing.T) {
 		})
 	}
 }
+
+func TestKindsReportAttached(t *testing.T) {
+	b64 := base64.StdEncoding.EncodeToString([]byte("Reporting-MTA: dns;mail.corp.example\r\n\r\n" +
+		"Final-Recipient: rfc822;ann@corp.example\r\nAction: failed\r\nStatus: 5.1.1\r\n"))
+	mixed := func(part string) string {
+		return "From: postmaster@corp.example\r\nTo: news@lists.example.org\r\nSubject: Undeliverable: December news\r\n" +
+			"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"m\"\r\n\r\n" +
+			"--m\r\nContent-Type: text/plain\r\n\r\nYour message did not reach some or all of the intended recipients.\r\n" +
+			"--m\r\n" + part + "\r\n" + b64 + "\r\n" +
+			"--m\r\nContent-Type: message/rfc822\r\n\r\nFrom: news@lists.example.org\r\nTo: other@example.net\r\nSubject: news\r\n\r\nhi\r\n--m--\r\n"
+	}
+	checkKinds(t, []kindCase{{
+		// Exchange names a part it cannot name otherwise ATT00001.txt
+		// (Microsoft KB Q146263): here the report, as a text attachment.
+		// The returned original's only recipient is no evidence.
+		name: "report in ATT00001.txt",
+		msg: mixed("Content-Type: text/plain; name=\"ATT00001.txt\"\r\nContent-Disposition: attachment; filename=\"ATT00001.txt\"\r\n" +
+			"Content-Transfer-Encoding: base64\r\n"),
+		kind: KindDSN, recipients: []string{"ann@corp.example"}, pos: PositionDSN, status: "5.1.1",
+	}, {
+		name: "report in an octet-stream named noname",
+		msg: mixed("Content-Type: application/octet-stream; name=\"noname\"\r\nContent-Disposition: attachment; filename=\"noname\"\r\n" +
+			"Content-Transfer-Encoding: base64\r\n"),
+		kind: KindDSN, recipients: []string{"ann@corp.example"}, pos: PositionDSN, status: "5.1.1",
+	}})
+}

@@ -34,6 +34,9 @@ func (p *parser) walk(h message.Header, body io.Reader, depth int) error {
 		}
 		return p.multipart(h, boundary, body, depth)
 	}
+	if !p.dsnSeen && !p.arfSeen && (mt == "application/octet-stream" || mt == "text/plain" && attachment(h)) {
+		return p.attachedPart(h, body, mt)
+	}
 	switch mt {
 	case "message/delivery-status", "message/global-delivery-status",
 		"text/delivery-status", "message/x-delivery-status", "text/x-delivery-status":
@@ -48,6 +51,54 @@ func (p *parser) walk(h message.Header, body io.Reader, depth int) error {
 		return p.text(h, body, mt)
 	}
 	return nil
+}
+
+// attachedPart reads a text attachment or a part of unknown type, before
+// any report was read: one that opens with report fields is the report.
+//
+// QUIRK: a gateway that knows no message/delivery-status passes the report
+// on as an attachment it names for itself: Exchange's "ATT00001.txt" (the
+// Internet Mail Connector's Att00xxx.txt files, Microsoft KB Q146263),
+// "noname" as application/octet-stream
+// (testdata/synthetic-exchange-att00001-report.eml).
+func (p *parser) attachedPart(h message.Header, body io.Reader, mt string) error {
+	br := bufio.NewReaderSize(p.decode(h, body), proseProbeBytes)
+	if reportFieldsFirst(br) {
+		p.readDeliveryStatus(br)
+		return nil
+	}
+	if mt != "text/plain" {
+		return nil
+	}
+	th := message.Header{Header: h.Header.Copy()}
+	th.Del("Content-Transfer-Encoding") // br is decoded
+	return p.text(th, br, mt)
+}
+
+// attachment reports whether the part is marked as an attachment.
+func attachment(h message.Header) bool {
+	disp, _, _ := h.ContentDisposition()
+	return disp == "attachment"
+}
+
+// reportFields are the fields that open a delivery-status part (RFC 3464
+// section 2.2, and 2.3 for a part that has no per-message fields),
+// lower case.
+var reportFields = []string{"reporting-mta:", "dsn-gateway:", "received-from-mta:", "original-envelope-id:",
+	"arrival-date:", "final-recipient:", "original-recipient:"}
+
+// reportFieldsFirst reports whether the first line of br that is not
+// blank is a report field.
+func reportFieldsFirst(br *bufio.Reader) bool {
+	b, _ := br.Peek(proseProbeBytes)
+	b = bytes.TrimLeft(b, " \t\r\n")
+	l := asciiLower(string(b[:min(len(b), 40)]))
+	for _, f := range reportFields {
+		if strings.HasPrefix(l, f) {
+			return true
+		}
+	}
+	return false
 }
 
 func (p *parser) multipart(h message.Header, boundary string, body io.Reader, depth int) error {
