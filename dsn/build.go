@@ -107,7 +107,10 @@ func (p *parser) finish() {
 // header it reads when no message/rfc822 part gave one.
 func (p *parser) noticeBody() string {
 	notice := string(p.notice)
-	if strings.TrimSpace(notice) == "" {
+	if strings.TrimSpace(notice) == "" || len(p.html) > 0 && !p.namesAddr(notice) && p.namesAddr(string(p.html)) {
+		// The HTML is the notice when the text is empty, or a stub
+		// ("See the HTML part for details") that names no one where the
+		// HTML alternative does.
 		notice = string(p.html)
 	}
 	if isForward(p.rep.Subject) {

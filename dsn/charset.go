@@ -2,7 +2,9 @@ package dsn
 
 import (
 	"bytes"
+	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/charmap"
@@ -129,11 +131,34 @@ func stripHTML(b []byte) []byte {
 					i += j
 					continue
 				}
+				if r, ok := numericEntity(b[i+1 : i+j]); ok {
+					out = utf8.AppendRune(out, r)
+					i += j
+					continue
+				}
 			}
 		}
 		out = append(out, c)
 	}
 	return out
+}
+
+// numericEntity decodes the name of a numeric character reference
+// ("#64", "#x40"), as HTML writers escape "@" and "." to hide an address
+// from harvesters.
+func numericEntity(name []byte) (rune, bool) {
+	if len(name) < 2 || name[0] != '#' {
+		return 0, false
+	}
+	base, digits := 10, name[1:]
+	if digits[0] == 'x' || digits[0] == 'X' {
+		base, digits = 16, digits[1:]
+	}
+	n, err := strconv.ParseUint(string(digits), base, 32)
+	if err != nil || n == 0 || n > unicode.MaxRune || n >= 0xD800 && n <= 0xDFFF {
+		return 0, false
+	}
+	return rune(n), true
 }
 
 var htmlEntities = map[string]string{

@@ -252,3 +252,34 @@ func TestKindsReportAttached(t *testing.T) {
 		kind: KindDSN, recipients: []string{"ann@corp.example"}, pos: PositionDSN, status: "5.1.1",
 	}})
 }
+
+func TestKindsHTML(t *testing.T) {
+	const html = "<html><body><p><b>Your message to ann@contoso.example couldn't be delivered.</b></p>\n" +
+		"<p>ann wasn't found at contoso.example.</p>\n<p>Diagnostic information for administrators:</p>\n" +
+		"<p>Generating server: AM0PR01MB1234.prod.example<br><br>ann@contoso.example<br>" +
+		"Remote Server returned '550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup'</p></body></html>\n"
+	checkKinds(t, []kindCase{{
+		// Office 365's NDR as multipart/alternative whose text part is a
+		// stub and whose HTML part holds the notice; the returned
+		// original's only recipient is no evidence.
+		name: "a stub text part and the notice in HTML",
+		msg: strings.ReplaceAll("From: Microsoft Outlook <postmaster@contoso.example>\nTo: news@lists.example.org\n"+
+			"Subject: Undeliverable: December news\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"m\"\n\n"+
+			"--m\nContent-Type: multipart/alternative; boundary=\"alt\"\n\n"+
+			"--alt\nContent-Type: text/plain; charset=us-ascii\n\nDelivery has failed. See the HTML part for details.\n\n"+
+			"--alt\nContent-Type: text/html; charset=us-ascii\n\n"+html+"\n--alt--\n\n"+
+			"--m\nContent-Type: message/rfc822\n\nFrom: news@lists.example.org\nTo: other@contoso.example\nSubject: news\n\nhi\n--m--\n",
+			"\n", "\r\n"),
+		kind: KindBounce, recipients: []string{"ann@contoso.example"}, pos: PositionTemplate, status: "5.1.10",
+	}, {
+		// An HTML notice that escapes "@" and "." as numeric character
+		// references (HTML 4.01 section 5.3.1), decimal or hexadecimal.
+		name: "numeric character references in an HTML notice",
+		msg: strings.ReplaceAll("From: Mail Delivery Subsystem <mailer-daemon@mx.example.com>\nTo: news@lists.example.org\n"+
+			"Subject: Delivery Status Notification (Failure)\nMIME-Version: 1.0\nContent-Type: text/html; charset=UTF-8\n\n"+
+			"<html><body>Delivery to the following recipient failed permanently:<br><br>&nbsp;&nbsp;&nbsp;&nbsp; "+
+			"<a href=\"mailto:ann&#x40;example.net\">ann&#x40;example&#46;net</a><br><br>Technical details of permanent failure:<br>"+
+			"550 5.1.1 The email account that you tried to reach does not exist.</body></html>\n", "\n", "\r\n"),
+		kind: KindBounce, recipients: []string{"ann@example.net"}, pos: PositionTemplate, status: "5.1.1",
+	}})
+}

@@ -332,12 +332,16 @@ func fromMailSystem(h message.Header) bool {
 // noticeNamesAddr reports whether the text read so far names an address
 // other than the bounce's own (its author and addressee, its envelope).
 func (p *parser) noticeNamesAddr() bool {
+	return p.namesAddr(string(p.notice)) || p.namesAddr(string(p.html))
+}
+
+// namesAddr reports whether s names an address other than the bounce's
+// own (its author and addressee, its envelope).
+func (p *parser) namesAddr(s string) bool {
 	ex := p.excluded()
-	for _, b := range [][]byte{p.notice, p.html} {
-		for _, h := range findAddrs(string(b)) {
-			if !excludedAddr(h.addr, ex) {
-				return true
-			}
+	for _, h := range findAddrs(s) {
+		if !excludedAddr(h.addr, ex) {
+			return true
 		}
 	}
 	return false
