@@ -630,6 +630,8 @@ func (p *parser) bodyDiagnostic(body string) string {
 
 func isForward(subject string) bool {
 	s := asciiLower(strings.TrimSpace(subject))
+	// Netscape and early Thunderbird bracket the subject: "[Fwd: x]".
+	s = strings.TrimPrefix(s, "[")
 	return strings.HasPrefix(s, "fwd:") || strings.HasPrefix(s, "fw:") || strings.HasPrefix(s, "tr:") ||
 		strings.HasPrefix(s, "wg:") || strings.HasPrefix(s, "rv:")
 }
@@ -649,8 +651,11 @@ func unquote(s string) string {
 	return strings.Join(lines, "\n")
 }
 
+// forwardMarkers open a forwarded message in mail programs' forwards:
+// Apple Mail's, Gmail's and Thunderbird's, Outlook's, and Netscape's and
+// early Thunderbird's "-------- Original Message --------".
 var forwardMarkers = []string{"begin forwarded message", "forwarded message", "-----original message-----",
-	"original message follows"}
+	"-------- original message --------", "original message follows"}
 
 // skipForwardHeader drops what comes before the forwarded message and its
 // header block (From, Date, To, Subject of the forwarded bounce), which it

@@ -93,6 +93,28 @@ func TestKindsForwarded(t *testing.T) {
 				postfixReport+"\n--fw--\n"),
 		kind: KindDSN, recipients: []string{"ann@example.net"}, pos: PositionDSN, status: "5.1.1",
 	}, {
+		// Netscape's and early Thunderbird's inline forward: "[Fwd: x]"
+		// and "-------- Original Message --------" above a tabbed
+		// header block.
+		name: "forwarded inline by Netscape",
+		msg: personForward("[Fwd: Undelivered Mail Returned to Sender]", "text/plain; charset=ISO-8859-1; format=flowed",
+			"remove please\n\n-------- Original Message --------\nSubject: \tUndelivered Mail Returned to Sender\n"+
+				"Date: \tThu, 3 Dec 2026 10:00:00 +0000 (GMT)\nFrom: \tMAILER-DAEMON@mx.example.net (Mail Delivery System)\n"+
+				"To: \tpaul@corp.example\n\n\n\n"+postfixNotice),
+		kind: KindBounce, recipients: []string{"ann@example.net"}, pos: PositionTemplate, status: "5.1.1",
+	}, {
+		// Exim returns a report it could not deliver; its notice names
+		// the failed address only in X-Failed-Recipients.
+		name: "a bounce of a bounce named in X-Failed-Recipients",
+		msg: strings.ReplaceAll("From: Mail Delivery System <Mailer-Daemon@relay.example.com>\nTo: news@lists.example.org\n"+
+			"Subject: Mail delivery failed: returning message to sender\nX-Failed-Recipients: bob@example.com\n"+
+			"MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"o\"\n\n--o\nContent-Type: text/plain\n\n"+
+			"This message was created automatically by mail delivery software.\n"+
+			"A message that you sent could not be delivered to one or more of its recipients.\n\n"+
+			"--o\nContent-Type: message/rfc822\n\n"+strings.ReplaceAll(postfixReport, "paul@corp.example", "bob@example.com")+
+			"\n--o--\n", "\n", "\r\n"),
+		kind: KindBounce, recipients: []string{"bob@example.com"}, pos: PositionXFailedRecipients,
+	}, {
 		// A bounce of a bounce: qmail could not deliver a notice (a
 		// Postfix report about ann) to bob, and returns it whole. Bob
 		// failed; ann is in the returned original, which is data.

@@ -282,9 +282,10 @@ func (p *parser) original(h message.Header, body io.Reader, depth int) error {
 			p.notice, p.html = p.notice[:0], p.html[:0]
 			lim.n = 1 << 62
 			return p.walk(oh, br, depth+1)
-		case mt == "multipart/report" && !p.noticeNamesAddr():
+		case mt == "multipart/report" && p.top.Get("X-Failed-Recipients") == "" && !p.noticeNamesAddr():
 			// QUIRK: the report itself arrives attached to a notice
-			// that names no one (testdata/report-in-rfc822.eml): read
+			// that names no one, in its text or in X-Failed-Recipients
+			// (testdata/report-in-rfc822.eml): read
 			// it as the message. A notice that names an address is a
 			// bounce of its own, and the report it returns (a bounce
 			// of a bounce, testdata/synthetic-double-bounce.eml) is its
