@@ -188,7 +188,9 @@ func (p *parser) lastResortRecipient(body string) {
 		return
 	}
 	a, pos := rep.VERP, PositionVERP
-	if a == "" && !p.excludedAnchor {
+	// A forwarded bounce's original was the forwarder's to send, or
+	// their forward's: who it went to is no word of the notice's.
+	if a == "" && !p.excludedAnchor && p.fwdHdr.Len() == 0 && !isForward(rep.Subject) {
 		a, pos = p.soleOriginalRecipient(), PositionOriginal
 	}
 	if a == "" {

@@ -115,6 +115,27 @@ func TestKindsForwarded(t *testing.T) {
 			"\n--o--\n", "\n", "\r\n"),
 		kind: KindBounce, recipients: []string{"bob@example.com"}, pos: PositionXFailedRecipients,
 	}, {
+		// Forwarded as a file: a mail program that gives an attached
+		// message no type of its own ("application/octet-stream;
+		// name=x.eml"), base64.
+		name: "forwarded as an .eml file",
+		msg: personForward("Fwd: Undelivered Mail Returned to Sender", "multipart/mixed; boundary=\"fw\"",
+			"--fw\nContent-Type: text/plain\n\nSee attached bounce.\n\n"+
+				"--fw\nContent-Type: application/octet-stream; name=\"bounce.eml\"\nContent-Disposition: attachment; filename=\"bounce.eml\"\n"+
+				"Content-Transfer-Encoding: base64\n\n"+base64.StdEncoding.EncodeToString([]byte(postfixReport))+"\n--fw--\n"),
+		kind: KindDSN, recipients: []string{"ann@example.net"}, pos: PositionDSN, status: "5.1.1",
+	}, {
+		// A forwarded notice that names no one: the original inside went
+		// from the forwarder, or to a forward of theirs; its recipient
+		// is no word of the notice's, and no one is named.
+		name: "forwarded notice that names no one",
+		msg: personForward("Fwd: Undeliverable: hello", "multipart/mixed; boundary=\"fw\"",
+			"--fw\nContent-Type: text/plain\n\nfyi\n\n--fw\nContent-Type: message/rfc822\n\n"+
+				"From: postmaster@corp.example\nTo: paul@corp.example\nSubject: Undeliverable: hello\nMIME-Version: 1.0\n"+
+				"Content-Type: multipart/mixed; boundary=\"in\"\n\n--in\nContent-Type: text/plain\n\nYour message could not be delivered.\n\n"+
+				"--in\nContent-Type: message/rfc822\n\nFrom: paul@corp.example\nTo: paul.person@home.example\nSubject: hello\n\nhi\n--in--\n--fw--\n"),
+		kind: KindBounce, recipients: nil,
+	}, {
 		// A bounce of a bounce: qmail could not deliver a notice (a
 		// Postfix report about ann) to bob, and returns it whole. Bob
 		// failed; ann is in the returned original, which is data.

@@ -34,6 +34,11 @@ func (p *parser) walk(h message.Header, body io.Reader, depth int) error {
 		}
 		return p.multipart(h, boundary, body, depth)
 	}
+	if mt == "application/octet-stream" && emlName(h) {
+		// A message attached as a file ("bounce.eml"): some mail
+		// programs give it no type of its own.
+		mt = "message/rfc822"
+	}
 	if !p.dsnSeen && !p.arfSeen && (mt == "application/octet-stream" || mt == "text/plain" && attachment(h)) {
 		return p.attachedPart(h, body, mt)
 	}
@@ -73,6 +78,17 @@ func (p *parser) attachedPart(h message.Header, body io.Reader, mt string) error
 	th := message.Header{Header: h.Header.Copy()}
 	th.Del("Content-Transfer-Encoding") // br is decoded
 	return p.text(th, br, mt)
+}
+
+// emlName reports whether the part's file name ends in ".eml", the
+// extension of a message saved as a file (RFC 5322 text).
+func emlName(h message.Header) bool {
+	_, params := contentType(h)
+	name := params["name"]
+	if _, dp, err := h.ContentDisposition(); err == nil && dp["filename"] != "" {
+		name = dp["filename"]
+	}
+	return strings.HasSuffix(strings.ToLower(strings.TrimSpace(name)), ".eml")
 }
 
 // attachment reports whether the part is marked as an attachment.
