@@ -198,7 +198,7 @@ func (l noticeLine) after(h addrHit) string {
 // word such as "to" or "recipient", or before "...", "on", ":".
 func isAnchorLine(l noticeLine, h addrHit) bool {
 	rawAfter := l.after(h)
-	before := strings.TrimSpace(l.before(h))
+	before := textBefore(l, h)
 	after := strings.TrimSpace(rawAfter)
 	before = strings.TrimRight(before, "<\"'( "+curlyQuotes)
 	after = strings.TrimLeft(after, ">\"') "+curlyQuotes)
@@ -974,6 +974,34 @@ func localPart(a string) string {
 	return strings.ToLower(a)
 }
 
+// textBefore returns the trimmed text of the line before h, but for the
+// display name of a name-addr ("Ann Example <ann@example.net>", RFC 5322
+// section 3.4): a list of failed recipients may write its items so, and
+// the name is no text about the address.
+func textBefore(l noticeLine, h addrHit) string {
+	before := strings.TrimSpace(l.before(h))
+	if b, ok := strings.CutSuffix(before, "<"); ok && displayName(strings.TrimSpace(b)) {
+		return "<"
+	}
+	return before
+}
+
+// displayName reports whether s, the whole text before an address in
+// angle brackets, is the display name of a name-addr (RFC 5322 section
+// 3.4) in a form no sentence takes: a quoted string ("\"Example, Ann\""),
+// or an encoded word (RFC 2047). Bare words ("The Mail Team <x@y>", a
+// signature) are not taken for one: a false recipient costs more than a
+// missed one.
+func displayName(s string) bool {
+	if len(s) < 2 || len(s) > 80 {
+		return false
+	}
+	if s[0] == '"' && s[len(s)-1] == '"' && !strings.Contains(s[1:len(s)-1], `"`) {
+		return true
+	}
+	return strings.HasPrefix(s, "=?") && strings.HasSuffix(s, "?=") && !strings.ContainsAny(s, " \t")
+}
+
 // curlyQuotes are the typographic quotes that Outlook and Word put for
 // straight ones around an address (“x@y”, „x@y“ in German, «x@y» in
 // French); around an address they are what straight quotes are.
@@ -1180,7 +1208,7 @@ func isDaemonLocal(l string) bool {
 // reason"), or after a recipient label ("Failed recipient:", "dda:SMTP=",
 // "RCPT TO:<x@y>" of a transcript).
 func opensBlock(l noticeLine, h addrHit) bool {
-	before := strings.TrimRight(strings.TrimSpace(l.before(h)), "<\"'( ")
+	before := strings.TrimRight(textBefore(l, h), "<\"'( "+curlyQuotes)
 	if before == "" || sendmailStatusLine(before) {
 		return true // a line of its own, or Sendmail's "554 <x@y>... reason"
 	}

@@ -326,3 +326,22 @@ func TestKindsHTML(t *testing.T) {
 		kind: KindBounce, recipients: []string{"ann@example.net"}, pos: PositionTemplate, status: "5.1.1",
 	}})
 }
+
+func TestKindsNameAddr(t *testing.T) {
+	checkKinds(t, []kindCase{{
+		// A list of failed recipients written as name-addrs (RFC 5322
+		// section 3.4) with a quoted or encoded (RFC 2047) display name,
+		// and as an addr-spec with a comment: each is an item of the
+		// list. A signature's bare words before an address are not a
+		// display name.
+		name: "quoted and encoded display names in a list",
+		msg: notice("MAILER-DAEMON@mx.example.net", "Mail delivery failed: returning message to sender",
+			"A message that you sent could not be delivered to one or more of its\n"+
+				"recipients. This is a permanent error. The following address(es) failed:\n\n"+
+				"  \"Example, Ann\" <ann@example.net>\n    550 5.1.1 unknown user\n"+
+				"  bob@example.net (Bob Example)\n    550 5.2.2 mailbox full\n"+
+				"  =?utf-8?q?J=C3=B6rg_Example?= <jorg@example.net>\n    550 5.1.1 unknown user\n\n"+
+				"The Mail Team <mailteam@example.net>\n"),
+		kind: KindBounce, recipients: []string{"ann@example.net", "bob@example.net", "jorg@example.net"}, pos: PositionTemplate, status: "5.1.1",
+	}})
+}
