@@ -683,8 +683,26 @@ func skipForwardHeader(s string) (rest, hdr string) {
 		}
 		return rest, hdr
 	}
+	// A reply-style forward: the notice quoted under the attribution
+	// line of its author ("On Thu, Dec 3, 2026 at 10:00 AM Mail
+	// Delivery System <MAILER-DAEMON@…> wrote:").
+	for off := 0; off < len(s); {
+		line, next := nextLine(s, off)
+		t := strings.TrimSpace(asciiLower(line))
+		for _, w := range attributionEnds {
+			if strings.HasSuffix(t, w) && strings.IndexByte(t, '@') >= 0 {
+				return s[next:], "From: " + strings.TrimSpace(line[:len(strings.TrimRight(line, " \t"))-len(w)]) + "\n"
+			}
+		}
+		off = next
+	}
 	return s, ""
 }
+
+// attributionEnds end the line with which a mail program attributes the
+// text it quotes, lower case: Gmail's, Apple Mail's and Thunderbird's
+// ("On <date>, <name> <address> wrote:"), in English, German, French.
+var attributionEnds = []string{" wrote:", " schrieb:", " a écrit :", " a écrit:"}
 
 // forwardMarkerLine returns the offset of the first line of s that opens
 // with a forward marker, or -1.

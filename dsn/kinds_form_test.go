@@ -93,6 +93,16 @@ func TestKindsForwarded(t *testing.T) {
 				postfixReport+"\n--fw--\n"),
 		kind: KindDSN, recipients: []string{"ann@example.net"}, pos: PositionDSN, status: "5.1.1",
 	}, {
+		// A forward written as a reply: the notice "> "-quoted under the
+		// attribution line of the daemon that wrote it; the cover note
+		// above names the forwarder's other address.
+		name: "forwarded as a quoted reply",
+		msg: personForward("Fwd: Undelivered Mail Returned to Sender", "text/plain; charset=UTF-8",
+			"Please remove her. -- Paul, paul.person@corp.example\n\n"+
+				"On Thu, Dec 3, 2026 at 10:00 AM Mail Delivery System <MAILER-DAEMON@mx.example.net> wrote:\n> "+
+				strings.ReplaceAll(strings.TrimSuffix(postfixNotice, "\n"), "\n", "\n> ")+"\n"),
+		kind: KindBounce, recipients: []string{"ann@example.net"}, pos: PositionTemplate, status: "5.1.1",
+	}, {
 		// Netscape's and early Thunderbird's inline forward: "[Fwd: x]"
 		// and "-------- Original Message --------" above a tabbed
 		// header block.
