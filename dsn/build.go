@@ -683,6 +683,11 @@ func skipForwardHeader(s string) (rest, hdr string) {
 		}
 		return rest, hdr
 	}
+	if start, end := forwardHeaderBlock(s); start >= 0 {
+		// Outlook's forward in HTML has no marker line: a rule drawn in
+		// CSS, then the From/Sent/To/Subject block.
+		return s[end:], s[start:end]
+	}
 	// A reply-style forward: the notice quoted under the attribution
 	// line of its author ("On Thu, Dec 3, 2026 at 10:00 AM Mail
 	// Delivery System <MAILER-DAEMON@…> wrote:").
@@ -697,6 +702,36 @@ func skipForwardHeader(s string) (rest, hdr string) {
 		off = next
 	}
 	return s, ""
+}
+
+// forwardHeaderBlock finds the header block of a forwarded message that
+// no marker announces: a line "From: …" followed, before a blank line and
+// within eight lines, by "Subject: …". It returns the block's start and
+// the offset after it, or -1.
+func forwardHeaderBlock(s string) (start, end int) {
+	for off := 0; off < len(s); {
+		line, next := nextLine(s, off)
+		if !strings.HasPrefix(asciiLower(strings.TrimSpace(line)), "from:") {
+			off = next
+			continue
+		}
+		subject := false
+		o := next
+		for n := 0; n < 8 && o < len(s); n++ {
+			l, n2 := nextLine(s, o)
+			t := asciiLower(strings.TrimSpace(l))
+			if t == "" {
+				break
+			}
+			subject = subject || strings.HasPrefix(t, "subject:")
+			o = n2
+		}
+		if subject {
+			return off, o
+		}
+		off = next
+	}
+	return -1, -1
 }
 
 // attributionEnds end the line with which a mail program attributes the

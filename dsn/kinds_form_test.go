@@ -93,6 +93,21 @@ func TestKindsForwarded(t *testing.T) {
 				postfixReport+"\n--fw--\n"),
 		kind: KindDSN, recipients: []string{"ann@example.net"}, pos: PositionDSN, status: "5.1.1",
 	}, {
+		// Outlook's forward in HTML: no marker line, a rule drawn in CSS
+		// above the From/Sent/To/Subject block; the signature names the
+		// forwarder's other address.
+		name: "forwarded in HTML by Outlook",
+		msg: personForward("FW: Undeliverable: December news", "text/html; charset=\"us-ascii\"",
+			"<html><body><div class=\"WordSection1\"><p class=\"MsoNormal\">Please take this one off.<o:p></o:p></p>\n"+
+				"<p class=\"MsoNormal\">Paul Person | paul.person@corp.example<o:p></o:p></p>\n"+
+				"<div style=\"border:none;border-top:solid #E1E1E1 1.0pt;padding:3.0pt 0in 0in 0in\"><p class=\"MsoNormal\">"+
+				"<b>From:</b> Microsoft Outlook &lt;postmaster@contoso.example&gt; <br><b>Sent:</b> Thursday, December 3, 2026 10:00 AM<br>"+
+				"<b>To:</b> Paul Person &lt;paul@corp.example&gt;<br><b>Subject:</b> Undeliverable: December news<o:p></o:p></p></div>\n"+
+				"<p class=\"MsoNormal\">Your message to ann@contoso.example couldn't be delivered.<o:p></o:p></p>\n"+
+				"<p>Remote Server returned '550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup'</p>\n"+
+				"</div></body></html>\n"),
+		kind: KindBounce, recipients: []string{"ann@contoso.example"}, pos: PositionTemplate, status: "5.1.10",
+	}, {
 		// A forward written as a reply: the notice "> "-quoted under the
 		// attribution line of the daemon that wrote it; the cover note
 		// above names the forwarder's other address.
