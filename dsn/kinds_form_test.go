@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/japanese"
 )
 
 // The forms a bounce arrives in, whichever mail system wrote its words:
@@ -275,6 +276,7 @@ func TestSameAnswerEncoded(t *testing.T) {
 		{"UTF-8, base64 of CRLF text", msg("text/plain; charset=\"utf-8\"", "base64", b64(text, true), true)},
 		{"UTF-8, base64 of LF text", msg("text/plain; charset=utf-8", "Base64", b64(text, false), false)},
 		{"windows-1252, quoted-printable", msg("text/plain; charset=ISO-8859-1", "quoted-printable", qp(cp), true)},
+		{"UTF-8 labelled ISO-8859-1", msg("text/plain; charset=iso-8859-1", "8bit", text, true)},
 	}
 	var want *Recipient
 	for _, tt := range tests {
@@ -369,4 +371,22 @@ func TestKindsNameAddr(t *testing.T) {
 				"The Mail Team <mailteam@example.net>\n"),
 		kind: KindBounce, recipients: []string{"ann@example.net", "bob@example.net", "jorg@example.net"}, pos: PositionTemplate, status: "5.1.1",
 	}})
+}
+
+// TestSameAnswerJapanese checks a Japanese notice in ISO-2022-JP, labelled
+// rightly, as UTF-8 (its escapes are ASCII), or not at all (RFC 1468).
+func TestSameAnswerJapanese(t *testing.T) {
+	const text = "次のアドレスへの配信に失敗しました。\n\n<ann@example.jp>: ユーザーが見つかりません (550 5.1.1 User unknown)\n"
+	jis, err := japanese.ISO2022JP.NewEncoder().String(text)
+	require.NoError(t, err)
+	for _, cs := range []string{"; charset=ISO-2022-JP", "; charset=utf-8", ""} {
+		t.Run("text/plain"+cs, func(t *testing.T) {
+			msg := "From: MAILER-DAEMON@mx.example.jp\r\nTo: news@lists.example.org\r\nSubject: Returned mail\r\n" +
+				"MIME-Version: 1.0\r\nContent-Type: text/plain" + cs + "\r\n\r\n" + strings.ReplaceAll(jis, "\n", "\r\n")
+			rep, _ := Parse(strings.NewReader(msg), nil)
+			require.Len(t, rep.Recipients, 1)
+			assert.Equal(t, "ann@example.jp", rep.Recipients[0].FinalRecipient)
+			assert.Contains(t, rep.Recipients[0].Diagnostic, "ユーザーが見つかりません")
+		})
+	}
 }

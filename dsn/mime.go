@@ -231,8 +231,15 @@ func (p *parser) toUTF8(b []byte, h message.Header) []byte {
 	case cs == "" || cs == "us-ascii" || cs == "ascii":
 		return fixCharset(b, p.charsetHint())
 	case cs == "utf-8" || cs == "utf8":
-		return b
+		// Japanese text in ISO-2022-JP labelled UTF-8: its escapes are
+		// ASCII, so it passes for UTF-8 (fixCharset tells it).
+		return fixCharset(b, "")
 	case latin1Labels[cs]:
+		if utf8.Valid(b) && !isASCII(string(b)) {
+			// UTF-8 labelled ISO-8859-1, as some MTAs label whatever
+			// they write: text in Latin-1 is almost never valid UTF-8.
+			return b
+		}
 		// The WHATWG Encoding Standard reads these labels as
 		// windows-1252, as mail programs do: Outlook labels its
 		// Windows text ISO-8859-1, smart quotes and all (0x93, 0x94).
