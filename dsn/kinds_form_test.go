@@ -162,6 +162,22 @@ func TestKindsForwarded(t *testing.T) {
 				"--in\nContent-Type: message/rfc822\n\nFrom: paul@corp.example\nTo: paul.person@home.example\nSubject: hello\n\nhi\n--in--\n--fw--\n"),
 		kind: KindBounce, recipients: nil,
 	}, {
+		// Mailman sends the bounces it cannot read to the list's owner,
+		// attached under its own words (Mailman 2's BounceRunner,
+		// "Uncaught bounce notification").
+		name: "forwarded by Mailman as an uncaught bounce",
+		msg: strings.ReplaceAll("From: news-owner@lists.example.org\nTo: news-owner@lists.example.org\n"+
+			"Subject: Uncaught bounce notification\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"u\"\n\n"+
+			"--u\nContent-Type: text/plain; charset=\"us-ascii\"\n\n"+
+			"The attached message was received as a bounce, but either the bounce format\n"+
+			"was not recognized, or no member addresses could be extracted from it.  This\n"+
+			"mailing list has been configured to send all unrecognized bounce messages to\n"+
+			"the list administrator(s).\n\nFor more information see:\nhttps://lists.example.org/mailman/admin/news/bounce\n\n"+
+			"--u\nContent-Type: message/rfc822\n\nFrom: MAILER-DAEMON@mx.example.net (Mail Delivery System)\n"+
+			"To: news-bounces@lists.example.org\nSubject: Undelivered Mail Returned to Sender\nMIME-Version: 1.0\n"+
+			"Content-Type: text/plain\n\n"+postfixNotice+"\n--u--\n", "\n", "\r\n"),
+		kind: KindBounce, recipients: []string{"ann@example.net"}, pos: PositionTemplate, status: "5.1.1",
+	}, {
 		// A bounce of a bounce: qmail could not deliver a notice (a
 		// Postfix report about ann) to bob, and returns it whole. Bob
 		// failed; ann is in the returned original, which is data.

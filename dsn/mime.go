@@ -332,11 +332,16 @@ func (p *parser) original(h message.Header, body io.Reader, depth int) error {
 }
 
 // forwardedBounce reports whether oh, the header of a message attached
-// to the message read, is a bounce that a person forwarded: the message
-// is a forward ("Fwd:", "FW:"), written by no mail system, and oh is a
-// mail system's notice.
+// to the message read, is a bounce that a person or a list manager
+// forwarded: the message is a forward ("Fwd:", "FW:") written by no mail
+// system, or Mailman's, and oh is a mail system's notice.
 func (p *parser) forwardedBounce(oh message.Header) bool {
-	if !isForward(p.rep.Subject) || fromMailSystem(p.top) {
+	byPerson := isForward(p.rep.Subject) && !fromMailSystem(p.top)
+	// Mailman forwards to the list's owner the bounces it cannot read
+	// ("Uncaught bounce notification": Mailman 2's BounceRunner, Mailman
+	// 3's list:admin:notice:unrecognized template).
+	byList := bytes.Contains(bytes.ToLower(p.notice), []byte("the attached message was received as a bounce"))
+	if !byPerson && !byList {
 		return false
 	}
 	return fromMailSystem(oh) || containsAny(strings.ToLower(headerText(oh, "Subject")), bounceSubjects)
