@@ -190,7 +190,7 @@ func (p *parser) lastResortRecipient(body string) {
 	a, pos := rep.VERP, PositionVERP
 	// A forwarded bounce's original was the forwarder's to send, or
 	// their forward's: who it went to is no word of the notice's.
-	if a == "" && !p.excludedAnchor && p.fwdHdr.Len() == 0 && !isForward(rep.Subject) {
+	if a == "" && !p.excludedAnchor && p.fwdHdr.Len() == 0 && !isForward(rep.Subject) && !p.origNotice {
 		a, pos = p.soleOriginalRecipient(), PositionOriginal
 	}
 	if a == "" {

@@ -178,6 +178,20 @@ func TestKindsForwarded(t *testing.T) {
 			"Content-Type: text/plain\n\n"+postfixNotice+"\n--u--\n", "\n", "\r\n"),
 		kind: KindBounce, recipients: []string{"ann@example.net"}, pos: PositionTemplate, status: "5.1.1",
 	}, {
+		// A notice that names no failed recipient, only its help desk,
+		// around a report it returns: a relayed report or a bounce of
+		// a bounce, which is not told. The returned notice's To (the
+		// sender of another message) is no one's failure either way.
+		name: "a returned report under a notice that names only its help desk",
+		msg: strings.ReplaceAll("From: Mail Delivery System <Mailer-Daemon@relay.example.com>\nTo: news@lists.example.org\n"+
+			"Subject: Mail delivery failed: returning message to sender\n"+
+			"MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"o\"\n\n--o\nContent-Type: text/plain\n\n"+
+			"A message that you sent could not be delivered to one or more of its recipients.\n"+
+			"For help, contact helpdesk@relay.example.com.\n\n"+
+			"--o\nContent-Type: message/rfc822\n\n"+strings.ReplaceAll(postfixReport, "paul@corp.example", "bob@example.com")+
+			"\n--o--\n", "\n", "\r\n"),
+		kind: KindBounce, recipients: nil,
+	}, {
 		// A bounce of a bounce: qmail could not deliver a notice (a
 		// Postfix report about ann) to bob, and returns it whole. Bob
 		// failed; ann is in the returned original, which is data.

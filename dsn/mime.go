@@ -320,6 +320,11 @@ func (p *parser) original(h message.Header, body io.Reader, depth int) error {
 	if oh.Len() > 0 {
 		p.origSeen = true
 		p.origHdr = oh
+		if mt, _ := contentType(oh); mt == "multipart/report" || fromMailSystem(oh) {
+			// The original is itself a notice: its To is the sender of
+			// another message, no one's failure.
+			p.origNotice = true
+		}
 	}
 	if err != nil && oh.Len() == 0 && !errors.Is(err, io.EOF) {
 		return nil
