@@ -179,9 +179,8 @@ func TestKindsForwarded(t *testing.T) {
 		kind: KindBounce, recipients: []string{"ann@example.net"}, pos: PositionTemplate, status: "5.1.1",
 	}, {
 		// A notice that names no failed recipient, only its help desk,
-		// around a report it returns: a relayed report or a bounce of
-		// a bounce, which is not told. The returned notice's To (the
-		// sender of another message) is no one's failure either way.
+		// around a report it returns: the report relayed, read as the
+		// report (testdata/report-in-rfc822.eml).
 		name: "a returned report under a notice that names only its help desk",
 		msg: strings.ReplaceAll("From: Mail Delivery System <Mailer-Daemon@relay.example.com>\nTo: news@lists.example.org\n"+
 			"Subject: Mail delivery failed: returning message to sender\n"+
@@ -190,7 +189,7 @@ func TestKindsForwarded(t *testing.T) {
 			"For help, contact helpdesk@relay.example.com.\n\n"+
 			"--o\nContent-Type: message/rfc822\n\n"+strings.ReplaceAll(postfixReport, "paul@corp.example", "bob@example.com")+
 			"\n--o--\n", "\n", "\r\n"),
-		kind: KindBounce, recipients: nil,
+		kind: KindDSN, recipients: []string{"ann@example.net"}, pos: PositionDSN,
 	}, {
 		// A bounce of a bounce: qmail could not deliver a notice (a
 		// Postfix report about ann) to bob, and returns it whole. Bob
@@ -419,4 +418,18 @@ func TestSameAnswerJapanese(t *testing.T) {
 			assert.Contains(t, rep.Recipients[0].Diagnostic, "ユーザーが見つかりません")
 		})
 	}
+}
+
+// TestOriginalNotice checks that the returned original, when it is itself
+// a notice, gives no recipient of last resort: its To is the sender of
+// another message.
+func TestOriginalNotice(t *testing.T) {
+	msg := strings.ReplaceAll("From: MAILER-DAEMON@relay.example.com\nTo: news@lists.example.org\nSubject: failure notice\n"+
+		"MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"o\"\n\n--o\nContent-Type: text/plain\n\n"+
+		"Your message could not be delivered.\n\n--o\nContent-Type: message/rfc822\n\n"+
+		"From: Mail Delivery System <MAILER-DAEMON@mx.example.net>\nTo: bob@example.com\nSubject: Undelivered Mail Returned to Sender\n\n"+
+		"The mail system could not deliver a message.\n--o--\n", "\n", "\r\n")
+	rep, _ := Parse(strings.NewReader(msg), nil)
+	assert.Equal(t, KindBounce, rep.Kind)
+	assert.Empty(t, rep.Recipients)
 }

@@ -370,12 +370,25 @@ func (p *parser) noticeNamesAddr() bool {
 }
 
 // namesAddr reports whether s names an address other than the bounce's
-// own (its author and addressee, its envelope).
+// own (its author and addressee, its envelope) and its help text's ("For
+// help, contact helpdesk@…").
 func (p *parser) namesAddr(s string) bool {
+	if strings.IndexByte(s, '@') < 0 {
+		return false
+	}
 	ex := p.excluded()
-	for _, h := range findAddrs(s) {
-		if !excludedAddr(h.addr, ex) {
-			return true
+	for off := 0; off < len(s); {
+		line, next := nextLine(s, off)
+		off = next
+		hits := findAddrs(line)
+		if len(hits) == 0 {
+			continue
+		}
+		help := helpIndex(line)
+		for _, h := range hits {
+			if !excludedAddr(h.addr, ex) && !(help >= 0 && help < h.start) {
+				return true
+			}
 		}
 	}
 	return false
