@@ -125,13 +125,25 @@
 //   - a report in a text attachment or a part of unknown type (Exchange's
 //     "ATT00001.txt", "noname") is read as the report part;
 //   - a report attached inside a message/rfc822 part is read as the report,
-//     unless the notice around it names an address of its own: then the
-//     report is the notice's returned original (a bounce of a bounce);
-//   - a bounce a person forwarded ("Fwd:", "FW:"), inline under its
-//     header block or attached, is read from the notice inside; the
-//     forwarder and the cover note are no evidence;
-//     a part declared delivery-status whose first line is prose, not a
-//     field, is read as the notice's text;
+//     unless the notice around it names an address of its own (in its
+//     text, not as its help desk, or in X-Failed-Recipients): then the
+//     report is the notice's returned original (a bounce of a bounce),
+//     and neither it nor its To is evidence; a part declared
+//     delivery-status whose first line is prose, not a field, is read as
+//     the notice's text;
+//   - a bounce a person forwarded ("Fwd:", "FW:", "[Fwd: x]"), inline
+//     under its header block (with or without a marker line such as
+//     "---------- Forwarded message ---------"), "> "-quoted under its
+//     author's "… wrote:" line, or attached (message/rfc822, or an
+//     octet-stream "x.eml"), and one that Mailman forwarded as an
+//     "Uncaught bounce notification", is read from the notice inside;
+//     the forwarder, the cover note and the original the forwarder sent
+//     are no evidence;
+//   - a list of failed recipients may write an item as a name-addr with
+//     a quoted or encoded display name ("\"Example, Ann\" <x@y>");
+//   - an HTML notice's numeric character references (&#64;, &#x40;) are
+//     decoded; the HTML alternative is the notice when the text one is a
+//     stub that names no one;
 //   - several blank lines between field blocks, none between the
 //     per-message and the per-recipient fields, a block with
 //     Original-Recipient and no Final-Recipient, no Action field; a block
