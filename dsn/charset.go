@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/htmlindex"
 	"golang.org/x/text/encoding/japanese"
 	"golang.org/x/text/encoding/korean"
 	"golang.org/x/text/encoding/simplifiedchinese"
@@ -46,6 +47,17 @@ func fixCharset(b []byte, hint string) []byte {
 	if t != nil {
 		if d, _, err := transform.Bytes(t, b); err == nil {
 			return d
+		}
+		return b
+	}
+	if hint != "" && !latin1Labels[strings.ToLower(hint)] && !strings.EqualFold(hint, "utf-8") {
+		// Any other charset the encoded words name (KOI8-R,
+		// windows-1251, ISO-8859-2, …): Russian and Central European
+		// notices leave their text unlabelled too.
+		if e, err := htmlindex.Get(hint); err == nil {
+			if d, _, err := transform.Bytes(e.NewDecoder(), b); err == nil {
+				return d
+			}
 		}
 	}
 	return b

@@ -433,3 +433,29 @@ func TestOriginalNotice(t *testing.T) {
 	assert.Equal(t, KindBounce, rep.Kind)
 	assert.Empty(t, rep.Recipients)
 }
+
+// TestSameAnswerCyrillic checks a Russian notice in KOI8-R or
+// windows-1251 whose text declares no charset: the charset of the
+// subject's encoded word (RFC 2047) is the text's.
+func TestSameAnswerCyrillic(t *testing.T) {
+	const text = "Ваше сообщение не может быть доставлено.\n\n<ann@example.ru>: пользователь не найден\n"
+	for _, tt := range []struct {
+		name string
+		enc  *charmap.Charmap
+	}{{"koi8-r", charmap.KOI8R}, {"windows-1251", charmap.Windows1251}} {
+		t.Run(tt.name, func(t *testing.T) {
+			body, err := tt.enc.NewEncoder().String(text)
+			require.NoError(t, err)
+			subj, err := tt.enc.NewEncoder().String("Сообщение не доставлено")
+			require.NoError(t, err)
+			msg := "From: MAILER-DAEMON@mx.example.ru\r\nTo: news@lists.example.org\r\n" +
+				"Subject: =?" + tt.name + "?B?" + base64.StdEncoding.EncodeToString([]byte(subj)) + "?=\r\n" +
+				"MIME-Version: 1.0\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" +
+				strings.ReplaceAll(body, "\n", "\r\n")
+			rep, _ := Parse(strings.NewReader(msg), nil)
+			require.Len(t, rep.Recipients, 1)
+			assert.Equal(t, "ann@example.ru", rep.Recipients[0].FinalRecipient)
+			assert.Contains(t, rep.Recipients[0].Diagnostic, "пользователь не найден")
+		})
+	}
+}
