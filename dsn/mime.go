@@ -308,11 +308,11 @@ func (p *parser) original(h message.Header, body io.Reader, depth int) error {
 		case mt == "multipart/report" && p.top.Get("X-Failed-Recipients") == "" && !p.noticeNamesAddr():
 			// QUIRK: the report itself arrives attached to a notice
 			// that names no one, in its text or in X-Failed-Recipients
-			// (testdata/report-in-rfc822.eml): read
-			// it as the message. A notice that names an address is a
-			// bounce of its own, and the report it returns (a bounce
-			// of a bounce, testdata/synthetic-double-bounce.eml) is its
-			// original: data.
+			// (testdata/report-in-rfc822.eml): read it as the message.
+			// A notice that names an address is a bounce of its own,
+			// and the report it returns (a bounce of a bounce,
+			// testdata/synthetic-double-bounce.eml) is its original:
+			// data.
 			lim.n = 1 << 62
 			return p.walk(oh, br, depth+1)
 		}
