@@ -3,8 +3,10 @@ package dsn
 import (
 	"bufio"
 	"net/textproto"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	netmail "net/mail"
 
@@ -106,13 +108,20 @@ func (p *parser) finish() {
 // header it reads when no message/rfc822 part gave one.
 func (p *parser) noticeBody() string {
 	notice := string(p.notice)
-	if strings.TrimSpace(notice) == "" {
+	if strings.TrimSpace(notice) == "" || len(p.html) > 0 && !p.namesAddr(notice) && p.namesAddr(string(p.html)) {
+		// The HTML is the notice when the text is empty, or a stub
+		// ("See the HTML part for details") that names no one where the
+		// HTML alternative does.
 		notice = string(p.html)
 	}
 	if isForward(p.rep.Subject) {
 		// QUIRK: a bounce forwarded by a person ("Fwd: Returned mail"),
 		// quoted with "> " (testdata/forwarded-bounce.eml).
-		notice = skipForwardHeader(unquote(notice))
+		var hdr string
+		notice, hdr = skipForwardHeader(unquote(notice))
+		if hdr != "" && p.fwdHdr.Len() == 0 {
+			p.fwdHdr, _ = readHeaderString(hdr)
+		}
 	}
 	body, inline := splitOriginal(notice)
 	if !p.origSeen && inline != "" {
@@ -180,7 +189,9 @@ func (p *parser) lastResortRecipient(body string) {
 		return
 	}
 	a, pos := rep.VERP, PositionVERP
-	if a == "" && !p.excludedAnchor {
+	// A forwarded bounce's original was the forwarder's to send, or
+	// their forward's: who it went to is no word of the notice's.
+	if a == "" && !p.excludedAnchor && p.fwdHdr.Len() == 0 && !isForward(rep.Subject) && !p.origNotice {
 		a, pos = p.soleOriginalRecipient(), PositionOriginal
 	}
 	if a == "" {
@@ -436,10 +447,43 @@ func cleanAddr(s string) string {
 	if s == "" {
 		return ""
 	}
+	if strings.Contains(s, `\x{`) {
+		var ok bool
+		if s, ok = decodeEmbedded(s); !ok {
+			return "" // half an address is someone else's
+		}
+	}
 	if h := findAddrs(s); len(h) > 0 {
 		return h[0].addr
 	}
 	return ""
+}
+
+// decodeEmbedded decodes the EmbeddedUnicodeChar of RFC 6533 section 3
+// ("\x{" HEXPOINT "}"), in which the utf-8 address type writes the
+// characters of an internationalized address (RFC 6531) in a report that
+// is US-ASCII: "utf-8; j\x{F6}rg@example.com" is jörg@example.com. It
+// reports false for a sequence that is no code point.
+func decodeEmbedded(s string) (string, bool) {
+	var b strings.Builder
+	for {
+		i := strings.Index(s, `\x{`)
+		if i < 0 {
+			b.WriteString(s)
+			return b.String(), true
+		}
+		j := strings.IndexByte(s[i:], '}')
+		if j < 4 || j > 9 {
+			return "", false
+		}
+		n, err := strconv.ParseUint(s[i+3:i+j], 16, 32)
+		if err != nil || n > unicode.MaxRune || n >= 0xD800 && n <= 0xDFFF {
+			return "", false
+		}
+		b.WriteString(s[:i])
+		b.WriteRune(rune(n))
+		s = s[i+j+1:]
+	}
 }
 
 func collapseSpace(s string) string {
@@ -589,6 +633,8 @@ func (p *parser) bodyDiagnostic(body string) string {
 
 func isForward(subject string) bool {
 	s := asciiLower(strings.TrimSpace(subject))
+	// Netscape and early Thunderbird bracket the subject: "[Fwd: x]".
+	s = strings.TrimPrefix(s, "[")
 	return strings.HasPrefix(s, "fwd:") || strings.HasPrefix(s, "fw:") || strings.HasPrefix(s, "tr:") ||
 		strings.HasPrefix(s, "wg:") || strings.HasPrefix(s, "rv:")
 }
@@ -608,28 +654,106 @@ func unquote(s string) string {
 	return strings.Join(lines, "\n")
 }
 
+// forwardMarkers open a forwarded message in mail programs' forwards:
+// Apple Mail's, Gmail's and Thunderbird's, Outlook's, and Netscape's and
+// early Thunderbird's "-------- Original Message --------".
 var forwardMarkers = []string{"begin forwarded message", "forwarded message", "-----original message-----",
-	"original message follows"}
+	"-------- original message --------", "original message follows"}
 
 // skipForwardHeader drops what comes before the forwarded message and its
-// header block (From, Date, To, Subject of the forwarded bounce).
-func skipForwardHeader(s string) string {
+// header block (From, Date, To, Subject of the forwarded bounce), which it
+// returns too. The notice ends where a forward marker introduces the next
+// message: a mail program shows the original a notice attached as one more
+// forwarded message ("---------- Forwarded message ----------").
+func skipForwardHeader(s string) (rest, hdr string) {
 	l := asciiLower(s)
 	for _, m := range forwardMarkers {
 		i := strings.Index(l, m)
 		if i < 0 {
 			continue
 		}
-		rest := s[i:]
+		rest = s[i:]
 		if nl := strings.IndexByte(rest, '\n'); nl >= 0 {
 			rest = strings.TrimLeft(rest[nl+1:], " \t\n")
 		}
 		if end := strings.Index(rest, "\n\n"); end >= 0 && isHeaderLine(rest) {
-			rest = rest[end+2:]
+			hdr, rest = rest[:end+1], rest[end+2:]
+			if j := forwardMarkerLine(rest); j >= 0 {
+				rest = rest[:j]
+			}
 		}
-		return rest
+		return rest, hdr
 	}
-	return s
+	if start, end := forwardHeaderBlock(s); start >= 0 {
+		// Outlook's forward in HTML has no marker line: a rule drawn in
+		// CSS, then the From/Sent/To/Subject block.
+		return s[end:], s[start:end]
+	}
+	// A reply-style forward: the notice quoted under the attribution
+	// line of its author ("On Thu, Dec 3, 2026 at 10:00 AM Mail
+	// Delivery System <MAILER-DAEMON@…> wrote:").
+	for off := 0; off < len(s); {
+		line, next := nextLine(s, off)
+		t := strings.TrimSpace(asciiLower(line))
+		for _, w := range attributionEnds {
+			if strings.HasSuffix(t, w) && strings.IndexByte(t, '@') >= 0 {
+				return s[next:], "From: " + strings.TrimSpace(line[:len(strings.TrimRight(line, " \t"))-len(w)]) + "\n"
+			}
+		}
+		off = next
+	}
+	return s, ""
+}
+
+// forwardHeaderBlock finds the header block of a forwarded message that
+// no marker announces: a line "From: …" followed, before a blank line and
+// within eight lines, by "Subject: …". It returns the block's start and
+// the offset after it, or -1.
+func forwardHeaderBlock(s string) (start, end int) {
+	for off := 0; off < len(s); {
+		line, next := nextLine(s, off)
+		if !strings.HasPrefix(asciiLower(strings.TrimSpace(line)), "from:") {
+			off = next
+			continue
+		}
+		subject := false
+		o := next
+		for n := 0; n < 8 && o < len(s); n++ {
+			l, n2 := nextLine(s, o)
+			t := asciiLower(strings.TrimSpace(l))
+			if t == "" {
+				break
+			}
+			subject = subject || strings.HasPrefix(t, "subject:")
+			o = n2
+		}
+		if subject {
+			return off, o
+		}
+		off = next
+	}
+	return -1, -1
+}
+
+// attributionEnds end the line with which a mail program attributes the
+// text it quotes, lower case: Gmail's, Apple Mail's and Thunderbird's
+// ("On <date>, <name> <address> wrote:"), in English, German, French.
+var attributionEnds = []string{" wrote:", " schrieb:", " a écrit :", " a écrit:"}
+
+// forwardMarkerLine returns the offset of the first line of s that opens
+// with a forward marker, or -1.
+func forwardMarkerLine(s string) int {
+	for off := 0; off < len(s); {
+		line, next := nextLine(s, off)
+		t := asciiLower(strings.TrimLeft(line, " \t-=*>"))
+		for _, m := range forwardMarkers {
+			if strings.HasPrefix(t, m) {
+				return off
+			}
+		}
+		off = next
+	}
+	return -1
 }
 
 // statusComment returns the text after the code of a Status field value.

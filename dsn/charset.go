@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"io"
 	"mime"
+	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/emersion/go-message/charset"
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/htmlindex"
 	"golang.org/x/text/encoding/japanese"
 	"golang.org/x/text/encoding/korean"
 	"golang.org/x/text/encoding/simplifiedchinese"
@@ -32,6 +36,19 @@ func fixCharset(b []byte, hint string) []byte {
 	}
 	if d, ok := decodeLegacy(b, hint); ok {
 		return d
+	}
+	if legacyDecoder(hint) != nil {
+		return b
+	}
+	if hint != "" && !latin1Labels[strings.ToLower(hint)] && !strings.EqualFold(hint, "utf-8") {
+		// Any other charset the encoded words name (KOI8-R,
+		// windows-1251, ISO-8859-2, …): Russian and Central European
+		// notices leave their text unlabelled too.
+		if e, err := htmlindex.Get(hint); err == nil {
+			if d, _, err := transform.Bytes(e.NewDecoder(), b); err == nil {
+				return d
+			}
+		}
 	}
 	return b
 }
@@ -88,6 +105,44 @@ func decodeLegacy(b []byte, label string) ([]byte, bool) {
 	return d, err == nil
 }
 
+// latin1Labels are the charset labels that the WHATWG Encoding Standard
+// maps to windows-1252.
+var latin1Labels = map[string]bool{
+	"iso-8859-1": true, "iso8859-1": true, "iso_8859-1": true, "latin1": true, "l1": true, "cp1252": true,
+	"windows-1252": true, "x-cp1252": true, "iso-ir-100": true, "cp819": true, "ibm819": true,
+}
+
+// decodeWindows1252 decodes windows-1252 text.
+func decodeWindows1252(b []byte) []byte {
+	out := make([]byte, 0, len(b)+len(b)/8)
+	for _, c := range b {
+		out = utf8.AppendRune(out, charmap.Windows1252.DecodeByte(c))
+	}
+	return out
+}
+
+// latinInvalid keeps the UTF-8 of b and reads each byte that is no UTF-8
+// as windows-1252: text labelled UTF-8, or not labelled, that is in fact
+// Latin-1 or windows-1252 (a German notice's "Empfänger", Outlook's smart
+// quotes), or that mixes the two (a UTF-8 notice quoting a Latin-1
+// reply), reads the same as the same text correctly labelled.
+func latinInvalid(b []byte) []byte {
+	out := make([]byte, 0, len(b)+len(b)/8)
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if r == utf8.RuneError && n <= 1 {
+			if len(b) < utf8.UTFMax && !utf8.FullRune(b) {
+				break // a character cut by a limit
+			}
+			r = charmap.Windows1252.DecodeByte(b[0])
+			n = 1
+		}
+		out = utf8.AppendRune(out, r)
+		b = b[n:]
+	}
+	return out
+}
+
 // stripHTML keeps the text of an HTML part, with a line break for each
 // block element.
 func stripHTML(b []byte) []byte {
@@ -130,11 +185,34 @@ func stripHTML(b []byte) []byte {
 					i += j
 					continue
 				}
+				if r, ok := numericEntity(b[i+1 : i+j]); ok {
+					out = utf8.AppendRune(out, r)
+					i += j
+					continue
+				}
 			}
 		}
 		out = append(out, c)
 	}
 	return out
+}
+
+// numericEntity decodes the name of a numeric character reference
+// ("#64", "#x40"), as HTML writers escape "@" and "." to hide an address
+// from harvesters.
+func numericEntity(name []byte) (rune, bool) {
+	if len(name) < 2 || name[0] != '#' {
+		return 0, false
+	}
+	base, digits := 10, name[1:]
+	if digits[0] == 'x' || digits[0] == 'X' {
+		base, digits = 16, digits[1:]
+	}
+	n, err := strconv.ParseUint(string(digits), base, 32)
+	if err != nil || n == 0 || n > unicode.MaxRune || n >= 0xD800 && n <= 0xDFFF {
+		return 0, false
+	}
+	return rune(n), true
 }
 
 var htmlEntities = map[string]string{

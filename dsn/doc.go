@@ -112,18 +112,40 @@
 //     wrong (read as text) or never closed, quoted-printable with raw
 //     control bytes, base64 with junk between its characters, text with no
 //     charset (ISO-2022-JP is detected; other 8-bit text follows the charset
-//     of the message's encoded words), and CJK charset labels that the
+//     of the message's encoded words), CJK charset labels that the
 //     WHATWG list lacks (cp949, MS949, ISO-2022-JP-KDDI) in parts and in
-//     encoded words;
+//     encoded words, and the bytes that are no UTF-8 in text labelled
+//     UTF-8 or not labelled are read as windows-1252, the charset
+//     ISO-8859-1 labels stand for (WHATWG Encoding Standard);
+//   - curly quotes around an address ("“x@y”", "„x@y“") are quotes;
 //   - MDaemon's list of failed addresses written as "> x@y" lines is a
 //     list, not quoted text;
 //   - Exchange 2007 and later name each recipient twice, in words for
 //     people and then alone under "Diagnostic information for
 //     administrators" with the server's reply: the reply is the
 //     recipient's diagnostic;
-//   - a report attached inside a message/rfc822 part is read as the report;
-//     a part declared delivery-status whose first line is prose, not a
-//     field, is read as the notice's text;
+//   - a report in a text attachment or a part of unknown type (Exchange's
+//     "ATT00001.txt", "noname") is read as the report part;
+//   - a report attached inside a message/rfc822 part is read as the report,
+//     unless the notice around it names an address of its own (in its
+//     text, not as its help desk, or in X-Failed-Recipients): then the
+//     report is the notice's returned original (a bounce of a bounce),
+//     and neither it nor its To is evidence; a part declared
+//     delivery-status whose first line is prose, not a field, is read as
+//     the notice's text;
+//   - a bounce a person forwarded ("Fwd:", "FW:", "[Fwd: x]"), inline
+//     under its header block (with or without a marker line such as
+//     "---------- Forwarded message ---------"), "> "-quoted under its
+//     author's "… wrote:" line, or attached (message/rfc822, or an
+//     octet-stream "x.eml"), and one that Mailman forwarded as an
+//     "Uncaught bounce notification", is read from the notice inside;
+//     the forwarder, the cover note and the original the forwarder sent
+//     are no evidence;
+//   - a list of failed recipients may write an item as a name-addr with
+//     a quoted or encoded display name ("\"Example, Ann\" <x@y>");
+//   - an HTML notice's numeric character references (&#64;, &#x40;) are
+//     decoded; the HTML alternative is the notice when the text one is a
+//     stub that names no one;
 //   - several blank lines between field blocks, none between the
 //     per-message and the per-recipient fields, a block with
 //     Original-Recipient and no Final-Recipient, no Action field; a block

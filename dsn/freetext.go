@@ -53,6 +53,12 @@ func (p *parser) excluded() map[string]bool {
 			add(a)
 		}
 	}
+	// A forwarded bounce went to the forwarder, who is no recipient.
+	for _, k := range []string{"From", "To"} {
+		for _, a := range headerAddrs(p.fwdHdr, k) {
+			add(a)
+		}
+	}
 	if p.origHdr.Len() > 0 {
 		for _, k := range []string{"From", "Return-Path", "Sender", "Reply-To", "Errors-To"} {
 			for _, a := range headerAddrs(p.origHdr, k) {
@@ -192,10 +198,10 @@ func (l noticeLine) after(h addrHit) string {
 // word such as "to" or "recipient", or before "...", "on", ":".
 func isAnchorLine(l noticeLine, h addrHit) bool {
 	rawAfter := l.after(h)
-	before := strings.TrimSpace(l.before(h))
+	before := textBefore(l, h)
 	after := strings.TrimSpace(rawAfter)
-	before = strings.TrimRight(before, "<\"'( ")
-	after = strings.TrimLeft(after, ">\"') ")
+	before = strings.TrimRight(before, "<\"'( "+curlyQuotes)
+	after = strings.TrimLeft(after, ">\"') "+curlyQuotes)
 	lw := lastWord(before)
 	for _, w := range senderWords {
 		if lw == w {
@@ -220,7 +226,7 @@ func isAnchorLine(l noticeLine, h addrHit) bool {
 		// exist") it may name anyone.
 		return sendmailStatusLine(before) && !strings.Contains(asciiLower(l.before(h)+h.addr+rawAfter), "sender")
 	}
-	if strings.HasPrefix(strings.TrimLeft(rawAfter, ">\"' "), ")") && !(l.paren >= 0 && l.paren < h.start) {
+	if strings.HasPrefix(strings.TrimLeft(rawAfter, ">\"' "+curlyQuotes), ")") && !(l.paren >= 0 && l.paren < h.start) {
 		// The end of a parenthesis opened on the line before ("(reply
 		// address\nreplies@example.com) could not be delivered"): a
 		// sentence wrapped, not a list of recipients.
@@ -660,7 +666,7 @@ func quotedLine(line string) bool {
 func quotedListItem(line string) bool {
 	t := strings.TrimSpace(strings.TrimLeft(line, "> \t"))
 	h := findAddrs(t)
-	return len(h) == 1 && strings.Trim(t[:h[0].start], "<\"' ") == "" && strings.Trim(t[h[0].end:], ">\"' ") == ""
+	return len(h) == 1 && strings.Trim(t[:h[0].start], "<\"' "+curlyQuotes) == "" && strings.Trim(t[h[0].end:], ">\"' "+curlyQuotes) == ""
 }
 
 func isQuotedHeader(line string) bool {
@@ -769,7 +775,11 @@ func (p *parser) looksLikeBounce(body string) bool {
 			}
 		}
 	}
-	if !fromDaemon && isForward(p.rep.Subject) {
+	if !fromDaemon && isForward(p.rep.Subject) && p.fwdHdr.Len() > 0 {
+		// A forwarded bounce: the header of the notice forwarded names
+		// the daemon.
+		fromDaemon = fromMailSystem(p.fwdHdr)
+	} else if !fromDaemon && isForward(p.rep.Subject) {
 		// A forwarded bounce: its own From line names the daemon.
 		if i := strings.Index(p.lowerBody(body), "from:"); i >= 0 {
 			line := body[i:]
@@ -964,10 +974,43 @@ func localPart(a string) string {
 	return strings.ToLower(a)
 }
 
+// textBefore returns the trimmed text of the line before h, but for the
+// display name of a name-addr ("Ann Example <ann@example.net>", RFC 5322
+// section 3.4): a list of failed recipients may write its items so, and
+// the name is no text about the address.
+func textBefore(l noticeLine, h addrHit) string {
+	before := strings.TrimSpace(l.before(h))
+	if b, ok := strings.CutSuffix(before, "<"); ok && displayName(strings.TrimSpace(b)) {
+		return "<"
+	}
+	return before
+}
+
+// displayName reports whether s, the whole text before an address in
+// angle brackets, is the display name of a name-addr (RFC 5322 section
+// 3.4) in a form no sentence takes: a quoted string ("\"Example, Ann\""),
+// or an encoded word (RFC 2047). Bare words ("The Mail Team <x@y>", a
+// signature) are not taken for one: a false recipient costs more than a
+// missed one.
+func displayName(s string) bool {
+	if len(s) < 2 || len(s) > 80 {
+		return false
+	}
+	if s[0] == '"' && s[len(s)-1] == '"' && !strings.Contains(s[1:len(s)-1], `"`) {
+		return true
+	}
+	return strings.HasPrefix(s, "=?") && strings.HasSuffix(s, "?=") && !strings.ContainsAny(s, " \t")
+}
+
+// curlyQuotes are the typographic quotes that Outlook and Word put for
+// straight ones around an address (“x@y”, „x@y“ in German, «x@y» in
+// French); around an address they are what straight quotes are.
+const curlyQuotes = "“”„‟‘’‚«»‹›"
+
 // aloneOnLine reports whether h is the only thing on its line but for
-// brackets and a colon.
+// brackets, quotes and a colon.
 func aloneOnLine(line string, h addrHit) bool {
-	return strings.Trim(line[:h.start], " \t<\"") == "" && strings.Trim(line[h.end:], " \t>\":") == ""
+	return strings.Trim(line[:h.start], " \t<\""+curlyQuotes) == "" && strings.Trim(line[h.end:], " \t>\":"+curlyQuotes) == ""
 }
 
 // introducesFailures reports whether a line announces a list of failed
@@ -1165,7 +1208,7 @@ func isDaemonLocal(l string) bool {
 // reason"), or after a recipient label ("Failed recipient:", "dda:SMTP=",
 // "RCPT TO:<x@y>" of a transcript).
 func opensBlock(l noticeLine, h addrHit) bool {
-	before := strings.TrimRight(strings.TrimSpace(l.before(h)), "<\"'( ")
+	before := strings.TrimRight(textBefore(l, h), "<\"'( "+curlyQuotes)
 	if before == "" || sendmailStatusLine(before) {
 		return true // a line of its own, or Sendmail's "554 <x@y>... reason"
 	}

@@ -34,6 +34,14 @@ func (p *parser) walk(h message.Header, body io.Reader, depth int) error {
 		}
 		return p.multipart(h, boundary, body, depth)
 	}
+	if mt == "application/octet-stream" && emlName(h) {
+		// A message attached as a file ("bounce.eml"): some mail
+		// programs give it no type of its own.
+		mt = "message/rfc822"
+	}
+	if !p.dsnSeen && !p.arfSeen && (mt == "application/octet-stream" || mt == "text/plain" && attachment(h)) {
+		return p.attachedPart(h, body, mt)
+	}
 	switch mt {
 	case "message/delivery-status", "message/global-delivery-status",
 		"text/delivery-status", "message/x-delivery-status", "text/x-delivery-status":
@@ -48,6 +56,65 @@ func (p *parser) walk(h message.Header, body io.Reader, depth int) error {
 		return p.text(h, body, mt)
 	}
 	return nil
+}
+
+// attachedPart reads a text attachment or a part of unknown type, before
+// any report was read: one that opens with report fields is the report.
+//
+// QUIRK: a gateway that knows no message/delivery-status passes the report
+// on as an attachment it names for itself: Exchange's "ATT00001.txt" (the
+// Internet Mail Connector's Att00xxx.txt files, Microsoft KB Q146263),
+// "noname" as application/octet-stream
+// (testdata/synthetic-exchange-att00001-report.eml).
+func (p *parser) attachedPart(h message.Header, body io.Reader, mt string) error {
+	br := bufio.NewReaderSize(p.decode(h, body), proseProbeBytes)
+	if reportFieldsFirst(br) {
+		p.readDeliveryStatus(br)
+		return nil
+	}
+	if mt != "text/plain" {
+		return nil
+	}
+	th := message.Header{Header: h.Header.Copy()}
+	th.Del("Content-Transfer-Encoding") // br is decoded
+	return p.text(th, br, mt)
+}
+
+// emlName reports whether the part's file name ends in ".eml", the
+// extension of a message saved as a file (RFC 5322 text).
+func emlName(h message.Header) bool {
+	_, params := contentType(h)
+	name := params["name"]
+	if _, dp, err := h.ContentDisposition(); err == nil && dp["filename"] != "" {
+		name = dp["filename"]
+	}
+	return strings.HasSuffix(strings.ToLower(strings.TrimSpace(name)), ".eml")
+}
+
+// attachment reports whether the part is marked as an attachment.
+func attachment(h message.Header) bool {
+	disp, _, _ := h.ContentDisposition()
+	return disp == "attachment"
+}
+
+// reportFields are the fields that open a delivery-status part (RFC 3464
+// section 2.2, and 2.3 for a part that has no per-message fields),
+// lower case.
+var reportFields = []string{"reporting-mta:", "dsn-gateway:", "received-from-mta:", "original-envelope-id:",
+	"arrival-date:", "final-recipient:", "original-recipient:"}
+
+// reportFieldsFirst reports whether the first line of br that is not
+// blank is a report field.
+func reportFieldsFirst(br *bufio.Reader) bool {
+	b, _ := br.Peek(proseProbeBytes)
+	b = bytes.TrimLeft(b, " \t\r\n")
+	l := asciiLower(string(b[:min(len(b), 40)]))
+	for _, f := range reportFields {
+		if strings.HasPrefix(l, f) {
+			return true
+		}
+	}
+	return false
 }
 
 func (p *parser) multipart(h message.Header, boundary string, body io.Reader, depth int) error {
@@ -138,7 +205,7 @@ func (p *parser) text(h message.Header, body io.Reader, mt string) error {
 	b := all[start:]
 	b = p.toUTF8(b, h)
 	if !utf8.Valid(b) {
-		b = bytes.ToValidUTF8(b, []byte("\uFFFD"))
+		b = latinInvalid(b)
 	}
 	if bytes.IndexByte(b, 0) >= 0 {
 		b = bytes.ReplaceAll(b, []byte{0}, nil)
@@ -164,7 +231,19 @@ func (p *parser) toUTF8(b []byte, h message.Header) []byte {
 	case cs == "" || cs == "us-ascii" || cs == "ascii":
 		return fixCharset(b, p.charsetHint())
 	case cs == "utf-8" || cs == "utf8":
-		return b
+		// Japanese text in ISO-2022-JP labelled UTF-8: its escapes are
+		// ASCII, so it passes for UTF-8 (fixCharset tells it).
+		return fixCharset(b, "")
+	case latin1Labels[cs]:
+		if utf8.Valid(b) && !isASCII(string(b)) {
+			// UTF-8 labelled ISO-8859-1, as some MTAs label whatever
+			// they write: text in Latin-1 is almost never valid UTF-8.
+			return b
+		}
+		// The WHATWG Encoding Standard reads these labels as
+		// windows-1252, as mail programs do: Outlook labels its
+		// Windows text ISO-8859-1, smart quotes and all (0x93, 0x94).
+		return decodeWindows1252(b)
 	case isUTF7(cs):
 		return decodeUTF7(b)
 	}
@@ -218,15 +297,40 @@ func (p *parser) original(h message.Header, body io.Reader, depth int) error {
 		p.addErr(fmt.Errorf("%w: header larger than %d bytes", ErrLimit, p.opts.MaxHeaderBytes))
 	}
 	oh := message.Header{Header: th}
-	if mt, _ := contentType(oh); mt == "multipart/report" && !p.dsnSeen && !p.arfSeen {
-		// QUIRK: the report itself arrives attached to a notice
-		// (testdata/report-in-rfc822.eml): read it as the message.
-		lim.n = 1 << 62
-		return p.walk(oh, br, depth+1)
+	if !p.dsnSeen && !p.arfSeen && !p.origSeen {
+		mt, _ := contentType(oh)
+		switch {
+		case p.forwardedBounce(oh):
+			// QUIRK: a person forwarded the bounce as an attachment
+			// ("Fwd: Undelivered Mail Returned to Sender", the notice
+			// in a message/rfc822 part,
+			// testdata/synthetic-forwarded-bounce-attached.eml): the
+			// notice inside is the notice, the forwarder's cover note
+			// is not.
+			p.fwdHdr = oh
+			p.notice, p.html = p.notice[:0], p.html[:0]
+			lim.n = 1 << 62
+			return p.walk(oh, br, depth+1)
+		case mt == "multipart/report" && p.top.Get("X-Failed-Recipients") == "" && !p.noticeNamesAddr():
+			// QUIRK: the report itself arrives attached to a notice
+			// that names no one, in its text or in X-Failed-Recipients
+			// (testdata/report-in-rfc822.eml): read it as the message.
+			// A notice that names an address is a bounce of its own,
+			// and the report it returns (a bounce of a bounce,
+			// testdata/synthetic-double-bounce.eml) is its original:
+			// data.
+			lim.n = 1 << 62
+			return p.walk(oh, br, depth+1)
+		}
 	}
 	if oh.Len() > 0 {
 		p.origSeen = true
 		p.origHdr = oh
+		if mt, _ := contentType(oh); mt == "multipart/report" || fromMailSystem(oh) {
+			// The original is itself a notice: its To is the sender of
+			// another message, no one's failure.
+			p.origNotice = true
+		}
 	}
 	if err != nil && oh.Len() == 0 && !errors.Is(err, io.EOF) {
 		return nil
@@ -236,6 +340,64 @@ func (p *parser) original(h message.Header, body io.Reader, depth int) error {
 		return errStop
 	}
 	return nil
+}
+
+// forwardedBounce reports whether oh, the header of a message attached
+// to the message read, is a bounce that a person or a list manager
+// forwarded: the message is a forward ("Fwd:", "FW:") written by no mail
+// system, or Mailman's, and oh is a mail system's notice.
+func (p *parser) forwardedBounce(oh message.Header) bool {
+	byPerson := isForward(p.rep.Subject) && !fromMailSystem(p.top)
+	// Mailman forwards to the list's owner the bounces it cannot read
+	// ("Uncaught bounce notification": Mailman 2's BounceRunner, Mailman
+	// 3's list:admin:notice:unrecognized template).
+	byList := bytes.Contains(bytes.ToLower(p.notice), []byte("the attached message was received as a bounce"))
+	if !byPerson && !byList {
+		return false
+	}
+	return fromMailSystem(oh) || containsAny(strings.ToLower(headerText(oh, "Subject")), bounceSubjects)
+}
+
+// fromMailSystem reports whether the header's From is a mail system's
+// (MAILER-DAEMON, postmaster, "Mail Delivery System").
+func fromMailSystem(h message.Header) bool {
+	if a := headerAddr(h, "From"); a != "" {
+		if at := strings.LastIndexByte(a, '@'); at > 0 && daemonLocals[strings.ToLower(a[:at])] {
+			return true
+		}
+	}
+	return containsAny(strings.ToLower(h.Get("From")), daemonNames)
+}
+
+// noticeNamesAddr reports whether the text read so far names an address
+// other than the bounce's own (its author and addressee, its envelope).
+func (p *parser) noticeNamesAddr() bool {
+	return p.namesAddr(string(p.notice)) || p.namesAddr(string(p.html))
+}
+
+// namesAddr reports whether s names an address other than the bounce's
+// own (its author and addressee, its envelope) and its help text's ("For
+// help, contact helpdesk@…").
+func (p *parser) namesAddr(s string) bool {
+	if strings.IndexByte(s, '@') < 0 {
+		return false
+	}
+	ex := p.excluded()
+	for off := 0; off < len(s); {
+		line, next := nextLine(s, off)
+		off = next
+		hits := findAddrs(line)
+		if len(hits) == 0 {
+			continue
+		}
+		help := helpIndex(line)
+		for _, h := range hits {
+			if !excludedAddr(h.addr, ex) && !(help >= 0 && help < h.start) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // lineReader reads logical lines (no terminator) of at most maxLine bytes;

@@ -149,6 +149,12 @@ type parser struct {
 	orphans  []nettextproto.MIMEHeader
 	feedback nettextproto.MIMEHeader
 	origHdr  message.Header
+	// fwdHdr is the header of a bounce a person forwarded (attached, or
+	// inline under "---------- Forwarded message ---------").
+	fwdHdr message.Header
+	// origNotice: the returned original is itself a notice (a bounce of
+	// a bounce, a relayed report).
+	origNotice bool
 }
 
 func (p *parser) addErr(err error) {
