@@ -407,8 +407,7 @@ func (p *parser) fillFromText(r *Recipient, block, body string) {
 			r.Action = sec
 		case sec != "":
 			// Listed as failed, or a permanent code overrules the list.
-		case strings.HasPrefix(r.Status, "4") && delayedText(block),
-			r.Status == "" && r.ReplyCode == "" && warningOnly(r.Diagnostic):
+		case strings.HasPrefix(r.Status, "4") && delayedText(block):
 			r.Action = ActionDelayed
 		case !final && (r.Status == "" || r.Status[0] != '2') && p.warningNotice(body):
 			// A delay warning says so once, for all its recipients.

@@ -545,17 +545,6 @@ func delayedText(s string) bool {
 		strings.Contains(l, "will be retried") || strings.Contains(l, "will retry")
 }
 
-// warningOnly reports whether a notice that gives no code says the
-// message is only delayed: the IIS SMTP service's (and Exchange 2000/2003's)
-// "Delivery Status Notification (Delay)" writes "THIS IS A WARNING MESSAGE
-// ONLY.", "YOU DO NOT NEED TO RESEND YOUR MESSAGE." and "Delivery to the
-// following recipients has been delayed." above the recipients.
-func warningOnly(s string) bool {
-	l := asciiLower(s)
-	return strings.Contains(l, "has been delayed") || strings.Contains(l, "warning message only") ||
-		strings.Contains(l, "do not need to resend")
-}
-
 // warningPhrases are what delay warnings say of themselves, lower case:
 // the message is still queued and will be retried. Postfix's
 // delay_template (bounce_template.c: "THIS IS A WARNING ONLY.  YOU DO NOT
