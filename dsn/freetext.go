@@ -610,8 +610,7 @@ func (ts *textSearch) sendmailItem(line string, at int, indented bool) {
 	switch {
 	case t == "":
 		ts.sendmailList, ts.bareItem = false, false
-	case strings.Contains(asciiLower(t), "----- the following addresses had permanent fatal errors -----") ||
-		strings.Contains(asciiLower(t), "----- the following addresses had transient non-fatal errors -----"):
+	case strings.Contains(asciiLower(t), sendmailFatal) || strings.Contains(asciiLower(t), sendmailTransient):
 		// Not "had successful delivery notifications": those items did
 		// not fail.
 		ts.sendmailList, ts.bareItem = true, false

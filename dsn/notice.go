@@ -584,11 +584,7 @@ var failurePhrases = []string{"permanent fatal error", "permanent error", "faile
 
 // warningNotice reports whether the notice is a delay warning: it says so
 // near its start and lists no permanent failure.
-func (p *parser) warningNotice(body string) bool {
-	lb := p.lowerBody(body)
-	lb = lb[:min(len(lb), 4096)]
-	return containsAny(lb, warningPhrases) && !containsAny(lb, failurePhrases)
-}
+func (p *parser) warningNotice(body string) bool { return p.noticeTone(body).warning }
 
 // successPhrases are what success notices say (lower case): Postfix's
 // success_template (bounce_template.c: "Your message was successfully
@@ -605,12 +601,34 @@ var successPhrases = []string{
 
 // successNotice reports whether the notice reports a successful delivery
 // and no failure or delay.
-func (p *parser) successNotice(body string) bool {
+func (p *parser) successNotice(body string) bool { return p.noticeTone(body).success }
+
+// tone is what a notice says of itself as a whole, near its start.
+type tone struct{ warning, success bool }
+
+// noticeTone reads the tone of the notice once per body: each of its
+// recipients asks.
+func (p *parser) noticeTone(body string) tone {
+	if p.toneOf == body && p.toneSet {
+		return p.tone
+	}
 	lb := p.lowerBody(body)
 	lb = lb[:min(len(lb), 4096)]
-	return containsAny(lb, successPhrases) && !containsAny(lb, failurePhrases) && !containsAny(lb, warningPhrases) &&
-		!strings.Contains(lb, "non-fatal error")
+	failure, warning := containsAny(lb, failurePhrases), containsAny(lb, warningPhrases)
+	p.tone = tone{
+		warning: warning && !failure,
+		success: containsAny(lb, successPhrases) && !failure && !warning && !strings.Contains(lb, "non-fatal error"),
+	}
+	p.toneOf, p.toneSet = body, true
+	return p.tone
 }
+
+// Sendmail's headings of its lists of failed and still queued addresses
+// (savemail.c, errbody), lower case.
+const (
+	sendmailFatal     = "the following addresses had permanent fatal error"
+	sendmailTransient = "the following addresses had transient non-fatal error"
+)
 
 // sectionHeadings open the lists of the notices that report several
 // outcomes in one message, each with the action of the recipients it
@@ -625,8 +643,8 @@ var sectionHeadings = []struct {
 	alone   bool // the whole line, not a part of it
 	action  Action
 }{
-	{"the following addresses had permanent fatal error", false, ActionFailed},
-	{"the following addresses had transient non-fatal error", false, ActionDelayed},
+	{sendmailFatal, false, ActionFailed},
+	{sendmailTransient, false, ActionDelayed},
 	{"the following addresses had successful delivery notification", false, ActionDelivered},
 	{"undeliverable mail", true, ActionFailed},
 	{"delays in delivering your message", true, ActionDelayed},

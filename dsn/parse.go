@@ -134,6 +134,9 @@ type parser struct {
 	headsOf        string
 	bodyDiag       *string // diagnosticFrom of the notice body, see bodyDiagnostic
 	bodyDiagOf     string
+	tone           tone // noticeTone of toneOf
+	toneOf         string
+	toneSet        bool
 
 	dsnSeen  bool // a delivery-status part was read
 	arfSeen  bool // a feedback-report part was read
