@@ -2,6 +2,7 @@ package dsn
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"golang.org/x/net/publicsuffix"
@@ -203,10 +204,8 @@ func isAnchorLine(l noticeLine, h addrHit) bool {
 	before = strings.TrimRight(before, "<\"'( "+curlyQuotes)
 	after = strings.TrimLeft(after, ">\"') "+curlyQuotes)
 	lw := lastWord(before)
-	for _, w := range senderWords {
-		if lw == w {
-			return false
-		}
+	if slices.Contains(senderWords, lw) {
+		return false
 	}
 	lb := labelBefore(before)
 	for _, w := range recipientLabels {
@@ -243,10 +242,8 @@ func isAnchorLine(l noticeLine, h addrHit) bool {
 		// (the formats Majordomo 2's bounce parser documents).
 		return true
 	}
-	for _, w := range recipientWords {
-		if lw == w {
-			return true
-		}
+	if slices.Contains(recipientWords, lw) {
+		return true
 	}
 	if strings.HasPrefix(after, "...") || strings.HasPrefix(after, ":") || strings.HasPrefix(after, "on ") ||
 		strings.HasPrefix(after, "(") || strings.HasPrefix(after, "-") || strings.HasPrefix(after, "[") || strings.HasPrefix(after, "のメールアドレス") {
@@ -266,13 +263,7 @@ func channelTagged(before string) bool {
 			return true
 		}
 		if head, ok := strings.CutSuffix(b, ": "+c); ok {
-			lw := lastWord(head)
-			for _, w := range senderWords {
-				if lw == w {
-					return false
-				}
-			}
-			return true
+			return !slices.Contains(senderWords, lastWord(head))
 		}
 	}
 	return false
@@ -576,13 +567,7 @@ func beforeWordIsSender(l noticeLine, h addrHit) bool {
 	if l.helpAt >= 0 {
 		return true
 	}
-	lw := lastWord(strings.TrimSpace(l.before(h)))
-	for _, w := range senderWords {
-		if lw == w {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(senderWords, lastWord(strings.TrimSpace(l.before(h))))
 }
 
 // eximGeneratedBy reports whether h is the address on Exim's "generated
