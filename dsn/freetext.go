@@ -735,20 +735,15 @@ func (p *parser) looksLikeBounce(body string) bool {
 		p.listNotice = true
 		return true
 	}
+	fromDaemon := fromMailSystem(p.top)
 	from := strings.ToLower(p.rep.From)
-	fromDaemon := false
-	if at := strings.IndexByte(from, '@'); at > 0 {
-		l := from[:at]
-		fromDaemon = daemonLocals[l] || strings.Contains(l, "mailer-daemon") || strings.Contains(l, "postmaster")
-		if (l == "no-reply" || l == "noreply") && (p.nullSender() || p.top.Get("Return-Path") == "") {
+	if at := strings.IndexByte(from, '@'); !fromDaemon && at > 0 {
+		if l := from[:at]; (l == "no-reply" || l == "noreply") && (p.nullSender() || p.top.Get("Return-Path") == "") {
 			// QUIRK: au (KDDI) notices come from no-reply@…, with the
 			// null sender of a bounce (testdata/lhost-kddi-01.eml);
 			// newsletters and spam from no-reply@ carry a return path.
 			fromDaemon = true
 		}
-	}
-	if !fromDaemon {
-		fromDaemon = containsAny(strings.ToLower(p.top.Get("From")), daemonNames)
 	}
 	if !fromDaemon {
 		// The envelope sender is a mail system's (Return-Path:
