@@ -114,11 +114,8 @@ var latin1Labels = map[string]bool{
 
 // decodeWindows1252 decodes windows-1252 text.
 func decodeWindows1252(b []byte) []byte {
-	out := make([]byte, 0, len(b)+len(b)/8)
-	for _, c := range b {
-		out = utf8.AppendRune(out, charmap.Windows1252.DecodeByte(c))
-	}
-	return out
+	d, _ := charmap.Windows1252.NewDecoder().Bytes(b) // every byte decodes
+	return d
 }
 
 // latinInvalid keeps the UTF-8 of b and reads each byte that is no UTF-8
