@@ -6,7 +6,6 @@ import (
 
 	"github.com/bouncer-dev/bouncer/dsn"
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // feedbackReport returns an RFC 5965 feedback report (multipart/report,
@@ -28,12 +27,7 @@ func feedbackReport(from, fields string) string {
 // notices) through the parser, and classifies their one recipient as the
 // pipeline does.
 func TestAutoKindsThroughParser(t *testing.T) {
-	tests := []struct {
-		name      string
-		msg       string
-		recipient string
-		want      Reason
-	}{{
+	tests := []parserCase{{
 		// Yahoo's complaint feedback loop: an ARF report (RFC 5965
 		// section 3.1, its Yahoo fields) with Original-Rcpt-To.
 		name: "ARF abuse report (Yahoo's feedback loop) is a complaint",
@@ -109,21 +103,7 @@ func TestAutoKindsThroughParser(t *testing.T) {
 				"and when that happens, the message will be returned to you.\n"),
 		recipient: "ann@example.net", want: ReasonOnHold,
 	}}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			rep, err := dsn.Parse(strings.NewReader(tt.msg), nil)
-			require.NotNil(t, rep, "dsn.Parse: %v", err)
-			require.Len(t, rep.Recipients, 1, "the recipients the parser found")
-			r := rep.Recipients[0]
-			require.Equal(t, tt.recipient, r.FinalRecipient)
-			in := Input{Kind: rep.Kind, Status: r.Status, ReplyCode: r.ReplyCode, Diagnostic: r.Diagnostic,
-				DiagnosticType: r.DiagnosticType, Action: r.Action, RemoteMTA: r.RemoteMTA, Command: r.Command,
-				FeedbackType: r.FeedbackType, Vendor: rep.Vendor, Notice: rep.Notice}
-			got := Classify(in)
-			assert.Equal(t, tt.want, got.Reason, "Classify(%+v) = %s (%s), want %s", in, got.Reason, got.Evidence, tt.want)
-			assert.Equal(t, tt.want.Category(), got.Category, "Classify(%+v): category", in)
-		})
-	}
+	checkThroughParser(t, tests)
 }
 
 // TestDelayedNeverHard checks that no words make a delayed record hard.

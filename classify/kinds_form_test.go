@@ -21,9 +21,7 @@ func TestKindsForm(t *testing.T) {
 	require.Len(t, rep.Recipients, 1)
 	assert.Equal(t, "ann@corp.example", rep.Recipients[0].FinalRecipient)
 	r := rep.Recipients[0]
-	in := Input{Kind: rep.Kind, Status: r.Status, ReplyCode: r.ReplyCode, Diagnostic: r.Diagnostic,
-		DiagnosticType: r.DiagnosticType, Action: r.Action, RemoteMTA: r.RemoteMTA, Command: r.Command,
-		FeedbackType: r.FeedbackType, Vendor: rep.Vendor, Notice: rep.Notice}
+	in := inputOf(rep, r)
 	got := Classify(in)
 	assert.Equal(t, ReasonUserUnknown, got.Reason, "Classify(%+v) = %s (%s)", in, got.Reason, got.Evidence)
 	assert.Equal(t, CategoryHard, got.Category)

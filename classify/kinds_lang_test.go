@@ -117,9 +117,7 @@ func TestNoticeReasonOfAnotherRecipient(t *testing.T) {
 	require.NotNil(t, rep, "dsn.Parse: %v", err)
 	got := map[string]Result{}
 	for _, r := range rep.Recipients {
-		got[r.FinalRecipient] = Classify(Input{Kind: rep.Kind, Status: r.Status, ReplyCode: r.ReplyCode, Diagnostic: r.Diagnostic,
-			DiagnosticType: r.DiagnosticType, Action: r.Action, RemoteMTA: r.RemoteMTA, Command: r.Command,
-			Vendor: rep.Vendor, Notice: rep.Notice, Recipients: []string{r.FinalRecipient, r.OriginalRecipient}})
+		got[r.FinalRecipient] = Classify(inputOf(rep, r))
 	}
 	require.Len(t, got, 2)
 	assert.Equal(t, ReasonUserUnknown, got["cy@example.it"].Reason, "the recipient the reply names")

@@ -1,12 +1,10 @@
 package classify
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/bouncer-dev/bouncer/dsn"
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // TestOldKindsThroughParser classifies, through the real parser, the one
@@ -17,12 +15,7 @@ func TestOldKindsThroughParser(t *testing.T) {
 	const mmdfTail = "    Problems usually are due to service interruptions at the receiving\n" +
 		"machine.  Less often, they are caused by the communication system.\n\n    Your message begins as follows:\n\n" +
 		"From: news@lists.example.org\nSubject: news\n\nhello\n"
-	tests := []struct {
-		name      string
-		msg       string
-		recipient string
-		want      Reason
-	}{{
+	tests := []parserCase{{
 		// GNU Mailman's Compuserve bouncer reads the address after
 		// "Invalid receiver address: ".
 		name: "CompuServe: invalid receiver address",
@@ -115,20 +108,7 @@ func TestOldKindsThroughParser(t *testing.T) {
 				"\tUnable to transfer message\n\tMaximum time expired\n"),
 		recipient: "jan@x400.example.org", want: ReasonExpired,
 	}}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			rep, err := dsn.Parse(strings.NewReader(tt.msg), nil)
-			require.NotNil(t, rep, "dsn.Parse: %v", err)
-			require.Len(t, rep.Recipients, 1, "the recipients the parser found")
-			r := rep.Recipients[0]
-			require.Equal(t, tt.recipient, r.FinalRecipient)
-			in := Input{Kind: rep.Kind, Status: r.Status, ReplyCode: r.ReplyCode, Diagnostic: r.Diagnostic,
-				DiagnosticType: r.DiagnosticType, Action: r.Action, RemoteMTA: r.RemoteMTA, Command: r.Command,
-				Vendor: rep.Vendor, Notice: rep.Notice}
-			got := Classify(in)
-			assert.Equal(t, tt.want, got.Reason, "Classify(%+v) = %s (%s)", in, got.Reason, got.Evidence)
-		})
-	}
+	checkThroughParser(t, tests)
 }
 
 // TestOldKindsX400Report classifies the reports of RFC 2156 (MIXER)

@@ -188,7 +188,7 @@ func TestProviderReplies(t *testing.T) {
 			require.NotNil(t, rep, "dsn.Parse: %v", err)
 			require.Len(t, rep.Recipients, 1)
 			r := rep.Recipients[0]
-			got := Classify(Input{Kind: rep.Kind, Status: r.Status, Diagnostic: r.Diagnostic, Action: r.Action, Vendor: rep.Vendor, Notice: rep.Notice})
+			got := Classify(inputOf(rep, r))
 			assert.Equal(t, tt.want, got.Reason, "Classify(SES %s/%s) = %s (%s)", tt.typ, tt.sub, got.Reason, got.Evidence)
 			assert.Equal(t, tt.permanent, got.Permanent, "Classify(SES %s/%s): permanent", tt.typ, tt.sub)
 		})

@@ -96,6 +96,15 @@ type parserCase struct {
 	others    []string
 }
 
+// inputOf is the Input of recipient r of rep, as the pipeline builds it
+// (pipeline.recipientRecord).
+func inputOf(rep *dsn.Report, r dsn.Recipient) Input {
+	return Input{Kind: rep.Kind, Status: r.Status, ReplyCode: r.ReplyCode, Diagnostic: r.Diagnostic,
+		DiagnosticType: r.DiagnosticType, Action: r.Action, RemoteMTA: r.RemoteMTA, Command: r.Command,
+		FeedbackType: r.FeedbackType, Vendor: rep.Vendor, Notice: rep.Notice,
+		Recipients: []string{r.FinalRecipient, r.OriginalRecipient}}
+}
+
 // checkThroughParser parses each case's message and classifies its
 // recipient as the pipeline does.
 func checkThroughParser(t *testing.T, tests []parserCase) {
@@ -109,10 +118,7 @@ func checkThroughParser(t *testing.T, tests []parserCase) {
 				found = append(found, r.FinalRecipient)
 			}
 			require.Equal(t, append([]string{tt.recipient}, tt.others...), found, "the recipients the parser found")
-			r := rep.Recipients[0]
-			in := Input{Kind: rep.Kind, Status: r.Status, ReplyCode: r.ReplyCode, Diagnostic: r.Diagnostic,
-				DiagnosticType: r.DiagnosticType, Action: r.Action, RemoteMTA: r.RemoteMTA, Command: r.Command,
-				Vendor: rep.Vendor, Notice: rep.Notice}
+			in := inputOf(rep, rep.Recipients[0])
 			got := Classify(in)
 			assert.Equal(t, tt.want, got.Reason, "Classify(%+v) = %s (%s), want %s", in, got.Reason, got.Evidence, tt.want)
 			assert.Equal(t, tt.want.Category(), got.Category, "Classify(%+v): category", in)
