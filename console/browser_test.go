@@ -107,7 +107,7 @@ func TestBrowser(t *testing.T) {
 	status, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("status")))
 	require.NoError(t, err)
 	assert.Contains(t, status, "suppressed as soft (mailboxfull)")
-	assert.Contains(t, status, "3 soft bounces on 3 different days within 30d suppress")
+	assert.Contains(t, status, "3 soft bounces on 3 different days within 30d suppress (the notices about one sent message count once)")
 	events, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("events")))
 	require.NoError(t, err)
 	assert.Equal(t, 3, strings.Count(events, `phrase "mailboxfull"`), "the evidence of each of its 3 events")

@@ -95,7 +95,7 @@ func (p *Policy) Rule(c classify.Category) (RuleID, string) {
 	case classify.CategoryComplaint:
 		return RuleComplaint, "a complaint suppresses at once, for good"
 	case classify.CategorySoft:
-		return RuleSoftThreshold, fmt.Sprintf("%d soft bounces on %d different days within %s suppress",
+		return RuleSoftThreshold, fmt.Sprintf("%d soft bounces on %d different days within %s suppress (the notices about one sent message count once)",
 			pol.SoftThreshold, pol.SoftDistinctDays, FormatDuration(pol.SoftWindow))
 	case classify.CategoryPolicy:
 		return RulePolicy, "a policy block suppresses at once (--suppress-policy)"

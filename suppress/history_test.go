@@ -117,7 +117,7 @@ func TestWhyRuleFollowsPolicy(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, hs[0].Suppressed)
 	assert.Equal(t, RuleSoftThreshold, hs[0].Rule)
-	assert.Equal(t, "3 soft bounces on 3 different days within 30d suppress", hs[0].RuleText)
+	assert.Equal(t, "3 soft bounces on 3 different days within 30d suppress (the notices about one sent message count once)", hs[0].RuleText)
 	assert.Equal(t, 3, hs[0].Bounces)
 
 	assert.False(t, hs[1].Suppressed)
